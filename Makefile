@@ -1,0 +1,42 @@
+# One task runner for people and CI alike. Needs only Python 3.11+ and make.
+PYTHON ?= python3
+TOOLS  := .tools
+UV     := $(TOOLS)/bin/uv
+VENV   := .venv
+PY     := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: demo test install lint bench clean
+
+# `make demo`: install, then build the synthetic demo region and run the main job on it.
+demo: $(VENV)/.installed
+	$(VENV)/bin/vrukit demo
+
+# `make test`: install, then run the whole test suite.
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+install: $(VENV)/.installed
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --extra dev --python $(PYTHON) --quiet
+	touch $@
+
+uv.lock: pyproject.toml | $(UV)
+	$(UV) lock --python $(PYTHON)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/lint-imports
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) vrukit-demo .pytest_cache

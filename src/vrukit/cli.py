@@ -1,0 +1,116 @@
+"""The `vrukit` command: a thin shell over the library."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from vrukit.errors import VrukitError
+from vrukit.settings import Settings, get_settings
+from vrukit.warehouse import IngestReport, Warehouse
+
+app = typer.Typer(
+    help="vrukit: the public-health approach to serious violence, run on data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+ingest_app = typer.Typer(help="Load partners' published data into the warehouse.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+_S = Settings.model_fields
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help=_S["db"].description, envvar="VRUKIT_DB", show_default=False)
+]
+
+
+def _settings(db: Path | None = None) -> Settings:
+    return get_settings(db=db)
+
+
+def _warehouse(settings: Settings, *, for_ingest: bool) -> Warehouse:
+    path = settings.db
+    if path is None:
+        path = Path("vrukit.duckdb")
+        console.print(f"[dim]No --db given: using {path.resolve()} (set VRUKIT_DB to choose).[/dim]")
+    return Warehouse(path, memory_limit=settings.memory_limit, threads=settings.threads)
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False)],
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), console=console, transient=True,
+    )
+
+
+def print_report(report: IngestReport, title: str) -> None:
+    """Per-file accounting and the run's totals."""
+    t = Table(title=title, show_lines=False)
+    for col in ("file", "covers", "status", "read", "accepted", "quarantined"):
+        t.add_column(col, justify="right" if col in ("read", "accepted", "quarantined") else "left")
+    for r in report.files.itertuples():
+        t.add_row(Path(str(r.source_file)).name, r.source_key, r.status, f"{r.rows_read:,}",
+                  f"{r.rows_accepted:,}", f"{r.rows_quarantined:,}")
+    console.print(t)
+    for r in report.files.itertuples():
+        if r.rows_quarantined or r.status == "rejected":
+            console.print(f"[yellow]{r.message}[/yellow]")
+    for name, why in report.skipped[:10]:
+        console.print(f"[dim]skipped {name}: {why}[/dim]")
+    ok = "[green]balanced[/green]" if report.balanced else "[red]NOT balanced[/red]"
+    console.print(
+        f"rows read {report.rows_read:,} = accepted {report.rows_accepted:,} "
+        f"+ quarantined {report.rows_quarantined:,} ({ok})"
+    )
+
+
+@ingest_app.command("police")
+def ingest_police(
+    paths: Annotated[list[Path], typer.Argument(help="Folders, street CSV files (.csv/.csv.gz) or zip archives.")],
+    db: DbOption = None,
+) -> None:
+    """Load police.uk street-level crime files (bulk download folders or zips)."""
+    s = _settings(db)
+    with _warehouse(s, for_ingest=True) as wh, _progress() as bar:
+        task = bar.add_task("reading police.uk files", total=None)
+        report = wh.ingest_police(
+            paths, batch_rows=s.batch_rows, progress=lambda _d, n: bar.advance(task, n)
+        )
+    print_report(report, "police.uk street files")
+
+
+@app.command()
+def status(db: DbOption = None) -> None:
+    """Row counts of every table in the warehouse."""
+    with _warehouse(_settings(db), for_ingest=False) as wh:
+        t = Table(title=f"warehouse {wh.path}")
+        t.add_column("table")
+        t.add_column("rows", justify="right")
+        for name, n in wh.counts().items():
+            t.add_row(name, f"{n:,}")
+        console.print(t)
+
+
+def main() -> None:
+    try:
+        app()
+    except VrukitError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise SystemExit(2) from e

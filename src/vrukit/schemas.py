@@ -1,0 +1,368 @@
+"""Column contracts: every table vrukit stores and every file format it reads, declared once.
+
+The warehouse creates its tables from these declarations, ``validate_frame`` checks frames at the
+boundary, and docs/data-model.md is generated from them (a test keeps the doc in step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from vrukit.errors import SchemaError
+
+__all__ = [
+    "CRIME_TYPES",
+    "DEPRIVATION_DOMAINS",
+    "OUTCOMES",
+    "STREET_COLUMNS",
+    "TABLES",
+    "VIOLENCE_TYPES",
+    "Column",
+    "Table",
+    "data_model_markdown",
+    "validate_frame",
+]
+
+#: Header of a police.uk street-level crime CSV, in order, exactly as published.
+STREET_COLUMNS: tuple[str, ...] = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+)
+
+#: The 14 crime types police.uk publishes in street-level files (since May 2013).
+CRIME_TYPES: tuple[str, ...] = (
+    "Anti-social behaviour",
+    "Bicycle theft",
+    "Burglary",
+    "Criminal damage and arson",
+    "Drugs",
+    "Other crime",
+    "Other theft",
+    "Possession of weapons",
+    "Public order",
+    "Robbery",
+    "Shoplifting",
+    "Theft from the person",
+    "Vehicle crime",
+    "Violence and sexual offences",
+)
+
+#: The default "violence" selection used across vrukit.
+VIOLENCE_TYPES: tuple[str, ...] = (
+    "Violence and sexual offences",
+    "Robbery",
+    "Possession of weapons",
+)
+
+#: Outcome categories seen in police.uk street files ("Last outcome category").
+OUTCOMES: tuple[str, ...] = (
+    "Action to be taken by another organisation",
+    "Awaiting court outcome",
+    "Court result unavailable",
+    "Formal action is not in the public interest",
+    "Further action is not in the public interest",
+    "Further investigation is not in the public interest",
+    "Investigation complete; no suspect identified",
+    "Local resolution",
+    "Offender given a caution",
+    "Offender given a drugs possession warning",
+    "Offender given penalty notice",
+    "Status update unavailable",
+    "Suspect charged as part of another case",
+    "Unable to prosecute suspect",
+    "Under investigation",
+)
+
+#: IoD2019 domains, indices and sub-domains: (column stem, published name).
+DEPRIVATION_DOMAINS: tuple[tuple[str, str], ...] = (
+    ("imd", "Index of Multiple Deprivation (IMD)"),
+    ("income", "Income"),
+    ("employment", "Employment"),
+    ("education", "Education, Skills and Training"),
+    ("health", "Health Deprivation and Disability"),
+    ("crime", "Crime"),
+    ("barriers", "Barriers to Housing and Services"),
+    ("living_environment", "Living Environment"),
+    ("idaci", "Income Deprivation Affecting Children Index (IDACI)"),
+    ("idaopi", "Income Deprivation Affecting Older People (IDAOPI)"),
+    ("children_young_people", "Children and Young People Sub-domain"),
+    ("adult_skills", "Adult Skills Sub-domain"),
+    ("geographical_barriers", "Geographical Barriers Sub-domain"),
+    ("wider_barriers", "Wider Barriers Sub-domain"),
+    ("indoors", "Indoors Sub-domain"),
+    ("outdoors", "Outdoors Sub-domain"),
+)
+
+#: IoD2019 population denominators (File 6 / File 7): (column, published name).
+DEPRIVATION_DENOMINATORS: tuple[tuple[str, str], ...] = (
+    ("denominator_total", "Total population: mid 2015 (excluding prisoners)"),
+    ("denominator_children_0_15", "Dependent Children aged 0-15: mid 2015 (excluding prisoners)"),
+    ("denominator_16_59", "Population aged 16-59: mid 2015 (excluding prisoners)"),
+    ("denominator_60_plus", "Older population aged 60 and over: mid 2015 (excluding prisoners)"),
+    (
+        "denominator_working_age",
+        "Working age population 18-59/64: for use with Employment Deprivation Domain "
+        "(excluding prisoners)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a stored table: name, SQL type, whether NULL is allowed, and meaning."""
+
+    name: str
+    sql_type: str
+    doc: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    """A stored table: its name, purpose, columns and (optional) key."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        """Column names in order."""
+        return [c.name for c in self.columns]
+
+    def ddl(self) -> str:
+        """``CREATE TABLE IF NOT EXISTS`` statement for this table (portable SQL types)."""
+        cols = [
+            f'"{c.name}" {c.sql_type}{"" if c.nullable else " NOT NULL"}' for c in self.columns
+        ]
+        if self.key:
+            cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in self.key) + ")")
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+C = Column
+
+CRIMES = Table(
+    "crimes",
+    "One row per police.uk street-level record (crimes and anti-social behaviour), as published, "
+    "plus provenance and completeness flags. A force-month is replaced whole when re-published.",
+    (
+        C("crime_id", "VARCHAR", "Persistent police.uk Crime ID (64 hex). NULL for ASB rows."),
+        C("month", "DATE", "First day of the month the record belongs to ('Month').", False),
+        C("force", "VARCHAR", "Force slug from the file name, e.g. 'merseyside'.", False),
+        C("reported_by", "VARCHAR", "'Reported by': the force that supplied the record.", False),
+        C("falls_within", "VARCHAR", "'Falls within': the force area the location lies in."),
+        C("longitude", "DOUBLE", "WGS84 longitude of the anonymised map point; NULL if none."),
+        C("latitude", "DOUBLE", "WGS84 latitude of the anonymised map point; NULL if none."),
+        C("location", "VARCHAR", "'Location', e.g. 'On or near Park Road' or 'No Location'."),
+        C("lsoa_code", "VARCHAR", "LSOA code as published (2011 codes until 2023)."),
+        C("lsoa_name", "VARCHAR", "LSOA name as published."),
+        C("crime_type", "VARCHAR", "One of the 14 police.uk crime types.", False),
+        C("last_outcome", "VARCHAR", "'Last outcome category'; NULL for ASB."),
+        C("context", "VARCHAR", "'Context' free text (almost always empty)."),
+        C("no_crime_id", "BOOLEAN", "Flag: the record has no Crime ID (ASB).", False),
+        C("no_location", "BOOLEAN", "Flag: the record has no coordinates.", False),
+        C(
+            "lsoa_unknown",
+            "BOOLEAN",
+            "Flag: LSOA code given but not in the loaded `areas`; NULL while no areas are loaded.",
+        ),
+        C("source_file", "VARCHAR", "File (or archive member) the row came from.", False),
+        C("source_line", "BIGINT", "Line number of the row in that file (header is line 1).", False),
+        C("ingest_id", "BIGINT", "The `ingest_log` entry that loaded the row.", False),
+    ),
+)
+
+QUARANTINE = Table(
+    "quarantine",
+    "Rows that could not be trusted, kept with the reason. For every ingested file, "
+    "rows read = rows accepted + rows quarantined.",
+    (
+        C("ingest_id", "BIGINT", "The `ingest_log` entry of the file.", False),
+        C("source_file", "VARCHAR", "File (or archive member) the row came from.", False),
+        C("line", "BIGINT", "Line number in the file (header is line 1).", False),
+        C("column_name", "VARCHAR", "Column at fault, when one is."),
+        C("value", "VARCHAR", "The offending value, when one is."),
+        C(
+            "reason",
+            "VARCHAR",
+            "Machine-readable reason, e.g. 'unknown_crime_type', 'month_mismatch', "
+            "'force_mismatch', 'bad_header', 'invalid_encoding', 'wrong_column_count', "
+            "'bad_coordinate'.",
+            False,
+        ),
+        C("message", "VARCHAR", "Human-readable message naming file, line, column and value.", False),
+        C("raw", "VARCHAR", "The raw line as read (undecodable bytes shown as U+FFFD)."),
+    ),
+)
+
+INGEST_LOG = Table(
+    "ingest_log",
+    "One row per source currently loaded (e.g. one police.uk force-month, one IoD file). "
+    "Re-loading identical content changes nothing; a corrected file replaces its row.",
+    (
+        C("ingest_id", "BIGINT", "Identifier referenced by `crimes` and `quarantine`.", False),
+        C("kind", "VARCHAR", "Source kind: 'policeuk-street', 'iod2019', 'population', ...", False),
+        C("source_key", "VARCHAR", "What the source covers, e.g. 'merseyside/2022-01'.", False),
+        C("source_file", "VARCHAR", "Path of the file as given (archive!member for zips).", False),
+        C("sha256", "VARCHAR", "SHA-256 of the file's bytes (decompressed for .gz).", False),
+        C("rows_read", "BIGINT", "Data rows read (lines after the header).", False),
+        C("rows_accepted", "BIGINT", "Rows loaded.", False),
+        C("rows_quarantined", "BIGINT", "Rows sent to `quarantine`.", False),
+        C("status", "VARCHAR", "'loaded', 'replaced' (corrected re-publication) or 'rejected'.", False),
+        C("message", "VARCHAR", "Summary of problems found, if any."),
+        C("loaded_at", "TIMESTAMP", "When this content was loaded (UTC).", False),
+    ),
+    key=("kind", "source_key"),
+)
+
+AREAS = Table(
+    "areas",
+    "One row per small area (LSOA) of a vintage, with its rollups, population and geometry. "
+    "Geometry is stored in British National Grid (EPSG:27700) as WKB.",
+    (
+        C("lsoa_code", "VARCHAR", "LSOA code, e.g. E01006412.", False),
+        C("vintage", "INTEGER", "2011 or 2021.", False),
+        C("lsoa_name", "VARCHAR", "LSOA name."),
+        C("msoa_code", "VARCHAR", "MSOA containing the LSOA."),
+        C("msoa_name", "VARCHAR", "MSOA name."),
+        C("lad_code", "VARCHAR", "Local authority district code."),
+        C("lad_name", "VARCHAR", "Local authority district name."),
+        C("population", "BIGINT", "Residents (from the population source loaded last)."),
+        C("population_source", "VARCHAR", "Which estimate `population` comes from."),
+        C("centroid_easting", "DOUBLE", "Centroid, EPSG:27700 metres."),
+        C("centroid_northing", "DOUBLE", "Centroid, EPSG:27700 metres."),
+        C("centroid_lon", "DOUBLE", "Centroid, WGS84 longitude."),
+        C("centroid_lat", "DOUBLE", "Centroid, WGS84 latitude."),
+        C("geometry_wkb", "BLOB", "Boundary polygon, EPSG:27700, WKB; NULL when not supplied."),
+    ),
+    key=("lsoa_code", "vintage"),
+)
+
+POPULATION = Table(
+    "population",
+    "Residents by small area, year and age band (band 'all' is the total).",
+    (
+        C("lsoa_code", "VARCHAR", "LSOA code.", False),
+        C("vintage", "INTEGER", "LSOA vintage of the code (2011 or 2021).", False),
+        C("year", "INTEGER", "Reference year of the estimate.", False),
+        C("age_band", "VARCHAR", "'all', or a band such as '10-17'.", False),
+        C("residents", "BIGINT", "Number of residents.", False),
+        C("source", "VARCHAR", "Estimate, e.g. 'census2021-ts001', 'mid2019'.", False),
+    ),
+    key=("lsoa_code", "vintage", "year", "age_band"),
+)
+
+LSOA_LOOKUP = Table(
+    "lsoa_lookup",
+    "LSOA 2011 to 2021 change lookup. change is U (unchanged), S (split), M (merged) or "
+    "X (redrawn); weight is the share of the 2011 area's residents in the 2021 area "
+    "(1 for U and M), used for best-fit conversion.",
+    (
+        C("lsoa11_code", "VARCHAR", "LSOA 2011 code.", False),
+        C("lsoa21_code", "VARCHAR", "LSOA 2021 code.", False),
+        C("change", "VARCHAR", "U, S, M or X.", False),
+        C("weight", "DOUBLE", "Apportioning weight from 2011 to 2021 (sums to 1 per 2011 code).", False),
+        C("method", "VARCHAR", "How the row was derived: 'ons' (published) or 'spatial'.", False),
+    ),
+    key=("lsoa11_code", "lsoa21_code"),
+)
+
+
+def _deprivation_columns() -> tuple[Column, ...]:
+    cols = [
+        C("lsoa_code", "VARCHAR", "LSOA 2011 code.", False),
+        C("lsoa_name", "VARCHAR", "LSOA 2011 name."),
+        C("lad_code", "VARCHAR", "Local authority district code (2019)."),
+        C("lad_name", "VARCHAR", "Local authority district name (2019)."),
+    ]
+    for stem, name in DEPRIVATION_DOMAINS:
+        cols.append(C(f"{stem}_score", "DOUBLE", f"{name} score (rates are proportions 0-1)."))
+        cols.append(C(f"{stem}_rank", "INTEGER", f"{name} rank, 1 = most deprived."))
+        cols.append(C(f"{stem}_decile", "INTEGER", f"{name} decile, 1 = most deprived 10%."))
+    for col, name in DEPRIVATION_DENOMINATORS:
+        cols.append(C(col, "BIGINT", name + "."))
+    cols.append(C("source", "VARCHAR", "File(s) the row was assembled from.", False))
+    return tuple(cols)
+
+
+DEPRIVATION = Table(
+    "deprivation",
+    "English Indices of Deprivation 2019, one row per LSOA 2011: every score, rank and decile "
+    "of the IMD, its seven domains, IDACI, IDAOPI and the six sub-domains, and the population "
+    "denominators. Columns a loaded file does not carry are NULL.",
+    _deprivation_columns(),
+    key=("lsoa_code",),
+)
+
+#: Every stored table, by name.
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (CRIMES, QUARANTINE, INGEST_LOG, AREAS, POPULATION, LSOA_LOOKUP, DEPRIVATION)
+}
+
+
+def validate_frame(frame: pd.DataFrame, table: str | Table, *, where: str = "frame") -> None:
+    """Check that ``frame`` has exactly the columns of ``table``, in order, and no NULL keys.
+
+    Raises
+    ------
+    SchemaError
+        Naming the missing, unexpected or NULL columns.
+    """
+    spec = TABLES[table] if isinstance(table, str) else table
+    missing = [c for c in spec.names if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in spec.names]
+    if missing or extra:
+        raise SchemaError(
+            where,
+            f"columns do not match table {spec.name!r}: missing {missing}, unexpected {extra}; "
+            "see docs/data-model.md",
+        )
+    for col in spec.columns:
+        if not col.nullable and frame[col.name].isna().any():
+            n = int(frame[col.name].isna().sum())
+            raise SchemaError(where, f"column {col.name!r} of {spec.name!r} has {n} NULL values")
+
+
+def _md_table(t: Table) -> Iterable[str]:
+    yield f"## `{t.name}`\n"
+    yield t.doc + "\n"
+    if t.key:
+        yield "Key: " + ", ".join(f"`{k}`" for k in t.key) + "\n"
+    yield "| column | type | null | meaning |"
+    yield "|---|---|---|---|"
+    for c in t.columns:
+        yield f"| `{c.name}` | {c.sql_type} | {'yes' if c.nullable else 'no'} | {c.doc} |"
+    yield ""
+
+
+def data_model_markdown() -> str:
+    """Render docs/data-model.md from the declarations above."""
+    head = [
+        "# Data model",
+        "",
+        "Generated from `vrukit/schemas.py` by `python -m vrukit.schemas > docs/data-model.md`;",
+        "a test fails when this file and the code disagree.",
+        "",
+    ]
+    body = [line for t in TABLES.values() for line in _md_table(t)]
+    return "\n".join(head + body)
+
+
+if __name__ == "__main__":
+    print(data_model_markdown(), end="")

@@ -1,0 +1,71 @@
+"""Settings, declared once.
+
+Each setting has a name, a default and a help text. The same declaration feeds the CLI's
+``--help``, the ``VRUKIT_*`` environment variables and docs/settings.md (a test fails when a
+setting is missing from the docs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """vrukit's settings. Environment variables are the upper-case name with ``VRUKIT_`` in front."""
+
+    model_config = SettingsConfigDict(env_prefix="VRUKIT_", extra="ignore")
+
+    db: Path | None = Field(
+        default=None,
+        description=(
+            "Path of the warehouse file. Ingest commands write to it; without it they use "
+            "./vrukit.duckdb, and analysis commands use the embedded demo region."
+        ),
+    )
+    engine: Literal["duckdb"] = Field(
+        default="duckdb",
+        description="Analytical engine behind the warehouse. DuckDB is embedded; Spark comes later.",
+    )
+    memory_limit: str = Field(
+        default="1GB",
+        description="Memory the analytical engine may use before spilling to disk (DuckDB syntax).",
+    )
+    threads: int | None = Field(
+        default=None, description="Worker threads for the engine; default is one per core."
+    )
+    batch_rows: int = Field(
+        default=2_000_000,
+        description=(
+            "Rough number of police.uk rows read per ingest batch; bounds peak memory "
+            "(estimated from file sizes)."
+        ),
+    )
+    demo_seed: int = Field(default=2021, description="Seed of the synthetic demo region.")
+    demo_dir: Path = Field(
+        default=Path("vrukit-demo"),
+        description="Folder where `vrukit demo` writes the demo region's files and warehouse.",
+    )
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "vrukit",
+        description="Folder for cached artefacts such as the built demo warehouse.",
+    )
+    police_api_url: str = Field(
+        default="https://data.police.uk/api",
+        description="Base URL of the police.uk API.",
+    )
+    police_api_rate: float = Field(
+        default=15.0,
+        description="Requests per second allowed to the police.uk API (its documented limit).",
+    )
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Return settings from the environment, with explicit overrides (``None`` means unset)."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given)  # type: ignore[arg-type]

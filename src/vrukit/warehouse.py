@@ -1,0 +1,295 @@
+"""The warehouse: an embedded DuckDB file holding vrukit's tidy tables.
+
+It owns storage only. Reading and checking files is done by :mod:`vrukit.ingest`, which hands
+back tables in the warehouse's shapes; the warehouse replaces what a source covered before and
+keeps ``ingest_log`` so that loading the same content twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from vrukit.ingest._sources import StreetFile, check_header, find_street_files
+from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
+from vrukit.errors import VrukitError
+from vrukit.schemas import INGEST_LOG, TABLES
+
+__all__ = ["IngestReport", "Warehouse"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int], None]
+"""Called with (description, rows just processed)."""
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, one row per source file.
+
+    ``files`` has the columns ``source_file``, ``source_key``, ``status`` ('loaded', 'replaced',
+    'unchanged', 'rejected'), ``rows_read``, ``rows_accepted``, ``rows_quarantined``, ``message``.
+    """
+
+    files: pd.DataFrame
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return int(self.files["rows_read"].sum())
+
+    @property
+    def rows_accepted(self) -> int:
+        return int(self.files["rows_accepted"].sum())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return int(self.files["rows_quarantined"].sum())
+
+    @property
+    def balanced(self) -> bool:
+        """True when rows read = accepted + quarantined for every file."""
+        f = self.files
+        return bool((f.rows_read == f.rows_accepted + f.rows_quarantined).all())
+
+
+def _estimate_rows(sf: StreetFile) -> int:
+    size = sf.path.stat().st_size
+    return max(1, size * (5 if sf.path.suffix == ".gz" else 1) // 100)
+
+
+class Warehouse:
+    """An open warehouse file.
+
+    Parameters
+    ----------
+    path
+        DuckDB file; created with every table when new. ``":memory:"`` for a throwaway one.
+    memory_limit, threads
+        Passed to DuckDB.
+    """
+
+    def __init__(
+        self, path: str | Path, *, memory_limit: str = "1GB", threads: int | None = None
+    ) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.con = ibis.duckdb.connect(self.path)
+        self.con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+        self.con.raw_sql("SET preserve_insertion_order = true")
+        if threads:
+            self.con.raw_sql(f"SET threads = {int(threads)}")
+        for table in TABLES.values():
+            self.con.raw_sql(table.ddl())
+
+    # -- generic -----------------------------------------------------------------------------
+    def table(self, name: str) -> ir.Table:
+        """The named table as an Ibis expression."""
+        return self.con.table(name)
+
+    def counts(self) -> dict[str, int]:
+        """Row count of every table."""
+        return {name: int(self.con.table(name).count().execute()) for name in TABLES}
+
+    def close(self) -> None:
+        self.con.disconnect()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _next_ingest_id(self) -> int:
+        current = self.con.table("ingest_log").ingest_id.max().execute()
+        return 1 if current is None or pd.isna(current) else int(current) + 1
+
+    def _previous(self, kind: str) -> pd.DataFrame:
+        t = self.con.table("ingest_log")
+        return t.filter(t.kind == kind).select("source_key", "ingest_id", "sha256").to_pandas()
+
+    def _forget(self, ingest_ids: Sequence[int], tables: Iterable[str]) -> None:
+        if not ingest_ids:
+            return
+        ids = ", ".join(str(int(i)) for i in ingest_ids)
+        for name in tables:
+            self.con.raw_sql(f"DELETE FROM {name} WHERE ingest_id IN ({ids})")
+
+    def _log(self, rows: pd.DataFrame) -> None:
+        keys = rows[["kind", "source_key"]]
+        self.con.create_table("_log_keys", keys, temp=True, overwrite=True)
+        self.con.raw_sql(
+            "DELETE FROM ingest_log WHERE (kind, source_key) IN "
+            "(SELECT (kind, source_key) FROM _log_keys)"
+        )
+        self.con.insert("ingest_log", rows[INGEST_LOG.names])
+
+    # -- police.uk ---------------------------------------------------------------------------
+    def ingest_police(
+        self, paths: Iterable[str | Path], *, batch_rows: int = 2_000_000, progress: Progress | None = None
+    ) -> IngestReport:
+        """Load police.uk street-level files (folders, files, zip archives).
+
+        A force-month already loaded with identical bytes is left alone; one loaded with other
+        bytes (a corrected re-publication) is replaced whole. Returns the per-file accounting.
+        """
+        with tempfile.TemporaryDirectory(prefix="vrukit-") as work:
+            found = find_street_files(paths, workdir=Path(work))
+            files = _last_per_source(found.files)
+            previous = self._previous("policeuk-street").set_index("source_key")
+            plan = _Plan(self._next_ingest_id())
+            for sf in files:
+                sha = sf.sha256()
+                if sf.source_key in previous.index and previous.at[sf.source_key, "sha256"] == sha:
+                    plan.unchanged(sf)
+                    continue
+                old = previous.ingest_id.get(sf.source_key)
+                plan.add(sf, sha, None if old is None else int(old), check_header(sf))
+            for batch in plan.batches(batch_rows):
+                self._load_street_batch(plan, batch)
+                if progress:
+                    progress("police.uk street files", sum(_estimate_rows(sf) for sf in batch))
+            for sf, check in plan.bad_headers:
+                self._load_rejected_file(plan, sf, check)
+            self.refresh_lsoa_flags(plan.new_ids())
+        return IngestReport(plan.report(), found.skipped)
+
+    def _load_street_batch(self, plan: _Plan, batch: list[StreetFile]) -> None:
+        ids = [plan.ids[sf.source_key] for sf in batch]
+        scan = scan_street(self.con, batch, ids)
+        self.con.raw_sql("BEGIN TRANSACTION")
+        try:
+            self._forget(plan.old_ids(batch), ("crimes", "quarantine"))
+            self.con.insert("crimes", scan.accepted)
+            self.con.insert("quarantine", scan.quarantined)
+            counts = scan.counts.set_index("ingest_id")
+            log_rows = [plan.log_row(sf, counts.loc[i]) for sf, i in zip(batch, ids, strict=True)]
+            self._log(pd.DataFrame(log_rows))
+            self.con.raw_sql("COMMIT")
+        except Exception:
+            self.con.raw_sql("ROLLBACK")
+            raise
+
+    def _load_rejected_file(self, plan: _Plan, sf: StreetFile, check: object) -> None:
+        ingest_id = plan.ids[sf.source_key]
+        frame = quarantine_whole_file(sf, check, ingest_id)  # type: ignore[arg-type]
+        self._forget(plan.old_ids([sf]), ("crimes", "quarantine"))
+        if len(frame):
+            self.con.insert("quarantine", frame)
+        message = f"{sf.display} {check.message}"  # type: ignore[attr-defined]
+        counts = pd.Series(
+            {"rows_read": len(frame), "rows_accepted": 0, "rows_quarantined": len(frame),
+             "message": message}
+        )
+        self._log(pd.DataFrame([plan.log_row(sf, counts, rejected=True)]))
+
+    def refresh_lsoa_flags(self, ingest_ids: Sequence[int] | None = None) -> None:
+        """Recompute ``crimes.lsoa_unknown`` against ``areas`` (all rows, or some ingests)."""
+        scope = ""
+        if ingest_ids is not None:
+            if not ingest_ids:
+                return
+            scope = " AND ingest_id IN (" + ", ".join(str(int(i)) for i in ingest_ids) + ")"
+        self.con.raw_sql(
+            "UPDATE crimes SET lsoa_unknown = CASE "
+            "WHEN NOT EXISTS (SELECT 1 FROM areas) THEN NULL "
+            "WHEN lsoa_code IS NULL THEN false "
+            "ELSE lsoa_code NOT IN (SELECT lsoa_code FROM areas) END WHERE true" + scope
+        )
+
+
+def _last_per_source(files: list[StreetFile]) -> list[StreetFile]:
+    """Keep the last file given for each force-month (later arguments win), warning on others."""
+    chosen: dict[str, StreetFile] = {}
+    for sf in files:
+        if sf.source_key in chosen:
+            log.warning("%s replaces %s for %s", sf.display, chosen[sf.source_key].display, sf.source_key)
+        chosen[sf.source_key] = sf
+    return list(chosen.values())
+
+
+class _Plan:
+    """Book-keeping for one ingest run: ids, previous ids, header results and the report."""
+
+    def __init__(self, first_id: int) -> None:
+        self.next_id = first_id
+        self.ids: dict[str, int] = {}
+        self.old: dict[str, int | None] = {}
+        self.sha: dict[str, str] = {}
+        self.good: list[StreetFile] = []
+        self.bad_headers: list[tuple[StreetFile, object]] = []
+        self.rows: list[dict[str, object]] = []
+
+    def unchanged(self, sf: StreetFile) -> None:
+        self.rows.append(
+            {"source_file": sf.display, "source_key": sf.source_key, "status": "unchanged",
+             "rows_read": 0, "rows_accepted": 0, "rows_quarantined": 0,
+             "message": "identical to the loaded copy; nothing to do"}
+        )
+
+    def add(self, sf: StreetFile, sha: str, old: int | None, check: object) -> None:
+        self.ids[sf.source_key] = self.next_id
+        self.next_id += 1
+        self.old[sf.source_key] = old
+        self.sha[sf.source_key] = sha
+        if check.ok:  # type: ignore[attr-defined]
+            self.good.append(sf)
+        else:
+            self.bad_headers.append((sf, check))
+
+    def batches(self, batch_rows: int) -> Iterable[list[StreetFile]]:
+        batch: list[StreetFile] = []
+        size = 0
+        for sf in self.good:
+            est = _estimate_rows(sf)
+            if batch and size + est > batch_rows:
+                yield batch
+                batch, size = [], 0
+            batch.append(sf)
+            size += est
+        if batch:
+            yield batch
+
+    def old_ids(self, files: list[StreetFile]) -> list[int]:
+        return [i for sf in files if (i := self.old[sf.source_key]) is not None]
+
+    def new_ids(self) -> list[int]:
+        return list(self.ids.values())
+
+    def log_row(self, sf: StreetFile, counts: pd.Series, *, rejected: bool = False) -> dict[str, object]:
+        read, accepted, quarantined = (
+            int(counts[k]) for k in ("rows_read", "rows_accepted", "rows_quarantined")
+        )
+        if read != accepted + quarantined:
+            raise VrukitError(
+                f"{sf.display}: accounting failed: read {read} rows but accepted {accepted} "
+                f"and quarantined {quarantined}; nothing from this batch was kept. Please report."
+            )
+        status = "rejected" if rejected else ("replaced" if self.old[sf.source_key] else "loaded")
+        message = counts["message"]
+        msg = None if message is None or pd.isna(message) else str(message)
+        row = {
+            "ingest_id": self.ids[sf.source_key], "kind": "policeuk-street",
+            "source_key": sf.source_key, "source_file": sf.display, "sha256": self.sha[sf.source_key],
+            "rows_read": read, "rows_accepted": accepted,
+            "rows_quarantined": quarantined, "status": status, "message": msg,
+            "loaded_at": datetime.now(UTC).replace(tzinfo=None),
+        }
+        self.rows.append({k: row[k] for k in (
+            "source_file", "source_key", "status", "rows_read", "rows_accepted", "rows_quarantined",
+            "message")})
+        return row
+
+    def report(self) -> pd.DataFrame:
+        cols = ["source_file", "source_key", "status", "rows_read", "rows_accepted",
+                "rows_quarantined", "message"]
+        return pd.DataFrame(self.rows, columns=cols)

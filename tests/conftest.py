@@ -1,0 +1,67 @@
+"""Shared fixtures: a good police.uk file to break one defect at a time, and the shared data."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from vrukit.schemas import CRIME_TYPES, STREET_COLUMNS
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+POLICEUK = SHARED / "policeuk"
+
+
+def shared_path(*parts: str) -> Path:
+    """A file under ../shared/data, or skip the test with the reason."""
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"real data not present: {p} (see ../shared/data/SOURCES.md)")
+    return p
+
+
+def good_rows(n: int = 30, *, month: str = "2022-01", force: str = "Merseyside Police") -> list[list[str]]:
+    """n valid street rows: every 7th is ASB (no Crime ID), every 11th has no location."""
+    rows = []
+    for i in range(n):
+        ctype = CRIME_TYPES[i % len(CRIME_TYPES)]
+        asb = ctype == "Anti-social behaviour"
+        no_loc = i % 11 == 5
+        rows.append(
+            [
+                "" if asb else f"{i:064x}",
+                month,
+                force,
+                force,
+                "" if no_loc else f"{-2.9 + i / 1000:.6f}",
+                "" if no_loc else f"{53.4 + i / 1000:.6f}",
+                "No Location" if no_loc else f"On or near Street {i}, Lane",
+                "" if no_loc else f"E0100{6400 + i % 5}",
+                "" if no_loc else f"Knowsley 00{i % 5}A",
+                ctype,
+                "" if asb else "Unable to prosecute suspect",
+                "",
+            ]
+        )
+    return rows
+
+
+def csv_bytes(rows: list[list[str]], *, header: list[str] | None = list(STREET_COLUMNS)) -> bytes:
+    """Rows as police.uk publishes them: UTF-8, CRLF, minimal quoting."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    if header is not None:
+        w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+@pytest.fixture
+def street_dir(tmp_path: Path) -> Path:
+    """A force folder holding one good month."""
+    d = tmp_path / "merseyside"
+    d.mkdir()
+    (d / "2022-01-merseyside-street.csv").write_bytes(csv_bytes(good_rows()))
+    return d
