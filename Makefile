@@ -13,8 +13,8 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 demo: $(VENV)/.installed
 	$(VENV)/bin/vrukit demo
 
-# `make test`: install, then run the whole test suite.
-test: $(VENV)/.installed
+# `make test`: install, lint (ruff, mypy), then run the whole test suite.
+test: lint
 	$(PY) -m pytest
 
 install: $(VENV)/.installed
@@ -33,7 +33,7 @@ uv.lock: pyproject.toml | $(UV)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy src
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/ingest.py

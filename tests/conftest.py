@@ -22,7 +22,9 @@ def shared_path(*parts: str) -> Path:
     return p
 
 
-def good_rows(n: int = 30, *, month: str = "2022-01", force: str = "Merseyside Police") -> list[list[str]]:
+def good_rows(
+    n: int = 30, *, month: str = "2022-01", force: str = "Merseyside Police"
+) -> list[list[str]]:
     """n valid street rows: every 7th is ASB (no Crime ID), every 11th has no location."""
     rows = []
     for i in range(n):
@@ -48,7 +50,9 @@ def good_rows(n: int = 30, *, month: str = "2022-01", force: str = "Merseyside P
     return rows
 
 
-def csv_bytes(rows: list[list[str]], *, header: list[str] | None = list(STREET_COLUMNS)) -> bytes:
+def csv_bytes(
+    rows: list[list[str]], *, header: tuple[str, ...] | list[str] | None = STREET_COLUMNS
+) -> bytes:
     """Rows as police.uk publishes them: UTF-8, CRLF, minimal quoting."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")

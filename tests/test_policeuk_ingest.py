@@ -6,10 +6,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import csv_bytes, good_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import csv_bytes, good_rows
 from vrukit.errors import InputFileError
 from vrukit.warehouse import Warehouse
 
@@ -82,7 +82,12 @@ def _only_file(report):
 
 
 def test_wrong_header(wh, street_dir):
-    header = ["Crime ID", "Month", "Reported_by", *[c for c in csv_bytes([]).decode().strip().split(",")[3:]]]
+    header = [
+        "Crime ID",
+        "Month",
+        "Reported_by",
+        *[c for c in csv_bytes([]).decode().strip().split(",")[3:]],
+    ]
     _write(street_dir, csv_bytes(good_rows(), header=header))
     f = _only_file(wh.ingest_police([street_dir]))
     assert (f.status, f.rows_read, f.rows_accepted, f.rows_quarantined) == ("rejected", 30, 0, 30)
@@ -120,7 +125,12 @@ def test_rows_reported_by_another_force(wh, street_dir):
     f = _only_file(wh.ingest_police([street_dir]))
     assert (f.rows_accepted, f.rows_quarantined) == (29, 1)
     q = quarantine(wh).iloc[0]
-    assert (q.line, q.column_name, q.value, q.reason) == (6, "Reported by", "Cheshire Constabulary", "force_mismatch")
+    assert (q.line, q.column_name, q.value, q.reason) == (
+        6,
+        "Reported by",
+        "Cheshire Constabulary",
+        "force_mismatch",
+    )
     assert q.message == (
         f"{street_dir / GOOD} line 6: 'Reported by' is 'Cheshire Constabulary', "
         "expected 'Merseyside Police' for a merseyside file"
@@ -159,7 +169,12 @@ def test_unknown_crime_type(wh, street_dir):
     f = _only_file(wh.ingest_police([street_dir]))
     assert (f.rows_accepted, f.rows_quarantined) == (29, 1)
     q = quarantine(wh).iloc[0]
-    assert (q.line, q.column_name, q.value, q.reason) == (4, "Crime type", "Violent crime", "unknown_crime_type")
+    assert (q.line, q.column_name, q.value, q.reason) == (
+        4,
+        "Crime type",
+        "Violent crime",
+        "unknown_crime_type",
+    )
     assert "line 4: 'Crime type' is 'Violent crime', expected one of the 14" in q.message
 
 
@@ -193,7 +208,9 @@ def test_zip_that_is_not_a_policeuk_archive(wh, tmp_path):
     z = tmp_path / "download.zip"
     with zipfile.ZipFile(z, "w") as zf:
         zf.writestr("readme.txt", "hello")
-    with pytest.raises(InputFileError, match=r"download.zip: is not a police.uk archive.*readme.txt"):
+    with pytest.raises(
+        InputFileError, match=r"download.zip: is not a police.uk archive.*readme.txt"
+    ):
         wh.ingest_police([z])
     assert wh.counts()["crimes"] == 0
 
@@ -212,11 +229,15 @@ def test_police_archive_zip_is_read(wh, tmp_path):
 def test_file_that_is_not_a_street_file(wh, tmp_path):
     p = tmp_path / "crimes.csv"
     p.write_bytes(csv_bytes(good_rows()))
-    with pytest.raises(InputFileError, match="expected a name like 2022-01-merseyside-street.csv"):
+    with pytest.raises(
+        InputFileError, match=r"expected a name like 2022-01-merseyside-street\.csv"
+    ):
         wh.ingest_police([p])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     defects=st.dictionaries(
         st.integers(min_value=0, max_value=39),

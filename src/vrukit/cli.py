@@ -21,14 +21,17 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-ingest_app = typer.Typer(help="Load partners' published data into the warehouse.", no_args_is_help=True)
+ingest_app = typer.Typer(
+    help="Load partners' published data into the warehouse.", no_args_is_help=True
+)
 app.add_typer(ingest_app, name="ingest")
 console = Console(stderr=False)
 err = Console(stderr=True)
 
 _S = Settings.model_fields
 DbOption = Annotated[
-    Path | None, typer.Option("--db", help=_S["db"].description, envvar="VRUKIT_DB", show_default=False)
+    Path | None,
+    typer.Option("--db", help=_S["db"].description, envvar="VRUKIT_DB", show_default=False),
 ]
 
 
@@ -40,12 +43,16 @@ def _warehouse(settings: Settings, *, for_ingest: bool) -> Warehouse:
     path = settings.db
     if path is None:
         path = Path("vrukit.duckdb")
-        console.print(f"[dim]No --db given: using {path.resolve()} (set VRUKIT_DB to choose).[/dim]")
+        console.print(
+            f"[dim]No --db given: using {path.resolve()} (set VRUKIT_DB to choose).[/dim]"
+        )
     return Warehouse(path, memory_limit=settings.memory_limit, threads=settings.threads)
 
 
 @app.callback()
-def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False) -> None:
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
@@ -55,8 +62,12 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log mor
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     )
 
 
@@ -66,8 +77,14 @@ def print_report(report: IngestReport, title: str) -> None:
     for col in ("file", "covers", "status", "read", "accepted", "quarantined"):
         t.add_column(col, justify="right" if col in ("read", "accepted", "quarantined") else "left")
     for r in report.files.itertuples():
-        t.add_row(Path(str(r.source_file)).name, r.source_key, r.status, f"{r.rows_read:,}",
-                  f"{r.rows_accepted:,}", f"{r.rows_quarantined:,}")
+        t.add_row(
+            Path(str(r.source_file)).name,
+            r.source_key,
+            r.status,
+            f"{r.rows_read:,}",
+            f"{r.rows_accepted:,}",
+            f"{r.rows_quarantined:,}",
+        )
     console.print(t)
     for r in report.files.itertuples():
         if r.rows_quarantined or r.status == "rejected":
@@ -81,9 +98,52 @@ def print_report(report: IngestReport, title: str) -> None:
     )
 
 
+@ingest_app.command("boundaries")
+def ingest_boundaries(
+    path: Annotated[Path, typer.Argument(help="LSOA boundaries: GeoJSON or GeoPackage, any CRS.")],
+    db: DbOption = None,
+) -> None:
+    """Load LSOA boundaries (2011 or 2021) into `areas`, with centroids and rollup codes."""
+    from vrukit.ingest.reference import read_boundaries
+
+    with _warehouse(_settings(db), for_ingest=True) as wh:
+        n = wh.load_reference("boundaries", read_boundaries(path), table="areas", source=path)
+    console.print(f"{path}: {n:,} areas loaded")
+
+
+@ingest_app.command("iod")
+def ingest_iod(
+    paths: Annotated[list[Path], typer.Argument(help="IoD2019 File 7, or Files 1/2/5/6 together.")],
+    db: DbOption = None,
+) -> None:
+    """Load the English Indices of Deprivation 2019 into `deprivation`."""
+    from vrukit.ingest.reference import read_iod
+
+    with _warehouse(_settings(db), for_ingest=True) as wh:
+        n = wh.load_reference("iod2019", read_iod(paths), table="deprivation", source=paths[-1])
+    console.print(f"{', '.join(map(str, paths))}: {n:,} LSOAs loaded")
+
+
+@ingest_app.command("population")
+def ingest_population(
+    path: Annotated[
+        Path, typer.Argument(help="Census 2021 TS001, mid-year estimates or tidy CSV.")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Load population by LSOA into `population` (and `areas.population`)."""
+    from vrukit.ingest.reference import read_population
+
+    with _warehouse(_settings(db), for_ingest=True) as wh:
+        n = wh.load_reference("population", read_population(path), table="population", source=path)
+    console.print(f"{path}: {n:,} rows loaded")
+
+
 @ingest_app.command("police")
 def ingest_police(
-    paths: Annotated[list[Path], typer.Argument(help="Folders, street CSV files (.csv/.csv.gz) or zip archives.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Folders, street CSV files (.csv/.csv.gz) or zip archives.")
+    ],
     db: DbOption = None,
 ) -> None:
     """Load police.uk street-level crime files (bulk download folders or zips)."""
@@ -94,6 +154,49 @@ def ingest_police(
             paths, batch_rows=s.batch_rows, progress=lambda _d, n: bar.advance(task, n)
         )
     print_report(report, "police.uk street files")
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path | None, typer.Option(help=_S["demo_dir"].description, show_default=False)
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help=_S["demo_seed"].description, show_default=False)
+    ] = None,
+    months: Annotated[int, typer.Option(help="Months of crime to generate.")] = 36,
+    areas: Annotated[int, typer.Option(help="Number of small areas.")] = 1750,
+) -> None:
+    """Build the synthetic demo region and load it into its own warehouse (no files, no network)."""
+    from vrukit.pipeline import run_demo
+
+    s = get_settings(demo_dir=out, demo_seed=seed)
+    with _progress() as bar:
+        task = bar.add_task("demo region", total=months + 6)
+
+        def say(msg: str) -> None:
+            bar.update(task, description=msg, advance=1)
+
+        result = run_demo(
+            s.demo_dir,
+            seed=s.demo_seed,
+            months=months,
+            n_areas=areas,
+            memory_limit=s.memory_limit,
+            progress=say,
+        )
+    print_report(result.police, "demo police.uk files")
+    t = Table(title="warehouse tables")
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    for name, n in result.counts.items():
+        t.add_row(name, f"{n:,}")
+    console.print(t)
+    console.print(f"Demo region written to [bold]{result.files.folder.resolve()}[/bold]")
+    console.print(f"  warehouse     {result.warehouse.resolve()}")
+    console.print(f"  police.uk     {result.files.policeuk.resolve()}")
+    console.print(f"  ground truth  {result.files.truth.resolve()}")
+    console.print(f"Try: vrukit status --db {result.warehouse}")
 
 
 @app.command()

@@ -146,9 +146,7 @@ class Table:
 
     def ddl(self) -> str:
         """``CREATE TABLE IF NOT EXISTS`` statement for this table (portable SQL types)."""
-        cols = [
-            f'"{c.name}" {c.sql_type}{"" if c.nullable else " NOT NULL"}' for c in self.columns
-        ]
+        cols = [f'"{c.name}" {c.sql_type}{"" if c.nullable else " NOT NULL"}' for c in self.columns]
         if self.key:
             cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in self.key) + ")")
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
@@ -182,7 +180,12 @@ CRIMES = Table(
             "Flag: LSOA code given but not in the loaded `areas`; NULL while no areas are loaded.",
         ),
         C("source_file", "VARCHAR", "File (or archive member) the row came from.", False),
-        C("source_line", "BIGINT", "Line number of the row in that file (header is line 1).", False),
+        C(
+            "source_line",
+            "BIGINT",
+            "Line number of the row in that file (header is line 1).",
+            False,
+        ),
         C("ingest_id", "BIGINT", "The `ingest_log` entry that loaded the row.", False),
     ),
 )
@@ -205,7 +208,12 @@ QUARANTINE = Table(
             "'bad_coordinate'.",
             False,
         ),
-        C("message", "VARCHAR", "Human-readable message naming file, line, column and value.", False),
+        C(
+            "message",
+            "VARCHAR",
+            "Human-readable message naming file, line, column and value.",
+            False,
+        ),
         C("raw", "VARCHAR", "The raw line as read (undecodable bytes shown as U+FFFD)."),
     ),
 )
@@ -219,11 +227,21 @@ INGEST_LOG = Table(
         C("kind", "VARCHAR", "Source kind: 'policeuk-street', 'iod2019', 'population', ...", False),
         C("source_key", "VARCHAR", "What the source covers, e.g. 'merseyside/2022-01'.", False),
         C("source_file", "VARCHAR", "Path of the file as given (archive!member for zips).", False),
-        C("sha256", "VARCHAR", "SHA-256 of the file's bytes (decompressed for .gz).", False),
+        C(
+            "sha256",
+            "VARCHAR",
+            "SHA-256 of the file's bytes as stored (compressed for .gz).",
+            False,
+        ),
         C("rows_read", "BIGINT", "Data rows read (lines after the header).", False),
         C("rows_accepted", "BIGINT", "Rows loaded.", False),
         C("rows_quarantined", "BIGINT", "Rows sent to `quarantine`.", False),
-        C("status", "VARCHAR", "'loaded', 'replaced' (corrected re-publication) or 'rejected'.", False),
+        C(
+            "status",
+            "VARCHAR",
+            "'loaded', 'replaced' (corrected re-publication) or 'rejected'.",
+            False,
+        ),
         C("message", "VARCHAR", "Summary of problems found, if any."),
         C("loaded_at", "TIMESTAMP", "When this content was loaded (UTC).", False),
     ),
@@ -276,7 +294,12 @@ LSOA_LOOKUP = Table(
         C("lsoa11_code", "VARCHAR", "LSOA 2011 code.", False),
         C("lsoa21_code", "VARCHAR", "LSOA 2021 code.", False),
         C("change", "VARCHAR", "U, S, M or X.", False),
-        C("weight", "DOUBLE", "Apportioning weight from 2011 to 2021 (sums to 1 per 2011 code).", False),
+        C(
+            "weight",
+            "DOUBLE",
+            "Apportioning weight from 2011 to 2021 (sums to 1 per 2011 code).",
+            False,
+        ),
         C("method", "VARCHAR", "How the row was derived: 'ons' (published) or 'spatial'.", False),
     ),
     key=("lsoa11_code", "lsoa21_code"),
@@ -311,8 +334,7 @@ DEPRIVATION = Table(
 
 #: Every stored table, by name.
 TABLES: dict[str, Table] = {
-    t.name: t
-    for t in (CRIMES, QUARANTINE, INGEST_LOG, AREAS, POPULATION, LSOA_LOOKUP, DEPRIVATION)
+    t.name: t for t in (CRIMES, QUARANTINE, INGEST_LOG, AREAS, POPULATION, LSOA_LOOKUP, DEPRIVATION)
 }
 
 

@@ -13,11 +13,11 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["Settings", "get_settings", "settings_markdown"]
 
 
 class Settings(BaseSettings):
-    """vrukit's settings. Environment variables are the upper-case name with ``VRUKIT_`` in front."""
+    """vrukit's settings; each environment variable is ``VRUKIT_`` + the upper-case name."""
 
     model_config = SettingsConfigDict(env_prefix="VRUKIT_", extra="ignore")
 
@@ -30,17 +30,17 @@ class Settings(BaseSettings):
     )
     engine: Literal["duckdb"] = Field(
         default="duckdb",
-        description="Analytical engine behind the warehouse. DuckDB is embedded; Spark comes later.",
+        description="Analytical engine behind the warehouse: DuckDB (embedded); Spark comes later.",
     )
     memory_limit: str = Field(
-        default="1GB",
+        default="512MB",
         description="Memory the analytical engine may use before spilling to disk (DuckDB syntax).",
     )
     threads: int | None = Field(
         default=None, description="Worker threads for the engine; default is one per core."
     )
     batch_rows: int = Field(
-        default=2_000_000,
+        default=1_000_000,
         description=(
             "Rough number of police.uk rows read per ingest batch; bounds peak memory "
             "(estimated from file sizes)."
@@ -69,3 +69,26 @@ def get_settings(**overrides: object) -> Settings:
     """Return settings from the environment, with explicit overrides (``None`` means unset)."""
     given = {k: v for k, v in overrides.items() if v is not None}
     return Settings(**given)  # type: ignore[arg-type]
+
+
+def settings_markdown() -> str:
+    """Render docs/settings.md from the declarations above."""
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `vrukit/settings.py` by `python -m vrukit.settings > docs/settings.md`.",
+        "Each can be set as an environment variable; the CLI options of the same name win.",
+        "",
+        "| setting | environment variable | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, f in Settings.model_fields.items():
+        default = f.default
+        if name == "cache_dir":
+            default = "~/.cache/vrukit"
+        lines.append(f"| `{name}` | `VRUKIT_{name.upper()}` | `{default}` | {f.description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(settings_markdown(), end="")

@@ -7,6 +7,7 @@ keeps ``ingest_log`` so that loading the same content twice changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -18,10 +19,10 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from vrukit.errors import VrukitError
 from vrukit.ingest._sources import StreetFile, check_header, find_street_files
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
-from vrukit.errors import VrukitError
-from vrukit.schemas import INGEST_LOG, TABLES
+from vrukit.schemas import INGEST_LOG, TABLES, Table, validate_frame
 
 __all__ = ["IngestReport", "Warehouse"]
 
@@ -78,7 +79,7 @@ class Warehouse:
     """
 
     def __init__(
-        self, path: str | Path, *, memory_limit: str = "1GB", threads: int | None = None
+        self, path: str | Path, *, memory_limit: str = "512MB", threads: int | None = None
     ) -> None:
         self.path = str(path)
         if self.path != ":memory:":
@@ -86,6 +87,7 @@ class Warehouse:
         self.con = ibis.duckdb.connect(self.path)
         self.con.raw_sql(f"SET memory_limit = '{memory_limit}'")
         self.con.raw_sql("SET preserve_insertion_order = true")
+        self.con.raw_sql("SET enable_progress_bar = false")
         if threads:
             self.con.raw_sql(f"SET threads = {int(threads)}")
         for table in TABLES.values():
@@ -135,7 +137,11 @@ class Warehouse:
 
     # -- police.uk ---------------------------------------------------------------------------
     def ingest_police(
-        self, paths: Iterable[str | Path], *, batch_rows: int = 2_000_000, progress: Progress | None = None
+        self,
+        paths: Iterable[str | Path],
+        *,
+        batch_rows: int = 1_000_000,
+        progress: Progress | None = None,
     ) -> IngestReport:
         """Load police.uk street-level files (folders, files, zip archives).
 
@@ -170,14 +176,39 @@ class Warehouse:
         try:
             self._forget(plan.old_ids(batch), ("crimes", "quarantine"))
             self.con.insert("crimes", scan.accepted)
-            self.con.insert("quarantine", scan.quarantined)
-            counts = scan.counts.set_index("ingest_id")
+            if scan.quarantined is not None:
+                self.con.insert("quarantine", scan.quarantined)
+            counts = self._stored_counts(scan.rows_read)
             log_rows = [plan.log_row(sf, counts.loc[i]) for sf, i in zip(batch, ids, strict=True)]
             self._log(pd.DataFrame(log_rows))
             self.con.raw_sql("COMMIT")
         except Exception:
             self.con.raw_sql("ROLLBACK")
             raise
+
+    def _stored_counts(self, read: pd.DataFrame) -> pd.DataFrame:
+        """Rows read (from the scan) beside rows stored (from the tables), per ingest_id."""
+        ids = ibis.literal(list(read.ingest_id))
+        c, q = self.con.table("crimes"), self.con.table("quarantine")
+        accepted = (
+            c.filter(ids.contains(c.ingest_id))
+            .group_by("ingest_id")
+            .aggregate(rows_accepted=lambda t: t.count())
+            .to_pandas()
+        )
+        quarantined = (
+            q.filter(ids.contains(q.ingest_id))
+            .group_by("ingest_id")
+            .aggregate(
+                rows_quarantined=lambda t: t.count(),
+                message=lambda t: t.message.argmin(t.line),
+            )
+            .to_pandas()
+        )
+        out = read.merge(accepted, "left", "ingest_id").merge(quarantined, "left", "ingest_id")
+        n = ["rows_accepted", "rows_quarantined"]
+        out[n] = out[n].fillna(0).astype("int64")
+        return out.set_index("ingest_id")
 
     def _load_rejected_file(self, plan: _Plan, sf: StreetFile, check: object) -> None:
         ingest_id = plan.ids[sf.source_key]
@@ -187,10 +218,73 @@ class Warehouse:
             self.con.insert("quarantine", frame)
         message = f"{sf.display} {check.message}"  # type: ignore[attr-defined]
         counts = pd.Series(
-            {"rows_read": len(frame), "rows_accepted": 0, "rows_quarantined": len(frame),
-             "message": message}
+            {
+                "rows_read": len(frame),
+                "rows_accepted": 0,
+                "rows_quarantined": len(frame),
+                "message": message,
+            }
         )
         self._log(pd.DataFrame([plan.log_row(sf, counts, rejected=True)]))
+
+    # -- reference data ----------------------------------------------------------------------
+    def load_reference(
+        self, kind: str, frame: pd.DataFrame, *, table: str, source: Path | str
+    ) -> int:
+        """Insert or replace rows of a reference ``table`` (by its key) and log the source.
+
+        Returns the number of rows loaded. Loading the same file twice leaves every count as it was.
+        """
+        spec = TABLES[table]
+        validate_frame(frame, spec, where=str(source))
+        self.con.raw_sql("BEGIN TRANSACTION")
+        try:
+            self._stage(frame, spec, "_ref")
+            keys = ", ".join(f'"{k}"' for k in spec.key)
+            self.con.raw_sql(f"DELETE FROM {table} WHERE ({keys}) IN (SELECT ({keys}) FROM _ref)")
+            self.con.raw_sql(f"INSERT INTO {table} SELECT * FROM _ref")
+            row = {
+                "ingest_id": self._next_ingest_id(),
+                "kind": kind,
+                "source_key": Path(source).name,
+                "source_file": str(source),
+                "sha256": _sha256(source),
+                "rows_read": len(frame),
+                "rows_accepted": len(frame),
+                "rows_quarantined": 0,
+                "status": "loaded",
+                "message": None,
+                "loaded_at": datetime.now(UTC).replace(tzinfo=None),
+            }
+            self._log(pd.DataFrame([row]))
+            self.con.raw_sql("COMMIT")
+        except Exception:
+            self.con.raw_sql("ROLLBACK")
+            raise
+        if table == "areas" or table == "population":
+            self.refresh_area_population()
+        if table == "areas":
+            self.refresh_lsoa_flags()
+        return len(frame)
+
+    def _stage(self, frame: pd.DataFrame, spec: Table, name: str) -> None:
+        """Copy a pandas frame into a temp table typed as ``spec`` declares."""
+        raw = self.con.con  # the DuckDB connection: storage is engine-bound by design
+        raw.register("_frame", frame)
+        casts = ", ".join(f'CAST("{c.name}" AS {c.sql_type}) AS "{c.name}"' for c in spec.columns)
+        raw.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {casts} FROM _frame")
+        raw.unregister("_frame")
+
+    def refresh_area_population(self) -> None:
+        """Set ``areas.population`` from the latest year of ``population`` for each area."""
+        self.con.raw_sql(
+            "UPDATE areas SET population = p.residents, population_source = p.source FROM ("
+            "  SELECT lsoa_code, vintage, sum(residents) AS residents, any_value(source) AS source"
+            "  FROM population p1 WHERE year = (SELECT max(year) FROM population p2"
+            "    WHERE p2.lsoa_code = p1.lsoa_code AND p2.vintage = p1.vintage)"
+            "  GROUP BY lsoa_code, vintage) p "
+            "WHERE areas.lsoa_code = p.lsoa_code AND areas.vintage = p.vintage"
+        )
 
     def refresh_lsoa_flags(self, ingest_ids: Sequence[int] | None = None) -> None:
         """Recompute ``crimes.lsoa_unknown`` against ``areas`` (all rows, or some ingests)."""
@@ -207,12 +301,22 @@ class Warehouse:
         )
 
 
+def _sha256(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _last_per_source(files: list[StreetFile]) -> list[StreetFile]:
     """Keep the last file given for each force-month (later arguments win), warning on others."""
     chosen: dict[str, StreetFile] = {}
     for sf in files:
         if sf.source_key in chosen:
-            log.warning("%s replaces %s for %s", sf.display, chosen[sf.source_key].display, sf.source_key)
+            log.warning(
+                "%s replaces %s for %s", sf.display, chosen[sf.source_key].display, sf.source_key
+            )
         chosen[sf.source_key] = sf
     return list(chosen.values())
 
@@ -231,9 +335,15 @@ class _Plan:
 
     def unchanged(self, sf: StreetFile) -> None:
         self.rows.append(
-            {"source_file": sf.display, "source_key": sf.source_key, "status": "unchanged",
-             "rows_read": 0, "rows_accepted": 0, "rows_quarantined": 0,
-             "message": "identical to the loaded copy; nothing to do"}
+            {
+                "source_file": sf.display,
+                "source_key": sf.source_key,
+                "status": "unchanged",
+                "rows_read": 0,
+                "rows_accepted": 0,
+                "rows_quarantined": 0,
+                "message": "identical to the loaded copy; nothing to do",
+            }
         )
 
     def add(self, sf: StreetFile, sha: str, old: int | None, check: object) -> None:
@@ -265,7 +375,9 @@ class _Plan:
     def new_ids(self) -> list[int]:
         return list(self.ids.values())
 
-    def log_row(self, sf: StreetFile, counts: pd.Series, *, rejected: bool = False) -> dict[str, object]:
+    def log_row(
+        self, sf: StreetFile, counts: pd.Series, *, rejected: bool = False
+    ) -> dict[str, object]:
         read, accepted, quarantined = (
             int(counts[k]) for k in ("rows_read", "rows_accepted", "rows_quarantined")
         )
@@ -278,18 +390,42 @@ class _Plan:
         message = counts["message"]
         msg = None if message is None or pd.isna(message) else str(message)
         row = {
-            "ingest_id": self.ids[sf.source_key], "kind": "policeuk-street",
-            "source_key": sf.source_key, "source_file": sf.display, "sha256": self.sha[sf.source_key],
-            "rows_read": read, "rows_accepted": accepted,
-            "rows_quarantined": quarantined, "status": status, "message": msg,
+            "ingest_id": self.ids[sf.source_key],
+            "kind": "policeuk-street",
+            "source_key": sf.source_key,
+            "source_file": sf.display,
+            "sha256": self.sha[sf.source_key],
+            "rows_read": read,
+            "rows_accepted": accepted,
+            "rows_quarantined": quarantined,
+            "status": status,
+            "message": msg,
             "loaded_at": datetime.now(UTC).replace(tzinfo=None),
         }
-        self.rows.append({k: row[k] for k in (
-            "source_file", "source_key", "status", "rows_read", "rows_accepted", "rows_quarantined",
-            "message")})
+        self.rows.append(
+            {
+                k: row[k]
+                for k in (
+                    "source_file",
+                    "source_key",
+                    "status",
+                    "rows_read",
+                    "rows_accepted",
+                    "rows_quarantined",
+                    "message",
+                )
+            }
+        )
         return row
 
     def report(self) -> pd.DataFrame:
-        cols = ["source_file", "source_key", "status", "rows_read", "rows_accepted",
-                "rows_quarantined", "message"]
+        cols = [
+            "source_file",
+            "source_key",
+            "status",
+            "rows_read",
+            "rows_accepted",
+            "rows_quarantined",
+            "message",
+        ]
         return pd.DataFrame(self.rows, columns=cols)

@@ -48,7 +48,7 @@ class StreetFile:
     def open_bytes(self) -> io.BufferedIOBase:
         """Open the file for reading bytes, decompressing ``.gz`` transparently."""
         if self.path.suffix == ".gz":
-            return gzip.open(self.path, "rb")  # type: ignore[return-value]
+            return gzip.open(self.path, "rb")
         return open(self.path, "rb")
 
     def sha256(self) -> str:

@@ -65,4 +65,3 @@ FORCES: dict[str, str] = {
 def force_name(slug: str) -> str | None:
     """Return the "Reported by" name for a force slug, or ``None`` when the slug is unknown."""
     return FORCES.get(slug)
-

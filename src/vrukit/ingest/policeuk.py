@@ -42,15 +42,15 @@ class StreetScan:
     accepted
         Rows with the columns of ``crimes`` (``lsoa_unknown`` still NULL).
     quarantined
-        Rows with the columns of ``quarantine``.
-    counts
-        Per ``ingest_id``: ``rows_read``, ``rows_accepted``, ``rows_quarantined`` and the
-        first quarantine ``message``.
+        Rows with the columns of ``quarantine``; None when the batch has none.
+    rows_read
+        Per ``ingest_id``: ``rows_read`` (rows parsed plus lines the parser rejected), counted
+        from the scan so that the warehouse can check it against what it stored.
     """
 
     accepted: ir.Table
-    quarantined: ir.Table
-    counts: pd.DataFrame
+    quarantined: ir.Table | None
+    rows_read: pd.DataFrame
 
 
 def _temp_table(con: ibis.BaseBackend, name: str, obj: ir.Table) -> ir.Table:
@@ -72,7 +72,9 @@ def _read(con: ibis.BaseBackend, files: list[StreetFile], name: str) -> tuple[ir
         f"rejects_scan='{name}_rejscan')"
     )
     # rowid follows the scan's order (insertion order is preserved): the basis for line numbers.
-    con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name}_rows AS SELECT rowid AS _rowid, * FROM {name}_raw")
+    con.raw_sql(
+        f"CREATE OR REPLACE TEMP VIEW {name}_rows AS SELECT rowid AS _rowid, * FROM {name}_raw"
+    )
     con.raw_sql(
         f"CREATE OR REPLACE TEMP VIEW {name}_rejects AS SELECT s.file_path AS filename, "
         "e.line::BIGINT AS line, min(e.column_name) AS column_name, "
@@ -99,15 +101,18 @@ def _files_table(files: list[StreetFile], ingest_ids: list[int]) -> ir.Table:
     )
 
 
-def _with_lines(rows: ir.Table, rejects: ir.Table) -> ir.Table:
+def _with_lines(rows: ir.Table, rejects: ir.Table, any_rejects: bool) -> ir.Table:
     """Add ``line``: the physical line of each parsed row, skipping the lines DuckDB rejected.
 
-    Good row k (1-based) of a file sits on line k + 1 + (rejected lines before it). A rejected
-    line r_i (i-th, 1-based) has r_i - 1 - i good rows before it, so the rejects before row k
-    are those with r_i - 1 - i < k; that count is found with an as-of join.
+    Good row k (1-based) of a file sits on line k + 1 + (rejected lines before it); k comes from
+    the scan order (``_rowid``). A rejected line r_i (i-th, 1-based) has r_i - 1 - i good rows
+    before it, so the rejects before row k are those with r_i - 1 - i < k: an as-of join.
     """
-    k = ibis.row_number().over(group_by=rows.filename, order_by=rows._rowid) + 1
-    rows = rows.mutate(_k=k)
+    first = rows.group_by("filename").aggregate(_first=rows._rowid.min())
+    rows = rows.join(first, "filename")
+    rows = rows.mutate(_k=rows._rowid - rows._first + 1).drop("_first")
+    if not any_rejects:
+        return rows.mutate(line=rows._k + 1).drop("_k")
     i = ibis.row_number().over(group_by=rejects.filename, order_by=rejects.line) + 1
     gaps = (
         rejects.mutate(_g=rejects.line - 1 - i, _i=i)
@@ -141,16 +146,24 @@ def _checks(t: ir.Table) -> list[tuple[ir.BooleanValue, str, str, ir.Value, ir.S
             "force_mismatch",
             "Reported by",
             by,
-            _q("file is for force '") + t.force + _q("' but sits in the folder of force '")
-            + t.folder_force.fill_null("") + _q("'; move it to its own force's folder"),
+            _q("file is for force '")
+            + t.force
+            + _q("' but sits in the folder of force '")
+            + t.folder_force.fill_null("")
+            + _q("'; move it to its own force's folder"),
         ),
         (
             t.expected_by.notnull() & (by.isnull() | (by != t.expected_by)),
             "force_mismatch",
             "Reported by",
             by,
-            _q("'Reported by' is ") + shown(by) + _q(", expected '") + t.expected_by.fill_null("")
-            + _q("' for a ") + t.force + _q(" file"),
+            _q("'Reported by' is ")
+            + shown(by)
+            + _q(", expected '")
+            + t.expected_by.fill_null("")
+            + _q("' for a ")
+            + t.force
+            + _q(" file"),
         ),
         (
             month.isnull() | (month != t.file_month),
@@ -164,7 +177,8 @@ def _checks(t: ir.Table) -> list[tuple[ir.BooleanValue, str, str, ir.Value, ir.S
             "unknown_crime_type",
             "Crime type",
             ctype,
-            _q("'Crime type' is ") + shown(ctype)
+            _q("'Crime type' is ")
+            + shown(ctype)
             + _q(", expected one of the 14 police.uk crime types (see docs/data-model.md)"),
         ),
         (
@@ -172,26 +186,36 @@ def _checks(t: ir.Table) -> list[tuple[ir.BooleanValue, str, str, ir.Value, ir.S
             "bad_coordinate",
             "Longitude",
             lon,
-            _q("'Longitude' is ") + shown(lon) + _q(f", expected a number in {LON_RANGE} with a latitude"),
+            _q("'Longitude' is ")
+            + shown(lon)
+            + _q(f", expected a number in {LON_RANGE} with a latitude"),
         ),
         (
             bad_lat,
             "bad_coordinate",
             "Latitude",
             lat,
-            _q("'Latitude' is ") + shown(lat) + _q(f", expected a number in {LAT_RANGE} with a longitude"),
+            _q("'Latitude' is ")
+            + shown(lat)
+            + _q(f", expected a number in {LAT_RANGE} with a longitude"),
         ),
     ]
 
 
 def _validate(t: ir.Table) -> ir.Table:
-    checks = _checks(t)
-    reason = ibis.cases(*[(c, r) for c, r, _, _, _ in checks], else_=None)
+    """Add ``_reason``: NULL for a row to accept, else why it is quarantined."""
+    reason = ibis.cases(*[(c, r) for c, r, _, _, _ in _checks(t)], else_=None)
+    return t.mutate(_reason=reason)
+
+
+def _explain(bad: ir.Table) -> ir.Table:
+    """Add column, value and message to quarantined rows (computed for those rows only)."""
+    checks = _checks(bad)
     column = ibis.cases(*[(c, col) for c, _, col, _, _ in checks], else_=None)
     value = ibis.cases(*[(c, v) for c, _, _, v, _ in checks], else_=None)
     why = ibis.cases(*[(c, m) for c, _, _, _, m in checks], else_=None)
-    message = t.display + _q(" line ") + t.line.cast("string") + _q(": ") + why
-    return t.mutate(_reason=reason, _column=column, _value=value, _message=message)
+    message = bad.display + _q(" line ") + bad.line.cast("string") + _q(": ") + why
+    return bad.mutate(_column=column, _value=value, _message=message)
 
 
 def _accepted(v: ir.Table) -> ir.Table:
@@ -230,8 +254,24 @@ def _raw_line(t: ir.Table) -> ir.StringValue:
     return out
 
 
-def _quarantined(v: ir.Table, rejects: ir.Table, files: ir.Table) -> ir.Table:
-    bad = v.filter(v._reason.notnull())
+def _quarantined(
+    bad: ir.Table, rejects: ir.Table, files: ir.Table, *, checks: bool, parser: bool
+) -> ir.Table | None:
+    """Quarantine rows from failed checks and from lines the parser rejected (None if neither)."""
+    parts = []
+    if checks:
+        parts.append(_from_checks(bad))
+    if parser:
+        parts.append(_from_parser(rejects, files))
+    if not parts:
+        return None
+    out = parts[0] if len(parts) == 1 else parts[0].union(parts[1])
+    assert out.columns == tuple(QUARANTINE.names)
+    return out
+
+
+def _from_checks(bad: ir.Table) -> ir.Table:
+    bad = _explain(bad)
     from_checks = bad.select(
         ingest_id=bad.ingest_id.cast("int64"),
         source_file=bad.display,
@@ -242,6 +282,10 @@ def _quarantined(v: ir.Table, rejects: ir.Table, files: ir.Table) -> ir.Table:
         message=bad._message,
         raw=_raw_line(bad),
     )
+    return from_checks
+
+
+def _from_parser(rejects: ir.Table, files: ir.Table) -> ir.Table:
     r = rejects.join(files, "filename")
     reason = ibis.cases(
         (r.error_type == "INVALID ENCODING", "invalid_encoding"),
@@ -249,10 +293,17 @@ def _quarantined(v: ir.Table, rejects: ir.Table, files: ir.Table) -> ir.Table:
         else_="unparseable_line",
     )
     explain = ibis.cases(
-        (r.error_type == "INVALID ENCODING", _q("bytes that are not valid UTF-8 in column '")
-         + r.column_name.fill_null("?") + _q("'; police.uk files are UTF-8: re-download the file")),
-        else_=r.error_message.fill_null("") + _q(" (police.uk rows have 12 columns; a short last "
-                                                 "line usually means a truncated download)"),
+        (
+            r.error_type == "INVALID ENCODING",
+            _q("bytes that are not valid UTF-8 in column '")
+            + r.column_name.fill_null("?")
+            + _q("'; police.uk files are UTF-8: re-download the file"),
+        ),
+        else_=r.error_message.fill_null("")
+        + _q(
+            " (police.uk rows have 12 columns; a short last "
+            "line usually means a truncated download)"
+        ),
     )
     from_parser = r.select(
         ingest_id=r.ingest_id.cast("int64"),
@@ -264,9 +315,7 @@ def _quarantined(v: ir.Table, rejects: ir.Table, files: ir.Table) -> ir.Table:
         message=r.display + _q(" line ") + r.line.cast("string") + _q(": ") + explain,
         raw=r.raw,
     )
-    out = from_checks.union(from_parser)
-    assert out.columns == tuple(QUARANTINE.names)
-    return out
+    return from_parser
 
 
 def scan_street(
@@ -282,47 +331,30 @@ def scan_street(
         The files and the ``ingest_log`` id each one's rows will carry.
     """
     rows, rejects = _read(con, files, name)
-    ftab = _files_table(files, ingest_ids)
-    ftab = _temp_table(con, f"{name}_files", ftab)
-    lined = _with_lines(rows, rejects).join(ftab, "filename")
-    validated = _temp_table(con, f"{name}_valid", _validate(lined))
+    ftab = _temp_table(con, f"{name}_files", _files_table(files, ingest_ids))
+    any_rejects = bool(rejects.count().execute())
+    validated = _validate(_with_lines(rows, rejects, any_rejects).join(ftab, "filename"))
     accepted = _accepted(validated)
-    quarantined = _quarantined(validated, rejects, ftab)
-    counts = _counts(rows, rejects, ftab, accepted, quarantined)
-    return StreetScan(accepted, quarantined, counts)
+    # The few bad rows are materialised once, so their messages never touch the good rows.
+    bad = _temp_table(con, f"{name}_bad", validated.filter(validated._reason.notnull()))
+    any_bad = bool(bad.count().execute())
+    quarantined = _quarantined(bad, rejects, ftab, checks=any_bad, parser=any_rejects)
+    return StreetScan(accepted, quarantined, _rows_read(rows, rejects, ftab))
 
 
-def _counts(
-    rows: ir.Table, rejects: ir.Table, files: ir.Table, accepted: ir.Table, quarantined: ir.Table
-) -> pd.DataFrame:
-    """Rows read (parsed + rejected by the parser) and rows out (accepted, quarantined) per file.
-
-    The two sides are counted from different tables, so a row lost between them shows up.
-    """
+def _rows_read(rows: ir.Table, rejects: ir.Table, files: ir.Table) -> pd.DataFrame:
+    """Rows read per file: rows the parser returned plus lines it rejected."""
     parsed = rows.group_by("filename").aggregate(_parsed=rows.count())
     rejected = rejects.group_by("filename").aggregate(_rejected=rejects.count())
-    read = (
+    return (
         files.left_join(parsed, "filename")
         .left_join(rejected, "filename")
         .select(
             "ingest_id",
-            rows_read=ibis._._parsed.fill_null(0) + ibis._._rejected.fill_null(0),
+            rows_read=(ibis._._parsed.fill_null(0) + ibis._._rejected.fill_null(0)).cast("int64"),
         )
         .to_pandas()
     )
-    a = accepted.group_by("ingest_id").aggregate(rows_accepted=accepted.count()).to_pandas()
-    q = (
-        quarantined.group_by("ingest_id")
-        .aggregate(
-            rows_quarantined=quarantined.count(),
-            message=quarantined.message.argmin(quarantined.line),
-        )
-        .to_pandas()
-    )
-    out = read.merge(a, how="left", on="ingest_id").merge(q, how="left", on="ingest_id")
-    n = ["rows_read", "rows_accepted", "rows_quarantined"]
-    out[n] = out[n].fillna(0).astype("int64")
-    return out
 
 
 def quarantine_whole_file(sf: StreetFile, check: HeaderCheck, ingest_id: int) -> pd.DataFrame:
@@ -342,7 +374,9 @@ def quarantine_whole_file(sf: StreetFile, check: HeaderCheck, ingest_id: int) ->
             "column_name": check.column,
             "value": check.value,
             "reason": reason,
-            "message": [f"{sf.display} line {n}: row not loaded because {check.message}" for n in numbers],
+            "message": [
+                f"{sf.display} line {n}: row not loaded because {check.message}" for n in numbers
+            ],
             "raw": data,
         },
         columns=QUARANTINE.names,

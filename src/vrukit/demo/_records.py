@@ -1,0 +1,163 @@
+"""Turning simulated counts into police.uk street-level rows, one CSV per month."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from vrukit.schemas import CRIME_TYPES
+
+STREETS = (
+    "Station",
+    "Church",
+    "Park",
+    "Victoria",
+    "Mill",
+    "Albert",
+    "Queen",
+    "King",
+    "Grange",
+    "Chapel",
+    "Meadow",
+    "Orchard",
+    "Canal",
+    "Forge",
+    "Willow",
+    "Cedar",
+    "Oak",
+    "Elm",
+    "Market",
+    "Bridge",
+    "School",
+    "Hill",
+    "Brook",
+    "Moor",
+    "Colliery",
+    "Foundry",
+    "Wharf",
+    "Heath",
+    "Vale",
+    "Ash",
+)
+KINDS = ("Road", "Street", "Lane", "Close", "Avenue", "Way", "Drive", "Grove", "Crescent")
+PLACES = (
+    "Parking Area",
+    "Shopping Area",
+    "Sports/Recreation Area",
+    "Petrol Station",
+    "Supermarket",
+    "Nightclub",
+    "Further/Higher Educational Building",
+    "Hospital",
+)
+OUTCOMES = (
+    ("Investigation complete; no suspect identified", 0.33),
+    ("Unable to prosecute suspect", 0.36),
+    ("Court result unavailable", 0.06),
+    ("Awaiting court outcome", 0.04),
+    ("Local resolution", 0.05),
+    ("Further investigation is not in the public interest", 0.02),
+    ("Further action is not in the public interest", 0.03),
+    ("Status update unavailable", 0.04),
+    ("Action to be taken by another organisation", 0.02),
+    ("Offender given a caution", 0.02),
+    ("Under investigation", 0.03),
+)
+SNAP_POINTS = 12
+
+
+def snap_points(rng: np.random.Generator, geometry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``SNAP_POINTS`` anonymised map points per area (x, y in EPSG:27700) and their names."""
+    n = len(geometry)
+    pts = np.zeros((n, SNAP_POINTS, 2))
+    bounds = shapely.bounds(geometry)
+    todo = np.ones((n, SNAP_POINTS), dtype=bool)
+    while todo.any():
+        a, s = np.nonzero(todo)
+        b = bounds[a]
+        cand = b[:, :2] + rng.random((len(a), 2)) * (b[:, 2:] - b[:, :2])
+        ok = shapely.contains_xy(geometry[a], cand[:, 0], cand[:, 1])
+        pts[a[ok], s[ok]] = cand[ok]
+        todo[a[ok], s[ok]] = False
+    street = rng.integers(0, len(STREETS), (n, SNAP_POINTS))
+    kind = rng.integers(0, len(KINDS), (n, SNAP_POINTS))
+    names = np.array(
+        [
+            [f"On or near {STREETS[s]} {KINDS[k]}" for s, k in zip(rs, rk, strict=True)]
+            for rs, rk in zip(street, kind, strict=True)
+        ],
+        dtype=object,
+    )
+    place = rng.random((n, SNAP_POINTS)) < 0.15
+    names[place] = [f"On or near {p}" for p in rng.choice(PLACES, int(place.sum()))]
+    return pts, names
+
+
+def month_rows(
+    rng: np.random.Generator,
+    counts: np.ndarray,
+    areas: pd.DataFrame,
+    pts_ll: np.ndarray,
+    names: np.ndarray,
+    month: str,
+    force_name: str,
+) -> pd.DataFrame:
+    """All street rows of one month from counts of shape (areas, crime types)."""
+    area_i, type_j = np.nonzero(counts)
+    reps = counts[area_i, type_j]
+    area_i, type_j = np.repeat(area_i, reps), np.repeat(type_j, reps)
+    n = len(area_i)
+    snap = rng.integers(0, SNAP_POINTS, n)
+    ctype = np.array(CRIME_TYPES, dtype=object)[type_j]
+    asb = ctype == "Anti-social behaviour"
+    no_loc = rng.random(n) < 0.012
+    ids = rng.bytes(32 * n)
+    crime_id = np.array([ids[32 * k : 32 * k + 32].hex() for k in range(n)], dtype=object)
+    crime_id[asb] = ""
+    outcome = rng.choice([o for o, _ in OUTCOMES], n, p=_probs())
+    outcome = np.where(asb, "", outcome)
+    lon = np.char.mod("%.6f", pts_ll[area_i, snap, 0]).astype(object)
+    lat = np.char.mod("%.6f", pts_ll[area_i, snap, 1]).astype(object)
+    frame = pd.DataFrame(
+        {
+            "Crime ID": crime_id,
+            "Month": month,
+            "Reported by": force_name,
+            "Falls within": force_name,
+            "Longitude": lon,
+            "Latitude": lat,
+            "Location": names[area_i, snap],
+            "LSOA code": areas.lsoa_code.to_numpy()[area_i],
+            "LSOA name": areas.lsoa_name.to_numpy()[area_i],
+            "Crime type": ctype,
+            "Last outcome category": outcome,
+            "Context": "",
+        }
+    )
+    frame.loc[no_loc, ["Longitude", "Latitude", "LSOA code", "LSOA name"]] = ""
+    frame.loc[no_loc, "Location"] = "No Location"
+    return frame.iloc[rng.permutation(n)]
+
+
+def _probs() -> np.ndarray:
+    p = np.array([w for _, w in OUTCOMES])
+    return p / p.sum()
+
+
+def to_lonlat(points: np.ndarray) -> np.ndarray:
+    """EPSG:27700 metres to WGS84 lon/lat (same shape)."""
+    tr = Transformer.from_crs(27700, 4326, always_xy=True)
+    lon, lat = tr.transform(points[..., 0], points[..., 1])
+    return np.stack([lon, lat], axis=-1)
+
+
+def write_month(frame: pd.DataFrame, folder: Path, month: str, force: str) -> Path:
+    """Write one month as police.uk does: ``YYYY-MM/YYYY-MM-<force>-street.csv``, CRLF."""
+    path = folder / month / f"{month}-{force}-street.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, lineterminator="\r\n")
+    return path

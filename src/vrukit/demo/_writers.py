@@ -1,0 +1,89 @@
+"""Writing the region's reference data in the formats published for real areas."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from vrukit.demo.region import AGE_BANDS, Region
+from vrukit.schemas import DEPRIVATION_DOMAINS
+
+RATE_DOMAINS = {"income", "employment", "idaci", "idaopi"}
+
+
+def iod_column(stem: str, measure: str) -> str:
+    """The IoD2019 File 7 header for a domain stem and measure (score, rank, decile)."""
+    name = dict(DEPRIVATION_DOMAINS)[stem]
+    if measure == "score":
+        return f"{name} Score" + (" (rate)" if stem in RATE_DOMAINS else "")
+    if measure == "rank":
+        return f"{name} Rank (where 1 is most deprived)"
+    return f"{name} Decile (where 1 is most deprived 10% of LSOAs)"
+
+
+def write_boundaries(region: Region, path: Path) -> Path:
+    """LSOA polygons as RFC 7946 GeoJSON (WGS84), with ONS-style property names."""
+    tr = Transformer.from_crs(27700, 4326, always_xy=True)
+    geoms = shapely.transform(
+        region.geometry, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+    )
+    geoms = shapely.set_precision(geoms, 1e-6)
+    a = region.areas
+    features = [
+        {
+            "type": "Feature",
+            "properties": {
+                "LSOA11CD": r.lsoa_code,
+                "LSOA11NM": r.lsoa_name,
+                "MSOA11CD": r.msoa_code,
+                "MSOA11NM": r.msoa_name,
+                "LAD19CD": r.lad_code,
+                "LAD19NM": r.lad_name,
+            },
+            "geometry": json.loads(shapely.to_geojson(g)),
+        }
+        for r, g in zip(a.itertuples(), geoms, strict=True)
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def write_iod(region: Region, path: Path) -> Path:
+    """Deprivation in the column layout of IoD2019 File 7 (the domains the region models)."""
+    a = region.areas
+    out = pd.DataFrame(
+        {
+            "LSOA code (2011)": a.lsoa_code,
+            "LSOA name (2011)": a.lsoa_name,
+            "Local Authority District code (2019)": a.lad_code,
+            "Local Authority District name (2019)": a.lad_name,
+        }
+    )
+    for stem, _ in DEPRIVATION_DOMAINS:
+        for measure in ("score", "rank", "decile"):
+            col = f"{stem}_{measure}"
+            if col in a:
+                out[iod_column(stem, measure)] = a[col]
+    out["Total population: mid 2015 (excluding prisoners)"] = a.population
+    out.to_csv(path, index=False)
+    return path
+
+
+def write_population(region: Region, path: Path, year: int = 2020) -> Path:
+    """Residents by age band as a tidy CSV: lsoa_code, year, age_band, residents."""
+    a = region.areas
+    long = a.melt(
+        id_vars="lsoa_code",
+        value_vars=[f"age_{b}" for b in AGE_BANDS],
+        var_name="age_band",
+        value_name="residents",
+    )
+    long["age_band"] = long.age_band.str.removeprefix("age_")
+    long.insert(1, "year", year)
+    long.sort_values(["lsoa_code", "age_band"]).to_csv(path, index=False)
+    return path

@@ -1,0 +1,246 @@
+"""Reference data: LSOA boundaries, IoD2019 deprivation and population, read into warehouse shapes.
+
+Each reader checks the header first and names the file and the column that is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import Transformer
+
+from vrukit.errors import SchemaError
+from vrukit.schemas import (
+    AREAS,
+    DEPRIVATION,
+    DEPRIVATION_DENOMINATORS,
+    DEPRIVATION_DOMAINS,
+    POPULATION,
+)
+
+__all__ = ["read_boundaries", "read_iod", "read_population"]
+
+LSOA_CODE = re.compile(r"^[EW]01\d{6}$")
+
+
+def _find(columns: Iterable[str], pattern: str) -> str | None:
+    """The first column whose name matches ``pattern`` (case-insensitive), if any."""
+    hits = [c for c in columns if re.fullmatch(pattern, c, flags=re.IGNORECASE)]
+    return hits[0] if hits else None
+
+
+def _pick(columns: Iterable[str], pattern: str, path: Path, what: str) -> str:
+    """Like ``_find``, but a missing column is a SchemaError naming the file and its columns."""
+    found = _find(columns, pattern)
+    if found is None:
+        raise SchemaError(
+            str(path), f"no {what} column (looked for /{pattern}/ among {list(columns)})"
+        )
+    return found
+
+
+def read_boundaries(path: Path | str) -> pd.DataFrame:
+    """LSOA polygons (GeoJSON or GeoPackage, any CRS) as ``areas`` rows, geometry in EPSG:27700."""
+    path = Path(path)
+    meta, _, geom, fields = pyogrio.raw.read(path)
+    cols = list(meta["fields"])
+    data = dict(zip(cols, fields, strict=True))
+    code = _pick(cols, r"LSOA(11|21)CD", path, "LSOA code (LSOA11CD or LSOA21CD)")
+    vintage = 2011 if "11" in code else 2021
+    name = _find(cols, r"LSOA(11|21)NM")
+    lad = _find(cols, r"LAD(\d\d)?CD(_ACTIVE)?")
+    lad_nm = _find(cols, r"LAD(\d\d)?NM(_ACTIVE)?")
+    msoa = _find(cols, r"MSOA(11|21)CD")
+    msoa_nm = _find(cols, r"MSOA(11|21)NM")
+    shapes = shapely.from_wkb(geom)
+    crs = meta.get("crs") or "EPSG:4326"
+    if "27700" not in str(crs):
+        tr = Transformer.from_crs(crs, 27700, always_xy=True)
+        shapes = shapely.transform(
+            shapes, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+        )
+    cent = shapely.centroid(shapes)
+    back = Transformer.from_crs(27700, 4326, always_xy=True)
+    lon, lat = back.transform(shapely.get_x(cent), shapely.get_y(cent))
+    n = len(shapes)
+
+    def col(c: str | None) -> object:
+        return data[c] if c else [None] * n
+
+    frame = pd.DataFrame(
+        {
+            "lsoa_code": data[code],
+            "vintage": vintage,
+            "lsoa_name": col(name),
+            "msoa_code": col(msoa),
+            "msoa_name": col(msoa_nm),
+            "lad_code": col(lad),
+            "lad_name": col(lad_nm),
+            "population": pd.array([None] * n, dtype="Int64"),
+            "population_source": None,
+            "centroid_easting": shapely.get_x(cent),
+            "centroid_northing": shapely.get_y(cent),
+            "centroid_lon": lon,
+            "centroid_lat": lat,
+            "geometry_wkb": shapely.to_wkb(shapes),
+        },
+        columns=AREAS.names,
+    )
+    _check_codes(frame.lsoa_code, path, code)
+    return frame
+
+
+def _check_codes(codes: pd.Series, path: Path, column: str) -> None:
+    bad = codes[~codes.astype(str).str.match(LSOA_CODE)]
+    if len(bad):
+        i = int(bad.index[0])
+        raise SchemaError(
+            str(path),
+            f"{column} is {bad.iloc[0]!r}, expected a code like E01006412",
+            line=i + 2,
+            column=column,
+            value=str(bad.iloc[0]),
+        )
+
+
+_MEASURE = re.compile(r"^(?P<name>.+?) (?P<measure>Score|Rank|Decile)\b", re.IGNORECASE)
+_IOD_KEYS = {
+    "LSOA code (2011)": "lsoa_code",
+    "LSOA name (2011)": "lsoa_name",
+    "Local Authority District code (2019)": "lad_code",
+    "Local Authority District name (2019)": "lad_name",
+}
+
+
+def _iod_mapping(columns: list[str], path: Path) -> dict[str, str]:
+    names = {n.lower(): stem for stem, n in DEPRIVATION_DOMAINS}
+    denominators = {n: c for c, n in DEPRIVATION_DENOMINATORS}
+    mapping: dict[str, str] = {}
+    for c in columns:
+        if c in _IOD_KEYS:
+            mapping[c] = _IOD_KEYS[c]
+        elif c in denominators:
+            mapping[c] = denominators[c]
+        elif (m := _MEASURE.match(c)) and m["name"].lower() in names:
+            mapping[c] = f"{names[m['name'].lower()]}_{m['measure'].lower()}"
+        else:
+            raise SchemaError(
+                str(path),
+                f"column {c!r} is not an IoD2019 column; expected the "
+                "headers of the published File 1, 2, 5, 6 or 7",
+                line=1,
+                column=c,
+            )
+    if "lsoa_code" not in mapping.values():
+        raise SchemaError(
+            str(path), "no 'LSOA code (2011)' column; is this an IoD2019 file?", line=1
+        )
+    return mapping
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if path.suffix in (".xlsx", ".xls"):
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str)
+        for df in sheets.values():
+            if "LSOA code (2011)" in df.columns:
+                return df
+        raise SchemaError(
+            str(path), f"no sheet has an 'LSOA code (2011)' column (sheets: {list(sheets)})"
+        )
+    return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+
+
+def _numbers(s: pd.Series, path: Path, column: str) -> pd.Series:
+    clean = s.str.replace(",", "", regex=False).str.strip()
+    out = pd.to_numeric(clean.replace("", None), errors="coerce")
+    bad = out.isna() & clean.ne("")
+    if bad.any():
+        i = int(bad.idxmax())
+        raise SchemaError(
+            str(path),
+            f"{column!r} is {s[i]!r}, expected a number",
+            line=i + 2,
+            column=column,
+            value=str(s[i]),
+        )
+    return out
+
+
+def read_iod(paths: Iterable[Path | str]) -> pd.DataFrame:
+    """IoD2019 files (File 7 alone, or Files 1/2/5/6 together) as rows of ``deprivation``."""
+    merged: pd.DataFrame | None = None
+    sources: list[str] = []
+    for p in map(Path, paths):
+        raw = _read_table(p)
+        mapping = _iod_mapping(list(raw.columns), p)
+        df = raw.rename(columns=mapping)
+        for c in mapping.values():
+            if c not in _IOD_KEYS.values():
+                df[c] = _numbers(df[c], p, c)
+        _check_codes(df.lsoa_code, p, "LSOA code (2011)")
+        merged = (
+            df if merged is None else merged.combine_first(df.set_index("lsoa_code").reset_index())
+        )
+        sources.append(p.name)
+    if merged is None:
+        raise SchemaError("(no files)", "give at least one IoD2019 file")
+    merged = merged.groupby("lsoa_code", as_index=False).first()
+    out = merged.reindex(columns=DEPRIVATION.names)
+    out["source"] = " + ".join(sources)
+    return out
+
+
+def read_population(path: Path | str, *, year: int | None = None) -> pd.DataFrame:
+    """Population by LSOA as rows of ``population``.
+
+    Understands Census 2021 TS001 from Nomis (``total``, ``mnemonic``; footnote lines at the end
+    are skipped), mySociety's mid-2019 file (``lsoa``, ``pop``) and vrukit's tidy form
+    (``lsoa_code, year, age_band, residents``).
+    """
+    path = Path(path)
+    raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    cols = set(raw.columns)
+    if {"lsoa_code", "age_band", "residents", "year"} <= cols:
+        df = raw.rename(columns={})
+        source = "tidy"
+    elif {"total", "mnemonic"} <= cols:
+        raw = raw[raw.mnemonic.str.match(LSOA_CODE)]
+        df = pd.DataFrame(
+            {
+                "lsoa_code": raw.mnemonic,
+                "year": year or 2021,
+                "age_band": "all",
+                "residents": raw.total,
+            }
+        )
+        source = "census2021-ts001"
+    elif {"lsoa", "pop"} <= cols:
+        raw = raw[raw.lsoa.str.match(LSOA_CODE)]
+        df = pd.DataFrame(
+            {
+                "lsoa_code": raw.lsoa,
+                "year": year or 2019,
+                "age_band": "all",
+                "residents": raw["pop"],
+            }
+        )
+        source = "mid2019"
+    else:
+        raise SchemaError(
+            str(path),
+            f"unrecognised population columns {sorted(cols)}; expected "
+            "Census 2021 TS001 (total, mnemonic), mid-year (lsoa, pop) or tidy "
+            "(lsoa_code, year, age_band, residents)",
+            line=1,
+        )
+    df["residents"] = _numbers(df.residents.astype(str), path, "residents").astype("int64")
+    df["year"] = df.year.astype(int)
+    df["vintage"] = np.where(df.year >= 2021, 2021, 2011)
+    df["source"] = f"{source}:{path.name}"
+    return df[POPULATION.names].reset_index(drop=True)

@@ -1,0 +1,57 @@
+"""Jobs that join the layers: the demo build (generate, then load through the real loaders)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from vrukit.demo import DemoFiles, build_demo
+from vrukit.ingest.reference import read_boundaries, read_iod, read_population
+from vrukit.warehouse import IngestReport, Warehouse
+
+__all__ = ["DemoRun", "run_demo"]
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What ``run_demo`` produced."""
+
+    files: DemoFiles
+    warehouse: Path
+    police: IngestReport
+    counts: dict[str, int]
+
+
+def load_demo(wh: Warehouse, files: DemoFiles) -> IngestReport:
+    """Load the demo region's files through the same loaders real data uses."""
+    wh.load_reference(
+        "boundaries", read_boundaries(files.boundaries), table="areas", source=files.boundaries
+    )
+    wh.load_reference(
+        "population", read_population(files.population), table="population", source=files.population
+    )
+    wh.load_reference(
+        "iod2019", read_iod([files.deprivation]), table="deprivation", source=files.deprivation
+    )
+    return wh.ingest_police([files.policeuk])
+
+
+def run_demo(
+    folder: Path,
+    *,
+    seed: int = 2021,
+    months: int = 36,
+    n_areas: int = 1750,
+    memory_limit: str = "512MB",
+    progress: Callable[[str], None] | None = None,
+) -> DemoRun:
+    """Generate the demo region into ``folder`` and load it into ``folder/vrukit.duckdb``."""
+    files = build_demo(folder, seed=seed, months=months, n_areas=n_areas, progress=progress)
+    db = Path(folder) / "vrukit.duckdb"
+    if progress:
+        progress("loading the warehouse")
+    with Warehouse(db, memory_limit=memory_limit) as wh:
+        report = load_demo(wh, files)
+        counts = wh.counts()
+    return DemoRun(files, db, report, counts)

@@ -1,0 +1,26 @@
+"""The CLI is a thin shell: it loads, reports the accounting and exits non-zero on bad input."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from vrukit.cli import app
+
+runner = CliRunner()
+
+
+def test_ingest_police_reports_balanced_accounting(street_dir, tmp_path):
+    db = tmp_path / "w.duckdb"
+    res = runner.invoke(app, ["ingest", "police", str(street_dir), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "rows read 30 = accepted 30 + quarantined 0 (balanced)" in res.output
+    res = runner.invoke(app, ["status", "--db", str(db)])
+    assert res.exit_code == 0 and "crimes" in res.output and "30" in res.output
+
+
+def test_bad_path_gives_a_clear_error(tmp_path):
+    res = runner.invoke(
+        app, ["ingest", "police", str(tmp_path / "nope"), "--db", str(tmp_path / "w.duckdb")]
+    )
+    assert res.exit_code != 0
+    assert "does not exist" in str(res.exception)

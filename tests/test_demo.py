@@ -1,0 +1,101 @@
+"""The synthetic region: deterministic, loads through the real loaders, carries its truth."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vrukit.demo import build_demo
+from vrukit.pipeline import load_demo
+from vrukit.schemas import VIOLENCE_TYPES
+from vrukit.warehouse import Warehouse
+
+SMALL = {"seed": 7, "months": 24, "n_areas": 500}
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    files = build_demo(tmp_path_factory.mktemp("demo"), **SMALL)
+    wh = Warehouse(files.folder / "vrukit.duckdb")
+    report = load_demo(wh, files)
+    yield files, wh, report
+    wh.close()
+
+
+def test_same_seed_same_files(demo, tmp_path):
+    files, _, _ = demo
+    again = build_demo(tmp_path, **SMALL)
+    first = "2019-04/2019-04-kingsmere-street.csv"
+    assert (again.policeuk / first).read_bytes() == (files.policeuk / first).read_bytes()
+    assert again.boundaries.read_bytes() == files.boundaries.read_bytes()
+    assert again.truth.read_text() == files.truth.read_text()
+
+
+def test_demo_loads_whole_and_clean(demo):
+    files, wh, report = demo
+    assert report.balanced and report.rows_quarantined == 0
+    assert report.rows_read == files.crimes_written
+    counts = wh.counts()
+    assert counts["areas"] == counts["deprivation"] == SMALL["n_areas"]
+    assert counts["population"] == SMALL["n_areas"] * 7
+    c = wh.table("crimes")
+    assert c.lsoa_unknown.sum().execute() == 0, "every demo LSOA is in areas"
+    types = set(c.select("crime_type").distinct().to_pandas().crime_type)
+    assert types == set(
+        pd.read_csv(files.policeuk / "2019-04/2019-04-kingsmere-street.csv")["Crime type"]
+    )
+    assert c.crime_type.nunique().execute() == 14
+    assert 0 < c.no_location.mean().execute() < 0.03
+    asb = c.filter(c.crime_type == "Anti-social behaviour")
+    assert asb.no_crime_id.all().execute()
+    a = wh.table("areas").to_pandas()
+    assert a.population.notna().all() and a.lad_name.nunique() == 7
+
+
+def test_truth_describes_the_plant(demo):
+    files, _, _ = demo
+    truth = json.loads(files.truth.read_text())
+    assert truth["months"][0] == "2019-04" and len(truth["months"]) == SMALL["months"]
+    kinds = [h["kind"] for h in truth["model"]["hotspots"]]
+    assert sorted(set(kinds)) == ["emerging", "fading", "persistent"]
+    assert len(truth["model"]["pilots"]) == 3
+    areas = pd.read_csv(files.truth_areas)
+    assert len(areas) == SMALL["n_areas"]
+
+
+def _violence_per_1000(wh, codes, months):
+    c = wh.table("crimes")
+    a = wh.table("areas")
+    v = c.filter(c.crime_type.isin(VIOLENCE_TYPES) & c.lsoa_code.isin(codes) & c.month.isin(months))
+    n = v.count().execute()
+    pop = a.filter(a.lsoa_code.isin(codes)).population.sum().execute()
+    return 1000 * n / pop
+
+
+def test_planted_hotspots_and_pilot_effect_are_in_the_data(demo):
+    files, wh, _ = demo
+    truth = json.loads(files.truth.read_text())
+    areas = pd.read_csv(files.truth_areas, keep_default_na=False)
+    months = [pd.Timestamp(m + "-01").date() for m in truth["months"]]
+    persistent = list(areas.lsoa_code[areas.hotspot_kind == "persistent"])
+    plain = list(areas.lsoa_code[(areas.hotspot == "") & (areas.pilot == "")])
+    ratio = _violence_per_1000(wh, persistent, months) / _violence_per_1000(wh, plain, months)
+    assert ratio > 2.0, f"persistent hotspots should carry >2x the violence rate, got {ratio:.2f}"
+    pilot = truth["model"]["pilots"][0]
+    start = truth["months"].index(pilot["start_month"])
+    before, after = months[:start], months[start:]
+    p = list(pilot["areas"])
+    change_pilot = (
+        _violence_per_1000(wh, p, after)
+        / len(after)
+        / (_violence_per_1000(wh, p, before) / len(before))
+    )
+    change_rest = (
+        _violence_per_1000(wh, plain, after)
+        / len(after)
+        / (_violence_per_1000(wh, plain, before) / len(before))
+    )
+    assert np.isclose(change_pilot / change_rest, 1 - pilot["effect"], atol=0.12)
