@@ -139,6 +139,40 @@ def ingest_population(
     console.print(f"{path}: {n:,} rows loaded")
 
 
+@ingest_app.command("lookup")
+def ingest_lookup(
+    path: Annotated[Path | None, typer.Argument(help="ONS LSOA11-LSOA21 lookup CSV.")] = None,
+    derive: Annotated[bool, typer.Option(help="Derive it from 2011 and 2021 boundaries.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Load (or derive from boundaries) the LSOA 2011 to 2021 change lookup (U/S/M/X)."""
+    from vrukit.ingest.geography import read_lsoa_lookup
+
+    with _warehouse(_settings(db), for_ingest=True) as wh:
+        if derive:
+            n = wh.derive_lsoa_lookup()
+        elif path is not None:
+            n = wh.load_reference(
+                "lsoa-lookup", read_lsoa_lookup(path), table="lsoa_lookup", source=path
+            )
+        else:
+            raise typer.BadParameter("give the lookup file, or --derive")
+    console.print(f"lsoa_lookup: {n:,} rows")
+
+
+@ingest_app.command("rollups")
+def ingest_rollups(
+    path: Annotated[Path, typer.Argument(help="ONS OA11-LSOA11-MSOA11-LAD lookup CSV (.gz ok).")],
+    db: DbOption = None,
+) -> None:
+    """Fill each 2011 LSOA's MSOA and local authority in `areas` from ONS's lookup."""
+    from vrukit.ingest.geography import read_area_lookup
+
+    with _warehouse(_settings(db), for_ingest=True) as wh:
+        n = wh.apply_area_lookup(read_area_lookup(path))
+    console.print(f"areas with MSOA and local authority: {n:,}")
+
+
 @ingest_app.command("police")
 def ingest_police(
     paths: Annotated[

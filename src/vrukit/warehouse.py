@@ -21,6 +21,7 @@ import pandas as pd
 
 from vrukit.errors import VrukitError
 from vrukit.ingest._sources import StreetFile, check_header, find_street_files
+from vrukit.ingest.geography import derive_lsoa_lookup
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
 from vrukit.schemas import INGEST_LOG, TABLES, Table, validate_frame
 
@@ -274,6 +275,36 @@ class Warehouse:
         casts = ", ".join(f'CAST("{c.name}" AS {c.sql_type}) AS "{c.name}"' for c in spec.columns)
         raw.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {casts} FROM _frame")
         raw.unregister("_frame")
+
+    def derive_lsoa_lookup(self, *, min_share: float = 0.02) -> int:
+        """Derive ``lsoa_lookup`` from 2011 and 2021 boundaries in ``areas``; return its rows."""
+
+        a = self.con.table("areas")
+        by = {v: a.filter(a.vintage == v).to_pandas() for v in (2011, 2021)}
+        for v, frame in by.items():
+            if frame.empty or frame.geometry_wkb.isna().any():
+                raise VrukitError(
+                    f"deriving the LSOA lookup needs {v} boundaries in areas; "
+                    f"load them with `vrukit ingest boundaries`"
+                )
+        lookup = derive_lsoa_lookup(by[2011], by[2021], min_share=min_share)
+        self._stage(lookup, TABLES["lsoa_lookup"], "_ref")
+        self.con.raw_sql("DELETE FROM lsoa_lookup")
+        self.con.raw_sql("INSERT INTO lsoa_lookup SELECT * FROM _ref")
+        return len(lookup)
+
+    def apply_area_lookup(self, lookup: pd.DataFrame) -> int:
+        """Fill MSOA and local authority of ``areas`` (2011 codes) from an LSOA lookup frame."""
+        raw = self.con.con
+        raw.register("_lk", lookup)
+        raw.execute(
+            "UPDATE areas SET msoa_code = l.msoa_code, msoa_name = l.msoa_name, "
+            "lad_code = l.lad_code, lad_name = l.lad_name FROM _lk l "
+            "WHERE areas.lsoa_code = l.lsoa_code AND areas.vintage = 2011"
+        )
+        raw.unregister("_lk")
+        a = self.con.table("areas")
+        return int(a.filter((a.vintage == 2011) & a.msoa_code.notnull()).count().execute())
 
     def refresh_area_population(self) -> None:
         """Set ``areas.population`` from the latest year of ``population`` for each area."""
