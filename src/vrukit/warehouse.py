@@ -7,7 +7,6 @@ keeps ``ingest_log`` so that loading the same content twice changes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -20,7 +19,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from vrukit.errors import VrukitError
-from vrukit.ingest._sources import StreetFile, check_header, find_street_files
+from vrukit.ingest._sources import StreetFile, check_header, find_street_files, sha256_file
 from vrukit.ingest.geography import derive_lsoa_lookup
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
 from vrukit.schemas import INGEST_LOG, TABLES, Table, validate_frame
@@ -249,7 +248,7 @@ class Warehouse:
                 "kind": kind,
                 "source_key": Path(source).name,
                 "source_file": str(source),
-                "sha256": _sha256(source),
+                "sha256": sha256_file(source),
                 "rows_read": len(frame),
                 "rows_accepted": len(frame),
                 "rows_quarantined": 0,
@@ -330,14 +329,6 @@ class Warehouse:
             "WHEN lsoa_code IS NULL THEN false "
             "ELSE lsoa_code NOT IN (SELECT lsoa_code FROM areas) END WHERE true" + scope
         )
-
-
-def _sha256(path: Path | str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _last_per_source(files: list[StreetFile]) -> list[StreetFile]:

@@ -17,7 +17,14 @@ from vrukit.errors import InputFileError
 from vrukit.ingest.forces import FORCES
 from vrukit.schemas import STREET_COLUMNS
 
-__all__ = ["Discovery", "HeaderCheck", "StreetFile", "check_header", "find_street_files"]
+__all__ = [
+    "Discovery",
+    "HeaderCheck",
+    "StreetFile",
+    "check_header",
+    "find_street_files",
+    "sha256_file",
+]
 
 STREET_NAME = re.compile(
     r"^(?P<month>\d{4}-(0[1-9]|1[0-2]))-(?P<force>[a-z0-9]+(-[a-z0-9]+)*)-street\.csv(\.gz)?$"
@@ -53,11 +60,16 @@ class StreetFile:
 
     def sha256(self) -> str:
         """SHA-256 of the bytes as stored."""
-        digest = hashlib.sha256()
-        with open(self.path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
+        return sha256_file(self.path)
+
+
+def sha256_file(path: Path | str) -> str:
+    """SHA-256 of a file's bytes as stored."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclass
