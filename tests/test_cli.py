@@ -24,3 +24,18 @@ def test_bad_path_gives_a_clear_error(tmp_path):
     )
     assert res.exit_code != 0
     assert "does not exist" in str(res.exception)
+
+
+def test_ingest_population_loads_and_reports(tmp_path):
+    p = tmp_path / "pop.csv"
+    p.write_text(
+        "lsoa_code,year,age_band,residents\nE01000001,2020,0-9,120\nE01000001,2020,10-17,95\n"
+    )
+    db = tmp_path / "w.duckdb"
+    res = runner.invoke(app, ["ingest", "population", str(p), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "2 rows loaded into population" in res.output
+    p.write_text("lsoa_code,year,age_band,residents\nE01000001,2020,0-9,lots\n")
+    res = runner.invoke(app, ["ingest", "population", str(p), "--db", str(db)])
+    assert res.exit_code != 0
+    assert "line 2: 'residents' is 'lots', expected a number" in str(res.exception)

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -98,6 +99,15 @@ def print_report(report: IngestReport, title: str) -> None:
     )
 
 
+def _load_reference(
+    db: Path | None, kind: str, frame: pd.DataFrame, table: str, source: Path, noun: str
+) -> None:
+    """Load one reference frame and say how many rows went where."""
+    with _warehouse(_settings(db), for_ingest=True) as wh:
+        n = wh.load_reference(kind, frame, table=table, source=source)
+    console.print(f"{source}: {n:,} {noun} loaded into {table}")
+
+
 @ingest_app.command("boundaries")
 def ingest_boundaries(
     path: Annotated[Path, typer.Argument(help="LSOA boundaries: GeoJSON or GeoPackage, any CRS.")],
@@ -106,9 +116,7 @@ def ingest_boundaries(
     """Load LSOA boundaries (2011 or 2021) into `areas`, with centroids and rollup codes."""
     from vrukit.ingest.reference import read_boundaries
 
-    with _warehouse(_settings(db), for_ingest=True) as wh:
-        n = wh.load_reference("boundaries", read_boundaries(path), table="areas", source=path)
-    console.print(f"{path}: {n:,} areas loaded")
+    _load_reference(db, "boundaries", read_boundaries(path), "areas", path, "areas")
 
 
 @ingest_app.command("iod")
@@ -119,9 +127,7 @@ def ingest_iod(
     """Load the English Indices of Deprivation 2019 into `deprivation`."""
     from vrukit.ingest.reference import read_iod
 
-    with _warehouse(_settings(db), for_ingest=True) as wh:
-        n = wh.load_reference("iod2019", read_iod(paths), table="deprivation", source=paths[-1])
-    console.print(f"{', '.join(map(str, paths))}: {n:,} LSOAs loaded")
+    _load_reference(db, "iod2019", read_iod(paths), "deprivation", paths[-1], "LSOAs")
 
 
 @ingest_app.command("population")
@@ -134,9 +140,7 @@ def ingest_population(
     """Load population by LSOA into `population` (and `areas.population`)."""
     from vrukit.ingest.reference import read_population
 
-    with _warehouse(_settings(db), for_ingest=True) as wh:
-        n = wh.load_reference("population", read_population(path), table="population", source=path)
-    console.print(f"{path}: {n:,} rows loaded")
+    _load_reference(db, "population", read_population(path), "population", path, "rows")
 
 
 @ingest_app.command("lookup")

@@ -28,6 +28,17 @@ __all__ = ["IngestReport", "Warehouse"]
 
 log = logging.getLogger(__name__)
 
+#: Columns of ``IngestReport.files``.
+REPORT_COLUMNS = (
+    "source_file",
+    "source_key",
+    "status",
+    "rows_read",
+    "rows_accepted",
+    "rows_quarantined",
+    "message",
+)
+
 Progress = Callable[[str, int], None]
 """Called with (description, rows just processed)."""
 
@@ -424,30 +435,8 @@ class _Plan:
             "message": msg,
             "loaded_at": datetime.now(UTC).replace(tzinfo=None),
         }
-        self.rows.append(
-            {
-                k: row[k]
-                for k in (
-                    "source_file",
-                    "source_key",
-                    "status",
-                    "rows_read",
-                    "rows_accepted",
-                    "rows_quarantined",
-                    "message",
-                )
-            }
-        )
+        self.rows.append({k: row[k] for k in REPORT_COLUMNS})
         return row
 
     def report(self) -> pd.DataFrame:
-        cols = [
-            "source_file",
-            "source_key",
-            "status",
-            "rows_read",
-            "rows_accepted",
-            "rows_quarantined",
-            "message",
-        ]
-        return pd.DataFrame(self.rows, columns=cols)
+        return pd.DataFrame(self.rows, columns=list(REPORT_COLUMNS))

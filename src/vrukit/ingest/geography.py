@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from vrukit.errors import SchemaError
+from vrukit.ingest.reference import first_bad
 from vrukit.schemas import LSOA_LOOKUP
 
 __all__ = ["derive_lsoa_lookup", "read_area_lookup", "read_lsoa_lookup"]
@@ -76,16 +77,8 @@ def read_lsoa_lookup(path: Path | str) -> pd.DataFrame:
             f"lookup with {sorted(need)} (found {list(raw.columns)})",
             line=1,
         )
-    bad = raw[~raw.CHGIND.isin(["U", "S", "M", "X"])]
-    if len(bad):
-        i = int(bad.index[0])
-        raise SchemaError(
-            str(path),
-            f"CHGIND is {bad.CHGIND.iloc[0]!r}, expected U, S, M or X",
-            line=i + 2,
-            column="CHGIND",
-            value=str(bad.CHGIND.iloc[0]),
-        )
+    valid = raw.CHGIND.isin(["U", "S", "M", "X"])
+    first_bad(path, "CHGIND", raw.CHGIND, ~valid, "U, S, M or X")
     out = pd.DataFrame(
         {"lsoa11_code": raw.LSOA11CD, "lsoa21_code": raw.LSOA21CD, "change": raw.CHGIND}
     )

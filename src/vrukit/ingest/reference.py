@@ -96,17 +96,34 @@ def read_boundaries(path: Path | str) -> pd.DataFrame:
     return frame
 
 
-def _check_codes(codes: pd.Series, path: Path, column: str) -> None:
-    bad = codes[~codes.astype(str).str.match(LSOA_CODE)]
-    if len(bad):
-        i = int(bad.index[0])
+def first_bad(
+    path: Path,
+    column: str,
+    values: pd.Series,
+    bad: pd.Series,
+    expected: str,
+    *,
+    label: str | None = None,
+) -> None:
+    """Raise a SchemaError naming the first value flagged in ``bad`` (file line = index + 2).
+
+    ``label`` is how the message names the column (default: the column name itself).
+    """
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        value = values.iloc[i]
         raise SchemaError(
             str(path),
-            f"{column} is {bad.iloc[0]!r}, expected a code like E01006412",
-            line=i + 2,
+            f"{label or column} is {value!r}, expected {expected}",
+            line=int(values.index[i]) + 2,
             column=column,
-            value=str(bad.iloc[0]),
+            value=str(value),
         )
+
+
+def _check_codes(codes: pd.Series, path: Path, column: str) -> None:
+    bad = ~codes.astype(str).str.match(LSOA_CODE)
+    first_bad(path, column, codes, bad, "a code like E01006412")
 
 
 _MEASURE = re.compile(r"^(?P<name>.+?) (?P<measure>Score|Rank|Decile)\b", re.IGNORECASE)
@@ -159,16 +176,7 @@ def _read_table(path: Path) -> pd.DataFrame:
 def _numbers(s: pd.Series, path: Path, column: str) -> pd.Series:
     clean = s.str.replace(",", "", regex=False).str.strip()
     out = pd.to_numeric(clean.replace("", None), errors="coerce")
-    bad = out.isna() & clean.ne("")
-    if bad.any():
-        i = int(bad.idxmax())
-        raise SchemaError(
-            str(path),
-            f"{column!r} is {s[i]!r}, expected a number",
-            line=i + 2,
-            column=column,
-            value=str(s[i]),
-        )
+    first_bad(path, column, s, out.isna() & clean.ne(""), "a number", label=repr(column))
     return out
 
 
@@ -196,6 +204,39 @@ def read_iod(paths: Iterable[Path | str]) -> pd.DataFrame:
     return out
 
 
+#: Population files with one total per LSOA: (columns, code column, count column, year, source).
+_TOTAL_FORMATS = (
+    ({"total", "mnemonic"}, "mnemonic", "total", 2021, "census2021-ts001"),
+    ({"lsoa", "pop"}, "lsoa", "pop", 2019, "mid2019"),
+)
+_TIDY = {"lsoa_code", "age_band", "residents", "year"}
+
+
+def _population_frame(raw: pd.DataFrame, path: Path, year: int | None) -> tuple[pd.DataFrame, str]:
+    cols = set(raw.columns)
+    if cols >= _TIDY:
+        return raw, "tidy"
+    for need, code, count, default_year, source in _TOTAL_FORMATS:
+        if need <= cols:
+            rows = raw[raw[code].str.match(LSOA_CODE)]  # drops footnote lines
+            frame = pd.DataFrame(
+                {
+                    "lsoa_code": rows[code],
+                    "year": year or default_year,
+                    "age_band": "all",
+                    "residents": rows[count],
+                }
+            )
+            return frame, source
+    raise SchemaError(
+        str(path),
+        f"unrecognised population columns {sorted(cols)}; expected "
+        "Census 2021 TS001 (total, mnemonic), mid-year (lsoa, pop) or tidy "
+        "(lsoa_code, year, age_band, residents)",
+        line=1,
+    )
+
+
 def read_population(path: Path | str, *, year: int | None = None) -> pd.DataFrame:
     """Population by LSOA as rows of ``population``.
 
@@ -205,40 +246,7 @@ def read_population(path: Path | str, *, year: int | None = None) -> pd.DataFram
     """
     path = Path(path)
     raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    cols = set(raw.columns)
-    if {"lsoa_code", "age_band", "residents", "year"} <= cols:
-        df = raw.rename(columns={})
-        source = "tidy"
-    elif {"total", "mnemonic"} <= cols:
-        raw = raw[raw.mnemonic.str.match(LSOA_CODE)]
-        df = pd.DataFrame(
-            {
-                "lsoa_code": raw.mnemonic,
-                "year": year or 2021,
-                "age_band": "all",
-                "residents": raw.total,
-            }
-        )
-        source = "census2021-ts001"
-    elif {"lsoa", "pop"} <= cols:
-        raw = raw[raw.lsoa.str.match(LSOA_CODE)]
-        df = pd.DataFrame(
-            {
-                "lsoa_code": raw.lsoa,
-                "year": year or 2019,
-                "age_band": "all",
-                "residents": raw["pop"],
-            }
-        )
-        source = "mid2019"
-    else:
-        raise SchemaError(
-            str(path),
-            f"unrecognised population columns {sorted(cols)}; expected "
-            "Census 2021 TS001 (total, mnemonic), mid-year (lsoa, pop) or tidy "
-            "(lsoa_code, year, age_band, residents)",
-            line=1,
-        )
+    df, source = _population_frame(raw, path, year)
     df["residents"] = _numbers(df.residents.astype(str), path, "residents").astype("int64")
     df["year"] = df.year.astype(int)
     df["vintage"] = np.where(df.year >= 2021, 2021, 2011)
