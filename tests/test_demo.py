@@ -60,7 +60,7 @@ def test_truth_describes_the_plant(demo):
     truth = json.loads(files.truth.read_text())
     assert truth["months"][0] == "2019-04" and len(truth["months"]) == SMALL["months"]
     kinds = [h["kind"] for h in truth["model"]["hotspots"]]
-    assert sorted(set(kinds)) == ["emerging", "fading", "persistent"]
+    assert sorted(set(kinds)) == ["diminishing", "emerging", "persistent"]
     assert len(truth["model"]["pilots"]) == 3
     areas = pd.read_csv(files.truth_areas)
     assert len(areas) == SMALL["n_areas"]

@@ -13,7 +13,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vrukit.errors import VrukitError
+from vrukit.errors import ConfigError, VrukitError
 from vrukit.settings import Settings, get_settings
 from vrukit.warehouse import IngestReport, Warehouse
 
@@ -235,6 +235,72 @@ def demo(
     console.print(f"  police.uk     {result.files.policeuk.resolve()}")
     console.print(f"  ground truth  {result.files.truth.resolve()}")
     console.print(f"Try: vrukit status --db {result.warehouse}")
+
+
+@app.command()
+def analyse(
+    out: Annotated[Path, typer.Option(help="Folder for the tables, GeoJSON and summary.")] = Path(
+        "vrukit-analysis"
+    ),
+    db: DbOption = None,
+    crime_type: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--crime-type",
+            help="police.uk crime type to include (repeat). Default: the violence selection.",
+            show_default=False,
+        ),
+    ] = None,
+    first_month: Annotated[str | None, typer.Option(help="First month, YYYY-MM.")] = None,
+    last_month: Annotated[str | None, typer.Option(help="Last month, YYYY-MM.")] = None,
+    harm_table: Annotated[
+        str, typer.Option(help="Harm weights: 'css', 'cchi' or a CSV with crime_type,weight.")
+    ] = "css",
+    neighbours: Annotated[
+        str, typer.Option(help="'queen' (polygons; falls back to knn without them) or 'knn'.")
+    ] = "queen",
+    permutations: Annotated[int, typer.Option(help="Conditional permutations.")] = 9999,
+    seed: Annotated[int, typer.Option(help="Random seed for the permutations.")] = 2021,
+    alpha: Annotated[float, typer.Option(help="Significance level after FDR.")] = 0.05,
+) -> None:
+    """Rates, harm, concentration, hotspots and emerging hotspots for every small area.
+
+    Without --db (or VRUKIT_DB) it analyses the embedded demo region, building it if needed.
+    """
+    from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
+    from vrukit.surveillance import Selection, run_analysis, summary_lines
+
+    s = _settings(db)
+    path = s.db
+    if path is None:
+        path = s.demo_dir / "vrukit.duckdb"
+        console.print(f"[dim]No --db given: analysing the demo region in {path}.[/dim]")
+        if not path.exists():
+            demo(out=s.demo_dir, seed=None)
+    bad = [c for c in crime_type or [] if c not in CRIME_TYPES]
+    if bad:
+        raise ConfigError(f"--crime-type {bad[0]!r} is not one of: {', '.join(CRIME_TYPES)}")
+    sel = Selection(tuple(crime_type or VIOLENCE_TYPES), first_month, last_month)
+    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh, _progress() as bar:
+        task = bar.add_task("analysis", total=5)
+
+        def say(msg: str) -> None:
+            bar.update(task, description=msg, advance=1)
+
+        run = run_analysis(
+            wh, out, selection=sel, harm_table=harm_table, neighbours=neighbours,
+            permutations=permutations, seed=seed, alpha=alpha, progress=say,
+        )  # fmt: skip
+    c = run.choices
+    console.print(
+        f"[dim]Chose: neighbours {c['neighbours']}, {c['permutations']:,} permutations "
+        f"(seed {c['seed']}), {c['correction']} at {c['alpha']}, harm table {c['harm_table']}."
+        "[/dim]"
+    )
+    for line in summary_lines(run):
+        console.print(line)
+    console.print(f"Tables written to [bold]{out.resolve()}[/bold]: "
+                  + ", ".join(f.name for f in run.files))  # fmt: skip
 
 
 @app.command()

@@ -18,7 +18,14 @@ import pandas as pd
 
 from vrukit.demo import _records
 from vrukit.demo._writers import write_boundaries, write_iod, write_population
-from vrukit.demo.crimes import CrimeModel, Hotspot, Pilot, expected_counts, simulate_counts
+from vrukit.demo.crimes import (
+    CrimeModel,
+    Hotspot,
+    Pilot,
+    expected_counts,
+    simulate_counts,
+    violence_base,
+)
 from vrukit.demo.region import LA_NAMES, Region, make_region
 from vrukit.ingest.forces import DEMO_FORCE
 from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
@@ -68,12 +75,12 @@ def _plant(rng: np.random.Generator, region: Region, months: int) -> CrimeModel:
         if len(centres) == 15:
             break
     model = CrimeModel()
-    kinds = ["persistent", "emerging", "fading"] * 4
+    kinds = ["persistent", "emerging", "diminishing"] * 4
     for h, (kind, c) in enumerate(zip(kinds, centres[:12], strict=True)):
         radius = float(rng.uniform(700, 1200))
         inside = np.nonzero(np.hypot(*(xy - c).T) <= radius)[0]
-        if len(inside) < 3:
-            inside = _nearest(xy, c, 3)
+        if len(inside) < 6:
+            inside = _nearest(xy, c, 6)
         model.hotspots.append(
             Hotspot(
                 f"H{h + 1:02d}",
@@ -95,8 +102,9 @@ def _truth(
 ) -> dict:
     d = asdict(model)
     for h, hs in zip(d["hotspots"], model.hotspots, strict=True):
-        h["multiplier_by_month"] = dict(
-            zip(months, hs.multiplier(len(months)).round(4).tolist(), strict=True)
+        h["expected_pattern"] = hs.expected_pattern
+        h["shape_by_month"] = dict(
+            zip(months, hs.shape(len(months)).round(4).tolist(), strict=True)
         )
     for p in d["pilots"]:
         p["start_month"] = months[p.pop("start_index")]
@@ -123,12 +131,18 @@ def _truth_areas(model: CrimeModel, region: Region, lam: np.ndarray) -> pd.DataF
             "expected_violence": lam[:, :, violent].sum((1, 2)).round(3),
             "hotspot": "",
             "hotspot_kind": "",
+            "expected_pattern": "",
             "pilot": "",
         }
     )
+    base = violence_base(model, a)
+    reference = float(np.percentile(base, 95))
+    out["hotspot_lift"] = 1.0
     for hs in model.hotspots:
         m = out.lsoa_code.isin(hs.areas)
+        out.loc[m, "hotspot_lift"] = hs.level_multipliers(base[m.to_numpy()], reference).round(4)
         out.loc[m, "hotspot"], out.loc[m, "hotspot_kind"] = hs.name, hs.kind
+        out.loc[m, "expected_pattern"] = hs.expected_pattern
     for p in model.pilots:
         out.loc[out.lsoa_code.isin(p.areas), "pilot"] = p.name
     return out

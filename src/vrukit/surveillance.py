@@ -1,0 +1,302 @@
+"""The surveillance job: read a selection from the warehouse, run the small-area analytics, write
+tidy tables (CSV, JSON, GeoJSON) that docs/methods.md documents column by column.
+
+The warehouse does the relational work (filter, group, count) through Ibis; the statistics take
+frames from ``vrukit.analysis``; this module only joins them and writes files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from vrukit.analysis.concentration import concentration, lorenz
+from vrukit.analysis.emerging import emerging_hotspots
+from vrukit.analysis.harm import HarmTable, harm_weighted, load_harm_table
+from vrukit.analysis.hotspots import hotspots
+from vrukit.analysis.neighbours import Neighbours, knn, queen
+from vrukit.analysis.rates import monthly_trend, rates, year_on_year
+from vrukit.errors import SchemaError
+from vrukit.schemas import VIOLENCE_TYPES
+from vrukit.warehouse import Warehouse
+
+__all__ = ["AREA_COLUMNS", "Selection", "SurveillanceRun", "run_analysis"]
+
+AREA_COLUMNS = [
+    "area_code",
+    "area_name",
+    "lad_code",
+    "lad_name",
+    "population",
+    "count",
+    "rate_per_1000",
+    "rate_lo",
+    "rate_hi",
+    "harm",
+    "harm_per_1000",
+]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which crimes to analyse: crime types and an inclusive month range (``YYYY-MM``)."""
+
+    crime_types: tuple[str, ...] = VIOLENCE_TYPES
+    first_month: str | None = None
+    last_month: str | None = None
+
+
+@dataclass
+class SurveillanceRun:
+    """What ``run_analysis`` chose, found and wrote; ``choices`` are announced to the user."""
+
+    out: Path
+    choices: dict[str, object] = field(default_factory=dict)
+    summary: dict[str, object] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def _month(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise SchemaError("selection", f"month {value!r} is not YYYY-MM") from None
+
+
+def _counts(wh: Warehouse, sel: Selection) -> pd.DataFrame:
+    c = wh.table("crimes")
+    f = c.crime_type.isin(list(sel.crime_types)) & c.lsoa_code.notnull()
+    first, last = _month(sel.first_month), _month(sel.last_month)
+    if first:
+        f &= c.month >= first
+    if last:
+        f &= c.month <= last
+    sel_ = c.filter(f)
+    g = sel_.group_by(["lsoa_code", "month", "crime_type"]).aggregate(count=sel_.count())
+    return g.to_pandas()
+
+
+def _areas(wh: Warehouse, codes: pd.Series) -> pd.DataFrame:
+    a = wh.table("areas").to_pandas()
+    if a.empty:
+        raise SchemaError(
+            "areas", "the warehouse has no areas: load boundaries first (vrukit ingest boundaries)"
+        )
+    best = a.groupby("vintage").lsoa_code.apply(lambda s: s.isin(codes).sum()).idxmax()
+    return a[a.vintage == best].sort_values("lsoa_code").reset_index(drop=True)
+
+
+def _neighbours(areas: pd.DataFrame, rule: str) -> Neighbours:
+    ids = areas.lsoa_code.to_numpy()
+    if rule == "queen" and areas.geometry_wkb.notna().all():
+        return queen(shapely.from_wkb(areas.geometry_wkb.to_numpy()), ids)
+    xy = areas[["centroid_easting", "centroid_northing"]].to_numpy()
+    return knn(xy, ids, k=8)
+
+
+def _area_table(areas: pd.DataFrame, counts: pd.DataFrame, table: HarmTable) -> pd.DataFrame:
+    weighted = harm_weighted(counts, table)
+    per = weighted.groupby("lsoa_code")[["count", "harm"]].sum()
+    out = areas[["lsoa_code", "lsoa_name", "lad_code", "lad_name", "population"]].copy()
+    out = out.join(per, on="lsoa_code").fillna({"count": 0, "harm": 0.0})
+    out["count"] = out["count"].astype(int)
+    out = rates(out)
+    out["harm_per_1000"] = 1000 * out.harm / out.population.astype(float).where(out.population > 0)
+    out = out.rename(columns={"lsoa_code": "area_code", "lsoa_name": "area_name"})
+    return out[AREA_COLUMNS]
+
+
+def _rollup(area_table: pd.DataFrame) -> pd.DataFrame:
+    g = area_table.groupby(["lad_code", "lad_name"], as_index=False, dropna=False)
+    la = g[["population", "count", "harm"]].sum()
+    total = pd.DataFrame(
+        [{"lad_code": "ALL", "lad_name": "Whole region", **area_table[["population", "count",
+                                                                        "harm"]].sum()}]
+    )  # fmt: skip
+    out = rates(pd.concat([la, total], ignore_index=True))
+    out["count"] = out["count"].astype(int)
+    return out
+
+
+def _time(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, object]]:
+    series = counts.groupby("month", as_index=False)["count"].sum().sort_values("month")
+    series["month"] = pd.to_datetime(series.month).dt.strftime("%Y-%m")
+    info: dict[str, object] = {"months": len(series)}
+    if len(series) >= 3:
+        trend = monthly_trend(series)
+        series["fitted"] = trend.pop("fitted")
+        info["trend"] = trend
+    if len(series) >= 24:
+        last12, prev12 = series["count"].iloc[-12:].sum(), series["count"].iloc[-24:-12].sum()
+        info["year_on_year"] = year_on_year(prev12, last12)
+    else:
+        info["year_on_year"] = f"needs 24 months, the selection has {len(series)}"
+    return series, info
+
+
+def _geojson(areas: pd.DataFrame, table: pd.DataFrame, path: Path) -> None:
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(27700, 4326, always_xy=True)
+    geoms = shapely.from_wkb(areas.geometry_wkb.to_numpy())
+    geoms = shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    geoms = shapely.set_precision(geoms, 1e-6)
+    props = table.replace({np.nan: None}).to_dict("records")
+    features = [
+        {"type": "Feature", "properties": p, "geometry": json.loads(shapely.to_geojson(g))}
+        for p, g in zip(props, geoms, strict=True)
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+
+
+def run_analysis(
+    wh: Warehouse,
+    out: Path,
+    *,
+    selection: Selection = Selection(),
+    harm_table: str | Path = "css",
+    neighbours: str = "queen",
+    permutations: int = 9999,
+    seed: int = 2021,
+    alpha: float = 0.05,
+    progress: Callable[[str], None] | None = None,
+) -> SurveillanceRun:
+    """Analyse the selection and write every table into ``out``."""
+    say = progress or (lambda _m: None)
+    out.mkdir(parents=True, exist_ok=True)
+    run = SurveillanceRun(out)
+    say("counting crimes in the warehouse")
+    counts = _counts(wh, selection)
+    if counts.empty:
+        raise SchemaError("selection", f"no crimes match {asdict(selection)}")
+    areas = _areas(wh, counts.lsoa_code)
+    outside = counts[~counts.lsoa_code.isin(areas.lsoa_code)]
+    inside = counts[counts.lsoa_code.isin(areas.lsoa_code)]
+    table = load_harm_table(harm_table)
+    nb = _neighbours(areas, neighbours)
+    run.choices = {
+        "crime_types": list(selection.crime_types),
+        "months": [str(inside.month.min())[:7], str(inside.month.max())[:7]],
+        "areas": len(areas),
+        "neighbours": nb.rule,
+        "islands": len(nb.islands),
+        "permutations": permutations,
+        "seed": seed,
+        "alpha": alpha,
+        "correction": "Benjamini-Hochberg FDR",
+        "harm_table": f"{table.name} {table.edition}",
+    }
+    say("rates and harm")
+    area_table = _area_table(areas, inside, table)
+    say("hotspots")
+    hs = hotspots(
+        area_table["count"].to_numpy(), nb, permutations=permutations, seed=seed, alpha=alpha
+    )
+    say("emerging hotspots")
+    cube = (
+        inside.groupby(["lsoa_code", "month"])["count"].sum().unstack(fill_value=0)
+        .reindex(index=nb.ids, fill_value=0)
+    )  # fmt: skip
+    emerging = emerging_hotspots(cube.to_numpy(), nb, alpha=alpha) if cube.shape[1] >= 3 else None
+    say("concentration, rollups and trend")
+    conc = concentration(
+        {"count": area_table["count"].to_numpy(), "harm": area_table.harm.to_numpy()}
+    )
+    la = _rollup(area_table)
+    series, time_info = _time(inside)
+
+    def write(name: str, frame: pd.DataFrame) -> None:
+        frame.to_csv(out / name, index=False)
+        run.files.append(out / name)
+
+    write("areas.csv", area_table)
+    write("hotspots.csv", hs)
+    if emerging is not None:
+        write("emerging.csv", emerging)
+    write("local_authorities.csv", la)
+    write("monthly.csv", series)
+    write("lorenz.csv", lorenz(area_table["count"].to_numpy()))
+    (out / "concentration.json").write_text(json.dumps(conc, indent=1))
+    run.files.append(out / "concentration.json")
+    if areas.geometry_wkb.notna().all():
+        merged = area_table.merge(
+            hs[["area_code", "gi_z", "gi_class", "lisa_class"]], on="area_code"
+        )
+        if emerging is not None:
+            merged = merged.merge(emerging[["area_code", "pattern"]], on="area_code")
+        _geojson(areas, merged, out / "areas.geojson")
+        run.files.append(out / "areas.geojson")
+    run.summary = _summary(area_table, hs, emerging, conc, time_info, outside, inside, table)
+    meta = {"choices": run.choices, "summary": run.summary, "harm_table": table.describe()}
+    (out / "summary.json").write_text(json.dumps(meta, indent=1, default=str))
+    run.files.append(out / "summary.json")
+    return run
+
+
+def _summary(
+    area_table: pd.DataFrame,
+    hs: pd.DataFrame,
+    emerging: pd.DataFrame | None,
+    conc: dict[str, dict[str, float]],
+    time_info: dict[str, object],
+    outside: pd.DataFrame,
+    inside: pd.DataFrame,
+    table: HarmTable,
+) -> dict[str, object]:
+    top = area_table.sort_values("count", ascending=False).head(5)
+    s: dict[str, object] = {
+        "crimes": int(inside["count"].sum()),
+        "crimes_outside_areas": int(outside["count"].sum()),
+        "rate_per_1000": float(1000 * inside["count"].sum() / area_table.population.sum()),
+        "hot_spots": int((hs.gi_class == "hot spot").sum()),
+        "cold_spots": int((hs.gi_class == "cold spot").sum()),
+        "top_areas": top[["area_code", "area_name", "count"]].to_dict("records"),
+        "concentration": conc,
+        "time": time_info,
+        "harm_unit": table.unit,
+    }
+    if emerging is not None:
+        s["emerging_patterns"] = emerging.pattern.value_counts().to_dict()
+    return s
+
+
+def summary_lines(run: SurveillanceRun) -> Sequence[str]:
+    """A short plain-English summary of a run."""
+    s, c = run.summary, run.choices
+    conc = s["concentration"]["count"]  # type: ignore[index]
+    lines = [
+        f"{s['crimes']:,} crimes ({', '.join(c['crime_types'])}) in {c['areas']:,} areas, "  # type: ignore[arg-type]
+        f"{c['months'][0]} to {c['months'][1]}: {s['rate_per_1000']:.1f} per 1,000 residents.",  # type: ignore[index]
+        f"The busiest 5% of areas hold {conc['top_5pct_share']:.0%} of them "
+        f"(10%: {conc['top_10pct_share']:.0%}; Gini {conc['gini']:.2f}).",
+        f"Gi* finds {s['hot_spots']} hot-spot and {s['cold_spots']} cold-spot areas "
+        f"(FDR {c['alpha']:.0%}, {c['neighbours']}).",
+    ]
+    if s.get("crimes_outside_areas"):
+        lines.append(
+            f"{s['crimes_outside_areas']:,} crimes fall in LSOAs outside the loaded areas "
+            "and are not in the tables."
+        )
+    yoy = s["time"].get("year_on_year")  # type: ignore[attr-defined]
+    if isinstance(yoy, dict):
+        lines.append(
+            f"Last 12 months against the 12 before: {yoy['ratio']:.2f}x "
+            f"(95% CI {yoy['ratio_lo']:.2f} to {yoy['ratio_hi']:.2f}, p = {yoy['p_value']:.3g})."
+        )
+    patterns = s.get("emerging_patterns")
+    if isinstance(patterns, dict):
+        named = {k: v for k, v in patterns.items() if k != "no pattern"}
+        if named:
+            lines.append(
+                "Emerging hotspot patterns: " + ", ".join(f"{v} {k}" for k, v in named.items())
+            )
+    return lines
