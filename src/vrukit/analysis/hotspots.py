@@ -57,7 +57,7 @@ def _check(y: np.ndarray, nb: Neighbours) -> np.ndarray:
         raise SchemaError("hotspots", f"{len(y)} values for {nb.n} areas: they must align")
     if not np.isfinite(y).all():
         bad = nb.ids[~np.isfinite(y)]
-        raise SchemaError("hotspots", f"value for {bad[0]!r} is not a finite number")
+        raise SchemaError("hotspots", f"value for {str(bad[0])!r} is not a finite number")
     return y
 
 

@@ -80,7 +80,7 @@ def queen(geometries: np.ndarray, ids: np.ndarray) -> Neighbours:
         missing = np.asarray(ids)[shapely.is_missing(geoms)]
         raise SchemaError(
             "neighbours",
-            f"{len(missing)} area(s) have no geometry, e.g. {missing[0]!r}; load boundaries "
+            f"{len(missing)} area(s) have no geometry, e.g. {str(missing[0])!r}; load boundaries "
             "(`vrukit ingest boundaries`) or choose a point-based rule (--neighbours knn)",
         )
     tree = shapely.STRtree(geoms)

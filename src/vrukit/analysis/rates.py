@@ -69,7 +69,7 @@ def year_on_year(previous: float, latest: float, *, level: float = 0.95) -> dict
     --------
     >>> out = year_on_year(100, 130)
     >>> round(out["ratio"], 2), round(out["p_value"], 4)
-    (1.3, 0.0555)
+    (1.3, 0.0556)
     """
     n = round(previous + latest)
     k = round(latest)
