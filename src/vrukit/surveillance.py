@@ -273,9 +273,11 @@ def summary_lines(run: SurveillanceRun) -> Sequence[str]:
     """A short plain-English summary of a run."""
     s, c = run.summary, run.choices
     conc = s["concentration"]["count"]  # type: ignore[index]
+    types = ", ".join(c["crime_types"])  # type: ignore[arg-type]
+    first, last = c["months"]  # type: ignore[misc]
     lines = [
-        f"{s['crimes']:,} crimes ({', '.join(c['crime_types'])}) in {c['areas']:,} areas, "  # type: ignore[arg-type]
-        f"{c['months'][0]} to {c['months'][1]}: {s['rate_per_1000']:.1f} per 1,000 residents.",  # type: ignore[index]
+        f"{s['crimes']:,} crimes ({types}) in {c['areas']:,} areas, {first} to {last}: "
+        f"{s['rate_per_1000']:.1f} per 1,000 residents over the period.",
         f"The busiest 5% of areas hold {conc['top_5pct_share']:.0%} of them "
         f"(10%: {conc['top_10pct_share']:.0%}; Gini {conc['gini']:.2f}).",
         f"Gi* finds {s['hot_spots']} hot-spot and {s['cold_spots']} cold-spot areas "

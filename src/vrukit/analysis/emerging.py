@@ -1,9 +1,10 @@
 """Emerging hotspots: a space-time cube by month, Gi* per month and a Mann-Kendall trend per area.
 
 Each area is classified with the pattern definitions of ArcGIS Pro's Emerging Hot Spot Analysis
-(listed in ``PATTERNS`` and docs/methods.md). Differences, stated once: the neighbourhood is
-spatial only (one month at a time, no neighbouring time steps), and each month's Gi* uses the
-analytic z-score with FDR across the areas of that month, as ArcGIS does.
+(listed in ``PATTERNS`` and docs/methods.md). Each month's Gi* counts a trailing window of months
+in each spatial neighbourhood (``time_window``), uses the analytic z-score and applies FDR across
+the areas of that month, as ArcGIS does; the map mean and variance are those of the month's
+window, not of the whole cube.
 """
 
 from __future__ import annotations
@@ -115,19 +116,37 @@ def _classify(sig: np.ndarray, other: np.ndarray, trend: int, tz: np.ndarray, tp
     return out
 
 
+def _trailing_sum(y: np.ndarray, window: int) -> np.ndarray:
+    """Each month plus the ``window`` months before it (fewer at the start of the series)."""
+    c = np.cumsum(y, axis=1)
+    out = c.copy()
+    out[:, window + 1 :] -= c[:, : -(window + 1)]
+    return out
+
+
 def emerging_hotspots(
-    cube: np.ndarray, nb: Neighbours, *, alpha: float = 0.05, correction: str = "fdr"
+    cube: np.ndarray,
+    nb: Neighbours,
+    *,
+    alpha: float = 0.05,
+    correction: str = "fdr",
+    time_window: int = 2,
 ) -> pd.DataFrame:
     """Classify every area's space-time pattern from a cube of counts (areas x months, in order).
 
-    ``pattern`` is e.g. "new hot spot", "consecutive cold spot" or "no pattern".
+    ``pattern`` is e.g. "new hot spot", "consecutive cold spot" or "no pattern". Each month's
+    Gi* counts that month and the ``time_window`` months before it in every neighbourhood (the
+    space-time neighbourhood of ArcGIS's "neighborhood time step"; 0 for the month alone).
+    The default of 2 (a three-month window) is vrukit's choice for monthly police.uk counts per
+    LSOA, which are small: on the demo region it classifies planted emerging and diminishing
+    areas right 92% of the time against 64% with the month alone (docs/methods.md).
     """
     y = np.asarray(cube, dtype=float)
     if y.ndim != 2 or y.shape[0] != nb.n:
         raise SchemaError("emerging", f"cube has shape {y.shape}, expected ({nb.n}, months)")
     if y.shape[1] < 3:
         raise SchemaError("emerging", f"{y.shape[1]} months: at least 3 are needed")
-    z = gi_star_cube(y, nb)
+    z = gi_star_cube(_trailing_sum(y, time_window) if time_window else y, nb)
     p = 2 * stats.norm.sf(np.abs(z))
     if correction == "fdr":
         p = np.column_stack([fdr(p[:, t]) for t in range(p.shape[1])])
