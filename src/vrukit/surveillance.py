@@ -274,7 +274,8 @@ def summary_lines(run: SurveillanceRun) -> Sequence[str]:
     s, c = run.summary, run.choices
     conc = s["concentration"]["count"]  # type: ignore[index]
     types = ", ".join(c["crime_types"])  # type: ignore[arg-type]
-    first, last = c["months"]  # type: ignore[misc]
+    months: list[str] = c["months"]  # type: ignore[assignment]
+    first, last = months
     lines = [
         f"{s['crimes']:,} crimes ({types}) in {c['areas']:,} areas, {first} to {last}: "
         f"{s['rate_per_1000']:.1f} per 1,000 residents over the period.",
