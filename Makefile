@@ -12,6 +12,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # `make demo`: install, then build the synthetic demo region and run the main job on it.
 demo: $(VENV)/.installed
 	$(VENV)/bin/vrukit demo
+	$(VENV)/bin/vrukit analyse --out vrukit-demo/analysis
 
 # `make test`: install, lint (ruff, mypy), then run the whole test suite.
 test: lint
@@ -37,6 +38,7 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/hotspots.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) vrukit-demo .pytest_cache
