@@ -74,7 +74,7 @@ def test_planted_hotspots_are_recovered(analysed):
     nb = queen(shapely.from_wkb(a.geometry_wkb.to_numpy()), a.index.to_numpy())
     touching = (nb.matrix @ planted.astype(float)) > 0
     precision_ring = (hot & (planted | touching)).sum() / hot.sum()
-    # Measured on this region (docs/benchmarks.md): recall 0.893, precision 0.645 counting only
+    # Measured on this region (docs/methods.md): recall 0.893, precision 0.645 counting only
     # planted areas, 0.870 counting a planted area's touching neighbours, which Gi* includes in
     # every neighbourhood sum. The strict line (recall >= 0.9, precision >= 0.8) does not
     # hold yet; these bounds guard what does.
