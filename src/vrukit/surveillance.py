@@ -23,7 +23,7 @@ from vrukit.analysis.harm import HarmTable, harm_weighted, load_harm_table
 from vrukit.analysis.hotspots import hotspots
 from vrukit.analysis.neighbours import Neighbours, knn, queen
 from vrukit.analysis.rates import monthly_trend, rates, year_on_year
-from vrukit.errors import SchemaError
+from vrukit.errors import ConfigError, SchemaError
 from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.warehouse import Warehouse
 
@@ -96,6 +96,8 @@ def _areas(wh: Warehouse, codes: pd.Series) -> pd.DataFrame:
 
 
 def _neighbours(areas: pd.DataFrame, rule: str) -> Neighbours:
+    if rule not in ("queen", "knn"):
+        raise ConfigError(f"neighbour rule {rule!r} is not one of: queen, knn")
     ids = areas.lsoa_code.to_numpy()
     if rule == "queen" and areas.geometry_wkb.notna().all():
         return queen(shapely.from_wkb(areas.geometry_wkb.to_numpy()), ids)

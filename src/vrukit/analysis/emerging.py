@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from scipy import stats
 
-from vrukit.analysis.hotspots import fdr
+from vrukit.analysis.hotspots import fdr, gi_analytic
 from vrukit.analysis.neighbours import Neighbours
 from vrukit.errors import SchemaError
 
@@ -70,17 +69,7 @@ def mann_kendall(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def gi_star_cube(cube: np.ndarray, nb: Neighbours) -> np.ndarray:
     """Analytic Gi* z-scores (binary weights with self) for every column of ``cube`` at once."""
-    y = np.asarray(cube, dtype=float)
-    n = nb.n
-    star = nb.matrix + sp.identity(n, format="csr")
-    card = np.asarray(star.sum(axis=1)).ravel()[:, None]
-    total = y.sum(axis=0)
-    mean = total / n
-    var = (y**2).sum(axis=0) / n - mean**2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        g = (star @ y) / total
-        ev = card * (n - card) / (n - 1) / n**2 * var / mean**2
-        z = (g - card / n) / np.sqrt(ev)
+    _, z = gi_analytic(np.asarray(cube, dtype=float), nb)
     return np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0)
 
 

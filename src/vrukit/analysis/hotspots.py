@@ -23,6 +23,7 @@ __all__ = [
     "LISA_COLUMNS",
     "PERMUTATIONS",
     "fdr",
+    "gi_analytic",
     "gi_star",
     "hotspots",
     "local_moran",
@@ -79,6 +80,30 @@ def fdr(p: np.ndarray) -> np.ndarray:
     return stats.false_discovery_control(p, method="bh") if len(p) else p
 
 
+def gi_analytic(
+    y: np.ndarray, nb: Neighbours, *, transform: str = "B"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gi* and its analytic z-score; ``y`` is one value per area, or areas x columns (e.g. months),
+    each column standardised against its own map. A column with no variation gets NaN z-scores.
+    """
+    k = nb.cardinalities
+    star = nb.matrix + sp.identity(nb.n, format="csr")
+    if transform.upper() == "R":
+        star = sp.diags(1.0 / (k + 1.0)) @ star
+    n = nb.n
+    card = np.asarray(star.sum(axis=1)).ravel()
+    if y.ndim == 2:
+        card = card[:, None]
+    total = y.sum(axis=0)
+    mean = total / n
+    var = (y**2).sum(axis=0) / n - mean**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gi = (star @ y) / total
+        ev = card * (n - card) / (n - 1) / n**2 * var / mean**2
+        z = (gi - card / n) / np.sqrt(ev)
+    return gi, z
+
+
 def gi_star(
     y: np.ndarray,
     nb: Neighbours,
@@ -99,17 +124,7 @@ def gi_star(
     if transform.upper() not in ("B", "R"):
         raise SchemaError("hotspots", f"transform is {transform!r}, expected 'B' or 'R'")
     k = nb.cardinalities
-    star = nb.matrix + sp.identity(nb.n, format="csr")
-    if transform.upper() == "R":
-        star = sp.diags(1.0 / (k + 1.0)) @ star
-    n = nb.n
-    total = y.sum()
-    gi = (star @ y) / total
-    card = np.asarray(star.sum(axis=1)).ravel()
-    mean = total / n
-    var = (y**2).sum() / n - mean**2
-    ev = card * (n - card) / (n - 1) / n**2 * var / mean**2
-    z = (gi - card / n) / np.sqrt(ev)
+    gi, z = gi_analytic(y, nb, transform=transform)
     frame = pd.DataFrame({"area_code": nb.ids, "gi": gi, "gi_z": z})
     frame["gi_p_norm"] = 2 * stats.norm.sf(np.abs(z))
     sums = nb.matrix @ y
