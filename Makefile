@@ -39,6 +39,7 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/hotspots.py
+	$(PY) benchmarks/kde.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) vrukit-demo .pytest_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,12 +12,14 @@ import shapely
 from typer.testing import CliRunner
 
 from vrukit.analysis.emerging import EMERGING_COLUMNS
+from vrukit.analysis.hexes import cells_of
 from vrukit.analysis.hotspots import HOTSPOT_COLUMNS
 from vrukit.analysis.neighbours import queen
 from vrukit.cli import app
 from vrukit.demo import build_demo
 from vrukit.ingest.reference import read_boundaries
 from vrukit.pipeline import load_demo
+from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.surveillance import AREA_COLUMNS, run_analysis
 from vrukit.warehouse import Warehouse
 
@@ -55,6 +58,8 @@ def test_tables_have_their_documented_columns(analysed):
     assert {"gi_class", "pattern", "rate_per_1000"} <= set(gj["features"][0]["properties"])
     summary = json.loads((out / "summary.json").read_text())
     assert summary["choices"]["neighbours"] == "queen contiguity"
+    assert summary["choices"]["map_months"] == ["2021-04", "2022-03"]
+    assert summary["choices"]["months"] == ["2019-04", "2022-03"]
     assert summary["summary"]["crimes"] == counts.sum()
 
 
@@ -74,12 +79,14 @@ def test_planted_hotspots_are_recovered(analysed):
     nb = queen(shapely.from_wkb(a.geometry_wkb.to_numpy()), a.index.to_numpy())
     touching = (nb.matrix @ planted.astype(float)) > 0
     precision_ring = (hot & (planted | touching)).sum() / hot.sum()
-    # Measured on this region (docs/methods.md): recall 0.893, precision 0.645 counting only
-    # planted areas, 0.870 counting a planted area's touching neighbours, which Gi* includes in
-    # every neighbourhood sum. The issue's strict line (recall >= 0.9, precision >= 0.8) does not
-    # hold yet; these bounds guard what does.
-    assert recall >= 0.88
+    precision = (hot & planted).sum() / hot.sum()
+    # Measured on this region over the mapped last 12 months (docs/methods.md): recall 0.967;
+    # precision 0.641 counting only planted areas, 0.880 counting also the areas touching them,
+    # which Gi* puts in every planted neighbourhood sum. The issue's precision line (>= 0.8,
+    # planted areas only) does not hold; these bounds guard what does.
+    assert recall >= 0.9
     assert precision_ring >= 0.85
+    assert precision >= 0.6
 
 
 def test_planted_emerging_and_diminishing_get_their_class(analysed):
@@ -91,6 +98,56 @@ def test_planted_emerging_and_diminishing_get_their_class(analysed):
     assert (e.pattern == e.expected_pattern).mean() >= 0.9
 
 
+def _located(files, truth):
+    """Violence in the mapped year at each location, with its area's planted hotspot."""
+    con = duckdb.connect(str(files.folder / "vrukit.duckdb"), read_only=True)
+    types = "', '".join(VIOLENCE_TYPES)
+    pts = con.sql(
+        "select lsoa_code, longitude lon, latitude lat, count(*) n from crimes "
+        f"where crime_type in ('{types}') and month >= date '2021-04-01' "
+        "and longitude is not null group by all"
+    ).df()
+    con.close()
+    return pts.merge(truth[["lsoa_code", "hotspot"]], on="lsoa_code")
+
+
+def test_hexagons_hold_every_located_crime_and_find_the_plants(analysed):
+    files, run, truth = analysed
+    hexes = pd.read_csv(run.out / "hexes_r8.csv")
+    pts = _located(files, truth)
+    assert hexes["count"].sum() == pts.n.sum()
+    assert hexes.population.sum() == pytest.approx(
+        pd.read_csv(run.out / "areas.csv").population.sum()
+    )
+    pts["hot"] = pd.Series(cells_of(pts.lon, pts.lat, 8)).map(
+        hexes.set_index("hex_id").gi_class.eq("hot spot")
+    )
+    planted = pts.hotspot.notna()
+    share = lambda m: (pts.n * pts.hot)[m].sum() / pts.n[m].sum()  # noqa: E731
+    # Measured: 79% of planted-area crimes lie in hot hexagons, 25% of the others (the small
+    # six-area plants are missed at this resolution; docs/methods.md).
+    assert share(planted) >= 0.7
+    assert share(~planted) <= 0.3
+    gj = json.loads((run.out / "hexes_r8.geojson").read_text())
+    assert len(gj["features"]) == len(hexes)
+
+
+def test_density_surface_peaks_in_a_planted_hotspot(analysed):
+    files, run, truth = analysed
+    s = json.loads((run.out / "summary.json").read_text())
+    dens = s["summary"]["maps"]["density"]
+    grid = np.loadtxt(run.out / "density.asc", skiprows=6)
+    located = _located(files, truth).n.sum()
+    assert dens["points"] == located
+    assert grid.sum() * (dens["cell_m"] / 1000) ** 2 == pytest.approx(located, rel=0.01)
+    areas = pd.read_csv(run.out / "areas.csv").merge(
+        truth, left_on="area_code", right_on="lsoa_code"
+    )
+    peak = areas[areas.area_name == dens["peak_at"]["area_name"]]
+    assert peak.hotspot.notna().all() and len(peak) == 1
+    assert dens["bandwidth_rule"].startswith("ArcGIS")
+
+
 def test_cli_analyse_prints_a_summary(analysed, tmp_path):
     files, _, _ = analysed
     db = files.folder / "vrukit.duckdb"
@@ -99,7 +156,8 @@ def test_cli_analyse_prints_a_summary(analysed, tmp_path):
     )
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
-    assert "per 1,000 residents" in text and "Gi* finds" in text and "queen contiguity" in text
+    assert "per 1,000 residents a year" in text and "Gi* finds" in text
+    assert "queen contiguity" in text and "H3 resolution 8" in text and "Density peaks" in text
     assert (tmp_path / "hotspots.csv").exists()
     bad = CliRunner().invoke(app, ["analyse", "--db", str(db), "--crime-type", "Knife crime"])
     assert bad.exit_code != 0

@@ -262,8 +262,30 @@ def analyse(
     permutations: Annotated[int, typer.Option(help="Conditional permutations.")] = 9999,
     seed: Annotated[int, typer.Option(help="Random seed for the permutations.")] = 2021,
     alpha: Annotated[float, typer.Option(help="Significance level after FDR.")] = 0.05,
+    map_months: Annotated[
+        int,
+        typer.Option(help="Months the map covers, ending at the last month (0: every month)."),
+    ] = 12,
+    hex_resolution: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--hex-resolution",
+            help="H3 resolution to map (repeat; 7-9 suit LSOAs).",
+            show_default="8",
+        ),
+    ] = None,
+    kde_cell: Annotated[float, typer.Option(help="Density surface cell size, metres.")] = 100.0,
+    kde_bandwidth: Annotated[
+        float | None,
+        typer.Option(
+            help="Density bandwidth, metres. Default: ArcGIS's search-radius rule.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Rates, harm, concentration, hotspots and emerging hotspots for every small area.
+    """Rates, harm, concentration, hotspots, emerging hotspots, hexagons and a density surface.
+
+    The map covers the last 12 months of the selection (--map-months); trends use all of it.
 
     Without --db (or VRUKIT_DB) it analyses the embedded demo region, building it if needed.
     """
@@ -280,22 +302,28 @@ def analyse(
     bad = [c for c in crime_type or [] if c not in CRIME_TYPES]
     if bad:
         raise ConfigError(f"--crime-type {bad[0]!r} is not one of: {', '.join(CRIME_TYPES)}")
-    sel = Selection(tuple(crime_type or VIOLENCE_TYPES), first_month, last_month)
+    sel = Selection(
+        tuple(crime_type or VIOLENCE_TYPES), first_month, last_month, map_months or None
+    )
     with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh, _progress() as bar:
-        task = bar.add_task("analysis", total=5)
+        task = bar.add_task("analysis", total=6)
 
         def say(msg: str) -> None:
             bar.update(task, description=msg, advance=1)
 
         run = run_analysis(
             wh, out, selection=sel, harm_table=harm_table, neighbours=neighbours,
-            permutations=permutations, seed=seed, alpha=alpha, progress=say,
+            permutations=permutations, seed=seed, alpha=alpha,
+            hex_resolutions=tuple(hex_resolution or (8,)), kde_cell=kde_cell,
+            kde_bandwidth=kde_bandwidth, progress=say,
         )  # fmt: skip
     c = run.choices
     console.print(
         f"[dim]Chose: neighbours {c['neighbours']}, {c['permutations']:,} permutations "
-        f"(seed {c['seed']}), {c['correction']} at {c['alpha']}, harm table {c['harm_table']}."
-        "[/dim]"
+        f"(seed {c['seed']}), {c['correction']} at {c['alpha']}, harm table {c['harm_table']}; "
+        f"map {' to '.join(c['map_months'])}"  # type: ignore[arg-type]
+        + (f"; density: {c['density']}" if "density" in c else "")
+        + ".[/dim]"
     )
     for line in summary_lines(run):
         console.print(line)

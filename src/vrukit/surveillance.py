@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from vrukit.analysis.hotspots import hotspots
 from vrukit.analysis.neighbours import Neighbours, knn, queen
 from vrukit.analysis.rates import monthly_trend, rates, year_on_year
 from vrukit.errors import ConfigError, SchemaError
+from vrukit.maps import density_surface, hex_layer, peak_area, write_geojson
 from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.warehouse import Warehouse
 
@@ -46,11 +48,18 @@ AREA_COLUMNS = [
 
 @dataclass(frozen=True)
 class Selection:
-    """Which crimes to analyse: crime types and an inclusive month range (``YYYY-MM``)."""
+    """Which crimes to analyse: crime types and an inclusive month range (``YYYY-MM``).
+
+    The time series (monthly trend, year-on-year change, emerging hotspots) use every month in the
+    range. The map (areas, hotspots, concentration, rollups, hexagons, density) covers its last
+    ``map_months`` months, 12 by default as an SNA reports "the year to ..."; so rates are annual.
+    ``map_months=None`` maps the whole range.
+    """
 
     crime_types: tuple[str, ...] = VIOLENCE_TYPES
     first_month: str | None = None
     last_month: str | None = None
+    map_months: int | None = 12
 
 
 @dataclass
@@ -72,17 +81,42 @@ def _month(value: str | None) -> dt.date | None:
         raise SchemaError("selection", f"month {value!r} is not YYYY-MM") from None
 
 
-def _counts(wh: Warehouse, sel: Selection) -> pd.DataFrame:
+def _selected(wh: Warehouse, sel: Selection, first: dt.date | None, last: dt.date | None) -> Any:
     c = wh.table("crimes")
     f = c.crime_type.isin(list(sel.crime_types)) & c.lsoa_code.notnull()
-    first, last = _month(sel.first_month), _month(sel.last_month)
     if first:
         f &= c.month >= first
     if last:
         f &= c.month <= last
-    sel_ = c.filter(f)
-    g = sel_.group_by(["lsoa_code", "month", "crime_type"]).aggregate(count=sel_.count())
-    return g.to_pandas()
+    return c.filter(f)
+
+
+def _counts(wh: Warehouse, sel: Selection) -> pd.DataFrame:
+    s = _selected(wh, sel, _month(sel.first_month), _month(sel.last_month))
+    return s.group_by(["lsoa_code", "month", "crime_type"]).aggregate(count=s.count()).to_pandas()
+
+
+def _points(
+    wh: Warehouse, sel: Selection, first: dt.date, last: dt.date, vintage: int
+) -> pd.DataFrame:
+    """Crimes in the mapped period at each location (lon, lat, count), in the loaded areas."""
+    s = _selected(wh, sel, first, last)
+    s = s.filter(s.longitude.notnull() & s.latitude.notnull())
+    a = wh.table("areas")
+    s = s.semi_join(a.filter(a.vintage == vintage).select("lsoa_code"), "lsoa_code")
+    g = s.group_by(["longitude", "latitude"]).aggregate(count=s.count())
+    return g.to_pandas().rename(columns={"longitude": "lon", "latitude": "lat"})
+
+
+def _map_window(months: pd.Series, map_months: int | None) -> tuple[dt.date, dt.date]:
+    """The first and last month the map covers: the last ``map_months`` calendar months."""
+    last = pd.Timestamp(months.max())
+    first = pd.Timestamp(months.min())
+    if map_months is not None:
+        if map_months < 1:
+            raise ConfigError(f"map months is {map_months}: it must be 1 or more (or none)")
+        first = max(first, last - pd.DateOffset(months=map_months - 1))
+    return first.date(), last.date()
 
 
 def _areas(wh: Warehouse, codes: pd.Series) -> pd.DataFrame:
@@ -145,21 +179,6 @@ def _time(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, object]]:
     return series, info
 
 
-def _geojson(areas: pd.DataFrame, table: pd.DataFrame, path: Path) -> None:
-    from pyproj import Transformer
-
-    tr = Transformer.from_crs(27700, 4326, always_xy=True)
-    geoms = shapely.from_wkb(areas.geometry_wkb.to_numpy())
-    geoms = shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-    geoms = shapely.set_precision(geoms, 1e-6)
-    props = table.replace({np.nan: None}).to_dict("records")
-    features = [
-        {"type": "Feature", "properties": p, "geometry": json.loads(shapely.to_geojson(g))}
-        for p, g in zip(props, geoms, strict=True)
-    ]
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-
-
 def run_analysis(
     wh: Warehouse,
     out: Path,
@@ -170,6 +189,9 @@ def run_analysis(
     permutations: int = 9999,
     seed: int = 2021,
     alpha: float = 0.05,
+    hex_resolutions: Sequence[int] = (8,),
+    kde_cell: float = 100.0,
+    kde_bandwidth: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SurveillanceRun:
     """Analyse the selection and write every table into ``out``."""
@@ -183,11 +205,15 @@ def run_analysis(
     areas = _areas(wh, counts.lsoa_code)
     outside = counts[~counts.lsoa_code.isin(areas.lsoa_code)]
     inside = counts[counts.lsoa_code.isin(areas.lsoa_code)]
+    map_first, map_last = _map_window(inside.month, selection.map_months)
+    mapped = inside[pd.to_datetime(inside.month) >= pd.Timestamp(map_first)]
     table = load_harm_table(harm_table)
     nb = _neighbours(areas, neighbours)
+    polygons = areas.geometry_wkb.notna().all()
     run.choices = {
         "crime_types": list(selection.crime_types),
         "months": [str(inside.month.min())[:7], str(inside.month.max())[:7]],
+        "map_months": [str(map_first)[:7], str(map_last)[:7]],
         "areas": len(areas),
         "neighbours": nb.rule,
         "islands": len(nb.islands),
@@ -196,9 +222,10 @@ def run_analysis(
         "alpha": alpha,
         "correction": "Benjamini-Hochberg FDR",
         "harm_table": f"{table.name} {table.edition}",
+        "hex_resolutions": list(hex_resolutions) if polygons else [],
     }
     say("rates and harm")
-    area_table = _area_table(areas, inside, table)
+    area_table = _area_table(areas, mapped, table)
     say("hotspots")
     hs = hotspots(
         area_table["count"].to_numpy(), nb, permutations=permutations, seed=seed, alpha=alpha
@@ -229,19 +256,71 @@ def run_analysis(
     write("lorenz.csv", lorenz(area_table["count"].to_numpy()))
     (out / "concentration.json").write_text(json.dumps(conc, indent=1))
     run.files.append(out / "concentration.json")
-    if areas.geometry_wkb.notna().all():
+    maps: dict[str, object] = {}
+    if polygons:
+        geoms = shapely.from_wkb(areas.geometry_wkb.to_numpy())
         merged = area_table.merge(
             hs[["area_code", "gi_z", "gi_class", "lisa_class"]], on="area_code"
         )
         if emerging is not None:
             merged = merged.merge(emerging[["area_code", "pattern"]], on="area_code")
-        _geojson(areas, merged, out / "areas.geojson")
+        write_geojson(geoms, merged, out / "areas.geojson")
         run.files.append(out / "areas.geojson")
-    run.summary = _summary(area_table, hs, emerging, conc, time_info, outside, inside, table)
+        say("hexagons and density surface")
+        vintage = int(areas.vintage.iloc[0])
+        points = _points(wh, selection, map_first, map_last, vintage)
+        maps = _point_layers(
+            run, points, areas, geoms, hex_resolutions, permutations, seed, alpha, kde_cell,
+            kde_bandwidth,
+        )  # fmt: skip
+    outside = outside[pd.to_datetime(outside.month) >= pd.Timestamp(map_first)]
+    run.summary = _summary(area_table, hs, emerging, conc, time_info, outside, mapped, table)
+    run.summary["maps"] = maps
     meta = {"choices": run.choices, "summary": run.summary, "harm_table": table.describe()}
     (out / "summary.json").write_text(json.dumps(meta, indent=1, default=str))
     run.files.append(out / "summary.json")
     return run
+
+
+def _point_layers(
+    run: SurveillanceRun,
+    points: pd.DataFrame,
+    areas: pd.DataFrame,
+    geoms: np.ndarray,
+    resolutions: Sequence[int],
+    permutations: int,
+    seed: int,
+    alpha: float,
+    cell: float,
+    bandwidth: float | None,
+) -> dict[str, object]:
+    """Hexagon tables and GeoJSON per resolution, and the density grid; what they found."""
+    info: dict[str, object] = {"located_crimes": int(points["count"].sum())}
+    pop = areas.population.fillna(0).to_numpy(float)
+    for res in resolutions:
+        table, polys = hex_layer(points, geoms, pop, res, permutations=permutations, seed=seed,
+                                 alpha=alpha)  # fmt: skip
+        table.to_csv(run.out / f"hexes_r{res}.csv", index=False)
+        write_geojson(polys, table, run.out / f"hexes_r{res}.geojson")
+        run.files += [run.out / f"hexes_r{res}.csv", run.out / f"hexes_r{res}.geojson"]
+        info[f"hexes_r{res}"] = {
+            "hexagons": len(table),
+            "hot_spots": int((table.gi_class == "hot spot").sum()),
+            "mean_area_km2": float(table.area_km2.mean()),
+        }
+    if len(points) >= 2:
+        x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(geoms))
+        surface = density_surface(points, (x0, y0, x1, y1), cell=cell, bandwidth=bandwidth)
+        run.files += surface.write_ascii_grid(run.out / "density.asc")
+        described = surface.describe()
+        described["peak_at"] = peak_area(surface, geoms, areas.lsoa_name.to_numpy())
+        info["density"] = described
+        run.choices["density"] = (
+            f"quartic kernel, bandwidth {described['bandwidth_m']:,.0f} m "
+            f"({surface.bandwidth_rule}), "
+            f"{surface.cell:g} m cells"
+        )
+    return info
 
 
 def _summary(
@@ -271,26 +350,50 @@ def _summary(
     return s
 
 
+def _months_between(first: str, last: str) -> int:
+    (y0, m0), (y1, m1) = (map(int, first.split("-")), map(int, last.split("-")))
+    return (y1 - y0) * 12 + m1 - m0 + 1
+
+
 def summary_lines(run: SurveillanceRun) -> Sequence[str]:
     """A short plain-English summary of a run."""
     s, c = run.summary, run.choices
     conc = s["concentration"]["count"]  # type: ignore[index]
     types = ", ".join(c["crime_types"])  # type: ignore[arg-type]
-    months: list[str] = c["months"]  # type: ignore[assignment]
-    first, last = months
+    map_months: list[str] = c["map_months"]  # type: ignore[assignment]
+    first, last = map_months
+    span = _months_between(first, last)
+    per = "a year" if span == 12 else f"over the {span} months"
     lines = [
         f"{s['crimes']:,} crimes ({types}) in {c['areas']:,} areas, {first} to {last}: "
-        f"{s['rate_per_1000']:.1f} per 1,000 residents over the period.",
+        f"{s['rate_per_1000']:.1f} per 1,000 residents {per}.",
         f"The busiest 5% of areas hold {conc['top_5pct_share']:.0%} of them "
         f"(10%: {conc['top_10pct_share']:.0%}; Gini {conc['gini']:.2f}).",
         f"Gi* finds {s['hot_spots']} hot-spot and {s['cold_spots']} cold-spot areas "
         f"(FDR {c['alpha']:.0%}, {c['neighbours']}).",
     ]
+    maps: dict[str, dict[str, object]] = s.get("maps") or {}  # type: ignore[assignment]
+    for key, m in maps.items():
+        if key.startswith("hexes_r"):
+            lines.append(
+                f"On H3 resolution {key[7:]} hexagons (about {m['mean_area_km2']:.2g} km² each): "
+                f"{m['hot_spots']} hot spots among {m['hexagons']:,}."
+            )
+    dens = maps.get("density")
+    if dens:
+        peak: dict[str, object] = dens["peak_at"]  # type: ignore[assignment]
+        lines.append(
+            f"Density peaks at {peak['density']:,.0f} crimes per km² in {peak['area_name']} "
+            f"(quartic kernel, {dens['bandwidth_m']:,.0f} m bandwidth)."
+        )
     if s.get("crimes_outside_areas"):
         lines.append(
             f"{s['crimes_outside_areas']:,} crimes fall in LSOAs outside the loaded areas "
             "and are not in the tables."
         )
+    months: list[str] = c["months"]  # type: ignore[assignment]
+    if months != [first, last]:
+        lines.append(f"The trends below use every month from {months[0]} to {months[1]}.")
     yoy = s["time"].get("year_on_year")  # type: ignore[attr-defined]
     if isinstance(yoy, dict):
         lines.append(

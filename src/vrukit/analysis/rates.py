@@ -102,7 +102,9 @@ def monthly_trend(series: pd.DataFrame, *, month: str = "month", count: str = "c
     month and amplitude, and the fitted values. Needs 24 months to separate season from trend;
     with fewer, only the trend is fitted and ``seasonal`` is ``None``.
     """
-    import statsmodels.api as sm
+    # The two modules, not statsmodels.api: that import costs 1.5 s more on a one-shot CLI run.
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     s = series.sort_values(month).reset_index(drop=True)
     if len(s) < 3:
@@ -115,7 +117,7 @@ def monthly_trend(series: pd.DataFrame, *, month: str = "month", count: str = "c
         angle = 2 * np.pi * (months.month.to_numpy() - 1) / 12
         cols["cos"], cols["sin"] = np.cos(angle), np.sin(angle)
     x = pd.DataFrame(cols)
-    fit = sm.GLM(s[count].to_numpy(float), x, family=sm.families.Poisson()).fit(scale="X2")
+    fit = GLM(s[count].to_numpy(float), x, family=Poisson()).fit(scale="X2")
     b, se = fit.params["years"], fit.bse["years"]
     out = {
         "annual_ratio": float(np.exp(b)),
