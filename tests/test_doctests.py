@@ -12,6 +12,7 @@ MODULES = [
     "vrukit.analysis.concentration",
     "vrukit.analysis.harm",
     "vrukit.analysis.hotspots",
+    "vrukit.analysis.kde",
     "vrukit.analysis.neighbours",
     "vrukit.analysis.rates",
 ]

@@ -59,8 +59,8 @@ def arcgis_bandwidth(xy: np.ndarray, weights: np.ndarray | None = None) -> float
     Examples
     --------
     >>> xy = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 100.0], [100.0, 100.0]])
-    >>> round(arcgis_bandwidth(xy), 2)
-    58.45
+    >>> round(arcgis_bandwidth(xy), 2)  # SD = Dm = 70.71 m: 0.9 x 70.71 x 4^-0.2
+    48.23
     """
     xy = np.asarray(xy, dtype=float)
     w = np.ones(len(xy)) if weights is None else np.asarray(weights, dtype=float)
@@ -70,7 +70,7 @@ def arcgis_bandwidth(xy: np.ndarray, weights: np.ndarray | None = None) -> float
     d = np.hypot(*(xy - centre).T)
     sd = math.sqrt((w * d**2).sum() / w.sum())
     dm = _weighted_median(d, w)
-    return 0.9 * min(sd, math.sqrt(1 / math.log(2)) * dm) * w.sum() ** -0.2
+    return float(0.9 * min(sd, math.sqrt(1 / math.log(2)) * dm) * w.sum() ** -0.2)
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ def kde_surface(
     Examples
     --------
     >>> s = kde_surface(np.array([[1050.0, 1050.0]]), cell=100, bandwidth=300)
-    >>> round(float(s.density.sum() * 0.01), 6)  # cell area 0.01 km²: the volume is one crime
+    >>> round(float(s.density.sum() * 0.01), 2)  # cells of 0.01 km²: the volume is one crime
     1.0
     """
     k = _kernel(kernel)
