@@ -1,0 +1,215 @@
+"""Which inequalities go with violence: a negative-binomial model of area counts, and the
+inequality gradient by deprivation decile.
+
+The model is statsmodels' NB2 regression (``statsmodels.discrete.discrete_model.NegativeBinomial``)
+of each area's count on standardised predictors, with log population as an offset, so
+``exp(b)`` is the incidence rate ratio for one standard deviation more of the predictor, holding
+the others fixed. docs/methods.md gives the assumptions and caveats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from vrukit.analysis.neighbours import Neighbours
+from vrukit.analysis.rates import rates
+from vrukit.errors import SchemaError
+
+__all__ = [
+    "FACTOR_COLUMNS",
+    "RiskModel",
+    "fit_risk_model",
+    "inequality_gradient",
+]
+
+FACTOR_COLUMNS = ["factor", "irr", "irr_lo", "irr_hi", "p", "vif", "mean", "sd"]
+SPATIAL_LAG = "neighbours' violence (spatial lag)"
+
+
+@dataclass
+class RiskModel:
+    """A fitted risk-factor model: one row per standardised predictor in ``factors``
+    (``FACTOR_COLUMNS``), the fit statistics, and each area's modelled expected count."""
+
+    factors: pd.DataFrame
+    dispersion: float
+    pseudo_r2: float
+    areas: int
+    log_likelihood: float
+    aic: float
+    expected: pd.Series
+    dropped: dict[str, str] = field(default_factory=dict)
+    fixed_effects: list[str] = field(default_factory=list)
+
+    def ranking(self, alpha: float = 0.05) -> list[str]:
+        """Plain-English lines, strongest association first, for the factors significant at
+        ``alpha`` (the spatial lag and fixed effects are controls, not inequalities)."""
+        f = self.factors[(self.factors.p <= alpha) & (self.factors.factor != SPATIAL_LAG)]
+        f = f.reindex(f.irr.map(lambda r: abs(np.log(r))).sort_values(ascending=False).index)
+        lines = []
+        for r in f.itertuples():
+            way = "higher" if r.irr > 1 else "lower"
+            pct = abs(r.irr - 1)
+            lines.append(
+                f"{r.factor}: one standard deviation more goes with {pct:.0%} {way} violence "
+                f"(rate ratio {r.irr:.2f}, 95% CI {r.irr_lo:.2f} to {r.irr_hi:.2f})"
+            )
+        return lines
+
+
+def _standardise(x: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    dropped: dict[str, str] = {}
+    keep = []
+    for c in x.columns:
+        col = pd.to_numeric(x[c], errors="coerce")
+        if col.isna().any():
+            dropped[c] = f"{int(col.isna().sum())} areas have no value"
+        elif col.std() == 0:
+            dropped[c] = "the same value in every area"
+        else:
+            keep.append(c)
+    z = x[keep].astype(float)
+    return (z - z.mean()) / z.std(), dropped
+
+
+def _vif(design: pd.DataFrame) -> pd.Series:
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    with np.errstate(divide="ignore"):
+        vals = [variance_inflation_factor(design.to_numpy(), i) for i in range(design.shape[1])]
+    return pd.Series(vals, index=design.columns)
+
+
+def fit_risk_model(
+    counts: np.ndarray,
+    population: np.ndarray,
+    predictors: pd.DataFrame,
+    *,
+    fixed_effects: pd.Series | None = None,
+    neighbours: Neighbours | None = None,
+    level: float = 0.95,
+) -> RiskModel:
+    """Fit the NB2 model of ``counts`` on the standardised ``predictors`` (one row per area,
+    aligned with ``counts`` and ``population``), offset log population.
+
+    ``fixed_effects`` (e.g. local authority codes) adds one indicator per group but the first;
+    ``neighbours`` adds the spatial lag: the average standardised log rate of each area's
+    neighbours (a control for spillover; it is endogenous, so read the other ratios with it as
+    conditional on the neighbourhood). Predictors with missing or constant values are dropped and
+    listed in ``dropped`` with the reason.
+    """
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    y = np.asarray(counts, dtype=float)
+    pop = np.asarray(population, dtype=float)
+    if not (len(y) == len(pop) == len(predictors)):
+        raise SchemaError(
+            "risk model", f"{len(y)} counts, {len(pop)} populations, {len(predictors)} rows"
+        )
+    if (pop <= 0).any() or not np.isfinite(pop).all():
+        raise SchemaError("risk model", f"{int((pop <= 0).sum())} areas have no population")
+    z, dropped = _standardise(predictors.reset_index(drop=True))
+    if z.shape[1] == 0:
+        raise SchemaError("risk model", f"no usable predictor: {dropped}")
+    if neighbours is not None:
+        lograte = np.log((y + 0.5) / pop)
+        lograte = (lograte - lograte.mean()) / lograte.std()
+        k = neighbours.cardinalities
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lag = np.where(k > 0, (neighbours.matrix @ lograte) / k, 0.0)
+        z[SPATIAL_LAG] = (lag - lag.mean()) / lag.std()
+    design = z.copy()
+    design.insert(0, "const", 1.0)
+    fe_cols: list[str] = []
+    if fixed_effects is not None:
+        dummies = pd.get_dummies(
+            pd.Series(np.asarray(fixed_effects), name="fe"), prefix="fe", drop_first=True
+        ).astype(float)
+        fe_cols = list(dummies.columns)
+        design = pd.concat([design, dummies], axis=1)
+    fit = NegativeBinomial(y, design, offset=np.log(pop), loglike_method="nb2").fit(
+        disp=0, maxiter=500, method="bfgs"
+    )
+    fit = NegativeBinomial(y, design, offset=np.log(pop), loglike_method="nb2").fit(
+        start_params=fit.params, disp=0, maxiter=100, method="newton"
+    )
+    ci = fit.conf_int(alpha=1 - level)
+    vif = _vif(design.drop(columns=fe_cols))
+    names = list(z.columns)
+    raw = predictors.reset_index(drop=True)
+    factors = pd.DataFrame(
+        {
+            "factor": names,
+            "irr": np.exp(fit.params[names]).to_numpy(),
+            "irr_lo": np.exp(ci.loc[names, 0]).to_numpy(),
+            "irr_hi": np.exp(ci.loc[names, 1]).to_numpy(),
+            "p": fit.pvalues[names].to_numpy(),
+            "vif": vif[names].to_numpy(),
+            "mean": [float(raw[c].astype(float).mean()) if c in raw else np.nan for c in names],
+            "sd": [float(raw[c].astype(float).std()) if c in raw else np.nan for c in names],
+        }
+    )
+    return RiskModel(
+        factors=factors[FACTOR_COLUMNS],
+        dispersion=float(fit.params["alpha"]),
+        pseudo_r2=float(fit.prsquared),
+        areas=len(y),
+        log_likelihood=float(fit.llf),
+        aic=float(fit.aic),
+        expected=pd.Series(fit.predict(design, offset=np.log(pop)), name="expected"),
+        dropped=dropped,
+        fixed_effects=fe_cols,
+    )
+
+
+def inequality_gradient(
+    counts: np.ndarray, population: np.ndarray, decile: np.ndarray, *, level: float = 0.95
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Rates by deprivation decile (1 = most deprived, as IoD2019) with exact intervals, and the
+    slope and relative indices of inequality.
+
+    Each decile's population gets a ridit score: the midpoint of its cumulative share of the
+    population, ordered from least to most deprived (0 to 1). The relative index (RII) is
+    ``exp(b)`` from a Poisson regression of the decile counts on the ridit score with log
+    population offset and the scale estimated from the Pearson chi-square (quasi-Poisson): the
+    rate ratio between the most and the least deprived ends of the population. The slope index
+    (SII) is the population-weighted least-squares slope of the rate per 1,000 on the ridit score:
+    the rate difference between those ends.
+    """
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    frame = pd.DataFrame({"decile": decile, "count": counts, "population": population})
+    if frame.decile.isna().any():
+        raise SchemaError("gradient", f"{int(frame.decile.isna().sum())} areas have no decile")
+    g = frame.groupby("decile", as_index=False)[["count", "population"]].sum()
+    g = g.sort_values("decile", ascending=False).reset_index(drop=True)  # least deprived first
+    share = g.population / g.population.sum()
+    g["ridit"] = share.cumsum() - share / 2
+    g = rates(g)
+    x = np.column_stack([np.ones(len(g)), g.ridit])
+    fit = GLM(g["count"].to_numpy(float), x, family=Poisson(),
+              offset=np.log(g.population.to_numpy(float))).fit(scale="X2")  # fmt: skip
+    b, se = fit.params[1], fit.bse[1]
+    zq = stats.norm.ppf(0.5 + level / 2)
+    w = g.population.to_numpy(float)
+    xm = np.average(g.ridit, weights=w)
+    ym = np.average(g.rate_per_1000, weights=w)
+    sii = float(
+        np.sum(w * (g.ridit - xm) * (g.rate_per_1000 - ym)) / np.sum(w * (g.ridit - xm) ** 2)
+    )
+    summary = {
+        "rii": float(np.exp(b)),
+        "rii_lo": float(np.exp(b - zq * se)),
+        "rii_hi": float(np.exp(b + zq * se)),
+        "rii_p": float(fit.pvalues[1]),
+        "sii_per_1000": sii,
+    }
+    out = g.sort_values("decile").reset_index(drop=True)
+    return out[
+        ["decile", "count", "population", "rate_per_1000", "rate_lo", "rate_hi", "ridit"]
+    ], summary
