@@ -21,8 +21,8 @@ import shapely
 from sklearn.neighbors import KernelDensity
 
 from vrukit.analysis.kde import density_at, kde_surface
+from vrukit.geo import to_bng
 from vrukit.ingest.reference import read_boundaries
-from vrukit.maps import to_bng
 from vrukit.schemas import VIOLENCE_TYPES
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -10,31 +10,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from vrukit.analysis.hexes import cells_of, hex_polygons, hex_table, region_cells
 from vrukit.analysis.hotspots import hotspots
 from vrukit.analysis.kde import Surface, kde_surface
 from vrukit.analysis.neighbours import hex_rings
+from vrukit.geo import geoms_to_wgs84, to_bng
 
-__all__ = ["density_surface", "hex_layer", "peak_area", "to_bng", "write_geojson"]
-
-_TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
-_TO_WGS84 = Transformer.from_crs(27700, 4326, always_xy=True)
-
-
-def to_bng(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """WGS84 degrees to British National Grid metres (pyproj's Helmert transform, about 2 m)."""
-    x, y = _TO_BNG.transform(np.asarray(lon, float), np.asarray(lat, float))
-    return np.column_stack([x, y])
+__all__ = ["density_surface", "hex_layer", "peak_area", "write_geojson"]
 
 
 def write_geojson(geoms_bng: np.ndarray, table: pd.DataFrame, path: Path) -> None:
     """A GeoJSON FeatureCollection in WGS84 (as the format requires) of ``table``'s rows."""
-    geoms = shapely.transform(
-        np.asarray(geoms_bng), lambda xy: np.column_stack(_TO_WGS84.transform(xy[:, 0], xy[:, 1]))
-    )
-    geoms = shapely.set_precision(geoms, 1e-6)
+    geoms = geoms_to_wgs84(geoms_bng)
     props = table.replace({np.nan: None}).to_dict("records")
     features = [
         {"type": "Feature", "properties": p, "geometry": json.loads(shapely.to_geojson(g))}
@@ -61,16 +49,17 @@ def hex_layer(
     per = pd.Series(points["count"].to_numpy()).groupby(of).sum()
     extra = np.array(sorted(set(per.index) - set(cells)), dtype=object)
     cells = np.concatenate([cells, extra])
+    polygons = hex_polygons(cells)
     table = hex_table(
         cells, per.reindex(cells, fill_value=0).to_numpy(), resolution=resolution,
-        areas=areas, population=population,
+        areas=areas, population=population, polygons=polygons,
     )  # fmt: skip
     nb = hex_rings(cells, k=1)
     hs = hotspots(table["count"].to_numpy(float), nb, permutations=permutations, seed=seed,
                   alpha=alpha)  # fmt: skip
     cols = ["gi_z", "gi_p_fdr", "gi_class", "lisa_i", "lisa_p_fdr", "lisa_class"]
     table = pd.concat([table, hs[cols].reset_index(drop=True)], axis=1)
-    return table, hex_polygons(cells)
+    return table, polygons
 
 
 def density_surface(

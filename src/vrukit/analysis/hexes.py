@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from vrukit.analysis.rates import rates
 from vrukit.errors import ConfigError, SchemaError
+from vrukit.geo import to_bng, to_wgs84
 
 __all__ = ["HEX_COLUMNS", "RESOLUTIONS", "cells_of", "hex_polygons", "hex_table", "region_cells"]
 
@@ -31,8 +31,6 @@ HEX_COLUMNS = [
     "rate_lo",
     "rate_hi",
 ]
-_TO_WGS84 = Transformer.from_crs(27700, 4326, always_xy=True)
-_TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 
 
 def _check_resolution(resolution: int) -> int:
@@ -61,8 +59,7 @@ def hex_polygons(cells: np.ndarray) -> np.ndarray:
     rings = []
     for c in cells:
         lat, lon = np.array(h3.cell_to_boundary(c)).T
-        x, y = _TO_BNG.transform(lon, lat)
-        rings.append(shapely.polygons(np.column_stack([x, y])))
+        rings.append(shapely.polygons(to_bng(lon, lat)))
     return np.array(rings, dtype=object)
 
 
@@ -80,9 +77,7 @@ def region_cells(polygons: np.ndarray, resolution: int) -> np.ndarray:
     if region.is_empty:
         raise SchemaError("hexagons", "the areas have no geometry to cover with hexagons")
     reach = 2.0 * h3.average_hexagon_edge_length(res, unit="m")
-    wide = shapely.transform(
-        region.buffer(reach), lambda xy: np.column_stack(_TO_WGS84.transform(xy[:, 0], xy[:, 1]))
-    )
+    wide = shapely.transform(region.buffer(reach), lambda xy: to_wgs84(xy[:, 0], xy[:, 1]))
     cells = np.array(sorted(h3.geo_to_cells(wide, res)), dtype=object)
     polys = hex_polygons(cells)
     return cells[shapely.intersects(polys, region)]
@@ -108,9 +103,11 @@ def hex_table(
     resolution: int,
     areas: np.ndarray | None = None,
     population: np.ndarray | None = None,
+    polygons: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per hexagon (``HEX_COLUMNS``): count, density per km² and, given LSOA polygons
     (EPSG:27700) and populations, an areal-weighted population with rates and exact intervals.
+    ``polygons`` are the hexagons' own (``hex_polygons(cells)``) if the caller has them already.
     """
     import h3
 
@@ -118,12 +115,12 @@ def hex_table(
     counts = np.asarray(counts)
     if counts.shape != cells.shape:
         raise SchemaError("hexagons", f"{len(counts)} counts for {len(cells)} hexagons")
-    polys = hex_polygons(cells)
     out = pd.DataFrame({"hex_id": cells, "resolution": _check_resolution(resolution)})
     out["area_km2"] = [h3.cell_area(c, unit="km^2") for c in cells]
     out["count"] = counts.astype(int)
     out["per_km2"] = out["count"] / out.area_km2
     if areas is not None and population is not None:
+        polys = hex_polygons(cells) if polygons is None else polygons
         pop, land = _areal_population(polys, np.asarray(areas), np.asarray(population, float))
         out["population"], out["land_share"] = pop, land
     else:

@@ -132,11 +132,10 @@ def fit_risk_model(
         fe_cols = list(dummies.columns)
         design = pd.concat([design, dummies], axis=1)
     fit = NegativeBinomial(y, design, offset=np.log(pop), loglike_method="nb2").fit(
-        disp=0, maxiter=500, method="bfgs"
+        disp=0, maxiter=200
     )
-    fit = NegativeBinomial(y, design, offset=np.log(pop), loglike_method="nb2").fit(
-        start_params=fit.params, disp=0, maxiter=100, method="newton"
-    )
+    if not fit.mle_retvals.get("converged", True):
+        raise SchemaError("risk model", "the negative-binomial fit did not converge")
     ci = fit.conf_int(alpha=1 - level)
     vif = _vif(design.drop(columns=fe_cols))
     names = list(z.columns)

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
+from vrukit.geo import to_wgs84
 from vrukit.schemas import CRIME_TYPES
 
 STREETS = (
@@ -150,9 +150,8 @@ def _probs() -> np.ndarray:
 
 def to_lonlat(points: np.ndarray) -> np.ndarray:
     """EPSG:27700 metres to WGS84 lon/lat (same shape)."""
-    tr = Transformer.from_crs(27700, 4326, always_xy=True)
-    lon, lat = tr.transform(points[..., 0], points[..., 1])
-    return np.stack([lon, lat], axis=-1)
+    flat = to_wgs84(points[..., 0].ravel(), points[..., 1].ravel())
+    return flat.reshape(points.shape)
 
 
 def write_month(frame: pd.DataFrame, folder: Path, month: str, force: str) -> Path:

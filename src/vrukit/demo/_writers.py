@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from vrukit.demo.region import AGE_BANDS, Region
+from vrukit.geo import geoms_to_wgs84
 from vrukit.schemas import DEPRIVATION_DOMAINS
 
 RATE_DOMAINS = {"income", "employment", "idaci", "idaopi"}
@@ -28,11 +27,7 @@ def iod_column(stem: str, measure: str) -> str:
 
 def write_boundaries(region: Region, path: Path) -> Path:
     """LSOA polygons as RFC 7946 GeoJSON (WGS84), with ONS-style property names."""
-    tr = Transformer.from_crs(27700, 4326, always_xy=True)
-    geoms = shapely.transform(
-        region.geometry, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
-    )
-    geoms = shapely.set_precision(geoms, 1e-6)
+    geoms = geoms_to_wgs84(region.geometry)
     a = region.areas
     features = [
         {

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import Transformer
 
 from vrukit.errors import SchemaError
+from vrukit.geo import to_wgs84, transformer
 from vrukit.schemas import (
     AREAS,
     DEPRIVATION,
@@ -61,13 +61,12 @@ def read_boundaries(path: Path | str) -> pd.DataFrame:
     shapes = shapely.from_wkb(geom)
     crs = meta.get("crs") or "EPSG:4326"
     if "27700" not in str(crs):
-        tr = Transformer.from_crs(crs, 27700, always_xy=True)
+        tr = transformer(crs, 27700)
         shapes = shapely.transform(
             shapes, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
         )
     cent = shapely.centroid(shapes)
-    back = Transformer.from_crs(27700, 4326, always_xy=True)
-    lon, lat = back.transform(shapely.get_x(cent), shapely.get_y(cent))
+    lon, lat = to_wgs84(shapely.get_x(cent), shapely.get_y(cent)).T
     n = len(shapes)
 
     def col(c: str | None) -> object:
