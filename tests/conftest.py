@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from vrukit.demo import DemoFiles, build_demo
+from vrukit.pipeline import load_demo
 from vrukit.schemas import CRIME_TYPES, STREET_COLUMNS
+from vrukit.warehouse import Warehouse
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 POLICEUK = SHARED / "policeuk"
@@ -69,3 +72,14 @@ def street_dir(tmp_path: Path) -> Path:
     d.mkdir()
     (d / "2022-01-merseyside-street.csv").write_bytes(csv_bytes(good_rows()))
     return d
+
+
+@pytest.fixture(scope="session")
+def demo_region(tmp_path_factory) -> DemoFiles:
+    """The default demo region (seed 2021, 36 months, 1,750 areas), built and loaded once;
+    its warehouse is ``files.folder / "vrukit.duckdb"``."""
+    folder = tmp_path_factory.mktemp("demo_full")
+    files = build_demo(folder)
+    with Warehouse(folder / "vrukit.duckdb") as wh:
+        load_demo(wh, files)
+    return files

@@ -16,22 +16,18 @@ from vrukit.analysis.hexes import cells_of
 from vrukit.analysis.hotspots import HOTSPOT_COLUMNS
 from vrukit.analysis.neighbours import queen
 from vrukit.cli import app
-from vrukit.demo import build_demo
 from vrukit.ingest.reference import read_boundaries
-from vrukit.pipeline import load_demo
 from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.surveillance import AREA_COLUMNS, run_analysis
 from vrukit.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")
-def analysed(tmp_path_factory):
-    """The default demo region (seed 2021, 36 months, 1,750 areas), loaded and analysed."""
-    folder = tmp_path_factory.mktemp("demo_full")
-    files = build_demo(folder)
-    with Warehouse(folder / "vrukit.duckdb") as wh:
-        load_demo(wh, files)
-        run = run_analysis(wh, folder / "out")
+def analysed(demo_region):
+    """The default demo region (seed 2021, 36 months, 1,750 areas), analysed."""
+    files = demo_region
+    with Warehouse(files.folder / "vrukit.duckdb") as wh:
+        run = run_analysis(wh, files.folder / "out")
     truth = pd.read_csv(files.truth_areas)
     return files, run, truth
 

@@ -293,12 +293,7 @@ def analyse(
     from vrukit.surveillance import Selection, run_analysis, summary_lines
 
     s = _settings(db)
-    path = s.db
-    if path is None:
-        path = s.demo_dir / "vrukit.duckdb"
-        console.print(f"[dim]No --db given: analysing the demo region in {path}.[/dim]")
-        if not path.exists():
-            demo(out=s.demo_dir, seed=None)
+    path = _demo_db(s)
     bad = [c for c in crime_type or [] if c not in CRIME_TYPES]
     if bad:
         raise ConfigError(f"--crime-type {bad[0]!r} is not one of: {', '.join(CRIME_TYPES)}")
@@ -329,6 +324,131 @@ def analyse(
         console.print(line)
     console.print(f"Tables written to [bold]{out.resolve()}[/bold]: "
                   + ", ".join(f.name for f in run.files))  # fmt: skip
+
+
+def _demo_db(s: Settings) -> Path:
+    """The warehouse to analyse: --db, or the demo region's (built first if need be)."""
+    if s.db is not None:
+        return s.db
+    path = s.demo_dir / "vrukit.duckdb"
+    console.print(f"[dim]No --db given: analysing the demo region in {path}.[/dim]")
+    if not path.exists():
+        demo(out=s.demo_dir, seed=None)
+    return path
+
+
+@app.command()
+def risk(
+    out: Annotated[Path, typer.Option(help="Folder for the tables and summary.")] = Path(
+        "vrukit-risk"
+    ),
+    db: DbOption = None,
+    indicators: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--indicators",
+            help="CSV of extra area indicators keyed by area_code (repeat). "
+            "Demo: the region's area_indicators.csv.",
+            show_default=False,
+        ),
+    ] = None,
+    pilots: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of current pilots: pilot, area_code (one row per area). Demo: pilots.csv.",
+            show_default=False,
+        ),
+    ] = None,
+    factor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--factor",
+            help="Profile column to model (repeat); replaces the default set "
+            "(IoD2019 domains but crime, youth share, the indicators).",
+            show_default=False,
+        ),
+    ] = None,
+    weight: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--weight",
+            help="Risk index weight as component=value (rate, harm, expected, hotspot).",
+            show_default="rate=0.3 harm=0.3 expected=0.2 hotspot=0.2",
+        ),
+    ] = None,
+    fixed_effects: Annotated[
+        bool, typer.Option(help="Add local-authority fixed effects to the model.")
+    ] = False,
+    spatial_lag: Annotated[
+        bool, typer.Option(help="Add neighbours' violence (spatial lag) to the model.")
+    ] = False,
+    first_month: Annotated[str | None, typer.Option(help="First month, YYYY-MM.")] = None,
+    last_month: Annotated[str | None, typer.Option(help="Last month, YYYY-MM.")] = None,
+    months: Annotated[int, typer.Option(help="Months modelled, ending at the last month.")] = 12,
+    draws: Annotated[int, typer.Option(help="Bootstrap draws for the rank intervals.")] = 500,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 2021,
+) -> None:
+    """Which inequalities go with violence, the risk index, priority clusters and the gap list.
+
+    Without --db (or VRUKIT_DB) it runs on the embedded demo region with its indicator and
+    pilot files.
+    """
+    from vrukit.risk import RiskOptions, run_risk, summary_lines
+    from vrukit.surveillance import Selection
+
+    s = _settings(db)
+    path = _demo_db(s)
+    if s.db is None:
+        indicators = indicators or [s.demo_dir / "area_indicators.csv"]
+        pilots = pilots or s.demo_dir / "pilots.csv"
+    options = RiskOptions(
+        factors=tuple(factor) if factor else None,
+        weights=_parse_weights(weight) if weight else None,
+        fixed_effects=fixed_effects,
+        spatial_lag=spatial_lag,
+        draws=draws,
+        seed=seed,
+    )
+    sel = Selection(first_month=first_month, last_month=last_month, map_months=months or None)
+    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh, _progress() as bar:
+        task = bar.add_task("risk", total=6)
+
+        def say(msg: str) -> None:
+            bar.update(task, description=msg, advance=1)
+
+        run = run_risk(
+            wh, out, selection=sel, indicators=indicators or (), pilots=pilots, options=options,
+            progress=say,
+        )  # fmt: skip
+    c = run.choices
+    console.print(
+        f"[dim]Chose: {c['family']} on {len(c['factors'])} factors "  # type: ignore[arg-type]
+        f"({', '.join(c['factors'])}); months {' to '.join(c['map_months'])}; "  # type: ignore[arg-type]
+        f"{c['bootstrap_draws']} bootstrap draws.[/dim]"
+    )
+    for note in c["not_used"]:  # type: ignore[attr-defined]
+        console.print(f"[yellow]not modelled: {note}[/yellow]")
+    for name, why in c["dropped"].items():  # type: ignore[attr-defined]
+        console.print(f"[yellow]dropped {name}: {why}[/yellow]")
+    for line in summary_lines(run):
+        console.print(line)
+    console.print(f"Tables written to [bold]{out.resolve()}[/bold]: "
+                  + ", ".join(f.name for f in run.files))  # fmt: skip
+
+
+def _parse_weights(items: list[str]) -> dict[str, float]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(
+                f"--weight {item!r}: expected component=number, e.g. harm=0.5"
+            ) from None
+        if not sep:
+            raise ConfigError(f"--weight {item!r}: expected component=number, e.g. harm=0.5")
+    return out
 
 
 @app.command()

@@ -29,7 +29,14 @@ from vrukit.maps import density_surface, hex_layer, peak_area, write_geojson
 from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.warehouse import Warehouse
 
-__all__ = ["AREA_COLUMNS", "Selection", "SurveillanceRun", "run_analysis"]
+__all__ = [
+    "AREA_COLUMNS",
+    "AreaPicture",
+    "Selection",
+    "SurveillanceRun",
+    "area_picture",
+    "run_analysis",
+]
 
 AREA_COLUMNS = [
     "area_code",
@@ -179,6 +186,73 @@ def _time(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, object]]:
     return series, info
 
 
+@dataclass(frozen=True)
+class AreaPicture:
+    """One selection seen area by area: the areas and their neighbours, the counts inside and
+    outside them, the mapped window's rates and harm (``area_table``, ``AREA_COLUMNS``) and its
+    hotspots. The shared first step of the surveillance and risk jobs."""
+
+    areas: pd.DataFrame
+    inside: pd.DataFrame
+    outside: pd.DataFrame
+    mapped: pd.DataFrame
+    map_first: dt.date
+    map_last: dt.date
+    table: HarmTable
+    nb: Neighbours
+    area_table: pd.DataFrame
+    hotspots: pd.DataFrame
+    choices: dict[str, object]
+
+
+def area_picture(
+    wh: Warehouse,
+    selection: Selection = Selection(),
+    *,
+    harm_table: str | Path = "css",
+    neighbours: str = "queen",
+    permutations: int = 9999,
+    seed: int = 2021,
+    alpha: float = 0.05,
+    progress: Callable[[str], None] | None = None,
+) -> AreaPicture:
+    """Count the selection per area, rate and harm-weight the mapped window, find hotspots."""
+    say = progress or (lambda _m: None)
+    say("counting crimes in the warehouse")
+    counts = _counts(wh, selection)
+    if counts.empty:
+        raise SchemaError("selection", f"no crimes match {asdict(selection)}")
+    areas = _areas(wh, counts.lsoa_code)
+    inside = counts[counts.lsoa_code.isin(areas.lsoa_code)]
+    map_first, map_last = _map_window(inside.month, selection.map_months)
+    mapped = inside[pd.to_datetime(inside.month) >= pd.Timestamp(map_first)]
+    table = load_harm_table(harm_table)
+    nb = _neighbours(areas, neighbours)
+    choices: dict[str, object] = {
+        "crime_types": list(selection.crime_types),
+        "months": [str(inside.month.min())[:7], str(inside.month.max())[:7]],
+        "map_months": [str(map_first)[:7], str(map_last)[:7]],
+        "areas": len(areas),
+        "neighbours": nb.rule,
+        "islands": len(nb.islands),
+        "permutations": permutations,
+        "seed": seed,
+        "alpha": alpha,
+        "correction": "Benjamini-Hochberg FDR",
+        "harm_table": f"{table.name} {table.edition}",
+    }
+    say("rates and harm")
+    area_table = _area_table(areas, mapped, table)
+    say("hotspots")
+    hs = hotspots(
+        area_table["count"].to_numpy(), nb, permutations=permutations, seed=seed, alpha=alpha
+    )
+    return AreaPicture(
+        areas, inside, counts[~counts.lsoa_code.isin(areas.lsoa_code)], mapped, map_first,
+        map_last, table, nb, area_table, hs, choices,
+    )  # fmt: skip
+
+
 def run_analysis(
     wh: Warehouse,
     out: Path,
@@ -198,38 +272,14 @@ def run_analysis(
     say = progress or (lambda _m: None)
     out.mkdir(parents=True, exist_ok=True)
     run = SurveillanceRun(out)
-    say("counting crimes in the warehouse")
-    counts = _counts(wh, selection)
-    if counts.empty:
-        raise SchemaError("selection", f"no crimes match {asdict(selection)}")
-    areas = _areas(wh, counts.lsoa_code)
-    outside = counts[~counts.lsoa_code.isin(areas.lsoa_code)]
-    inside = counts[counts.lsoa_code.isin(areas.lsoa_code)]
-    map_first, map_last = _map_window(inside.month, selection.map_months)
-    mapped = inside[pd.to_datetime(inside.month) >= pd.Timestamp(map_first)]
-    table = load_harm_table(harm_table)
-    nb = _neighbours(areas, neighbours)
+    pic = area_picture(
+        wh, selection, harm_table=harm_table, neighbours=neighbours, permutations=permutations,
+        seed=seed, alpha=alpha, progress=say,
+    )  # fmt: skip
+    areas, inside, mapped, table, nb = pic.areas, pic.inside, pic.mapped, pic.table, pic.nb
+    area_table, hs = pic.area_table, pic.hotspots
     polygons = areas.geometry_wkb.notna().all()
-    run.choices = {
-        "crime_types": list(selection.crime_types),
-        "months": [str(inside.month.min())[:7], str(inside.month.max())[:7]],
-        "map_months": [str(map_first)[:7], str(map_last)[:7]],
-        "areas": len(areas),
-        "neighbours": nb.rule,
-        "islands": len(nb.islands),
-        "permutations": permutations,
-        "seed": seed,
-        "alpha": alpha,
-        "correction": "Benjamini-Hochberg FDR",
-        "harm_table": f"{table.name} {table.edition}",
-        "hex_resolutions": list(hex_resolutions) if polygons else [],
-    }
-    say("rates and harm")
-    area_table = _area_table(areas, mapped, table)
-    say("hotspots")
-    hs = hotspots(
-        area_table["count"].to_numpy(), nb, permutations=permutations, seed=seed, alpha=alpha
-    )
+    run.choices = {**pic.choices, "hex_resolutions": list(hex_resolutions) if polygons else []}
     say("emerging hotspots")
     cube = (
         inside.groupby(["lsoa_code", "month"])["count"].sum().unstack(fill_value=0)
@@ -268,12 +318,12 @@ def run_analysis(
         run.files.append(out / "areas.geojson")
         say("hexagons and density surface")
         vintage = int(areas.vintage.iloc[0])
-        points = _points(wh, selection, map_first, map_last, vintage)
+        points = _points(wh, selection, pic.map_first, pic.map_last, vintage)
         maps = _point_layers(
             run, points, areas, geoms, hex_resolutions, permutations, seed, alpha, kde_cell,
             kde_bandwidth,
         )  # fmt: skip
-    outside = outside[pd.to_datetime(outside.month) >= pd.Timestamp(map_first)]
+    outside = pic.outside[pd.to_datetime(pic.outside.month) >= pd.Timestamp(pic.map_first)]
     run.summary = _summary(area_table, hs, emerging, conc, time_info, outside, mapped, table)
     run.summary["maps"] = maps
     meta = {"choices": run.choices, "summary": run.summary, "harm_table": table.describe()}

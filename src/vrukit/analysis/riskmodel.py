@@ -9,11 +9,15 @@ the others fixed. docs/methods.md gives the assumptions and caveats.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from vrukit.analysis.neighbours import Neighbours
 from vrukit.analysis.rates import rates
@@ -28,6 +32,8 @@ __all__ = [
 
 FACTOR_COLUMNS = ["factor", "irr", "irr_lo", "irr_hi", "p", "vif", "mean", "sd"]
 SPATIAL_LAG = "neighbours' violence (spatial lag)"
+#: Below this NB2 dispersion the model is fitted as Poisson (the limit alpha -> 0).
+BOUNDARY_ALPHA = 1e-4
 
 
 @dataclass
@@ -44,10 +50,24 @@ class RiskModel:
     expected: pd.Series
     dropped: dict[str, str] = field(default_factory=dict)
     fixed_effects: list[str] = field(default_factory=list)
+    family: str = "negative binomial (NB2)"
+    design: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
+    offset: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    coef: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    cov: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
 
-    def ranking(self, alpha: float = 0.05) -> list[str]:
+    def draw_expected(self, draws: int, *, seed: int | None = None) -> np.ndarray:
+        """Expected counts (areas x draws) under coefficients drawn from their estimated sampling
+        distribution, multivariate normal around the fit: the model's own uncertainty."""
+        rng = np.random.default_rng(seed)
+        beta = rng.multivariate_normal(self.coef, self.cov, size=draws, method="eigh")
+        return np.exp(self.design @ beta.T + self.offset[:, None])
+
+    def ranking(self, alpha: float = 0.05, labels: Mapping[str, str] | None = None) -> list[str]:
         """Plain-English lines, strongest association first, for the factors significant at
-        ``alpha`` (the spatial lag and fixed effects are controls, not inequalities)."""
+        ``alpha`` (the spatial lag and fixed effects are controls, not inequalities), each
+        named by ``labels`` where given."""
+        names = labels or {}
         f = self.factors[(self.factors.p <= alpha) & (self.factors.factor != SPATIAL_LAG)]
         f = f.reindex(f.irr.map(lambda r: abs(np.log(r))).sort_values(ascending=False).index)
         lines = []
@@ -55,7 +75,8 @@ class RiskModel:
             way = "higher" if r.irr > 1 else "lower"
             pct = abs(r.irr - 1)
             lines.append(
-                f"{r.factor}: one standard deviation more goes with {pct:.0%} {way} violence "
+                f"{names.get(r.factor, r.factor)}: one standard deviation more goes with "
+                f"{pct:.0%} {way} violence "
                 f"(rate ratio {r.irr:.2f}, 95% CI {r.irr_lo:.2f} to {r.irr_hi:.2f})"
             )
         return lines
@@ -74,6 +95,36 @@ def _standardise(x: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
             keep.append(c)
     z = x[keep].astype(float)
     return (z - z.mean()) / z.std(), dropped
+
+
+def _fit(y: np.ndarray, design: pd.DataFrame, offset: np.ndarray) -> Any:
+    """NB2 by maximum likelihood; at the boundary alpha = 0 (no overdispersion left once the
+    predictors are in), the NB2 model is the Poisson model, fitted as such so that it converges."""
+    from statsmodels.discrete.discrete_model import NegativeBinomial, Poisson
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fit = NegativeBinomial(y, design, offset=offset, loglike_method="nb2").fit(
+            disp=0, maxiter=2000
+        )
+    if _converged(fit.mle_retvals) and fit.params["alpha"] > BOUNDARY_ALPHA:
+        return fit
+    if fit.params["alpha"] <= BOUNDARY_ALPHA:
+        poisson = Poisson(y, design, offset=offset).fit(disp=0, maxiter=200, method="newton")
+        if poisson.mle_retvals.get("converged", False):
+            return poisson
+    raise SchemaError("risk model", "the negative-binomial fit did not converge")
+
+
+def _converged(info: dict) -> bool:
+    """BFGS's own flag, or its "precision loss" stop (warnflag 2) where the coefficients'
+    gradient has all but vanished. That stop happens when the data show almost no overdispersion
+    and alpha sits at its bound of 0, where its own gradient need not vanish; a gradient of 1e-3
+    per area moves a coefficient by far less than its standard error."""
+    if info.get("converged", True):
+        return True
+    gradient = np.asarray(info.get("gopt", [np.inf]))[:-1]
+    return info.get("warnflag") == 2 and float(np.abs(gradient).max()) < 1e-3
 
 
 def _vif(design: pd.DataFrame) -> pd.Series:
@@ -102,8 +153,6 @@ def fit_risk_model(
     conditional on the neighbourhood). Predictors with missing or constant values are dropped and
     listed in ``dropped`` with the reason.
     """
-    from statsmodels.discrete.discrete_model import NegativeBinomial
-
     y = np.asarray(counts, dtype=float)
     pop = np.asarray(population, dtype=float)
     if not (len(y) == len(pop) == len(predictors)):
@@ -131,11 +180,7 @@ def fit_risk_model(
         ).astype(float)
         fe_cols = list(dummies.columns)
         design = pd.concat([design, dummies], axis=1)
-    fit = NegativeBinomial(y, design, offset=np.log(pop), loglike_method="nb2").fit(
-        disp=0, maxiter=200
-    )
-    if not fit.mle_retvals.get("converged", True):
-        raise SchemaError("risk model", "the negative-binomial fit did not converge")
+    fit = _fit(y, design, np.log(pop))
     ci = fit.conf_int(alpha=1 - level)
     vif = _vif(design.drop(columns=fe_cols))
     names = list(z.columns)
@@ -154,7 +199,7 @@ def fit_risk_model(
     )
     return RiskModel(
         factors=factors[FACTOR_COLUMNS],
-        dispersion=float(fit.params["alpha"]),
+        dispersion=float(fit.params.get("alpha", 0.0)),
         pseudo_r2=float(fit.prsquared),
         areas=len(y),
         log_likelihood=float(fit.llf),
@@ -162,6 +207,11 @@ def fit_risk_model(
         expected=pd.Series(fit.predict(design, offset=np.log(pop)), name="expected"),
         dropped=dropped,
         fixed_effects=fe_cols,
+        family="negative binomial (NB2)" if "alpha" in fit.params else "Poisson (alpha at 0)",
+        design=design.to_numpy(float),
+        offset=np.log(pop),
+        coef=fit.params[design.columns].to_numpy(float),
+        cov=fit.cov_params().loc[design.columns, design.columns].to_numpy(float),
     )
 
 

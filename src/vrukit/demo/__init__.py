@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,16 @@ from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
 __all__ = ["DemoFiles", "build_demo", "make_region"]
 
 FIRST_MONTH = (2019, 4)
+#: The risk model's names for the generator's risk factors (``crimes.RISK_FACTORS``, in order).
+PLANTED_FACTORS = ("income_score", "youth_share", "living_environment_score")
+#: Factors the risk model sees that have no effect on violence in the demo.
+NULL_FACTORS = (
+    "employment_score",
+    "education_score",
+    "health_score",
+    "barriers_score",
+    "school_exclusions_per_1000",
+)
 PILOT_NAMES = ("Redwater Central", "Northbrook Fields", "Eastford Canalside")
 
 
@@ -48,6 +58,8 @@ class DemoFiles:
     truth: Path
     truth_areas: Path
     crimes_written: int
+    indicators: Path
+    pilots: Path
 
 
 def month_labels(months: int) -> list[str]:
@@ -91,10 +103,69 @@ def _plant(rng: np.random.Generator, region: Region, months: int) -> CrimeModel:
                 tuple(a.lsoa_code.iloc[inside]),
             )
         )
-    for name, c in zip(PILOT_NAMES, centres[12:15], strict=True):
+    for name, c in zip(PILOT_NAMES, _pilot_centres(model, a, centres[:12]), strict=True):
         idx = _nearest(xy, c, 10)
         model.pilots.append(Pilot(name, tuple(a.lsoa_code.iloc[idx]), months // 2, 0.25))
     return model
+
+
+def _pilot_centres(model: CrimeModel, areas: pd.DataFrame, hotspots: list[np.ndarray]) -> list:
+    """Where a first needs assessment would have put its pilots: the areas whose deprivation
+    predicts the most violence, 3.5 km apart and away from the planted hotspots - which, like
+    the seed report's "higher and equivalent risk in other neighbourhoods", it missed."""
+    xy = areas[["easting", "northing"]].to_numpy()
+    chosen: list[np.ndarray] = []
+    for i in np.argsort(-violence_base(model, areas)):
+        if all(np.hypot(*(xy[i] - c)) > 3500 for c in [*hotspots, *chosen]):
+            chosen.append(xy[i])
+        if len(chosen) == len(PILOT_NAMES):
+            break
+    return chosen
+
+
+def _indicators(
+    rng: np.random.Generator, model: CrimeModel, region: Region, lam: np.ndarray
+) -> pd.DataFrame:
+    """Two area indicators of the kind a VRU adds to IoD2019 (``area_indicators.csv``).
+
+    ``night_time_economy_index`` stands for what an analyst would build from licensed premises
+    and footfall. It is planted so that a correctly specified model can hold the hotspots fixed:
+    it is the log of the hotspots' lift to the area's expected violence over the last 12 months
+    (0 outside hotspots), so its true coefficient is 1 per unit. ``school_exclusions_per_1000``
+    follows deprivation but has no effect on violence: a planted null (true rate ratio 1).
+    """
+    violent = [CRIME_TYPES.index(c) for c in VIOLENCE_TYPES]
+    calm = replace(model, hotspots=[])
+    months = lam.shape[1]
+    last = slice(max(months - 12, 0), months)
+    with_hotspots = lam[:, last][:, :, violent].sum((1, 2))
+    without = expected_counts(calm, region.areas, months)[:, last][:, :, violent].sum((1, 2))
+    latent = region.areas.latent_deprivation.to_numpy()
+    exclusions = 6.0 * np.exp(0.5 * latent + rng.normal(0, 0.3, len(latent)))
+    return pd.DataFrame(
+        {
+            "area_code": region.areas.lsoa_code,
+            "night_time_economy_index": np.log(with_hotspots / without).round(8),
+            "school_exclusions_per_1000": exclusions.round(2),
+        }
+    )
+
+
+def _true_rate_ratios(model: CrimeModel, indicators: pd.DataFrame) -> dict[str, object]:
+    """The rate ratio per standard deviation of each factor the risk model sees: the planted
+    risk factors, the planted control (night-time economy) and the planted nulls."""
+    nte_sd = float(indicators.night_time_economy_index.std())
+    planted = dict(zip(PLANTED_FACTORS, model.violence_effects, strict=True))
+    return {
+        "planted": {k: float(np.exp(b)) for k, b in planted.items()},
+        "control": {"night_time_economy_index": float(np.exp(nte_sd))},
+        "null": dict.fromkeys(NULL_FACTORS, 1.0),
+        "window": "the last 12 months",
+        "note": "Per standard deviation over all areas. The night-time economy index is the log "
+        "of the hotspot lift over the window, so a model with it holds the hotspots fixed; the "
+        "pilots' effect (unmodelled) biases its very precise estimate slightly. School "
+        "exclusions follow deprivation but have no effect.",
+    }
 
 
 def _truth(
@@ -145,7 +216,14 @@ def _truth_areas(model: CrimeModel, region: Region, lam: np.ndarray) -> pd.DataF
         out.loc[m, "expected_pattern"] = hs.expected_pattern
     for p in model.pilots:
         out.loc[out.lsoa_code.isin(p.areas), "pilot"] = p.name
+    out["high_risk_unserved"] = (out.hotspot != "") & (out.pilot == "")
     return out
+
+
+def _pilot_file(model: CrimeModel) -> pd.DataFrame:
+    """The pilot places as a VRU would list them: one row per pilot and LSOA."""
+    rows = [(p.name, code) for p in model.pilots for code in p.areas]
+    return pd.DataFrame(rows, columns=["pilot", "area_code"])
 
 
 def build_demo(
@@ -188,8 +266,14 @@ def build_demo(
         out / "truth.json",
         out / "truth_areas.csv",
         written,
+        out / "area_indicators.csv",
+        out / "pilots.csv",
     )
+    indicators = _indicators(rng, model, region, lam)
+    indicators.to_csv(files.indicators, index=False)
+    _pilot_file(model).to_csv(files.pilots, index=False)
     truth = _truth(seed, labels, model, region, lam)
+    truth["risk_factors"] = _true_rate_ratios(model, indicators)
     files.truth.write_text(json.dumps(truth, indent=1))
     _truth_areas(model, region, lam).to_csv(files.truth_areas, index=False)
     return files

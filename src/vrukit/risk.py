@@ -1,0 +1,356 @@
+"""The risk job: which inequalities go with violence, where the risk is, and where it is high but
+no pilot reaches. It reads one selection through the same area picture as the surveillance job,
+builds each area's profile, fits the risk-factor model, scores the risk index and writes the
+tables docs/methods.md documents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import shapely
+
+from vrukit.analysis.priority import (
+    COMPONENTS,
+    INDEX_COLUMNS,
+    clusters,
+    gap_list,
+    rank_intervals,
+    sensitivity,
+)
+from vrukit.analysis.riskmodel import RiskModel, fit_risk_model, inequality_gradient
+from vrukit.errors import ConfigError
+from vrukit.maps import write_geojson
+from vrukit.schemas import DEPRIVATION_DOMAINS
+from vrukit.surveillance import AreaPicture, Selection, area_picture
+from vrukit.warehouse import Warehouse
+
+__all__ = [
+    "DEFAULT_DOMAINS",
+    "RISK_FACTOR_COLUMNS",
+    "RiskOptions",
+    "RiskRun",
+    "area_profile",
+    "run_risk",
+    "summary_lines",
+]
+
+#: IoD2019 domains the model uses by default. The crime domain is left out because it contains
+#: violence; the IMD because it is a weighted sum of the domains; IDACI, IDAOPI and the
+#: sub-domains because they are parts of domains already in (choose them with ``factors``).
+DEFAULT_DOMAINS = ("income", "employment", "education", "health", "barriers", "living_environment")
+#: LSOAs in England in IoD2019, to turn national ranks into centiles.
+ENGLAND_LSOAS = 32_844
+RISK_FACTOR_COLUMNS = ["factor", "label", "irr", "irr_lo", "irr_hi", "p", "vif", "mean", "sd"]
+YOUTH_BANDS = ("10-17", "18-24")
+
+
+@dataclass(frozen=True)
+class RiskOptions:
+    """How to model and score. ``factors`` (profile column names) replaces the default predictor
+    set; ``weights`` the index weights (``priority.RISK_WEIGHTS``)."""
+
+    factors: tuple[str, ...] | None = None
+    weights: Mapping[str, float] | None = None
+    fixed_effects: bool = False
+    spatial_lag: bool = False
+    draws: int = 500
+    seed: int = 2021
+    alpha: float = 0.05
+
+
+@dataclass
+class RiskRun:
+    """What ``run_risk`` chose, found and wrote."""
+
+    out: Path
+    choices: dict[str, object] = field(default_factory=dict)
+    summary: dict[str, object] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    model: RiskModel | None = None
+
+
+def _deprivation(wh: Warehouse, codes: pd.Series) -> pd.DataFrame:
+    d = wh.table("deprivation")
+    d = d.filter(d.lsoa_code.isin(list(codes))).to_pandas()
+    out = pd.DataFrame({"area_code": d.lsoa_code})
+    for stem, _ in DEPRIVATION_DOMAINS:
+        for m in ("score", "rank", "decile"):
+            if d[f"{stem}_{m}"].notna().any():
+                out[f"{stem}_{m}"] = d[f"{stem}_{m}"].astype(float)
+        if f"{stem}_rank" in out:
+            out[f"{stem}_centile"] = 100 * (1 - (out[f"{stem}_rank"] - 0.5) / ENGLAND_LSOAS)
+    return out
+
+
+def _youth(wh: Warehouse, codes: pd.Series) -> pd.DataFrame:
+    p = wh.table("population")
+    p = p.filter(p.lsoa_code.isin(list(codes))).to_pandas()
+    if p.empty or not set(YOUTH_BANDS) <= set(p.age_band):
+        return pd.DataFrame({"area_code": codes})
+    p = p[p.year == p.year.max()]
+    wide = p.pivot_table(index="lsoa_code", columns="age_band", values="residents", aggfunc="sum")
+    total = wide["all"] if "all" in wide else wide.sum(axis=1)
+    share = wide[list(YOUTH_BANDS)].sum(axis=1) / total
+    return pd.DataFrame({"area_code": share.index, "youth_share": share.to_numpy()})
+
+
+def area_profile(
+    wh: Warehouse, pic: AreaPicture, indicators: Sequence[pd.DataFrame] = ()
+) -> pd.DataFrame:
+    """One row per area: violence count, rate and harm (the mapped window), Gi* class, every
+    IoD2019 score, rank, decile (and national centile) loaded, the share aged 10-24 when
+    population by age is loaded, and every column of the supplied ``indicators``."""
+    codes = pic.area_table.area_code
+    prof = pic.area_table.merge(pic.hotspots[["area_code", "gi_z", "gi_class"]], on="area_code")
+    prof = prof.merge(_youth(wh, codes), on="area_code", how="left")
+    prof = prof.merge(_deprivation(wh, codes), on="area_code", how="left")
+    for extra in indicators:
+        clash = (set(extra.columns) - {"area_code"}) & set(prof.columns)
+        if clash:
+            raise ConfigError(f"indicator column(s) {sorted(clash)} repeat profile columns")
+        prof = prof.merge(extra, on="area_code", how="left")
+    return prof
+
+
+def _label(col: str) -> str:
+    names = dict(DEPRIVATION_DOMAINS)
+    stem, _, kind = col.rpartition("_")
+    if stem in names:
+        what = {"score": "score", "centile": "national centile, 100 = most deprived",
+                "rank": "national rank, 1 = most deprived", "decile": "decile"}[kind]  # fmt: skip
+        return f"{names[stem]} deprivation ({what})"
+    if col == "youth_share":
+        return "share of residents aged 10-24"
+    return col.replace("_", " ")
+
+
+def _default_factors(prof: pd.DataFrame, extra: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Scores where every area has one, else national centiles; youth share; the indicators."""
+    chosen, notes = [], []
+    for stem in DEFAULT_DOMAINS:
+        for col in (f"{stem}_score", f"{stem}_centile"):
+            if col in prof and prof[col].notna().all():
+                chosen.append(col)
+                break
+        else:
+            notes.append(f"{dict(DEPRIVATION_DOMAINS)[stem]}: not loaded for every area")
+    if "youth_share" in prof and prof.youth_share.notna().all():
+        chosen.append("youth_share")
+    else:
+        notes.append("share aged 10-24: population by age band not loaded")
+    return chosen + list(extra), notes
+
+
+def _factors(
+    prof: pd.DataFrame, options: RiskOptions, extra: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    if options.factors is None:
+        return _default_factors(prof, extra)
+    unknown = [f for f in options.factors if f not in prof]
+    if unknown:
+        usable = [c for c in prof.columns if c.endswith(("_score", "_centile")) or c in extra]
+        raise ConfigError(f"unknown factor(s) {unknown}: the profile has {usable}")
+    return list(options.factors), []
+
+
+def _gradient(prof: pd.DataFrame) -> tuple[pd.DataFrame | None, dict[str, float] | str]:
+    if "imd_decile" not in prof or prof.imd_decile.isna().any():
+        return None, "IMD deciles not loaded for every area (vrukit ingest iod)"
+    return inequality_gradient(
+        prof["count"].to_numpy(float), prof.population.to_numpy(float), prof.imd_decile.to_numpy()
+    )
+
+
+def run_risk(
+    wh: Warehouse,
+    out: Path,
+    *,
+    selection: Selection | None = None,
+    indicators: Sequence[Path] = (),
+    pilots: Path | None = None,
+    options: RiskOptions = RiskOptions(),
+    harm_table: str | Path = "css",
+    neighbours: str = "queen",
+    permutations: int = 9999,
+    progress: Callable[[str], None] | None = None,
+) -> RiskRun:
+    """Profile, model, index, clusters and (given ``pilots``) the gap list, written to ``out``."""
+    from vrukit.ingest.indicators import read_indicators, read_pilots
+
+    say = progress or (lambda _m: None)
+    out.mkdir(parents=True, exist_ok=True)
+    run = RiskRun(out)
+    extra = [read_indicators(p) for p in indicators]
+    pilot_frame = read_pilots(pilots) if pilots is not None else None
+    pic = area_picture(
+        wh, selection or Selection(), harm_table=harm_table, neighbours=neighbours,
+        permutations=permutations, seed=options.seed, alpha=options.alpha, progress=say,
+    )  # fmt: skip
+    say("area profile")
+    prof = area_profile(wh, pic, extra)
+    extra_cols = [c for e in extra for c in e.columns if c != "area_code"]
+    chosen, notes = _factors(prof, options, extra_cols)
+    say("risk-factor model")
+    model = fit_risk_model(
+        prof["count"].to_numpy(), prof.population.to_numpy(float), prof[chosen],
+        fixed_effects=prof.lad_code if options.fixed_effects else None,
+        neighbours=pic.nb if options.spatial_lag else None,
+    )  # fmt: skip
+    run.model = model
+    factors = model.factors.assign(label=model.factors.factor.map(_label))[RISK_FACTOR_COLUMNS]
+    gradient, gradient_info = _gradient(prof)
+    say("risk index and its uncertainty")
+    frame = prof[["area_code", "population", "count", "harm"]].assign(
+        expected=model.expected.to_numpy(), hotspot=(prof.gi_class == "hot spot").to_numpy()
+    )
+    index = rank_intervals(
+        frame, pic.nb, model.draw_expected(options.draws, seed=options.seed),
+        weights=options.weights, alpha=options.alpha, seed=options.seed,
+    )  # fmt: skip
+    index["cluster"] = clusters(index, pic.nb)
+    ranks, schemes = sensitivity(index)
+    xy = pic.areas[["centroid_easting", "centroid_northing"]].to_numpy(float)
+    run.choices = {
+        **pic.choices,
+        "factors": chosen,
+        "not_used": notes,
+        "dropped": model.dropped,
+        "family": model.family,
+        "fixed_effects": "local authority" if options.fixed_effects else "none",
+        "spatial_lag": options.spatial_lag,
+        "weights": dict(options.weights or _default_weights()),
+        "bootstrap_draws": options.draws,
+        "indicators": [str(p) for p in indicators],
+        "pilots": str(pilots) if pilots else None,
+    }
+
+    def write(name: str, table: pd.DataFrame) -> None:
+        table.to_csv(out / name, index=False)
+        run.files.append(out / name)
+
+    named = index.merge(prof[["area_code", "area_name", "lad_name"]], on="area_code")
+    cols = ["area_code", "area_name", "lad_name", *INDEX_COLUMNS[1:], "cluster"]
+    gaps, threshold = None, None
+    if pilot_frame is not None:
+        gaps, threshold = gap_list(index, pilot_frame, xy, index.cluster)
+        covered = pilot_frame.groupby("area_code").pilot.agg("; ".join)
+        named["pilot"] = named.area_code.map(covered).fillna("")
+        cols.append("pilot")
+    write("area_profile.csv", prof)
+    write("risk_factors.csv", factors)
+    if gradient is not None:
+        write("gradient.csv", gradient)
+    write("risk_index.csv", named[cols].sort_values("rank"))
+    write("risk_sensitivity.csv", ranks)
+    write("priority_clusters.csv", _cluster_table(named, prof))
+    if gaps is not None:
+        write("gaps.csv", gaps.merge(prof[["area_code", "area_name", "lad_name"]], on="area_code"))
+    if pic.areas.geometry_wkb.notna().all():
+        geoms = shapely.from_wkb(pic.areas.geometry_wkb.map(bytes).to_numpy())
+        layer = named[cols].assign(gap=named.area_code.isin(gaps.area_code) if gaps is not None
+                                   else False)  # fmt: skip
+        write_geojson(geoms, layer, out / "risk.geojson")
+        run.files.append(out / "risk.geojson")
+    run.summary = _summary(model, factors, gradient_info, index, schemes, gaps, threshold)
+    meta = {"choices": run.choices, "summary": run.summary}
+    (out / "risk_summary.json").write_text(json.dumps(meta, indent=1, default=str))
+    run.files.append(out / "risk_summary.json")
+    (out / "summary.md").write_text("\n\n".join(summary_lines(run)) + "\n")
+    run.files.append(out / "summary.md")
+    return run
+
+
+def _default_weights() -> dict[str, float]:
+    from vrukit.analysis.priority import RISK_WEIGHTS
+
+    return dict(RISK_WEIGHTS)
+
+
+def _cluster_table(named: pd.DataFrame, prof: pd.DataFrame) -> pd.DataFrame:
+    m = named[named.cluster > 0].merge(prof[["area_code", "count"]], on="area_code")
+    m = m.merge(prof[["area_code", "population"]], on="area_code")
+    agg = {
+        "areas": ("area_code", "size"),
+        "population": ("population", "sum"),
+        "violence": ("count", "sum"),
+        "mean_risk_score": ("risk_score", "mean"),
+        "local_authorities": ("lad_name", lambda s: "; ".join(sorted(set(s.dropna())))),
+        "members": ("area_code", lambda s: " ".join(sorted(s))),
+    }
+    if "pilot" in m:
+        agg["pilot_areas"] = ("pilot", lambda s: int((s != "").sum()))
+    g = m.groupby("cluster").agg(**agg).reset_index()
+    g["rate_per_1000"] = 1000 * g.violence / g.population
+    return g.round({"mean_risk_score": 2, "rate_per_1000": 2})
+
+
+def _summary(
+    model: RiskModel,
+    factors: pd.DataFrame,
+    gradient: dict[str, float] | str,
+    index: pd.DataFrame,
+    schemes: pd.DataFrame,
+    gaps: pd.DataFrame | None,
+    threshold: float | None,
+) -> dict[str, object]:
+    wide = (index.rank_hi - index.rank_lo).median()
+    s: dict[str, object] = {
+        "areas": model.areas,
+        "family": model.family,
+        "dispersion": model.dispersion,
+        "pseudo_r2": model.pseudo_r2,
+        "aic": model.aic,
+        "ranking": model.ranking(labels=dict(zip(factors.factor, factors.label, strict=True))),
+        "high_vif": factors.loc[factors.vif > 10, "factor"].tolist(),
+        "gradient": gradient,
+        "tiers": index.tier.value_counts().to_dict(),
+        "clusters": int(index.cluster.max()),
+        "median_rank_interval_width": float(wide),
+        "sensitivity": schemes.to_dict("records"),
+    }
+    if gaps is not None:
+        s["gap_threshold"] = threshold
+        s["gaps"] = len(gaps)
+        s["top_gaps"] = gaps.head(5)[["area_code", "risk_score", "reasons"]].to_dict("records")
+    return s
+
+
+def summary_lines(run: RiskRun) -> list[str]:
+    """The plain-English summary of a risk run."""
+    s = run.summary
+    ranking: list[str] = s["ranking"]  # type: ignore[assignment]
+    lines = [
+        f"The inequalities most closely linked to violence in this region "
+        f"({s['family']} model of {s['areas']:,} areas, pseudo-R² {s['pseudo_r2']:.2f}):"
+    ]
+    lines += [f"{k}. {line}" for k, line in enumerate(ranking, 1)] or [
+        "No factor is significantly linked at the 5% level."
+    ]
+    if s["high_vif"]:
+        lines.append(f"Read together (variance inflation over 10): {', '.join(s['high_vif'])}.")  # type: ignore[arg-type]
+    g = s["gradient"]
+    if isinstance(g, dict):
+        lines.append(
+            f"From the least to the most deprived end of the population, violence rises "
+            f"{g['rii']:.1f}-fold (relative index of inequality, 95% CI {g['rii_lo']:.1f} to "
+            f"{g['rii_hi']:.1f}); the slope index is {g['sii_per_1000']:.1f} per 1,000 residents."
+        )
+    tiers: dict[str, int] = s["tiers"]  # type: ignore[assignment]
+    weights: dict[str, float] = run.choices["weights"]  # type: ignore[assignment]
+    lines.append(
+        f"Risk index ({', '.join(f'{COMPONENTS[c]} {w:g}' for c, w in weights.items())}): "
+        f"{tiers.get('very high', 0)} areas very high, {tiers.get('high', 0)} high, in "
+        f"{s['clusters']} contiguous clusters; the median 95% rank interval spans "
+        f"{s['median_rank_interval_width']:.0f} places."
+    )
+    if "gaps" in s:
+        lines.append(
+            f"Gap list: {s['gaps']} areas no pilot covers score at least the median pilot area "
+            f"({s['gap_threshold']:.1f})."
+        )
+    return lines
