@@ -13,6 +13,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 demo: $(VENV)/.installed
 	$(VENV)/bin/vrukit demo
 	$(VENV)/bin/vrukit analyse --out vrukit-demo/analysis
+	$(VENV)/bin/vrukit risk --out vrukit-demo/risk
 
 # `make test`: install, lint (ruff, mypy), then run the whole test suite.
 test: lint
@@ -40,6 +41,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/hotspots.py
 	$(PY) benchmarks/kde.py
+	$(PY) benchmarks/risk.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) vrukit-demo .pytest_cache

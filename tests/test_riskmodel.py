@@ -117,3 +117,20 @@ def test_inequality_gradient_by_hand():
     slope = np.polyfit(table.ridit, table.rate_per_1000, 1)[0]
     assert s["sii_per_1000"] == pytest.approx(slope)
     assert s["rii"] > 3 and s["rii_lo"] < s["rii"] < s["rii_hi"]
+
+
+def test_controls_are_reported_not_ranked_and_can_be_held():
+    x, pop, y = _region(5)
+    pilot = (np.arange(len(y)) % 25 == 0).astype(float)
+    y = np.where(pilot == 1, np.random.default_rng(0).binomial(y, 0.75), y)
+    model = fit_risk_model(y, pop, x.assign(pilot_area=pilot), controls=["pilot_area"])
+    row = model.factors.set_index("factor").loc["pilot_area"]
+    per_unit = np.log(row.irr) / row.sd
+    assert np.exp(per_unit) == pytest.approx(0.75, abs=0.06)
+    assert not any(line.startswith("pilot_area") for line in model.ranking(alpha=1.0))
+    held = model.expected_if({"pilot_area": 0.0})
+    ratio = held / model.expected.to_numpy()
+    np.testing.assert_allclose(ratio[pilot == 0], 1.0, rtol=1e-9)
+    np.testing.assert_allclose(ratio[pilot == 1], np.exp(-per_unit), rtol=1e-9)
+    draws = model.draw_expected(400, seed=1, hold={"pilot_area": 0.0})
+    assert np.median(draws, axis=1) == pytest.approx(held, rel=0.02)

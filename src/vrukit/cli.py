@@ -382,10 +382,17 @@ def risk(
     spatial_lag: Annotated[
         bool, typer.Option(help="Add neighbours' violence (spatial lag) to the model.")
     ] = False,
+    pilot_control: Annotated[
+        bool, typer.Option(help="Hold pilot areas apart in the model (with --pilots).")
+    ] = True,
     first_month: Annotated[str | None, typer.Option(help="First month, YYYY-MM.")] = None,
     last_month: Annotated[str | None, typer.Option(help="Last month, YYYY-MM.")] = None,
     months: Annotated[int, typer.Option(help="Months modelled, ending at the last month.")] = 12,
     draws: Annotated[int, typer.Option(help="Bootstrap draws for the rank intervals.")] = 500,
+    model_bootstrap: Annotated[
+        int,
+        typer.Option(help="Refit the model on N resamples of areas to show its stability (0: no)."),
+    ] = 0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 2021,
 ) -> None:
     """Which inequalities go with violence, the risk index, priority clusters and the gap list.
@@ -406,7 +413,9 @@ def risk(
         weights=_parse_weights(weight) if weight else None,
         fixed_effects=fixed_effects,
         spatial_lag=spatial_lag,
+        pilot_control=pilot_control,
         draws=draws,
+        model_draws=model_bootstrap,
         seed=seed,
     )
     sel = Selection(first_month=first_month, last_month=last_month, map_months=months or None)

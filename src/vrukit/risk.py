@@ -22,7 +22,12 @@ from vrukit.analysis.priority import (
     rank_intervals,
     sensitivity,
 )
-from vrukit.analysis.riskmodel import RiskModel, fit_risk_model, inequality_gradient
+from vrukit.analysis.riskmodel import (
+    RiskModel,
+    bootstrap_factors,
+    fit_risk_model,
+    inequality_gradient,
+)
 from vrukit.errors import ConfigError
 from vrukit.maps import write_geojson
 from vrukit.schemas import DEPRIVATION_DOMAINS
@@ -47,6 +52,9 @@ DEFAULT_DOMAINS = ("income", "employment", "education", "health", "barriers", "l
 ENGLAND_LSOAS = 32_844
 RISK_FACTOR_COLUMNS = ["factor", "label", "irr", "irr_lo", "irr_hi", "p", "vif", "mean", "sd"]
 YOUTH_BANDS = ("10-17", "18-24")
+#: The model's control for current pilots (1 in a pilot area): their violence may already have
+#: fallen, which is not an inequality. The index's expected rate holds it at 0.
+PILOT_AREA = "pilot_area"
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,9 @@ class RiskOptions:
     weights: Mapping[str, float] | None = None
     fixed_effects: bool = False
     spatial_lag: bool = False
+    pilot_control: bool = True
     draws: int = 500
+    model_draws: int = 0
     seed: int = 2021
     alpha: float = 0.05
 
@@ -81,7 +91,7 @@ def _deprivation(wh: Warehouse, codes: pd.Series) -> pd.DataFrame:
     for stem, _ in DEPRIVATION_DOMAINS:
         for m in ("score", "rank", "decile"):
             if d[f"{stem}_{m}"].notna().any():
-                out[f"{stem}_{m}"] = d[f"{stem}_{m}"].astype(float)
+                out[f"{stem}_{m}"] = d[f"{stem}_{m}"].astype(float if m == "score" else "Int64")
         if f"{stem}_rank" in out:
             out[f"{stem}_centile"] = 100 * (1 - (out[f"{stem}_rank"] - 0.5) / ENGLAND_LSOAS)
     return out
@@ -126,6 +136,8 @@ def _label(col: str) -> str:
         return f"{names[stem]} deprivation ({what})"
     if col == "youth_share":
         return "share of residents aged 10-24"
+    if col == PILOT_AREA:
+        return "in a current pilot area (control)"
     return col.replace("_", " ")
 
 
@@ -195,21 +207,34 @@ def run_risk(
     prof = area_profile(wh, pic, extra)
     extra_cols = [c for e in extra for c in e.columns if c != "area_code"]
     chosen, notes = _factors(prof, options, extra_cols)
+    controls = []
+    if pilot_frame is not None and options.pilot_control:
+        prof[PILOT_AREA] = prof.area_code.isin(pilot_frame.area_code).astype(float)
+        chosen, controls = [*chosen, PILOT_AREA], [PILOT_AREA]
     say("risk-factor model")
     model = fit_risk_model(
         prof["count"].to_numpy(), prof.population.to_numpy(float), prof[chosen],
         fixed_effects=prof.lad_code if options.fixed_effects else None,
-        neighbours=pic.nb if options.spatial_lag else None,
+        neighbours=pic.nb if options.spatial_lag else None, controls=controls,
     )  # fmt: skip
+    hold = {c: 0.0 for c in model.controls}
     run.model = model
     factors = model.factors.assign(label=model.factors.factor.map(_label))[RISK_FACTOR_COLUMNS]
+    if options.model_draws:
+        say("model bootstrap")
+        stability = bootstrap_factors(
+            prof["count"].to_numpy(), prof.population.to_numpy(float), prof[chosen],
+            draws=options.model_draws, seed=options.seed, controls=controls,
+            fixed_effects=prof.lad_code if options.fixed_effects else None,
+        )  # fmt: skip
+        factors = factors.merge(stability, on="factor", how="left")
     gradient, gradient_info = _gradient(prof)
     say("risk index and its uncertainty")
     frame = prof[["area_code", "population", "count", "harm"]].assign(
-        expected=model.expected.to_numpy(), hotspot=(prof.gi_class == "hot spot").to_numpy()
+        expected=model.expected_if(hold), hotspot=(prof.gi_class == "hot spot").to_numpy()
     )
     index = rank_intervals(
-        frame, pic.nb, model.draw_expected(options.draws, seed=options.seed),
+        frame, pic.nb, model.draw_expected(options.draws, seed=options.seed, hold=hold),
         weights=options.weights, alpha=options.alpha, seed=options.seed,
     )  # fmt: skip
     index["cluster"] = clusters(index, pic.nb)
@@ -222,9 +247,11 @@ def run_risk(
         "dropped": model.dropped,
         "family": model.family,
         "fixed_effects": "local authority" if options.fixed_effects else "none",
+        "controls": model.controls,
         "spatial_lag": options.spatial_lag,
         "weights": dict(options.weights or _default_weights()),
         "bootstrap_draws": options.draws,
+        "model_bootstrap_draws": options.model_draws,
         "indicators": [str(p) for p in indicators],
         "pilots": str(pilots) if pilots else None,
     }
@@ -313,6 +340,12 @@ def _summary(
         "median_rank_interval_width": float(wide),
         "sensitivity": schemes.to_dict("records"),
     }
+    if "same_direction" in factors:
+        s["model_bootstrap"] = {
+            "draws": int(factors.draws.min()),
+            "stable": factors.loc[factors.same_direction >= 0.95, "label"].tolist(),
+            "unstable": factors.loc[factors.same_direction < 0.95, "label"].tolist(),
+        }
     if gaps is not None:
         s["gap_threshold"] = threshold
         s["gaps"] = len(gaps)
@@ -339,6 +372,13 @@ def summary_lines(run: RiskRun) -> list[str]:
             f"From the least to the most deprived end of the population, violence rises "
             f"{g['rii']:.1f}-fold (relative index of inequality, 95% CI {g['rii_lo']:.1f} to "
             f"{g['rii_hi']:.1f}); the slope index is {g['sii_per_1000']:.1f} per 1,000 residents."
+        )
+    if "model_bootstrap" in s:
+        b: dict = s["model_bootstrap"]  # type: ignore[assignment]
+        lines.append(
+            f"Refitted on {b['draws']} resamples of areas, {len(b['stable'])} factors keep their "
+            f"direction in at least 95% of them"
+            + (f"; these do not: {', '.join(b['unstable'])}." if b["unstable"] else ".")
         )
     tiers: dict[str, int] = s["tiers"]  # type: ignore[assignment]
     weights: dict[str, float] = run.choices["weights"]  # type: ignore[assignment]

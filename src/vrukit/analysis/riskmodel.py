@@ -10,7 +10,7 @@ the others fixed. docs/methods.md gives the assumptions and caveats.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +24,10 @@ from vrukit.analysis.rates import rates
 from vrukit.errors import SchemaError
 
 __all__ = [
+    "BOOTSTRAP_COLUMNS",
     "FACTOR_COLUMNS",
     "RiskModel",
+    "bootstrap_factors",
     "fit_risk_model",
     "inequality_gradient",
 ]
@@ -55,20 +57,38 @@ class RiskModel:
     offset: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     coef: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     cov: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
+    columns: list[str] = field(default_factory=list, repr=False)
+    controls: list[str] = field(default_factory=list)
 
-    def draw_expected(self, draws: int, *, seed: int | None = None) -> np.ndarray:
+    def _design_holding(self, hold: Mapping[str, float] | None) -> np.ndarray:
+        """The design with each factor in ``hold`` set to a raw value for every area."""
+        x = self.design.copy()
+        for name, value in (hold or {}).items():
+            row = self.factors.set_index("factor").loc[name]
+            x[:, self.columns.index(name)] = (value - row["mean"]) / row["sd"]
+        return x
+
+    def expected_if(self, hold: Mapping[str, float]) -> np.ndarray:
+        """Each area's expected count had the factors in ``hold`` taken these raw values, e.g.
+        ``{"pilot_area": 0}``: what the model predicts without the pilots."""
+        return np.exp(self._design_holding(hold) @ self.coef + self.offset)
+
+    def draw_expected(
+        self, draws: int, *, seed: int | None = None, hold: Mapping[str, float] | None = None
+    ) -> np.ndarray:
         """Expected counts (areas x draws) under coefficients drawn from their estimated sampling
         distribution, multivariate normal around the fit: the model's own uncertainty."""
         rng = np.random.default_rng(seed)
         beta = rng.multivariate_normal(self.coef, self.cov, size=draws, method="eigh")
-        return np.exp(self.design @ beta.T + self.offset[:, None])
+        return np.exp(self._design_holding(hold) @ beta.T + self.offset[:, None])
 
     def ranking(self, alpha: float = 0.05, labels: Mapping[str, str] | None = None) -> list[str]:
         """Plain-English lines, strongest association first, for the factors significant at
         ``alpha`` (the spatial lag and fixed effects are controls, not inequalities), each
         named by ``labels`` where given."""
         names = labels or {}
-        f = self.factors[(self.factors.p <= alpha) & (self.factors.factor != SPATIAL_LAG)]
+        controls = {SPATIAL_LAG, *self.controls}
+        f = self.factors[(self.factors.p <= alpha) & ~self.factors.factor.isin(controls)]
         f = f.reindex(f.irr.map(lambda r: abs(np.log(r))).sort_values(ascending=False).index)
         lines = []
         for r in f.itertuples():
@@ -142,6 +162,7 @@ def fit_risk_model(
     *,
     fixed_effects: pd.Series | None = None,
     neighbours: Neighbours | None = None,
+    controls: Sequence[str] = (),
     level: float = 0.95,
 ) -> RiskModel:
     """Fit the NB2 model of ``counts`` on the standardised ``predictors`` (one row per area,
@@ -150,8 +171,9 @@ def fit_risk_model(
     ``fixed_effects`` (e.g. local authority codes) adds one indicator per group but the first;
     ``neighbours`` adds the spatial lag: the average standardised log rate of each area's
     neighbours (a control for spillover; it is endogenous, so read the other ratios with it as
-    conditional on the neighbourhood). Predictors with missing or constant values are dropped and
-    listed in ``dropped`` with the reason.
+    conditional on the neighbourhood). ``controls`` names predictors that are held fixed but are
+    not inequalities (e.g. a pilot-area flag): reported, never ranked. Predictors with missing or
+    constant values are dropped and listed in ``dropped`` with the reason.
     """
     y = np.asarray(counts, dtype=float)
     pop = np.asarray(population, dtype=float)
@@ -212,7 +234,62 @@ def fit_risk_model(
         offset=np.log(pop),
         coef=fit.params[design.columns].to_numpy(float),
         cov=fit.cov_params().loc[design.columns, design.columns].to_numpy(float),
+        columns=list(design.columns),
+        controls=[c for c in controls if c in names],
     )
+
+
+BOOTSTRAP_COLUMNS = ["factor", "boot_lo", "boot_hi", "same_direction", "significant", "draws"]
+
+
+def bootstrap_factors(
+    counts: np.ndarray,
+    population: np.ndarray,
+    predictors: pd.DataFrame,
+    *,
+    draws: int = 200,
+    seed: int | None = None,
+    alpha: float = 0.05,
+    **fit_options: Any,
+) -> pd.DataFrame:
+    """How stable the fitted rate ratios are: refit on ``draws`` resamples of the areas (with
+    replacement) and report, per factor, the 2.5th and 97.5th percentiles of its rate ratio,
+    the share of draws whose ratio points the same way as the full fit, and the share in which
+    it is significant at ``alpha``. Draws that do not converge are left out (``draws`` counts
+    those used). ``fit_options`` go to :func:`fit_risk_model`."""
+    if fit_options.get("neighbours") is not None:
+        raise SchemaError("bootstrap", "resampling areas breaks neighbour relations: "
+                          "bootstrap the model without the spatial lag")  # fmt: skip
+    fe = fit_options.pop("fixed_effects", None)
+    fit_options["fixed_effects"] = fe
+    full = fit_risk_model(counts, population, predictors, **fit_options).factors.set_index("factor")
+    rng = np.random.default_rng(seed)
+    y, pop = np.asarray(counts), np.asarray(population)
+    x = predictors.reset_index(drop=True)
+    irr, sig = [], []
+    for _ in range(draws):
+        i = rng.integers(0, len(y), len(y))
+        if fe is not None:
+            fit_options["fixed_effects"] = pd.Series(np.asarray(fe)[i])
+        try:
+            f = fit_risk_model(y[i], pop[i], x.iloc[i], **fit_options).factors.set_index("factor")
+        except SchemaError:
+            continue
+        irr.append(f.irr.reindex(full.index))
+        sig.append(f.p.reindex(full.index) <= alpha)
+    ratios, significant = pd.DataFrame(irr), pd.DataFrame(sig)
+    up = full.irr > 1
+    out = pd.DataFrame(
+        {
+            "factor": full.index,
+            "boot_lo": ratios.quantile(0.025).to_numpy(),
+            "boot_hi": ratios.quantile(0.975).to_numpy(),
+            "same_direction": ((ratios > 1) == up).mean().to_numpy(),
+            "significant": significant.mean().to_numpy(),
+            "draws": len(ratios),
+        }
+    )
+    return out[BOOTSTRAP_COLUMNS]
 
 
 def inequality_gradient(
