@@ -325,7 +325,8 @@ def _summary(
     gaps: pd.DataFrame | None,
     threshold: float | None,
 ) -> dict[str, object]:
-    wide = (index.rank_hi - index.rank_lo).median()
+    width = index.rank_hi - index.rank_lo
+    top = index.tier == "very high"
     s: dict[str, object] = {
         "areas": model.areas,
         "family": model.family,
@@ -333,11 +334,12 @@ def _summary(
         "pseudo_r2": model.pseudo_r2,
         "aic": model.aic,
         "ranking": model.ranking(labels=dict(zip(factors.factor, factors.label, strict=True))),
-        "high_vif": factors.loc[factors.vif > 10, "factor"].tolist(),
+        "high_vif": factors.loc[factors.vif > 10, "label"].tolist(),
         "gradient": gradient,
         "tiers": index.tier.value_counts().to_dict(),
         "clusters": int(index.cluster.max()),
-        "median_rank_interval_width": float(wide),
+        "median_rank_interval_width": float(width.median()),
+        "median_rank_interval_width_very_high": float(width[top].median()),
         "sensitivity": schemes.to_dict("records"),
     }
     if "same_direction" in factors:
@@ -385,8 +387,9 @@ def summary_lines(run: RiskRun) -> list[str]:
     lines.append(
         f"Risk index ({', '.join(f'{COMPONENTS[c]} {w:g}' for c, w in weights.items())}): "
         f"{tiers.get('very high', 0)} areas very high, {tiers.get('high', 0)} high, in "
-        f"{s['clusters']} contiguous clusters; the median 95% rank interval spans "
-        f"{s['median_rank_interval_width']:.0f} places."
+        f"{s['clusters']} contiguous clusters. Among the very high areas the median 95% rank "
+        f"interval spans {s['median_rank_interval_width_very_high']:.0f} places "
+        f"({s['median_rank_interval_width']:.0f} over all areas)."
     )
     if "gaps" in s:
         lines.append(

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
 from vrukit.analysis.neighbours import Neighbours
 from vrukit.analysis.rates import rates
@@ -123,11 +123,15 @@ def _fit(y: np.ndarray, design: pd.DataFrame, offset: np.ndarray) -> Any:
     from statsmodels.discrete.discrete_model import NegativeBinomial, Poisson
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        # Near alpha = 0 the optimiser may step onto log(0) or a singular Hessian; the checks
+        # below decide what the fit is worth, so its warnings would only be noise.
+        for category in (ConvergenceWarning, HessianInversionWarning, RuntimeWarning):
+            warnings.simplefilter("ignore", category)
         fit = NegativeBinomial(y, design, offset=offset, loglike_method="nb2").fit(
             disp=0, maxiter=2000
         )
-    if _converged(fit.mle_retvals) and fit.params["alpha"] > BOUNDARY_ALPHA:
+    usable = _converged(fit.mle_retvals) and bool(np.isfinite(fit.bse).all())
+    if usable and fit.params["alpha"] > BOUNDARY_ALPHA:
         return fit
     if fit.params["alpha"] <= BOUNDARY_ALPHA:
         poisson = Poisson(y, design, offset=offset).fit(disp=0, maxiter=200, method="newton")
