@@ -6,6 +6,8 @@ import csv
 import gzip
 import io
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import POLICEUK, shared_path
@@ -73,3 +75,35 @@ def test_unknown_lsoas_are_flagged_once_geography_is_loaded(loaded):
     assert 0 < share < 0.05, (
         f"Merseyside crimes outside Liverpool City Region should be few: {share}"
     )
+
+
+def test_risk_model_fits_on_real_merseyside_data(loaded, tmp_path):
+    """`run_risk` on real police.uk violence, LSOA boundaries, mid-2019 population and IoD2019
+    Files 1, 2 and 6: the model fits and every table is written (docs/methods.md, "On real
+    data")."""
+    from vrukit.ingest.reference import read_iod, read_population
+    from vrukit.risk import RiskOptions, run_risk
+
+    wh, _, _ = loaded
+    b = shared_path("geography", "lsoa11_boundaries_bgc_liverpool-city-region_E47000004.geojson")
+    pop = shared_path("population", "uk_lsoa_dz_soa_population_mid2019_mysociety.csv")
+    iod = [
+        shared_path("imd2019", "File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx"),
+        shared_path("imd2019", "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz"),
+        shared_path("imd2019", "File_6_-_IoD2019_Population_Denominators.csv.gz"),
+    ]
+    wh.load_reference("boundaries", read_boundaries(b), table="areas", source=b)
+    wh.load_reference("population", read_population(pop), table="population", source=pop)
+    wh.load_reference("iod2019", read_iod(iod), table="deprivation", source=iod[-1])
+    run = run_risk(wh, tmp_path, options=RiskOptions(draws=50), permutations=999)
+    factors = pd.read_csv(tmp_path / "risk_factors.csv").set_index("factor")
+    assert run.model is not None and run.model.areas == 989
+    assert set(factors.index) == {
+        f"{d}_centile" for d in ("income", "employment", "education", "health", "barriers",
+                                 "living_environment")
+    }  # fmt: skip
+    assert np.isfinite(factors[["irr", "irr_lo", "irr_hi"]].to_numpy()).all()
+    gradient = pd.read_csv(tmp_path / "gradient.csv")
+    assert gradient.rate_per_1000.iloc[0] > 3 * gradient.rate_per_1000.iloc[-1]
+    index = pd.read_csv(tmp_path / "risk_index.csv")
+    assert len(index) == 989 and (index.rank_lo <= index["rank"]).all()
