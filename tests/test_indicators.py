@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vrukit.errors import SchemaError
+from vrukit.errors import InputFileError, SchemaError
 from vrukit.ingest.indicators import read_indicators, read_pilots
 
 GOOD = "area_code,exclusions,admissions\nE01006412,3.5,*\nE01006413,,12\nE01006414,0,4\n"
@@ -52,3 +52,8 @@ def test_pilots_long_format_and_errors(tmp_path):
     p.write_text("name,area_code\nNorth,E01006412\n")
     with pytest.raises(SchemaError, match="no pilot name column"):
         read_pilots(p)
+
+
+def test_a_missing_file_is_named(tmp_path):
+    with pytest.raises(InputFileError, match="no such file"):
+        read_indicators(tmp_path / "nowhere.csv")

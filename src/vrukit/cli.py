@@ -406,6 +406,11 @@ def risk(
     s = _settings(db)
     path = _demo_db(s)
     if s.db is None:
+        if not (s.demo_dir / "pilots.csv").exists():
+            raise ConfigError(
+                f"the demo region in {s.demo_dir} predates its pilot and indicator files: "
+                "run `vrukit demo` again"
+            )
         indicators = indicators or [s.demo_dir / "area_indicators.csv"]
         pilots = pilots or s.demo_dir / "pilots.csv"
     options = RiskOptions(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from vrukit.errors import SchemaError
+from vrukit.errors import InputFileError, SchemaError
 
 __all__ = ["read_indicators", "read_pilots"]
 
@@ -22,6 +22,12 @@ AREA_CODE = re.compile(r"^[EW]0[12]\d{6}$")
 #: Cells read as "no value" rather than as an error: blank, and the suppression marks that public
 #: health tables use.
 MISSING = ("", "NA", "N/A", "n/a", "*", "..", ":", "x", "c", "-")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputFileError(str(path), "no such file")
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def _code_column(frame: pd.DataFrame, path: Path) -> str:
@@ -57,7 +63,7 @@ def read_indicators(path: Path | str) -> pd.DataFrame:
         repeated area code, or a file with no indicator column.
     """
     path = Path(path)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw = _read(path)
     code = _code_column(raw, path)
     codes = raw[code].str.strip()
     _check_codes(codes, path, code)
@@ -82,7 +88,7 @@ def read_pilots(path: Path | str) -> pd.DataFrame:
     area may belong to more than one pilot.
     """
     path = Path(path)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw = _read(path)
     lower = {c.strip().lower(): c for c in raw.columns}
     name = lower.get("pilot") or lower.get("pilot_name")
     if name is None:
