@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import shapely
@@ -205,41 +206,12 @@ def run_risk(
     )  # fmt: skip
     say("area profile")
     prof = area_profile(wh, pic, extra)
-    extra_cols = [c for e in extra for c in e.columns if c != "area_code"]
-    chosen, notes = _factors(prof, options, extra_cols)
-    controls = []
-    if pilot_frame is not None and options.pilot_control:
-        prof[PILOT_AREA] = prof.area_code.isin(pilot_frame.area_code).astype(float)
-        chosen, controls = [*chosen, PILOT_AREA], [PILOT_AREA]
     say("risk-factor model")
-    model = fit_risk_model(
-        prof["count"].to_numpy(), prof.population.to_numpy(float), prof[chosen],
-        fixed_effects=prof.lad_code if options.fixed_effects else None,
-        neighbours=pic.nb if options.spatial_lag else None, controls=controls,
-    )  # fmt: skip
-    hold = {c: 0.0 for c in model.controls}
+    extra_cols = [c for e in extra for c in e.columns if c != "area_code"]
+    model, factors, chosen, notes = _model(prof, pic, options, pilot_frame, extra_cols)
     run.model = model
-    factors = model.factors.assign(label=model.factors.factor.map(_label))[RISK_FACTOR_COLUMNS]
-    if options.model_draws:
-        say("model bootstrap")
-        stability = bootstrap_factors(
-            prof["count"].to_numpy(), prof.population.to_numpy(float), prof[chosen],
-            draws=options.model_draws, seed=options.seed, controls=controls,
-            fixed_effects=prof.lad_code if options.fixed_effects else None,
-        )  # fmt: skip
-        factors = factors.merge(stability, on="factor", how="left")
-    gradient, gradient_info = _gradient(prof)
     say("risk index and its uncertainty")
-    frame = prof[["area_code", "population", "count", "harm"]].assign(
-        expected=model.expected_if(hold), hotspot=(prof.gi_class == "hot spot").to_numpy()
-    )
-    index = rank_intervals(
-        frame, pic.nb, model.draw_expected(options.draws, seed=options.seed, hold=hold),
-        weights=options.weights, alpha=options.alpha, seed=options.seed,
-    )  # fmt: skip
-    index["cluster"] = clusters(index, pic.nb)
-    ranks, schemes = sensitivity(index)
-    xy = pic.areas[["centroid_easting", "centroid_northing"]].to_numpy(float)
+    index = _index(prof, pic, model, options)
     run.choices = {
         **pic.choices,
         "factors": chosen,
@@ -255,19 +227,83 @@ def run_risk(
         "indicators": [str(p) for p in indicators],
         "pilots": str(pilots) if pilots else None,
     }
+    _write(run, pic, prof, model, factors, index, pilot_frame)
+    return run
+
+
+def _model(
+    prof: pd.DataFrame,
+    pic: AreaPicture,
+    options: RiskOptions,
+    pilots: pd.DataFrame | None,
+    extra_cols: Sequence[str],
+) -> tuple[RiskModel, pd.DataFrame, list[str], list[str]]:
+    """Fit the model (and its bootstrap if asked); the factor table with labels."""
+    chosen, notes = _factors(prof, options, extra_cols)
+    controls = []
+    if pilots is not None and options.pilot_control:
+        prof[PILOT_AREA] = prof.area_code.isin(pilots.area_code).astype(float)
+        chosen, controls = [*chosen, PILOT_AREA], [PILOT_AREA]
+    fit_options: dict[str, Any] = {
+        "fixed_effects": prof.lad_code if options.fixed_effects else None,
+        "controls": controls,
+    }
+    y, pop = prof["count"].to_numpy(), prof.population.to_numpy(float)
+    model = fit_risk_model(y, pop, prof[chosen], neighbours=pic.nb if options.spatial_lag
+                           else None, **fit_options)  # fmt: skip
+    factors = model.factors.assign(label=model.factors.factor.map(_label))[RISK_FACTOR_COLUMNS]
+    if options.model_draws:
+        stability = bootstrap_factors(
+            y, pop, prof[chosen], draws=options.model_draws, seed=options.seed, **fit_options
+        )
+        factors = factors.merge(stability, on="factor", how="left")
+    return model, factors, chosen, notes
+
+
+def _index(
+    prof: pd.DataFrame, pic: AreaPicture, model: RiskModel, options: RiskOptions
+) -> pd.DataFrame:
+    """The risk index with rank intervals and clusters; the model's controls held at 0."""
+    hold = dict.fromkeys(model.controls, 0.0)
+    frame = prof[["area_code", "population", "count", "harm"]].assign(
+        expected=model.expected_if(hold), hotspot=(prof.gi_class == "hot spot").to_numpy()
+    )
+    index = rank_intervals(
+        frame, pic.nb, model.draw_expected(options.draws, seed=options.seed, hold=hold),
+        weights=options.weights, alpha=options.alpha, seed=options.seed,
+    )  # fmt: skip
+    index["cluster"] = clusters(index, pic.nb)
+    return index
+
+
+def _write(
+    run: RiskRun,
+    pic: AreaPicture,
+    prof: pd.DataFrame,
+    model: RiskModel,
+    factors: pd.DataFrame,
+    index: pd.DataFrame,
+    pilots: pd.DataFrame | None,
+) -> None:
+    """Every table, the map layer, the summary JSON and the plain-English summary."""
+    out = run.out
 
     def write(name: str, table: pd.DataFrame) -> None:
         table.to_csv(out / name, index=False)
         run.files.append(out / name)
 
-    named = index.merge(prof[["area_code", "area_name", "lad_name"]], on="area_code")
+    names = prof[["area_code", "area_name", "lad_name"]]
+    named = index.merge(names, on="area_code")
     cols = ["area_code", "area_name", "lad_name", *INDEX_COLUMNS[1:], "cluster"]
     gaps, threshold = None, None
-    if pilot_frame is not None:
-        gaps, threshold = gap_list(index, pilot_frame, xy, index.cluster)
-        covered = pilot_frame.groupby("area_code").pilot.agg("; ".join)
-        named["pilot"] = named.area_code.map(covered).fillna("")
+    if pilots is not None:
+        xy = pic.areas[["centroid_easting", "centroid_northing"]].to_numpy(float)
+        gaps, threshold = gap_list(index, pilots, xy, index.cluster)
+        named["pilot"] = named.area_code.map(pilots.groupby("area_code").pilot.agg("; ".join))
+        named["pilot"] = named.pilot.fillna("")
         cols.append("pilot")
+    gradient, gradient_info = _gradient(prof)
+    ranks, schemes = sensitivity(index)
     write("area_profile.csv", prof)
     write("risk_factors.csv", factors)
     if gradient is not None:
@@ -276,20 +312,17 @@ def run_risk(
     write("risk_sensitivity.csv", ranks)
     write("priority_clusters.csv", _cluster_table(named, prof))
     if gaps is not None:
-        write("gaps.csv", gaps.merge(prof[["area_code", "area_name", "lad_name"]], on="area_code"))
+        write("gaps.csv", gaps.merge(names, on="area_code"))
     if pic.areas.geometry_wkb.notna().all():
         geoms = shapely.from_wkb(pic.areas.geometry_wkb.map(bytes).to_numpy())
-        layer = named[cols].assign(gap=named.area_code.isin(gaps.area_code) if gaps is not None
-                                   else False)  # fmt: skip
-        write_geojson(geoms, layer, out / "risk.geojson")
+        gap = named.area_code.isin(gaps.area_code) if gaps is not None else False
+        write_geojson(geoms, named[cols].assign(gap=gap), out / "risk.geojson")
         run.files.append(out / "risk.geojson")
     run.summary = _summary(model, factors, gradient_info, index, schemes, gaps, threshold)
     meta = {"choices": run.choices, "summary": run.summary}
     (out / "risk_summary.json").write_text(json.dumps(meta, indent=1, default=str))
-    run.files.append(out / "risk_summary.json")
     (out / "summary.md").write_text("\n\n".join(summary_lines(run)) + "\n")
-    run.files.append(out / "summary.md")
-    return run
+    run.files += [out / "risk_summary.json", out / "summary.md"]
 
 
 def _default_weights() -> dict[str, float]:
