@@ -10,8 +10,10 @@ import statsmodels.formula.api as smf
 
 from vrukit.analysis.neighbours import queen
 from vrukit.analysis.riskmodel import (
+    BOOTSTRAP_COLUMNS,
     FACTOR_COLUMNS,
     SPATIAL_LAG,
+    bootstrap_factors,
     fit_risk_model,
     inequality_gradient,
 )
@@ -134,3 +136,19 @@ def test_controls_are_reported_not_ranked_and_can_be_held():
     np.testing.assert_allclose(ratio[pilot == 1], np.exp(-per_unit), rtol=1e-9)
     draws = model.draw_expected(400, seed=1, hold={"pilot_area": 0.0})
     assert np.median(draws, axis=1) == pytest.approx(held, rel=0.02)
+
+
+def test_bootstrap_shows_which_ratios_are_stable():
+    x, pop, y = _region(6, n=600)
+    la = pd.Series(np.where(np.arange(600) < 300, "LA1", "LA2"))
+    out = bootstrap_factors(y, pop, x, draws=40, seed=2, fixed_effects=la)
+    assert list(out.columns) == BOOTSTRAP_COLUMNS
+    full = fit_risk_model(y, pop, x, fixed_effects=la).factors.set_index("factor")
+    b = out.set_index("factor")
+    assert 30 <= b.draws.min() <= 40
+    assert (b.boot_lo < full.irr).all() and (full.irr < b.boot_hi).all()
+    # income's planted ratio (1.57) is far from 1: every refit agrees; health's (1) is not.
+    assert b.same_direction["income"] == 1 and b.significant["income"] == 1
+    assert b.significant["health"] < 0.5
+    again = bootstrap_factors(y, pop, x, draws=40, seed=2, fixed_effects=la)
+    pd.testing.assert_frame_equal(out, again)

@@ -453,15 +453,13 @@ def risk(
 def _parse_weights(items: list[str]) -> dict[str, float]:
     out = {}
     for item in items:
-        name, sep, value = item.partition("=")
+        name, _, value = item.partition("=")
         try:
             out[name.strip()] = float(value)
         except ValueError:
             raise ConfigError(
                 f"--weight {item!r}: expected component=number, e.g. harm=0.5"
             ) from None
-        if not sep:
-            raise ConfigError(f"--weight {item!r}: expected component=number, e.g. harm=0.5")
     return out
 
 

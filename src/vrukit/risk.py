@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import shapely
 from vrukit.analysis.priority import (
     COMPONENTS,
     INDEX_COLUMNS,
+    RISK_WEIGHTS,
     clusters,
     gap_list,
     rank_intervals,
@@ -32,7 +33,7 @@ from vrukit.analysis.riskmodel import (
 from vrukit.errors import ConfigError
 from vrukit.maps import write_geojson
 from vrukit.schemas import DEPRIVATION_DOMAINS
-from vrukit.surveillance import AreaPicture, Selection, area_picture
+from vrukit.surveillance import AreaPicture, Selection, SurveillanceRun, area_picture
 from vrukit.warehouse import Warehouse
 
 __all__ = [
@@ -75,13 +76,9 @@ class RiskOptions:
 
 
 @dataclass
-class RiskRun:
-    """What ``run_risk`` chose, found and wrote."""
+class RiskRun(SurveillanceRun):
+    """What ``run_risk`` chose, found and wrote, and the fitted model."""
 
-    out: Path
-    choices: dict[str, object] = field(default_factory=dict)
-    summary: dict[str, object] = field(default_factory=dict)
-    files: list[Path] = field(default_factory=list)
     model: RiskModel | None = None
 
 
@@ -221,7 +218,7 @@ def run_risk(
         "fixed_effects": "local authority" if options.fixed_effects else "none",
         "controls": model.controls,
         "spatial_lag": options.spatial_lag,
-        "weights": dict(options.weights or _default_weights()),
+        "weights": dict(options.weights or RISK_WEIGHTS),
         "bootstrap_draws": options.draws,
         "model_bootstrap_draws": options.model_draws,
         "indicators": [str(p) for p in indicators],
@@ -325,15 +322,8 @@ def _write(
     run.files += [out / "risk_summary.json", out / "summary.md"]
 
 
-def _default_weights() -> dict[str, float]:
-    from vrukit.analysis.priority import RISK_WEIGHTS
-
-    return dict(RISK_WEIGHTS)
-
-
 def _cluster_table(named: pd.DataFrame, prof: pd.DataFrame) -> pd.DataFrame:
-    m = named[named.cluster > 0].merge(prof[["area_code", "count"]], on="area_code")
-    m = m.merge(prof[["area_code", "population"]], on="area_code")
+    m = named[named.cluster > 0].merge(prof[["area_code", "count", "population"]], on="area_code")
     agg = {
         "areas": ("area_code", "size"),
         "population": ("population", "sum"),

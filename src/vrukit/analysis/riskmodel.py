@@ -254,29 +254,28 @@ def bootstrap_factors(
     draws: int = 200,
     seed: int | None = None,
     alpha: float = 0.05,
-    **fit_options: Any,
+    fixed_effects: pd.Series | None = None,
+    controls: Sequence[str] = (),
 ) -> pd.DataFrame:
     """How stable the fitted rate ratios are: refit on ``draws`` resamples of the areas (with
     replacement) and report, per factor, the 2.5th and 97.5th percentiles of its rate ratio,
     the share of draws whose ratio points the same way as the full fit, and the share in which
     it is significant at ``alpha``. Draws that do not converge are left out (``draws`` counts
-    those used). ``fit_options`` go to :func:`fit_risk_model`."""
-    if fit_options.get("neighbours") is not None:
-        raise SchemaError("bootstrap", "resampling areas breaks neighbour relations: "
-                          "bootstrap the model without the spatial lag")  # fmt: skip
-    fe = fit_options.pop("fixed_effects", None)
-    fit_options["fixed_effects"] = fe
-    full = fit_risk_model(counts, population, predictors, **fit_options).factors.set_index("factor")
+    those used). ``fixed_effects`` and ``controls`` are as in :func:`fit_risk_model`; there is
+    no spatial lag, as resampling areas breaks neighbour relations."""
+    fe = None if fixed_effects is None else np.asarray(fixed_effects)
+    full = fit_risk_model(counts, population, predictors, fixed_effects=fixed_effects,
+                          controls=controls).factors.set_index("factor")  # fmt: skip
     rng = np.random.default_rng(seed)
     y, pop = np.asarray(counts), np.asarray(population)
     x = predictors.reset_index(drop=True)
     irr, sig = [], []
     for _ in range(draws):
         i = rng.integers(0, len(y), len(y))
-        if fe is not None:
-            fit_options["fixed_effects"] = pd.Series(np.asarray(fe)[i])
+        group = None if fe is None else pd.Series(fe[i])
         try:
-            f = fit_risk_model(y[i], pop[i], x.iloc[i], **fit_options).factors.set_index("factor")
+            f = fit_risk_model(y[i], pop[i], x.iloc[i], fixed_effects=group, controls=controls)
+            f = f.factors.set_index("factor")
         except SchemaError:
             continue
         irr.append(f.irr.reindex(full.index))
