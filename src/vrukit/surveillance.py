@@ -35,6 +35,7 @@ __all__ = [
     "Selection",
     "SurveillanceRun",
     "area_picture",
+    "monthly_counts",
     "run_analysis",
 ]
 
@@ -101,6 +102,12 @@ def _selected(wh: Warehouse, sel: Selection, first: dt.date | None, last: dt.dat
 def _counts(wh: Warehouse, sel: Selection) -> pd.DataFrame:
     s = _selected(wh, sel, _month(sel.first_month), _month(sel.last_month))
     return s.group_by(["lsoa_code", "month", "crime_type"]).aggregate(count=s.count()).to_pandas()
+
+
+def monthly_counts(wh: Warehouse, selection: Selection = Selection()) -> pd.DataFrame:
+    """Crimes of the selection per LSOA, month and crime type (``lsoa_code, month, crime_type,
+    count``), over the selection's whole month range."""
+    return _counts(wh, selection)
 
 
 def _points(

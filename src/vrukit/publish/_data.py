@@ -1,0 +1,280 @@
+"""What the SNA site shows, before disclosure control: the surveillance and risk jobs' tables,
+regrouped into the tables the site publishes, and the sums that tie them together."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vrukit.publish.disclosure import Derived, Release, Table
+
+__all__ = ["SiteData", "load_site_data", "release"]
+
+ALL = "ALL"
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+@dataclass
+class SiteData:
+    """Raw tables (true counts) for the site, and what the jobs chose and found."""
+
+    areas: pd.DataFrame
+    las: pd.DataFrame
+    monthly: pd.DataFrame
+    monthly_types: pd.DataFrame
+    types: list[str]
+    window: tuple[str, str]
+    months: tuple[str, str]
+    analysis: dict[str, object]
+    risk: dict[str, object]
+    geometry: dict[str, bytes] = field(default_factory=dict)
+    hexes: pd.DataFrame | None = None
+    hex_geometry: dict[str, object] = field(default_factory=dict)
+    deciles: pd.DataFrame | None = None
+    clusters: pd.DataFrame | None = None
+    pilots: pd.DataFrame | None = None
+    factors: pd.DataFrame | None = None
+    gaps: pd.DataFrame | None = None
+    lorenz: pd.DataFrame | None = None
+    fitted: pd.DataFrame | None = None
+
+
+def _month_str(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s).dt.strftime("%Y-%m")
+
+
+def _windows(months: list[str], window: tuple[str, str]) -> tuple[list[str], list[str]]:
+    """The mapped window's months and the same span just before it (when the data reach back)."""
+    latest = [m for m in months if window[0] <= m <= window[1]]
+    first = months.index(latest[0])
+    prev = months[max(0, first - len(latest)) : first]
+    return latest, prev if len(prev) == len(latest) else []
+
+
+def load_site_data(
+    analysis: Path, risk: Path | None, counts: pd.DataFrame, areas_geo: pd.DataFrame
+) -> SiteData:
+    """Read the jobs' output folders; ``counts`` is ``monthly_counts`` of the same selection and
+    ``areas_geo`` the warehouse's areas (``lsoa_code``, ``geometry_wkb``)."""
+    a_sum = json.loads((analysis / "summary.json").read_text())
+    window = tuple(a_sum["choices"]["map_months"])
+    areas = pd.read_csv(analysis / "areas.csv", dtype={"area_code": str, "lad_code": str})
+    hs = pd.read_csv(analysis / "hotspots.csv", usecols=["area_code", "gi_class"])
+    areas = areas.merge(hs, on="area_code", how="left")
+    if (analysis / "emerging.csv").exists():
+        em = pd.read_csv(analysis / "emerging.csv", usecols=["area_code", "pattern"])
+        areas = areas.merge(em, on="area_code", how="left")
+    counts = counts[counts.lsoa_code.isin(areas.area_code)].assign(
+        month=lambda d: _month_str(d.month)
+    )
+    types = [t for t in a_sum["choices"]["crime_types"] if t in set(counts.crime_type)]
+    months = sorted(counts.month.unique())
+    latest, prev = _windows(months, window)  # type: ignore[arg-type]
+    lad = areas.set_index("area_code").lad_code
+    counts = counts.assign(lad_code=counts.lsoa_code.map(lad))
+    data = SiteData(
+        areas=areas, las=_las(areas, counts, types, latest, prev),
+        monthly=_monthly(counts, areas), monthly_types=_monthly_types(counts, types),
+        types=types, window=window, months=(months[0], months[-1]),  # type: ignore[arg-type]
+        analysis=a_sum, risk={},
+    )  # fmt: skip
+    data.geometry = dict(zip(areas_geo.lsoa_code, areas_geo.geometry_wkb, strict=True))
+    data.lorenz = pd.read_csv(analysis / "lorenz.csv")
+    m = pd.read_csv(analysis / "monthly.csv")
+    data.fitted = m if "fitted" in m else None
+    hex_files = sorted(analysis.glob("hexes_r*.csv"))
+    if hex_files:
+        data.hexes = pd.read_csv(hex_files[0])
+        data.hex_geometry = json.loads(hex_files[0].with_suffix(".geojson").read_text())
+    if risk is not None:
+        _add_risk(data, risk)
+    return data
+
+
+def _las(
+    areas: pd.DataFrame, counts: pd.DataFrame, types: list[str], latest: list[str], prev: list[str]
+) -> pd.DataFrame:
+    names = areas.groupby("lad_code").agg(
+        lad_name=("lad_name", "first"), population=("population", "sum")
+    )
+    names.loc[ALL] = ["Whole region", areas.population.sum()]
+    out = names.reset_index()
+    for window, suffix in ((latest, ""), (prev, "_prev")):
+        if not window and suffix:
+            continue
+        w = counts[counts.month.isin(window)]
+        by = w.pivot_table(index="lad_code", columns="crime_type", values="count", aggfunc="sum")
+        by = by.reindex(index=names.index[:-1], columns=types).fillna(0)
+        by.loc[ALL] = by.sum()
+        for t in types:
+            out[slug(t) + suffix] = by[t].reindex(out.lad_code).to_numpy(np.int64)
+        out["count" + suffix] = by.sum(axis=1).reindex(out.lad_code).to_numpy(np.int64)
+    harm = areas.groupby("lad_code").harm.sum()
+    harm.loc[ALL] = areas.harm.sum()
+    out["harm"] = out.lad_code.map(harm)
+    return out
+
+
+def _monthly(counts: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    by = counts.pivot_table(index="month", columns="lad_code", values="count", aggfunc="sum")
+    by = by.reindex(columns=sorted(areas.lad_code.unique())).fillna(0)
+    by[ALL] = by.sum(axis=1)
+    out = by.stack().rename("count").reset_index()
+    out.columns = ["month", "lad_code", "count"]
+    out["count"] = out["count"].astype(np.int64)
+    return out
+
+
+def _monthly_types(counts: pd.DataFrame, types: list[str]) -> pd.DataFrame:
+    by = counts.pivot_table(index="month", columns="crime_type", values="count", aggfunc="sum")
+    by = by.reindex(columns=types).fillna(0).astype(np.int64)
+    out = by.rename(columns={t: slug(t) for t in types}).reset_index()
+    out["count"] = by.sum(axis=1).to_numpy()
+    return out
+
+
+def _add_risk(data: SiteData, risk: Path) -> None:
+    data.risk = json.loads((risk / "risk_summary.json").read_text())
+    index = pd.read_csv(risk / "risk_index.csv", dtype={"area_code": str})
+    keep = ["area_code", "risk_score", "rank", "rank_lo", "rank_hi", "tier", "rate_component",
+            "harm_component", "expected_component", "hotspot_component", "cluster",
+            "pilot"]  # fmt: skip
+    data.areas = data.areas.merge(
+        index[[c for c in keep if c in index]], on="area_code", how="left"
+    )
+    prof = pd.read_csv(risk / "area_profile.csv", dtype={"area_code": str})
+    if "imd_decile" in prof:
+        data.areas = data.areas.merge(prof[["area_code", "imd_decile"]], on="area_code", how="left")
+    data.factors = pd.read_csv(risk / "risk_factors.csv")
+    if (risk / "gradient.csv").exists() and "imd_decile" in data.areas:
+        g = pd.read_csv(risk / "gradient.csv")
+        g["count"] = g["count"].astype(np.int64)
+        data.deciles = g
+    clusters = pd.read_csv(risk / "priority_clusters.csv")
+    if len(clusters):
+        clusters = clusters.rename(columns={"violence": "count"})
+        clusters["count"] = clusters["count"].astype(np.int64)
+        data.clusters = clusters.drop(columns=["members"])
+    if "pilot" in data.areas and data.areas.pilot.fillna("").ne("").any():
+        members = data.areas[data.areas.pilot.fillna("") != ""]
+        rows = []
+        for names, grp in members.groupby("pilot"):
+            for name in str(names).split("; "):
+                rows.append(grp.assign(pilot_name=name))
+        m = pd.concat(rows)
+        data.pilots = m.groupby("pilot_name", as_index=False).agg(
+            areas=("area_code", "size"), population=("population", "sum"), count=("count", "sum"),
+            lad_name=("lad_name", lambda s: "; ".join(sorted(set(s)))),
+        ).rename(columns={"pilot_name": "pilot"})  # fmt: skip
+    if (risk / "gaps.csv").exists():
+        gaps = pd.read_csv(risk / "gaps.csv", dtype={"area_code": str})
+        data.gaps = gaps
+
+
+def _rate(d: pd.DataFrame) -> pd.Series:
+    return 1000 * d["count"] / d["population"].where(d["population"] > 0)
+
+
+def _change(d: pd.DataFrame) -> pd.Series:
+    return 100 * (d["count"] / d["count_prev"].where(d["count_prev"] > 0) - 1)
+
+
+def _per_km2(d: pd.DataFrame) -> pd.Series:
+    return d["count"] / d["area_km2"].where(d["area_km2"] > 0)
+
+
+def release(data: SiteData) -> Release:
+    """Every table the site publishes, with each additive relation a reader could use."""
+    rel = Release()
+    rate = Derived(("count",), _rate)
+    masked = Derived(("count",))
+    areas = data.areas.copy()
+    areas["rate_per_1000"] = np.nan
+    area_cols = [c for c in ("area_code", "area_name", "lad_code", "lad_name", "population",
+                             "imd_decile", "count", "rate_per_1000", "harm", "gi_class", "pattern",
+                             "risk_score", "rank", "rank_lo", "rank_hi", "tier", "cluster", "pilot")
+                 if c in areas]  # fmt: skip
+    rel.add(Table("areas", areas[area_cols], ("area_code",), ("count",),
+                  {"rate_per_1000": rate, "harm": masked}))  # fmt: skip
+    las = data.las.copy()
+    type_cols = [slug(t) for t in data.types]
+    counts = ["count", *type_cols]
+    derived = {"rate_per_1000": rate, "harm": masked}
+    if "count_prev" in las:
+        counts += ["count_prev", *(c + "_prev" for c in type_cols)]
+        derived["change_pct"] = Derived(("count", "count_prev"), _change)
+        las["change_pct"] = np.nan
+    las["rate_per_1000"] = np.nan
+    rel.add(Table("local_authorities", las, ("lad_code",), tuple(counts), derived))
+    rel.sum_within_rows("local_authorities", "count", type_cols)
+    if "count_prev" in las:
+        rel.sum_within_rows("local_authorities", "count_prev", [c + "_prev" for c in type_cols])
+    not_all = pd.Series(np.where(las.lad_code == ALL, None, ALL))
+    rel.sum_rows("local_authorities", "local_authorities", counts, not_all)
+    rel.sum_rows("areas", "local_authorities", ["count"], areas.lad_code)
+    _monthly_release(rel, data, type_cols)
+    _risk_release(rel, data, areas, rate)
+    return rel
+
+
+def _monthly_release(rel: Release, data: SiteData, type_cols: list[str]) -> None:
+    m, mt = data.monthly, data.monthly_types
+    rel.add(Table("monthly", m, ("month", "lad_code"), ("count",)))
+    rel.add(Table("monthly_types", mt, ("month",), ("count", *type_cols)))
+    rel.sum_within_rows("monthly_types", "count", type_cols)
+    rel.sum_rows("monthly", "monthly", ["count"],
+                 pd.Series(np.where(m.lad_code == ALL, None, m.month + "|" + ALL)))  # fmt: skip
+    rel.sum_rows("monthly_types", "monthly", ["count"], mt.month + "|" + ALL)
+    months = sorted(m.month.unique())
+    latest, prev = _windows(months, data.window)
+    for window, suffix in ((latest, ""), (prev, "_prev")):
+        if not window:
+            continue
+        inside = m.month.isin(window)
+        rel.sum_rows("monthly", "local_authorities", {"count": "count" + suffix},
+                     m.lad_code.where(inside))  # fmt: skip
+        into = pd.Series(np.where(mt.month.isin(window), ALL, None))
+        rel.sum_rows("monthly_types", "local_authorities",
+                     {c: c + suffix for c in type_cols}, into)  # fmt: skip
+
+
+def _risk_release(rel: Release, data: SiteData, areas: pd.DataFrame, rate: Derived) -> None:
+    if data.deciles is not None:
+        d = data.deciles[["decile", "count", "population"]].assign(rate_per_1000=np.nan)
+        rel.add(Table("deciles", d, ("decile",), ("count",), {"rate_per_1000": rate}))
+        rel.sum_rows("deciles", "local_authorities", ["count"], pd.Series([ALL] * len(d)))
+        rel.sum_rows("areas", "deciles", ["count"], areas.imd_decile.astype("Int64").astype(str)
+                     .where(areas.imd_decile.notna()))  # fmt: skip
+    if data.clusters is not None:
+        c = data.clusters.assign(rate_per_1000=np.nan)
+        rel.add(Table("clusters", c, ("cluster",), ("count",), {"rate_per_1000": rate}))
+        into = areas.cluster.astype("Int64").astype(str).where(areas.cluster.notna())
+        into = into.where(into.isin(set(c.cluster.astype(str))))
+        rel.sum_rows("areas", "clusters", ["count"], into)
+    if data.pilots is not None:
+        p = data.pilots.assign(rate_per_1000=np.nan)
+        rel.add(Table("pilots", p, ("pilot",), ("count",), {"rate_per_1000": rate}))
+        for name in p.pilot:
+            inside = areas.pilot.fillna("").str.split("; ").map(lambda names, n=name: n in names)
+            rel.sum_rows("areas", "pilots", ["count"], pd.Series(np.where(inside, name, None)))
+    if data.hexes is not None:
+        h = data.hexes[["hex_id", "area_km2", "count", "gi_class"]].assign(per_km2=np.nan)
+        h["count"] = h["count"].astype(np.int64)
+        rel.add(
+            Table("hexes", h, ("hex_id",), ("count",), {"per_km2": Derived(("count",), _per_km2)})
+        )
+        total = int(data.las.loc[data.las.lad_code == ALL, "count"].iloc[0])
+        if int(h["count"].sum()) == total:
+            rel.sum_rows("hexes", "local_authorities", ["count"], pd.Series([ALL] * len(h)))
+    if data.factors is not None:
+        rel.add(Table("risk_factors", data.factors, ("factor",)))
+    if data.gaps is not None:
+        rel.add(Table("gaps", data.gaps, ("area_code",)))

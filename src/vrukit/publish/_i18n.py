@@ -1,0 +1,121 @@
+"""The site's languages: one gettext catalogue per language (Babel), and numbers and dates
+formatted by each locale's CLDR rules."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+__all__ = ["LANGUAGES", "Lang", "language"]
+
+LOCALES = Path(__file__).with_name("locales")
+#: code: (name in the language itself, direction, CLDR locale)
+LANGUAGES: dict[str, tuple[str, str, str]] = {
+    "en": ("English", "ltr", "en_GB"),
+    "ur": ("اردو", "rtl", "ur_PK"),
+    "pl": ("Polski", "ltr", "pl_PL"),
+}
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Mark a string for the catalogue without translating it here."""
+    return message
+
+
+@dataclass(frozen=True)
+class Lang:
+    code: str
+    name: str
+    dir: str
+    locale: Locale
+    translations: NullTranslations
+
+    def gettext(self, message: str, **values: Any) -> str:
+        text = self.translations.gettext(message)
+        return text % values if values else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
+        text = self.translations.ngettext(singular, plural, n)
+        return text % {"num": n, **values}
+
+    def num(self, value: object, digits: int = 0) -> str:
+        """A number in the locale's digits and separators; "" when missing."""
+        try:
+            x = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return ""
+        if math.isnan(x):
+            return ""
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(x, format=pattern, locale=self.locale)
+
+    def pct(self, value: float, digits: int = 0, *, signed: bool = False) -> str:
+        if value is None or math.isnan(value):
+            return ""
+        text = self.num(abs(value) if signed else value, digits) + "%"
+        if signed:
+            text = ("+" if value > 0 else "−" if value < 0 else "") + text
+        return text
+
+    def count(self, published: object) -> str:
+        """A published count cell: its marker as is, else the number formatted."""
+        text = str(published)
+        return text if text.startswith(("<", "[")) else self.num(text)
+
+    def month(self, ym: str, *, short: bool = False) -> str:
+        year, mon = (int(x) for x in ym.split("-"))
+        import datetime as dt
+
+        return format_date(
+            dt.date(year, mon, 1), "LLL y" if short else "LLLL y", locale=self.locale
+        )
+
+    def month_name(self, mon: int) -> str:
+        return str(self.locale.months["stand-alone"]["wide"][mon])
+
+    def vega_format(self) -> dict[str, object]:
+        sym = self.locale.number_symbols.get("latn", self.locale.number_symbols)
+        return {"decimal": sym["decimal"], "thousands": sym["group"], "grouping": [3],
+                "currency": ["£", ""]}  # fmt: skip
+
+    def vega_time(self) -> dict[str, object]:
+        days = self.locale.days["format"]
+        months = self.locale.months["stand-alone"]
+        order = [6, 0, 1, 2, 3, 4, 5]  # d3 weeks start on Sunday; CLDR's index 0 is Monday
+        return {
+            "dateTime": "%x, %X", "date": "%d/%m/%Y", "time": "%H:%M:%S",
+            "periods": ["AM", "PM"],
+            "days": [str(days["wide"][i]) for i in order],
+            "shortDays": [str(days["abbreviated"][i]) for i in order],
+            "months": [str(months["wide"][i]) for i in range(1, 13)],
+            "shortMonths": [str(months["abbreviated"][i]) for i in range(1, 13)],
+        }  # fmt: skip
+
+
+@cache
+def _translations(code: str) -> NullTranslations:
+    po = LOCALES / code / "LC_MESSAGES" / "messages.po"
+    if code == "en" or not po.exists():
+        return NullTranslations()
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=code)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf)
+
+
+def language(code: str) -> Lang:
+    name, direction, loc = LANGUAGES[code]
+    return Lang(code, name, direction, Locale.parse(loc), _translations(code))

@@ -1,0 +1,421 @@
+"""``vrukit sna``: the open-access Strategic Needs Assessment as a static website.
+
+The site is a folder: HTML pages per language, SVG charts, the map script and its data, and the
+published tables (CSV, Parquet, GeoJSON). Every count in it comes from one :class:`Protected`
+release, so the disclosure-control layer sees every number before a page does.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+import shapely
+
+from vrukit.errors import ConfigError
+from vrukit.geo import geoms_to_wgs84
+from vrukit.publish import _charts as charts
+from vrukit.publish._data import ALL, SiteData, release, slug
+from vrukit.publish._i18n import LANGUAGES, Lang, N_, language
+from vrukit.publish._labels import FACTOR_LABELS, TYPE_LABELS
+from vrukit.publish._pages import Pages
+from vrukit.publish.disclosure import Policy, Protected, protect
+
+__all__ = ["PAGES", "SiteOptions", "SiteRun", "build_site", "find_assets", "run_sna"]
+
+HERE = Path(__file__).parent
+#: The pages every language has: file stem and navigation label.
+PAGES: list[tuple[str, str]] = [
+    ("index", N_("Overview")),
+    ("where", N_("Where")),
+    ("when", N_("When")),
+    ("why", N_("Why")),
+    ("next", N_("Where next")),
+    ("data", N_("Data and methods")),
+]
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    """What the site publishes and how: disclosure policy, languages, the title and region."""
+
+    policy: Policy = Policy()
+    languages: tuple[str, ...] = ("en", "ur", "pl")
+    region: str = "the region"
+    assets: Path | None = None
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.languages if c not in LANGUAGES]
+        if unknown or "en" not in self.languages:
+            raise ConfigError(
+                f"languages {list(self.languages)}: each must be one of {', '.join(LANGUAGES)}, "
+                "and English must be among them"
+            )
+
+
+@dataclass
+class SiteRun:
+    """What ``build_site`` wrote and how long each step took."""
+
+    out: Path
+    pages: list[Path] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    suppressed: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def find_assets(explicit: Path | None = None) -> Path:
+    """The npm ``node_modules`` folder holding Leaflet: ``explicit``, ``VRUKIT_ASSETS`` (via
+    settings) or the project's own (``make`` runs ``npm ci``)."""
+    candidates = [explicit] if explicit else []
+    candidates += [HERE.parents[2] / "node_modules", Path.cwd() / "node_modules"]
+    for c in candidates:
+        if c is not None and (c / "leaflet" / "dist" / "leaflet.js").exists():
+            return c
+    raise ConfigError(
+        "the site's front-end files are not installed: run `npm ci` in the vrukit folder "
+        f"(or `make install`), or point --assets at a node_modules folder; looked in "
+        f"{', '.join(str(c) for c in candidates if c)}"
+    )
+
+
+def build_site(
+    data: SiteData,
+    out: Path,
+    options: SiteOptions = SiteOptions(),
+    progress: Callable[[str], None] | None = None,
+) -> SiteRun:
+    """Protect ``data``'s tables and write the whole site into ``out`` (replacing a previous
+    site there; any other non-empty folder is refused)."""
+    say = progress or (lambda _m: None)
+    assets = find_assets(options.assets)
+    _prepare(out)
+    run = SiteRun(out)
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        run.seconds[step] = round(now - clock, 3)
+        clock = now
+
+    say("disclosure control")
+    pub = protect(release(data), options.policy)
+    run.suppressed = pub.suppressed()
+    lap("disclosure")
+    say("tables and map layers")
+    downloads = _write_data(pub, data, out, run)
+    lap("data")
+    say("copying front-end files")
+    _copy_assets(assets, out)
+    env = _environment()
+    for code in options.languages:
+        say(f"pages in {LANGUAGES[code][0]}")
+        lang = language(code)
+        site = _Site(pub, data, options, lang, out, downloads)
+        run.pages += site.write_all(env)
+        lap(f"pages_{code}")
+    _chooser(env, out, options)
+    run.pages.append(out / "index.html")
+    return run
+
+
+def _prepare(out: Path) -> None:
+    if out.exists() and any(out.iterdir()):
+        if not (out / "data" / "manifest.json").exists():
+            raise ConfigError(f"{out} is not empty and holds no vrukit site: choose another folder")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _copy_assets(assets: Path, out: Path) -> None:
+    dest = out / "assets"
+    shutil.copytree(HERE / "static", dest, dirs_exist_ok=True)
+    leaflet = assets / "leaflet" / "dist"
+    (dest / "leaflet").mkdir(parents=True, exist_ok=True)
+    for name in ("leaflet.js", "leaflet.css"):
+        shutil.copy2(leaflet / name, dest / "leaflet" / name)
+    shutil.copytree(leaflet / "images", dest / "leaflet" / "images", dirs_exist_ok=True)
+    licence = assets / "leaflet" / "LICENSE"
+    if licence.exists():
+        shutil.copy2(licence, dest / "leaflet" / "LICENSE")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env
+
+
+# ---- data files ---------------------------------------------------------------------------
+
+
+def _write_data(pub: Protected, data: SiteData, out: Path, run: SiteRun) -> dict[str, list[str]]:
+    """Every published table as CSV and Parquet; the area and hexagon layers as GeoJSON and as
+    the script files the maps load (so the site works opened from disk); the manifest."""
+    folder = out / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, list[str]] = {}
+    for name, table in pub.tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+        pub.numeric(name).to_parquet(folder / f"{name}.parquet", index=False)
+        files[name] = [f"{name}.csv", f"{name}.parquet"]
+    areas = _area_layer(pub, data)
+    if areas is not None:
+        _geo_files(folder, "areas", areas, files)
+    hexes = _hex_layer(pub, data)
+    if hexes is not None:
+        _geo_files(folder, "hexes", hexes, files)
+    if data.lorenz is not None:
+        lz = _lorenz_points(data.lorenz)
+        lz.to_csv(folder / "concentration.csv", index=False)
+        files["concentration"] = ["concentration.csv"]
+    manifest = pub.manifest(files)
+    manifest["notes"] = {
+        "concentration": "share of violence held by the busiest areas, at each whole percent of "
+        "areas, rounded to 0.1%: a statistic, not counts"
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    run.files += sorted(folder.iterdir())
+    return files
+
+
+def _lorenz_points(lz: pd.DataFrame) -> pd.DataFrame:
+    grid = np.linspace(0, 1, 101)
+    share = np.interp(grid, lz.area_share.to_numpy(), lz.value_share.to_numpy())
+    return pd.DataFrame({"area_share": grid.round(2), "value_share": share.round(3)})
+
+
+def _geo_files(folder: Path, name: str, fc: dict[str, Any], files: dict[str, list[str]]) -> None:
+    text = json.dumps(fc, separators=(",", ":"))
+    (folder / f"{name}.geojson").write_text(text)
+    (folder / f"{name}.js").write_text(
+        f"window.VRUKIT=window.VRUKIT||{{}};window.VRUKIT[{json.dumps(name)}]={text};\n"
+    )
+    files.setdefault(name, []).extend([f"{name}.geojson", f"{name}.js"])
+
+
+def _features(geoms: np.ndarray, props: list[dict[str, Any]]) -> dict[str, Any]:
+    wgs = geoms_to_wgs84(geoms)
+    wgs = shapely.set_precision(wgs, 1e-5)
+    feats = [
+        {"type": "Feature", "properties": p, "geometry": json.loads(shapely.to_geojson(g))}
+        for p, g in zip(props, wgs, strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _quantile_classes(values: pd.Series, k: int = 5) -> tuple[np.ndarray, list[float]]:
+    """Class (0..k-1) of each value by quantile breaks; -1 where missing. Returns the breaks."""
+    v = pd.to_numeric(values, errors="coerce")
+    ok = v.dropna()
+    if ok.empty:
+        return np.full(len(v), -1), []
+    breaks = sorted(set(np.quantile(ok, np.linspace(0, 1, k + 1)).round(6)))
+    cls = np.searchsorted(breaks[1:-1], v.fillna(-np.inf), side="right")
+    return np.where(v.isna(), -1, cls), [float(b) for b in breaks]
+
+
+def _area_layer(pub: Protected, data: SiteData) -> dict[str, Any] | None:
+    areas = pub.tables["areas"]
+    wkb = [data.geometry.get(c) for c in areas.area_code]
+    if any(w is None for w in wkb):
+        return None
+    geoms = shapely.from_wkb([bytes(w) for w in wkb])  # type: ignore[arg-type]
+    geoms = shapely.simplify(geoms, 5.0, preserve_topology=True)
+    rate_cls, _ = _quantile_classes(areas.rate_per_1000)
+    harm_per = pd.to_numeric(areas.harm, errors="coerce") * 1000 / areas.population
+    harm_cls, _ = _quantile_classes(harm_per)
+    props = []
+    for i, row in enumerate(areas.itertuples(index=False)):
+        p = {
+            "code": row.area_code, "name": row.area_name, "la": row.lad_name,
+            "count": str(row.count), "rate": _round(row.rate_per_1000, 1),
+            "harm": _round(harm_per.iloc[i], 0), "c_rate": int(rate_cls[i]),
+            "c_harm": int(harm_cls[i]), "gi": getattr(row, "gi_class", None),
+            "pattern": getattr(row, "pattern", None), "tier": getattr(row, "tier", None),
+            "rank": _round(getattr(row, "rank", None), 0),
+        }  # fmt: skip
+        props.append(p)
+    return _features(geoms, props)
+
+
+def _hex_layer(pub: Protected, data: SiteData) -> dict[str, Any] | None:
+    if "hexes" not in pub.tables or not data.hex_geometry:
+        return None
+    hexes = pub.tables["hexes"]
+    polys = {f["properties"]["hex_id"]: f["geometry"] for f in data.hex_geometry["features"]}
+    cls, _ = _quantile_classes(hexes.per_km2)
+    feats = [
+        {"type": "Feature",
+         "properties": {"code": h.hex_id, "count": str(h.count), "per_km2": _round(h.per_km2, 1),
+                        "c_density": int(c), "gi": h.gi_class},
+         "geometry": polys[h.hex_id]}
+        for h, c in zip(hexes.itertuples(index=False), cls, strict=True)
+    ]  # fmt: skip
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _round(x: object, digits: int) -> float | None:
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(v) else round(v, digits)
+
+
+# ---- pages --------------------------------------------------------------------------------
+
+
+def _chooser(env: jinja2.Environment, out: Path, options: SiteOptions) -> None:
+    lang = language("en")
+    env.install_gettext_callables(lang.translations.gettext, lang.translations.ngettext,
+                                  newstyle=True)  # fmt: skip
+    langs = [(c, *LANGUAGES[c]) for c in options.languages]
+    html = env.get_template("chooser.html").render(languages=langs, region=options.region)
+    (out / "index.html").write_text(html)
+
+
+class _Site(Pages):
+    """The pages of one language."""
+
+    def __init__(
+        self,
+        pub: Protected,
+        data: SiteData,
+        options: SiteOptions,
+        lang: Lang,
+        out: Path,
+        downloads: dict[str, list[str]],
+    ) -> None:
+        self.pub, self.data, self.options, self.lang = pub, data, options, lang
+        self.out, self.downloads = out, downloads
+        self.dir = out / lang.code
+        self._ = lang.gettext
+        self.las = pub.tables["local_authorities"]
+        self.areas = pub.tables["areas"]
+        self.region_row = self.las[self.las.lad_code == ALL].iloc[0]
+
+    # -- helpers
+    def t(self, message: str, **values: Any) -> str:
+        return self.lang.gettext(message, **values)
+
+    def type_label(self, crime_type: str) -> str:
+        return self.t(TYPE_LABELS.get(crime_type, crime_type))
+
+    def factor_label(self, factor: str, fallback: str) -> str:
+        stem = factor.rsplit("_", 1)[0] if factor.endswith(("_score", "_centile")) else factor
+        return self.t(FACTOR_LABELS[stem]) if stem in FACTOR_LABELS else fallback
+
+    def render_fig(self, fig: charts.Figure, depth: int) -> charts.Figure:
+        charts.render(fig, self.lang, self.out / "charts" / self.lang.code,
+                      "../" * depth + f"charts/{self.lang.code}/")  # fmt: skip
+        return fig
+
+    def write_all(self, env: jinja2.Environment) -> list[Path]:
+        env.install_gettext_callables(self.lang.translations.gettext,
+                                      self.lang.translations.ngettext, newstyle=True)  # fmt: skip
+        pages = []
+        for stem, _title in PAGES:
+            ctx = getattr(self, f"page_{stem}")()
+            pages.append(self._render(env, stem, f"{stem}.html", ctx, depth=1))
+        for row in self.las[self.las.lad_code != ALL].itertuples(index=False):
+            ctx = self.page_la(row)
+            pages.append(self._render(env, "la", f"la/{row.lad_code}.html", ctx, depth=2))
+        pilots = self.pub.tables.get("pilots")
+        if pilots is not None:
+            for row in pilots.itertuples(index=False):
+                ctx = self.page_pilot(row)
+                pages.append(self._render(env, "pilot", f"pilot/{slug(row.pilot)}.html", ctx, 2))
+        return pages
+
+    def _render(
+        self, env: jinja2.Environment, template: str, path: str, ctx: dict[str, Any], depth: int
+    ) -> Path:
+        root = "../" * depth
+        other = [
+            (c, LANGUAGES[c][0], f"{root}{c}/{path}")
+            for c in self.options.languages
+            if c != self.lang.code
+        ]
+        common = {
+            "lang": self.lang, "root": root, "here": path, "pages": PAGES,
+            "other_languages": other, "region": self.options.region,
+            "policy": self.pub.policy, "las": self.la_links(root),
+            "window": [self.lang.month(m) for m in self.data.window],
+            "pilots": self.pilot_links(root),
+        }  # fmt: skip
+        html = env.get_template(f"{template}.html").render(**common, **ctx)
+        target = self.dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html)
+        return target
+
+    def la_links(self, root: str) -> list[tuple[str, str]]:
+        rows = self.las[self.las.lad_code != ALL].sort_values("lad_name")
+        return [(r.lad_name, f"{root}{self.lang.code}/la/{r.lad_code}.html")
+                for r in rows.itertuples(index=False)]  # fmt: skip
+
+    def pilot_links(self, root: str) -> list[tuple[str, str]]:
+        pilots = self.pub.tables.get("pilots")
+        if pilots is None:
+            return []
+        return [(p, f"{root}{self.lang.code}/pilot/{slug(p)}.html") for p in sorted(pilots.pilot)]
+
+
+def run_sna(
+    wh: Any,
+    out: Path,
+    *,
+    indicators: tuple[Path, ...] | list[Path] = (),
+    pilots: Path | None = None,
+    risk_options: Any = None,
+    options: SiteOptions = SiteOptions(),
+    work: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SiteRun:
+    """Run the surveillance and risk jobs on ``wh`` (the default selection: the last 12 months
+    mapped), then build the site into ``out``. The jobs' unprotected tables go to ``work`` (a
+    temporary folder unless given), never into the site."""
+    import tempfile
+
+    from vrukit.risk import RiskOptions, run_risk
+    from vrukit.surveillance import monthly_counts, run_analysis
+
+    say = progress or (lambda _m: None)
+    find_assets(options.assets)  # fail before the long work, not after
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="vrukit-sna-") as tmp:
+        folder = work or Path(tmp)
+        analysis = run_analysis(wh, folder / "analysis", progress=say)
+        t1 = time.perf_counter()
+        has_iod = wh.counts().get("deprivation", 0) > 0
+        risk_dir = None
+        if has_iod:
+            run_risk(wh, folder / "risk", indicators=tuple(indicators), pilots=pilots,
+                     options=risk_options or RiskOptions(), progress=say)  # fmt: skip
+            risk_dir = folder / "risk"
+        t2 = time.perf_counter()
+        say("reading the tables")
+        counts = monthly_counts(wh)
+        geo = wh.table("areas").select("lsoa_code", "geometry_wkb").to_pandas()
+        from vrukit.publish._data import load_site_data
+
+        data = load_site_data(analysis.out, risk_dir, counts, geo)
+        run = build_site(data, out, options, say)
+    run.seconds = {"analysis": round(t1 - t0, 3), "risk": round(t2 - t1, 3), **run.seconds}
+    return run
