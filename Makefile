@@ -7,13 +7,14 @@ PY     := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint bench clean messages
 
 # `make demo`: install, then build the synthetic demo region and run the main job on it.
 demo: $(VENV)/.installed
 	$(VENV)/bin/vrukit demo
 	$(VENV)/bin/vrukit analyse --out vrukit-demo/analysis
 	$(VENV)/bin/vrukit risk --out vrukit-demo/risk
+	$(VENV)/bin/vrukit sna --out vrukit-demo/site
 
 # `make test`: install, lint (ruff, mypy), then run the whole test suite.
 test: lint
@@ -26,7 +27,7 @@ $(UV):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --extra dev --python $(PYTHON) --quiet
+	$(UV) sync --frozen --extra dev --python $(PYTHON)
 	touch $@
 
 uv.lock: pyproject.toml | $(UV)
@@ -42,6 +43,15 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/hotspots.py
 	$(PY) benchmarks/kde.py
 	$(PY) benchmarks/risk.py
+	$(PY) benchmarks/sna.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) vrukit-demo .pytest_cache
+	rm -rf $(VENV) $(TOOLS) vrukit-demo .pytest_cache node_modules
+
+# `make messages`: re-extract the SNA site's catalogue and merge it into each language's .po.
+LOCALES := src/vrukit/publish/locales
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k t --no-location --omit-header \
+	  --sort-output -o $(LOCALES)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages \
+	  --no-fuzzy-matching --width 100

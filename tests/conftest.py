@@ -83,3 +83,18 @@ def demo_region(tmp_path_factory) -> DemoFiles:
     with Warehouse(folder / "vrukit.duckdb") as wh:
         load_demo(wh, files)
     return files
+
+
+@pytest.fixture(scope="session")
+def demo_site(demo_region: DemoFiles, tmp_path_factory):
+    """The SNA website of the default demo region, built once; ``work`` keeps the unprotected
+    tables (the truth the disclosure tests check the site against)."""
+    from vrukit.publish.site import run_sna
+
+    root = tmp_path_factory.mktemp("sna")
+    with Warehouse(demo_region.folder / "vrukit.duckdb") as wh:
+        run = run_sna(
+            wh, root / "site", indicators=[demo_region.indicators], pilots=demo_region.pilots,
+            work=root / "work",
+        )  # fmt: skip
+    return run, root / "work"

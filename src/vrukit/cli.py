@@ -450,6 +450,90 @@ def risk(
                   + ", ".join(f.name for f in run.files))  # fmt: skip
 
 
+@app.command()
+def sna(
+    out: Annotated[Path, typer.Option(help="Folder for the website.")] = Path("vrukit-sna"),
+    db: DbOption = None,
+    indicators: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--indicators",
+            help="CSV of extra area indicators (repeat), as for risk.",
+            show_default=False,
+        ),
+    ] = None,
+    pilots: Annotated[
+        Path | None,
+        typer.Option(help="CSV of current pilots: pilot, area_code.", show_default=False),
+    ] = None,
+    region: Annotated[str, typer.Option(help="The region's name, as the pages say it.")] = "",
+    language: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--language", help="Language code (repeat): en, ur, pl.", show_default="en ur pl"
+        ),
+    ] = None,
+    suppress_max: Annotated[
+        int, typer.Option(help="Counts from 1 to this are suppressed (shown as <N+1).")
+    ] = 4,
+    round_to: Annotated[int, typer.Option(help="Round other counts to this (1: exact).")] = 1,
+    assets: Annotated[
+        Path | None,
+        typer.Option(
+            help="node_modules folder holding Leaflet (default: the project's).", show_default=False
+        ),
+    ] = None,
+    work: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the unprotected analysis tables here (default: discarded).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Publish the open-access Strategic Needs Assessment: a static, multilingual website.
+
+    It runs the surveillance and risk jobs, applies disclosure control to every count and writes
+    pages, charts, maps and downloads into OUT. Without --db it publishes the demo region.
+    """
+    from vrukit.publish import Policy
+    from vrukit.publish.site import SiteOptions, run_sna
+
+    s = _settings(db)
+    path = _demo_db(s)
+    if s.db is None:
+        if not (s.demo_dir / "pilots.csv").exists():
+            raise ConfigError(
+                f"the demo region in {s.demo_dir} predates its pilot and indicator files: "
+                "run `vrukit demo` again"
+            )
+        indicators = indicators or [s.demo_dir / "area_indicators.csv"]
+        pilots = pilots or s.demo_dir / "pilots.csv"
+        region = region or "the demo region"
+    options = SiteOptions(
+        policy=Policy(suppress_max, round_to),
+        languages=tuple(language) if language else SiteOptions().languages,
+        region=region,
+        assets=assets,
+    )
+    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh, _progress() as bar:
+        task = bar.add_task("sna", total=None)
+
+        def say(msg: str) -> None:
+            bar.update(task, description=msg)
+
+        run = run_sna(wh, out, indicators=indicators or (), pilots=pilots, options=options,
+                      work=work, progress=say)  # fmt: skip
+    sup = run.suppressed
+    console.print(
+        f"{len(run.pages)} pages in {len(options.languages)} languages; "
+        f"{sup['primary']} counts suppressed, {sup['secondary']} withheld, "
+        f"{sup['blanked']} not published; took {sum(run.seconds.values()):.1f} s."
+    )
+    index = (out / "index.html").resolve()
+    console.print(f"Site written to [bold]{out.resolve()}[/bold]: open {index} in a browser.")
+
+
 def _parse_weights(items: list[str]) -> dict[str, float]:
     out = {}
     for item in items:

@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,11 +34,11 @@ class SiteData:
     types: list[str]
     window: tuple[str, str]
     months: tuple[str, str]
-    analysis: dict[str, object]
-    risk: dict[str, object]
+    analysis: dict[str, Any]
+    risk: dict[str, Any]
     geometry: dict[str, bytes] = field(default_factory=dict)
     hexes: pd.DataFrame | None = None
-    hex_geometry: dict[str, object] = field(default_factory=dict)
+    hex_geometry: dict[str, Any] = field(default_factory=dict)
     deciles: pd.DataFrame | None = None
     clusters: pd.DataFrame | None = None
     pilots: pd.DataFrame | None = None
@@ -77,13 +78,13 @@ def load_site_data(
     )
     types = [t for t in a_sum["choices"]["crime_types"] if t in set(counts.crime_type)]
     months = sorted(counts.month.unique())
-    latest, prev = _windows(months, window)  # type: ignore[arg-type]
+    latest, prev = _windows(months, window)
     lad = areas.set_index("area_code").lad_code
     counts = counts.assign(lad_code=counts.lsoa_code.map(lad))
     data = SiteData(
         areas=areas, las=_las(areas, counts, types, latest, prev),
         monthly=_monthly(counts, areas), monthly_types=_monthly_types(counts, types),
-        types=types, window=window, months=(months[0], months[-1]),  # type: ignore[arg-type]
+        types=types, window=window, months=(months[0], months[-1]),
         analysis=a_sum, risk={},
     )  # fmt: skip
     data.geometry = dict(zip(areas_geo.lsoa_code, areas_geo.geometry_wkb, strict=True))
@@ -217,7 +218,7 @@ def release(data: SiteData) -> Release:
     rel.sum_within_rows("local_authorities", "count", type_cols)
     if "count_prev" in las:
         rel.sum_within_rows("local_authorities", "count_prev", [c + "_prev" for c in type_cols])
-    not_all = pd.Series(np.where(las.lad_code == ALL, None, ALL))
+    not_all = pd.Series([None if c == ALL else ALL for c in las.lad_code])
     rel.sum_rows("local_authorities", "local_authorities", counts, not_all)
     rel.sum_rows("areas", "local_authorities", ["count"], areas.lad_code)
     _monthly_release(rel, data, type_cols)
@@ -241,7 +242,7 @@ def _monthly_release(rel: Release, data: SiteData, type_cols: list[str]) -> None
         inside = m.month.isin(window)
         rel.sum_rows("monthly", "local_authorities", {"count": "count" + suffix},
                      m.lad_code.where(inside))  # fmt: skip
-        into = pd.Series(np.where(mt.month.isin(window), ALL, None))
+        into = pd.Series([ALL if m_ in window else None for m_ in mt.month])
         rel.sum_rows("monthly_types", "local_authorities",
                      {c: c + suffix for c in type_cols}, into)  # fmt: skip
 

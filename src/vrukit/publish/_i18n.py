@@ -28,7 +28,7 @@ LANGUAGES: dict[str, tuple[str, str, str]] = {
 }
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+def N_(message: str) -> str:
     """Mark a string for the catalogue without translating it here."""
     return message
 
@@ -49,6 +49,11 @@ class Lang:
         text = self.translations.ngettext(singular, plural, n)
         return text % {"num": n, **values}
 
+    def isolate(self, text: str) -> str:
+        """In a right-to-left language, keep a number's sign and % on its own side (Unicode
+        left-to-right isolate)."""
+        return f"\u2066{text}\u2069" if self.dir == "rtl" and text else text
+
     def num(self, value: object, digits: int = 0) -> str:
         """A number in the locale's digits and separators; "" when missing."""
         try:
@@ -58,20 +63,21 @@ class Lang:
         if math.isnan(x):
             return ""
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(x, format=pattern, locale=self.locale)
+        return self.isolate(format_decimal(x, format=pattern, locale=self.locale))
 
     def pct(self, value: float, digits: int = 0, *, signed: bool = False) -> str:
         if value is None or math.isnan(value):
             return ""
-        text = self.num(abs(value) if signed else value, digits) + "%"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        text = format_decimal(abs(value) if signed else value, format=pattern, locale=self.locale)
         if signed:
             text = ("+" if value > 0 else "−" if value < 0 else "") + text
-        return text
+        return self.isolate(text + "%")
 
     def count(self, published: object) -> str:
         """A published count cell: its marker as is, else the number formatted."""
         text = str(published)
-        return text if text.startswith(("<", "[")) else self.num(text)
+        return self.isolate(text) if text.startswith(("<", "[")) else self.num(text)
 
     def month(self, ym: str, *, short: bool = False) -> str:
         year, mon = (int(x) for x in ym.split("-"))

@@ -7,8 +7,11 @@ TYPE_LABELS = {
     "Robbery": N_("Robbery"),
     "Possession of weapons": N_("Possession of weapons"),
 }
-GI_LABELS = {"hot spot": N_("hot spot"), "cold spot": N_("cold spot"),
-             "not significant": N_("not significant")}  # fmt: skip
+GI_LABELS = {
+    "hot spot": N_("hot spot"),
+    "cold spot": N_("cold spot"),
+    "not significant": N_("not significant"),
+}
 PATTERN_LABELS = {
     "new hot spot": N_("new hot spot"),
     "consecutive hot spot": N_("consecutive hot spot"),
@@ -28,8 +31,12 @@ PATTERN_LABELS = {
     "historical cold spot": N_("historical cold spot"),
     "no pattern": N_("no pattern"),
 }
-TIER_LABELS = {"very high": N_("very high"), "high": N_("high"), "medium": N_("medium"),
-               "lower": N_("lower")}  # fmt: skip
+TIER_LABELS = {
+    "very high": N_("very high"),
+    "high": N_("high"),
+    "medium": N_("medium"),
+    "lower": N_("lower"),
+}
 FACTOR_LABELS = {
     "income": N_("Income deprivation"),
     "employment": N_("Employment deprivation"),
@@ -46,13 +53,17 @@ FACTOR_LABELS = {
 }
 SEQ = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"]
 GI_COLOURS = {"hot spot": "#c0392b", "cold spot": "#2166ac", "not significant": "#e8e8e8"}
-TIER_COLOURS = {"very high": "#6a1b4d", "high": "#b83280", "medium": "#f0a6ca",
-                "lower": "#f7f0f5"}  # fmt: skip
+TIER_COLOURS = {"very high": "#6a1b4d", "high": "#b83280", "medium": "#f0a6ca", "lower": "#f7f0f5"}
 SUPPRESSED = "#9aa5b1"
 PATTERN_COLOURS = {
-    "new hot spot": "#fdae61", "consecutive hot spot": "#f46d43", "intensifying hot spot": "#a50026",
-    "persistent hot spot": "#d73027", "diminishing hot spot": "#fee090",
-    "sporadic hot spot": "#f7c873", "oscillating hot spot": "#e6a15c",
-    "historical hot spot": "#c9b29b", "no pattern": "#eeeeee",
-}  # fmt: skip
+    "new hot spot": "#fdae61",
+    "consecutive hot spot": "#f46d43",
+    "intensifying hot spot": "#a50026",
+    "persistent hot spot": "#d73027",
+    "diminishing hot spot": "#fee090",
+    "sporadic hot spot": "#f7c873",
+    "oscillating hot spot": "#e6a15c",
+    "historical hot spot": "#c9b29b",
+    "no pattern": "#eeeeee",
+}
 COLD_PATTERN = "#4575b4"

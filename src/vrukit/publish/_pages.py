@@ -3,6 +3,7 @@ Every number comes from the protected release (``self.pub``)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from vrukit.publish import _charts as charts
 from vrukit.publish._data import ALL, SiteData, slug
-from vrukit.publish._i18n import Lang
+from vrukit.publish._i18n import N_, Lang
 from vrukit.publish._labels import (
     COLD_PATTERN,
     GI_COLOURS,
@@ -66,8 +67,11 @@ class Pages:
         for col, label in measures:
             count = _num(row[col])
             rate = 1000 * count / float(row.population) if row.population else math.nan
-            card: dict[str, Any] = {"label": label, "count": self.lang.count(row[col]),
-                                    "rate": self.lang.num(rate, 1)}  # fmt: skip
+            card: dict[str, Any] = {
+                "label": label,
+                "count": self.lang.count(row[col]),
+                "rate": self.lang.num(rate, 1),
+            }
             if f"{col}_prev" in row:
                 prev = _num(row[f"{col}_prev"])
                 change = 100 * (count / prev - 1) if prev and not math.isnan(prev) else math.nan
@@ -85,37 +89,54 @@ class Pages:
         """A table for a template: headers and rows of display strings."""
         rows = []
         for r in frame.itertuples(index=False):
-            rows.append([str(getattr(r, c)) if c not in numeric else getattr(r, c)
-                         for c in columns])  # fmt: skip
-        return {"columns": list(columns.values()), "rows": rows,
-                "numeric": [c in numeric for c in columns]}  # fmt: skip
+            rows.append(
+                [str(getattr(r, c)) if c not in numeric else getattr(r, c) for c in columns]
+            )
+        return {
+            "columns": list(columns.values()),
+            "rows": rows,
+            "numeric": [c in numeric for c in columns],
+        }
 
     def area_rows(self, frame: pd.DataFrame) -> dict:
-        cols = {"area_name": self.t("Area"), "lad_name": self.t("Local authority"),
-                "population": self.t("Residents"), "count": self.t("Crimes"),
-                "rate_per_1000": self.t("Rate per 1,000"), "gi_class": self.t("Gi* class")}  # fmt: skip
+        cols = {
+            "area_name": self.t("Area"),
+            "lad_name": self.t("Local authority"),
+            "population": self.t("Residents"),
+            "count": self.t("Crimes"),
+            "rate_per_1000": self.t("Rate per 1,000"),
+            "gi_class": self.t("Gi* class"),
+        }
         if "tier" in frame:
             cols["tier"] = self.t("Risk tier")
         shown = frame.assign(
             population=frame.population.map(self.lang.num),
             count=frame["count"].map(self.lang.count),
             rate_per_1000=frame.rate_per_1000.map(lambda x: self.lang.num(x, 1)),
-            gi_class=frame.gi_class.map(lambda g: self.t(GI_LABELS.get(g, g)) if isinstance(g, str) else ""),
-        )  # fmt: skip
+            gi_class=frame.gi_class.map(
+                lambda g: self.t(GI_LABELS.get(g, g)) if isinstance(g, str) else ""
+            ),
+        )
         if "tier" in frame:
             shown["tier"] = frame.tier.map(
-                lambda g: self.t(TIER_LABELS.get(g, g)) if isinstance(g, str) else ""
+                lambda g: self.t(TIER_LABELS.get(str(g), str(g))) if isinstance(g, str) else ""
             )
         return self.table(shown, cols, {"population", "count", "rate_per_1000"})
 
     def map_config(self, layers: list[str], focus: list[str] | None = None) -> dict[str, Any]:
         """What the map script needs: the layers (property, colours) and which areas to frame."""
-        out: dict[str, Any] = {"layers": [], "focus": focus or [], "lang": self.lang.code,
-                               "labels": {"rate": self.t("Rate per 1,000"),
-                                          "count": self.t("Crimes"),
-                                          "harm": self.t("Harm per 1,000"),
-                                          "per_km2": self.t("Crimes per km²"),
-                                          "rank": self.t("Risk rank")}}  # fmt: skip
+        out: dict[str, Any] = {
+            "layers": [],
+            "focus": focus or [],
+            "lang": self.lang.code,
+            "labels": {
+                "rate": self.t("Rate per 1,000"),
+                "count": self.t("Crimes"),
+                "harm": self.t("Harm per 1,000"),
+                "per_km2": self.t("Crimes per km²"),
+                "rank": self.t("Risk rank"),
+            },
+        }
         for layer in layers:
             out["layers"].append(getattr(self, f"_layer_{layer}")())
         return out
@@ -125,46 +146,93 @@ class Pages:
         breaks = sorted(set(np.quantile(v, np.linspace(0, 1, 6)).round(6))) if len(v) else []
         legend = [
             {"colour": SEQ[i], "label": f"{self.lang.num(a, 1)} – {self.lang.num(b, 1)}"}
-            for i, (a, b) in enumerate(zip(breaks[:-1], breaks[1:], strict=False))
+            for i, (a, b) in enumerate(itertools.pairwise(breaks))
         ]
         legend.append({"colour": SUPPRESSED, "label": self.t("not published (small numbers)")})
-        return {"id": key, "title": title, "source": source, "prop": prop, "kind": "class",
-                "colours": SEQ[: max(1, len(breaks) - 1)], "missing": SUPPRESSED, "legend": legend}  # fmt: skip
+        return {
+            "id": key,
+            "title": title,
+            "source": source,
+            "prop": prop,
+            "kind": "class",
+            "colours": SEQ[: max(1, len(breaks) - 1)],
+            "missing": SUPPRESSED,
+            "legend": legend,
+        }
 
     def _layer_rate(self) -> dict:
-        return self._classed("rate", self.t("Violence rate per 1,000 residents"),
-                             self.areas.rate_per_1000, "areas", "c_rate")  # fmt: skip
+        return self._classed(
+            "rate",
+            self.t("Violence rate per 1,000 residents"),
+            self.areas.rate_per_1000,
+            "areas",
+            "c_rate",
+        )
 
     def _layer_harm(self) -> dict:
         harm = pd.to_numeric(self.areas.harm, errors="coerce") * 1000 / self.areas.population
         return self._classed("harm", self.t("Harm per 1,000 residents"), harm, "areas", "c_harm")
 
     def _layer_density(self) -> dict:
-        return self._classed("density", self.t("Crimes per km² (H3 hexagons)"),
-                             self.pub.tables["hexes"].per_km2, "hexes", "c_density")  # fmt: skip
+        return self._classed(
+            "density",
+            self.t("Crimes per km² (H3 hexagons)"),
+            self.pub.tables["hexes"].per_km2,
+            "hexes",
+            "c_density",
+        )
 
-    def _categorical(self, key: str, title: str, prop: str, colours: dict[str, str],
-                     labels: dict[str, str], present: set[str], source: str = "areas") -> dict:  # fmt: skip
+    def _categorical(
+        self,
+        key: str,
+        title: str,
+        prop: str,
+        colours: dict[str, str],
+        labels: dict[str, str],
+        present: set[str],
+        source: str = "areas",
+    ) -> dict:
         cats = {k: c for k, c in colours.items() if k in present}
         for k in sorted(present - set(cats)):
             cats[k] = COLD_PATTERN if "cold" in k else SUPPRESSED
         legend = [{"colour": c, "label": self.t(labels.get(k, k))} for k, c in cats.items()]
-        return {"id": key, "title": title, "source": source, "prop": prop, "kind": "category",
-                "colours": cats, "missing": SUPPRESSED, "legend": legend}  # fmt: skip
+        return {
+            "id": key,
+            "title": title,
+            "source": source,
+            "prop": prop,
+            "kind": "category",
+            "colours": cats,
+            "missing": SUPPRESSED,
+            "legend": legend,
+        }
 
     def _layer_gi(self) -> dict:
-        return self._categorical("gi", self.t("Gi* hot and cold spots"), "gi", GI_COLOURS,
-                                 GI_LABELS, set(self.areas.gi_class.dropna()))  # fmt: skip
+        return self._categorical(
+            "gi",
+            self.t("Gi* hot and cold spots"),
+            "gi",
+            GI_COLOURS,
+            GI_LABELS,
+            set(self.areas.gi_class.dropna()),
+        )
 
     def _layer_pattern(self) -> dict:
         present = set(self.areas.pattern.dropna()) if "pattern" in self.areas else set()
-        return self._categorical("pattern", self.t("Emerging hot spots"), "pattern",
-                                 PATTERN_COLOURS, PATTERN_LABELS, present)  # fmt: skip
+        return self._categorical(
+            "pattern",
+            self.t("Emerging hot spots"),
+            "pattern",
+            PATTERN_COLOURS,
+            PATTERN_LABELS,
+            present,
+        )
 
     def _layer_tier(self) -> dict:
         present = set(self.areas.tier.dropna()) if "tier" in self.areas else set()
-        return self._categorical("tier", self.t("Risk index tier"), "tier", TIER_COLOURS,
-                                 TIER_LABELS, present)  # fmt: skip
+        return self._categorical(
+            "tier", self.t("Risk index tier"), "tier", TIER_COLOURS, TIER_LABELS, present
+        )
 
     def layers_available(self, wanted: list[str]) -> list[str]:
         have = {"rate", "harm", "gi"}
@@ -192,21 +260,34 @@ class Pages:
             dashed = "fitted"
         latest = m.tail(12)
         per_month = latest.value.mean()
-        summary = self.t("Over the last 12 months there were %(n)s selected violent crimes a month "
-                         "on average.", n=self.lang.num(per_month))  # fmt: skip
+        summary = self.t(
+            "Over the last 12 months there were %(n)s selected violent crimes a month on average.",
+            n=self.lang.num(per_month),
+        )
         prev = _num(self.region_row.get("count_prev", math.nan))
         if not math.isnan(prev):
             change = 100 * (_num(self.region_row["count"]) / prev - 1)
-            key = ("That is %(change)s on the 12 months before." if change else
-                   "That is the same as the 12 months before.")  # fmt: skip
+            key = (
+                N_("That is %(change)s on the 12 months before.")
+                if change
+                else N_("That is the same as the 12 months before.")
+            )
             summary += " " + self.t(key, change=self.lang.pct(change, 1, signed=True))
         fig = charts.Figure(
-            "trend", self.t("Selected violence per month across the region"), summary,
+            "trend",
+            self.t("Selected violence per month across the region"),
+            summary,
             [self.t("Month"), self.t("Crimes")],
             [[self.lang.month(r.month), self.lang.count(r.count)] for r in m.itertuples()],
-            charts.line(frame.dropna(subset=["value"]), "month", "value", x_title=self.t("Month"),
-                        y_title=self.t("Crimes"), dashed=dashed),
-        )  # fmt: skip
+            charts.line(
+                frame.dropna(subset=["value"]),
+                "month",
+                "value",
+                x_title=self.t("Month"),
+                y_title=self.t("Crimes"),
+                dashed=dashed,
+            ),
+        )
         return self.render_fig(fig, depth)
 
     def la_rates_figure(self, depth: int) -> charts.Figure:
@@ -215,16 +296,31 @@ class Pages:
         frame = pd.DataFrame({"name": las.lad_name, "rate": rates.round(1)})
         region = _num(self.region_row.rate_per_1000)
         top = frame.sort_values("rate", ascending=False).iloc[0]
-        summary = self.t("%(la)s has the highest rate, %(rate)s crimes per 1,000 residents a year; "
-                         "across the region it is %(region)s.", la=top["name"],
-                         rate=self.lang.num(top.rate, 1), region=self.lang.num(region, 1))  # fmt: skip
+        summary = self.t(
+            "%(la)s has the highest rate, %(rate)s crimes per 1,000 residents a year; "
+            "across the region it is %(region)s.",
+            la=top["name"],
+            rate=self.lang.num(top.rate, 1),
+            region=self.lang.num(region, 1),
+        )
         fig = charts.Figure(
-            "la_rates", self.t("Violence rate by local authority"), summary,
+            "la_rates",
+            self.t("Violence rate by local authority"),
+            summary,
             [self.t("Local authority"), self.t("Rate per 1,000")],
-            [[r.name, self.lang.num(r.rate, 1)] for r in frame.sort_values("rate", ascending=False).itertuples()],
-            charts.bars(frame, "rate", "name", x_title=self.t("Rate per 1,000 residents"),
-                        y_title="", rule=region),
-        )  # fmt: skip
+            [
+                [r.name, self.lang.num(r.rate, 1)]
+                for r in frame.sort_values("rate", ascending=False).itertuples()
+            ],
+            charts.bars(
+                frame,
+                "rate",
+                "name",
+                x_title=self.t("Rate per 1,000 residents"),
+                y_title="",
+                rule=region,
+            ),
+        )
         return self.render_fig(fig, depth)
 
     # ---- the pages -----------------------------------------------------------------------
@@ -233,13 +329,22 @@ class Pages:
         r = self.region_row
         las = self.las[self.las.lad_code != ALL].sort_values("lad_name")
         region_rate = _num(r.rate_per_1000)
-        cols = {"lad_name": self.t("Local authority"), "count": self.t("Crimes"),
-                "rate": self.t("Rate per 1,000"), "vs": self.t("Against the region")}  # fmt: skip
-        shown = pd.DataFrame({
-            "lad_name": las.lad_name, "count": las["count"].map(self.lang.count),
-            "rate": las.rate_per_1000.map(lambda x: self.lang.num(x, 1)),
-            "vs": las.rate_per_1000.map(lambda x: self.lang.pct(100 * (_num(x) / region_rate - 1), 0, signed=True)),
-        })  # fmt: skip
+        cols = {
+            "lad_name": self.t("Local authority"),
+            "count": self.t("Crimes"),
+            "rate": self.t("Rate per 1,000"),
+            "vs": self.t("Against the region"),
+        }
+        shown = pd.DataFrame(
+            {
+                "lad_name": las.lad_name,
+                "count": las["count"].map(self.lang.count),
+                "rate": las.rate_per_1000.map(lambda x: self.lang.num(x, 1)),
+                "vs": las.rate_per_1000.map(
+                    lambda x: self.lang.pct(100 * (_num(x) / region_rate - 1), 0, signed=True)
+                ),
+            }
+        )
         if "change_pct" in las:
             cols["change"] = self.t("Change on the year before")
             shown["change"] = las.change_pct.map(lambda x: self.lang.pct(_num(x), 1, signed=True))
@@ -256,26 +361,40 @@ class Pages:
         layers = self.layers_available(["rate", "harm", "gi", "pattern", "density"])
         a = self.areas.assign(_r=pd.to_numeric(self.areas.rate_per_1000, errors="coerce"))
         top = a.sort_values("_r", ascending=False).head(50)
-        conc = self.data.analysis["summary"]["concentration"]["count"]  # type: ignore[index]
+        conc = self.data.analysis["summary"]["concentration"]["count"]
         figs = []
         if self.data.lorenz is not None:
             from vrukit.publish.site import _lorenz_points
 
             lz = _lorenz_points(self.data.lorenz)
-            summary = self.t("The busiest 10 in every 100 areas hold %(share)s of the violence; "
-                             "the busiest 1 in 100 hold %(share1)s (Gini %(gini)s).",
-                             share=self.lang.pct(100 * conc["top_10pct_share"]),
-                             share1=self.lang.pct(100 * conc["top_1pct_share"]),
-                             gini=self.lang.num(conc["gini"], 2))  # fmt: skip
+            summary = self.t(
+                "The busiest 10 in every 100 areas hold %(share)s of the violence; "
+                "the busiest 1 in 100 hold %(share1)s (Gini %(gini)s).",
+                share=self.lang.pct(100 * conc["top_10pct_share"]),
+                share1=self.lang.pct(100 * conc["top_1pct_share"]),
+                gini=self.lang.num(conc["gini"], 2),
+            )
             pick = lz.iloc[[0, 1, 5, 10, 20, 50, 100]]
-            figs.append(self.render_fig(charts.Figure(
-                "concentration", self.t("How concentrated violence is"), summary,
-                [self.t("Busiest share of areas"), self.t("Share of violence")],
-                [[self.lang.pct(100 * x), self.lang.pct(100 * y, 1)]
-                 for x, y in zip(pick.area_share, pick.value_share, strict=True)],
-                charts.lorenz(lz, x_title=self.t("Share of areas, busiest first"),
-                              y_title=self.t("Share of violence")),
-            ), 1))  # fmt: skip
+            figs.append(
+                self.render_fig(
+                    charts.Figure(
+                        "concentration",
+                        self.t("How concentrated violence is"),
+                        summary,
+                        [self.t("Busiest share of areas"), self.t("Share of violence")],
+                        [
+                            [self.lang.pct(100 * x), self.lang.pct(100 * y, 1)]
+                            for x, y in zip(pick.area_share, pick.value_share, strict=True)
+                        ],
+                        charts.lorenz(
+                            lz,
+                            x_title=self.t("Share of areas, busiest first"),
+                            y_title=self.t("Share of violence"),
+                        ),
+                    ),
+                    1,
+                )
+            )
         hot = int((self.areas.gi_class == "hot spot").sum())
         return {
             "title": self.t("Where"),
@@ -293,32 +412,73 @@ class Pages:
             col = slug(t)
             frame = mt[["month", col]].assign(value=pd.to_numeric(mt[col], errors="coerce"))
             last = frame.value.tail(12).sum(min_count=12)
-            summary = self.t("%(type)s: %(n)s crimes in the last 12 months.", type=self.type_label(t),
-                             n=self.lang.num(last) if not math.isnan(last) else self.t("not published"))  # fmt: skip
-            figs.append(self.render_fig(charts.Figure(
-                f"type_{col}", self.type_label(t), summary,
-                [self.t("Month"), self.t("Crimes")],
-                [[self.lang.month(m), self.lang.count(v)] for m, v in zip(frame.month, mt[col], strict=True)],
-                charts.line(frame.dropna(subset=["value"]), "month", "value",
-                            x_title=self.t("Month"), y_title=self.t("Crimes")),
-            ), 1))  # fmt: skip
+            summary = self.t(
+                "%(type)s: %(n)s crimes in the last 12 months.",
+                type=self.type_label(t),
+                n=self.lang.num(last) if not math.isnan(last) else self.t("not published"),
+            )
+            figs.append(
+                self.render_fig(
+                    charts.Figure(
+                        f"type_{col}",
+                        self.type_label(t),
+                        summary,
+                        [self.t("Month"), self.t("Crimes")],
+                        [
+                            [self.lang.month(m), self.lang.count(v)]
+                            for m, v in zip(frame.month, mt[col], strict=True)
+                        ],
+                        charts.line(
+                            frame.dropna(subset=["value"]),
+                            "month",
+                            "value",
+                            x_title=self.t("Month"),
+                            y_title=self.t("Crimes"),
+                        ),
+                    ),
+                    1,
+                )
+            )
         m = self.monthly_region().dropna(subset=["value"])
         m["cal"] = m.month.str[5:7].astype(int)
         season = m.groupby("cal").value.mean()
         ratio = season / season.mean()
         peak = int(ratio.idxmax())
-        frame = pd.DataFrame({"month": [self.lang.month_name(i) for i in season.index],
-                              "index": (100 * ratio).round(1).to_numpy()})  # fmt: skip
-        summary = self.t("Violence is highest in %(month)s, %(pct)s above the average month.",
-                         month=self.lang.month_name(peak),
-                         pct=self.lang.pct(100 * (ratio.max() - 1)))  # fmt: skip
-        figs.append(self.render_fig(charts.Figure(
-            "seasonality", self.t("The year's pattern: each calendar month against the average"),
-            summary, [self.t("Month"), self.t("Index (average month = 100)")],
-            [[m_, self.lang.num(v, 1)] for m_, v in zip(frame.month, frame["index"], strict=True)],
-            charts.bars(frame, "index", "month", x_title=self.t("Index (average month = 100)"),
-                        y_title="", rule=100.0, sort=False),
-        ), 1))  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "month": [self.lang.month_name(i) for i in season.index],
+                "index": (100 * ratio).round(1).to_numpy(),
+            }
+        )
+        summary = self.t(
+            "Violence is highest in %(month)s, %(pct)s above the average month.",
+            month=self.lang.month_name(peak),
+            pct=self.lang.pct(100 * (ratio.max() - 1)),
+        )
+        figs.append(
+            self.render_fig(
+                charts.Figure(
+                    "seasonality",
+                    self.t("The year's pattern: each calendar month against the average"),
+                    summary,
+                    [self.t("Month"), self.t("Index (average month = 100)")],
+                    [
+                        [m_, self.lang.num(v, 1)]
+                        for m_, v in zip(frame.month, frame["index"], strict=True)
+                    ],
+                    charts.bars(
+                        frame,
+                        "index",
+                        "month",
+                        x_title=self.t("Index (average month = 100)"),
+                        y_title="",
+                        rule=100.0,
+                        sort=False,
+                    ),
+                ),
+                1,
+            )
+        )
         return {"title": self.t("When"), "figures": figs, "months": len(m)}
 
     def page_why(self) -> dict[str, Any]:
@@ -329,34 +489,78 @@ class Pages:
                 label=[self.factor_label(a, b) for a, b in zip(f.factor, f.label, strict=True)]
             )
             ranked = f[f.factor != "pilot_area"].reindex(
-                f[f.factor != "pilot_area"].irr.map(lambda r: abs(math.log(r))).sort_values(ascending=False).index)  # fmt: skip
+                f[f.factor != "pilot_area"]
+                .irr.map(lambda r: abs(math.log(r)))
+                .sort_values(ascending=False)
+                .index
+            )
             top = ranked.iloc[0]
-            summary = self.t("The strongest association is with %(factor)s: one standard deviation "
-                             "more goes with a violence rate %(irr)s times as high.",
-                             factor=top.label, irr=self.lang.num(top.irr, 2))  # fmt: skip
-            rows = [[r.label, self.lang.num(r.irr, 2),
-                     f"{self.lang.num(r.irr_lo, 2)} – {self.lang.num(r.irr_hi, 2)}",
-                     "< 0.001" if r.p < 0.001 else self.lang.num(r.p, 3)] for r in f.itertuples()]  # fmt: skip
-            ctx["figures"].append(self.render_fig(charts.Figure(
-                "risk_factors", self.t("Risk factors: rate ratio per standard deviation"), summary,
-                [self.t("Factor"), self.t("Rate ratio"), self.t("95% interval"), "p"], rows,
-                charts.forest(f, x_title=self.t("Rate ratio (log scale)")),
-            ), 1))  # fmt: skip
+            summary = self.t(
+                "The strongest association is with %(factor)s: one standard deviation "
+                "more goes with a violence rate %(irr)s times as high.",
+                factor=top.label,
+                irr=self.lang.num(top.irr, 2),
+            )
+            rows = [
+                [
+                    r.label,
+                    self.lang.num(r.irr, 2),
+                    f"{self.lang.num(r.irr_lo, 2)} – {self.lang.num(r.irr_hi, 2)}",
+                    "< 0.001" if r.p < 0.001 else self.lang.num(r.p, 3),
+                ]
+                for r in f.itertuples()
+            ]
+            ctx["figures"].append(
+                self.render_fig(
+                    charts.Figure(
+                        "risk_factors",
+                        self.t("Risk factors: rate ratio per standard deviation"),
+                        summary,
+                        [
+                            self.t("Factor"),
+                            self.t("Rate ratio"),
+                            self.t("Confidence interval"),
+                            "p",
+                        ],
+                        rows,
+                        charts.forest(f, x_title=self.t("Rate ratio (log scale)")),
+                    ),
+                    1,
+                )
+            )
         d = self.pub.tables.get("deciles")
         if d is not None:
             rate = pd.to_numeric(d.rate_per_1000, errors="coerce")
             frame = pd.DataFrame({"decile": d.decile.astype(str), "rate": rate.round(1)})
             ratio = rate.iloc[0] / rate.iloc[-1] if rate.iloc[-1] else math.nan
-            summary = self.t("Areas in the most deprived tenth have %(ratio)s times the violence "
-                             "rate of the least deprived tenth.", ratio=self.lang.num(ratio, 1))  # fmt: skip
-            ctx["figures"].append(self.render_fig(charts.Figure(
-                "gradient", self.t("Violence rate by deprivation decile (1 = most deprived)"),
-                summary, [self.t("Decile"), self.t("Crimes"), self.t("Rate per 1,000")],
-                [[a, self.lang.count(c), self.lang.num(b, 1)]
-                 for a, c, b in zip(frame.decile, d["count"], frame.rate, strict=True)],
-                charts.bars(frame, "rate", "decile", x_title=self.t("Rate per 1,000 residents"),
-                            y_title=self.t("Decile"), sort=False),
-            ), 1))  # fmt: skip
+            summary = self.t(
+                "Areas in the most deprived tenth have %(ratio)s times the violence "
+                "rate of the least deprived tenth.",
+                ratio=self.lang.num(ratio, 1),
+            )
+            ctx["figures"].append(
+                self.render_fig(
+                    charts.Figure(
+                        "gradient",
+                        self.t("Violence rate by deprivation decile (1 = most deprived)"),
+                        summary,
+                        [self.t("Decile"), self.t("Crimes"), self.t("Rate per 1,000")],
+                        [
+                            [a, self.lang.count(c), self.lang.num(b, 1)]
+                            for a, c, b in zip(frame.decile, d["count"], frame.rate, strict=True)
+                        ],
+                        charts.bars(
+                            frame,
+                            "rate",
+                            "decile",
+                            x_title=self.t("Rate per 1,000 residents"),
+                            y_title=self.t("Decile"),
+                            sort=False,
+                        ),
+                    ),
+                    1,
+                )
+            )
         ctx["family"] = self.data.risk.get("summary", {}).get("family") if self.data.risk else None
         return ctx
 
@@ -365,38 +569,64 @@ class Pages:
         if not ctx["has_risk"]:
             return ctx
         a = self.areas.sort_values("rank").head(20)
-        cols = {"rank": self.t("Rank"), "area_name": self.t("Area"),
-                "lad_name": self.t("Local authority"), "score": self.t("Risk score"),
-                "interval": self.t("Rank interval"), "tier": self.t("Risk tier"),
-                "pilot": self.t("Pilot")}  # fmt: skip
+        cols = {
+            "rank": self.t("Rank"),
+            "area_name": self.t("Area"),
+            "lad_name": self.t("Local authority"),
+            "score": self.t("Risk score"),
+            "interval": self.t("Rank interval"),
+            "tier": self.t("Risk tier"),
+            "pilot": self.t("Pilot"),
+        }
         shown = a.assign(
-            rank=a["rank"].map(self.lang.num), score=a.risk_score.map(lambda x: self.lang.num(x, 1)),
-            interval=[f"{self.lang.num(lo)} – {self.lang.num(hi)}" for lo, hi in zip(a.rank_lo, a.rank_hi, strict=True)],
-            tier=a.tier.map(lambda g: self.t(TIER_LABELS.get(g, g))), pilot=a.pilot.fillna(""),
-        )  # fmt: skip
+            rank=a["rank"].map(self.lang.num),
+            score=a.risk_score.map(lambda x: self.lang.num(x, 1)),
+            interval=[
+                f"{self.lang.num(lo)} – {self.lang.num(hi)}"
+                for lo, hi in zip(a.rank_lo, a.rank_hi, strict=True)
+            ],
+            tier=a.tier.map(lambda g: self.t(TIER_LABELS.get(str(g), str(g)))),
+            pilot=a.pilot.fillna(""),
+        )
         ctx["top_table"] = self.table(shown, cols, {"rank", "score"})
         ctx["map"] = self.map_config(self.layers_available(["tier", "rate", "gi"]))
         c = self.pub.tables.get("clusters")
         if c is not None:
-            ccols = {"cluster": self.t("Cluster"), "areas": self.t("Areas"),
-                     "population": self.t("Residents"), "count": self.t("Crimes"),
-                     "rate": self.t("Rate per 1,000"), "local_authorities": self.t("Local authority"),
-                     "pilot_areas": self.t("Areas in a pilot")}  # fmt: skip
-            cs = c.assign(population=c.population.map(self.lang.num), count=c["count"].map(self.lang.count),
-                          rate=c.rate_per_1000.map(lambda x: self.lang.num(x, 1)))  # fmt: skip
+            ccols = {
+                "cluster": self.t("Cluster"),
+                "areas": self.t("Areas"),
+                "population": self.t("Residents"),
+                "count": self.t("Crimes"),
+                "rate": self.t("Rate per 1,000"),
+                "local_authorities": self.t("Local authority"),
+                "pilot_areas": self.t("Areas in a pilot"),
+            }
+            cs = c.assign(
+                population=c.population.map(self.lang.num),
+                count=c["count"].map(self.lang.count),
+                rate=c.rate_per_1000.map(lambda x: self.lang.num(x, 1)),
+            )
             ctx["clusters"] = self.table(
                 cs, ccols, {"areas", "population", "count", "rate", "pilot_areas"}
             )
         g = self.pub.tables.get("gaps")
         if g is not None and len(g):
             comp = self.areas.set_index("area_code")
-            gcols = {"rank": self.t("Rank"), "area_name": self.t("Area"),
-                     "lad_name": self.t("Local authority"), "tier": self.t("Risk tier"),
-                     "why": self.t("Why it ranks high"), "nearest_pilot": self.t("Nearest pilot"),
-                     "km": self.t("Distance (km)")}  # fmt: skip
-            gs = g.assign(rank=g["rank"].map(self.lang.num), tier=g.tier.map(lambda x: self.t(TIER_LABELS.get(x, x))),
-                          why=[self.reasons(code) for code in g.area_code],
-                          km=g.nearest_pilot_km.map(lambda x: self.lang.num(x, 1)))  # fmt: skip
+            gcols = {
+                "rank": self.t("Rank"),
+                "area_name": self.t("Area"),
+                "lad_name": self.t("Local authority"),
+                "tier": self.t("Risk tier"),
+                "why": self.t("Why it ranks high"),
+                "nearest_pilot": self.t("Nearest pilot"),
+                "km": self.t("Distance (km)"),
+            }
+            gs = g.assign(
+                rank=g["rank"].map(self.lang.num),
+                tier=g.tier.map(lambda x: self.t(TIER_LABELS.get(str(x), str(x)))),
+                why=[self.reasons(code) for code in g.area_code],
+                km=g.nearest_pilot_km.map(lambda x: self.lang.num(x, 1)),
+            )
             del comp
             ctx["gaps"] = self.table(gs, gcols, {"rank", "km"})
             ctx["n_gaps"] = self.lang.num(len(g))
@@ -409,9 +639,11 @@ class Pages:
             return ""
         r = idx.loc[code]
         said = []
-        for comp, text in (("rate", "violence rate in the top %(pct)s"),
-                           ("harm", "harm in the top %(pct)s"),
-                           ("expected", "rate its inequalities predict in the top %(pct)s")):  # fmt: skip
+        for comp, text in (
+            ("rate", N_("violence rate in the top %(pct)s")),
+            ("harm", N_("harm in the top %(pct)s")),
+            ("expected", N_("rate its inequalities predict in the top %(pct)s")),
+        ):
             share = max(1, round(100 * (1 - float(r[f"{comp}_component"]))))
             if share <= 10:
                 said.append(self.t(text, pct=self.lang.pct(share)))
@@ -422,18 +654,22 @@ class Pages:
     def page_data(self) -> dict[str, Any]:
         c = self.data.analysis.get("choices", {})
         described = {
-            "areas": self.t("Each area (LSOA): residents, crimes, rate, harm, hot-spot class, risk index."),
-            "local_authorities": self.t("Each local authority and the region: crimes by type, this year and last."),
+            "areas": self.t(
+                "Each area (LSOA): residents, crimes, rate, harm, hot-spot class, risk index."
+            ),
+            "local_authorities": self.t(
+                "Each local authority and the region: crimes by type, this year and last."
+            ),
             "monthly": self.t("Crimes per month in each local authority and the region."),
             "monthly_types": self.t("Crimes per month across the region by type."),
             "deciles": self.t("Crimes and rates by deprivation decile."),
             "clusters": self.t("Priority clusters: neighbouring high-risk areas."),
             "pilots": self.t("Each current pilot: its areas, residents and crimes."),
             "hexes": self.t("H3 hexagons: crimes, density and hot-spot class."),
-            "risk_factors": self.t("Risk factors: rate ratios with 95% intervals."),
+            "risk_factors": self.t("Risk factors: rate ratios with confidence intervals."),
             "gaps": self.t("High-risk areas no current pilot reaches."),
             "concentration": self.t("How concentrated violence is across areas."),
-        }  # fmt: skip
+        }
         downloads = [
             {"name": n, "what": described.get(n, n), "files": self.downloads[n]}
             for n in self.downloads
@@ -446,10 +682,13 @@ class Pages:
             "months": [self.lang.month(m) for m in self.data.months],
             "harm_table": c.get("harm_table", ""),
             "permutations": self.lang.num(c.get("permutations", 0)),
-            "suppress_max": p.suppress_max, "marker": p.marker, "secondary": p.secondary,
-            "blank": p.blank, "round_to": p.round_to,
+            "suppress_max": p.suppress_max,
+            "marker": p.marker,
+            "secondary": p.secondary,
+            "blank": p.blank,
+            "round_to": p.round_to,
             "suppressed": self.pub.suppressed(),
-        }  # fmt: skip
+        }
 
     def page_la(self, row: Any) -> dict[str, Any]:
         la = self.las[self.las.lad_code == row.lad_code].iloc[0]
@@ -459,30 +698,68 @@ class Pages:
             value=lambda d: pd.to_numeric(d["count"], errors="coerce")
         )
         region = self.monthly_region()
-        frame = pd.concat([
-            pd.DataFrame({"month": mine.month, "value": (1000 * mine.value / float(la.population)).round(2),
-                          "who": row.lad_name}),
-            pd.DataFrame({"month": region.month, "value": (1000 * region.value / float(self.region_row.population)).round(2),
-                          "who": self.t("Whole region")}),
-        ]).dropna(subset=["value"])  # fmt: skip
+        frame = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "month": mine.month,
+                        "value": (1000 * mine.value / float(la.population)).round(2),
+                        "who": row.lad_name,
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "month": region.month,
+                        "value": (1000 * region.value / float(self.region_row.population)).round(2),
+                        "who": self.t("Whole region"),
+                    }
+                ),
+            ]
+        ).dropna(subset=["value"])
         rate, reg = _num(la.rate_per_1000), _num(self.region_row.rate_per_1000)
-        summary = self.t("In %(la)s the violence rate over the last 12 months was %(rate)s per 1,000 "
-                         "residents, against %(region)s across the region.", la=row.lad_name,
-                         rate=self.lang.num(rate, 1), region=self.lang.num(reg, 1))  # fmt: skip
-        fig = self.render_fig(charts.Figure(
-            f"la_{row.lad_code}", self.t("Monthly violence rate per 1,000 residents: %(la)s and the region", la=row.lad_name),
-            summary, [self.t("Month"), str(row.lad_name)],
-            [[self.lang.month(a), self.lang.count(b)] for a, b in zip(mine.month, mine["count"], strict=True)],
-            charts.line(frame, "month", "value", x_title=self.t("Month"),
-                        y_title=self.t("Rate per 1,000"), series="who"),
-        ), 2)  # fmt: skip
+        summary = self.t(
+            "In %(la)s the violence rate over the last 12 months was %(rate)s per 1,000 "
+            "residents, against %(region)s across the region.",
+            la=row.lad_name,
+            rate=self.lang.num(rate, 1),
+            region=self.lang.num(reg, 1),
+        )
+        fig = self.render_fig(
+            charts.Figure(
+                f"la_{row.lad_code}",
+                self.t(
+                    "Monthly violence rate per 1,000 residents: %(la)s and the region",
+                    la=row.lad_name,
+                ),
+                summary,
+                [self.t("Month"), str(row.lad_name)],
+                [
+                    [self.lang.month(a), self.lang.count(b)]
+                    for a, b in zip(mine.month, mine["count"], strict=True)
+                ],
+                charts.line(
+                    frame,
+                    "month",
+                    "value",
+                    x_title=self.t("Month"),
+                    y_title=self.t("Rate per 1,000"),
+                    series="who",
+                ),
+            ),
+            2,
+        )
         hot = int((areas.gi_class == "hot spot").sum())
         return {
-            "title": str(row.lad_name), "cards": self.headlines(la, self.region_row),
-            "figures": [fig], "areas_table": self.area_rows(areas.sort_values("area_name")),
-            "map": self.map_config(self.layers_available(["rate", "gi", "tier"]), list(areas.area_code)),
-            "hot": self.lang.num(hot), "n_areas": self.lang.num(len(areas)),
-        }  # fmt: skip
+            "title": str(row.lad_name),
+            "cards": self.headlines(la, self.region_row),
+            "figures": [fig],
+            "areas_table": self.area_rows(areas.sort_values("area_name")),
+            "map": self.map_config(
+                self.layers_available(["rate", "gi", "tier"]), list(areas.area_code)
+            ),
+            "hot": self.lang.num(hot),
+            "n_areas": self.lang.num(len(areas)),
+        }
 
     def page_pilot(self, row: Any) -> dict[str, Any]:
         areas = self.areas[
@@ -492,13 +769,22 @@ class Pages:
         if math.isnan(rate):
             summary = self.t("The pilot's count is not published because it is small.")
         else:
-            summary = self.t("The pilot's %(n)s areas had %(count)s selected violent crimes in the last "
-                             "12 months: %(rate)s per 1,000 residents, against %(region)s across the "
-                             "region.", n=self.lang.num(row.areas), count=self.lang.count(row.count),
-                             rate=self.lang.num(rate, 1), region=self.lang.num(reg, 1))  # fmt: skip
+            summary = self.t(
+                "The pilot's %(n)s areas had %(count)s selected violent crimes in the last "
+                "12 months: %(rate)s per 1,000 residents, against %(region)s across the "
+                "region.",
+                n=self.lang.num(row.areas),
+                count=self.lang.count(row.count),
+                rate=self.lang.num(rate, 1),
+                region=self.lang.num(reg, 1),
+            )
         return {
-            "title": str(row.pilot), "summary": summary,
+            "title": str(row.pilot),
+            "summary": summary,
             "areas_table": self.area_rows(areas.sort_values("area_name")),
-            "map": self.map_config(self.layers_available(["rate", "gi", "tier"]), list(areas.area_code)),
-            "residents": self.lang.num(row.population), "lad": row.lad_name,
-        }  # fmt: skip
+            "map": self.map_config(
+                self.layers_available(["rate", "gi", "tier"]), list(areas.area_code)
+            ),
+            "residents": self.lang.num(row.population),
+            "lad": row.lad_name,
+        }

@@ -24,7 +24,7 @@ from vrukit.errors import ConfigError
 from vrukit.geo import geoms_to_wgs84
 from vrukit.publish import _charts as charts
 from vrukit.publish._data import ALL, SiteData, release, slug
-from vrukit.publish._i18n import LANGUAGES, Lang, N_, language
+from vrukit.publish._i18n import LANGUAGES, N_, Lang, language
 from vrukit.publish._labels import FACTOR_LABELS, TYPE_LABELS
 from vrukit.publish._pages import Pages
 from vrukit.publish.disclosure import Policy, Protected, protect
@@ -47,9 +47,9 @@ PAGES: list[tuple[str, str]] = [
 class SiteOptions:
     """What the site publishes and how: disclosure policy, languages, the title and region."""
 
-    policy: Policy = Policy()
+    policy: Policy = field(default_factory=Policy)
     languages: tuple[str, ...] = ("en", "ur", "pl")
-    region: str = "the region"
+    region: str = ""
     assets: Path | None = None
 
     def __post_init__(self) -> None:
@@ -283,7 +283,8 @@ def _round(x: object, digits: int) -> float | None:
 
 def _chooser(env: jinja2.Environment, out: Path, options: SiteOptions) -> None:
     lang = language("en")
-    env.install_gettext_callables(lang.translations.gettext, lang.translations.ngettext,
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lang.translations.gettext, lang.translations.ngettext,
                                   newstyle=True)  # fmt: skip
     langs = [(c, *LANGUAGES[c]) for c in options.languages]
     html = env.get_template("chooser.html").render(languages=langs, region=options.region)
@@ -327,7 +328,8 @@ class _Site(Pages):
         return fig
 
     def write_all(self, env: jinja2.Environment) -> list[Path]:
-        env.install_gettext_callables(self.lang.translations.gettext,
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+        self.lang.translations.gettext,
                                       self.lang.translations.ngettext, newstyle=True)  # fmt: skip
         pages = []
         for stem, _title in PAGES:

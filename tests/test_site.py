@@ -1,0 +1,169 @@
+"""The SNA website: every page is there in every language, links resolve, the catalogue is
+complete, and no published table gives a suppressed count away."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from babel.messages.pofile import read_po
+
+from vrukit.errors import ConfigError
+from vrukit.publish import Policy
+from vrukit.publish.disclosure import audit, cell_bounds
+from vrukit.publish.site import PAGES, SiteOptions
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALES = ROOT / "src" / "vrukit" / "publish" / "locales"
+
+
+def _pages(site: Path, lang: str) -> set[str]:
+    return {str(p.relative_to(site / lang)) for p in (site / lang).rglob("*.html")}
+
+
+def test_every_language_has_every_page(demo_site) -> None:
+    run, _ = demo_site
+    site = run.out
+    en = _pages(site, "en")
+    assert {f"{stem}.html" for stem, _ in PAGES} <= en
+    assert sum(p.startswith("la/") for p in en) == 7  # the demo's local authorities
+    assert sum(p.startswith("pilot/") for p in en) == 3  # and its pilots
+    for lang in ("ur", "pl"):
+        assert _pages(site, lang) == en
+    html = (site / "ur" / "index.html").read_text()
+    assert '<html lang="ur" dir="rtl">' in html
+    assert '<html lang="pl" dir="ltr">' in (site / "pl" / "index.html").read_text()
+    # The Urdu page really is in Urdu: its headings come from the catalogue.
+    assert "خلاصہ" in html and "Overview</h1>" not in html
+
+
+def test_every_link_and_image_resolves(demo_site) -> None:
+    run, _ = demo_site
+    broken = []
+    for page in run.out.rglob("*.html"):
+        for ref in re.findall(r'(?:href|src)="([^"#]+)"', page.read_text()):
+            if (
+                not ref.startswith(("http:", "https:", "mailto:"))
+                and not (page.parent / ref).exists()
+            ):
+                broken.append((str(page.relative_to(run.out)), ref))
+    assert not broken, broken[:5]
+
+
+def test_no_page_loads_anything_from_the_network(demo_site) -> None:
+    run, _ = demo_site
+    for page in run.out.rglob("*.html"):
+        assert not re.search(r'(?:href|src)="(?:https?:)?//', page.read_text()), page
+
+
+def _published(site: Path) -> tuple[dict, dict[str, pd.DataFrame]]:
+    manifest = json.loads((site / "data" / "manifest.json").read_text())
+    tables = {
+        name: pd.read_csv(site / "data" / f"{name}.csv", dtype=str, keep_default_na=False)
+        for name in manifest["tables"]
+    }
+    return manifest, tables
+
+
+def test_every_data_file_is_in_the_manifest(demo_site) -> None:
+    run, _ = demo_site
+    manifest, _ = _published(run.out)
+    listed = {f for t in manifest["tables"].values() for f in t["files"]}
+    listed |= {"concentration.csv", "manifest.json", "areas.geojson", "areas.js", "hexes.geojson",
+               "hexes.js"}  # fmt: skip
+    present = {p.name for p in (run.out / "data").iterdir()}
+    assert present <= listed, present - listed
+
+
+def test_no_suppressed_count_can_be_recovered_from_the_site(demo_site) -> None:
+    """Read back every published table as a reader would, rebuild every sum from the manifest,
+    and solve for each suppressed cell's least and greatest value: none is pinned."""
+    run, _ = demo_site
+    manifest, tables = _published(run.out)
+    policy = Policy(*manifest["policy"]["suppress"][1:], manifest["policy"]["round_to"])
+    index, lo, hi, hidden = {}, [], [], []
+    for name, spec in manifest["tables"].items():
+        t = tables[name]
+        rid = t[spec["key"]].astype(str).agg("|".join, axis=1)
+        for col in spec["counts"]:
+            for r, text in zip(rid, t[col], strict=True):
+                index[(name, r, col)] = len(lo)
+                a, b = cell_bounds(text, policy)
+                lo.append(a)
+                hi.append(b)
+                if text in (policy.marker, policy.secondary, policy.blank):
+                    hidden.append(len(lo) - 1)
+    sums = [np.array([index[tuple(w)]] + [index[tuple(p)] for p in parts])
+            for w, parts in manifest["sums"]]  # fmt: skip
+    assert hidden, "the demo site should have suppressed something (its hexagons)"
+    assert len(sums) > 100
+    assert audit(np.array(lo), np.array(hi), sums, hidden) == []
+
+
+def test_every_small_count_is_hidden_everywhere(demo_site) -> None:
+    """Against the truth (the unprotected tables): no count from 1 to 4 appears as a number in
+    any published table, and derived columns are empty wherever their count is hidden."""
+    run, work = demo_site
+    manifest, tables = _published(run.out)
+    truth_hex = pd.read_csv(work / "analysis" / "hexes_r8.csv", dtype={"hex_id": str})
+    shown = tables["hexes"].set_index("hex_id")
+    small = truth_hex[truth_hex["count"].between(1, 4)]
+    assert len(small) > 0
+    assert (shown.loc[small.hex_id, "count"] == "<5").all()
+    for name, spec in manifest["tables"].items():
+        t = tables[name]
+        for col in spec["counts"]:
+            numbers = pd.to_numeric(t[col], errors="coerce")
+            assert not numbers.between(1, 4).any(), (name, col)
+            for derived, sources in spec["derived"].items():
+                if col in sources:
+                    gone = t[col].isin(["<5", "[c]", "[x]"])
+                    assert (t.loc[gone, derived] == "").all(), (name, derived)
+
+
+def test_parquet_and_geojson_carry_the_same_published_values(demo_site) -> None:
+    run, _ = demo_site
+    _, tables = _published(run.out)
+    pq = pd.read_parquet(run.out / "data" / "hexes.parquet")
+    csv = tables["hexes"]
+    assert (pq.count_flag == "suppressed").sum() == (csv["count"] == "<5").sum()
+    assert pq["count"].isna().sum() == (csv["count"] == "<5").sum()
+    shown = pd.to_numeric(csv["count"], errors="coerce")
+    assert (pq["count"].dropna().to_numpy() == shown.dropna().to_numpy()).all()
+    geo = json.loads((run.out / "data" / "hexes.geojson").read_text())
+    assert [f["properties"]["count"] for f in geo["features"]] == csv["count"].tolist()
+    areas = json.loads((run.out / "data" / "areas.geojson").read_text())
+    assert len(areas["features"]) == len(tables["areas"])
+
+
+def test_the_catalogue_is_current_and_complete(tmp_path: Path) -> None:
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "N_",
+         "-k", "t", "--no-location", "--omit-header", "--sort-output", "-o", str(pot), "."],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    fresh = {m.id for m in read_po(pot.open("rb")) if m.id}
+    shipped = {m.id for m in read_po((LOCALES / "messages.pot").open("rb")) if m.id}
+    assert fresh == shipped, "run `make messages`: " + repr(sorted(fresh ^ shipped)[:5])
+    for lang in ("ur", "pl"):
+        cat = read_po((LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb"), locale=lang)
+        msgs = {m.id: m for m in cat if m.id}
+        assert set(msgs) == fresh, lang
+        for m in msgs.values():
+            assert m.string and not m.fuzzy, (lang, m.id)
+            names = set(re.findall(r"%\((\w+)\)s", m.id))
+            assert names == set(re.findall(r"%\((\w+)\)s", m.string)), (lang, m.id)
+
+
+def test_site_options_are_checked() -> None:
+    with pytest.raises(ConfigError, match="English"):
+        SiteOptions(languages=("ur",))
+    with pytest.raises(ConfigError, match="one of"):
+        SiteOptions(languages=("en", "fr"))
