@@ -54,4 +54,4 @@ messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k t --no-location --omit-header \
 	  --sort-output -o $(LOCALES)/messages.pot .
 	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages \
-	  --no-fuzzy-matching --width 100
+	  --no-fuzzy-matching --ignore-obsolete --width 100

@@ -98,3 +98,35 @@ def demo_site(demo_region: DemoFiles, tmp_path_factory):
             work=root / "work",
         )  # fmt: skip
     return run, root / "work"
+
+
+def published_exposures(site: Path) -> tuple[int, list[int]]:
+    """Audit a built site as a reader would: every CSV in its manifest, read back as text, every
+    sum the manifest declares. Returns how many cells are hidden and which a reader can pin."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from vrukit.publish.disclosure import Policy, audit, cell_bounds
+
+    manifest = json.loads((site / "data" / "manifest.json").read_text())
+    policy = Policy(manifest["policy"]["suppress"][1], manifest["policy"]["round_to"])
+    index: dict[tuple[str, str, str], int] = {}
+    lo: list[float] = []
+    hi: list[float] = []
+    hidden: list[int] = []
+    for name, spec in manifest["tables"].items():
+        t = pd.read_csv(site / "data" / f"{name}.csv", dtype=str, keep_default_na=False)
+        rid = t[spec["key"]].astype(str).agg("|".join, axis=1)
+        for col in spec["counts"]:
+            for r, text in zip(rid, t[col], strict=True):
+                index[(name, r, col)] = len(lo)
+                a, b = cell_bounds(text, policy)
+                lo.append(a)
+                hi.append(b)
+                if text in (policy.marker, policy.secondary, policy.blank):
+                    hidden.append(len(lo) - 1)
+    sums = [np.array([index[tuple(w)]] + [index[tuple(p)] for p in parts])
+            for w, parts in manifest["sums"]]  # fmt: skip
+    return len(hidden), audit(np.array(lo), np.array(hi), sums, hidden)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import POLICEUK, shared_path
+from conftest import POLICEUK, published_exposures, shared_path
 from vrukit.ingest.reference import read_boundaries
 from vrukit.warehouse import Warehouse
 
@@ -77,12 +77,11 @@ def test_unknown_lsoas_are_flagged_once_geography_is_loaded(loaded):
     )
 
 
-def test_risk_model_fits_on_real_merseyside_data(loaded, tmp_path):
-    """`run_risk` on real police.uk violence, LSOA boundaries, mid-2019 population and IoD2019
-    Files 1, 2 and 6: the model fits and every table is written (docs/methods.md, "On real
-    data")."""
+@pytest.fixture(scope="module")
+def referenced(loaded):
+    """The real police.uk warehouse with LSOA boundaries (Liverpool City Region), mid-2019
+    population and IoD2019 Files 1, 2 and 6 loaded."""
     from vrukit.ingest.reference import read_iod, read_population
-    from vrukit.risk import RiskOptions, run_risk
 
     wh, _, _ = loaded
     b = shared_path("geography", "lsoa11_boundaries_bgc_liverpool-city-region_E47000004.geojson")
@@ -95,6 +94,16 @@ def test_risk_model_fits_on_real_merseyside_data(loaded, tmp_path):
     wh.load_reference("boundaries", read_boundaries(b), table="areas", source=b)
     wh.load_reference("population", read_population(pop), table="population", source=pop)
     wh.load_reference("iod2019", read_iod(iod), table="deprivation", source=iod[-1])
+    return wh
+
+
+def test_risk_model_fits_on_real_merseyside_data(referenced, tmp_path):
+    """`run_risk` on real police.uk violence, LSOA boundaries, mid-2019 population and IoD2019
+    Files 1, 2 and 6: the model fits and every table is written (docs/methods.md, "On real
+    data")."""
+    from vrukit.risk import RiskOptions, run_risk
+
+    wh = referenced
     run = run_risk(wh, tmp_path, options=RiskOptions(draws=50), permutations=999)
     factors = pd.read_csv(tmp_path / "risk_factors.csv").set_index("factor")
     assert run.model is not None and run.model.areas == 989
@@ -107,3 +116,37 @@ def test_risk_model_fits_on_real_merseyside_data(loaded, tmp_path):
     assert gradient.rate_per_1000.iloc[0] > 3 * gradient.rate_per_1000.iloc[-1]
     index = pd.read_csv(tmp_path / "risk_index.csv")
     assert len(index) == 989 and (index.rank_lo <= index["rank"]).all()
+
+
+def test_sna_site_builds_from_real_merseyside_data(referenced, tmp_path):
+    """`vrukit sna` on the real data (no pilots, 11 months, so no year-on-year change): every
+    page is written, small real counts are suppressed, and the audit of the published tables
+    finds nothing recoverable."""
+    import json
+
+    from vrukit.publish.disclosure import Policy, cell_bounds
+    from vrukit.publish.site import SiteOptions, run_sna
+
+    run = run_sna(referenced, tmp_path / "site", options=SiteOptions(languages=("en",),
+                  region="Merseyside"))  # fmt: skip
+    site = run.out
+    assert {p.name for p in (site / "en").glob("*.html")} == {
+        "index.html",
+        "where.html",
+        "when.html",
+        "why.html",
+        "next.html",
+        "data.html",
+    }
+    assert len(list((site / "en" / "la").glob("*.html"))) == 6  # the city region's authorities
+    assert not (site / "en" / "pilot").exists()
+    assert run.suppressed["primary"] > 0
+    manifest = json.loads((site / "data" / "manifest.json").read_text())
+    areas = pd.read_csv(site / "data" / "areas.csv", dtype=str, keep_default_na=False)
+    shown = pd.to_numeric(areas["count"], errors="coerce")
+    assert not shown.between(1, 4).any()
+    assert {cell_bounds(v, Policy()) for v in areas["count"] if v == "<5"} <= {(1.0, 4.0)}
+    assert "Merseyside" in (site / "en" / "index.html").read_text()
+    assert len(manifest["sums"]) > 50
+    hidden, exposed = published_exposures(site)
+    assert hidden >= run.suppressed["primary"] + run.suppressed["secondary"] and exposed == []

@@ -106,7 +106,9 @@ def _las(
     names = areas.groupby("lad_code").agg(
         lad_name=("lad_name", "first"), population=("population", "sum")
     )
-    names.loc[ALL] = ["Whole region", areas.population.sum()]
+    region = pd.DataFrame({"lad_name": ["Whole region"], "population": [areas.population.sum()]},
+                          index=pd.Index([ALL], name="lad_code"))  # fmt: skip
+    names = pd.concat([names, region])
     out = names.reset_index()
     for window, suffix in ((latest, ""), (prev, "_prev")):
         if not window and suffix:

@@ -59,6 +59,13 @@ class Pages:
 
     # ---- shared pieces --------------------------------------------------------------------
 
+    def period(self) -> dict[str, str]:
+        """The mapped window's first and last month, named in this language."""
+        return {
+            "first": self.lang.month(self.data.window[0]),
+            "last": self.lang.month(self.data.window[1]),
+        }
+
     def headlines(self, row: pd.Series, compare: pd.Series | None = None) -> list[dict[str, Any]]:
         """One card per measure: the count, rate, change on the year before, the region's rate."""
         measures = [("count", self.t("All selected violence"))]
@@ -86,7 +93,9 @@ class Pages:
         return cards
 
     def table(self, frame: pd.DataFrame, columns: dict[str, str], numeric: set[str]) -> dict:
-        """A table for a template: headers and rows of display strings."""
+        """A table for a template: headers and rows of display strings (columns ``frame``
+        lacks, such as pilots when none were given, are left out)."""
+        columns = {c: label for c, label in columns.items() if c in frame}
         rows = []
         for r in frame.itertuples(index=False):
             rows.append(
@@ -258,19 +267,20 @@ class Pages:
         if fitted is not None and not m.value.isna().any():
             frame = frame.merge(fitted[["month", "fitted"]], on="month", how="left")
             dashed = "fitted"
-        latest = m.tail(12)
-        per_month = latest.value.mean()
+        latest = m[m.month.between(*self.data.window)]
         summary = self.t(
-            "Over the last 12 months there were %(n)s selected violent crimes a month on average.",
-            n=self.lang.num(per_month),
+            "From %(first)s to %(last)s there were %(n)s selected violent crimes a month "
+            "on average.",
+            n=self.lang.num(latest.value.mean()),
+            **self.period(),
         )
         prev = _num(self.region_row.get("count_prev", math.nan))
         if not math.isnan(prev):
             change = 100 * (_num(self.region_row["count"]) / prev - 1)
             key = (
-                N_("That is %(change)s on the 12 months before.")
+                N_("That is %(change)s on the same months the year before.")
                 if change
-                else N_("That is the same as the 12 months before.")
+                else N_("That is the same as the same months the year before.")
             )
             summary += " " + self.t(key, change=self.lang.pct(change, 1, signed=True))
         fig = charts.Figure(
@@ -297,7 +307,7 @@ class Pages:
         region = _num(self.region_row.rate_per_1000)
         top = frame.sort_values("rate", ascending=False).iloc[0]
         summary = self.t(
-            "%(la)s has the highest rate, %(rate)s crimes per 1,000 residents a year; "
+            "%(la)s has the highest rate, %(rate)s crimes per 1,000 residents; "
             "across the region it is %(region)s.",
             la=top["name"],
             rate=self.lang.num(top.rate, 1),
@@ -411,11 +421,13 @@ class Pages:
         for t in self.data.types:
             col = slug(t)
             frame = mt[["month", col]].assign(value=pd.to_numeric(mt[col], errors="coerce"))
-            last = frame.value.tail(12).sum(min_count=12)
+            window = frame.value[frame.month.between(*self.data.window)]
+            last = window.sum(min_count=len(window))
             summary = self.t(
-                "%(type)s: %(n)s crimes in the last 12 months.",
+                "%(type)s: %(n)s crimes from %(first)s to %(last)s.",
                 type=self.type_label(t),
                 n=self.lang.num(last) if not math.isnan(last) else self.t("not published"),
+                **self.period(),
             )
             figs.append(
                 self.render_fig(
@@ -576,8 +588,9 @@ class Pages:
             "score": self.t("Risk score"),
             "interval": self.t("Rank interval"),
             "tier": self.t("Risk tier"),
-            "pilot": self.t("Pilot"),
         }
+        if "pilot" in a:
+            cols["pilot"] = self.t("Pilot")
         shown = a.assign(
             rank=a["rank"].map(self.lang.num),
             score=a.risk_score.map(lambda x: self.lang.num(x, 1)),
@@ -586,8 +599,9 @@ class Pages:
                 for lo, hi in zip(a.rank_lo, a.rank_hi, strict=True)
             ],
             tier=a.tier.map(lambda g: self.t(TIER_LABELS.get(str(g), str(g)))),
-            pilot=a.pilot.fillna(""),
         )
+        if "pilot" in a:
+            shown["pilot"] = a.pilot.fillna("")
         ctx["top_table"] = self.table(shown, cols, {"rank", "score"})
         ctx["map"] = self.map_config(self.layers_available(["tier", "rate", "gi"]))
         c = self.pub.tables.get("clusters")
@@ -718,8 +732,9 @@ class Pages:
         ).dropna(subset=["value"])
         rate, reg = _num(la.rate_per_1000), _num(self.region_row.rate_per_1000)
         summary = self.t(
-            "In %(la)s the violence rate over the last 12 months was %(rate)s per 1,000 "
+            "In %(la)s the violence rate from %(first)s to %(last)s was %(rate)s per 1,000 "
             "residents, against %(region)s across the region.",
+            **self.period(),
             la=row.lad_name,
             rate=self.lang.num(rate, 1),
             region=self.lang.num(reg, 1),
@@ -770,9 +785,10 @@ class Pages:
             summary = self.t("The pilot's count is not published because it is small.")
         else:
             summary = self.t(
-                "The pilot's %(n)s areas had %(count)s selected violent crimes in the last "
-                "12 months: %(rate)s per 1,000 residents, against %(region)s across the "
+                "The pilot's %(n)s areas had %(count)s selected violent crimes from %(first)s "
+                "to %(last)s: %(rate)s per 1,000 residents, against %(region)s across the "
                 "region.",
+                **self.period(),
                 n=self.lang.num(row.areas),
                 count=self.lang.count(row.count),
                 rate=self.lang.num(rate, 1),
