@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 
 from conftest import published_exposures
 from vrukit.errors import ConfigError
+from vrukit.publish import Policy
 from vrukit.publish.site import PAGES, SiteOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,3 +150,28 @@ def test_site_options_are_checked() -> None:
         SiteOptions(languages=("ur",))
     with pytest.raises(ConfigError, match="one of"):
         SiteOptions(languages=("en", "fr"))
+
+
+def test_a_stricter_policy_rounds_and_still_protects(demo_site, demo_region, tmp_path) -> None:
+    """Counts 1-7 suppressed and the rest rounded to 5: every published count is a multiple of 5
+    or a marker, and the reader-side audit (rounded values read as intervals) pins nothing."""
+    from vrukit.publish._data import load_site_data
+    from vrukit.publish.site import build_site
+    from vrukit.surveillance import monthly_counts
+    from vrukit.warehouse import Warehouse
+
+    _, work = demo_site
+    with Warehouse(demo_region.folder / "vrukit.duckdb") as wh:
+        counts = monthly_counts(wh)
+        geo = wh.table("areas").select("lsoa_code", "geometry_wkb").to_pandas()
+    data = load_site_data(work / "analysis", work / "risk", counts, geo)
+    run = build_site(data, tmp_path / "site", SiteOptions(Policy(7, 5), languages=("en",)))
+    manifest = json.loads((run.out / "data" / "manifest.json").read_text())
+    assert manifest["policy"]["marker"] == "<8"
+    for name, spec in manifest["tables"].items():
+        t = pd.read_csv(run.out / "data" / f"{name}.csv", dtype=str, keep_default_na=False)
+        for col in spec["counts"]:
+            numbers = pd.to_numeric(t[col], errors="coerce").dropna()
+            assert (numbers % 5 == 0).all() and not numbers.between(1, 7).any(), (name, col)
+    hidden, exposed = published_exposures(run.out)
+    assert hidden >= run.suppressed["primary"] > 0 and exposed == []

@@ -625,7 +625,6 @@ class Pages:
             )
         g = self.pub.tables.get("gaps")
         if g is not None and len(g):
-            comp = self.areas.set_index("area_code")
             gcols = {
                 "rank": self.t("Rank"),
                 "area_name": self.t("Area"),
@@ -641,7 +640,6 @@ class Pages:
                 why=[self.reasons(code) for code in g.area_code],
                 km=g.nearest_pilot_km.map(lambda x: self.lang.num(x, 1)),
             )
-            del comp
             ctx["gaps"] = self.table(gs, gcols, {"rank", "km"})
             ctx["n_gaps"] = self.lang.num(len(g))
         return ctx
