@@ -26,8 +26,10 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv
 
-$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --extra dev --python $(PYTHON)
+$(VENV)/.installed: pyproject.toml uv.lock package.json package-lock.json | $(UV)
+	$(UV) sync --frozen --extra dev --python $(PYTHON) --quiet
+	@command -v npm >/dev/null || { echo "npm is needed for the site's front-end files"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 uv.lock: pyproject.toml | $(UV)
