@@ -48,7 +48,7 @@ def test_every_link_and_image_resolves(demo_site) -> None:
     for page in run.out.rglob("*.html"):
         for ref in re.findall(r'(?:href|src)="([^"#]+)"', page.read_text()):
             if (
-                not ref.startswith(("http:", "https:", "mailto:"))
+                not ref.startswith(("http:", "https:", "mailto:", "data:"))
                 and not (page.parent / ref).exists()
             ):
                 broken.append((str(page.relative_to(run.out)), ref))
