@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +23,14 @@ import shapely
 from vrukit.errors import ConfigError
 from vrukit.geo import geoms_to_wgs84
 from vrukit.publish import _charts as charts
-from vrukit.publish._data import ALL, SiteData, release, slug
+from vrukit.publish._data import ALL, SiteData, load_site_data, release, slug
 from vrukit.publish._i18n import LANGUAGES, N_, Lang, language
 from vrukit.publish._labels import FACTOR_LABELS, TYPE_LABELS
 from vrukit.publish._pages import Pages
 from vrukit.publish.disclosure import Policy, Protected, protect
+from vrukit.risk import RiskOptions, run_risk
+from vrukit.surveillance import monthly_counts, run_analysis
+from vrukit.warehouse import Warehouse
 
 __all__ = ["PAGES", "SiteOptions", "SiteRun", "build_site", "find_assets", "run_sna"]
 
@@ -380,12 +383,12 @@ class _Site(Pages):
 
 
 def run_sna(
-    wh: Any,
+    wh: Warehouse,
     out: Path,
     *,
-    indicators: tuple[Path, ...] | list[Path] = (),
+    indicators: Sequence[Path] = (),
     pilots: Path | None = None,
-    risk_options: Any = None,
+    risk_options: RiskOptions | None = None,
     options: SiteOptions = SiteOptions(),
     work: Path | None = None,
     progress: Callable[[str], None] | None = None,
@@ -394,9 +397,6 @@ def run_sna(
     mapped), then build the site into ``out``. The jobs' unprotected tables go to ``work`` (a
     temporary folder unless given), never into the site."""
     import tempfile
-
-    from vrukit.risk import RiskOptions, run_risk
-    from vrukit.surveillance import monthly_counts, run_analysis
 
     say = progress or (lambda _m: None)
     find_assets(options.assets)  # fail before the long work, not after
@@ -415,8 +415,6 @@ def run_sna(
         say("reading the tables")
         counts = monthly_counts(wh)
         geo = wh.table("areas").select("lsoa_code", "geometry_wkb").to_pandas()
-        from vrukit.publish._data import load_site_data
-
         data = load_site_data(analysis.out, risk_dir, counts, geo)
         run = build_site(data, out, options, say)
     run.seconds = {"analysis": round(t1 - t0, 3), "risk": round(t2 - t1, 3), **run.seconds}
