@@ -16,6 +16,13 @@ from vrukit.errors import SchemaError
 __all__ = [
     "CRIME_TYPES",
     "DEPRIVATION_DOMAINS",
+    "ISTV_AGE_BANDS",
+    "ISTV_ARRIVAL_MODES",
+    "ISTV_DISPOSALS",
+    "ISTV_LOCATION_TYPES",
+    "ISTV_METHODS",
+    "ISTV_SEXES",
+    "ISTV_VAGUE",
     "OUTCOMES",
     "STREET_COLUMNS",
     "TABLES",
@@ -332,9 +339,124 @@ DEPRIVATION = Table(
     key=("lsoa_code",),
 )
 
+#: vrukit's standard ISTV assault methods (the data set's ASSAULT METHOD, grouped as the Cardiff
+#: Model reports it). A site's local codes are mapped to these in its profile; nothing is guessed.
+ISTV_METHODS: tuple[str, ...] = (
+    "bodily_force",
+    "blunt_object",
+    "knife",
+    "other_sharp",
+    "firearm",
+    "other",
+    "unknown",
+)
+
+#: vrukit's standard ISTV assault location types (ASSAULT LOCATION TYPE).
+ISTV_LOCATION_TYPES: tuple[str, ...] = (
+    "home",
+    "street",
+    "licensed_premises",
+    "public_transport",
+    "shop_commercial",
+    "education",
+    "workplace",
+    "other",
+    "unknown",
+)
+
+#: Categories that say "we do not know": their share is a data-quality measure.
+ISTV_VAGUE = ("other", "unknown")
+
+#: Standard sex and arrival-mode codes for the optional fields.
+ISTV_SEXES: tuple[str, ...] = ("female", "male", "other", "unknown")
+ISTV_AGE_BANDS: tuple[str, ...] = ("0-9", "10-17", "18-24", "25-34", "35-49", "50-64", "65+")
+ISTV_ARRIVAL_MODES: tuple[str, ...] = ("ambulance", "police", "own_transport", "other", "unknown")
+ISTV_DISPOSALS: tuple[str, ...] = (
+    "discharged",
+    "admitted",
+    "transferred",
+    "left_before_treatment",
+    "died",
+    "other",
+    "unknown",
+)
+
+ISTV_SUBMISSIONS = Table(
+    "istv_submissions",
+    "One row per ISTV submission currently loaded: a site's extract for a reporting period. "
+    "A resubmission for the same site and period replaces the earlier one whole.",
+    (
+        C("ingest_id", "BIGINT", "The `ingest_log` entry of the file.", False),
+        C("site_code", "VARCHAR", "SITE CODE (OF TREATMENT), e.g. 'RKM01'.", False),
+        C("site_name", "VARCHAR", "Name of the emergency department (from its profile)."),
+        C("period_start", "DATE", "REPORTING PERIOD START DATE.", False),
+        C("period_end", "DATE", "REPORTING PERIOD END DATE.", False),
+        C("received", "DATE", "When the VRU received the extract (file date or as given).", False),
+        C(
+            "first_received",
+            "DATE",
+            "When the first extract for this site and period arrived; timeliness is measured "
+            "on it, so a later correction does not count as late.",
+            False,
+        ),
+        C("profile", "VARCHAR", "Mapping profile used, e.g. 'rkm01.toml'.", False),
+        C("layout", "VARCHAR", "'csv', 'xlsx' or 'xml'.", False),
+        C("source_file", "VARCHAR", "The file as given.", False),
+        C("replaced", "BOOLEAN", "True when it replaced an earlier submission.", False),
+    ),
+    key=("site_code", "period_start", "period_end"),
+)
+
+ISTV_ASSAULTS = Table(
+    "istv_assaults",
+    "One row per assault attendance accepted from an ISTV submission, in the standard model "
+    "(NHS ISTV Minimum Data Set, DCB1594, plus optional regional fields). Local codes are kept "
+    "beside the standard category they were mapped to. No identifiers: the ingest guard "
+    "refuses files that carry them.",
+    (
+        C("ingest_id", "BIGINT", "The submission's `ingest_log` entry.", False),
+        C("site_code", "VARCHAR", "SITE CODE (OF TREATMENT).", False),
+        C("period_start", "DATE", "Reporting period start of the submission.", False),
+        C("source_file", "VARCHAR", "File the row came from.", False),
+        C("source_line", "BIGINT", "Line (CSV), row (XLSX) or record number (XML).", False),
+        C("arrival_at", "TIMESTAMP", "ARRIVAL DATE AND TIME AT A&E; NULL if not given."),
+        C(
+            "assault_at",
+            "TIMESTAMP",
+            "ASSAULT DATE AND TIME; midnight when only the date is known.",
+        ),
+        C("assault_time_known", "BOOLEAN", "Whether the assault time was given.", False),
+        C("method", "VARCHAR", "ASSAULT METHOD, standard category (see docs/istv.md)."),
+        C("method_local", "VARCHAR", "The site's own code or text for the method."),
+        C("method_other", "VARCHAR", "ASSAULT METHOD OTHER DESCRIPTION (free text)."),
+        C("location_type", "VARCHAR", "ASSAULT LOCATION TYPE, standard category."),
+        C("location_type_local", "VARCHAR", "The site's own code or text for the location type."),
+        C("location_description", "VARCHAR", "ASSAULT LOCATION DESCRIPTION (free text)."),
+        C("age_band", "VARCHAR", "Optional: age band of the patient."),
+        C("sex", "VARCHAR", "Optional: female, male, other or unknown."),
+        C("residence_lsoa", "VARCHAR", "Optional: LSOA of residence (never a postcode)."),
+        C("arrival_mode", "VARCHAR", "Optional: ambulance, police, own_transport, other, unknown."),
+        C("disposal", "VARCHAR", "Optional: discharged, admitted, transferred, ..."),
+        C("assault_after_arrival", "BOOLEAN", "Validity: assault recorded after arrival.", False),
+        C("future_date", "BOOLEAN", "Validity: a date after the submission was received.", False),
+        C("outside_period", "BOOLEAN", "Validity: arrival outside the reporting period.", False),
+    ),
+)
+
 #: Every stored table, by name.
 TABLES: dict[str, Table] = {
-    t.name: t for t in (CRIMES, QUARANTINE, INGEST_LOG, AREAS, POPULATION, LSOA_LOOKUP, DEPRIVATION)
+    t.name: t
+    for t in (
+        CRIMES,
+        QUARANTINE,
+        INGEST_LOG,
+        AREAS,
+        POPULATION,
+        LSOA_LOOKUP,
+        DEPRIVATION,
+        ISTV_SUBMISSIONS,
+        ISTV_ASSAULTS,
+    )
 }
 
 

@@ -11,16 +11,19 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from vrukit.errors import VrukitError
+from vrukit.errors import InputFileError, VrukitError
 from vrukit.ingest._sources import StreetFile, check_header, find_street_files, sha256_file
 from vrukit.ingest.geography import derive_lsoa_lookup
+from vrukit.ingest.identifiers import IdentifierError
+from vrukit.ingest.istv import IstvScan, find_extracts, scan_istv
+from vrukit.ingest.istv_profile import Profile
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
 from vrukit.schemas import INGEST_LOG, TABLES, Table, validate_frame
 
@@ -128,7 +131,11 @@ class Warehouse:
 
     def _previous(self, kind: str) -> pd.DataFrame:
         t = self.con.table("ingest_log")
-        return t.filter(t.kind == kind).select("source_key", "ingest_id", "sha256").to_pandas()
+        return (
+            t.filter(t.kind == kind)
+            .select("source_key", "ingest_id", "sha256", "source_file")
+            .to_pandas()
+        )
 
     def _forget(self, ingest_ids: Sequence[int], tables: Iterable[str]) -> None:
         if not ingest_ids:
@@ -237,6 +244,105 @@ class Warehouse:
             }
         )
         self._log(pd.DataFrame([plan.log_row(sf, counts, rejected=True)]))
+
+    # -- ISTV (A&E assault data) -------------------------------------------------------------
+    def ingest_istv(
+        self,
+        paths: Iterable[str | Path],
+        profiles: dict[str, Profile],
+        *,
+        received: date | None = None,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> IngestReport:
+        """Load ISTV extracts, each read with the profile whose ``files`` pattern claims it.
+
+        A file that carries identifiers, or cannot be read as its profile says, is refused and
+        nothing from it is stored. For each site and reporting period the latest extract (by
+        ``received``, else the file's modification date) replaces any earlier one; loading the
+        same content again changes nothing.
+        """
+        found, skipped = find_extracts(list(paths), profiles)
+        batch = _IstvBatch(self._previous("istv").set_index("source_key"))
+        dated = sorted((received or _file_date(f), str(f), f, prof) for f, prof in found)
+        for when, _, f, prof in dated:
+            batch.read(f, prof, when)
+            if progress:
+                progress("reading ISTV extracts", 1)
+        changed = {k: it for k, it in batch.latest.items() if not batch.unchanged(k, it)}
+        if changed:
+            self._store_istv(batch, changed)
+        return IngestReport(batch.report(), skipped)
+
+    def _store_istv(self, batch: _IstvBatch, items: dict[str, _IstvItem]) -> None:
+        """Store the changed submissions in one transaction, replacing what they supersede."""
+        first_id = self._next_ingest_id()
+        ids = {key: first_id + k for k, key in enumerate(items)}
+        old = {
+            k: int(batch.previous.at[k, "ingest_id"]) for k in items if k in batch.previous.index
+        }
+        first = self._first_received(batch, old)
+        self.con.raw_sql("BEGIN TRANSACTION")
+        try:
+            self._forget(list(old.values()), ("istv_assaults", "quarantine", "istv_submissions"))
+            accepted = [it.got.accepted.assign(ingest_id=ids[k]) for k, it in items.items()]
+            self._insert_typed(pd.concat(accepted, ignore_index=True), TABLES["istv_assaults"])
+            quarantined = [
+                it.got.quarantined.assign(ingest_id=ids[k])
+                for k, it in items.items()
+                if len(it.got.quarantined)
+            ]
+            if quarantined:
+                self._insert_typed(pd.concat(quarantined, ignore_index=True), TABLES["quarantine"])
+            subs = [_submission_row(it, ids[k], first[k], k in old) for k, it in items.items()]
+            self._insert_typed(pd.DataFrame(subs), TABLES["istv_submissions"])
+            counts = self._istv_counts({ids[k]: it.got.rows_read for k, it in items.items()})
+            log = [
+                batch.log_row(k, it, ids[k], counts[ids[k]], k in old) for k, it in items.items()
+            ]
+            self._log(pd.DataFrame(log))
+            self.con.raw_sql("COMMIT")
+        except Exception:
+            self.con.raw_sql("ROLLBACK")
+            raise
+
+    def _first_received(self, batch: _IstvBatch, old: dict[str, int]) -> dict[str, date]:
+        first = dict(batch.first_received)
+        if old:
+            s = self.con.table("istv_submissions")
+            prior = s.filter(s.ingest_id.isin(list(old.values()))).to_pandas()
+            by_id = dict(zip(prior.ingest_id, prior.first_received, strict=True))
+            for key, i in old.items():
+                if i in by_id:
+                    first[key] = min(first[key], pd.Timestamp(by_id[i]).date())
+        return first
+
+    def _insert_typed(self, frame: pd.DataFrame, spec: Table) -> None:
+        self._stage(frame[spec.names], spec, "_typed")
+        self.con.raw_sql(f"INSERT INTO {spec.name} SELECT * FROM _typed")
+
+    def _istv_counts(self, read: dict[int, int]) -> dict[int, dict[str, int]]:
+        """Rows read (from the scans) beside rows stored, per ingest_id; raises when they differ."""
+        ids = list(read)
+        a, q = self.con.table("istv_assaults"), self.con.table("quarantine")
+        acc = a.filter(a.ingest_id.isin(ids)).group_by("ingest_id").aggregate(n=lambda t: t.count())
+        qua = q.filter(q.ingest_id.isin(ids)).group_by("ingest_id").aggregate(n=lambda t: t.count())
+        n_acc = dict(acc.to_pandas().itertuples(index=False, name=None))
+        n_qua = dict(qua.to_pandas().itertuples(index=False, name=None))
+        out = {}
+        for i, rows_read in read.items():
+            accepted, quarantined = int(n_acc.get(i, 0)), int(n_qua.get(i, 0))
+            if rows_read != accepted + quarantined:
+                raise VrukitError(
+                    f"ISTV ingest {i}: accounting failed: read {rows_read} rows but stored "
+                    f"{accepted} accepted and {quarantined} quarantined; nothing was kept. "
+                    "Please report."
+                )
+            out[i] = {
+                "rows_read": rows_read,
+                "rows_accepted": accepted,
+                "rows_quarantined": quarantined,
+            }
+        return out
 
     # -- reference data ----------------------------------------------------------------------
     def load_reference(
@@ -440,3 +546,107 @@ class _Plan:
 
     def report(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=list(REPORT_COLUMNS))
+
+
+def _file_date(path: Path) -> date:
+    """The day a file was last modified (UTC): when it was received, unless told otherwise."""
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).date()
+
+
+@dataclass
+class _IstvItem:
+    path: Path
+    profile: Profile
+    scan: IstvScan | None  # None: identical to the loaded copy, not read again
+    sha: str
+    superseded: int = 0
+
+    @property
+    def got(self) -> IstvScan:
+        """The scan of a changed file (only changed files are stored)."""
+        assert self.scan is not None
+        return self.scan
+
+
+class _IstvBatch:
+    """Book-keeping for one ISTV ingest: the latest extract per site and period, and the report."""
+
+    def __init__(self, previous: pd.DataFrame) -> None:
+        self.previous = previous
+        self.stored = {
+            (sha, Path(str(f)).name): key
+            for key, sha, f in zip(
+                previous.index, previous.sha256, previous.source_file, strict=True
+            )
+        }
+        self.latest: dict[str, _IstvItem] = {}
+        self.first_received: dict[str, date] = {}
+        self.rows: list[dict[str, object]] = []
+
+    def _row(self, path: Path, key: str, status: str, message: str, **counts: int) -> None:
+        self.rows.append(
+            {
+                "source_file": str(path), "source_key": key, "status": status,
+                "rows_read": counts.get("rows_read", 0),
+                "rows_accepted": counts.get("rows_accepted", 0),
+                "rows_quarantined": counts.get("rows_quarantined", 0), "message": message,
+            }
+        )  # fmt: skip
+
+    def read(self, path: Path, profile: Profile, when: date) -> None:
+        sha = sha256_file(path)
+        key = self.stored.get((sha, path.name))
+        if key is not None:
+            self._keep(key, _IstvItem(path, profile, None, sha), when)
+            return
+        try:
+            scan = scan_istv(path, profile, received=when)
+        except IdentifierError as exc:
+            self._row(path, "", "refused", str(exc))
+            return
+        except InputFileError as exc:
+            self._row(path, "", "rejected", str(exc))
+            return
+        self._keep(scan.submission.key, _IstvItem(path, profile, scan, sha), when)
+
+    def _keep(self, key: str, item: _IstvItem, when: date) -> None:
+        """``item`` is the latest for ``key`` (files are read in the order received)."""
+        path = item.path
+        before = self.latest.get(key)
+        if before is not None:
+            item.superseded = before.superseded + 1
+            self._row(before.path, key, "superseded", f"replaced by {path.name} (received later)")
+        self.latest[key] = item
+        self.first_received[key] = min(self.first_received.get(key, when), when)
+
+    def unchanged(self, key: str, item: _IstvItem) -> bool:
+        if item.scan is None:
+            self._row(item.path, key, "unchanged", "identical to the loaded copy; nothing to do")
+            return True
+        return False
+
+    def log_row(
+        self, key: str, item: _IstvItem, ingest_id: int, counts: dict[str, int], old: bool
+    ) -> dict[str, object]:
+        q = item.got.quarantined
+        message = None if q.empty else f"{len(q)} rows quarantined; first: {q.message.iloc[0]}"
+        status = "replaced" if old or item.superseded else "loaded"
+        self._row(item.path, key, status, message or "", **counts)
+        return {
+            "ingest_id": ingest_id, "kind": "istv", "source_key": key,
+            "source_file": str(item.path), "sha256": item.sha, **counts, "status": status,
+            "message": message, "loaded_at": datetime.now(UTC).replace(tzinfo=None),
+        }  # fmt: skip
+
+    def report(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=list(REPORT_COLUMNS))
+
+
+def _submission_row(item: _IstvItem, ingest_id: int, first: date, old: bool) -> dict[str, object]:
+    sub = item.got.submission
+    return {
+        "ingest_id": ingest_id, "site_code": sub.site_code, "site_name": item.profile.site_name,
+        "period_start": sub.period_start, "period_end": sub.period_end, "received": sub.received,
+        "first_received": first, "profile": item.profile.name, "layout": item.profile.layout,
+        "source_file": str(item.path), "replaced": old or item.superseded > 0,
+    }  # fmt: skip

@@ -26,6 +26,7 @@ from vrukit.demo.crimes import (
     simulate_counts,
     violence_base,
 )
+from vrukit.demo.istv import write_istv
 from vrukit.demo.region import LA_NAMES, Region, make_region
 from vrukit.ingest.forces import DEMO_FORCE
 from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
@@ -60,6 +61,7 @@ class DemoFiles:
     crimes_written: int
     indicators: Path
     pilots: Path
+    istv: Path
 
 
 def month_labels(months: int) -> list[str]:
@@ -249,12 +251,14 @@ def build_demo(
     pts_ll = _records.to_lonlat(pts)
     police = out / "policeuk"
     written = 0
+    violence: list[pd.DataFrame] = []
     for t, month in enumerate(labels):
         say(f"writing police.uk month {month}")
         rows = _records.month_rows(
             rng, counts[:, t, :], region.areas, pts_ll, names, month, DEMO_FORCE[1]
         )
         _records.write_month(rows, police, month, DEMO_FORCE[0])
+        violence.append(_violence_rows(rows, region, t))
         written += len(rows)
     say("writing boundaries, deprivation, population and truth")
     files = DemoFiles(
@@ -268,6 +272,7 @@ def build_demo(
         written,
         out / "area_indicators.csv",
         out / "pilots.csv",
+        out / "istv",
     )
     indicators = _indicators(rng, model, region, lam)
     indicators.to_csv(files.indicators, index=False)
@@ -276,4 +281,24 @@ def build_demo(
     truth["risk_factors"] = _true_rate_ratios(model, indicators)
     files.truth.write_text(json.dumps(truth, indent=1))
     _truth_areas(model, region, lam).to_csv(files.truth_areas, index=False)
+    say("writing the emergency departments' ISTV extracts")
+    v = CRIME_TYPES.index("Violence and sexual offences")
+    write_istv(
+        files.istv,
+        seed,
+        region,
+        labels,
+        pd.concat(violence, ignore_index=True),
+        lam[:, :, v],
+        names,
+    )
     return files
+
+
+def _violence_rows(rows: pd.DataFrame, region: Region, month: int) -> pd.DataFrame:
+    """The police violence records of a month that have a place: area index and Crime ID."""
+    index = pd.Series(np.arange(len(region.areas)), index=region.areas.lsoa_code)
+    v = rows[(rows["Crime type"] == "Violence and sexual offences") & (rows["LSOA code"] != "")]
+    return pd.DataFrame(
+        {"area": index[v["LSOA code"]].to_numpy(), "month": month, "crime_id": v["Crime ID"]}
+    )
