@@ -46,6 +46,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/kde.py
 	$(PY) benchmarks/risk.py
 	$(PY) benchmarks/sna.py
+	$(PY) benchmarks/istv.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) vrukit-demo .pytest_cache node_modules

@@ -27,6 +27,11 @@ ingest_app = typer.Typer(
     help="Load partners' published data into the warehouse.", no_args_is_help=True
 )
 app.add_typer(ingest_app, name="ingest")
+istv_app = typer.Typer(
+    help="A&E assault data (ISTV): ingest extracts, score their quality, feed back to EDs.",
+    no_args_is_help=True,
+)
+app.add_typer(istv_app, name="istv")
 console = Console(stderr=False)
 err = Console(stderr=True)
 
@@ -547,6 +552,82 @@ def _parse_weights(items: list[str]) -> dict[str, float]:
                 f"--weight {item!r}: expected component=number, e.g. harm=0.5"
             ) from None
     return out
+
+
+@istv_app.command("ingest")
+def istv_ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Extracts, or folders holding them.")],
+    profiles: Annotated[
+        Path,
+        typer.Option(help="A profile (.toml) or a folder of them; see docs/istv.md."),
+    ],
+    db: DbOption = None,
+    received: Annotated[
+        str | None,
+        typer.Option(
+            help="Date the extracts were received, YYYY-MM-DD (default: each file's date).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Load ISTV extracts (CSV, XLSX, XML), each read with its site's mapping profile.
+
+    A file carrying identifiers (NHS numbers, names, dates of birth, full postcodes) is refused
+    and nothing from it is stored. A resubmission replaces the earlier extract for its period.
+    """
+    from datetime import date
+
+    from vrukit.ingest.istv_profile import load_profiles
+
+    when = date.fromisoformat(received) if received else None
+    profs = load_profiles(profiles)
+    with _warehouse(_settings(db), for_ingest=True) as wh, _progress() as bar:
+        task = bar.add_task("ISTV extracts", total=None)
+        report = wh.ingest_istv(
+            paths, profs, received=when, progress=lambda d, n: bar.update(task, advance=n)
+        )
+    print_report(report, "ISTV extracts")
+    refused = report.files[report.files.status.isin(["refused", "rejected"])]
+    if len(refused):
+        for r in refused.itertuples():
+            err.print(f"[red]{r.message}[/red]")
+        raise typer.Exit(1)
+
+
+@istv_app.command("score")
+def istv_score(
+    out: Annotated[Path, typer.Option(help="Folder for the scorecard and feedback.")] = Path(
+        "vrukit-istv"
+    ),
+    db: DbOption = None,
+    completeness: Annotated[float, typer.Option(help="Flag fields complete in fewer rows.")] = 0.85,
+    late_days: Annotated[
+        int, typer.Option(help="Flag extracts later than this after the month.")
+    ] = 30,
+) -> None:
+    """Score every ED and month (coverage, completeness, validity, timeliness, duplicates,
+    vague codes, series breaks) and write per-ED feedback and a regional summary.
+
+    Without --db (or VRUKIT_DB) it scores the embedded demo region's four EDs.
+    """
+    from vrukit.analysis.istv_quality import Rules
+    from vrukit.injury import run_score
+
+    s = _settings(db)
+    path = _demo_db(s)
+    rules = Rules(completeness=completeness, late_days=late_days)
+    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh:
+        run = run_score(wh, out, rules=rules)
+    summary = run.scorecard.summary()
+    t = Table(title=f"ISTV flags ({int(run.scorecard.measures.flag.sum())} of "
+                    f"{len(run.scorecard.measures):,} site-month measures)")  # fmt: skip
+    for col in ("site", "check", "months flagged", "first", "last"):
+        t.add_column(col)
+    for r in summary[summary.flagged > 0].itertuples():
+        t.add_row(r.site_code, r.check, str(r.flagged), r.first_flagged, r.last_flagged)
+    console.print(t)
+    console.print(f"Feedback for each ED in [bold]{run.files.folder.resolve()}/feedback[/bold]; "
+                  f"regional summary {run.files.regional_html.resolve()}")  # fmt: skip
 
 
 @app.command()

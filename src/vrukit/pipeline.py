@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vrukit.demo import DemoFiles, build_demo
+from vrukit.ingest.istv_profile import load_profiles
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
 from vrukit.warehouse import IngestReport, Warehouse
 
-__all__ = ["DemoRun", "run_demo"]
+DEMO_PROFILES = Path(__file__).parent / "demo" / "istv_profiles"
+
+__all__ = ["DEMO_PROFILES", "DemoRun", "load_demo", "run_demo"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,9 @@ def load_demo(wh: Warehouse, files: DemoFiles) -> IngestReport:
     wh.load_reference(
         "iod2019", read_iod([files.deprivation]), table="deprivation", source=files.deprivation
     )
-    return wh.ingest_police([files.policeuk])
+    police = wh.ingest_police([files.policeuk])
+    wh.ingest_istv([files.istv], load_profiles(DEMO_PROFILES))
+    return police
 
 
 def run_demo(

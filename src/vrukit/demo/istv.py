@@ -156,7 +156,7 @@ def _when(rng: np.random.Generator, df: pd.DataFrame, labels: list[str]) -> pd.D
     weight = np.array([0.55, 0.55, 0.6, 0.7, 0.9, 1.0, 0.8])  # Mon..Sun (Sat = 1)
     while todo.any():
         cand = (rng.random(todo.sum()) * days[todo]).astype(int)
-        wd = (start[todo] + pd.to_timedelta(cand, "D")).weekday
+        wd = (start[todo] + pd.to_timedelta(cand, "D")).day_of_week
         keep = rng.random(todo.sum()) < weight[wd]
         idx = np.nonzero(todo)[0][keep]
         day[idx] = cand[keep]
@@ -545,6 +545,7 @@ def write_istv(
     df["period"] = (df.arrival_at.dt.year - first.year) * 12 + df.arrival_at.dt.month - first.month
     df = df[df.period < len(labels)].sort_values(["site", "arrival_at"]).reset_index(drop=True)
     df["assault_id"] = np.arange(len(df))
+    df["true_method"] = df.method
     df = _defects(rng, df)
     truth_rows: list[dict[str, object]] = []
     for s in range(len(SITES)):
@@ -557,7 +558,7 @@ def write_istv(
         lad_name=a.lad_name.to_numpy()[df.area],
         month=np.array(labels)[df.month],
     )[["assault_id", "site_code", "month", "lsoa_code", "lad_name", "venue", "street",
-       "location_type", "method", "known_to_police", "crime_id"]]  # fmt: skip
+       "location_type", "method", "true_method", "known_to_police", "crime_id"]]  # fmt: skip
     truth_assaults = where.merge(assaults, left_on="assault", right_on="assault_id").drop(
         columns="assault"
     )

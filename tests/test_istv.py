@@ -1,0 +1,219 @@
+"""ISTV: profiles, the identifier guard, ingest accounting, idempotence, and the quality scorecard
+checked against the defects planted in the demo EDs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vrukit.analysis.istv_quality import SCORE_COLUMNS, Rules, _break_at
+from vrukit.errors import ConfigError
+from vrukit.ingest.identifiers import nhs_number_valid
+from vrukit.ingest.istv import scan_istv
+from vrukit.ingest.istv_profile import load_profile, load_profiles
+from vrukit.injury import run_score
+from vrukit.pipeline import DEMO_PROFILES
+from vrukit.schemas import ISTV_ASSAULTS
+from vrukit.warehouse import Warehouse
+
+PROFILES = load_profiles(DEMO_PROFILES)
+RECEIVED = date(2030, 1, 1)
+
+
+def _demo_file(demo_region, site: str, name: str) -> Path:
+    return demo_region.istv / site / name
+
+
+def _copy(src: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy2(src, folder / src.name))
+
+
+# -- the scorecard against planted truth ------------------------------------------------------
+def test_scorecard_finds_every_planted_defect_and_nothing_else(demo_region, tmp_path):
+    truth = json.loads((demo_region.istv / "istv_truth.json").read_text())
+    expected = {(f["site_code"], f["check"], f["month"]) for f in truth["expected_flags"]}
+    with Warehouse(demo_region.folder / "vrukit.duckdb") as wh:
+        run = run_score(wh, tmp_path / "score")
+    flags = run.scorecard.flags
+    found = set(zip(flags.site_code, flags.check, flags.month, strict=True))
+    assert found - expected == set(), "flags raised that were not planted"
+    assert expected - found == set(), "planted defects the scorecard missed"
+    assert {d["site_code"] for d in truth["defects"]} == set(flags.site_code)
+    assert list(run.scorecard.measures.columns) == list(SCORE_COLUMNS)
+    for site, (html, csv) in run.files.sites.items():
+        assert site in html.read_text() and len(pd.read_csv(csv)) > 0
+    page = (tmp_path / "score" / "feedback" / "RRW01.html").read_text()
+    assert "location description is blank" in page
+
+
+def test_series_break_is_found_where_planted_and_not_in_noise():
+    rng = np.random.default_rng(1)
+    steady = rng.poisson(200, 36)
+    shifted = np.r_[rng.poisson(200, 20), rng.poisson(120, 16)]
+    assert _break_at(steady, Rules())[1] > 1e-3
+    k, p, change = _break_at(shifted, Rules())
+    assert k == 20 and p < 1e-6 and change == pytest.approx(-0.4, abs=0.05)
+
+
+# -- ingest: accounting, idempotence, resubmission --------------------------------------------
+def test_every_demo_ingest_balances_and_reingest_changes_nothing(demo_region, tmp_path):
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        first = wh.ingest_istv([demo_region.istv], PROFILES)
+        counts = wh.counts()
+        again = wh.ingest_istv([demo_region.istv], PROFILES)
+        assert wh.counts() == counts
+    assert first.balanced and first.rows_read == first.rows_accepted + first.rows_quarantined
+    assert set(again.files.status) == {"unchanged", "superseded"}
+    assert counts["istv_submissions"] == 4 * 36 - 2  # Kingsmere missed two months
+
+
+def test_resubmission_replaces_and_never_duplicates(demo_region, tmp_path):
+    original = _demo_file(demo_region, "reh01", "reh01-2020-01.csv")
+    resub = _demo_file(demo_region, "reh01", "reh01-2020-01-resubmitted.csv")
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.ingest_istv([original], PROFILES, received=date(2020, 2, 10))
+        n_first = wh.counts()["istv_assaults"]
+        report = wh.ingest_istv([resub], PROFILES, received=date(2020, 4, 15))
+        sub = wh.table("istv_submissions").to_pandas()
+        n_after = wh.counts()["istv_assaults"]
+    assert report.files.status.tolist() == ["replaced"]
+    quarantined = int(report.files.rows_quarantined.iloc[0])
+    assert quarantined > 0 and n_after == n_first  # duplicates kept once, nothing added twice
+    assert len(sub) == 1 and sub.first_received.iloc[0] == pd.Timestamp("2020-02-10")
+    assert bool(sub.replaced.iloc[0])
+
+
+def _broken_kingsmere(demo_region, folder: Path) -> tuple[Path, dict[int, str]]:
+    """A Kingsmere extract with one defect per line: bad date, bad time, unknown code, a line
+    with too many fields, and an exact duplicate."""
+    src = _demo_file(demo_region, "rkm01", "RKM01_ISTV_2019-04.csv")
+    lines = src.read_text().splitlines()
+    planted = {
+        3: ("31/02/2019", "bad_date"),
+        5: ("25:99", "bad_time"),
+        7: ("KNIFE", "unknown_code"),
+        9: (None, "wrong_column_count"),
+    }
+    for line, (value, _) in planted.items():
+        fields = lines[line - 1].split(",")
+        if line == 3:
+            fields[0] = value
+        elif line == 5:
+            fields[1] = value
+        elif line == 7:
+            fields[4] = value
+        else:
+            fields.append("extra")
+        lines[line - 1] = ",".join(fields)
+    lines.append(lines[10])  # line 11 again, at the end
+    path = folder / "RKM01_ISTV_2019-04.csv"
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    reasons = {k: r for k, (_, r) in planted.items()} | {len(lines): "duplicate_row"}
+    return path, reasons
+
+
+def test_bad_rows_are_quarantined_with_file_line_column_and_value(demo_region, tmp_path):
+    path, reasons = _broken_kingsmere(demo_region, tmp_path / "in")
+    scan = scan_istv(path, PROFILES["RKM01"], received=RECEIVED)
+    q = scan.quarantined.set_index("line")
+    assert scan.balanced and scan.rows_read == len(path.read_text().splitlines()) - 1
+    assert q.reason.to_dict() == reasons
+    assert q.loc[3, "column_name"] == "Attendance Date" and q.loc[3, "value"] == "31/02/2019"
+    assert "RKM01_ISTV_2019-04.csv line 7, column 'Weapon Code': 'KNIFE'" in q.loc[7, "message"]
+    assert "rkm01.toml [codes.method]" in q.loc[7, "message"]
+    assert scan.unknown_codes.to_dict("records") == [
+        {"column_name": "Weapon Code", "value": "KNIFE", "rows": 1}
+    ]
+    assert list(scan.accepted.columns) == ISTV_ASSAULTS.names
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "named"),
+    [
+        ("NHS Number", lambda n: ["943 476 5919"] * n, "NHS number"),
+        ("Ref", lambda n: ["9434765919"] + [""] * (n - 1), "NHS numbers"),
+        ("Patient Name", lambda n: ["A Person"] * n, "a name"),
+        ("DOB", lambda n: ["01/01/2001"] * n, "a date of birth"),
+        ("Home", lambda n: ["B15 2TT"] * n, "full postcodes"),
+    ],
+)
+def test_identifier_columns_are_refused_and_nothing_is_stored(
+    demo_region, tmp_path, column, values, named
+):
+    src = _demo_file(demo_region, "rkm01", "RKM01_ISTV_2019-05.csv")
+    frame = pd.read_csv(src, dtype=str, keep_default_na=False)
+    frame[column] = values(len(frame))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    frame.to_csv(folder / src.name, index=False)
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        before = wh.counts()
+        report = wh.ingest_istv([folder], PROFILES)
+        assert wh.counts() == before
+    row = report.files.iloc[0]
+    assert row.status == "refused"
+    assert f"column {column!r}" in row.message and named in row.message
+    assert "943" not in row.message and "B15" not in row.message  # the value is never echoed
+
+
+def test_partial_postcodes_and_location_text_pass_the_guard(demo_region, tmp_path):
+    src = _demo_file(demo_region, "rkm01", "RKM01_ISTV_2019-05.csv")
+    frame = pd.read_csv(src, dtype=str, keep_default_na=False)
+    frame["District"] = "B15"
+    frame.loc[0, "Where Did It Happen"] = "outside 12 Park Road B15 2TT"
+    path = tmp_path / src.name
+    frame.to_csv(path, index=False)
+    scan = scan_istv(path, PROFILES["RKM01"], received=RECEIVED)
+    assert scan.balanced and len(scan.accepted) == len(frame)
+
+
+def test_nhs_check_digit():
+    digits = np.array([[int(c) for c in s] for s in ("9434765919", "9434765918", "4010232137")])
+    assert nhs_number_valid(digits).tolist() == [True, False, True]
+
+
+# -- the four layouts map to the same standard values -----------------------------------------
+def test_each_layout_maps_to_the_planted_values(demo_region):
+    truth = pd.read_csv(demo_region.istv / "istv_truth_assaults.csv")
+    files = {
+        "RKM01": "rkm01/RKM01_ISTV_2019-06.csv",
+        "RRW01": "rrw01/Redwater_ISTV_201906.xlsx",
+        "RNB01": "rnb01/RNB01_ISTV_2021-06.xml",
+        "REH01": "reh01/reh01-2019-06.csv",
+    }
+    for site, rel in files.items():
+        path = demo_region.istv / rel
+        scan = scan_istv(path, PROFILES[site], received=RECEIVED)
+        want = truth[truth.file == path.name].sort_values("line")
+        got = scan.accepted.sort_values("source_line")
+        assert got.source_line.tolist() == want.line.tolist()
+        assert got.method.fillna("").tolist() == want.method.fillna("").tolist(), site
+        assert got.location_type.fillna("").tolist() == want.location_type.fillna("").tolist()
+    nb = truth[(truth.site_code == "RNB01") & (truth.month >= "2020-10")]
+    assert not (nb.method == "knife").any()  # the planted coding defect is in the truth too
+
+
+# -- profiles ---------------------------------------------------------------------------------
+def test_profile_errors_name_the_file_and_key(tmp_path):
+    good = (DEMO_PROFILES / "rkm01.toml").read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(good.replace('3 = "knife"', '3 = "blade"'))
+    with pytest.raises(ConfigError, match=r"bad.toml: \[codes.method\] maps '3' to 'blade'"):
+        load_profile(bad)
+    bad.write_text(good.replace('method = "Weapon Code"\n', ""))
+    with pytest.raises(ConfigError, match="must map method"):
+        load_profile(bad)
+
+
+def test_demo_profiles_are_documented():
+    doc = (Path(__file__).parents[1] / "docs" / "istv.md").read_text()
+    for p in DEMO_PROFILES.glob("*.toml"):
+        assert p.name in doc
