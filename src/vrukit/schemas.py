@@ -212,7 +212,8 @@ QUARANTINE = Table(
             "VARCHAR",
             "Machine-readable reason, e.g. 'unknown_crime_type', 'month_mismatch', "
             "'force_mismatch', 'bad_header', 'invalid_encoding', 'wrong_column_count', "
-            "'bad_coordinate'.",
+            "'bad_coordinate'; for ISTV extracts 'bad_date', 'bad_time', 'unknown_code', "
+            "'bad_value', 'duplicate_row'.",
             False,
         ),
         C(
