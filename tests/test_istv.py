@@ -208,6 +208,9 @@ def test_profile_errors_name_the_file_and_key(tmp_path):
     bad.write_text(good.replace('3 = "knife"', '3 = "blade"'))
     with pytest.raises(ConfigError, match=r"bad.toml: \[codes.method\] maps '3' to 'blade'"):
         load_profile(bad)
+    bad.write_text(good.replace('F = "female"', 'F = "female"\nf = "male"'))
+    with pytest.raises(ConfigError, match=r"\[codes.sex\] maps 'f' two ways"):
+        load_profile(bad)
     bad.write_text(good.replace('method = "Weapon Code"\n', ""))
     with pytest.raises(ConfigError, match="must map method"):
         load_profile(bad)

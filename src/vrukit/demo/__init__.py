@@ -252,13 +252,14 @@ def build_demo(
     police = out / "policeuk"
     written = 0
     violence: list[pd.DataFrame] = []
+    area_index = pd.Series(np.arange(len(region.areas)), index=region.areas.lsoa_code)
     for t, month in enumerate(labels):
         say(f"writing police.uk month {month}")
         rows = _records.month_rows(
             rng, counts[:, t, :], region.areas, pts_ll, names, month, DEMO_FORCE[1]
         )
         _records.write_month(rows, police, month, DEMO_FORCE[0])
-        violence.append(_violence_rows(rows, region, t))
+        violence.append(_violence_rows(rows, area_index, t))
         written += len(rows)
     say("writing boundaries, deprivation, population and truth")
     files = DemoFiles(
@@ -295,9 +296,8 @@ def build_demo(
     return files
 
 
-def _violence_rows(rows: pd.DataFrame, region: Region, month: int) -> pd.DataFrame:
+def _violence_rows(rows: pd.DataFrame, index: pd.Series, month: int) -> pd.DataFrame:
     """The police violence records of a month that have a place: area index and Crime ID."""
-    index = pd.Series(np.arange(len(region.areas)), index=region.areas.lsoa_code)
     v = rows[(rows["Crime type"] == "Violence and sexual offences") & (rows["LSOA code"] != "")]
     return pd.DataFrame(
         {"area": index[v["LSOA code"]].to_numpy(), "month": month, "crime_id": v["Crime ID"]}

@@ -31,6 +31,7 @@ import pandas as pd
 
 from vrukit.demo.region import LA_NAMES, Region
 from vrukit.geo import to_wgs84
+from vrukit.ingest.istv import month_period
 from vrukit.schemas import ISTV_METHODS
 
 __all__ = ["ED_SHARE", "REPORTED", "REPORTED_LOW", "SITES", "IstvDemo", "write_istv"]
@@ -427,9 +428,8 @@ def _received(path: Path, when: date) -> None:
 
 
 def _period(label: str) -> tuple[date, date]:
-    start = date.fromisoformat(label + "-01")
-    nxt = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return start, nxt - timedelta(days=1)
+    year, month = label.split("-")
+    return month_period(int(year), int(month))
 
 
 def _write_site(

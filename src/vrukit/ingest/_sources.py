@@ -24,6 +24,7 @@ __all__ = [
     "check_header",
     "find_street_files",
     "sha256_file",
+    "sql_literal",
 ]
 
 STREET_NAME = re.compile(
@@ -61,6 +62,11 @@ class StreetFile:
     def sha256(self) -> str:
         """SHA-256 of the bytes as stored."""
         return sha256_file(self.path)
+
+
+def sql_literal(s: str) -> str:
+    """``s`` as a single-quoted SQL string literal."""
+    return "'" + s.replace("'", "''") + "'"
 
 
 def sha256_file(path: Path | str) -> str:

@@ -29,7 +29,7 @@ from vrukit.ingest.istv_profile import CODED_FIELDS, Profile
 from vrukit.ingest.istv_read import Extract, read_extract
 from vrukit.schemas import ISTV_ASSAULTS, QUARANTINE
 
-__all__ = ["IstvScan", "Submission", "find_extracts", "scan_istv"]
+__all__ = ["IstvScan", "Submission", "find_extracts", "month_period", "scan_istv"]
 
 LSOA_CODE = re.compile(r"^[EW]0[1]\d{6}$")
 TEXT_FIELDS = ("method_other", "location_description")
@@ -246,6 +246,13 @@ def _period(ex: Extract, profile: Profile) -> tuple[date, date]:
     return start, end
 
 
+def month_period(year: int, month: int) -> tuple[date, date]:
+    """First and last day of a calendar month: a monthly reporting period."""
+    start = date(year, month, 1)
+    nxt = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start, nxt - timedelta(days=1)
+
+
 def _period_from_name(path: Path, profile: Profile) -> tuple[date, date]:
     m = re.search(profile.period_pattern or "", path.name)
     if not m:
@@ -257,9 +264,7 @@ def _period_from_name(path: Path, profile: Profile) -> tuple[date, date]:
         )
     g = m.groupdict()
     if g.get("year") and g.get("month"):
-        start = date(int(g["year"]), int(g["month"]), 1)
-        nxt = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-        return start, nxt - timedelta(days=1)
+        return month_period(int(g["year"]), int(g["month"]))
     parse = lambda v: date.fromisoformat(v) if "-" in v else datetime.strptime(v, "%Y%m%d").date()  # noqa: E731
     return parse(g["start"]), parse(g["end"])
 

@@ -74,8 +74,8 @@ class Profile:
     columns
         Standard field -> the column (CSV, XLSX) or element (XML) that holds it.
     codes
-        Coded field -> {local code: standard category}. A coded field without a table must
-        already hold the standard categories.
+        Coded field -> {local code: standard category}, local codes folded to lower case and
+        stripped. A coded field without a table must already hold the standard categories.
     period_pattern
         For CSV and XLSX: a regular expression on the file name with groups ``year`` and
         ``month`` (a monthly extract) or ``start`` and ``end`` (YYYYMMDD or YYYY-MM-DD).
@@ -116,18 +116,21 @@ class Profile:
         key = local.strip().casefold()
         if table is None:
             return key if key in CODED_FIELDS[fld] else None
-        return _folded(table).get(key)
+        return table.get(key)
 
 
-_FOLD_CACHE: dict[int, dict[str, str]] = {}
-
-
-def _folded(table: Mapping[str, str]) -> dict[str, str]:
-    got = _FOLD_CACHE.get(id(table))
-    if got is None:
-        got = {k.strip().casefold(): v for k, v in table.items()}
-        _FOLD_CACHE[id(table)] = got
-    return got
+def _fold_codes(path: Path, codes: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """Code tables keyed case- and space-insensitively; two keys that fold alike must agree."""
+    out: dict[str, dict[str, str]] = {}
+    for fld, table in codes.items():
+        folded: dict[str, str] = {}
+        for local, std in table.items():
+            key = local.strip().casefold()
+            if folded.get(key, std) != std:
+                raise _fail(path, f"[codes.{fld}] maps {local!r} two ways (case is ignored)")
+            folded[key] = std
+        out[fld] = folded
+    return out
 
 
 def _fail(path: Path, what: str) -> ConfigError:
@@ -196,6 +199,7 @@ def load_profile(path: Path | str) -> Profile:
         str(k): {str(a): str(b) for a, b in v.items()} for k, v in data.get("codes", {}).items()
     }
     _check_codes(p, codes)
+    codes = _fold_codes(p, codes)
     fmt = data.get("formats", {})
     xml = {str(k): str(v) for k, v in data.get("xml", {}).items()}
     if layout == "xml" and "record" not in xml:

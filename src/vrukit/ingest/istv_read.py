@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from vrukit.errors import InputFileError
+from vrukit.ingest._sources import sql_literal
 from vrukit.ingest.istv_profile import Profile
 
 __all__ = ["Extract", "read_extract"]
@@ -51,10 +52,6 @@ class Extract:
         return len(self.frame) + len(self.rejected)
 
 
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def _csv_header(path: Path, profile: Profile) -> list[str]:
     enc = "utf-8-sig" if profile.encoding.lower().replace("_", "-") == "utf-8" else profile.encoding
     try:
@@ -72,15 +69,17 @@ def _csv_header(path: Path, profile: Profile) -> list[str]:
 
 def _read_csv(path: Path, profile: Profile) -> Extract:
     header = _csv_header(path, profile)
-    columns = "{" + ", ".join(f"{_sql_str(f'c{i}')}: 'VARCHAR'" for i in range(len(header))) + "}"
+    columns = (
+        "{" + ", ".join(f"{sql_literal(f'c{i}')}: 'VARCHAR'" for i in range(len(header))) + "}"
+    )
     enc = profile.encoding.lower().replace("_", "-")
     con = duckdb.connect()
     try:
         con.execute(
-            f"CREATE TABLE raw AS SELECT * FROM read_csv({_sql_str(str(path))}, "
+            f"CREATE TABLE raw AS SELECT * FROM read_csv({sql_literal(str(path))}, "
             f"columns={columns}, header=true, auto_detect=false, "
-            f"delim={_sql_str(profile.delimiter)}, "
-            f"quote='\"', escape='\"', encoding={_sql_str(enc)}, store_rejects=true, "
+            f"delim={sql_literal(profile.delimiter)}, "
+            f"quote='\"', escape='\"', encoding={sql_literal(enc)}, store_rejects=true, "
             "rejects_table='rej', rejects_scan='rejscan', strict_mode=true)"
         )
         frame = con.execute("SELECT * FROM raw ORDER BY rowid").df()

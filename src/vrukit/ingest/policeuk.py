@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from vrukit.ingest._sources import HeaderCheck, StreetFile, read_lines
+from vrukit.ingest._sources import HeaderCheck, StreetFile, read_lines, sql_literal
 from vrukit.ingest.forces import force_name
 from vrukit.schemas import CRIME_TYPES, CRIMES, QUARANTINE, STREET_COLUMNS
 
@@ -58,14 +58,10 @@ def _temp_table(con: ibis.BaseBackend, name: str, obj: ir.Table) -> ir.Table:
     return con.create_table(name, obj, temp=True, overwrite=True)
 
 
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def _read(con: ibis.BaseBackend, files: list[StreetFile], name: str) -> tuple[ir.Table, ir.Table]:
     """Scan the files with DuckDB into a staging table; return (rows, rejected lines)."""
-    paths = "[" + ", ".join(_sql_str(str(f.path)) for f in files) + "]"
-    columns = "{" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in STREET_COLUMNS) + "}"
+    paths = "[" + ", ".join(sql_literal(str(f.path)) for f in files) + "]"
+    columns = "{" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in STREET_COLUMNS) + "}"
     con.raw_sql(
         f"CREATE OR REPLACE TEMP TABLE {name}_raw AS SELECT * FROM read_csv({paths}, "
         f"columns={columns}, {_CSV_OPTIONS}, rejects_table='{name}_rej', "
