@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 
 from vrukit.analysis.istv_quality import scorecard
+from vrukit.demo import DEMO_PROFILES
 from vrukit.demo.istv import EH_DISPOSAL, EH_METHOD, EH_MODE, EH_PLACE, EH_SEX, METHOD_P
 from vrukit.ingest.istv_profile import load_profiles
 from vrukit.injury import scorecard_inputs
-from vrukit.pipeline import DEMO_PROFILES
 from vrukit.warehouse import Warehouse
 
 

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 
 from vrukit.analysis.istv_quality import SCORE_COLUMNS, Rules, _break_at
+from vrukit.demo import DEMO_PROFILES
 from vrukit.errors import ConfigError
 from vrukit.ingest.identifiers import nhs_number_valid
 from vrukit.ingest.istv import scan_istv
 from vrukit.ingest.istv_profile import load_profile, load_profiles
 from vrukit.injury import run_score
-from vrukit.pipeline import DEMO_PROFILES
 from vrukit.schemas import ISTV_ASSAULTS
 from vrukit.warehouse import Warehouse
 
@@ -47,6 +47,7 @@ def test_scorecard_finds_every_planted_defect_and_nothing_else(demo_region, tmp_
     assert expected - found == set(), "planted defects the scorecard missed"
     assert {d["site_code"] for d in truth["defects"]} == set(flags.site_code)
     assert list(run.scorecard.measures.columns) == list(SCORE_COLUMNS)
+    assert "geocodable" in set(run.scorecard.measures.check), "locations were not scored"
     for site, (html, csv) in run.files.sites.items():
         assert site in html.read_text() and len(pd.read_csv(csv)) > 0
     page = (tmp_path / "score" / "feedback" / "RRW01.html").read_text()

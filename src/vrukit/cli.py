@@ -587,11 +587,92 @@ def istv_ingest(
             paths, profs, received=when, progress=lambda d, n: bar.update(task, advance=n)
         )
     print_report(report, "ISTV extracts")
+    if report.files.status.isin(["loaded", "replaced"]).any():
+        _relocate(_settings(db))
     refused = report.files[report.files.status.isin(["refused", "rejected"])]
     if len(refused):
         for r in refused.itertuples():
             err.print(f"[red]{r.message}[/red]")
         raise typer.Exit(1)
+
+
+@istv_app.command("venues")
+def istv_venues(
+    path: Annotated[
+        Path, typer.Argument(help="CSV: name, kind, longitude, latitude[, lsoa_code].")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Load (or reload) the venues used to resolve ISTV locations: licensed premises, transport
+    hubs, shopping centres, colleges. Then run `vrukit istv locate`."""
+    from vrukit.injury import load_venues
+
+    with _warehouse(_settings(db), for_ingest=True) as wh:
+        n = load_venues(wh, path)
+    console.print(f"{n:,} venues loaded from {path}.")
+
+
+@istv_app.command("locate")
+def istv_locate(
+    out: Annotated[Path, typer.Option(help="Folder for the match rates and review queue.")] = Path(
+        "vrukit-istv"
+    ),
+    db: DbOption = None,
+    min_confidence: Annotated[
+        float, typer.Option(help="Matches below this confidence go to the review queue.")
+    ] = 0.6,
+    reviewed: Annotated[
+        Path | None,
+        typer.Option(
+            help="A review queue with confirmed_lsoa filled in: those answers are applied.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Resolve each assault's free-text location to an LSOA and a point, against police.uk
+    street names and the loaded venues; write match rates and the review queue.
+
+    Without --db (or VRUKIT_DB) it works on the embedded demo region's four EDs.
+    """
+    from vrukit.injury import locate
+
+    s = _settings(db)
+    path = _demo_db(s)
+    answers = pd.read_csv(reviewed, dtype=str, keep_default_na=False) if reviewed else None
+    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh:
+        run = locate(wh, min_confidence=min_confidence, reviewed=answers)
+    out.mkdir(parents=True, exist_ok=True)
+    run.rates.to_csv(out / "location_match_rates.csv", index=False)
+    run.queue.to_csv(out / "location_review_queue.csv", index=False)
+    _print_match_rates(run.rates, min_confidence)
+    console.print(f"Review queue: {len(run.queue):,} names ({int(run.queue.rows.sum()):,} rows) "
+                  f"in {(out / 'location_review_queue.csv').resolve()}")  # fmt: skip
+
+
+def _relocate(s: Settings) -> None:
+    """After new extracts, resolve locations again (when there are police.uk names to use)."""
+    from vrukit.injury import locate
+
+    with _warehouse(s, for_ingest=True) as wh:
+        if wh.table("crimes").count().execute() == 0:
+            console.print("[dim]No police.uk records loaded: locations not resolved.[/dim]")
+            return
+        run = locate(wh)
+    _print_match_rates(run.rates, 0.6)
+
+
+def _print_match_rates(rates: pd.DataFrame, min_confidence: float) -> None:
+    t = Table(title="ISTV location resolution")
+    for col in ("site", "rows", "blank", "non-specific", "named a place", "found",
+                f"found, confidence >= {min_confidence:g}"):  # fmt: skip
+        t.add_column(col, justify="left" if col == "site" else "right")
+    for r in rates.itertuples():
+        named = int(r.resolved + r.unmatched)
+        t.add_row(
+            r.site_code, f"{r.rows:,}", f"{r.blank:,}", f"{r.non_specific:,}", f"{named:,}",
+            f"{r.match_rate:.1%}", f"{r.confident_rate:.1%}",
+        )  # fmt: skip
+    console.print(t)
 
 
 @istv_app.command("score")

@@ -6,12 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from vrukit.demo import DemoFiles, build_demo
+from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo
 from vrukit.ingest.istv_profile import load_profiles
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
+from vrukit.injury import load_venues, locate
 from vrukit.warehouse import IngestReport, Warehouse
-
-DEMO_PROFILES = Path(__file__).parent / "demo" / "istv_profiles"
 
 __all__ = ["DEMO_PROFILES", "DemoRun", "load_demo", "run_demo"]
 
@@ -39,6 +38,8 @@ def load_demo(wh: Warehouse, files: DemoFiles) -> IngestReport:
     )
     police = wh.ingest_police([files.policeuk])
     wh.ingest_istv([files.istv], load_profiles(DEMO_PROFILES))
+    load_venues(wh, files.istv / "venues.csv")
+    locate(wh)
     return police
 
 

@@ -444,6 +444,55 @@ ISTV_ASSAULTS = Table(
     ),
 )
 
+ISTV_VENUES = Table(
+    "istv_venues",
+    "User-supplied venues for resolving ISTV location descriptions: licensed premises, transport "
+    "hubs, shopping centres, colleges. Loaded with `vrukit istv venues`; a name may repeat "
+    "(chains, common pub names) and is then told apart by the ED's catchment.",
+    (
+        C("name", "VARCHAR", "Venue name as people say it, e.g. 'The Red Lion'.", False),
+        C("kind", "VARCHAR", "A location type: licensed_premises, public_transport, ...", False),
+        C("longitude", "DOUBLE", "WGS84 longitude.", False),
+        C("latitude", "DOUBLE", "WGS84 latitude.", False),
+        C("lsoa_code", "VARCHAR", "LSOA the venue lies in (given, or found from the boundaries)."),
+        C("source_file", "VARCHAR", "The venues file.", False),
+        C("source_line", "BIGINT", "Line of the venue in that file.", False),
+    ),
+    key=("source_file", "source_line"),
+)
+
+ISTV_LOCATIONS = Table(
+    "istv_locations",
+    "Where each accepted ISTV assault happened, resolved from its free-text location description "
+    "against the gazetteer (police.uk 'On or near' names and `istv_venues`). Rebuilt whole by "
+    "`vrukit istv locate`; `review` marks matches below the confidence threshold.",
+    (
+        C("ingest_id", "BIGINT", "The assault's submission (`istv_assaults.ingest_id`).", False),
+        C("source_line", "BIGINT", "The assault's `istv_assaults.source_line`.", False),
+        C("site_code", "VARCHAR", "SITE CODE (OF TREATMENT).", False),
+        C(
+            "status",
+            "VARCHAR",
+            "resolved, non_specific (home, work, 'not known'), unmatched or blank.",
+            False,
+        ),
+        C("kind", "VARCHAR", "What matched: street, landmark (a police.uk place name) or venue."),
+        C("matched", "VARCHAR", "The gazetteer name the description matched."),
+        C("score", "DOUBLE", "Text similarity of description and name, 0-100."),
+        C("lsoa_code", "VARCHAR", "Most probable LSOA of the assault."),
+        C("longitude", "DOUBLE", "WGS84 longitude of the resolved point."),
+        C("latitude", "DOUBLE", "WGS84 latitude of the resolved point."),
+        C(
+            "confidence",
+            "DOUBLE",
+            "Probability that `lsoa_code` is right: catchment prior x share of the name's "
+            "points in that LSOA x text score.",
+        ),
+        C("review", "BOOLEAN", "Resolved below the confidence threshold: check by hand.", False),
+    ),
+    key=("ingest_id", "source_line"),
+)
+
 #: Every stored table, by name.
 TABLES: dict[str, Table] = {
     t.name: t
@@ -457,6 +506,8 @@ TABLES: dict[str, Table] = {
         DEPRIVATION,
         ISTV_SUBMISSIONS,
         ISTV_ASSAULTS,
+        ISTV_VENUES,
+        ISTV_LOCATIONS,
     )
 }
 

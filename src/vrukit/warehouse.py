@@ -19,7 +19,13 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from vrukit.errors import InputFileError, VrukitError
-from vrukit.ingest._sources import StreetFile, check_header, find_street_files, sha256_file
+from vrukit.ingest._sources import (
+    StreetFile,
+    check_header,
+    find_street_files,
+    sha256_file,
+    sql_literal,
+)
 from vrukit.ingest.geography import derive_lsoa_lookup
 from vrukit.ingest.identifiers import IdentifierError
 from vrukit.ingest.istv import IstvScan, find_extracts, scan_istv
@@ -382,6 +388,27 @@ class Warehouse:
             self.refresh_area_population()
         if table == "areas":
             self.refresh_lsoa_flags()
+        return len(frame)
+
+    def replace_rows(
+        self, table: str, frame: pd.DataFrame, *, where: dict[str, str] | None = None
+    ) -> int:
+        """Replace the rows of a derived ``table`` (all, or those matching ``where``) by ``frame``.
+
+        One transaction: readers see the old rows or the new ones, never a mixture.
+        """
+        spec = TABLES[table]
+        validate_frame(frame, spec, where=table)
+        cond = " AND ".join(f'"{k}" = {sql_literal(v)}' for k, v in (where or {}).items())
+        self.con.raw_sql("BEGIN TRANSACTION")
+        try:
+            self.con.raw_sql(f"DELETE FROM {table}" + (f" WHERE {cond}" if cond else ""))
+            if len(frame):
+                self._insert_typed(frame, spec)
+            self.con.raw_sql("COMMIT")
+        except Exception:
+            self.con.raw_sql("ROLLBACK")
+            raise
         return len(frame)
 
     def _stage(self, frame: pd.DataFrame, spec: Table, name: str) -> None:

@@ -20,6 +20,9 @@ quarantine:<reason>          rows were quarantined for another reason (unknown c
 vague:<field>                the share of "other"/"unknown" is higher than at the other sites
                              that month: one-sided binomial p < ``vague_p`` and ratio >=
                              ``vague_ratio``
+geocodable                   of the descriptions that name a place, the share the gazetteer
+                             cannot find is higher than at the other sites (same test as
+                             vague); needs ``location_status`` (``vrukit istv locate``)
 series_break                 the monthly count shifts level: a two-segment Poisson likelihood
                              ratio with Bonferroni p < ``break_p`` and a change >= ``break_change``
 ==========================  =================================================================
@@ -199,6 +202,19 @@ def _vague(a: pd.DataFrame, field: str, rules: Rules) -> pd.DataFrame:
     known = a[a[field].notna()]
     g = known.assign(v=known[field].isin(ISTV_VAGUE)).groupby(["site_code", "month"]).v
     c = pd.DataFrame({"k": g.sum(), "n": g.size()}).reset_index()
+    return _above_others(c, f"vague:{field}", "other/unknown", rules)
+
+
+def _geocodable(a: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Of the descriptions that name a place, the share the gazetteer could not find."""
+    named = a[a.location_status.isin(["resolved", "unmatched"])]
+    g = named.assign(v=named.location_status.eq("unmatched")).groupby(["site_code", "month"]).v
+    c = pd.DataFrame({"k": g.sum(), "n": g.size()}).reset_index()
+    return _above_others(c, "geocodable", "of named places not found", rules)
+
+
+def _above_others(c: pd.DataFrame, check: str, what: str, rules: Rules) -> pd.DataFrame:
+    """Flag a site-month whose share k/n is well above the other sites' that month."""
     month_k = c.groupby("month").k.transform("sum")
     month_n = c.groupby("month").n.transform("sum")
     others = ((month_k - c.k) / (month_n - c.n)).where(month_n > c.n)
@@ -206,10 +222,10 @@ def _vague(a: pd.DataFrame, field: str, rules: Rules) -> pd.DataFrame:
     p = stats.binom.sf(c.k - 1, c.n, others.fillna(1.0).clip(1e-9, 1))
     flag = (p < rules.vague_p) & (share >= rules.vague_ratio * others) & others.notna()
     detail = (
-        (share * 100).round(1).astype(str) + "% other/unknown against "
+        (share * 100).round(1).astype(str) + f"% {what} against "
         + (others * 100).round(1).astype(str) + "% at the other sites"
     )  # fmt: skip
-    return _rows(c.site_code, c.month, f"vague:{field}", share, others, flag, detail)
+    return _rows(c.site_code, c.month, check, share, others, flag, detail)
 
 
 def _break_at(y: np.ndarray, rules: Rules) -> tuple[int, float, float]:
@@ -261,7 +277,8 @@ def scorecard(
     Parameters
     ----------
     assaults
-        Rows of ``istv_assaults`` (all columns, or at least the scored ones and ``period_start``).
+        Rows of ``istv_assaults`` (all columns, or at least the scored ones and ``period_start``),
+        optionally with ``location_status`` (``istv_locations.status``) for geocodability.
     submissions
         Rows of ``istv_submissions``.
     quarantine
@@ -279,6 +296,8 @@ def scorecard(
         _vague(a, "location_type", rules),
         _breaks(a, rules),
     ]
+    if "location_status" in a.columns:
+        parts.append(_geocodable(a, rules))
     measures = pd.concat([p for p in parts if len(p)], ignore_index=True)
     measures = measures.sort_values(["site_code", "month", "check"]).reset_index(drop=True)
     return Scorecard(measures[list(SCORE_COLUMNS)], rules)

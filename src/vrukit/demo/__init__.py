@@ -31,7 +31,10 @@ from vrukit.demo.region import LA_NAMES, Region, make_region
 from vrukit.ingest.forces import DEMO_FORCE
 from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
 
-__all__ = ["DemoFiles", "build_demo", "make_region"]
+__all__ = ["DEMO_PROFILES", "DemoFiles", "build_demo", "make_region"]
+
+#: Mapping profiles of the demo's four emergency departments (examples for docs/istv.md).
+DEMO_PROFILES = Path(__file__).parent / "istv_profiles"
 
 FIRST_MONTH = (2019, 4)
 #: The risk model's names for the generator's risk factors (``crimes.RISK_FACTORS``, in order).
@@ -247,7 +250,7 @@ def build_demo(
     model = _plant(rng, region, months)
     lam = expected_counts(model, region.areas, months)
     counts = simulate_counts(rng, lam)
-    pts, names = _records.snap_points(rng, region.geometry)
+    pts, names = _records.snap_points(rng, region.geometry, region.areas.lad_name.to_numpy())
     pts_ll = _records.to_lonlat(pts)
     police = out / "policeuk"
     written = 0

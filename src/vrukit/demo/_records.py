@@ -43,6 +43,16 @@ STREETS = (
     "Vale",
     "Ash",
 )
+#: More stems, so that every town can give each cluster of map points a name of its own.
+MORE_STREETS = (
+    "Abbey", "Beech", "Birch", "Castle", "Chestnut", "Clifton", "Coronation", "Cross",
+    "Dale", "Farm", "Fern", "Field", "George", "Glebe", "Green", "Hall", "Hawthorn", "Holly",
+    "Lime", "Linden", "Manor", "Maple", "Marsh", "Mount", "New", "North", "Nelson", "Pine",
+    "Priory", "Rectory", "Regent", "Rose", "South", "Spring", "Stanley", "Sycamore",
+    "Tower", "Union", "Water", "York",
+)  # fmt: skip
+#: Map points per street: each town's points are clustered into streets of about this size.
+POINTS_PER_STREET = 8
 KINDS = ("Road", "Street", "Lane", "Close", "Avenue", "Way", "Drive", "Grove", "Crescent")
 PLACES = (
     "Parking Area",
@@ -70,8 +80,15 @@ OUTCOMES = (
 SNAP_POINTS = 12
 
 
-def snap_points(rng: np.random.Generator, geometry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``SNAP_POINTS`` anonymised map points per area (x, y in EPSG:27700) and their names."""
+def snap_points(
+    rng: np.random.Generator, geometry: np.ndarray, towns: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``SNAP_POINTS`` anonymised map points per area (x, y in EPSG:27700) and their names.
+
+    With ``towns`` (one label per area) the names are spatially coherent, as real streets are:
+    each town's points are clustered into streets of about ``POINTS_PER_STREET`` neighbouring
+    points, and each street gets a name no other street of that town has.
+    """
     n = len(geometry)
     pts = np.zeros((n, SNAP_POINTS, 2))
     bounds = shapely.bounds(geometry)
@@ -83,18 +100,38 @@ def snap_points(rng: np.random.Generator, geometry: np.ndarray) -> tuple[np.ndar
         ok = shapely.contains_xy(geometry[a], cand[:, 0], cand[:, 1])
         pts[a[ok], s[ok]] = cand[ok]
         todo[a[ok], s[ok]] = False
+    # drawn even when ``towns`` names the streets, so the rest of the demo's stream is unchanged
     street = rng.integers(0, len(STREETS), (n, SNAP_POINTS))
     kind = rng.integers(0, len(KINDS), (n, SNAP_POINTS))
-    names = np.array(
-        [
-            [f"On or near {STREETS[s]} {KINDS[k]}" for s, k in zip(rs, rk, strict=True)]
-            for rs, rk in zip(street, kind, strict=True)
-        ],
-        dtype=object,
-    )
+    if towns is None:
+        names = np.array(
+            [
+                [f"On or near {STREETS[s]} {KINDS[k]}" for s, k in zip(rs, rk, strict=True)]
+                for rs, rk in zip(street, kind, strict=True)
+            ],
+            dtype=object,
+        )
+    else:
+        names = _coherent_names(pts, towns)
     place = rng.random((n, SNAP_POINTS)) < 0.15
     names[place] = [f"On or near {p}" for p in rng.choice(PLACES, int(place.sum()))]
     return pts, names
+
+
+def _coherent_names(pts: np.ndarray, towns: np.ndarray) -> np.ndarray:
+    """Name each town's points by street: k-means clusters of neighbouring points, one name each."""
+    from scipy.cluster.vq import kmeans2
+
+    pool = np.array([f"On or near {s} {k}" for s in STREETS + MORE_STREETS for k in KINDS])
+    names = np.empty(pts.shape[:2], dtype=object)
+    for g, town in enumerate(sorted(set(towns))):
+        rows = np.nonzero(towns == town)[0]
+        xy = pts[rows].reshape(-1, 2)
+        k = min(len(pool), -(-len(xy) // POINTS_PER_STREET))
+        _, label = kmeans2(xy, k, iter=5, minit="points", seed=g)
+        order = np.random.default_rng([g, 17]).permutation(len(pool))[:k]
+        names[rows] = pool[order[label]].reshape(len(rows), -1)
+    return names
 
 
 def month_rows(
