@@ -14,6 +14,9 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/vrukit demo
 	$(VENV)/bin/vrukit analyse --out vrukit-demo/analysis
 	$(VENV)/bin/vrukit risk --out vrukit-demo/risk
+	$(VENV)/bin/vrukit istv score --out vrukit-demo/istv-quality
+	$(VENV)/bin/vrukit istv analyse --out vrukit-demo/istv-analysis
+	$(VENV)/bin/vrukit istv share --out vrukit-demo/istv-share
 	$(VENV)/bin/vrukit sna --out vrukit-demo/site
 
 # `make test`: install, lint (ruff, mypy), then run the whole test suite.

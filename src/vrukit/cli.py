@@ -711,6 +711,76 @@ def istv_score(
                   f"regional summary {run.files.regional_html.resolve()}")  # fmt: skip
 
 
+@istv_app.command("analyse")
+def istv_analyse(
+    out: Annotated[Path, typer.Option(help="Folder for the tables, charts and page.")] = Path(
+        "vrukit-istv/analysis"
+    ),
+    db: DbOption = None,
+    fdr: Annotated[float, typer.Option(help="False discovery rate for the area list.")] = 0.05,
+) -> None:
+    """Weapon mix, location types, hour x weekday, age and sex, hotspots of where assaults
+    happened, and triangulation with police-recorded violence: the share of ED-treated assaults
+    unknown to police, and the areas where ED violence outruns police-recorded violence.
+
+    Restricted output (small numbers): share `vrukit istv share`, not this.
+    """
+    from vrukit.injury import run_analysis
+
+    s = _settings(db)
+    path = _demo_db(s)
+    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh:
+        run = run_analysis(wh, out, q=fdr)
+    u = run.unknown
+    high = run.tables["ed_high_police_low"]
+    console.print(
+        f"Unknown to police: [bold]{u.share:.0%}[/bold] of ED-treated assaults "
+        f"(95% interval {u.low:.0%} to {u.high:.0%}; {u.assaults:,} placed assaults)."
+    )
+    console.print(
+        f"Areas where ED violence outruns police-recorded violence: {int(high.flag.sum())}"
+    )
+    console.print(f"Tables, charts and page in [bold]{run.files['html'].resolve()}[/bold]")
+
+
+@istv_app.command("share")
+def istv_share(
+    out: Annotated[Path, typer.Option(help="Folder for the monthly packages.")] = Path(
+        "vrukit-istv/share"
+    ),
+    db: DbOption = None,
+    month: Annotated[
+        str | None,
+        typer.Option(
+            help="YYYY-MM (default: the latest month every ED has sent).", show_default=False
+        ),
+    ] = None,
+    min_confidence: Annotated[
+        float, typer.Option(help="Place an assault in a CSP only at this location confidence.")
+    ] = 0.6,
+    suppress_max: Annotated[int, typer.Option(help="Suppress counts from 1 to this.")] = 4,
+    round_to: Annotated[int, typer.Option(help="Round published counts to this base.")] = 1,
+) -> None:
+    """Write the monthly aggregate package for Community Safety Partnerships: assaults by LSOA,
+    method and location type for each CSP, through the disclosure-control layer."""
+    from vrukit.injury import run_share
+    from vrukit.publish.disclosure import Policy
+
+    s = _settings(db)
+    path = _demo_db(s)
+    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh:
+        pk = run_share(
+            wh, out, month=month, min_confidence=min_confidence,
+            policy=Policy(suppress_max, round_to),
+        )  # fmt: skip
+    sup = pk.protected.suppressed()
+    console.print(
+        f"Package for {pk.month}: {len(pk.csps)} CSPs, {sup['primary']} cells suppressed, "
+        f"{sup['secondary']} withheld, {sup['blanked']} not published."
+    )
+    console.print(f"In [bold]{pk.folder.resolve()}[/bold] (csp/<name>/ for each CSP).")
+
+
 @app.command()
 def status(db: DbOption = None) -> None:
     """Row counts of every table in the warehouse."""

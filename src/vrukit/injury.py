@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from vrukit.analysis.hotspots import hotspots
+from vrukit.analysis.istv_patterns import patterns
 from vrukit.analysis.istv_quality import Rules, Scorecard, scorecard
 from vrukit.analysis.locate import (
     build_gazetteer,
@@ -20,21 +22,33 @@ from vrukit.analysis.locate import (
     resolve_locations,
     review_queue,
 )
+from vrukit.analysis.triangulate import (
+    UnknownShare,
+    ed_high_police_low,
+    share_unknown_to_police,
+)
 from vrukit.demo import DEMO_PROFILES
 from vrukit.errors import VrukitError
 from vrukit.geo import to_bng
 from vrukit.ingest.venues import read_venues
-from vrukit.publish.istv_reports import FeedbackFiles, write_feedback
+from vrukit.publish.disclosure import Policy
+from vrukit.publish.istv_reports import FeedbackFiles, write_analysis, write_feedback
+from vrukit.publish.istv_share import SharePackage, write_share_package
 from vrukit.schemas import ISTV_LOCATIONS
+from vrukit.surveillance import _areas, _neighbours
 from vrukit.warehouse import Warehouse
 
 __all__ = [
     "DEMO_PROFILES",
+    "AnalysisRun",
     "LocateRun",
     "ScoreRun",
     "load_venues",
     "locate",
+    "located_assaults",
+    "run_analysis",
     "run_score",
+    "run_share",
     "scorecard_inputs",
 ]
 
@@ -138,3 +152,87 @@ def run_score(wh: Warehouse, out: Path | str, *, rules: Rules | None = None) -> 
     sc = scorecard(assaults, subs, quarantine, rules=rules)
     names = dict(zip(subs.site_code, subs.site_name.fillna(subs.site_code), strict=True))
     return ScoreRun(sc, write_feedback(sc, names, out), names)
+
+
+@dataclass(frozen=True)
+class AnalysisRun:
+    """What ``run_analysis`` computed: pattern tables, hotspots of where assaults happened, the
+    share unknown to police and the areas where ED violence outruns police-recorded violence."""
+
+    tables: dict[str, pd.DataFrame]
+    unknown: UnknownShare
+    files: dict[str, Path]
+
+
+#: The police.uk type the ED assaults are triangulated with.
+POLICE_VIOLENCE = "Violence and sexual offences"
+
+
+def located_assaults(wh: Warehouse) -> pd.DataFrame:
+    """Accepted assaults with their resolved location (``istv_locations``), one row each."""
+    a = wh.table("istv_assaults").to_pandas()
+    loc = wh.table("istv_locations").to_pandas()
+    if loc.empty:
+        raise VrukitError("no locations resolved yet: run `vrukit istv locate` first")
+    loc = loc.drop(columns="site_code")
+    return a.merge(loc, on=["ingest_id", "source_line"], how="left")
+
+
+def _police_violence(wh: Warehouse) -> pd.DataFrame:
+    c = wh.table("crimes")
+    v = (
+        c.filter((c.crime_type == POLICE_VIOLENCE) & c.lsoa_code.notnull())
+        .group_by(["lsoa_code", "month"])
+        .aggregate(count=lambda t: t.count())
+        .to_pandas()
+    )
+    v["month"] = pd.to_datetime(v.month).dt.strftime("%Y-%m")
+    return v
+
+
+def run_analysis(wh: Warehouse, out: Path | str, *, q: float = 0.05) -> AnalysisRun:
+    """Patterns, hotspots and triangulation of the ED assaults; tables and charts into ``out``."""
+    a = located_assaults(wh)
+    tables = patterns(a)
+    placed = a[a.status.eq("resolved") & a.lsoa_code.notna()].copy()
+    when = pd.to_datetime(placed.assault_at.fillna(placed.arrival_at))
+    placed["month"] = when.dt.strftime("%Y-%m")
+    police = _police_violence(wh)
+    months = sorted(set(placed.month) & set(police.month))
+    police = police[police.month.isin(months)]
+    placed = placed[placed.month.isin(months)]
+    unknown = share_unknown_to_police(placed[["lsoa_code", "month", "confidence"]], police)
+    ed = placed.groupby("lsoa_code").confidence.sum()
+    v = wh.table("istv_venues").to_pandas()
+    venues = v.groupby("lsoa_code").size() if len(v) else None
+    tables["ed_high_police_low"] = ed_high_police_low(
+        ed, police.groupby("lsoa_code")["count"].sum(), venues, q=q
+    )
+    areas = _areas(wh, police.lsoa_code)
+    nb = _neighbours(areas, "queen")
+    y = ed.reindex(areas.lsoa_code).fillna(0).to_numpy()
+    hs = hotspots(y, nb, seed=0)
+    hs.insert(1, "ed_assaults", y)
+    tables["ed_hotspots"] = hs
+    tables["unknown_to_police"] = pd.DataFrame([unknown.as_dict()])
+    files = write_analysis(tables, unknown, out, months=(months[0], months[-1]), q=q)
+    return AnalysisRun(tables, unknown, files)
+
+
+def run_share(
+    wh: Warehouse,
+    out: Path | str,
+    *,
+    month: str | None = None,
+    min_confidence: float = 0.6,
+    policy: Policy | None = None,
+) -> SharePackage:
+    """Write the CSP package for ``month`` (default: the latest month every site has sent)."""
+    a = located_assaults(wh)
+    lad = wh.table("areas").select("lsoa_code", "lad_name").distinct().to_pandas()
+    a = a.merge(lad.drop_duplicates("lsoa_code"), on="lsoa_code", how="left")
+    if month is None:
+        subs = wh.table("istv_submissions").to_pandas()
+        last = pd.to_datetime(subs.period_start).groupby(subs.site_code).max().min()
+        month = last.strftime("%Y-%m")
+    return write_share_package(a, month, out, min_confidence=min_confidence, policy=policy)

@@ -37,6 +37,7 @@ __all__ = [
     "LOCATION_COLUMNS",
     "Gazetteer",
     "build_gazetteer",
+    "location_shares",
     "match_rates",
     "normalise",
     "resolve_locations",
@@ -199,6 +200,22 @@ def resolve_locations(
 
     Returns ``rows`` with the columns of ``LOCATION_COLUMNS`` added, in the same order.
     """
+    texts, uniq = _classify(rows, gazetteer, min_score)
+    placed = _place(uniq, gazetteer, texts)
+    if reviewed is not None and len(reviewed):
+        placed = _apply_reviewed(placed, reviewed, gazetteer)
+    out = texts.merge(placed, on=["site_code", "text"], how="left")
+    out["review"] = out.status.eq("resolved") & (out.confidence < min_confidence)
+    result = rows.reset_index(drop=True).copy()
+    for c in LOCATION_COLUMNS:
+        result[c] = out[c].to_numpy()
+    return result
+
+
+def _classify(
+    rows: pd.DataFrame, gazetteer: Gazetteer, min_score: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(site, text) of every row, and each distinct one normalised, matched and classed."""
     desc = rows.location_description.fillna("").astype(str).str.strip()
     texts = pd.DataFrame({"site_code": rows.site_code.to_numpy(), "text": desc.to_numpy()})
     uniq = texts.drop_duplicates().reset_index(drop=True)
@@ -218,15 +235,25 @@ def resolve_locations(
     )
     uniq["status"] = status
     uniq.loc[uniq.status != "resolved", ["key", "score"]] = [None, np.nan]
-    placed = _place(uniq, gazetteer, texts)
-    if reviewed is not None and len(reviewed):
-        placed = _apply_reviewed(placed, reviewed, gazetteer)
-    out = texts.merge(placed, on=["site_code", "text"], how="left")
-    out["review"] = out.status.eq("resolved") & (out.confidence < min_confidence)
-    result = rows.reset_index(drop=True).copy()
-    for c in LOCATION_COLUMNS:
-        result[c] = out[c].to_numpy()
-    return result
+    return texts, uniq
+
+
+def location_shares(
+    rows: pd.DataFrame, gazetteer: Gazetteer, *, min_score: float = 85.0
+) -> pd.DataFrame:
+    """Each resolved row spread over its candidate LSOAs: ``row`` (position in ``rows``),
+    ``lsoa_code``, ``share`` (probability x text score / 100; a row's shares sum to at most 1).
+
+    Counting assaults per area with these shares, instead of putting each on its most probable
+    LSOA, keeps a common street name from piling every assault onto one area.
+    """
+    texts, uniq = _classify(rows, gazetteer, min_score)
+    cand = _candidates(uniq, gazetteer, texts)
+    cand = cand.assign(share=cand.p * cand.score / 100)
+    cand = cand.groupby(["site_code", "text", "lsoa_code"], as_index=False).share.sum()
+    t = texts.assign(row=np.arange(len(texts)))
+    out = t.merge(cand, on=["site_code", "text"])
+    return out[["row", "lsoa_code", "share"]].sort_values(["row", "lsoa_code"], ignore_index=True)
 
 
 def _match(queries: pd.Series, gz: Gazetteer, min_score: float) -> tuple[list, np.ndarray]:
@@ -247,8 +274,8 @@ def _match(queries: pd.Series, gz: Gazetteer, min_score: float) -> tuple[list, n
     return found, score
 
 
-def _place(uniq: pd.DataFrame, gz: Gazetteer, texts: pd.DataFrame) -> pd.DataFrame:
-    """Most probable LSOA (and point, confidence) of each resolved (site, text)."""
+def _candidates(uniq: pd.DataFrame, gz: Gazetteer, texts: pd.DataFrame) -> pd.DataFrame:
+    """Every candidate place of each resolved (site, text) with its probability ``p``."""
     p = gz.places
     # P(LSOA | name, town)
     share = p.weight / p.groupby(["key", "lad_name"]).weight.transform("sum")
@@ -276,6 +303,12 @@ def _place(uniq: pd.DataFrame, gz: Gazetteer, texts: pd.DataFrame) -> pd.DataFra
     norm = town_w.groupby(["site_code", "text"]).prior.sum().rename("norm")
     cand = cand.join(norm, on=["site_code", "text"])
     cand["p"] = cand.prior / cand.norm * cand.share
+    return cand
+
+
+def _place(uniq: pd.DataFrame, gz: Gazetteer, texts: pd.DataFrame) -> pd.DataFrame:
+    """Most probable LSOA (and point, confidence) of each resolved (site, text)."""
+    cand = _candidates(uniq, gz, texts)
     best = cand.sort_values("p", ascending=False).drop_duplicates(["site_code", "text"])
     best = best.assign(confidence=best.p * best.score / 100)
     cols = ["site_code", "text", "kind", "name", "lsoa_code", "longitude", "latitude", "confidence"]

@@ -12,18 +12,25 @@ from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import altair as alt
 import jinja2
 import pandas as pd
+import vl_convert as vlc
 
+from vrukit.analysis.istv_patterns import WEEKDAYS
 from vrukit.analysis.istv_quality import Scorecard
+from vrukit.analysis.triangulate import UnknownShare
+from vrukit.publish._charts import CONFIG
 
-__all__ = ["FeedbackFiles", "write_feedback"]
+__all__ = ["FeedbackFiles", "write_analysis", "write_feedback"]
 
 PLAIN = {
     "coverage": "no extract was received for {months}",
     "duplicates": "exact duplicate rows were sent for {months} (kept once; tell us if they are "
     "different patients)",
     "timeliness": "the extract came more than {late} days after the month ended for {months}",
+    "geocodable": "more of the places named in {months} could not be found than at the other "
+    "EDs: write street and venue names in full",
     "series_break": "the number of attendances changes level from {months}: was the recording "
     "or the extract changed?",
 }
@@ -151,6 +158,60 @@ def write_feedback(sc: Scorecard, names: dict[str, str], out: Path | str) -> Fee
             "sends what, how complete, how timely, and where the recording differs.",
             sites=list(views.values()),
             **common,
+        ),
+        encoding="utf-8",
+    )
+    return files
+
+
+def _svg(chart: alt.Chart, path: Path) -> None:
+    path.write_text(vlc.vegalite_to_svg(chart.configure(**CONFIG).to_dict()), encoding="utf-8")
+
+
+def write_analysis(
+    tables: dict[str, pd.DataFrame], unknown: UnknownShare, out: Path | str,
+    *, months: tuple[str, str], q: float = 0.05,
+) -> dict[str, Path]:  # fmt: skip
+    """Write the analysis tables (CSV), two charts (SVG) and ``analysis.html`` into ``out``."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, t in tables.items():
+        files[name] = folder / f"{name}.csv"
+        t.to_csv(files[name], index=False)
+    heat = alt.Chart(tables["hour_weekday"]).mark_rect().encode(
+        x=alt.X("hour:O", title="hour of the assault"),
+        y=alt.Y("weekday:O", sort=list(WEEKDAYS), title=None),
+        color=alt.Color("count:Q", title="assaults", scale=alt.Scale(scheme="reds")),
+        tooltip=["weekday", "hour", "count"],
+    )  # fmt: skip
+    files["hour_weekday_svg"] = folder / "hour_weekday.svg"
+    _svg(heat.properties(width=560, height=180), files["hour_weekday_svg"])
+    mix = tables["weapon_mix"]
+    bars = alt.Chart(mix).mark_bar().encode(
+        y=alt.Y("site_code:N", title=None),
+        x=alt.X("share:Q", stack="normalize", axis=alt.Axis(format="%"), title="share"),
+        color=alt.Color("method:N", title="method", scale=alt.Scale(scheme="tableau10")),
+        tooltip=["site_code", "method", "count", alt.Tooltip("share:Q", format=".1%")],
+    )  # fmt: skip
+    files["weapon_mix_svg"] = folder / "weapon_mix.svg"
+    _svg(bars.properties(width=560, height=160), files["weapon_mix_svg"])
+    high = tables["ed_high_police_low"]
+    files["html"] = folder / "analysis.html"
+    files["html"].write_text(
+        _render(
+            "analysis.html",
+            title="ISTV analysis: ED-treated violence and the police picture",
+            assaults=f"{int(tables['monthly']['count'].sum()):,}",
+            period=f"{months[0]} to {months[1]}",
+            unknown_pct=f"{unknown.share:.0%}",
+            unknown_ci=f"{unknown.low:.0%} to {unknown.high:.0%}",
+            used=f"{unknown.assaults:,}",
+            high=list(high[high.flag].itertuples()),
+            q=q,
+            files=sorted(p.name for k, p in files.items() if k != "html"),
+            version=_version(),
+            today=date.today(),
         ),
         encoding="utf-8",
     )

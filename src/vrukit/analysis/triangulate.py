@@ -1,0 +1,160 @@
+"""Triangulating ED-treated assaults with police-recorded violence (the Cardiff Model's question).
+
+Two questions, neither needing a record-level link (which ISTV data never allow):
+
+**What share of ED-treated assaults is unknown to the police?** If an assault treated in an ED
+was reported, the police count for its LSOA and month holds one more record than it otherwise
+would. So over the ED assaults, the police count at each one's place and month minus what that
+cell would be expected to hold estimates, on average, the share known to police. The expected
+count comes from the same LSOA two months either side, scaled by the region's count that month
+over theirs (seasonality), so the cell's own records never enter it. Assaults placed in the
+wrong LSOA add nothing; the location confidence (a calibrated probability of the right LSOA)
+corrects for that:
+
+    known = sum_j w_j (P[i_j, t_j] - baseline[i_j, t_j]) / sum_j w_j confidence_j
+
+with w_j = 1 / (the area's mean in its other months + 1): a busy cell's police count is noisy
+and every ED assault there shares its noise, so quiet cells, where one record shows, count for
+more (where reporting differs between busy and quiet areas, the estimate leans to the quiet
+ones). A 95% interval comes from a bootstrap over LSOAs. The estimate assumes an assault unknown
+to police is unrelated to that cell's own police count beyond the seasonally scaled local level;
+violence that rises in one place for a month raises both and biases the share unknown
+downwards. On the demo: 0.67 (0.58 to 0.75) against a true 0.669.
+
+**Where is ED-treated violence high but police-recorded violence low?** Per LSOA, the
+confidence-weighted count of ED assaults placed there is modelled as quasi-Poisson with the
+police violence count as offset and a term for venues (descriptions naming a venue are found
+more often, so venue areas would otherwise look ED-heavy). Areas whose count is well above what
+their police count predicts are listed, with Benjamini-Hochberg false discovery control.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+__all__ = ["UnknownShare", "ed_high_police_low", "police_baseline", "share_unknown_to_police"]
+
+
+@dataclass(frozen=True)
+class UnknownShare:
+    """The estimated share of ED-treated assaults unknown to police, with its interval."""
+
+    share: float
+    low: float
+    high: float
+    assaults: int
+    weight: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "share_unknown_to_police": self.share,
+            "ci_low": self.low,
+            "ci_high": self.high,
+            "assaults_used": self.assaults,
+            "confidence_weight": self.weight,
+        }
+
+
+def police_baseline(counts: np.ndarray, *, window: int = 2) -> np.ndarray:
+    """Expected count of each (area, month) from the same area ``window`` months either side,
+    scaled by the region's total that month over the mean of theirs. Shape (areas, months)."""
+    n_months = counts.shape[1]
+    region = counts.sum(axis=0).astype(float)
+    base = np.full(counts.shape, np.nan)
+    for t in range(n_months):
+        near = [u for u in range(t - window, t + window + 1) if u != t and 0 <= u < n_months]
+        if not near or region[near].mean() == 0:
+            continue
+        base[:, t] = counts[:, near].mean(axis=1) * region[t] / region[near].mean()
+    return base
+
+
+def _grid(police: pd.DataFrame) -> tuple[np.ndarray, pd.Index, pd.Index]:
+    """Police counts as an (LSOA x month) array with its labels."""
+    wide = police.pivot_table(
+        index="lsoa_code", columns="month", values="count", aggfunc="sum", fill_value=0
+    )
+    return wide.to_numpy(float), wide.index, wide.columns
+
+
+def share_unknown_to_police(
+    assaults: pd.DataFrame,
+    police: pd.DataFrame,
+    *,
+    boot: int = 500,
+    seed: int = 0,
+) -> UnknownShare:
+    """Estimate the share of ED-treated assaults unknown to police.
+
+    Parameters
+    ----------
+    assaults
+        Located ED assaults: ``lsoa_code``, ``month`` (``YYYY-MM`` of the assault) and
+        ``confidence`` (the probability the LSOA is right).
+    police
+        Police-recorded violence: ``lsoa_code``, ``month``, ``count``.
+    """
+    grid, lsoas, months = _grid(police)
+    base = police_baseline(grid)
+    i = lsoas.get_indexer(assaults.lsoa_code)
+    t = months.get_indexer(assaults.month)
+    ok = (i >= 0) & (t >= 0)
+    ok[ok] = ~np.isnan(base[i[ok], t[ok]])
+    i, t = i[ok], t[ok]
+    c = assaults.confidence.to_numpy(float)[ok]
+    d = grid[i, t] - base[i, t]
+    # a busy cell's count is noisy (Poisson: variance = level) and every ED assault there shares
+    # that noise: weight each assault by 1 / (its area's level + 1), the level from the area's
+    # other months - the weight must not depend on the cell's own count or its baseline's errors
+    other = (grid.sum(axis=1)[i] - grid[i, t]) / max(grid.shape[1] - 1, 1)
+    w = 1 / (other + 1)
+    # per-LSOA sums, resampled whole (assaults in one area share its police counts)
+    d_area = np.bincount(i, weights=w * d, minlength=len(lsoas))
+    c_area = np.bincount(i, weights=w * c, minlength=len(lsoas))
+    used = np.flatnonzero(c_area > 0)
+    share = 1 - d_area.sum() / c_area.sum()
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(used), (boot, len(used)))
+    boots = 1 - d_area[used][draws].sum(axis=1) / c_area[used][draws].sum(axis=1)
+    lo, hi = np.quantile(boots, [0.025, 0.975])
+    return UnknownShare(float(share), float(lo), float(hi), int(ok.sum()), float(c.sum()))
+
+
+def ed_high_police_low(
+    ed: pd.Series,
+    police: pd.Series,
+    venues: pd.Series | None = None,
+    *,
+    q: float = 0.05,
+) -> pd.DataFrame:
+    """LSOAs where ED-treated violence is high for their police-recorded violence.
+
+    ``ed``: confidence-weighted ED assaults per LSOA; ``police``: police violence per LSOA (the
+    same period); ``venues``: venues per LSOA (optional). Returns one row per LSOA with police
+    records: ``ed``, ``police``, ``expected`` (ED count the police count predicts), ``ratio``,
+    ``z`` (quasi-Poisson Pearson residual), ``p`` (one-sided), ``q`` (BH) and ``flag``.
+    """
+    frame = pd.DataFrame({"police": police}).join(ed.rename("ed"), how="left").fillna({"ed": 0})
+    frame = frame[frame.police > 0]
+    x = np.ones((len(frame), 1))
+    if venues is not None:
+        has = venues.reindex(frame.index).fillna(0).to_numpy() > 0
+        if 0 < has.sum() < len(has):
+            x = np.c_[x, has.astype(float)]
+    fit = sm.GLM(
+        frame.ed.to_numpy(), x, family=sm.families.Poisson(),
+        offset=np.log(frame.police.to_numpy(float)),
+    ).fit(scale="X2")  # fmt: skip
+    mu = np.asarray(fit.mu)
+    z = (frame.ed.to_numpy() - mu) / np.sqrt(fit.scale * mu)
+    p = stats.norm.sf(z)
+    reject, qv, _, _ = multipletests(p, q, "fdr_bh")
+    out = frame.assign(expected=mu, ratio=frame.ed / mu, z=z, p=p, q=qv, flag=reject)
+    out.index.name = "lsoa_code"
+    return out.sort_values("p").reset_index()
