@@ -124,3 +124,28 @@ def test_csp_package_passes_the_disclosure_audit(demo_region, tmp_path):
     assert placed + unplaced == month.sum() == m["region_age_sex"].frame.total.sum()
     for lad, folder in pk.csps.items():
         assert set(pd.read_csv(folder / "csp_lsoa.csv").lad_name) == {lad}
+
+
+def test_istv_commands_work_on_the_demo_with_no_options(demo_region, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from vrukit.cli import app
+
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    (demo / "vrukit.duckdb").write_bytes((demo_region.folder / "vrukit.duckdb").read_bytes())
+    (demo / "istv").symlink_to(demo_region.istv, target_is_directory=True)
+    monkeypatch.setenv("VRUKIT_DEMO_DIR", str(demo))
+    monkeypatch.chdir(tmp_path)
+    said = {}
+    for cmd in ("ingest", "venues", "locate", "score", "analyse", "share"):
+        res = CliRunner().invoke(app, ["istv", cmd])
+        assert res.exit_code == 0, (cmd, res.output, res.exception)
+        said[cmd] = " ".join(res.output.split())
+    assert "unchanged" in said["ingest"] and "replaced" not in said["ingest"]
+    venues = len(pd.read_csv(demo_region.istv / "venues.csv"))
+    assert f"{venues} venues loaded" in said["venues"]
+    assert "97." in said["locate"] and "Review queue" in said["locate"]
+    assert "Unknown to police" in said["analyse"]
+    assert (tmp_path / "vrukit-istv" / "location_review_queue.csv").exists()
+    assert any((tmp_path / "vrukit-istv" / "share").glob("*/data/manifest.json"))

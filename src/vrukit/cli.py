@@ -556,11 +556,16 @@ def _parse_weights(items: list[str]) -> dict[str, float]:
 
 @istv_app.command("ingest")
 def istv_ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Extracts, or folders holding them.")],
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Extracts, or folders holding them (none: the demo region's)."),
+    ] = None,
     profiles: Annotated[
-        Path,
-        typer.Option(help="A profile (.toml) or a folder of them; see docs/istv.md."),
-    ],
+        Path | None,
+        typer.Option(
+            help="A profile (.toml) or a folder of them; see docs/istv.md.", show_default=False
+        ),
+    ] = None,
     db: DbOption = None,
     received: Annotated[
         str | None,
@@ -574,21 +579,31 @@ def istv_ingest(
 
     A file carrying identifiers (NHS numbers, names, dates of birth, full postcodes) is refused
     and nothing from it is stored. A resubmission replaces the earlier extract for its period.
+    With no extracts and no options it loads the demo region's four EDs (again: nothing changes).
     """
     from datetime import date
 
+    from vrukit.demo import DEMO_PROFILES
     from vrukit.ingest.istv_profile import load_profiles
 
+    s = _settings(db)
+    if not paths:
+        if profiles is not None or db is not None:
+            raise ConfigError("give the extracts to load (files or folders) before --profiles")
+        s = s.model_copy(update={"db": _demo_db(s)})
+        paths, profiles = [s.demo_dir / "istv"], DEMO_PROFILES
+    elif profiles is None:
+        raise ConfigError("--profiles is needed: the mapping profile(s) of the extracts' sites")
     when = date.fromisoformat(received) if received else None
     profs = load_profiles(profiles)
-    with _warehouse(_settings(db), for_ingest=True) as wh, _progress() as bar:
+    with _warehouse(s, for_ingest=True) as wh, _progress() as bar:
         task = bar.add_task("ISTV extracts", total=None)
         report = wh.ingest_istv(
             paths, profs, received=when, progress=lambda d, n: bar.update(task, advance=n)
         )
     print_report(report, "ISTV extracts")
     if report.files.status.isin(["loaded", "replaced"]).any():
-        _relocate(_settings(db))
+        _relocate(s)
     refused = report.files[report.files.status.isin(["refused", "rejected"])]
     if len(refused):
         for r in refused.itertuples():
@@ -599,15 +614,22 @@ def istv_ingest(
 @istv_app.command("venues")
 def istv_venues(
     path: Annotated[
-        Path, typer.Argument(help="CSV: name, kind, longitude, latitude[, lsoa_code].")
-    ],
+        Path | None,
+        typer.Argument(
+            help="CSV: name, kind, longitude, latitude[, lsoa_code] (none: the demo's)."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Load (or reload) the venues used to resolve ISTV locations: licensed premises, transport
     hubs, shopping centres, colleges. Then run `vrukit istv locate`."""
     from vrukit.injury import load_venues
 
-    with _warehouse(_settings(db), for_ingest=True) as wh:
+    s = _settings(db)
+    if path is None:
+        s = s.model_copy(update={"db": _demo_db(s)})
+        path = s.demo_dir / "istv" / "venues.csv"
+    with _warehouse(s, for_ingest=True) as wh:
         n = load_venues(wh, path)
     console.print(f"{n:,} venues loaded from {path}.")
 
