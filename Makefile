@@ -50,6 +50,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/risk.py
 	$(PY) benchmarks/sna.py
 	$(PY) benchmarks/istv.py
+	$(PY) benchmarks/istv_locate.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) vrukit-demo .pytest_cache node_modules
