@@ -35,7 +35,7 @@ from vrukit.publish.disclosure import Policy
 from vrukit.publish.istv_reports import FeedbackFiles, write_analysis, write_feedback
 from vrukit.publish.istv_share import SharePackage, write_share_package
 from vrukit.schemas import ISTV_LOCATIONS
-from vrukit.surveillance import _areas, _neighbours
+from vrukit.surveillance import area_neighbours, areas_of_vintage
 from vrukit.warehouse import Warehouse
 
 __all__ = [
@@ -208,8 +208,8 @@ def run_analysis(wh: Warehouse, out: Path | str, *, q: float = 0.05) -> Analysis
     tables["ed_high_police_low"] = ed_high_police_low(
         ed, police.groupby("lsoa_code")["count"].sum(), venues, q=q
     )
-    areas = _areas(wh, police.lsoa_code)
-    nb = _neighbours(areas, "queen")
+    areas = areas_of_vintage(wh, police.lsoa_code)
+    nb = area_neighbours(areas, "queen")
     y = ed.reindex(areas.lsoa_code).fillna(0).to_numpy()
     hs = hotspots(y, nb, seed=0)
     hs.insert(1, "ed_assaults", y)

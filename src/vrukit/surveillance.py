@@ -34,7 +34,9 @@ __all__ = [
     "AreaPicture",
     "Selection",
     "SurveillanceRun",
+    "area_neighbours",
     "area_picture",
+    "areas_of_vintage",
     "monthly_counts",
     "run_analysis",
 ]
@@ -133,7 +135,8 @@ def _map_window(months: pd.Series, map_months: int | None) -> tuple[dt.date, dt.
     return first.date(), last.date()
 
 
-def _areas(wh: Warehouse, codes: pd.Series) -> pd.DataFrame:
+def areas_of_vintage(wh: Warehouse, codes: pd.Series) -> pd.DataFrame:
+    """The warehouse's areas of the LSOA vintage that best covers ``codes``, sorted by code."""
     a = wh.table("areas").to_pandas()
     if a.empty:
         raise SchemaError(
@@ -143,7 +146,9 @@ def _areas(wh: Warehouse, codes: pd.Series) -> pd.DataFrame:
     return a[a.vintage == best].sort_values("lsoa_code").reset_index(drop=True)
 
 
-def _neighbours(areas: pd.DataFrame, rule: str) -> Neighbours:
+def area_neighbours(areas: pd.DataFrame, rule: str) -> Neighbours:
+    """Queen contiguity from the boundaries (``rule="queen"``, when every area has one), else
+    the 8 nearest centroids."""
     if rule not in ("queen", "knn"):
         raise ConfigError(f"neighbour rule {rule!r} is not one of: queen, knn")
     ids = areas.lsoa_code.to_numpy()
@@ -229,12 +234,12 @@ def area_picture(
     counts = _counts(wh, selection)
     if counts.empty:
         raise SchemaError("selection", f"no crimes match {asdict(selection)}")
-    areas = _areas(wh, counts.lsoa_code)
+    areas = areas_of_vintage(wh, counts.lsoa_code)
     inside = counts[counts.lsoa_code.isin(areas.lsoa_code)]
     map_first, map_last = _map_window(inside.month, selection.map_months)
     mapped = inside[pd.to_datetime(inside.month) >= pd.Timestamp(map_first)]
     table = load_harm_table(harm_table)
-    nb = _neighbours(areas, neighbours)
+    nb = area_neighbours(areas, neighbours)
     choices: dict[str, object] = {
         "crime_types": list(selection.crime_types),
         "months": [str(inside.month.min())[:7], str(inside.month.max())[:7]],

@@ -128,26 +128,16 @@ def build_gazetteer(
             "name": name,
             "kind": np.where(last.isin(kinds), "street", "landmark"),
             "lsoa_code": s.lsoa_code,
-            "longitude": s.longitude * s.n,
-            "latitude": s.latitude * s.n,
+            "longitude": s.longitude,
+            "latitude": s.latitude,
             "weight": s.n.astype(float),
         }
     )
     parts = [streets]
     if venues is not None and len(venues):
-        v = venues
-        parts.append(
-            pd.DataFrame(
-                {
-                    "name": v.name,
-                    "kind": "venue",
-                    "lsoa_code": v.lsoa_code,
-                    "longitude": v.longitude,
-                    "latitude": v.latitude,
-                    "weight": 1.0,
-                }
-            )
-        )
+        parts.append(venues[["name", "lsoa_code", "longitude", "latitude"]].assign(
+            kind="venue", weight=1.0
+        ))  # fmt: skip
     g = pd.concat(parts, ignore_index=True)
     g = g[g.lsoa_code.notna()]
     g["lad_name"] = g.lsoa_code.map(town)
@@ -155,22 +145,17 @@ def build_gazetteer(
     towns = tuple(sorted(set(g.lad_name)))
     g["key"] = [_strip_town(normalise(n), towns)[0] for n in g.name]
     g = g[g.key.ne("")]
+    # one row per name, town and LSOA: the weight-averaged point of its map points (or venues)
+    g["longitude"] *= g.weight
+    g["latitude"] *= g.weight
     agg = g.groupby(["key", "kind", "lad_name", "lsoa_code"], as_index=False).agg(
         name=("name", "first"),
         longitude=("longitude", "sum"),
         latitude=("latitude", "sum"),
         weight=("weight", "sum"),
     )
-    street = agg.kind.ne("venue")
-    agg.loc[street, "longitude"] /= agg.weight[street]
-    agg.loc[street, "latitude"] /= agg.weight[street]
-    venue = ~street
-    # venues: several of one name in one LSOA are averaged too
-    count = g[g.kind == "venue"].groupby(["key", "lad_name", "lsoa_code"]).size()
-    idx = pd.MultiIndex.from_frame(agg.loc[venue, ["key", "lad_name", "lsoa_code"]])
-    n = count.reindex(idx).to_numpy()
-    agg.loc[venue, "longitude"] /= n
-    agg.loc[venue, "latitude"] /= n
+    agg["longitude"] /= agg.weight
+    agg["latitude"] /= agg.weight
     cols = ["key", "name", "kind", "lad_name", "lsoa_code", "longitude", "latitude", "weight"]
     return Gazetteer(agg[cols].reset_index(drop=True), towns)
 
