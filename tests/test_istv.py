@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vrukit.analysis.istv_quality import SCORE_COLUMNS, Rules, _break_at
+from vrukit.analysis.breaks import level_shift
+from vrukit.analysis.istv_quality import SCORE_COLUMNS
 from vrukit.demo import DEMO_PROFILES
 from vrukit.errors import ConfigError
 from vrukit.ingest.identifiers import nhs_number_valid
@@ -58,8 +59,8 @@ def test_series_break_is_found_where_planted_and_not_in_noise():
     rng = np.random.default_rng(1)
     steady = rng.poisson(200, 36)
     shifted = np.r_[rng.poisson(200, 20), rng.poisson(120, 16)]
-    assert _break_at(steady, Rules())[1] > 1e-3
-    k, p, change = _break_at(shifted, Rules())
+    assert level_shift(steady)[1] > 1e-3
+    k, p, change = level_shift(shifted)
     assert k == 20 and p < 1e-6 and change == pytest.approx(-0.4, abs=0.05)
 
 

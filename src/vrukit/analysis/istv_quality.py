@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from vrukit.analysis.breaks import level_shift
 from vrukit.schemas import ISTV_VAGUE
 
 __all__ = ["COMPLETENESS_FIELDS", "SCORE_COLUMNS", "Rules", "Scorecard", "scorecard"]
@@ -228,35 +229,12 @@ def _above_others(c: pd.DataFrame, check: str, what: str, rules: Rules) -> pd.Da
     return _rows(c.site_code, c.month, check, share, others, flag, detail)
 
 
-def _break_at(y: np.ndarray, rules: Rules) -> tuple[int, float, float]:
-    """Best split of a count series into two Poisson levels: (index, Bonferroni p, change)."""
-    m = rules.break_min_months
-    if len(y) < 2 * m:
-        return -1, 1.0, 0.0
-    total = y.sum()
-    ll0 = _ll(y, total / len(y))
-    best = (-1, 0.0, 0.0)
-    for k in range(m, len(y) - m + 1):
-        a, b = y[:k], y[k:]
-        lr = 2 * (_ll(a, a.mean()) + _ll(b, b.mean()) - ll0)
-        if lr > best[1]:
-            change = (b.mean() - a.mean()) / max(a.mean(), 1e-9)
-            best = (k, lr, change)
-    k, lr, change = best
-    p = min(1.0, float(stats.chi2.sf(lr, 1)) * (len(y) - 2 * m + 1))
-    return k, p, change
-
-
-def _ll(y: np.ndarray, mu: float) -> float:
-    return float(np.sum(y * np.log(max(mu, 1e-12)) - mu))
-
-
 def _breaks(a: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     counts = a.groupby(["site_code", "month"]).size().rename("n").reset_index()
     out = []
     for site, s in counts.groupby("site_code"):
         s = s.sort_values("month")
-        k, p, change = _break_at(s.n.to_numpy(), rules)
+        k, p, change = level_shift(s.n.to_numpy(), min_months=rules.break_min_months)
         flag = np.zeros(len(s), bool)
         if k >= 0 and p < rules.break_p and abs(change) >= rules.break_change:
             flag[k] = True
