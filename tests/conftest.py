@@ -130,3 +130,69 @@ def published_exposures(site: Path) -> tuple[int, list[int]]:
     sums = [np.array([index[tuple(w)]] + [index[tuple(p)] for p in parts])
             for w, parts in manifest["sums"]]  # fmt: skip
     return len(hidden), audit(np.array(lo), np.array(hi), sums, hidden)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server from the Debian packages (``.ci/run`` installs them), started
+    for the session; its URL. Skips when PostgreSQL is not installed, unless
+    ``VRUKIT_REQUIRE_POSTGRES`` is set (CI), where that is a failure."""
+    import glob
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    given = os.environ.get("VRUKIT_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        why = "PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)"
+        if os.environ.get("VRUKIT_REQUIRE_POSTGRES"):
+            pytest.fail(why)
+        pytest.skip(why)
+    bindir = Path(found[-1]).parent
+    root = Path(tempfile.mkdtemp(prefix="vrukit-pg-", dir="/tmp"))
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        shutil.chown(root, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = root / "data"
+    subprocess.run(
+        [*as_postgres, bindir / "initdb", "-D", data, "-A", "trust", "-U", "postgres"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        [*as_postgres, bindir / "pg_ctl", "-D", data, "-l", root / "log", "-w", "start",
+         "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_postgres, bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """An empty programme store: a SQLite file, and a fresh database on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'programme.sqlite'}"
+    import uuid
+
+    import psycopg
+
+    server = request.getfixturevalue("postgres_server")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql"), autocommit=True) as c:
+        c.execute(f"CREATE DATABASE {name}")
+    return server.rsplit("/", 1)[0] + f"/{name}"

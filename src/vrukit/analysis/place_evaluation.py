@@ -66,7 +66,7 @@ class DidResult:
     p: float
     cluster_ci: tuple[float, float]
     event_study: pd.DataFrame
-    placebo: dict[str, float]
+    placebo: dict[str, float | str]
     treated: int
     comparison: int
     sms_level: int = SMS_PLACE[0]

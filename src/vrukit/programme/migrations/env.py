@@ -1,0 +1,23 @@
+"""Alembic environment for the programme store (online migrations only)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from vrukit.programme.db import engine
+from vrukit.programme.models import Base
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+assert url, "the programme store URL is set by vrukit.programme.db.alembic_config"
+eng = engine(url)
+with eng.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+eng.dispose()
