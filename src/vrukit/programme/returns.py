@@ -1,0 +1,349 @@
+"""Monitoring returns: templates defined as data, downloads, validated uploads, history, lateness.
+
+A template is a list of fields - ``{"name", "type", "label", "required", "allowed", "min",
+"max"}`` with ``type`` one of ``FIELD_TYPES`` - stored in ``return_template.fields``. Providers
+download it as CSV or XLSX (with a guide sheet and drop-down lists), fill it in and upload it.
+An upload is checked whole: every problem is reported with its row (the file's line or sheet
+row) and column, and if there is any, **nothing is stored**. An accepted upload becomes a new
+``return_submission`` that supersedes the latest one for its quarter - never an overwrite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vrukit.errors import ConfigError, InputFileError
+from vrukit.programme.models import (
+    Intervention,
+    ReturnRow,
+    ReturnSubmission,
+    ReturnTemplate,
+)
+
+__all__ = [
+    "DUE_DAYS",
+    "FIELD_TYPES",
+    "Field",
+    "Problem",
+    "ReturnRejected",
+    "fields_of",
+    "quarter_end",
+    "read_upload",
+    "return_status",
+    "submit_return",
+    "validate_rows",
+    "write_template",
+]
+
+FIELD_TYPES = ("integer", "number", "text", "date", "choice", "boolean")
+#: A quarter's return is due this many days after the quarter ends.
+DUE_DAYS = 30
+_TRUE, _FALSE = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a return template."""
+
+    name: str
+    type: str
+    label: str = ""
+    required: bool = True
+    allowed: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+
+    def describe(self) -> str:
+        parts = [self.type]
+        if self.allowed:
+            parts.append("one of " + ", ".join(self.allowed))
+        if self.min is not None or self.max is not None:
+            parts.append(f"from {self.min if self.min is not None else '...'} "
+                         f"to {self.max if self.max is not None else '...'}")  # fmt: skip
+        if self.type == "date":
+            parts.append("YYYY-MM-DD")
+        parts.append("required" if self.required else "optional")
+        return "; ".join(parts)
+
+
+def fields_of(definition: list[dict[str, Any]]) -> list[Field]:
+    """Check a template's field list and return it as ``Field`` objects."""
+    out: list[Field] = []
+    for k, f in enumerate(definition):
+        name = str(f.get("name", "")).strip()
+        if not name or name in {x.name for x in out}:
+            raise ConfigError(f"template field {k + 1}: a unique name is needed, got {name!r}")
+        kind = f.get("type")
+        if kind not in FIELD_TYPES:
+            raise ConfigError(f"template field {name!r}: type {kind!r} is not one of "
+                              f"{', '.join(FIELD_TYPES)}")  # fmt: skip
+        allowed = tuple(str(a) for a in f.get("allowed", ()))
+        if kind == "choice" and not allowed:
+            raise ConfigError(f"template field {name!r}: a choice needs its allowed values")
+        if kind not in ("integer", "number") and (
+            f.get("min") is not None or f.get("max") is not None
+        ):
+            raise ConfigError(f"template field {name!r}: min and max are for numbers only")
+        out.append(
+            Field(name, kind, str(f.get("label", name)), bool(f.get("required", True)), allowed,
+                  f.get("min"), f.get("max"))
+        )  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an upload: where (row as the provider sees it, column) and what."""
+
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = ", ".join(
+            p for p in (f"row {self.row}" if self.row else "", self.column or "") if p
+        )
+        return f"{where}: {self.message}" if where else self.message
+
+
+class ReturnRejected(InputFileError):
+    """An upload with problems: all of them, each with its row and column. Nothing was stored."""
+
+    def __init__(self, path: str, problems: list[Problem]) -> None:
+        self.problems = problems
+        shown = "; ".join(str(p) for p in problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        first = problems[0]
+        super().__init__(
+            path,
+            f"return refused, nothing stored - {len(problems)} problem(s): {shown}{more}",
+            line=first.row, column=first.column, value=first.value,
+        )  # fmt: skip
+
+
+def write_template(fields: list[Field], path: Path | str) -> Path:
+    """The blank template a provider fills in: CSV (header row), or XLSX (``.xlsx``: a data
+    sheet with drop-down lists for choices, and a guide sheet explaining every field)."""
+    path = Path(path)
+    names = [f.name for f in fields]
+    if path.suffix.lower() != ".xlsx":
+        pd.DataFrame(columns=names).to_csv(path, index=False)
+        return path
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "return"
+    ws.append(names)
+    for j, f in enumerate(fields, start=1):
+        if f.allowed:
+            dv = DataValidation(type="list", formula1='"' + ",".join(f.allowed) + '"')
+            col = get_column_letter(j)
+            dv.add(f"{col}2:{col}1000")
+            ws.add_data_validation(dv)
+    guide = wb.create_sheet("guide")
+    guide.append(["column", "meaning", "what to enter"])
+    for f in fields:
+        guide.append([f.name, f.label, f.describe()])
+    wb.save(path)
+    return path
+
+
+def read_upload(path: Path | str) -> tuple[pd.DataFrame, int]:
+    """An uploaded return as text cells, and the row number of its first data row."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".xlsx":
+            raw = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
+        else:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
+        raise InputFileError(str(path), f"cannot be read as CSV or XLSX: {e}") from None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    return raw.map(lambda v: str(v).strip()), 2
+
+
+def _parse(kind: str, text: str) -> Any:
+    """The typed value of a non-empty cell; ValueError when it is not of ``kind``."""
+    if kind == "integer":
+        number = float(text)
+        if number != int(number):
+            raise ValueError(text)
+        return int(number)
+    if kind == "number":
+        return float(text)
+    if kind == "date":
+        # a date cell typed in Excel reads back as "YYYY-MM-DD 00:00:00"
+        if text.endswith((" 00:00:00", "T00:00:00")):
+            text = text[:-9]
+        return date.fromisoformat(text).isoformat()
+    if kind == "boolean":
+        if text.lower() not in _TRUE | _FALSE:
+            raise ValueError(text)
+        return text.lower() in _TRUE
+    return text
+
+
+def _cell(f: Field, text: str) -> tuple[Any, str | None]:
+    """The value of one cell, or why it is not acceptable."""
+    if text == "":
+        return None, ("is required" if f.required else None)
+    try:
+        value = _parse(f.type, text)
+    except ValueError:
+        return None, f"is not a valid {f.describe()}"
+    if f.allowed and value not in f.allowed:
+        return None, "is not one of " + ", ".join(f.allowed)
+    if f.min is not None and value < f.min:
+        return None, f"is below the minimum {f.min:g}"
+    if f.max is not None and value > f.max:
+        return None, f"is above the maximum {f.max:g}"
+    return value, None
+
+
+def validate_rows(
+    fields: list[Field], raw: pd.DataFrame, first_row: int = 2
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Typed rows of an upload, and every problem in it."""
+    problems: list[Problem] = []
+    names = [f.name for f in fields]
+    missing = [n for n in names if n not in raw.columns]
+    extra = [c for c in raw.columns if c not in names]
+    for n in missing:
+        problems.append(Problem(1, n, None, "column is missing from the header"))
+    for c in extra:
+        problems.append(Problem(1, c, None, "column is not in the template "
+                                f"(expected: {', '.join(names)})"))  # fmt: skip
+    if missing or extra:
+        return [], problems
+    raw = raw[~(raw == "").all(axis=1)]  # blank lines at the end of a sheet are not rows
+    if raw.empty:
+        return [], [Problem(None, None, None, "the return has no rows")]
+    rows: list[dict[str, Any]] = []
+    for k, (_, r) in enumerate(raw.iterrows()):
+        row: dict[str, Any] = {}
+        for f in fields:
+            value, why = _cell(f, r[f.name])
+            if why:
+                problems.append(Problem(first_row + k, f.name, r[f.name], f"{r[f.name]!r} {why}"
+                                        if r[f.name] else why))  # fmt: skip
+            row[f.name] = value
+        rows.append(row)
+    return rows, problems
+
+
+def quarter_end(period: str) -> date:
+    """Last day of a ``YYYY-Qn`` quarter."""
+    year, q = int(period[:4]), int(period[-1])
+    first_next = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)
+    return first_next - timedelta(days=1)
+
+
+def _check_period(period: str) -> None:
+    ok = len(period) == 7 and period[4:6] == "-Q" and period[:4].isdigit() and period[6] in "1234"
+    if not ok:
+        raise ConfigError(f"period {period!r}: expected a quarter such as 2021-Q2")
+
+
+def submit_return(
+    s: Session,
+    intervention: Intervention,
+    period: str,
+    upload: Path | str,
+    *,
+    organisation_id: int,
+    submitted_by: int | None = None,
+    submitted_at: datetime | None = None,
+) -> ReturnSubmission:
+    """Validate an uploaded return against the intervention's latest template and store it as
+    a new submission superseding any earlier one for ``period``. Raises ``ReturnRejected`` (with
+    every problem) and stores nothing if anything is wrong."""
+    _check_period(period)
+    template = s.scalars(
+        select(ReturnTemplate)
+        .where(ReturnTemplate.intervention_id == intervention.id)
+        .order_by(ReturnTemplate.version.desc())
+    ).first()
+    if template is None:
+        raise ConfigError(f"{intervention.name!r} has no return template yet")
+    raw, first = read_upload(upload)
+    rows, problems = validate_rows(fields_of(template.fields), raw, first)
+    if problems:
+        raise ReturnRejected(str(upload), problems)
+    return _store(s, intervention, template, period, rows, organisation_id, submitted_by,
+                  submitted_at, "upload", Path(upload).name)  # fmt: skip
+
+
+def _store(
+    s: Session, intervention: Intervention, template: ReturnTemplate, period: str,
+    rows: list[dict[str, Any]], organisation_id: int, submitted_by: int | None,
+    submitted_at: datetime | None, source: str, file_name: str | None,
+) -> ReturnSubmission:  # fmt: skip
+    latest = _latest(s, intervention.id, period)
+    sub = ReturnSubmission(
+        intervention_id=intervention.id, organisation_id=organisation_id,
+        template_id=template.id, period=period, submitted_at=submitted_at or datetime.now(),
+        submitted_by=submitted_by, source=source, file_name=file_name,
+        supersedes_id=latest.id if latest else None,
+        rows=[ReturnRow(row_number=k + 1, data=r) for k, r in enumerate(rows)],
+    )  # fmt: skip
+    s.add(sub)
+    s.flush()
+    return sub
+
+
+def _latest(s: Session, intervention_id: int, period: str) -> ReturnSubmission | None:
+    """The current version of a quarter's return: the one nothing supersedes."""
+    superseded = select(ReturnSubmission.supersedes_id).where(
+        ReturnSubmission.supersedes_id.is_not(None)
+    )
+    return s.scalars(
+        select(ReturnSubmission).where(
+            ReturnSubmission.intervention_id == intervention_id,
+            ReturnSubmission.period == period,
+            ReturnSubmission.id.not_in(superseded),
+        )
+    ).first()
+
+
+def return_status(s: Session, periods: list[str], today: date) -> pd.DataFrame:
+    """For every intervention under contract in each period: when its return was due, when it
+    first came, how many versions, and ``on_time``, ``late``, ``missing`` or ``not_yet_due``."""
+    for p in periods:
+        _check_period(p)
+    subs = s.execute(
+        select(
+            ReturnSubmission.intervention_id, ReturnSubmission.period,
+            func.min(ReturnSubmission.submitted_at), func.count(),
+        ).group_by(ReturnSubmission.intervention_id, ReturnSubmission.period)
+    ).all()  # fmt: skip
+    got = {(i, p): (first, n) for i, p, first, n in subs}
+    rows = []
+    for iv in s.scalars(select(Intervention).order_by(Intervention.name)):
+        for p in periods:
+            end = quarter_end(p)
+            start = date(end.year, end.month - 2, 1)
+            if iv.contract_start > end or (iv.contract_end and iv.contract_end < start):
+                continue
+            due = end + timedelta(days=DUE_DAYS)
+            first, n = got.get((iv.id, p), (None, 0))
+            if first is not None:
+                status = "on_time" if first.date() <= due else "late"
+            else:
+                status = "missing" if today > due else "not_yet_due"
+            rows.append((iv.id, iv.name, p, due, first, n, status))
+    return pd.DataFrame(
+        rows, columns=["intervention_id", "intervention", "period", "due", "first_received",
+                       "versions", "status"],
+    )  # fmt: skip
