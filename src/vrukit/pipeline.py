@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo
 from vrukit.ingest.istv_profile import load_profiles
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
 from vrukit.injury import load_venues, locate
+from vrukit.programme.db import engine, sqlite_url, upgrade
+from vrukit.programme.load import ReturnsReport, load_registry, load_returns, load_training
 from vrukit.warehouse import IngestReport, Warehouse
 
-__all__ = ["DEMO_PROFILES", "DemoRun", "load_demo", "run_demo"]
+__all__ = ["DEMO_PROFILES", "DemoRun", "load_demo", "load_programme", "run_demo"]
+
+#: The demo intervention whose training records ``training.csv`` holds.
+TRAINING_DEMO = "Trauma-informed training"
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,23 @@ def load_demo(wh: Warehouse, files: DemoFiles) -> IngestReport:
     wh.ingest_istv([files.istv], load_profiles(DEMO_PROFILES))
     load_venues(wh, files.istv / "venues.csv")
     locate(wh)
+    load_programme(sqlite_url(files.folder / "programme.sqlite"), files.programme)
     return police
+
+
+def load_programme(url: str, folder: Path) -> ReturnsReport:
+    """Load the demo programme's registry, returns and training records into the store at
+    ``url`` (migrated first), as providers' uploads would arrive."""
+    upgrade(url)
+    eng = engine(url)
+    try:
+        with Session(eng) as s, s.begin():
+            load_registry(s, json.loads((folder / "registry.json").read_text()))
+            report = load_returns(s, folder / "returns")
+            load_training(s, folder / "training.csv", TRAINING_DEMO)
+    finally:
+        eng.dispose()
+    return report
 
 
 def run_demo(

@@ -27,6 +27,7 @@ from vrukit.demo.crimes import (
     violence_base,
 )
 from vrukit.demo.istv import write_istv
+from vrukit.demo.programme import write_programme
 from vrukit.demo.region import LA_NAMES, Region, make_region
 from vrukit.ingest.forces import DEMO_FORCE
 from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
@@ -65,6 +66,7 @@ class DemoFiles:
     indicators: Path
     pilots: Path
     istv: Path
+    programme: Path
 
 
 def month_labels(months: int) -> list[str]:
@@ -277,6 +279,7 @@ def build_demo(
         out / "area_indicators.csv",
         out / "pilots.csv",
         out / "istv",
+        out / "programme",
     )
     indicators = _indicators(rng, model, region, lam)
     indicators.to_csv(files.indicators, index=False)
@@ -296,6 +299,8 @@ def build_demo(
         lam[:, :, v],
         names,
     )
+    say("writing the programme: registry, monitoring returns, training")
+    write_programme(files.programme, seed, truth["model"]["pilots"])
     return files
 
 

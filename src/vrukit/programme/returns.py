@@ -10,6 +10,7 @@ row) and column, and if there is any, **nothing is stored**. An accepted upload 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ __all__ = [
     "fields_of",
     "quarter_end",
     "read_upload",
+    "return_folder",
     "return_status",
     "submit_return",
     "validate_rows",
@@ -243,6 +245,11 @@ def validate_rows(
     return rows, problems
 
 
+def return_folder(intervention: str) -> str:
+    """The folder name an intervention's return files are kept under: its name, slugged."""
+    return re.sub(r"[^a-z0-9]+", "-", intervention.lower()).strip("-")
+
+
 def quarter_end(period: str) -> date:
     """Last day of a ``YYYY-Qn`` quarter."""
     year, q = int(period[:4]), int(period[-1])
@@ -318,7 +325,8 @@ def _latest(s: Session, intervention_id: int, period: str) -> ReturnSubmission |
 
 
 def return_status(s: Session, periods: list[str], today: date) -> pd.DataFrame:
-    """For every intervention under contract in each period: when its return was due, when it
+    """For every intervention with a return template and under contract in each period: when
+    its return was due, when it
     first came, how many versions, and ``on_time``, ``late``, ``missing`` or ``not_yet_due``."""
     for p in periods:
         _check_period(p)
@@ -330,7 +338,10 @@ def return_status(s: Session, periods: list[str], today: date) -> pd.DataFrame:
     ).all()  # fmt: skip
     got = {(i, p): (first, n) for i, p, first, n in subs}
     rows = []
-    for iv in s.scalars(select(Intervention).order_by(Intervention.name)):
+    reporting = select(ReturnTemplate.intervention_id)
+    for iv in s.scalars(
+        select(Intervention).where(Intervention.id.in_(reporting)).order_by(Intervention.name)
+    ):
         for p in periods:
             end = quarter_end(p)
             start = date(end.year, end.month - 2, 1)

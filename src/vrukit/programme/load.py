@@ -1,0 +1,175 @@
+"""Loading a registry, a folder of monitoring returns and training records into the store.
+
+``load_registry`` takes the registry as data (``registry.json``: organisations, places with
+their LSOAs, interventions with their theory of change and return template, boards); it is
+idempotent - records are matched by name. ``load_returns`` submits every return file in the
+order they arrived (file dates), as a provider's uploads would be: refused files are reported
+with their problems and stored nowhere. ``load_training`` adds training records and scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vrukit.errors import ConfigError
+from vrukit.programme.models import (
+    Board,
+    BoardMember,
+    Indicator,
+    Intervention,
+    Organisation,
+    Place,
+    PlaceArea,
+    ReturnTemplate,
+    TheoryStep,
+    TrainingRecord,
+    TrainingScore,
+)
+from vrukit.programme.returns import ReturnRejected, fields_of, return_folder, submit_return
+
+__all__ = ["ReturnsReport", "load_registry", "load_returns", "load_training"]
+
+
+def _get(s: Session, model: type, name: str) -> Any:
+    return s.scalars(select(model).where(model.name == name)).first()  # type: ignore[attr-defined]
+
+
+def load_registry(s: Session, registry: dict[str, Any]) -> dict[str, int]:
+    """Add what the registry lists and the store lacks; returns how many of each were added."""
+    added = dict.fromkeys(("organisations", "places", "interventions", "boards"), 0)
+    for o in registry.get("organisations", []):
+        if not _get(s, Organisation, o["name"]):
+            s.add(Organisation(name=o["name"], kind=o["kind"]))
+            added["organisations"] += 1
+    for p in registry.get("places", []):
+        if not _get(s, Place, p["name"]):
+            place = Place(name=p["name"], start_date=date.fromisoformat(p["start_date"]))
+            place.areas = [PlaceArea(lsoa_code=c) for c in p["areas"]]
+            s.add(place)
+            added["places"] += 1
+    s.flush()
+    for iv in registry.get("interventions", []):
+        if not _get(s, Intervention, iv["name"]):
+            s.add(_intervention(s, iv))
+            added["interventions"] += 1
+    s.flush()
+    for b in registry.get("boards", []):
+        if not _get(s, Board, b["name"]):
+            where = _get(s, Place, b["place"]) if b.get("place") else None
+            board = Board(name=b["name"], kind=b["kind"], place_id=where.id if where else None)
+            board.members = [BoardMember(organisation_id=_org(s, m).id) for m in b["members"]]
+            s.add(board)
+            added["boards"] += 1
+    s.flush()
+    return added
+
+
+def _org(s: Session, name: str) -> Organisation:
+    org = _get(s, Organisation, name)
+    if org is None:
+        raise ConfigError(f"registry: organisation {name!r} is not listed")
+    return org
+
+
+def _intervention(s: Session, iv: dict[str, Any]) -> Intervention:
+    place = _get(s, Place, iv["place"]) if iv.get("place") else None
+    end = iv.get("contract_end")
+    out = Intervention(
+        name=iv["name"], provider_id=_org(s, iv["provider"]).id,
+        thematic_area=iv["thematic_area"], prevention_tier=iv["prevention_tier"],
+        setting=iv.get("setting"), yef_strand=iv.get("yef_strand"),
+        yef_impact=iv.get("yef_impact"), funding=iv.get("funding"),
+        contract_start=date.fromisoformat(iv["contract_start"]),
+        contract_end=date.fromisoformat(end) if end else None,
+        place_id=place.id if place else None,
+    )  # fmt: skip
+    steps = []
+    for st in iv.get("theory", []):
+        step = TheoryStep(stage=st["stage"], text=st["text"])
+        step.indicators = [
+            Indicator(name=i["name"], return_field=i.get("return_field"), target=i.get("target"))
+            for i in st.get("indicators", [])
+        ]
+        steps.append(step)
+    out.theory = steps
+    if iv.get("template"):
+        fields_of(iv["template"])  # a bad template is refused before anything is added
+        s.add(out)
+        s.flush()
+        s.add(ReturnTemplate(intervention_id=out.id, version=1, fields=iv["template"]))
+    return out
+
+
+@dataclass(frozen=True)
+class ReturnsReport:
+    """Each return file: accepted (with its submission id) or refused (with its problems)."""
+
+    files: pd.DataFrame
+
+    @property
+    def refused(self) -> pd.DataFrame:
+        return self.files[self.files.status == "refused"]
+
+
+def load_returns(s: Session, folder: Path | str) -> ReturnsReport:
+    """Submit every ``<intervention-slug>/<YYYY-Qn>[-vN].csv|xlsx`` under ``folder`` as its
+    provider, dated by the file's modification time, oldest first."""
+    by_slug = {return_folder(iv.name): iv for iv in s.scalars(select(Intervention))}
+    files = sorted(
+        (p for p in Path(folder).glob("*/*") if p.suffix.lower() in (".csv", ".xlsx")),
+        key=lambda p: (p.stat().st_mtime, str(p)),
+    )
+    rows: list[tuple[object, ...]] = []
+    for path in files:
+        iv = by_slug.get(path.parent.name)
+        if iv is None:
+            raise ConfigError(f"{path}: no intervention is registered as {path.parent.name!r}")
+        period = path.stem.split("-v")[0]
+        when = datetime.fromtimestamp(path.stat().st_mtime)
+        try:
+            with s.begin_nested():
+                sub = submit_return(s, iv, period, path, organisation_id=iv.provider_id,
+                                    submitted_at=when)  # fmt: skip
+            rows.append((str(path), iv.name, period, "accepted", sub.id, len(sub.rows), ""))
+        except ReturnRejected as e:
+            rows.append((str(path), iv.name, period, "refused", None, 0,
+                         "; ".join(str(p) for p in e.problems)))  # fmt: skip
+    cols = ["file", "intervention", "period", "status", "submission_id", "rows", "problems"]
+    return ReturnsReport(pd.DataFrame(rows, columns=cols))
+
+
+def load_training(s: Session, path: Path | str, intervention: str) -> int:
+    """Add training records (one row per participant and statement) to ``intervention``;
+    participants already recorded are skipped. Returns the participants added."""
+    iv = _get(s, Intervention, intervention)
+    if iv is None:
+        raise ConfigError(f"no intervention {intervention!r} to add training records to")
+    t = pd.read_csv(path, dtype={"participant_ref": str})
+    known = set(s.scalars(select(TrainingRecord.participant_ref)
+                          .where(TrainingRecord.intervention_id == iv.id)))  # fmt: skip
+    added = 0
+    for ref, g in t.groupby("participant_ref", sort=True):
+        if ref in known:
+            continue
+        first = g.iloc[0]
+        s.add(TrainingRecord(
+            intervention_id=iv.id, organisation_id=iv.provider_id, participant_ref=str(ref),
+            trained_on=date.fromisoformat(str(first.trained_on)),
+            reached_per_week=int(first.reached_per_week),
+            scores=[TrainingScore(statement=r.statement, pre=_int(r.pre), post=_int(r.post))
+                    for r in g.itertuples()],
+        ))  # fmt: skip
+        added += 1
+    s.flush()
+    return added
+
+
+def _int(v: object) -> int | None:
+    return None if pd.isna(v) else int(v)  # type: ignore[call-overload]
