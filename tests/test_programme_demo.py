@@ -96,3 +96,37 @@ def test_training_changes_found_where_planted(loaded):
             assert row.wilcoxon_p < 1e-4 and row.mean_change > 0, t
         else:
             assert row.wilcoxon_p > 0.01, t
+
+
+def test_programme_summary_from_the_current_returns(loaded):
+    from vrukit.analysis.programme_evaluation import indicator_progress, programme_summary
+    from vrukit.demo.programme import INTERVENTIONS
+    from vrukit.programme.queries import (
+        current_return_rows,
+        indicators_frame,
+        interventions_frame,
+    )
+
+    _, eng, _, _, report, _ = loaded
+    with Session(eng) as s:
+        rows = current_return_rows(s)
+        summary = programme_summary(rows, interventions_frame(s))
+        progress = indicator_progress(summary, indicators_frame(s))
+    funding = {iv[0]: iv[7] for iv in INTERVENTIONS}
+    # reach counts each participant once, from the accepted files only
+    accepted = report.files[report.files.status == "accepted"]
+    for name, g in accepted.groupby("intervention"):
+        refs = set()
+        for f in g.file:
+            t = pd.read_excel(f, dtype=str) if f.endswith(".xlsx") else pd.read_csv(f, dtype=str)
+            refs |= set(t.participant_ref)
+        row = summary.set_index("intervention").loc[name]
+        assert row.reached == len(refs), name
+        assert row.cost_per_participant == pytest.approx(funding[name] / len(refs))
+    # engagement was drawn at 75%: the pooled share's interval holds it
+    from vrukit.analysis.project_evaluation import wilson
+
+    lo, hi = wilson(int(summary.engaged.sum()), int(summary.reached.sum()))
+    assert lo <= 0.75 <= hi
+    assert set(progress.status) <= {"met", "not_met", "uncertain"}
+    assert len(progress) == 7  # one completion indicator per reporting intervention
