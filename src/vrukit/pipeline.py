@@ -7,13 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo
 from vrukit.ingest.istv_profile import load_profiles
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
 from vrukit.injury import load_venues, locate
-from vrukit.programme.db import engine, sqlite_url, upgrade
+from vrukit.programme.db import session, sqlite_url
 from vrukit.programme.load import ReturnsReport, load_registry, load_returns, load_training
 from vrukit.warehouse import IngestReport, Warehouse
 
@@ -55,15 +53,10 @@ def load_demo(wh: Warehouse, files: DemoFiles) -> IngestReport:
 def load_programme(url: str, folder: Path) -> ReturnsReport:
     """Load the demo programme's registry, returns and training records into the store at
     ``url`` (migrated first), as providers' uploads would arrive."""
-    upgrade(url)
-    eng = engine(url)
-    try:
-        with Session(eng) as s, s.begin():
-            load_registry(s, json.loads((folder / "registry.json").read_text()))
-            report = load_returns(s, folder / "returns")
-            load_training(s, folder / "training.csv", TRAINING_DEMO)
-    finally:
-        eng.dispose()
+    with session(url) as s:
+        load_registry(s, json.loads((folder / "registry.json").read_text()))
+        report = load_returns(s, folder / "returns")
+        load_training(s, folder / "training.csv", TRAINING_DEMO)
     return report
 
 

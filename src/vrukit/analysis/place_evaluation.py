@@ -32,6 +32,7 @@ randomness; level 5 a randomised design.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,7 +104,7 @@ def screen_breaks(counts: pd.DataFrame, *, p: float = 1e-3, change: float = 0.25
 
 def comparison_areas(
     counts: pd.DataFrame, treated: set[str], start: str, *, k: int = 100,
-    exclude: set[str] = frozenset(),  # type: ignore[assignment]
+    exclude: Collection[str] = (),
 ) -> list[str]:  # fmt: skip
     """The ``k`` areas (not treated, not excluded) whose mean monthly count before ``start``
     is closest to the treated areas' - so the comparison shares the pilot's level of violence.
