@@ -804,6 +804,43 @@ def istv_share(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Programme store URL (sqlite:///FILE or postgresql+psycopg://...); "
+            "default: the demo region's.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Start the programme portal (providers submit returns; commissioners, analysts and admins
+    read them). Without --store it serves the demo programme and prints a demo login per role."""
+    import uvicorn
+
+    from vrukit.portal.app import create_app
+    from vrukit.portal.demo import DEMO_LOGINS
+    from vrukit.programme.db import sqlite_url
+
+    s = _settings(None)
+    if store is None:
+        path = s.demo_dir / "programme.sqlite"
+        if not path.exists():
+            demo(out=s.demo_dir, seed=None)
+        store = sqlite_url(path)
+        t = Table(title="Demo sign-ins (demo data only)")
+        for col in ("role", "e-mail", "password", "organisation"):
+            t.add_column(col)
+        for role, email, password, org in DEMO_LOGINS:
+            t.add_row(role, email, password, org or "")
+        console.print(t)
+    console.print(f"Portal on http://{host}:{port}/ (Ctrl+C stops it)")
+    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+
+
+@app.command()
 def status(db: DbOption = None) -> None:
     """Row counts of every table in the warehouse."""
     with _warehouse(_settings(db), for_ingest=False) as wh:

@@ -11,6 +11,7 @@ from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo
 from vrukit.ingest.istv_profile import load_profiles
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
 from vrukit.injury import load_venues, locate
+from vrukit.portal.demo import add_demo_users
 from vrukit.programme.db import session, sqlite_url
 from vrukit.programme.load import ReturnsReport, load_registry, load_returns, load_training
 from vrukit.warehouse import IngestReport, Warehouse
@@ -57,6 +58,7 @@ def load_programme(url: str, folder: Path) -> ReturnsReport:
         load_registry(s, json.loads((folder / "registry.json").read_text()))
         report = load_returns(s, folder / "returns")
         load_training(s, folder / "training.csv", TRAINING_DEMO)
+        add_demo_users(s)
     return report
 
 

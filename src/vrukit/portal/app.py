@@ -1,0 +1,321 @@
+"""The portal application: sign-in, roles, interventions, returns (download, upload, history),
+users and the audit trail. Server-rendered HTML; no script is needed to use it.
+
+Access rules, in one place (``_visible``): a **provider** sees and submits only its own
+organisation's interventions and returns - anything else answers 404, as if it did not exist;
+an **analyst** reads everything and changes nothing; a **commissioner** reads everything and may
+submit returns; an **admin** may also manage users and read the audit trail. Every change writes
+an ``audit_event`` (who, when, before, after). Every form carries a CSRF token; sign-in failures
+are rate-limited per client and e-mail.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from vrukit.portal.security import RateLimit, hash_password, new_csrf_token, verify_password
+from vrukit.programme.db import engine, upgrade
+from vrukit.programme.models import (
+    ROLES,
+    AuditEvent,
+    Intervention,
+    Organisation,
+    ReturnSubmission,
+    ReturnTemplate,
+    User,
+)
+from vrukit.programme.returns import ReturnRejected, fields_of, submit_return, write_template
+
+__all__ = ["ROUTES", "create_app"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+#: Roles that may submit a return (providers only for their own organisation).
+SUBMITTERS = ("admin", "commissioner", "provider")
+
+
+class _Redirect(Exception):
+    def __init__(self, to: str) -> None:
+        self.to = to
+
+
+def _visible(user: User) -> Any:
+    """The interventions ``user`` may see, as a WHERE clause."""
+    if user.role == "provider":
+        return Intervention.provider_id == user.organisation_id
+    return Intervention.id.is_not(None)
+
+
+def create_app(
+    store_url: str, *, secret_key: str | None = None, rate_limit: RateLimit | None = None
+) -> FastAPI:
+    """The portal over the programme store at ``store_url`` (migrated first)."""
+    upgrade(store_url)
+    app = FastAPI(title="vrukit programme portal", docs_url=None, redoc_url=None,
+                  openapi_url=None)  # fmt: skip
+    app.state.maker = sessionmaker(engine(store_url))
+    app.state.limit = rate_limit or RateLimit()
+    app.add_middleware(
+        SessionMiddleware, secret_key=secret_key or secrets.token_hex(32),
+        session_cookie="vrukit_portal", same_site="strict", max_age=8 * 3600,
+    )  # fmt: skip
+    app.add_exception_handler(_Redirect, _to)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _error)  # type: ignore[arg-type]
+    app.include_router(router)
+    return app
+
+
+PAGES = Jinja2Templates(directory=str(TEMPLATES))
+router = APIRouter()
+
+
+def db(request: Request) -> Iterator[Session]:
+    with request.app.state.maker() as s, s.begin():
+        yield s
+
+
+Db = Annotated[Session, Depends(db)]
+
+
+def current(request: Request, s: Db) -> User:
+    uid = request.session.get("uid")
+    user = s.get(User, uid) if uid else None
+    if user is None or not user.active:
+        raise _Redirect("/login")
+    return user
+
+
+Me = Annotated[User, Depends(current)]
+
+
+async def csrf(request: Request) -> None:
+    form = await request.form()
+    sent = form.get("csrf_token")
+    if not sent or not secrets.compare_digest(str(sent), request.session.get("csrf", "")):
+        raise HTTPException(403, "the form has expired or did not come from this site")
+
+
+Csrf = Depends(csrf)
+
+
+def token(request: Request) -> str:
+    if "csrf" not in request.session:
+        request.session["csrf"] = new_csrf_token()
+    return str(request.session["csrf"])
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("user", None)
+    return PAGES.TemplateResponse(
+        request, name, {"csrf": token(request), **context}, status_code=status
+    )
+
+
+def audit(s: Session, user: User, action: str, table: str, key: str,
+          before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:  # fmt: skip
+    s.add(AuditEvent(user_id=user.id, action=action, table_name=table, row_key=key,
+                     before=before, after=after, at=datetime.now()))  # fmt: skip
+
+
+def intervention(s: Session, user: User, iid: int) -> Intervention:
+    iv = s.scalars(select(Intervention).where(Intervention.id == iid, _visible(user))).first()
+    if iv is None:
+        raise HTTPException(404, "no such intervention")
+    return iv
+
+
+def admin_only(user: User) -> None:
+    if user.role != "admin":
+        raise HTTPException(403, "only an admin may do this")
+
+
+async def _to(request: Request, exc: _Redirect) -> Response:
+    return RedirectResponse(exc.to, status_code=303)
+
+
+async def _error(request: Request, exc: HTTPException) -> Response:
+    return render(request, "error.html", exc.status_code, code=exc.status_code,
+                  message=exc.detail)  # fmt: skip
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return render(request, "login.html")
+
+
+@router.post("/login", dependencies=[Csrf])
+def login(
+    request: Request, s: Db, email: Annotated[str, Form()], password: Annotated[str, Form()]
+) -> Response:
+    key = f"{request.client.host if request.client else '?'}|{email.strip().lower()}"
+    if request.app.state.limit.blocked(key):
+        wait = "Too many failed sign-ins: wait 15 minutes and try again."
+        return render(request, "login.html", 429, error=wait)
+    user = s.scalars(select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        request.app.state.limit.failed(key)
+        return render(request, "login.html", 401, error="E-mail or password is wrong.")
+    request.app.state.limit.succeeded(key)
+    request.session.clear()
+    request.session["uid"] = user.id
+    request.session["csrf"] = new_csrf_token()
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout", dependencies=[Csrf])
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, s: Db, me: Me) -> HTMLResponse:
+    ivs = s.scalars(select(Intervention).where(_visible(me)).order_by(Intervention.name)).all()
+    org = s.get(Organisation, me.organisation_id) if me.organisation_id else None
+    return render(request, "home.html", user=me, interventions=ivs, organisation=org)
+
+
+@router.get("/interventions", response_class=HTMLResponse)
+def interventions(request: Request, s: Db, me: Me) -> HTMLResponse:
+    ivs = s.scalars(select(Intervention).where(_visible(me)).order_by(Intervention.name)).all()
+    return render(request, "interventions.html", user=me, interventions=ivs)
+
+
+@router.get("/interventions/{iid}", response_class=HTMLResponse)
+def intervention_page(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse:
+    iv = intervention(s, me, iid)
+    subs = s.scalars(select(ReturnSubmission).where(ReturnSubmission.intervention_id == iid)
+                     .order_by(ReturnSubmission.period, ReturnSubmission.id)).all()  # fmt: skip
+    can_submit = me.role in SUBMITTERS
+    return render(request, "intervention.html", user=me, iv=iv, submissions=subs,
+                  can_submit=can_submit, template=_template(s, iid))  # fmt: skip
+
+
+@router.get("/interventions/{iid}/template.{fmt}")
+def template_download(s: Db, me: Me, iid: int, fmt: str) -> Response:
+    iv = intervention(s, me, iid)
+    t = _template(s, iid)
+    if t is None or fmt not in ("csv", "xlsx"):
+        raise HTTPException(404, "no such template")
+    folder = Path(tempfile.mkdtemp(prefix="vrukit-template-"))
+    path = write_template(fields_of(t.fields), folder / f"return-template.{fmt}")
+    name = f"{iv.name} return template v{t.version}.{fmt}"
+    return FileResponse(path, filename=name)
+
+
+@router.post("/interventions/{iid}/returns", dependencies=[Csrf])
+async def upload(
+    request: Request, s: Db, me: Me, iid: int, period: Annotated[str, Form()],
+    file: UploadFile,
+) -> Response:  # fmt: skip
+    iv = intervention(s, me, iid)
+    if me.role not in SUBMITTERS:
+        raise HTTPException(403, "your role may read returns but not submit them")
+    suffix = Path(file.filename or "").suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise HTTPException(422, "upload the return as the CSV or XLSX template")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(await file.read())
+        try:
+            with s.begin_nested():
+                sub = submit_return(
+                    s, iv, period.strip(), path, organisation_id=iv.provider_id,
+                    submitted_by=me.id,
+                )  # fmt: skip
+                sub.file_name = file.filename
+        except ReturnRejected as e:
+            return render(request, "problems.html", 422, user=me, iv=iv,
+                          problems=e.problems, file=file.filename)  # fmt: skip
+    audit(s, me, "submit", "return_submission", str(sub.id), None,
+          {"intervention": iv.name, "period": sub.period, "rows": len(sub.rows),
+           "supersedes": sub.supersedes_id})  # fmt: skip
+    return RedirectResponse(f"/returns/{sub.id}", status_code=303)
+
+
+@router.get("/returns", response_class=HTMLResponse)
+def returns(request: Request, s: Db, me: Me) -> HTMLResponse:
+    q = (select(ReturnSubmission, Intervention.name)
+         .join(Intervention, Intervention.id == ReturnSubmission.intervention_id)
+         .where(_visible(me)).order_by(Intervention.name, ReturnSubmission.period))  # fmt: skip
+    return render(request, "returns.html", user=me, rows=s.execute(q).all())
+
+
+@router.get("/returns/{rid}", response_class=HTMLResponse)
+def return_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
+    sub = s.get(ReturnSubmission, rid)
+    if sub is None:
+        raise HTTPException(404, "no such return")
+    iv = intervention(s, me, sub.intervention_id)  # 404 when not visible
+    fields = [f.name for f in fields_of(s.get(ReturnTemplate, sub.template_id).fields)]  # type: ignore[union-attr]
+    return render(request, "return.html", user=me, sub=sub, iv=iv, fields=fields)
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users(request: Request, s: Db, me: Me) -> HTMLResponse:
+    admin_only(me)
+    everyone = s.scalars(select(User).order_by(User.email)).all()
+    orgs = s.scalars(select(Organisation).order_by(Organisation.name)).all()
+    return render(request, "users.html", user=me, users=everyone, orgs=orgs, roles=ROLES)
+
+
+@router.post("/admin/users", dependencies=[Csrf])
+def add_user(
+    request: Request, s: Db, me: Me, email: Annotated[str, Form()],
+    password: Annotated[str, Form()], role: Annotated[str, Form()],
+    organisation_id: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    admin_only(me)
+    email = email.strip().lower()
+    problems = []
+    if role not in ROLES:
+        problems.append(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < 12:
+        problems.append("the password must have at least 12 characters")
+    if s.scalars(select(User).where(User.email == email)).first():
+        problems.append(f"{email} already has an account")
+    org = int(organisation_id) if organisation_id.strip().isdigit() else None
+    if role == "provider" and (org is None or s.get(Organisation, org) is None):
+        problems.append("a provider user needs their organisation")
+    if problems:
+        raise HTTPException(422, "; ".join(problems))
+    new = User(email=email, password_hash=hash_password(password), role=role,
+               organisation_id=org)  # fmt: skip
+    s.add(new)
+    s.flush()
+    audit(s, me, "create", "app_user", str(new.id), None,
+          {"email": email, "role": role, "organisation_id": org})  # fmt: skip
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, s: Db, me: Me) -> HTMLResponse:
+    admin_only(me)
+    events = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(500)).all()
+    return render(request, "audit.html", user=me, events=events)
+
+
+def _template(s: Session, iid: int) -> ReturnTemplate | None:
+    return s.scalars(select(ReturnTemplate).where(ReturnTemplate.intervention_id == iid)
+                     .order_by(ReturnTemplate.version.desc())).first()  # fmt: skip
+
+
+#: Every route, for the access tests: (method, path with {iid}/{rid}/{fmt} placeholders).
+ROUTES = (
+    ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
+    ("GET", "/interventions"), ("GET", "/interventions/{iid}"),
+    ("GET", "/interventions/{iid}/template.{fmt}"), ("POST", "/interventions/{iid}/returns"),
+    ("GET", "/returns"), ("GET", "/returns/{rid}"), ("GET", "/admin/users"),
+    ("POST", "/admin/users"), ("GET", "/audit"),
+)  # fmt: skip

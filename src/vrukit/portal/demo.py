@@ -1,0 +1,39 @@
+"""Demo sign-ins for the portal on the demo programme: one per role (two providers, so that
+each can be seen not to reach the other's data). Printed by ``vrukit serve``; demo only."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vrukit.portal.security import hash_password
+from vrukit.programme.models import Organisation, User
+
+__all__ = ["DEMO_LOGINS", "add_demo_users"]
+
+#: (role, e-mail, password, organisation) - public demo credentials, never for real data.
+DEMO_LOGINS = (
+    ("admin", "admin@demo.vru", "demo-admin-password", None),
+    ("commissioner", "commissioner@demo.vru", "demo-commissioner-password", None),
+    ("analyst", "analyst@demo.vru", "demo-analyst-password", None),
+    ("provider", "boxing@demo.vru", "demo-provider-password", "Eastford Boxing Club"),
+    ("provider", "ae@demo.vru", "demo-provider-password",
+     "Kingsmere General Hospital Youth Work"),
+)  # fmt: skip
+
+
+def add_demo_users(s: Session) -> int:
+    """Add the demo users the store lacks; returns how many were added."""
+    added = 0
+    for role, email, password, org in DEMO_LOGINS:
+        if s.scalars(select(User).where(User.email == email)).first():
+            continue
+        org_id = None
+        if org:
+            o = s.scalars(select(Organisation).where(Organisation.name == org)).first()
+            org_id = o.id if o else None
+        s.add(User(email=email, password_hash=hash_password(password), role=role,
+                   organisation_id=org_id))  # fmt: skip
+        added += 1
+    s.flush()
+    return added
