@@ -170,6 +170,9 @@ def test_a_provider_cannot_reach_another_providers_data(store):
         assert "Teachable Moments in A&amp;E" not in text and "Sports Diversion" in text
     assert client.get(f"/returns/{mine_rid}").status_code == 200
     assert client.get(f"/interventions/{mine_iid}").status_code == 200
+    download = client.get(f"/interventions/{mine_iid}/template.csv")
+    assert download.text.startswith("participant_ref,age,referred_by")
+    assert "attachment" in download.headers["content-disposition"]
 
 
 def test_forms_need_the_csrf_token(store):

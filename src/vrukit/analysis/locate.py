@@ -37,7 +37,6 @@ __all__ = [
     "LOCATION_COLUMNS",
     "Gazetteer",
     "build_gazetteer",
-    "location_shares",
     "match_rates",
     "normalise",
     "resolve_locations",
@@ -221,24 +220,6 @@ def _classify(
     uniq["status"] = status
     uniq.loc[uniq.status != "resolved", ["key", "score"]] = [None, np.nan]
     return texts, uniq
-
-
-def location_shares(
-    rows: pd.DataFrame, gazetteer: Gazetteer, *, min_score: float = 85.0
-) -> pd.DataFrame:
-    """Each resolved row spread over its candidate LSOAs: ``row`` (position in ``rows``),
-    ``lsoa_code``, ``share`` (probability x text score / 100; a row's shares sum to at most 1).
-
-    Counting assaults per area with these shares, instead of putting each on its most probable
-    LSOA, keeps a common street name from piling every assault onto one area.
-    """
-    texts, uniq = _classify(rows, gazetteer, min_score)
-    cand = _candidates(uniq, gazetteer, texts)
-    cand = cand.assign(share=cand.p * cand.score / 100)
-    cand = cand.groupby(["site_code", "text", "lsoa_code"], as_index=False).share.sum()
-    t = texts.assign(row=np.arange(len(texts)))
-    out = t.merge(cand, on=["site_code", "text"])
-    return out[["row", "lsoa_code", "share"]].sort_values(["row", "lsoa_code"], ignore_index=True)
 
 
 def _match(queries: pd.Series, gz: Gazetteer, min_score: float) -> tuple[list, np.ndarray]:

@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -208,10 +209,16 @@ def template_download(s: Db, me: Me, iid: int, fmt: str) -> Response:
     t = _template(s, iid)
     if t is None or fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "no such template")
-    folder = Path(tempfile.mkdtemp(prefix="vrukit-template-"))
-    path = write_template(fields_of(t.fields), folder / f"return-template.{fmt}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_template(fields_of(t.fields), Path(tmp) / f"return-template.{fmt}")
+        content = path.read_bytes()
     name = f"{iv.name} return template v{t.version}.{fmt}"
-    return FileResponse(path, filename=name)
+    kind = "text/csv" if fmt == "csv" else (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )  # fmt: skip
+    return Response(content, media_type=kind, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"
+    })  # fmt: skip
 
 
 @router.post("/interventions/{iid}/returns", dependencies=[Csrf])

@@ -13,12 +13,12 @@ the threshold (or confirmed in review); the rest appear only in ``unplaced`` (pe
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from vrukit.publish._data import slug
 from vrukit.publish.disclosure import Policy, Protected, Release, Table, protect
 from vrukit.schemas import ISTV_AGE_BANDS, ISTV_LOCATION_TYPES, ISTV_METHODS, ISTV_SEXES
 
@@ -33,10 +33,6 @@ class SharePackage:
     month: str
     protected: Protected
     csps: dict[str, Path]
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def _wide(frame: pd.DataFrame, field: str, order: tuple[str, ...], key: str) -> pd.DataFrame:
@@ -107,7 +103,7 @@ def write_share_package(
     (data / "manifest.json").write_text(json.dumps(protected.manifest(files), indent=1))
     csps = {}
     for lad in sorted(set(m[good].lad_name)):
-        part = folder / "csp" / _slug(lad)
+        part = folder / "csp" / slug(lad)
         part.mkdir(parents=True, exist_ok=True)
         for name in ("csp_method", "csp_location_type", "csp_lsoa"):
             t = protected.tables[name]
