@@ -5,6 +5,7 @@ row and column (nothing stored) and the audit trail."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,11 +14,18 @@ from sqlalchemy.orm import Session
 
 from vrukit.demo.programme import write_programme
 from vrukit.pipeline import load_programme
-from vrukit.portal.app import ROUTES, create_app
+from vrukit.portal.app import ROUTERS, ROUTES, create_app
 from vrukit.portal.demo import DEMO_LOGINS
 from vrukit.portal.security import RateLimit
 from vrukit.programme.db import engine
-from vrukit.programme.models import AuditEvent, Intervention, ReturnSubmission, User
+from vrukit.programme.models import (
+    AuditEvent,
+    Intervention,
+    Place,
+    PlaceEvaluation,
+    ReturnSubmission,
+    User,
+)
 
 PILOTS = [
     {"name": n, "start_month": "2020-10", "areas": [f"E0190000{k}{j}" for j in range(3)]}
@@ -55,6 +63,21 @@ def store(tmp_path_factory):
                 else None
             )
             ids[email] = (ivs[0].id if ivs else None, sub.id if sub else None)
+        place = s.scalars(select(Place)).first()
+        ev = PlaceEvaluation(
+            place_id=place.id, design="did", effect=-0.25, low=-0.3, high=-0.2, p=0.01,
+            sms_level=3, run_at=datetime(2022, 6, 1),
+            detail={"start": "2020-10", "event_study": [
+                {"quarter": q, "effect": e, "low": e - 0.1, "high": e + 0.1}
+                for q, e in ((-2, 0.02), (-1, 0.0), (0, -0.2), (1, -0.3))]},
+        )  # fmt: skip
+        s.add(ev)
+        s.commit()
+        ids["eid"] = ev.id
+        spare = User(email="spare@demo.vru", password_hash="-", role="analyst")
+        s.add(spare)
+        s.commit()
+        ids["uid"] = spare.id
     eng.dispose()
     return url, ids
 
@@ -89,8 +112,18 @@ def _counts(url: str) -> tuple[int, int]:
     return out
 
 
-def _call(client, method, path, token, iid, rid, fmt="csv"):
-    p = path.format(iid=iid, rid=rid, fmt=fmt)
+TRAINING = (
+    "participant_ref,organisation,trained_on,reached_per_week,statement,pre,post\n"
+    "Q1,school,2021-05-01,12,I feel confident,2,4\nQ2,police,2021-05-01,,I feel confident,3,\n"
+)
+EDIT = {"thematic_area": "sport", "prevention_tier": "secondary", "setting": "community",
+        "yef_strand": "Sports programmes", "yef_impact": "moderate", "funding": "90000",
+        "contract_start": "2020-04-01", "contract_end": "2022-03-31"}  # fmt: skip
+
+
+def _call(client, method, path, token, iid, rid, fmt="csv", ids=None):
+    ids = ids or {}
+    p = path.format(iid=iid, rid=rid, fmt=fmt, uid=ids.get("uid"), eid=ids.get("eid"))
     if method == "GET":
         return client.get(p, follow_redirects=False)
     data = {"csrf_token": token}
@@ -98,37 +131,57 @@ def _call(client, method, path, token, iid, rid, fmt="csv"):
     if p.endswith("/returns"):
         data["period"] = "2022-Q1"
         files = {"file": ("r.csv", GOOD.encode(), "text/csv")}
+    if p.endswith("/returns/form"):
+        row = GOOD.splitlines()[1].split(",")
+        data |= {"period": "2022-Q1", "rows": "1"}
+        data |= {f"r0.{k}": v for k, v in zip(GOOD.splitlines()[0].split(","), row, strict=True)}
+    if p.endswith("/training"):
+        files = {"file": ("t.csv", TRAINING.encode(), "text/csv")}
+    if p.endswith("/edit"):
+        data |= EDIT
     if p == "/admin/users":
         data |= {"email": "new@x.org", "password": "long-enough-password", "role": "analyst"}
+    if p.startswith("/admin/users/"):
+        data |= {"role": "commissioner", "active": "yes"}
     if p == "/login":
         return client.get("/login")
     return client.post(p, data=data, files=files, follow_redirects=False)
 
 
+SUBMIT = {"/interventions/{iid}/returns": 303, "/interventions/{iid}/returns/form": 303}
+ADMIN_ONLY = {"/admin/users": 403, "/admin/users POST": 403, "/admin/users/{uid}": 403,
+              "/audit": 403}  # fmt: skip
+EDITS = {"/interventions/{iid}/edit": 403, "/interventions/{iid}/edit POST": 403}
+READS = {"/evaluation": 403, "/evaluation/charts/{eid}.svg": 403}
 EXPECTED = {  # role -> (path, status) where not 200
-    "admin": {"/logout": 303, "/interventions/{iid}/returns": 303, "/admin/users POST": 303},
+    "admin": {
+        "/logout": 303,
+        **SUBMIT,
+        "/admin/users POST": 303,
+        "/admin/users/{uid}": 303,
+        "/interventions/{iid}/edit POST": 303,
+    },
     "commissioner": {
         "/logout": 303,
-        "/interventions/{iid}/returns": 303,
-        "/admin/users": 403,
-        "/admin/users POST": 403,
-        "/audit": 403,
+        **SUBMIT,
+        **ADMIN_ONLY,
+        "/interventions/{iid}/edit POST": 303,
     },
     "analyst": {
         "/logout": 303,
-        "/interventions/{iid}/returns": 403,
-        "/admin/users": 403,
-        "/admin/users POST": 403,
-        "/audit": 403,
+        **ADMIN_ONLY,
+        **EDITS,
+        **dict.fromkeys(SUBMIT, 403),
+        "/interventions/{iid}/returns/new": 403,
+        "/interventions/{iid}/training": 403,
     },
-    "provider": {
-        "/logout": 303,
-        "/interventions/{iid}/returns": 303,
-        "/admin/users": 403,
-        "/admin/users POST": 403,
-        "/audit": 403,
-    },
+    "provider": {"/logout": 303, **SUBMIT, **ADMIN_ONLY, **EDITS, **READS},
 }
+
+
+def test_the_access_test_covers_every_route():
+    served = {(m, r.path) for router in ROUTERS for r in router.routes for m in r.methods}
+    assert served == set(ROUTES)
 
 
 def test_every_role_calls_every_route(store):
@@ -141,8 +194,9 @@ def test_every_role_calls_every_route(store):
         for method, path in ROUTES:
             if path == "/logout":
                 continue
-            key = path + (" POST" if method == "POST" and path == "/admin/users" else "")
-            r = _call(client, method, path, token, own_iid, own_rid)
+            twice = path in ("/admin/users", "/interventions/{iid}/edit")
+            key = path + (" POST" if method == "POST" and twice else "")
+            r = _call(client, method, path, token, own_iid, own_rid, ids=ids)
             want = EXPECTED[role].get(key, 200)
             assert r.status_code == want, (role, method, path, r.status_code, r.text[:300])
         assert _call(client, "POST", "/logout", token, own_iid, own_rid).status_code == 303
@@ -239,3 +293,100 @@ def test_uploads_are_refused_with_row_and_column_or_stored_and_audited(store):
         assert e is not None and e.action == "submit" and e.after["rows"] == 2
         assert s.get(User, e.user_id).email == "boxing@demo.vru"
     eng.dispose()
+
+
+def _last_event(url: str) -> AuditEvent:
+    eng = engine(url)
+    with Session(eng) as s:
+        e = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        s.expunge_all()
+    eng.dispose()
+    assert e is not None
+    return e
+
+
+def test_a_return_typed_in_the_web_form_is_checked_like_an_upload(store):
+    url, ids = store
+    iid, _ = ids["boxing@demo.vru"]
+    client = _client(url)
+    _sign_in(client, "boxing@demo.vru", "demo-provider-password")
+    form = client.get(f"/interventions/{iid}/returns/new?rows=3")
+    assert form.status_code == 200 and form.text.count('name="r2.age"') == 1
+    token = _csrf(client, "/")
+    before = _counts(url)
+    data = {"csrf_token": token, "period": "2022-Q1", "rows": "3"}
+    rows = [("P8001", "15", "school", "yes", "3", "no"), ("P8002", "99", "police", "no", "0", "no")]
+    for k, row in enumerate(rows):
+        data |= {f"r{k}.{c}": v for c, v in zip(GOOD.splitlines()[0].split(","), row, strict=True)}
+    r = client.post(f"/interventions/{iid}/returns/form", data=data)
+    assert r.status_code == 422 and "Row 2, age" in r.text and "above the maximum 25" in r.text
+    assert 'value="P8002"' in r.text, "what was typed is kept"
+    assert _counts(url) == before, "nothing stored"
+    more = client.post(f"/interventions/{iid}/returns/form", data=data | {"more": "1"})
+    assert more.status_code == 200 and 'name="r7.age"' in more.text and 'value="P8001"' in more.text
+    r = client.post(
+        f"/interventions/{iid}/returns/form", data=data | {"r1.age": "17"}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert _counts(url) == (before[0] + 1, before[1] + 1)
+    e = _last_event(url)
+    assert e.action == "submit" and e.after["source"] == "form" and e.after["rows"] == 2
+
+
+def test_training_records_are_refused_whole_or_added(store):
+    url, ids = store
+    iid, _ = ids["boxing@demo.vru"]
+    client = _client(url)
+    _sign_in(client, "boxing@demo.vru", "demo-provider-password")
+    token = _csrf(client, "/")
+    bad = TRAINING.replace(",2,4", ",2,7")
+    r = client.post(f"/interventions/{iid}/training", data={"csrf_token": token},
+                    files={"file": ("bad.csv", bad.encode(), "text/csv")})  # fmt: skip
+    assert r.status_code == 422 and "<td>2</td><td>post</td>" in r.text
+    fresh = TRAINING.replace("Q", "W").encode()  # participants not yet recorded
+    r = client.post(f"/interventions/{iid}/training", data={"csrf_token": token},
+                    files={"file": ("t.csv", fresh, "text/csv")})  # fmt: skip
+    assert r.status_code == 200 and "2 participant(s) added" in r.text
+    assert _last_event(url).after["participants_added"] == 2
+
+
+def test_registry_and_user_edits_are_audited_before_and_after(store):
+    url, ids = store
+    iid, _ = ids["boxing@demo.vru"]
+    client = _client(url)
+    _sign_in(client, "commissioner@demo.vru", "demo-commissioner-password")
+    token = _csrf(client, "/")
+    page = client.get(f"/interventions/{iid}/edit").text
+    old = re.search(r'id="funding" name="funding" value="([^"]*)"', page).group(1)
+    r = client.post(f"/interventions/{iid}/edit",
+                    data={"csrf_token": token, **EDIT, "funding": "12345"})  # fmt: skip
+    assert r.status_code in (200, 303)
+    e = _last_event(url)
+    assert (e.action, e.table_name) == ("update", "intervention")
+    assert e.after["funding"] == 12345.0 and e.before["funding"] == float(old or "nan")
+    bad = client.post(f"/interventions/{iid}/edit",
+                      data={"csrf_token": token, **EDIT, "contract_end": "2019-01-01"})  # fmt: skip
+    assert bad.status_code == 422 and "before the contract start" in bad.text
+    admin = _client(url)
+    _sign_in(admin, "admin@demo.vru", "demo-admin-password")
+    token = _csrf(admin, "/")
+    r = admin.post(f"/admin/users/{ids['uid']}",
+                   data={"csrf_token": token, "role": "analyst", "active": "no"},
+                   follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    e = _last_event(url)
+    assert e.table_name == "app_user" and e.after["active"] is False and e.before["active"] is True
+    assert "commissioner@demo.vru" in admin.get("/audit").text
+
+
+def test_the_evaluation_page_shows_the_three_tiers(store):
+    url, ids = store
+    client = _client(url)
+    _sign_in(client, "analyst@demo.vru", "demo-analyst-password")
+    page = client.get("/evaluation").text
+    for heading in ("Place: did violence fall", "Project: did participants change",
+                    "Programme: reach"):  # fmt: skip
+        assert heading in page
+    assert "-25.0%" in page and "I can recognise the signs of trauma" in page
+    svg = client.get(f"/evaluation/charts/{ids['eid']}.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text

@@ -804,6 +804,48 @@ def istv_share(
 
 
 @app.command()
+def evaluate(
+    out: Annotated[Path, typer.Option(help="Folder for the tables, charts and page.")] = Path(
+        "vrukit-evaluation"
+    ),
+    db: DbOption = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Programme store URL (sqlite:///FILE or postgresql+psycopg://...); "
+            "default: the demo region's.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Evaluate at three tiers: each pilot place (difference-in-differences and synthetic
+    control against the warehouse's violence), each training project (pre/post change) and the
+    programme (reach, engagement, completion, cost, indicators against targets). Place results
+    are kept in the programme store for the portal."""
+    from vrukit.evaluation import run_evaluation
+    from vrukit.programme.db import sqlite_url
+
+    s = _settings(db)
+    path = _demo_db(s)
+    store = store or sqlite_url(s.demo_dir / "programme.sqlite")
+    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh:
+        run = run_evaluation(wh, store, out, say=lambda m: console.print(f"[dim]{m}[/dim]"))
+    t = Table(title="Place tier: change in violence after each pilot started")
+    for col in ("place", "design", "change", "95% interval", "p", "SMS"):
+        t.add_column(col, justify="left" if col in ("place", "design") else "right")
+    for r in run.places.itertuples():
+        t.add_row(r.place, r.design.replace("_", " "), f"{r.effect:+.1%}",
+                  f"{r.low:+.1%} to {r.high:+.1%}", f"{r.p:.3f}", str(r.sms_level))  # fmt: skip
+    console.print(t)
+    if not run.indicators.empty:
+        met = run.indicators.status.value_counts()
+        console.print("Indicators: " + ", ".join(f"{n} {k.replace('_', ' ')}"
+                                                for k, n in met.items()))  # fmt: skip
+    console.print(f"Tables, charts and page in [bold]{(run.folder / 'evaluation.html').resolve()}"
+                  "[/bold]")  # fmt: skip
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,

@@ -1,33 +1,47 @@
 """The portal application: sign-in, roles, interventions, returns (download, upload, history),
 users and the audit trail. Server-rendered HTML; no script is needed to use it.
 
-Access rules, in one place (``_visible``): a **provider** sees and submits only its own
-organisation's interventions and returns - anything else answers 404, as if it did not exist;
-an **analyst** reads everything and changes nothing; a **commissioner** reads everything and may
-submit returns; an **admin** may also manage users and read the audit trail. Every change writes
-an ``audit_event`` (who, when, before, after). Every form carries a CSRF token; sign-in failures
-are rate-limited per client and e-mail.
+Access rules and what every page shares live in ``vrukit.portal.web``; returns entered in
+the web form and training records in ``entry``; registry and user edits in ``registry``; the
+evaluation pages in ``evaluation``. Sign-in failures are rate-limited per client and e-mail.
 """
 
 from __future__ import annotations
 
 import secrets
 import tempfile
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
+from vrukit.errors import VrukitError
+from vrukit.portal import entry, evaluation, registry
 from vrukit.portal.security import RateLimit, hash_password, new_csrf_token, verify_password
+from vrukit.portal.web import (
+    EDITORS,
+    SUBMITTERS,
+    Csrf,
+    Db,
+    Me,
+    Redirect,
+    admin_only,
+    audit,
+    error_page,
+    intervention,
+    refused,
+    render,
+    template_of,
+    to_redirect,
+    visible,
+)
 from vrukit.programme.db import engine, upgrade
+from vrukit.programme.load import TRAINING_FIELDS
 from vrukit.programme.models import (
     ROLES,
     AuditEvent,
@@ -35,27 +49,12 @@ from vrukit.programme.models import (
     Organisation,
     ReturnSubmission,
     ReturnTemplate,
+    TrainingRecord,
     User,
 )
 from vrukit.programme.returns import ReturnRejected, fields_of, submit_return, write_template
 
-__all__ = ["ROUTES", "create_app"]
-
-TEMPLATES = Path(__file__).parent / "templates"
-#: Roles that may submit a return (providers only for their own organisation).
-SUBMITTERS = ("admin", "commissioner", "provider")
-
-
-class _Redirect(Exception):
-    def __init__(self, to: str) -> None:
-        self.to = to
-
-
-def _visible(user: User) -> Any:
-    """The interventions ``user`` may see, as a WHERE clause."""
-    if user.role == "provider":
-        return Intervention.provider_id == user.organisation_id
-    return Intervention.id.is_not(None)
+__all__ = ["ROUTERS", "ROUTES", "create_app"]
 
 
 def create_app(
@@ -71,83 +70,15 @@ def create_app(
         SessionMiddleware, secret_key=secret_key or secrets.token_hex(32),
         session_cookie="vrukit_portal", same_site="strict", max_age=8 * 3600,
     )  # fmt: skip
-    app.add_exception_handler(_Redirect, _to)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _error)  # type: ignore[arg-type]
-    app.include_router(router)
+    app.add_exception_handler(Redirect, to_redirect)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, error_page)  # type: ignore[arg-type]
+    app.add_exception_handler(VrukitError, refused)  # type: ignore[arg-type]
+    for r in ROUTERS:
+        app.include_router(r)
     return app
 
 
-PAGES = Jinja2Templates(directory=str(TEMPLATES))
 router = APIRouter()
-
-
-def db(request: Request) -> Iterator[Session]:
-    with request.app.state.maker() as s, s.begin():
-        yield s
-
-
-Db = Annotated[Session, Depends(db)]
-
-
-def current(request: Request, s: Db) -> User:
-    uid = request.session.get("uid")
-    user = s.get(User, uid) if uid else None
-    if user is None or not user.active:
-        raise _Redirect("/login")
-    return user
-
-
-Me = Annotated[User, Depends(current)]
-
-
-async def csrf(request: Request) -> None:
-    form = await request.form()
-    sent = form.get("csrf_token")
-    if not sent or not secrets.compare_digest(str(sent), request.session.get("csrf", "")):
-        raise HTTPException(403, "the form has expired or did not come from this site")
-
-
-Csrf = Depends(csrf)
-
-
-def token(request: Request) -> str:
-    if "csrf" not in request.session:
-        request.session["csrf"] = new_csrf_token()
-    return str(request.session["csrf"])
-
-
-def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("user", None)
-    return PAGES.TemplateResponse(
-        request, name, {"csrf": token(request), **context}, status_code=status
-    )
-
-
-def audit(s: Session, user: User, action: str, table: str, key: str,
-          before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:  # fmt: skip
-    s.add(AuditEvent(user_id=user.id, action=action, table_name=table, row_key=key,
-                     before=before, after=after, at=datetime.now()))  # fmt: skip
-
-
-def intervention(s: Session, user: User, iid: int) -> Intervention:
-    iv = s.scalars(select(Intervention).where(Intervention.id == iid, _visible(user))).first()
-    if iv is None:
-        raise HTTPException(404, "no such intervention")
-    return iv
-
-
-def admin_only(user: User) -> None:
-    if user.role != "admin":
-        raise HTTPException(403, "only an admin may do this")
-
-
-async def _to(request: Request, exc: _Redirect) -> Response:
-    return RedirectResponse(exc.to, status_code=303)
-
-
-async def _error(request: Request, exc: HTTPException) -> Response:
-    return render(request, "error.html", exc.status_code, code=exc.status_code,
-                  message=exc.detail)  # fmt: skip
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -182,14 +113,14 @@ def logout(request: Request) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, s: Db, me: Me) -> HTMLResponse:
-    ivs = s.scalars(select(Intervention).where(_visible(me)).order_by(Intervention.name)).all()
+    ivs = s.scalars(select(Intervention).where(visible(me)).order_by(Intervention.name)).all()
     org = s.get(Organisation, me.organisation_id) if me.organisation_id else None
     return render(request, "home.html", user=me, interventions=ivs, organisation=org)
 
 
 @router.get("/interventions", response_class=HTMLResponse)
 def interventions(request: Request, s: Db, me: Me) -> HTMLResponse:
-    ivs = s.scalars(select(Intervention).where(_visible(me)).order_by(Intervention.name)).all()
+    ivs = s.scalars(select(Intervention).where(visible(me)).order_by(Intervention.name)).all()
     return render(request, "interventions.html", user=me, interventions=ivs)
 
 
@@ -198,15 +129,20 @@ def intervention_page(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse
     iv = intervention(s, me, iid)
     subs = s.scalars(select(ReturnSubmission).where(ReturnSubmission.intervention_id == iid)
                      .order_by(ReturnSubmission.period, ReturnSubmission.id)).all()  # fmt: skip
-    can_submit = me.role in SUBMITTERS
-    return render(request, "intervention.html", user=me, iv=iv, submissions=subs,
-                  can_submit=can_submit, template=_template(s, iid))  # fmt: skip
+    trained = s.scalar(select(func.count()).select_from(TrainingRecord)
+                       .where(TrainingRecord.intervention_id == iid)) or 0  # fmt: skip
+    return render(
+        request, "intervention.html", user=me, iv=iv, submissions=subs,
+        can_submit=me.role in SUBMITTERS, can_edit=me.role in EDITORS,
+        template=template_of(s, iid), trained=trained, training_fields=TRAINING_FIELDS,
+        takes_training=bool(trained) or iv.thematic_area == "trauma_informed",
+    )  # fmt: skip
 
 
 @router.get("/interventions/{iid}/template.{fmt}")
 def template_download(s: Db, me: Me, iid: int, fmt: str) -> Response:
     iv = intervention(s, me, iid)
-    t = _template(s, iid)
+    t = template_of(s, iid)
     if t is None or fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "no such template")
     with tempfile.TemporaryDirectory() as tmp:
@@ -255,7 +191,7 @@ async def upload(
 def returns(request: Request, s: Db, me: Me) -> HTMLResponse:
     q = (select(ReturnSubmission, Intervention.name)
          .join(Intervention, Intervention.id == ReturnSubmission.intervention_id)
-         .where(_visible(me)).order_by(Intervention.name, ReturnSubmission.period))  # fmt: skip
+         .where(visible(me)).order_by(Intervention.name, ReturnSubmission.period))  # fmt: skip
     return render(request, "returns.html", user=me, rows=s.execute(q).all())
 
 
@@ -310,14 +246,12 @@ def add_user(
 def audit_page(request: Request, s: Db, me: Me) -> HTMLResponse:
     admin_only(me)
     events = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(500)).all()
-    return render(request, "audit.html", user=me, events=events)
+    who = {uid: email for uid, email in s.execute(select(User.id, User.email))}
+    return render(request, "audit.html", user=me, events=events, who=who)
 
 
-def _template(s: Session, iid: int) -> ReturnTemplate | None:
-    return s.scalars(select(ReturnTemplate).where(ReturnTemplate.intervention_id == iid)
-                     .order_by(ReturnTemplate.version.desc())).first()  # fmt: skip
-
-
+#: The portal's routers, in the order they are included.
+ROUTERS = (router, entry.router, registry.router, evaluation.router)
 #: Every route, for the access tests: (method, path with {iid}/{rid}/{fmt} placeholders).
 ROUTES = (
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
@@ -325,4 +259,8 @@ ROUTES = (
     ("GET", "/interventions/{iid}/template.{fmt}"), ("POST", "/interventions/{iid}/returns"),
     ("GET", "/returns"), ("GET", "/returns/{rid}"), ("GET", "/admin/users"),
     ("POST", "/admin/users"), ("GET", "/audit"),
+    ("GET", "/interventions/{iid}/returns/new"), ("POST", "/interventions/{iid}/returns/form"),
+    ("POST", "/interventions/{iid}/training"), ("GET", "/interventions/{iid}/edit"),
+    ("POST", "/interventions/{iid}/edit"), ("POST", "/admin/users/{uid}"),
+    ("GET", "/evaluation"), ("GET", "/evaluation/charts/{eid}.svg"),
 )  # fmt: skip

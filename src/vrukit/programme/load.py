@@ -32,9 +32,24 @@ from vrukit.programme.models import (
     TrainingRecord,
     TrainingScore,
 )
-from vrukit.programme.returns import ReturnRejected, fields_of, return_folder, submit_return
+from vrukit.programme.returns import (
+    Problem,
+    ReturnRejected,
+    fields_of,
+    read_upload,
+    return_folder,
+    submit_return,
+    validate_rows,
+)
 
-__all__ = ["ReturnsReport", "load_registry", "load_returns", "load_training"]
+__all__ = [
+    "TRAINING_FIELDS",
+    "ReturnsReport",
+    "add_training",
+    "load_registry",
+    "load_returns",
+    "load_training",
+]
 
 
 def _get(s: Session, model: type, name: str) -> Any:
@@ -145,31 +160,64 @@ def load_returns(s: Session, folder: Path | str) -> ReturnsReport:
     return ReturnsReport(pd.DataFrame(rows, columns=cols))
 
 
+#: The columns of a training-records file: one row per participant and statement.
+TRAINING_FIELDS = fields_of([
+    {"name": "participant_ref", "type": "text", "label": "pseudonymous participant reference"},
+    {"name": "organisation", "type": "text", "required": False,
+     "label": "the organisation the participant works for"},
+    {"name": "trained_on", "type": "date", "label": "date of the training"},
+    {"name": "reached_per_week", "type": "integer", "min": 0, "required": False,
+     "label": "children and young people the participant works with in a week"},
+    {"name": "statement", "type": "text", "label": "the questionnaire statement"},
+    {"name": "pre", "type": "integer", "min": 1, "max": 5, "required": False,
+     "label": "agreement before training, 1 (strongly disagree) to 5 (strongly agree)"},
+    {"name": "post", "type": "integer", "min": 1, "max": 5, "required": False,
+     "label": "agreement after training, 1 to 5"},
+])  # fmt: skip
+
+
 def load_training(s: Session, path: Path | str, intervention: str) -> int:
-    """Add training records (one row per participant and statement) to ``intervention``;
-    participants already recorded are skipped. Returns the participants added."""
+    """Add the training records in a CSV or XLSX file (``TRAINING_FIELDS``) to
+    ``intervention``; participants already recorded are skipped. Returns the participants
+    added. A file with any problem raises ``ReturnRejected`` (row and column of each) and
+    adds nothing."""
     iv = _get(s, Intervention, intervention)
     if iv is None:
         raise ConfigError(f"no intervention {intervention!r} to add training records to")
-    t = pd.read_csv(path, dtype={"participant_ref": str})
+    raw, first = read_upload(path)
+    return add_training(s, iv, raw, first, where=str(path))
+
+
+def add_training(
+    s: Session, iv: Intervention, raw: pd.DataFrame, first_row: int = 2, *, where: str = "upload"
+) -> int:
+    """Validate training records given as text cells and add them (all or nothing)."""
+    rows, problems = validate_rows(TRAINING_FIELDS, raw, first_row)
+    seen: dict[tuple[str, str], int] = {}
+    for k, r in enumerate(rows):
+        key = (str(r["participant_ref"]), str(r["statement"]))
+        if key in seen:
+            why = f"repeats row {seen[key]} for participant {key[0]}"
+            problems.append(Problem(first_row + k, "statement", key[1], why))
+        seen.setdefault(key, first_row + k)
+    if problems:
+        raise ReturnRejected(where, problems)
     known = set(s.scalars(select(TrainingRecord.participant_ref)
                           .where(TrainingRecord.intervention_id == iv.id)))  # fmt: skip
+    people: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        people.setdefault(str(r["participant_ref"]), []).append(r)
     added = 0
-    for ref, g in t.groupby("participant_ref", sort=True):
-        if ref in known:
-            continue
-        first = g.iloc[0]
+    for ref in sorted(people.keys() - known):
+        g = people[ref]
         s.add(TrainingRecord(
-            intervention_id=iv.id, organisation_id=iv.provider_id, participant_ref=str(ref),
-            trained_on=date.fromisoformat(str(first.trained_on)),
-            reached_per_week=int(first.reached_per_week),
-            scores=[TrainingScore(statement=r.statement, pre=_int(r.pre), post=_int(r.post))
-                    for r in g.itertuples()],
+            intervention_id=iv.id, organisation_id=iv.provider_id, participant_ref=ref,
+            participant_organisation=g[0]["organisation"],
+            trained_on=date.fromisoformat(g[0]["trained_on"]),
+            reached_per_week=g[0]["reached_per_week"],
+            scores=[TrainingScore(statement=r["statement"], pre=r["pre"], post=r["post"])
+                    for r in g],
         ))  # fmt: skip
         added += 1
     s.flush()
     return added
-
-
-def _int(v: object) -> int | None:
-    return None if pd.isna(v) else int(v)  # type: ignore[call-overload]

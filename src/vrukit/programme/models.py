@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "EVALUATION_DESIGNS",
     "ORGANISATION_KINDS",
     "PREVENTION_TIERS",
     "ROLES",
@@ -43,6 +44,7 @@ __all__ = [
     "Organisation",
     "Place",
     "PlaceArea",
+    "PlaceEvaluation",
     "ReturnRow",
     "ReturnSubmission",
     "ReturnTemplate",
@@ -59,6 +61,8 @@ THEMATIC_AREAS = (
 PREVENTION_TIERS = ("primary", "secondary", "tertiary")
 ORGANISATION_KINDS = ("provider", "partner", "funder", "vru")
 TOC_STAGES = ("activity", "output", "short_term", "medium_term", "long_term")
+#: Place-tier designs ``vrukit evaluate`` runs.
+EVALUATION_DESIGNS = ("did", "synthetic_control")
 ROLES = ("admin", "commissioner", "analyst", "provider")
 #: YEF Toolkit impact bands, as published per strand.
 YEF_IMPACT = ("low", "moderate", "high", "unclear")
@@ -109,6 +113,30 @@ class Place(Base):
     areas: Mapped[list[PlaceArea]] = relationship(
         back_populates="place", cascade="all, delete-orphan"
     )
+
+
+class PlaceEvaluation(Base):
+    """One run of one design (difference-in-differences or synthetic control) on one place:
+    the effect on the monthly violence rate with its interval, the design's Maryland Scientific
+    Methods Scale level, and the detail behind it (event study, series, weights) as JSON.
+    Runs are kept; the newest per place and design is the current result."""
+
+    __tablename__ = "place_evaluation"
+    __table_args__ = (
+        CheckConstraint(_in("design", EVALUATION_DESIGNS), name="design"),
+        CheckConstraint("sms_level BETWEEN 1 AND 5", name="sms_level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
+    design: Mapped[str] = mapped_column(String(30))
+    effect: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    p: Mapped[float | None] = mapped_column(Float)
+    sms_level: Mapped[int] = mapped_column(Integer)
+    run_at: Mapped[datetime] = mapped_column(DateTime)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class PlaceArea(Base):
@@ -272,6 +300,8 @@ class TrainingRecord(Base):
     participant_ref: Mapped[str] = mapped_column(String(40))
     trained_on: Mapped[date] = mapped_column(Date)
     reached_per_week: Mapped[int | None] = mapped_column(Integer)
+    #: The organisation the participant works for (school, police, social care...).
+    participant_organisation: Mapped[str | None] = mapped_column(String(200))
 
     scores: Mapped[list[TrainingScore]] = relationship(cascade="all, delete-orphan")
 

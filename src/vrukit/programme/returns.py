@@ -35,11 +35,13 @@ __all__ = [
     "Problem",
     "ReturnRejected",
     "fields_of",
+    "latest_template",
     "quarter_end",
     "read_upload",
     "return_folder",
     "return_status",
     "submit_return",
+    "submit_table",
     "validate_rows",
     "write_template",
 ]
@@ -276,7 +278,41 @@ def submit_return(
     """Validate an uploaded return against the intervention's latest template and store it as
     a new submission superseding any earlier one for ``period``. Raises ``ReturnRejected`` (with
     every problem) and stores nothing if anything is wrong."""
+    raw, first = read_upload(upload)
+    return submit_table(
+        s, intervention, period, raw, first, organisation_id=organisation_id,
+        submitted_by=submitted_by, submitted_at=submitted_at, source="upload",
+        name=Path(upload).name, where=str(upload),
+    )  # fmt: skip
+
+
+def submit_table(
+    s: Session,
+    intervention: Intervention,
+    period: str,
+    raw: pd.DataFrame,
+    first_row: int = 2,
+    *,
+    organisation_id: int,
+    submitted_by: int | None = None,
+    submitted_at: datetime | None = None,
+    source: str = "form",
+    name: str | None = None,
+    where: str = "web form",
+) -> ReturnSubmission:
+    """``submit_return`` for cells already in a table (text, one column per template field):
+    what the web form sends. Same validation, same all-or-nothing storage."""
     _check_period(period)
+    template = latest_template(s, intervention)
+    rows, problems = validate_rows(fields_of(template.fields), raw, first_row)
+    if problems:
+        raise ReturnRejected(where, problems)
+    return _store(s, intervention, template, period, rows, organisation_id, submitted_by,
+                  submitted_at, source, name)  # fmt: skip
+
+
+def latest_template(s: Session, intervention: Intervention) -> ReturnTemplate:
+    """The template an intervention's returns are checked against now (its highest version)."""
     template = s.scalars(
         select(ReturnTemplate)
         .where(ReturnTemplate.intervention_id == intervention.id)
@@ -284,12 +320,7 @@ def submit_return(
     ).first()
     if template is None:
         raise ConfigError(f"{intervention.name!r} has no return template yet")
-    raw, first = read_upload(upload)
-    rows, problems = validate_rows(fields_of(template.fields), raw, first)
-    if problems:
-        raise ReturnRejected(str(upload), problems)
-    return _store(s, intervention, template, period, rows, organisation_id, submitted_by,
-                  submitted_at, "upload", Path(upload).name)  # fmt: skip
+    return template
 
 
 def _store(

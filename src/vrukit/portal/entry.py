@@ -1,0 +1,114 @@
+"""Entering data in the portal: a quarterly return typed into a web form (for providers with a
+handful of participants and no wish to touch a spreadsheet), and a training-records file.
+
+The web form sends the same text cells an uploaded file would hold, and they pass through the
+same validation (``submit_table``): a form with any problem is shown again with the values kept
+and every problem named by row and column; nothing is stored until it is all correct.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from vrukit.portal.web import SUBMITTERS, Csrf, Db, Me, audit, intervention, need_role, render
+from vrukit.programme.load import TRAINING_FIELDS, add_training
+from vrukit.programme.models import Intervention
+from vrukit.programme.returns import (
+    Field,
+    ReturnRejected,
+    fields_of,
+    latest_template,
+    read_upload,
+    submit_table,
+)
+
+__all__ = ["router"]
+
+router = APIRouter()
+#: Blank rows the form offers at first, and the most it will take.
+FORM_ROWS, MAX_ROWS = 5, 200
+
+
+def _form(
+    request: Request, iv: Intervention, fields: list[Field], cells: list[dict[str, str]],
+    period: str, status: int = 200, **context: object,
+) -> HTMLResponse:  # fmt: skip
+    return render(request, "return_form.html", status, user=context.pop("user"), iv=iv,
+                  fields=fields, cells=cells, period=period, **context)  # fmt: skip
+
+
+@router.get("/interventions/{iid}/returns/new", response_class=HTMLResponse)
+def return_form(
+    request: Request, s: Db, me: Me, iid: int, period: str = "", rows: int = FORM_ROWS
+) -> HTMLResponse:
+    iv = intervention(s, me, iid)
+    need_role(me, SUBMITTERS, "submit returns")
+    fields = fields_of(latest_template(s, iv).fields)
+    blank = [
+        dict.fromkeys((f.name for f in fields), "") for _ in range(max(1, min(rows, MAX_ROWS)))
+    ]
+    return _form(request, iv, fields, blank, period, user=me)
+
+
+@router.post("/interventions/{iid}/returns/form", dependencies=[Csrf])
+async def submit_form(request: Request, s: Db, me: Me, iid: int) -> Response:
+    iv = intervention(s, me, iid)
+    need_role(me, SUBMITTERS, "submit returns")
+    fields = fields_of(latest_template(s, iv).fields)
+    form = await request.form()
+    period = str(form.get("period", "")).strip()
+    n = min(int(str(form.get("rows", "0")) or 0), MAX_ROWS)
+    cells = [{f.name: str(form.get(f"r{k}.{f.name}", "")).strip() for f in fields}
+             for k in range(n)]  # fmt: skip
+    if form.get("more"):  # "add rows" keeps what was typed and offers five more
+        cells += [dict.fromkeys((f.name for f in fields), "") for _ in range(FORM_ROWS)]
+        return _form(request, iv, fields, cells[:MAX_ROWS], period, user=me)
+    filled = [c for c in cells if any(c.values())]
+    raw = pd.DataFrame(filled, columns=[f.name for f in fields], dtype=str)
+    try:
+        with s.begin_nested():
+            sub = submit_table(s, iv, period, raw, 1, organisation_id=iv.provider_id,
+                               submitted_by=me.id)  # fmt: skip
+    except ReturnRejected as e:
+        return _form(request, iv, fields, filled or cells, period, 422, user=me,
+                     problems=e.problems)  # fmt: skip
+    audit(s, me, "submit", "return_submission", str(sub.id), None,
+          {"intervention": iv.name, "period": sub.period, "rows": len(sub.rows),
+           "source": "form", "supersedes": sub.supersedes_id})  # fmt: skip
+    return RedirectResponse(f"/returns/{sub.id}", status_code=303)
+
+
+@router.post("/interventions/{iid}/training", dependencies=[Csrf])
+async def training_upload(request: Request, s: Db, me: Me, iid: int, file: UploadFile) -> Response:
+    iv = intervention(s, me, iid)
+    need_role(me, SUBMITTERS, "add training records")
+    suffix = Path(file.filename or "").suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise HTTPException(422, "upload training records as CSV or XLSX")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(await file.read())
+        raw, first = read_upload(path)
+    try:
+        with s.begin_nested():
+            added = add_training(s, iv, raw, first, where=file.filename or "upload")
+    except ReturnRejected as e:
+        return render(request, "problems.html", 422, user=me, iv=iv, problems=e.problems,
+                      file=file.filename, what="Training records")  # fmt: skip
+    after = {"intervention": iv.name, "participants_added": added, "file": file.filename}
+    audit(s, me, "add", "training_record", iv.name, None, after)
+    message = (
+        f"{added} participant(s) added from {file.filename} ({len(raw)} rows; participants "
+        "already recorded were left as they were)."
+    )
+    return render(request, "done.html", user=me, iv=iv, message=message)
+
+
+def training_columns() -> list[Field]:
+    """The training-records file's columns, for the intervention page's guide."""
+    return TRAINING_FIELDS

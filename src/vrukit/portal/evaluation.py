@@ -1,0 +1,70 @@
+"""The evaluation in the portal: the three tiers on one page - place results as ``vrukit
+evaluate`` last stored them (event study and synthetic control charts beside their tables),
+project and programme tiers computed from the store as it is now.
+
+The page covers every provider's interventions, so providers do not see it (403); they see
+their own returns on their intervention pages.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vrukit.evaluation import programme_tier, project_tier
+from vrukit.portal.web import Db, Me, need_role, render
+from vrukit.programme.models import Place, PlaceEvaluation
+from vrukit.publish.evaluation import DESIGNS, event_study_svg, synthetic_svg
+
+__all__ = ["READERS", "router"]
+
+router = APIRouter()
+#: Roles that read the evaluation.
+READERS = ("admin", "commissioner", "analyst")
+
+
+def current_results(s: Session) -> list[tuple[PlaceEvaluation, str]]:
+    """The newest result of each design for each place, with the place's name."""
+    newest = (
+        select(func.max(PlaceEvaluation.id))
+        .group_by(PlaceEvaluation.place_id, PlaceEvaluation.design)
+        .scalar_subquery()
+    )
+    q = (
+        select(PlaceEvaluation, Place.name)
+        .join(Place, Place.id == PlaceEvaluation.place_id)
+        .where(PlaceEvaluation.id.in_(newest))
+        .order_by(Place.name, PlaceEvaluation.design)
+    )
+    return [(r, n) for r, n in s.execute(q).all()]
+
+
+@router.get("/evaluation", response_class=HTMLResponse)
+def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
+    need_role(me, READERS, "read the programme-wide evaluation")
+    results = current_results(s)
+    places = [{"place": n, "design": r.design, "effect": r.effect, "low": r.low, "high": r.high,
+               "p": r.p, "sms_level": r.sms_level} for r, n in results]  # fmt: skip
+    charts = [(n, r.design, f"/evaluation/charts/{r.id}.svg") for r, n in results]
+    run_at = max((r.run_at for r, _ in results), default=None)
+    summary, indicators = programme_tier(s)
+    training = project_tier(s)
+    return render(
+        request, "evaluation.html", user=me, places=places, charts=charts, designs=DESIGNS,
+        run_at=run_at, training=training.to_dict("records"),
+        programme=summary.to_dict("records"), indicators=indicators.to_dict("records"),
+    )  # fmt: skip
+
+
+@router.get("/evaluation/charts/{eid}.svg")
+def chart(s: Db, me: Me, eid: int) -> Response:
+    need_role(me, READERS, "read the programme-wide evaluation")
+    r = s.get(PlaceEvaluation, eid)
+    if r is None:
+        raise HTTPException(404, "no such chart")
+    name = s.get(Place, r.place_id).name  # type: ignore[union-attr]
+    draw = event_study_svg if r.design == "did" else synthetic_svg
+    return Response(draw(r.detail, name), media_type="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=3600"})  # fmt: skip

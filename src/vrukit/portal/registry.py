@@ -1,0 +1,126 @@
+"""Editing the registry and users in the portal. Each save records the changed columns before
+and after in the audit trail; a save that changes nothing records nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from vrukit.portal.web import (
+    EDITORS,
+    Csrf,
+    Db,
+    Me,
+    admin_only,
+    audit,
+    intervention,
+    need_role,
+    plain,
+    render,
+)
+from vrukit.programme.models import (
+    PREVENTION_TIERS,
+    ROLES,
+    THEMATIC_AREAS,
+    YEF_IMPACT,
+    Organisation,
+    User,
+)
+
+__all__ = ["EDITABLE", "router"]
+
+router = APIRouter()
+#: Intervention columns the portal edits: (column, label, kind, allowed values).
+EDITABLE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("thematic_area", "Thematic area", "choice", THEMATIC_AREAS),
+    ("prevention_tier", "Prevention tier", "choice", PREVENTION_TIERS),
+    ("setting", "Setting", "text", ()),
+    ("yef_strand", "YEF Toolkit strand", "text", ()),
+    ("yef_impact", "YEF Toolkit impact band", "choice", ("", *YEF_IMPACT)),
+    ("funding", "Funding (GBP)", "number", ()),
+    ("contract_start", "Contract start", "date", ()),
+    ("contract_end", "Contract end", "date", ()),
+)
+
+
+def _value(kind: str, label: str, text: str, allowed: tuple[str, ...]) -> Any:
+    """The typed value of one edited field, or HTTPException(422) naming the field."""
+    text = text.strip()
+    if kind == "choice":
+        if text not in allowed:
+            raise HTTPException(422, f"{label}: {text!r} is not one of {', '.join(allowed)}")
+        return text or None
+    if text == "":
+        if label == "Contract start":
+            raise HTTPException(422, f"{label} is required")
+        return None
+    try:
+        if kind == "number":
+            value = float(text)
+            if value < 0:
+                raise ValueError
+            return value
+        if kind == "date":
+            return date.fromisoformat(text)
+    except ValueError:
+        what = "a number, 0 or more" if kind == "number" else "a date YYYY-MM-DD"
+        raise HTTPException(422, f"{label}: {text!r} is not {what}") from None
+    return text
+
+
+@router.get("/interventions/{iid}/edit", response_class=HTMLResponse)
+def edit_form(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse:
+    iv = intervention(s, me, iid)
+    need_role(me, EDITORS, "edit the registry")
+    return render(request, "edit.html", user=me, iv=iv, fields=EDITABLE,
+                  values={c: plain(getattr(iv, c)) for c, *_ in EDITABLE})  # fmt: skip
+
+
+@router.post("/interventions/{iid}/edit", dependencies=[Csrf])
+async def edit(request: Request, s: Db, me: Me, iid: int) -> Response:
+    iv = intervention(s, me, iid)
+    need_role(me, EDITORS, "edit the registry")
+    form = await request.form()
+    new = {c: _value(k, label, str(form.get(c, "")), allowed) for c, label, k, allowed in EDITABLE}
+    if new["contract_end"] and new["contract_end"] < new["contract_start"]:
+        raise HTTPException(422, "Contract end: before the contract start")
+    _change(s, me, iv, "intervention", str(iv.id), new)
+    return RedirectResponse(f"/interventions/{iv.id}", status_code=303)
+
+
+def _change(s: Session, me: User, row: Any, table: str, key: str, new: dict[str, Any]) -> None:
+    """Set the columns in ``new`` that differ and audit them before and after."""
+    before = {c: plain(getattr(row, c)) for c in new if getattr(row, c) != new[c]}
+    if not before:
+        return
+    for c in before:
+        setattr(row, c, new[c])
+    s.flush()
+    audit(s, me, "update", table, key, before, {c: plain(new[c]) for c in before})
+
+
+@router.post("/admin/users/{uid}", dependencies=[Csrf])
+async def edit_user(request: Request, s: Db, me: Me, uid: int) -> Response:
+    admin_only(me)
+    user = s.get(User, uid)
+    if user is None:
+        raise HTTPException(404, "no such user")
+    form = await request.form()
+    role = str(form.get("role", user.role))
+    org_text = str(form.get("organisation_id", "")).strip()
+    org = int(org_text) if org_text.isdigit() else None
+    active = form.get("active") == "yes"
+    if role not in ROLES:
+        raise HTTPException(422, f"role must be one of {', '.join(ROLES)}")
+    if role == "provider" and (org is None or s.get(Organisation, org) is None):
+        raise HTTPException(422, "a provider user needs their organisation")
+    if user.id == me.id and (role != "admin" or not active):
+        raise HTTPException(422, "you cannot remove your own admin role or sign-in")
+    new = {"role": role, "organisation_id": org if role == "provider" else None,
+           "active": active}  # fmt: skip
+    _change(s, me, user, "app_user", str(user.id), new)
+    return RedirectResponse("/admin/users", status_code=303)

@@ -1,0 +1,143 @@
+"""What every portal page shares: the store session, the signed-in user, CSRF, page rendering,
+the audit trail and the access rule.
+
+Access rules, in one place (``visible``): a **provider** sees and submits only its own
+organisation's interventions, returns and training records - anything else answers 404, as if
+it did not exist; an **analyst** reads everything and changes nothing; a **commissioner** reads
+everything, submits returns and edits the registry; an **admin** may also manage users and read
+the audit trail. Every change writes an ``audit_event`` (who, when, before, after). Every form
+carries a CSRF token.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vrukit.errors import VrukitError
+from vrukit.portal.security import new_csrf_token
+from vrukit.programme.models import AuditEvent, Intervention, ReturnTemplate, User
+
+#: The portal's pages, and the publishing templates it shares (the evaluation's tiers).
+TEMPLATES = [
+    Path(__file__).parent / "templates",
+    Path(__file__).parents[1] / "publish" / "templates",
+]
+PAGES = Jinja2Templates(directory=[str(d) for d in TEMPLATES])
+#: Roles that may submit returns and training records (providers only for their own).
+SUBMITTERS = ("admin", "commissioner", "provider")
+#: Roles that may edit the registry.
+EDITORS = ("admin", "commissioner")
+
+
+class Redirect(Exception):
+    def __init__(self, to: str) -> None:
+        self.to = to
+
+
+def visible(user: User) -> Any:
+    """The interventions ``user`` may see, as a WHERE clause."""
+    if user.role == "provider":
+        return Intervention.provider_id == user.organisation_id
+    return Intervention.id.is_not(None)
+
+
+def db(request: Request) -> Iterator[Session]:
+    with request.app.state.maker() as s, s.begin():
+        yield s
+
+
+Db = Annotated[Session, Depends(db)]
+
+
+def current(request: Request, s: Db) -> User:
+    uid = request.session.get("uid")
+    user = s.get(User, uid) if uid else None
+    if user is None or not user.active:
+        raise Redirect("/login")
+    return user
+
+
+Me = Annotated[User, Depends(current)]
+
+
+async def csrf(request: Request) -> None:
+    form = await request.form()
+    sent = form.get("csrf_token")
+    if not sent or not secrets.compare_digest(str(sent), request.session.get("csrf", "")):
+        raise HTTPException(403, "the form has expired or did not come from this site")
+
+
+Csrf = Depends(csrf)
+
+
+def token(request: Request) -> str:
+    if "csrf" not in request.session:
+        request.session["csrf"] = new_csrf_token()
+    return str(request.session["csrf"])
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("user", None)
+    return PAGES.TemplateResponse(
+        request, name, {"csrf": token(request), **context}, status_code=status
+    )
+
+
+def plain(value: Any) -> Any:
+    """A value as the audit trail keeps it (dates as ISO text)."""
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def audit(s: Session, user: User, action: str, table: str, key: str,
+          before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:  # fmt: skip
+    """Record a change: who, when, and the changed columns before and after."""
+    s.add(AuditEvent(user_id=user.id, action=action, table_name=table, row_key=key,
+                     before=before, after=after, at=datetime.now()))  # fmt: skip
+
+
+def intervention(s: Session, user: User, iid: int) -> Intervention:
+    """The intervention ``iid`` if ``user`` may see it; 404 otherwise."""
+    iv = s.scalars(select(Intervention).where(Intervention.id == iid, visible(user))).first()
+    if iv is None:
+        raise HTTPException(404, "no such intervention")
+    return iv
+
+
+def need_role(user: User, roles: tuple[str, ...], what: str) -> None:
+    if user.role not in roles:
+        raise HTTPException(403, f"your role ({user.role}) may not {what}")
+
+
+def admin_only(user: User) -> None:
+    if user.role != "admin":
+        raise HTTPException(403, "only an admin may do this")
+
+
+def template_of(s: Session, iid: int) -> ReturnTemplate | None:
+    """An intervention's current return template (highest version), if it has one."""
+    return s.scalars(select(ReturnTemplate).where(ReturnTemplate.intervention_id == iid)
+                     .order_by(ReturnTemplate.version.desc())).first()  # fmt: skip
+
+
+async def to_redirect(request: Request, exc: Redirect) -> Response:
+    return RedirectResponse(exc.to, status_code=303)
+
+
+async def error_page(request: Request, exc: HTTPException) -> Response:
+    return render(request, "error.html", exc.status_code, code=exc.status_code,
+                  message=exc.detail)  # fmt: skip
+
+
+async def refused(request: Request, exc: VrukitError) -> Response:
+    """A store or input error the user can correct (a malformed quarter, a missing template)."""
+    return render(request, "error.html", 422, code=422, message=str(exc))

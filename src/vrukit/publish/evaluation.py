@@ -1,0 +1,122 @@
+"""The evaluation's files and charts: every table as CSV, an event-study chart and a synthetic
+control chart per pilot place (static SVG), and ``evaluation.html`` that puts them together with
+what each design can and cannot show. The same chart functions draw the portal's pages.
+
+These outputs are for the VRU's own analysts and board (place rates and programme aggregates,
+no person-level rows); publishing them openly goes through the disclosure layer like any table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from vrukit.publish._charts import ACCENT, CONFIG, INK, MUTED
+
+__all__ = ["DESIGNS", "event_study_svg", "synthetic_svg", "write_evaluation"]
+
+#: How each place design is named and what its Maryland SMS level means.
+DESIGNS = {
+    "did": "Difference-in-differences against comparison areas with the same history "
+    "(SMS level 3: a comparison group and before/after measures)",
+    "synthetic_control": "Synthetic control from donor places of similar size "
+    "(SMS level 3: a constructed comparison matched on the whole history before the start)",
+}
+
+
+def _svg(chart: Any) -> str:
+    return str(vlc.vegalite_to_svg(chart.configure(**CONFIG).to_dict()))
+
+
+def event_study_svg(detail: dict[str, Any], title: str) -> str:
+    """Effect on the monthly violence count by quarter relative to the start (quarter -1 the
+    base), with 95% intervals: flat before the start is the parallel-trends check."""
+    es = pd.DataFrame(detail["event_study"])
+    es[["effect", "low", "high"]] = es[["effect", "low", "high"]] * 100
+    span = alt.Scale(domain=[float(es.quarter.min()) - 0.5, float(es.quarter.max()) + 0.5])
+    base = alt.Chart(es).encode(x=alt.X("quarter:Q", title="Quarters from the start",
+                                        scale=span, axis=alt.Axis(tickMinStep=1)))  # fmt: skip
+    bars = base.mark_rule(color=MUTED, strokeWidth=2).encode(
+        y=alt.Y("low:Q", title="Change in violence against comparison (%)"), y2="high:Q"
+    )
+    dots = base.mark_point(filled=True, size=60, color=ACCENT).encode(y="effect:Q")
+    zero = alt.Chart(pd.DataFrame({"v": [0]})).mark_rule(color=INK).encode(y="v:Q")
+    start = (alt.Chart(pd.DataFrame({"q": [-0.5]}))
+             .mark_rule(color=INK, strokeDash=[4, 3]).encode(x="q:Q"))  # fmt: skip
+    return _svg(alt.layer(bars, dots, zero, start).properties(width=560, height=260,
+                                                              title=title))  # fmt: skip
+
+
+def synthetic_svg(detail: dict[str, Any], title: str) -> str:
+    """The place's monthly violence rate beside its synthetic control, with the start marked."""
+    s = pd.DataFrame(detail["series"]).melt("month", var_name="series", value_name="rate")
+    s["month"] = pd.to_datetime(s.month)
+    names = ["the place", "synthetic control"]
+    s["series"] = s.series.map({"actual": names[0], "synthetic": names[1]})
+    lines = alt.Chart(s).mark_line(strokeWidth=2).encode(
+        x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0)),
+        y=alt.Y("rate:Q", title="Violent crimes per 1,000 residents a month"),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=names, range=[ACCENT, MUTED])),
+        strokeDash=alt.StrokeDash("series:N", legend=None,
+                                  scale=alt.Scale(domain=names, range=[[1, 0], [6, 4]])),
+    )  # fmt: skip
+    start = alt.Chart(pd.DataFrame({"m": [pd.Timestamp(detail["start"] + "-01")]}))
+    rule = start.mark_rule(color=INK, strokeDash=[4, 3]).encode(x="m:T")
+    return _svg(alt.layer(lines, rule).properties(width=560, height=260, title=title))
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def write_evaluation(
+    folder: Path,
+    places: pd.DataFrame,
+    details: list[tuple[str, str, dict[str, Any]]],
+    training: pd.DataFrame,
+    programme: pd.DataFrame,
+    indicators: pd.DataFrame,
+) -> list[Path]:
+    """Write the tables, charts and ``evaluation.html`` into ``folder``; the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def csv(frame: pd.DataFrame, name: str) -> None:
+        path = folder / name
+        frame.to_csv(path, index=False)
+        written.append(path)
+
+    csv(places, "place_effects.csv")
+    es = [pd.DataFrame(d["event_study"]).assign(place=p) for p, k, d in details if k == "did"]
+    sc = [pd.DataFrame(d["series"]).assign(place=p) for p, k, d in details
+          if k == "synthetic_control"]  # fmt: skip
+    if es:
+        csv(pd.concat(es)[["place", "quarter", "effect", "low", "high"]], "event_study.csv")
+    if sc:
+        csv(pd.concat(sc)[["place", "month", "actual", "synthetic"]], "synthetic_control.csv")
+    csv(training, "training_change.csv")
+    csv(programme, "programme_summary.csv")
+    csv(indicators, "indicator_progress.csv")
+    charts = []
+    for place, design, detail in details:
+        name = f"{_slug(place)}-{'event-study' if design == 'did' else 'synthetic-control'}.svg"
+        draw = event_study_svg if design == "did" else synthetic_svg
+        (folder / name).write_text(draw(detail, place), encoding="utf-8")
+        written.append(folder / name)
+        charts.append((place, design, name))
+    env = Environment(loader=PackageLoader("vrukit.publish", "templates"),
+                      autoescape=select_autoescape())  # fmt: skip
+    html = env.get_template("evaluation.html").render(
+        places=places.to_dict("records"), charts=charts, designs=DESIGNS,
+        training=training.to_dict("records"), programme=programme.to_dict("records"),
+        indicators=indicators.to_dict("records"),
+    )  # fmt: skip
+    (folder / "evaluation.html").write_text(html, encoding="utf-8")
+    written.append(folder / "evaluation.html")
+    return written
