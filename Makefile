@@ -17,6 +17,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/vrukit istv score --out vrukit-demo/istv-quality
 	$(VENV)/bin/vrukit istv analyse --out vrukit-demo/istv-analysis
 	$(VENV)/bin/vrukit istv share --out vrukit-demo/istv-share
+	$(VENV)/bin/vrukit evaluate --out vrukit-demo/evaluation
 	$(VENV)/bin/vrukit sna --out vrukit-demo/site
 
 # `make test`: install, lint (ruff, mypy), then run the whole test suite.

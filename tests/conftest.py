@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -132,6 +135,25 @@ def published_exposures(site: Path) -> tuple[int, list[int]]:
     return len(hidden), audit(np.array(lo), np.array(hi), sums, hidden)
 
 
+#: Three pilot places of ten demo LSOAs each, for a small programme store.
+PILOTS = [
+    {"name": n, "start_month": "2020-10", "areas": [f"E0190000{k}{j}" for j in range(3)]}
+    for k, n in enumerate(("Redwater Central", "Northbrook Fields", "Eastford Canalside"))
+]
+
+
+def small_programme(folder: Path) -> str:
+    """The demo programme (registry, eight quarters of returns, training, demo sign-ins) for
+    the three ``PILOTS``, loaded into a SQLite store in ``folder``; its URL."""
+    from vrukit.demo.programme import write_programme
+    from vrukit.pipeline import load_programme
+
+    files = write_programme(folder / "demo", 2021, PILOTS)
+    url = f"sqlite:///{folder / 'programme.sqlite'}"
+    load_programme(url, files.folder)
+    return url
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A throwaway PostgreSQL server from the Debian packages (``.ci/run`` installs them), started
@@ -196,3 +218,62 @@ def store_url(request, tmp_path):
     with psycopg.connect(server.replace("postgresql+psycopg", "postgresql"), autocommit=True) as c:
         c.execute(f"CREATE DATABASE {name}")
     return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+# -- a real browser: Debian's Chromium driven by Playwright, with axe-core from npm -------------
+
+ROOT = Path(__file__).resolve().parents[1]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+#: WCAG 2.2 AA and axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def need_browser_part(thing: str, present: bool) -> None:
+    if present:
+        return
+    why = f"{thing} is not installed (.ci/run installs it)"
+    if os.environ.get("VRUKIT_REQUIRE_BROWSER"):
+        pytest.fail(why)
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    need_browser_part("Debian chromium (apt-get install chromium)", Path(CHROMIUM).exists())
+    need_browser_part("axe-core (npm ci)", AXE.exists())
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url: str, width: int = 1200):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)  # fmt: skip
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
+    page.goto(url, wait_until="load")
+    return page, problems
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {n['target']}"
+        for v in result["violations"]
+        for n in v["nodes"][:3]
+    ]

@@ -6,44 +6,12 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import shutil
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
-#: WCAG 2.2 AA and axe's best practices.
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-
-
-def _need(thing: str, present: bool) -> None:
-    if present:
-        return
-    why = f"{thing} is not installed (.ci/run installs it)"
-    if os.environ.get("VRUKIT_REQUIRE_BROWSER"):
-        pytest.fail(why)
-    pytest.skip(why)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    _need("Debian chromium (apt-get install chromium)", Path(CHROMIUM).exists())
-    _need("axe-core (npm ci)", AXE.exists())
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+from conftest import axe_violations, open_page
 
 
 @pytest.fixture(scope="module")
@@ -62,39 +30,14 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _open(browser, url: str, width: int = 1200):
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)  # fmt: skip
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
-    page.goto(url, wait_until="load")
-    return page, problems
-
-
-def _axe(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})",
-        AXE_TAGS,
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {n['target']}"
-        for v in result["violations"]
-        for n in v["nodes"][:3]
-    ]
-
-
 def test_every_page_loads_cleanly_with_no_axe_violations(browser, server, demo_site) -> None:
     run, _ = demo_site
     pages = sorted(str(p.relative_to(run.out)) for p in run.out.rglob("*.html"))
     assert len(pages) == 3 * 16 + 1
     failures = {}
     for rel in pages:
-        page, problems = _open(browser, server + rel)
-        problems += _axe(page)
+        page, problems = open_page(browser, server + rel)
+        problems += axe_violations(page)
         if problems:
             failures[rel] = problems
         page.close()
@@ -102,7 +45,7 @@ def test_every_page_loads_cleanly_with_no_axe_violations(browser, server, demo_s
 
 
 def test_language_switch_and_right_to_left_layout(browser, server) -> None:
-    page, problems = _open(browser, server + "en/index.html")
+    page, problems = open_page(browser, server + "en/index.html")
     brand_en = page.locator(".brand").bounding_box()
     page.get_by_role("link", name="اردو").first.click()
     page.wait_for_load_state("load")
@@ -122,7 +65,7 @@ def test_language_switch_and_right_to_left_layout(browser, server) -> None:
 
 
 def test_keyboard_alone_reaches_every_control(browser, server) -> None:
-    page, _ = _open(browser, server + "en/where.html")
+    page, _ = open_page(browser, server + "en/where.html")
     query = "'a[href], input, summary, button, [tabindex=\"0\"]'"
     total = page.evaluate(f"() => document.querySelectorAll({query}).length")
     reached = set()
@@ -154,7 +97,7 @@ def test_keyboard_alone_reaches_every_control(browser, server) -> None:
 
 @pytest.mark.parametrize("rel", ["en/index.html", "en/where.html", "ur/next.html", "pl/data.html"])
 def test_pages_work_at_320_pixels(browser, server, rel: str) -> None:
-    page, problems = _open(browser, server + rel, width=320)
+    page, problems = open_page(browser, server + rel, width=320)
     overflow = page.evaluate("document.documentElement.scrollWidth")
     assert overflow <= 320, f"{rel} is {overflow} px wide at 320 px"
     assert not problems
@@ -162,7 +105,7 @@ def test_pages_work_at_320_pixels(browser, server, rel: str) -> None:
 
 def test_the_site_works_opened_from_disk(browser, demo_site) -> None:
     run, _ = demo_site
-    page, problems = _open(browser, (run.out / "en" / "where.html").as_uri())
+    page, problems = open_page(browser, (run.out / "en" / "where.html").as_uri())
     assert page.locator(".leaflet-container canvas").count() >= 1  # the map drew
     assert page.locator("figure.chart img").first.evaluate("i => i.naturalWidth") > 0
     assert not problems

@@ -5,84 +5,85 @@ implementations; the checks (event study, placebo in time) find nothing where no
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import optimize
+from sqlalchemy import select
 
 from vrukit.analysis.place_evaluation import (
     _simplex_weights,
-    comparison_areas,
-    did,
-    donor_places,
     poisson_did,
-    screen_breaks,
-    synthetic_control,
 )
-from vrukit.schemas import VIOLENCE_TYPES
+from vrukit.evaluation import run_evaluation
+from vrukit.programme.db import session, sqlite_url
+from vrukit.programme.models import Place, PlaceEvaluation
 from vrukit.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")
-def demo_panel(demo_region):
+def evaluated(demo_region, tmp_path_factory):
+    """``vrukit evaluate``'s job on the demo region, with a copy of its programme store."""
+    folder = tmp_path_factory.mktemp("evaluation")
+    store = folder / "programme.sqlite"
+    shutil.copy(demo_region.folder / "programme.sqlite", store)
     with Warehouse(demo_region.folder / "vrukit.duckdb") as wh:
-        c = wh.table("crimes")
-        counts = (
-            c.filter(c.crime_type.isin(list(VIOLENCE_TYPES)) & c.lsoa_code.notnull())
-            .group_by([c.lsoa_code.name("area"), c.month])
-            .aggregate(count=lambda t: t.count())
-            .to_pandas()
-        )
-        areas = wh.table("areas").to_pandas().set_index("lsoa_code")
-    counts["month"] = pd.to_datetime(counts.month).dt.strftime("%Y-%m")
+        run = run_evaluation(wh, sqlite_url(store), folder / "out", say=lambda _m: None)
     truth = json.loads(demo_region.truth.read_text())
-    return counts, areas, truth["model"]["pilots"]
+    return run, sqlite_url(store), truth["model"]["pilots"]
 
 
-def test_did_and_synthetic_control_recover_the_planted_pilot_effects(demo_panel):
-    counts, areas, pilots = demo_panel
-    in_pilots = {a for p in pilots for a in p["areas"]}
-    changed = screen_breaks(counts)
-    wide = counts.pivot_table(
-        index="month", columns="area", values="count", aggfunc="sum", fill_value=0
-    )
-
-    def rate(codes):
-        codes = [c for c in codes if c in wide.columns]
-        return wide[codes].sum(axis=1) / areas.population.reindex(codes).sum() * 1000
-
-    donors = pd.DataFrame(
-        {
-            k: rate(v)
-            for k, v in donor_places(
-                areas.rename(
-                    columns={"centroid_easting": "easting", "centroid_northing": "northing"}
-                ),
-                in_pilots | changed,
-            ).items()
+def test_did_and_synthetic_control_recover_the_planted_pilot_effects(evaluated):
+    run, url, pilots = evaluated
+    with session(url) as s:
+        stored = {
+            (name, r.design): r
+            for r, name in s.execute(
+                select(PlaceEvaluation, Place.name).join(
+                    Place, Place.id == PlaceEvaluation.place_id
+                )
+            ).all()
         }
-    )
+        s.expunge_all()
+    assert len(stored) == 2 * len(pilots) == len(run.places)
     for p in pilots:
         planted = -p["effect"]
-        treated, start = set(p["areas"]), p["start_month"]
-        comp = comparison_areas(counts, treated, start, exclude=in_pilots | changed)
-        r = did(counts, treated, start, comp)
+        r, sc = stored[(p["name"], "did")], stored[(p["name"], "synthetic_control")]
         assert r.low <= planted <= r.high, (p["name"], r.effect, r.low, r.high)
         assert r.high < 0, "the fall is found"
+        assert set(r.detail["areas"]) == set(p["areas"]) and r.detail["start"] == p["start_month"]
         # parallel trends before the start: on average the quarters before it differ little
         # (each alone is noisy, about +-0.15 for ten areas), those after show the fall; and no
         # effect at a false start (placebo interval)
-        es = r.event_study
+        es = pd.DataFrame(r.detail["event_study"])
         assert abs(es[es.quarter < -1].effect.mean()) < 0.1
         assert es[es.quarter >= 0].effect.mean() < -0.15
-        assert r.placebo["low"] <= 0 <= r.placebo["high"]
-        s = synthetic_control(rate(treated), donors, start)
-        assert s.low <= planted <= s.high, (p["name"], s.effect, s.low, s.high)
-        assert s.high < 0 and s.p < 0.05
-        assert s.weights.sum() == pytest.approx(1.0) and (s.weights >= 0).all()
-        assert r.sms_level == s.sms_level == 3
+        placebo = r.detail["placebo_in_time"]
+        assert placebo["low"] <= 0 <= placebo["high"]
+        assert sc.low <= planted <= sc.high, (p["name"], sc.effect, sc.low, sc.high)
+        assert sc.high < 0 and sc.p < 0.05
+        assert sum(sc.detail["weights"].values()) == pytest.approx(1.0, abs=0.02)
+        assert min(sc.detail["weights"].values()) >= 0
+        assert r.sms_level == sc.sms_level == 3
+    names = {f.name for f in run.files}
+    assert {"place_effects.csv", "event_study.csv", "evaluation.html"} <= names
+    assert sum(n.endswith(".svg") for n in names) == 2 * len(pilots)
+    page = (run.folder / "evaluation.html").read_text()
+    assert all(p["name"] in page for p in pilots) and "SMS level 3" in page
+
+
+def test_the_other_tiers_come_from_the_programme_store(evaluated):
+    run, _, _ = evaluated
+    # project: the planted lifts show as improvement, the statement planted with none does not
+    lifted = run.training.set_index("statement")
+    assert (lifted.sms_level == 2).all() and len(lifted) == 4
+    assert (lifted.wilcoxon_p < 0.05).sum() == 3
+    # programme: every reporting intervention, indicators judged against their targets
+    assert len(run.programme) >= 5 and (run.programme.reached > 0).all()
+    assert set(run.indicators.status) <= {"met", "not_met", "uncertain", "not measured"}
 
 
 def test_poisson_did_matches_statsmodels():

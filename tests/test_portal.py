@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vrukit.demo.programme import write_programme
-from vrukit.pipeline import load_programme
+from conftest import small_programme
 from vrukit.portal.app import ROUTERS, ROUTES, create_app
 from vrukit.portal.demo import DEMO_LOGINS
 from vrukit.portal.security import RateLimit
@@ -27,10 +26,6 @@ from vrukit.programme.models import (
     User,
 )
 
-PILOTS = [
-    {"name": n, "start_month": "2020-10", "areas": [f"E0190000{k}{j}" for j in range(3)]}
-    for k, n in enumerate(("Redwater Central", "Northbrook Fields", "Eastford Canalside"))
-]
 GOOD = (
     "participant_ref,age,referred_by,engaged,sessions_attended,completed\n"
     "P9001,15,school,yes,4,no\nP9002,16,police,no,0,no\n"
@@ -39,10 +34,7 @@ GOOD = (
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("portal")
-    files = write_programme(folder / "demo", 2021, PILOTS)
-    url = f"sqlite:///{folder / 'programme.sqlite'}"
-    load_programme(url, files.folder)
+    url = small_programme(tmp_path_factory.mktemp("portal"))
     eng = engine(url)
     with Session(eng) as s:
         ids = {}
@@ -322,6 +314,8 @@ def test_a_return_typed_in_the_web_form_is_checked_like_an_upload(store):
     assert r.status_code == 422 and "Row 2, age" in r.text and "above the maximum 25" in r.text
     assert 'value="P8002"' in r.text, "what was typed is kept"
     assert _counts(url) == before, "nothing stored"
+    r = client.post(f"/interventions/{iid}/returns/form", data=data | {"period": "2022-Q5"})
+    assert r.status_code == 422 and "expected a quarter such as 2021-Q2" in r.text
     more = client.post(f"/interventions/{iid}/returns/form", data=data | {"more": "1"})
     assert more.status_code == 200 and 'name="r7.age"' in more.text and 'value="P8001"' in more.text
     r = client.post(

@@ -874,11 +874,12 @@ def serve(
         store = sqlite_url(path)
         t = Table(title="Demo sign-ins (demo data only)")
         for col in ("role", "e-mail", "password", "organisation"):
-            t.add_column(col)
+            t.add_column(col, no_wrap=col != "organisation", overflow="fold")
         for role, email, password, org in DEMO_LOGINS:
             t.add_row(role, email, password, org or "")
         console.print(t)
     console.print(f"Portal on http://{host}:{port}/ (Ctrl+C stops it)")
+    console.file.flush()  # seen at once when the output is a pipe or a log
     uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
 
 

@@ -31,18 +31,10 @@ from vrukit.analysis.place_evaluation import (
     screen_breaks,
     synthetic_control,
 )
-from vrukit.analysis.programme_evaluation import indicator_progress, programme_summary
-from vrukit.analysis.project_evaluation import paired_change
 from vrukit.errors import ConfigError
 from vrukit.programme.db import session
-from vrukit.programme.models import (
-    Intervention,
-    Place,
-    PlaceEvaluation,
-    TrainingRecord,
-    TrainingScore,
-)
-from vrukit.programme.queries import current_return_rows, indicators_frame, interventions_frame
+from vrukit.programme.models import Place, PlaceEvaluation
+from vrukit.programme.tiers import programme_tier, project_tier
 from vrukit.publish.evaluation import write_evaluation
 from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.warehouse import Warehouse
@@ -50,8 +42,6 @@ from vrukit.warehouse import Warehouse
 __all__ = [
     "EvaluationRun",
     "evaluate_places",
-    "programme_tier",
-    "project_tier",
     "run_evaluation",
     "violence_panel",
 ]
@@ -156,31 +146,6 @@ def evaluate_places(
             out.append(row)
     s.flush()
     return out
-
-
-def project_tier(s: Session) -> pd.DataFrame:
-    """Pre/post change per statement for every intervention with training records."""
-    q = (
-        select(Intervention.name, TrainingScore.statement, TrainingScore.pre, TrainingScore.post)
-        .join(TrainingRecord, TrainingRecord.intervention_id == Intervention.id)
-        .join(TrainingScore, TrainingScore.record_id == TrainingRecord.id)
-    )
-    t = pd.DataFrame(s.execute(q).all(), columns=["intervention", "statement", "pre", "post"])
-    t[["pre", "post"]] = t[["pre", "post"]].astype(float)
-    frames = [
-        paired_change(g).assign(intervention=name)
-        for name, g in t.groupby("intervention", sort=True)
-    ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def programme_tier(s: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Programme summary per intervention and indicator progress, from the current returns."""
-    rows = current_return_rows(s)
-    if rows.empty:
-        return pd.DataFrame(), pd.DataFrame()
-    summary = programme_summary(rows, interventions_frame(s))
-    return summary, indicator_progress(summary, indicators_frame(s))
 
 
 def run_evaluation(

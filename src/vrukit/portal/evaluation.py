@@ -1,6 +1,7 @@
 """The evaluation in the portal: the three tiers on one page - place results as ``vrukit
 evaluate`` last stored them (event study and synthetic control charts beside their tables),
-project and programme tiers computed from the store as it is now.
+project and programme tiers computed from the store as it is now. The statistics and chart
+libraries load on the first request for them, so the portal starts in a second.
 
 The page covers every provider's interventions, so providers do not see it (403); they see
 their own returns on their intervention pages.
@@ -13,10 +14,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vrukit.evaluation import programme_tier, project_tier
 from vrukit.portal.web import Db, Me, need_role, render
 from vrukit.programme.models import Place, PlaceEvaluation
-from vrukit.publish.evaluation import DESIGNS, event_study_svg, synthetic_svg
 
 __all__ = ["READERS", "router"]
 
@@ -44,6 +43,9 @@ def current_results(s: Session) -> list[tuple[PlaceEvaluation, str]]:
 @router.get("/evaluation", response_class=HTMLResponse)
 def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
     need_role(me, READERS, "read the programme-wide evaluation")
+    from vrukit.programme.tiers import programme_tier, project_tier  # statistics: on first use
+    from vrukit.publish.evaluation import DESIGNS
+
     results = current_results(s)
     places = [{"place": n, "design": r.design, "effect": r.effect, "low": r.low, "high": r.high,
                "p": r.p, "sms_level": r.sms_level} for r, n in results]  # fmt: skip
@@ -65,6 +67,8 @@ def chart(s: Db, me: Me, eid: int) -> Response:
     if r is None:
         raise HTTPException(404, "no such chart")
     name = s.get(Place, r.place_id).name  # type: ignore[union-attr]
+    from vrukit.publish.evaluation import event_study_svg, synthetic_svg  # charts: on first use
+
     draw = event_study_svg if r.design == "did" else synthetic_svg
     return Response(draw(r.detail, name), media_type="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=3600"})  # fmt: skip
