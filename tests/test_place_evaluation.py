@@ -33,11 +33,12 @@ def evaluated(demo_region, tmp_path_factory):
     with Warehouse(demo_region.folder / "vrukit.duckdb") as wh:
         run = run_evaluation(wh, sqlite_url(store), folder / "out", say=lambda _m: None)
     truth = json.loads(demo_region.truth.read_text())
-    return run, sqlite_url(store), truth["model"]["pilots"]
+    selection = json.loads((demo_region.programme / "programme_truth.json").read_text())
+    return run, sqlite_url(store), truth["model"]["pilots"], selection["selection"]
 
 
 def test_did_and_synthetic_control_recover_the_planted_pilot_effects(evaluated):
-    run, url, pilots = evaluated
+    run, url, pilots, _ = evaluated
     with session(url) as s:
         stored = {
             (name, r.design): r
@@ -76,11 +77,27 @@ def test_did_and_synthetic_control_recover_the_planted_pilot_effects(evaluated):
 
 
 def test_the_other_tiers_come_from_the_programme_store(evaluated):
-    run, _, _ = evaluated
+    run, _, _, planted = evaluated
     # project: the planted lifts show as improvement, the statement planted with none does not
     lifted = run.training.set_index("statement")
     assert (lifted.sms_level == 2).all() and len(lifted) == 4
     assert (lifted.wilcoxon_p < 0.05).sum() == 3
+    # self-selection: the engaged reoffend far less, but the planted effect of engaging is
+    # small - the naive gap's interval lies far from it, and the output says why
+    g = run.groups.set_index("group")
+    assert set(g.index) == {"engaged", "did not engage"} and (g.sms_level == 2).all()
+    engaged_risk = planted["risk_if_engaged"] + planted["effect"]
+    assert g.at["engaged", "low"] <= engaged_risk <= g.at["engaged", "high"]
+    assert (
+        g.at["did not engage", "low"]
+        <= planted["risk_if_refused"]
+        <= g.at["did not engage", "high"]
+    )
+    gap = g.iloc[0]
+    assert gap.difference_high < 4 * planted["effect"], "the naive gap is far from the true effect"
+    assert "not an estimate of the service's effect" in gap.caution
+    page = (run.folder / "evaluation.html").read_text()
+    assert "This gap is not the effect of the service" in page
     # programme: every reporting intervention, indicators judged against their targets
     assert len(run.programme) >= 5 and (run.programme.reached > 0).all()
     assert set(run.indicators.status) <= {"met", "not_met", "uncertain", "not measured"}

@@ -214,6 +214,8 @@ def test_bad_templates_and_periods_are_refused(programme, tmp_path):
         fields_of([{"name": "x", "type": "float"}])
     with pytest.raises(ConfigError, match="unique"):
         fields_of([{"name": "x", "type": "text"}, {"name": "x", "type": "text"}])
+    with pytest.raises(ConfigError, match="outcome must be a yes/no"):
+        fields_of([{"name": "x", "type": "integer", "outcome": True}])
     f = tmp_path / "r.csv"
     f.write_text(GOOD)
     with pytest.raises(ConfigError, match="quarter"):

@@ -7,7 +7,9 @@ the programme store and the warehouse, kept in the store for the portal and writ
   (``screen_breaks``) and every pilot's areas are kept out of the comparisons. Each run is
   stored (``place_evaluation``) with its event study, placebo checks and series.
 - **Project:** pre/post questionnaire change per statement for every intervention with training
-  records (Wilcoxon signed-rank, effect size, share improved).
+  records (Wilcoxon signed-rank, effect size, share improved); for every yes/no outcome a
+  return template marks, the outcome among those who engaged against those who did not, with
+  the self-selection caution.
 - **Programme:** reach, engagement, completion and cost per participant from the current returns,
   and every theory-of-change indicator against its target.
 """
@@ -34,7 +36,7 @@ from vrukit.analysis.place_evaluation import (
 from vrukit.errors import ConfigError
 from vrukit.programme.db import session
 from vrukit.programme.models import Place, PlaceEvaluation
-from vrukit.programme.tiers import programme_tier, project_tier
+from vrukit.programme.tiers import group_comparisons, programme_tier, project_tier
 from vrukit.publish.evaluation import write_evaluation
 from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.warehouse import Warehouse
@@ -53,6 +55,7 @@ class EvaluationRun:
 
     places: pd.DataFrame
     training: pd.DataFrame
+    groups: pd.DataFrame
     programme: pd.DataFrame
     indicators: pd.DataFrame
     folder: Path
@@ -166,7 +169,8 @@ def run_evaluation(
         details = [(names[r.place_id], r.design, r.detail) for r in results]
         say("project tier: pre/post questionnaires")
         training = project_tier(s)
+        groups = group_comparisons(s)
         say("programme tier: reach, engagement, completion, cost, indicators")
         summary, indicators = programme_tier(s)
-    files = write_evaluation(Path(out), places, details, training, summary, indicators)
-    return EvaluationRun(places, training, summary, indicators, Path(out), files)
+    files = write_evaluation(Path(out), places, details, training, groups, summary, indicators)
+    return EvaluationRun(places, training, groups, summary, indicators, Path(out), files)

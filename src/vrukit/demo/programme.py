@@ -62,6 +62,18 @@ FIELDS = [
     {"name": "sessions_attended", "type": "integer", "min": 0, "label": "this quarter"},
     {"name": "completed", "type": "boolean", "label": "finished the programme this quarter"},
 ]
+#: Teachable Moments in Custody also reports whether each young person reoffended within a year
+#: (blank until the year has passed). Planted self-selection, like the seed's 11% against 66%:
+#: those who engage were at far lower risk to begin with; engaging itself lowers it only a little.
+OUTCOME = {
+    "name": "reoffended_12m",
+    "type": "boolean",
+    "required": False,
+    "outcome": True,
+    "label": "proven reoffence within 12 months of referral (blank until known)",
+}
+SELECTION = {"intervention": 1, "risk_if_engaged": 0.16, "risk_if_refused": 0.62, "effect": -0.05}
+_CUSTODY = INTERVENTIONS[1][0]
 STATEMENTS = {
     "I can recognise the signs of trauma in a young person": 0.60,
     "I know where to refer a young person affected by violence": 0.50,
@@ -94,7 +106,8 @@ def _registry(pilots: list[dict[str, Any]]) -> dict[str, Any]:
             "name": name, "provider": ORGANISATIONS[prov][0], "thematic_area": area,
             "prevention_tier": tier, "setting": setting, "yef_strand": strand,
             "yef_impact": band, "funding": funding, "contract_start": start,
-            "contract_end": end, "template": FIELDS,
+            "contract_end": end,
+            "template": [*FIELDS, OUTCOME] if name == _CUSTODY else FIELDS,
             "theory": [
                 {"stage": "activity", "text": f"{setting}: trusted adult offers support"},
                 {"stage": "output", "text": "young people attend sessions",
@@ -146,8 +159,20 @@ def _write_return(frame: pd.DataFrame, path: Path, when: date) -> None:
     _arrived(path, when)
 
 
+def _reoffended(rng: np.random.Generator, frame: pd.DataFrame, end: date) -> list[str]:
+    """A year on, whether each young person reoffended (blank while the year runs)."""
+    if end > PROGRAMME_TODAY - timedelta(days=365):
+        return [""] * len(frame)
+    engaged = frame.engaged.to_numpy() == "yes"
+    risk = np.where(engaged, SELECTION["risk_if_engaged"] + SELECTION["effect"],
+                    SELECTION["risk_if_refused"])  # fmt: skip
+    return ["yes" if r else "no" for r in rng.random(len(frame)) < risk]
+
+
 def _returns(rng: np.random.Generator, out: Path) -> dict[str, Any]:
-    truth: dict[str, Any] = {"late": [], "missing": [], "refused": []}
+    truth: dict[str, Any] = {"late": [], "missing": [], "refused": [], "selection": SELECTION}
+    # outcomes draw from their own stream, so the rest of the demo is as it was without them
+    outcomes = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # type: ignore[attr-defined]
     for i, (name, *_rest) in enumerate(INTERVENTIONS):
         folder = out / return_folder(name)
         folder.mkdir(parents=True, exist_ok=True)
@@ -164,6 +189,8 @@ def _returns(rng: np.random.Generator, out: Path) -> dict[str, Any]:
             when = end + timedelta(days=int(rng.integers(DUE_DAYS + 5, DUE_DAYS + 40) if late
                                              else rng.integers(5, DUE_DAYS)))  # fmt: skip
             frame = _return_rows(rng, int(rng.integers(15, 40)), 1000 * i + 40 * q)
+            if i == SELECTION["intervention"]:
+                frame[OUTCOME["name"]] = _reoffended(outcomes, frame, end)
             if late:
                 truth["late"].append({"intervention": name, "period": period})
             if (i, q) in REFUSED:

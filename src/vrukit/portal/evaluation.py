@@ -43,8 +43,8 @@ def current_results(s: Session) -> list[tuple[PlaceEvaluation, str]]:
 @router.get("/evaluation", response_class=HTMLResponse)
 def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
     need_role(me, READERS, "read the programme-wide evaluation")
-    from vrukit.programme.tiers import programme_tier, project_tier  # statistics: on first use
-    from vrukit.publish.evaluation import DESIGNS
+    from vrukit.programme.tiers import group_comparisons, programme_tier, project_tier
+    from vrukit.publish.evaluation import DESIGNS, group_tables  # loaded on first use
 
     results = current_results(s)
     places = [{"place": n, "design": r.design, "effect": r.effect, "low": r.low, "high": r.high,
@@ -56,6 +56,7 @@ def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
     return render(
         request, "evaluation.html", user=me, places=places, charts=charts, designs=DESIGNS,
         run_at=run_at, training=training.to_dict("records"),
+        groups=group_tables(group_comparisons(s)),
         programme=summary.to_dict("records"), indicators=indicators.to_dict("records"),
     )  # fmt: skip
 

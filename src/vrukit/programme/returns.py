@@ -63,6 +63,9 @@ class Field:
     allowed: tuple[str, ...] = ()
     min: float | None = None
     max: float | None = None
+    #: A yes/no outcome of the participant (reoffended, excluded...) that the evaluation
+    #: compares between those who engaged and those who did not.
+    outcome: bool = False
 
     def describe(self) -> str:
         parts = [self.type]
@@ -95,9 +98,11 @@ def fields_of(definition: list[dict[str, Any]]) -> list[Field]:
             f.get("min") is not None or f.get("max") is not None
         ):
             raise ConfigError(f"template field {name!r}: min and max are for numbers only")
+        if f.get("outcome") and kind != "boolean":
+            raise ConfigError(f"template field {name!r}: an outcome must be a yes/no (boolean)")
         out.append(
             Field(name, kind, str(f.get("label", name)), bool(f.get("required", True)), allowed,
-                  f.get("min"), f.get("max"))
+                  f.get("min"), f.get("max"), bool(f.get("outcome", False)))
         )  # fmt: skip
     return out
 

@@ -8,11 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vrukit.analysis.programme_evaluation import indicator_progress, programme_summary
-from vrukit.analysis.project_evaluation import paired_change
-from vrukit.programme.models import Intervention, TrainingRecord, TrainingScore
+from vrukit.analysis.project_evaluation import compare_groups, paired_change
+from vrukit.programme.models import Intervention, ReturnTemplate, TrainingRecord, TrainingScore
 from vrukit.programme.queries import current_return_rows, indicators_frame, interventions_frame
+from vrukit.programme.returns import fields_of
 
-__all__ = ["programme_tier", "project_tier"]
+__all__ = ["group_comparisons", "programme_tier", "project_tier"]
 
 
 def project_tier(s: Session) -> pd.DataFrame:
@@ -38,3 +39,39 @@ def programme_tier(s: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
         return pd.DataFrame(), pd.DataFrame()
     summary = programme_summary(rows, interventions_frame(s))
     return summary, indicator_progress(summary, indicators_frame(s))
+
+
+def group_comparisons(s: Session) -> pd.DataFrame:
+    """For every yes/no outcome a return template marks (``outcome: true``): the outcome among
+    participants who engaged against those who did not (each participant's latest known
+    answer), with Wilson intervals, Newcombe's interval for the difference and the
+    self-selection caution - engagement is chosen, so the gap is not an effect estimate."""
+    rows = current_return_rows(s)
+    out: list[dict[str, object]] = []
+    seen: set[tuple[str, str]] = set()
+    for iv, template in s.execute(
+        select(Intervention.name, ReturnTemplate.fields)
+        .join(ReturnTemplate, ReturnTemplate.intervention_id == Intervention.id)
+        .order_by(Intervention.name, ReturnTemplate.version)
+    ).all():
+        for f in (f for f in fields_of(template) if f.outcome and f.name in rows.columns):
+            if (iv, f.name) in seen:  # one comparison per outcome, whatever the versions
+                continue
+            seen.add((iv, f.name))
+            known = rows[(rows.intervention == iv) & rows[f.name].notna()]
+            last = known.sort_values("period").groupby("participant_ref").tail(1)
+            engaged, refused = last[last.engaged.astype(bool)], last[~last.engaged.astype(bool)]
+            if engaged.empty or refused.empty:
+                continue
+            c = compare_groups(
+                int(engaged[f.name].astype(bool).sum()), len(engaged),
+                int(refused[f.name].astype(bool).sum()), len(refused),
+                labels=("engaged", "did not engage"), self_selected=True,
+            )  # fmt: skip
+            for g in c.table.itertuples():
+                out.append({"intervention": iv, "outcome": f.label or f.name, "group": g.group,
+                            "count": g.count, "total": g.total, "proportion": g.proportion,
+                            "low": g.low, "high": g.high, "difference": c.difference,
+                            "difference_low": c.low, "difference_high": c.high,
+                            "sms_level": c.sms_level, "caution": c.caution})  # fmt: skip
+    return pd.DataFrame(out)

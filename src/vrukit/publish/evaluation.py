@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from vrukit.publish._charts import ACCENT, CONFIG, INK, MUTED
 
-__all__ = ["DESIGNS", "event_study_svg", "synthetic_svg", "write_evaluation"]
+__all__ = ["DESIGNS", "event_study_svg", "group_tables", "synthetic_svg", "write_evaluation"]
 
 #: How each place design is named and what its Maryland SMS level means.
 DESIGNS = {
@@ -71,6 +71,21 @@ def synthetic_svg(detail: dict[str, Any], title: str) -> str:
     return _svg(alt.layer(lines, rule).properties(width=560, height=260, title=title))
 
 
+def group_tables(groups: pd.DataFrame) -> list[dict[str, Any]]:
+    """Group comparisons as the page shows them: one entry per intervention and outcome, with
+    its two groups, the difference and the caution."""
+    if groups.empty:
+        return []
+    out = []
+    for (iv, outcome), g in groups.groupby(["intervention", "outcome"], sort=True):
+        first = g.iloc[0]
+        out.append({"intervention": iv, "outcome": outcome, "groups": g.to_dict("records"),
+                    "difference": first.difference, "low": first.difference_low,
+                    "high": first.difference_high, "sms_level": int(first.sms_level),
+                    "caution": first.caution})  # fmt: skip
+    return out
+
+
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
 
@@ -80,6 +95,7 @@ def write_evaluation(
     places: pd.DataFrame,
     details: list[tuple[str, str, dict[str, Any]]],
     training: pd.DataFrame,
+    groups: pd.DataFrame,
     programme: pd.DataFrame,
     indicators: pd.DataFrame,
 ) -> list[Path]:
@@ -101,6 +117,7 @@ def write_evaluation(
     if sc:
         csv(pd.concat(sc)[["place", "month", "actual", "synthetic"]], "synthetic_control.csv")
     csv(training, "training_change.csv")
+    csv(groups, "group_comparisons.csv")
     csv(programme, "programme_summary.csv")
     csv(indicators, "indicator_progress.csv")
     charts = []
@@ -114,7 +131,8 @@ def write_evaluation(
                       autoescape=select_autoescape())  # fmt: skip
     html = env.get_template("evaluation.html").render(
         places=places.to_dict("records"), charts=charts, designs=DESIGNS,
-        training=training.to_dict("records"), programme=programme.to_dict("records"),
+        training=training.to_dict("records"), groups=group_tables(groups),
+        programme=programme.to_dict("records"),
         indicators=indicators.to_dict("records"),
     )  # fmt: skip
     (folder / "evaluation.html").write_text(html, encoding="utf-8")
