@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vrukit.portal.web import SUBMITTERS, Csrf, Db, Me, audit, intervention, need_role, render
-from vrukit.programme.load import TRAINING_FIELDS, add_training
+from vrukit.programme.load import add_training
 from vrukit.programme.models import Intervention
 from vrukit.programme.returns import (
     Field,
@@ -108,7 +108,3 @@ async def training_upload(request: Request, s: Db, me: Me, iid: int, file: Uploa
     )
     return render(request, "done.html", user=me, iv=iv, message=message)
 
-
-def training_columns() -> list[Field]:
-    """The training-records file's columns, for the intervention page's guide."""
-    return TRAINING_FIELDS
