@@ -62,7 +62,8 @@ async def submit_form(request: Request, s: Db, me: Me, iid: int) -> Response:
     fields = fields_of(latest_template(s, iv).fields)
     form = await request.form()
     period = str(form.get("period", "")).strip()
-    n = min(int(str(form.get("rows", "0")) or 0), MAX_ROWS)
+    rows = str(form.get("rows", ""))
+    n = min(int(rows), MAX_ROWS) if rows.isdigit() else 0
     cells = [{f.name: str(form.get(f"r{k}.{f.name}", "")).strip() for f in fields}
              for k in range(n)]  # fmt: skip
     if form.get("more"):  # "add rows" keeps what was typed and offers five more
@@ -107,4 +108,3 @@ async def training_upload(request: Request, s: Db, me: Me, iid: int, file: Uploa
         "already recorded were left as they were)."
     )
     return render(request, "done.html", user=me, iv=iv, message=message)
-

@@ -52,10 +52,10 @@ def group_comparisons(s: Session) -> pd.DataFrame:
     for iv, template in s.execute(
         select(Intervention.name, ReturnTemplate.fields)
         .join(ReturnTemplate, ReturnTemplate.intervention_id == Intervention.id)
-        .order_by(Intervention.name, ReturnTemplate.version)
+        .order_by(Intervention.name, ReturnTemplate.version.desc())
     ).all():
         for f in (f for f in fields_of(template) if f.outcome and f.name in rows.columns):
-            if (iv, f.name) in seen:  # one comparison per outcome, whatever the versions
+            if (iv, f.name) in seen:  # one comparison per outcome, as the newest template has it
                 continue
             seen.add((iv, f.name))
             known = rows[(rows.intervention == iv) & rows[f.name].notna()]
