@@ -14,6 +14,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from vrukit.directory import models as _directory  # noqa: F401 - its tables share the store
 from vrukit.programme.db import alembic_config, engine, upgrade
 from vrukit.programme.models import (
     Base,

@@ -862,6 +862,7 @@ def serve(
     read them). Without --store it serves the demo programme and prints a demo login per role."""
     import uvicorn
 
+    from vrukit.directory.api import create_directory_app
     from vrukit.portal.app import create_app
     from vrukit.portal.demo import DEMO_LOGINS
     from vrukit.programme.db import sqlite_url
@@ -878,9 +879,13 @@ def serve(
         for role, email, password, org in DEMO_LOGINS:
             t.add_row(role, email, password, org or "")
         console.print(t)
-    console.print(f"Portal on http://{host}:{port}/ (Ctrl+C stops it)")
+    portal = create_app(store)
+    portal.mount("/api", create_directory_app(store, migrate=False))
+    base = f"http://{host}:{port}"
+    console.print(f"Portal on {base}/ and the Youth Map's Open Referral UK API on {base}/api/ "
+                  "(OpenAPI: /api/openapi.json). Ctrl+C stops them.")  # fmt: skip
     console.file.flush()  # seen at once when the output is a pipe or a log
-    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+    uvicorn.run(portal, host=host, port=port, log_level="warning")
 
 
 @app.command()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo
+from vrukit.directory.load import DirectoryLoad, load_hsds, load_postcodes
 from vrukit.ingest.istv_profile import load_profiles
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
 from vrukit.injury import load_venues, locate
@@ -16,7 +17,14 @@ from vrukit.programme.db import session, sqlite_url
 from vrukit.programme.load import ReturnsReport, load_registry, load_returns, load_training
 from vrukit.warehouse import IngestReport, Warehouse
 
-__all__ = ["DEMO_PROFILES", "DemoRun", "load_demo", "load_programme", "run_demo"]
+__all__ = [
+    "DEMO_PROFILES",
+    "DemoRun",
+    "load_demo",
+    "load_directory",
+    "load_programme",
+    "run_demo",
+]
 
 #: The demo intervention whose training records ``training.csv`` holds.
 TRAINING_DEMO = "Trauma-informed training"
@@ -48,7 +56,15 @@ def load_demo(wh: Warehouse, files: DemoFiles) -> IngestReport:
     load_venues(wh, files.istv / "venues.csv")
     locate(wh)
     load_programme(sqlite_url(files.folder / "programme.sqlite"), files.programme)
+    load_directory(sqlite_url(files.folder / "programme.sqlite"), files.directory)
     return police
+
+
+def load_directory(url: str, folder: Path) -> DirectoryLoad:
+    """Load the demo's Youth Map (postcodes, then the HSDS services file) into the store."""
+    with session(url) as s:
+        load_postcodes(s, folder / "postcodes.csv")
+        return load_hsds(s, folder / "services.json")
 
 
 def load_programme(url: str, folder: Path) -> ReturnsReport:

@@ -26,6 +26,7 @@ from vrukit.demo.crimes import (
     simulate_counts,
     violence_base,
 )
+from vrukit.demo.directory import write_directory
 from vrukit.demo.istv import write_istv
 from vrukit.demo.programme import write_programme
 from vrukit.demo.region import LA_NAMES, Region, make_region
@@ -67,6 +68,7 @@ class DemoFiles:
     pilots: Path
     istv: Path
     programme: Path
+    directory: Path
 
 
 def month_labels(months: int) -> list[str]:
@@ -280,6 +282,7 @@ def build_demo(
         out / "pilots.csv",
         out / "istv",
         out / "programme",
+        out / "directory",
     )
     indicators = _indicators(rng, model, region, lam)
     indicators.to_csv(files.indicators, index=False)
@@ -301,6 +304,8 @@ def build_demo(
     )
     say("writing the programme: registry, monitoring returns, training")
     write_programme(files.programme, seed, truth["model"]["pilots"])
+    say("writing the Youth Map: ~600 services in Open Referral (HSDS) JSON, postcodes")
+    write_directory(files.directory, seed, region)
     return files
 
 

@@ -1,0 +1,192 @@
+"""The demo region's Youth Map: about 600 local youth services from some 250 voluntary and
+community organisations, as an Open Referral (HSDS 3) JSON file of fully nested services, and
+the region's own (fictional) postcode lookup.
+
+Services sit where young people live: organisations are drawn towards populous areas, each
+service is delivered at one or two locations inside its organisation's town, with realistic
+categories, age ranges and weekly sessions. Most were verified in the last year; about 8% were
+last verified more than 12 months before the demo's "today" (planted, for the stale flag).
+Postcodes are fictional (``Q`` + the town's initial - no UK postcode area starts with Q), one per
+LSOA at its centroid.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vrukit.demo._records import to_lonlat
+from vrukit.demo.region import Region
+
+__all__ = ["CATEGORIES", "DIRECTORY_TODAY", "DirectoryDemo", "write_directory"]
+
+#: The demo's "today" for verification: the directory was last reviewed around then.
+DIRECTORY_TODAY = date(2022, 5, 16)
+#: Youth Map categories (taxonomy terms): (code, name, typical minimum and maximum age).
+CATEGORIES = (
+    ("sport", "Sport and physical activity", 8, 19),
+    ("arts", "Arts, music and drama", 10, 19),
+    ("youth-club", "Youth clubs and open access", 10, 19),
+    ("mentoring", "Mentoring", 10, 25),
+    ("education", "Education and alternative provision", 11, 18),
+    ("employment", "Employment and training", 16, 25),
+    ("mental-health", "Mental health and wellbeing", 11, 25),
+    ("substance", "Drugs and alcohol", 12, 25),
+    ("sexual-health", "Sexual health", 13, 25),
+    ("family", "Family support", 0, 19),
+    ("domestic-abuse", "Domestic abuse support", 11, 25),
+    ("lgbtq", "LGBTQ+ support", 11, 25),
+    ("diversion", "Diversion from crime and exploitation", 10, 25),
+    ("housing", "Housing and homelessness", 16, 25),
+)
+_KINDS = ("Trust", "Foundation", "Youth Project", "CIC", "Community Association", "Club",
+          "Partnership", "Collective")  # fmt: skip
+_WORDS = ("Phoenix", "Bridge", "Harbour", "Lighthouse", "Compass", "Oak", "Riverside",
+          "Northern Star", "Open Door", "Step Up", "Second Chance", "Youth Voice", "Kinship",
+          "Crossroads", "Spark", "Anchor", "Pathway", "Unity", "Horizon", "Hope")  # fmt: skip
+_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_STREETS = ("High Street", "Church Lane", "Station Road", "Park Road", "Mill Lane",
+            "Victoria Road", "Canal Street", "Market Place", "School Lane",
+            "Green Lane")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DirectoryDemo:
+    folder: Path
+    services: Path
+    postcodes: Path
+    truth: Path
+
+
+def _id(rng: np.random.Generator) -> str:
+    return str(uuid.UUID(bytes=rng.bytes(16), version=4))
+
+
+def postcodes(region: Region, rng: np.random.Generator) -> pd.DataFrame:
+    """One fictional postcode per LSOA at its centroid, unique by construction:
+    ``Q<town initial><district> <sector><unit>``."""
+    a = region.areas
+    ll = to_lonlat(a[["easting", "northing"]].to_numpy(float))
+    letters = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
+    j = a.groupby("lad_name").cumcount().to_numpy()
+    last = rng.choice(letters, len(a))
+    codes = [
+        f"Q{town[0]}{k // 90 + 1} {(k // 9) % 10}{letters[k % 9]}{z}"
+        for town, k, z in zip(a.lad_name, j, last, strict=True)
+    ]
+    return pd.DataFrame({"postcode": codes, "latitude": ll[:, 1].round(6),
+                         "longitude": ll[:, 0].round(6), "lsoa_code": a.lsoa_code})  # fmt: skip
+
+
+def _service(
+    rng: np.random.Generator, org: dict[str, Any], k: int, home: np.ndarray, region: Region,
+    codes: pd.DataFrame, terms: dict[str, str],
+) -> dict[str, Any]:  # fmt: skip
+    a = region.areas
+    code, name, lo, hi = CATEGORIES[int(rng.integers(len(CATEGORIES)))]
+    lo += max(0, int(rng.integers(-1, 3)))
+    hi = min(25, max(lo + 3, hi + int(rng.integers(-3, 2))))
+    stale = rng.random() < 0.08
+    verified = DIRECTORY_TODAY - timedelta(days=int(rng.integers(380, 900) if stale
+                                                    else rng.integers(5, 330)))  # fmt: skip
+    sid = _id(rng)
+    locations = []
+    for _ in range(1 + int(rng.random() < 0.25)):
+        i = int(rng.choice(home))
+        ll = to_lonlat(np.array([[a.easting.iat[i] + rng.normal(0, 120),
+                                  a.northing.iat[i] + rng.normal(0, 120)]]))[0]  # fmt: skip
+        lid = _id(rng)
+        locations.append({
+            "id": _id(rng), "service_id": sid, "location_id": lid,
+            "location": {
+                "id": lid, "location_type": "physical", "organization_id": org["id"],
+                "name": f"{org['name']} - {a.lsoa_name.iat[i]}",
+                "latitude": round(float(ll[1]), 6), "longitude": round(float(ll[0]), 6),
+                "addresses": [{
+                    "id": _id(rng), "location_id": lid,
+                    "address_1": f"{rng.integers(1, 180)} {rng.choice(_STREETS)}",
+                    "city": a.lad_name.iat[i], "state_province": "Demo region",
+                    "postal_code": codes.postcode.iat[i], "country": "GB",
+                    "address_type": "physical",
+                }],
+            },
+        })  # fmt: skip
+    days = sorted(rng.choice(len(_DAYS), int(rng.integers(1, 4)), replace=False))
+    opens = int(rng.integers(9, 19))
+    return {
+        "id": sid, "organization_id": org["id"], "name": f"{org['short']} {name.lower()}"
+        + (f" {k + 1}" if k else ""),
+        "description": f"{name} for young people aged {lo} to {hi} in {a.lad_name.iat[home[0]]},"
+        f" run by {org['name']}.",
+        "status": "temporarily closed" if rng.random() < 0.03 else "active",
+        "minimum_age": lo, "maximum_age": hi,
+        "eligibility_description": f"Young people aged {lo} to {hi}.",
+        "fees_description": "Free" if rng.random() < 0.85 else "Small charge; free for "
+        "young people on free school meals",
+        "assured_date": verified.isoformat(),
+        "assurer_email": "verification@demo-youth-network.org",
+        "last_modified": datetime(verified.year, verified.month, verified.day, 12).isoformat(
+            timespec="milliseconds") + "Z",
+        "email": f"hello@{org['slug']}.org",
+        "service_at_locations": locations,
+        "phones": [{"id": _id(rng), "service_id": sid,
+                    "number": f"0121 496 {rng.integers(0, 10000):04d}"}],
+        "schedules": [{"id": _id(rng), "service_id": sid, "freq": "WEEKLY",
+                       "byday": ",".join(_DAYS[d] for d in days),
+                       "opens_at": f"{opens:02d}:00", "closes_at": f"{opens + 2:02d}:00",
+                       "description": "Weekly sessions in term time and holidays"}],
+        "attributes": [{"id": _id(rng), "link_id": sid, "link_type": "category",
+                        "link_entity": "service", "taxonomy_term_id": terms[code]}],
+        "_stale": stale,
+    }  # fmt: skip
+
+
+def write_directory(folder: Path, seed: int, region: Region) -> DirectoryDemo:
+    """Write ``services.json`` (a taxonomy, organisations and ~600 nested services),
+    ``postcodes.csv`` and ``directory_truth.json`` into ``folder``."""
+    rng = np.random.default_rng([seed, 8])
+    folder.mkdir(parents=True, exist_ok=True)
+    files = DirectoryDemo(folder, folder / "services.json", folder / "postcodes.csv",
+                          folder / "directory_truth.json")  # fmt: skip
+    codes = postcodes(region, rng)
+    taxonomy = {"id": _id(rng), "name": "Youth Map categories", "version": "1",
+                "description": "What a service offers young people (vrukit demo)."}  # fmt: skip
+    terms = {c: _id(rng) for c, *_ in CATEGORIES}
+    term_rows = [{"id": terms[c], "code": c, "name": n, "description": n,
+                  "taxonomy_id": taxonomy["id"]} for c, n, *_ in CATEGORIES]  # fmt: skip
+    a = region.areas
+    weight = a.population.to_numpy(float) / a.population.sum()
+    orgs, services = [], []
+    for k in range(250):
+        town = a.lad_name.iat[int(rng.choice(len(a), p=weight))]
+        short = f"{rng.choice(_WORDS)} {town}"
+        name = f"{short} {rng.choice(_KINDS)}"
+        slug = "".join(c for c in name.lower() if c.isalnum())[:30] + f"{k}"
+        org = {"id": _id(rng), "name": name, "short": short, "slug": slug,
+               "description": f"A voluntary and community youth organisation ({name}).",
+               "website": f"https://{slug}.org"}  # fmt: skip
+        pool = np.flatnonzero(a.lad_name.to_numpy() == town)
+        home = rng.choice(pool, min(5, pool.size), replace=False,
+                          p=weight[pool] / weight[pool].sum())  # fmt: skip
+        n = 1 + int(rng.poisson(1.4))
+        services += [_service(rng, org, j, home, region, codes, terms) for j in range(n)]
+        orgs.append(org)
+    stale = [s["id"] for s in services if s.pop("_stale")]
+    payload = {
+        "taxonomies": [taxonomy], "taxonomy_terms": term_rows,
+        "organizations": [{k: o[k] for k in ("id", "name", "description", "website")}
+                          for o in orgs],
+        "services": services,
+    }  # fmt: skip
+    files.services.write_text(json.dumps(payload, indent=1))
+    codes.to_csv(files.postcodes, index=False)
+    files.truth.write_text(json.dumps({"today": DIRECTORY_TODAY.isoformat(), "stale": stale,
+                                       "services": len(services)}, indent=1))  # fmt: skip
+    return files

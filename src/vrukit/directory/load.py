@@ -1,0 +1,177 @@
+"""Loading the directory: Open Referral (HSDS 3) JSON - taxonomies, terms, organisations and
+fully nested services - and a postcode lookup. Records are matched by their HSDS ``id``, so
+loading the same file again changes nothing and a newer file updates what it carries.
+
+Every record is checked before anything is stored; a file with problems raises
+``InputFileError`` naming the record (its position and id), the field and the value.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from vrukit.directory.api import normalise_postcode
+from vrukit.directory.models import (
+    LOCATION_TYPES,
+    SERVICE_STATUSES,
+    DirAddress,
+    DirAttribute,
+    DirLocation,
+    DirOrganization,
+    DirPhone,
+    DirPostcode,
+    DirSchedule,
+    DirService,
+    DirServiceAtLocation,
+    DirTaxonomy,
+    DirTaxonomyTerm,
+)
+from vrukit.errors import InputFileError
+
+__all__ = ["DirectoryLoad", "load_hsds", "load_postcodes"]
+
+#: Required fields per HSDS record kind.
+REQUIRED = {
+    "taxonomies": ("id", "name", "description"),
+    "taxonomy_terms": ("id", "name", "description"),
+    "organizations": ("id", "name", "description"),
+    "services": ("id", "organization_id", "name", "status"),
+}
+
+
+@dataclass(frozen=True)
+class DirectoryLoad:
+    taxonomies: int
+    terms: int
+    organizations: int
+    services: int
+    locations: int
+
+
+def _check(path: Path, data: dict[str, Any]) -> None:
+    problems = []
+    for kind, fields in REQUIRED.items():
+        for k, rec in enumerate(data.get(kind, [])):
+            for f in fields:
+                if rec.get(f) in (None, ""):
+                    problems.append(f"{kind}[{k}] id {rec.get('id')!r}: {f} is required")
+    for k, svc in enumerate(data.get("services", [])):
+        if svc.get("status") not in SERVICE_STATUSES:
+            problems.append(f"services[{k}] id {svc.get('id')!r}: status {svc.get('status')!r} "
+                            f"is not one of {', '.join(SERVICE_STATUSES)}")  # fmt: skip
+        for j, sal in enumerate(svc.get("service_at_locations", [])):
+            loc = sal.get("location") or {}
+            if loc.get("location_type") not in LOCATION_TYPES:
+                problems.append(f"services[{k}].service_at_locations[{j}].location: "
+                                f"location_type {loc.get('location_type')!r} is not one of "
+                                f"{', '.join(LOCATION_TYPES)}")  # fmt: skip
+    if problems:
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise InputFileError(str(path), "; ".join(problems[:10]) + more)
+
+
+def _date(v: str | None) -> date | None:
+    return date.fromisoformat(v) if v else None
+
+
+def _when(v: str | None) -> datetime:
+    return datetime.fromisoformat(v.replace("Z", "+00:00")).replace(tzinfo=None) if v else (
+        datetime.now()
+    )  # fmt: skip
+
+
+def load_hsds(s: Session, path: Path | str) -> DirectoryLoad:
+    """Load an HSDS JSON file (``taxonomies``, ``taxonomy_terms``, ``organizations``,
+    ``services`` - each service fully nested) into the store."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputFileError(str(path), f"is not JSON: {e}") from None
+    _check(path, data)
+    for t in data.get("taxonomies", []):
+        s.merge(DirTaxonomy(id=t["id"], name=t["name"], description=t["description"],
+                            uri=t.get("uri"), version=t.get("version")))  # fmt: skip
+    for t in data.get("taxonomy_terms", []):
+        s.merge(DirTaxonomyTerm(id=t["id"], code=t.get("code"), name=t["name"],
+                                description=t["description"], taxonomy_id=t.get("taxonomy_id"),
+                                parent_id=t.get("parent_id")))  # fmt: skip
+    for o in data.get("organizations", []):
+        s.merge(DirOrganization(id=o["id"], name=o["name"], description=o["description"],
+                                email=o.get("email"), website=o.get("website"),
+                                trusted=bool(o.get("trusted", False)),
+                                last_modified=_when(o.get("last_modified"))))  # fmt: skip
+    s.flush()
+    locations = 0
+    for svc in data.get("services", []):
+        locations += _service(s, svc)
+    s.flush()
+    return DirectoryLoad(len(data.get("taxonomies", [])), len(data.get("taxonomy_terms", [])),
+                         len(data.get("organizations", [])), len(data.get("services", [])),
+                         locations)  # fmt: skip
+
+
+def _service(s: Session, svc: dict[str, Any]) -> int:
+    old = s.get(DirService, svc["id"])
+    if old is not None:  # a newer record replaces the old one with everything under it
+        s.delete(old)
+        s.flush()
+    row = DirService(
+        id=svc["id"], organization_id=svc["organization_id"], name=svc["name"],
+        description=svc.get("description"), url=svc.get("url"), email=svc.get("email"),
+        status=svc["status"], eligibility_description=svc.get("eligibility_description"),
+        minimum_age=svc.get("minimum_age"), maximum_age=svc.get("maximum_age"),
+        fees_description=svc.get("fees_description"),
+        assured_date=_date(svc.get("assured_date")), assurer_email=svc.get("assurer_email"),
+        last_modified=_when(svc.get("last_modified")),
+        phones=[DirPhone(id=p["id"], number=p["number"]) for p in svc.get("phones", [])],
+        schedules=[DirSchedule(id=k["id"], freq=k.get("freq", "WEEKLY"), byday=k.get("byday", ""),
+                               opens_at=k.get("opens_at", ""), closes_at=k.get("closes_at", ""),
+                               description=k.get("description"))
+                   for k in svc.get("schedules", [])],
+        attributes=[DirAttribute(id=a["id"], link_id=svc["id"], link_type=a.get("link_type"),
+                                 link_entity=a.get("link_entity", "service"),
+                                 taxonomy_term_id=a["taxonomy_term_id"])
+                    for a in svc.get("attributes", [])],
+    )  # fmt: skip
+    s.add(row)
+    for sal in svc.get("service_at_locations", []):
+        loc = sal["location"]
+        location = s.merge(DirLocation(
+            id=loc["id"], organization_id=loc.get("organization_id"), name=loc.get("name"),
+            location_type=loc["location_type"], latitude=loc.get("latitude"),
+            longitude=loc.get("longitude"),
+            addresses=[DirAddress(id=a["id"], location_id=loc["id"], address_1=a["address_1"],
+                                  city=a["city"], state_province=a.get("state_province", ""),
+                                  postal_code=a["postal_code"], country=a.get("country", "GB"),
+                                  address_type=a.get("address_type", "physical"))
+                       for a in loc.get("addresses", [])],
+        ))  # fmt: skip
+        row.at_locations.append(DirServiceAtLocation(id=sal["id"], location=location))
+    return len(svc.get("service_at_locations", []))
+
+
+def load_postcodes(s: Session, path: Path | str) -> int:
+    """Load a postcode lookup (CSV: ``postcode, latitude, longitude[, lsoa_code]``)."""
+    t = pd.read_csv(path, dtype={"postcode": str, "lsoa_code": str})
+    missing = {"postcode", "latitude", "longitude"} - set(t.columns)
+    if missing:
+        raise InputFileError(str(path), f"columns missing: {', '.join(sorted(missing))}",
+                             line=1)  # fmt: skip
+    for k, r in enumerate(t.itertuples(), start=2):
+        if not (-90 <= r.latitude <= 90 and -180 <= r.longitude <= 180):
+            where = f"{r.latitude},{r.longitude}"
+            raise InputFileError(str(path), "latitude/longitude out of range", line=k,
+                                 column="latitude", value=where)  # fmt: skip
+        s.merge(DirPostcode(postcode=normalise_postcode(r.postcode), latitude=float(r.latitude),
+                            longitude=float(r.longitude),
+                            lsoa_code=getattr(r, "lsoa_code", None)))  # fmt: skip
+    s.flush()
+    return len(t)

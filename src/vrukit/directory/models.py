@@ -1,0 +1,224 @@
+"""The Youth Map's tables: the Open Referral (HSDS 3 / Open Referral UK) core, kept in the
+programme store beside the registry so services can link to places and interventions.
+
+Table and column names follow HSDS (``dir_`` in front of each table, to keep them apart from the
+registry's British-spelt ``organisation``); identifiers are HSDS's UUID strings, so records keep
+their identity when they are exported to, or imported from, another council's directory.
+Locations carry WGS84 latitude/longitude, as HSDS does. ``dir_postcode`` is the user-supplied
+postcode lookup the search uses (the demo region ships its own, fictional, postcodes).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vrukit.programme.models import Base
+
+__all__ = [
+    "LOCATION_TYPES",
+    "SERVICE_STATUSES",
+    "DirAddress",
+    "DirAttribute",
+    "DirLocation",
+    "DirOrganization",
+    "DirPhone",
+    "DirPostcode",
+    "DirSchedule",
+    "DirService",
+    "DirServiceAtLocation",
+    "DirTaxonomy",
+    "DirTaxonomyTerm",
+]
+
+#: HSDS ``service.status`` values.
+SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
+#: HSDS ``location.location_type`` values.
+LOCATION_TYPES = ("physical", "postal", "virtual")
+_ID = 36  # a UUID as text
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class DirOrganization(Base):
+    """An organisation that provides services. ``trusted`` organisations verify entries."""
+
+    __tablename__ = "dir_organization"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(String(500))
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_modified: Mapped[datetime] = mapped_column(DateTime)
+
+    services: Mapped[list[DirService]] = relationship(back_populates="organization")
+
+
+class DirService(Base):
+    """A service. ``assured_date`` is when it was last verified, ``assurer_email`` by whom."""
+
+    __tablename__ = "dir_service"
+    __table_args__ = (
+        CheckConstraint(_in("status", SERVICE_STATUSES), name="status"),
+        CheckConstraint(
+            "minimum_age IS NULL OR maximum_age IS NULL OR minimum_age <= maximum_age", name="ages"
+        ),
+        Index("ix_dir_service_last_modified", "last_modified"),
+    )
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("dir_organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    eligibility_description: Mapped[str | None] = mapped_column(Text)
+    minimum_age: Mapped[int | None] = mapped_column(Integer)
+    maximum_age: Mapped[int | None] = mapped_column(Integer)
+    fees_description: Mapped[str | None] = mapped_column(Text)
+    assured_date: Mapped[date | None] = mapped_column(Date)
+    assurer_email: Mapped[str | None] = mapped_column(String(200))
+    last_modified: Mapped[datetime] = mapped_column(DateTime)
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"))
+    intervention_id: Mapped[int | None] = mapped_column(ForeignKey("intervention.id"))
+
+    organization: Mapped[DirOrganization] = relationship(back_populates="services")
+    at_locations: Mapped[list[DirServiceAtLocation]] = relationship(
+        back_populates="service", cascade="all, delete-orphan"
+    )
+    phones: Mapped[list[DirPhone]] = relationship(cascade="all, delete-orphan")
+    schedules: Mapped[list[DirSchedule]] = relationship(cascade="all, delete-orphan")
+    attributes: Mapped[list[DirAttribute]] = relationship(
+        cascade="all, delete-orphan",
+        primaryjoin="DirService.id == foreign(DirAttribute.link_id)",
+    )
+
+
+class DirLocation(Base):
+    """Where services are delivered (WGS84), with the LSOA it falls in when known."""
+
+    __tablename__ = "dir_location"
+    __table_args__ = (
+        CheckConstraint(_in("location_type", LOCATION_TYPES), name="location_type"),
+        Index("ix_dir_location_lat_lon", "latitude", "longitude"),
+    )
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("dir_organization.id"))
+    name: Mapped[str | None] = mapped_column(String(300))
+    location_type: Mapped[str] = mapped_column(String(10))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    lsoa_code: Mapped[str | None] = mapped_column(String(9))
+
+    addresses: Mapped[list[DirAddress]] = relationship(cascade="all, delete-orphan")
+
+
+class DirAddress(Base):
+    __tablename__ = "dir_address"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    location_id: Mapped[str] = mapped_column(ForeignKey("dir_location.id"), index=True)
+    address_1: Mapped[str] = mapped_column(String(300))
+    city: Mapped[str] = mapped_column(String(100))
+    state_province: Mapped[str] = mapped_column(String(100))
+    postal_code: Mapped[str] = mapped_column(String(10))
+    country: Mapped[str] = mapped_column(String(2))
+    address_type: Mapped[str] = mapped_column(String(10))
+
+
+class DirServiceAtLocation(Base):
+    __tablename__ = "dir_service_at_location"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("dir_service.id"), index=True)
+    location_id: Mapped[str] = mapped_column(ForeignKey("dir_location.id"), index=True)
+
+    service: Mapped[DirService] = relationship(back_populates="at_locations")
+    location: Mapped[DirLocation] = relationship()
+
+
+class DirPhone(Base):
+    __tablename__ = "dir_phone"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("dir_service.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+
+
+class DirSchedule(Base):
+    """When a service runs: an RFC 5545 weekly rule (``byday``) with opening times."""
+
+    __tablename__ = "dir_schedule"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("dir_service.id"), index=True)
+    freq: Mapped[str] = mapped_column(String(10))
+    byday: Mapped[str] = mapped_column(String(30))
+    opens_at: Mapped[str] = mapped_column(String(10))
+    closes_at: Mapped[str] = mapped_column(String(10))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class DirTaxonomy(Base):
+    __tablename__ = "dir_taxonomy"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    uri: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[str | None] = mapped_column(String(20))
+
+
+class DirTaxonomyTerm(Base):
+    __tablename__ = "dir_taxonomy_term"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    taxonomy_id: Mapped[str | None] = mapped_column(ForeignKey("dir_taxonomy.id"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("dir_taxonomy_term.id"))
+
+
+class DirAttribute(Base):
+    """A taxonomy term applied to a service (HSDS ``attribute``)."""
+
+    __tablename__ = "dir_attribute"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    link_id: Mapped[str] = mapped_column(String(_ID), index=True)
+    link_type: Mapped[str | None] = mapped_column(String(50))
+    link_entity: Mapped[str] = mapped_column(String(30))
+    taxonomy_term_id: Mapped[str] = mapped_column(ForeignKey("dir_taxonomy_term.id"), index=True)
+
+    taxonomy_term: Mapped[DirTaxonomyTerm] = relationship()
+
+
+class DirPostcode(Base):
+    """A postcode's centroid (WGS84). Postcodes are stored upper-case without spaces."""
+
+    __tablename__ = "dir_postcode"
+
+    postcode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    lsoa_code: Mapped[str | None] = mapped_column(String(9))
