@@ -266,6 +266,7 @@ def open_page(browser, url: str, width: int = 1200):
 
 
 def axe_violations(page) -> list[str]:
+    """Run axe-core (WCAG 2.2 AA and best practice) on ``page``; its violations."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vrukit.directory.api import normalise_postcode
@@ -96,33 +97,61 @@ def load_hsds(s: Session, path: Path | str) -> DirectoryLoad:
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputFileError(str(path), f"is not JSON: {e}") from None
     _check(path, data)
+    put = _Upsert(s)
     for t in data.get("taxonomies", []):
-        s.merge(DirTaxonomy(id=t["id"], name=t["name"], description=t["description"],
-                            uri=t.get("uri"), version=t.get("version")))  # fmt: skip
+        put(DirTaxonomy(id=t["id"], name=t["name"], description=t["description"],
+                        uri=t.get("uri"), version=t.get("version")))  # fmt: skip
     for t in data.get("taxonomy_terms", []):
-        s.merge(DirTaxonomyTerm(id=t["id"], code=t.get("code"), name=t["name"],
-                                description=t["description"], taxonomy_id=t.get("taxonomy_id"),
-                                parent_id=t.get("parent_id")))  # fmt: skip
+        put(DirTaxonomyTerm(id=t["id"], code=t.get("code"), name=t["name"],
+                            description=t["description"], taxonomy_id=t.get("taxonomy_id"),
+                            parent_id=t.get("parent_id")))  # fmt: skip
     for o in data.get("organizations", []):
-        s.merge(DirOrganization(id=o["id"], name=o["name"], description=o["description"],
-                                email=o.get("email"), website=o.get("website"),
-                                trusted=bool(o.get("trusted", False)),
-                                last_modified=_when(o.get("last_modified"))))  # fmt: skip
+        put(DirOrganization(id=o["id"], name=o["name"], description=o["description"],
+                            email=o.get("email"), website=o.get("website"),
+                            trusted=bool(o.get("trusted", False)),
+                            last_modified=_when(o.get("last_modified"))))  # fmt: skip
+    services = data.get("services", [])
+    # a newer record replaces the old one with everything under it
+    for old in _existing(s, DirService, [x["id"] for x in services]).values():
+        s.delete(old)
     s.flush()
     locations = 0
-    for svc in data.get("services", []):
-        locations += _service(s, svc)
+    for svc in services:
+        locations += _service(s, put, svc)
     s.flush()
     return DirectoryLoad(len(data.get("taxonomies", [])), len(data.get("taxonomy_terms", [])),
-                         len(data.get("organizations", [])), len(data.get("services", [])),
-                         locations)  # fmt: skip
+                         len(data.get("organizations", [])), len(services), locations)  # fmt: skip
 
 
-def _service(s: Session, svc: dict[str, Any]) -> int:
-    old = s.get(DirService, svc["id"])
-    if old is not None:  # a newer record replaces the old one with everything under it
-        s.delete(old)
-        s.flush()
+def _existing(s: Session, model: Any, ids: list[str]) -> dict[str, Any]:
+    """The rows of ``model`` among ``ids``, read in chunks (one query each, not one per id)."""
+    out: dict[str, Any] = {}
+    for k in range(0, len(ids), 5000):
+        out |= {r.id: r for r in s.scalars(select(model).where(model.id.in_(ids[k : k + 5000])))}
+    return out
+
+
+class _Upsert:
+    """Add a record, or merge it over the stored one with the same id; ids already seen in
+    this load are merged too, so a location shared by two services is stored once."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+        self.known: dict[type, set[str]] = {}
+
+    def __call__(self, row: Any) -> Any:
+        kind = type(row)
+        if kind not in self.known:
+            ids = select(kind.id)
+            self.known[kind] = set(self.s.scalars(ids))
+        if row.id in self.known[kind]:
+            return self.s.merge(row)
+        self.known[kind].add(row.id)
+        self.s.add(row)
+        return row
+
+
+def _service(s: Session, put: _Upsert, svc: dict[str, Any]) -> int:
     row = DirService(
         id=svc["id"], organization_id=svc["organization_id"], name=svc["name"],
         description=svc.get("description"), url=svc.get("url"), email=svc.get("email"),
@@ -144,7 +173,7 @@ def _service(s: Session, svc: dict[str, Any]) -> int:
     s.add(row)
     for sal in svc.get("service_at_locations", []):
         loc = sal["location"]
-        location = s.merge(DirLocation(
+        location = put(DirLocation(
             id=loc["id"], organization_id=loc.get("organization_id"), name=loc.get("name"),
             location_type=loc["location_type"], latitude=loc.get("latitude"),
             longitude=loc.get("longitude"),
@@ -165,13 +194,22 @@ def load_postcodes(s: Session, path: Path | str) -> int:
     if missing:
         raise InputFileError(str(path), f"columns missing: {', '.join(sorted(missing))}",
                              line=1)  # fmt: skip
+    known = set(s.scalars(select(DirPostcode.postcode)))
     for k, r in enumerate(t.itertuples(), start=2):
         if not (-90 <= r.latitude <= 90 and -180 <= r.longitude <= 180):
             where = f"{r.latitude},{r.longitude}"
             raise InputFileError(str(path), "latitude/longitude out of range", line=k,
                                  column="latitude", value=where)  # fmt: skip
-        s.merge(DirPostcode(postcode=normalise_postcode(r.postcode), latitude=float(r.latitude),
-                            longitude=float(r.longitude),
-                            lsoa_code=getattr(r, "lsoa_code", None)))  # fmt: skip
+        row = DirPostcode(
+            postcode=normalise_postcode(r.postcode),
+            latitude=float(r.latitude),
+            longitude=float(r.longitude),
+            lsoa_code=getattr(r, "lsoa_code", None),
+        )
+        if row.postcode in known:
+            s.merge(row)
+        else:
+            known.add(row.postcode)
+            s.add(row)
     s.flush()
     return len(t)
