@@ -118,9 +118,9 @@ def test_filters_match_the_source(directory):
     assert ids(minimum_age=18, maximum_age=18) == {
         s["id"] for s in services if s["minimum_age"] <= 18 <= s["maximum_age"]
     }
-    assert ids(modified_after="2022-01-01T00:00:00Z") == {
-        s["id"] for s in services if s["last_modified"] >= "2022-01-01"
-    }
+    since = {s["id"] for s in services if s["last_modified"] >= "2022-01-01"}
+    assert ids(modified_after="2022-01-01T00:00:00Z") == since
+    assert ids(modified_after="2022-01-01T01:00:00+01:00") == since  # the same instant
     word = services[0]["name"].split()[0].lower()
     assert ids(search=word) == {
         s["id"] for s in services if word in (s["name"] + " " + s["description"]).lower()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import numpy as np
@@ -137,12 +137,7 @@ def services(
     page: Page = 1,
     per_page: PerPage = 50,
 ) -> dict[str, Any]:  # fmt: skip
-    q = select(DirService).order_by(DirService.name, DirService.id)
-    if search:
-        for word in search.lower().split():
-            like = f"%{word}%"
-            q = q.where(or_(func.lower(DirService.name).like(like),
-                            func.lower(DirService.description).like(like)))  # fmt: skip
+    q = _words(select(DirService).order_by(DirService.name, DirService.id), search)
     if taxonomy_term_id or taxonomy_id:
         terms = select(DirAttribute.link_id).join(DirTaxonomyTerm)
         if taxonomy_term_id:
@@ -153,13 +148,29 @@ def services(
     if organization_id:
         q = q.where(DirService.organization_id == organization_id)
     if modified_after:
-        q = q.where(DirService.last_modified >= modified_after.replace(tzinfo=None))
+        if modified_after.tzinfo is not None:  # stored times are UTC without a zone
+            modified_after = modified_after.astimezone(UTC).replace(tzinfo=None)
+        q = q.where(DirService.last_modified >= modified_after)
+    rows, total = _page(s, _ages(q, minimum_age, maximum_age), page, per_page)
+    return envelope([service_list_json(r) for r in rows], total, page, per_page)
+
+
+def _words(q: Select[Any], search: str | None) -> Select[Any]:
+    """Services with every word of ``search`` in their name or description."""
+    for word in (search or "").lower().split():
+        like = f"%{word}%"
+        q = q.where(or_(func.lower(DirService.name).like(like),
+                        func.lower(DirService.description).like(like)))  # fmt: skip
+    return q
+
+
+def _ages(q: Select[Any], minimum_age: int | None, maximum_age: int | None) -> Select[Any]:
+    """Services open to someone aged from ``minimum_age`` to ``maximum_age``."""
     if minimum_age is not None:
         q = q.where(or_(DirService.maximum_age.is_(None), DirService.maximum_age >= minimum_age))
     if maximum_age is not None:
         q = q.where(or_(DirService.minimum_age.is_(None), DirService.minimum_age <= maximum_age))
-    rows, total = _page(s, q, page, per_page)
-    return envelope([service_list_json(r) for r in rows], total, page, per_page)
+    return q
 
 
 @router.get("/services/{id}", summary="One service, fully nested")
