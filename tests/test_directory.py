@@ -172,11 +172,16 @@ def test_cors_and_the_openapi_document(directory):
 
 
 def test_loading_is_idempotent_and_bad_records_are_named(directory, tmp_path):
-    url, _, data, files = directory
+    url, client, data, _ = directory
+    some = tmp_path / "some.json"  # forty services again: nothing changes
+    some.write_text(json.dumps(dict(data, services=data["services"][:40])))
+    one = data["services"][3]["id"]
+    nested = client.get(f"/services/{one}").json()
     with session(url) as s:
         before = s.scalar(select(func.count()).select_from(DirService))
-        load_hsds(s, files.services)
+        load_hsds(s, some)
         assert s.scalar(select(func.count()).select_from(DirService)) == before
+    assert client.get(f"/services/{one}").json() == nested
     bad = dict(
         data,
         services=[

@@ -146,13 +146,20 @@ def test_a_provider_enters_a_return_in_the_web_form(browser, portal) -> None:
     assert [p for p in problems if "status of 422" not in p] == []
 
 
-@pytest.mark.parametrize("path", ["/", "/returns/new"])
-def test_portal_pages_fit_320_pixels(browser, portal, path: str) -> None:
+def test_portal_pages_fit_320_pixels(browser, portal) -> None:
     base, ids = portal
-    page, problems = _sign_in(browser, base, PROVIDER, width=320)
-    if path == "/returns/new":
-        path = f"/interventions/{ids['iid']}/returns/new"
-    page.goto(base + path, wait_until="load")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 320, f"{path} is {width} px wide at 320 px"
-    assert not problems
+    mine = f"/interventions/{ids['iid']}"
+    for who, paths in (
+        (PROVIDER, ["/", mine, f"{mine}/returns/new"]),
+        (COMMISSIONER, ["/returns", "/evaluation"]),
+    ):
+        page, problems = _sign_in(browser, base, who, width=320)
+        for path in paths:
+            page.goto(base + path, wait_until="load")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > 320)
+                .map(e => e.tagName + ' ' + e.textContent.slice(0, 30)).slice(0, 3)""")
+            assert width <= 320, f"{path} is {width} px wide at 320 px: {wide}"
+        assert not problems
+        page.close()
