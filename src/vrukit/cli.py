@@ -42,6 +42,16 @@ DbOption = Annotated[
 ]
 
 
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Programme store URL (sqlite:///FILE or postgresql+psycopg://...); "
+        "default: the demo region's.",
+        show_default=False,
+    ),
+]
+
+
 def _settings(db: Path | None = None) -> Settings:
     return get_settings(db=db)
 
@@ -809,14 +819,7 @@ def evaluate(
         "vrukit-evaluation"
     ),
     db: DbOption = None,
-    store: Annotated[
-        str | None,
-        typer.Option(
-            help="Programme store URL (sqlite:///FILE or postgresql+psycopg://...); "
-            "default: the demo region's.",
-            show_default=False,
-        ),
-    ] = None,
+    store: StoreOption = None,
 ) -> None:
     """Evaluate at three tiers: each pilot place (difference-in-differences and synthetic
     control against the warehouse's violence), each training project (pre/post change) and the
@@ -849,14 +852,7 @@ def evaluate(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    store: Annotated[
-        str | None,
-        typer.Option(
-            help="Programme store URL (sqlite:///FILE or postgresql+psycopg://...); "
-            "default: the demo region's.",
-            show_default=False,
-        ),
-    ] = None,
+    store: StoreOption = None,
 ) -> None:
     """Start the programme portal (providers submit returns; commissioners, analysts and admins
     read them). Without --store it serves the demo programme and prints a demo login per role."""

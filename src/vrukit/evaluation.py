@@ -36,6 +36,7 @@ from vrukit.analysis.place_evaluation import (
 from vrukit.errors import ConfigError
 from vrukit.programme.db import session
 from vrukit.programme.models import Place, PlaceEvaluation
+from vrukit.programme.queries import current_return_rows
 from vrukit.programme.tiers import group_comparisons, programme_tier, project_tier
 from vrukit.publish.evaluation import write_evaluation
 from vrukit.schemas import VIOLENCE_TYPES
@@ -169,8 +170,9 @@ def run_evaluation(
         details = [(names[r.place_id], r.design, r.detail) for r in results]
         say("project tier: pre/post questionnaires")
         training = project_tier(s)
-        groups = group_comparisons(s)
+        rows = current_return_rows(s)
+        groups = group_comparisons(s, rows)
         say("programme tier: reach, engagement, completion, cost, indicators")
-        summary, indicators = programme_tier(s)
+        summary, indicators = programme_tier(s, rows)
     files = write_evaluation(Path(out), places, details, training, groups, summary, indicators)
     return EvaluationRun(places, training, groups, summary, indicators, Path(out), files)

@@ -39,10 +39,11 @@ from vrukit.directory.models import (
     DirServiceAtLocation,
     DirTaxonomy,
     DirTaxonomyTerm,
+    normalise_postcode,
 )
 from vrukit.programme.db import engine, upgrade
 
-__all__ = ["EARTH_RADIUS", "create_directory_app", "haversine", "normalise_postcode"]
+__all__ = ["EARTH_RADIUS", "create_directory_app", "haversine"]
 
 #: Mean Earth radius (metres) for great-circle distances.
 EARTH_RADIUS = 6_371_008.8
@@ -85,10 +86,6 @@ def haversine(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
     dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS * np.arcsin(np.sqrt(a))
-
-
-def normalise_postcode(text: str) -> str:
-    return "".join(text.split()).upper()
 
 
 def envelope(

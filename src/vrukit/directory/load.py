@@ -18,7 +18,6 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vrukit.directory.api import normalise_postcode
 from vrukit.directory.models import (
     LOCATION_TYPES,
     SERVICE_STATUSES,
@@ -33,6 +32,7 @@ from vrukit.directory.models import (
     DirServiceAtLocation,
     DirTaxonomy,
     DirTaxonomyTerm,
+    normalise_postcode,
 )
 from vrukit.errors import InputFileError
 

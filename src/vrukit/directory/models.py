@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vrukit.programme.models import Base
+from vrukit.programme.models import Base, one_of
 
 __all__ = [
     "LOCATION_TYPES",
@@ -42,6 +42,7 @@ __all__ = [
     "DirServiceAtLocation",
     "DirTaxonomy",
     "DirTaxonomyTerm",
+    "normalise_postcode",
 ]
 
 #: HSDS ``service.status`` values.
@@ -49,10 +50,6 @@ SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 #: HSDS ``location.location_type`` values.
 LOCATION_TYPES = ("physical", "postal", "virtual")
 _ID = 36  # a UUID as text
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class DirOrganization(Base):
@@ -76,7 +73,7 @@ class DirService(Base):
 
     __tablename__ = "dir_service"
     __table_args__ = (
-        CheckConstraint(_in("status", SERVICE_STATUSES), name="status"),
+        CheckConstraint(one_of("status", SERVICE_STATUSES), name="status"),
         CheckConstraint(
             "minimum_age IS NULL OR maximum_age IS NULL OR minimum_age <= maximum_age", name="ages"
         ),
@@ -117,7 +114,7 @@ class DirLocation(Base):
 
     __tablename__ = "dir_location"
     __table_args__ = (
-        CheckConstraint(_in("location_type", LOCATION_TYPES), name="location_type"),
+        CheckConstraint(one_of("location_type", LOCATION_TYPES), name="location_type"),
         Index("ix_dir_location_lat_lon", "latitude", "longitude"),
     )
 
@@ -211,6 +208,11 @@ class DirAttribute(Base):
     taxonomy_term_id: Mapped[str] = mapped_column(ForeignKey("dir_taxonomy_term.id"), index=True)
 
     taxonomy_term: Mapped[DirTaxonomyTerm] = relationship()
+
+
+def normalise_postcode(text: str) -> str:
+    """A postcode as ``dir_postcode`` keeps it: upper case, no spaces."""
+    return "".join(text.split()).upper()
 
 
 class DirPostcode(Base):

@@ -43,6 +43,7 @@ def current_results(s: Session) -> list[tuple[PlaceEvaluation, str]]:
 @router.get("/evaluation", response_class=HTMLResponse)
 def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
     need_role(me, READERS, "read the programme-wide evaluation")
+    from vrukit.programme.queries import current_return_rows
     from vrukit.programme.tiers import group_comparisons, programme_tier, project_tier
     from vrukit.publish.evaluation import DESIGNS, group_tables  # loaded on first use
 
@@ -51,12 +52,13 @@ def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
                "p": r.p, "sms_level": r.sms_level} for r, n in results]  # fmt: skip
     charts = [(n, r.design, f"/evaluation/charts/{r.id}.svg") for r, n in results]
     run_at = max((r.run_at for r, _ in results), default=None)
-    summary, indicators = programme_tier(s)
+    rows = current_return_rows(s)
+    summary, indicators = programme_tier(s, rows)
     training = project_tier(s)
     return render(
         request, "evaluation.html", user=me, places=places, charts=charts, designs=DESIGNS,
         run_at=run_at, training=training.to_dict("records"),
-        groups=group_tables(group_comparisons(s)),
+        groups=group_tables(group_comparisons(s, rows)),
         programme=summary.to_dict("records"), indicators=indicators.to_dict("records"),
     )  # fmt: skip
 

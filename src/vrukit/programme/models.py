@@ -52,6 +52,7 @@ __all__ = [
     "TrainingRecord",
     "TrainingScore",
     "User",
+    "one_of",
 ]
 
 THEMATIC_AREAS = (
@@ -68,7 +69,8 @@ ROLES = ("admin", "commissioner", "analyst", "provider")
 YEF_IMPACT = ("low", "moderate", "high", "unclear")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK expression: ``column`` takes one of ``values``."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
@@ -90,7 +92,7 @@ class Organisation(Base):
     """A provider, partner, funder or the VRU itself."""
 
     __tablename__ = "organisation"
-    __table_args__ = (CheckConstraint(_in("kind", ORGANISATION_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of("kind", ORGANISATION_KINDS), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -123,7 +125,7 @@ class PlaceEvaluation(Base):
 
     __tablename__ = "place_evaluation"
     __table_args__ = (
-        CheckConstraint(_in("design", EVALUATION_DESIGNS), name="design"),
+        CheckConstraint(one_of("design", EVALUATION_DESIGNS), name="design"),
         CheckConstraint("sms_level BETWEEN 1 AND 5", name="sms_level"),
     )
 
@@ -154,7 +156,7 @@ class Board(Base):
     """A board or network (e.g. a place's stakeholder network) and its member organisations."""
 
     __tablename__ = "board"
-    __table_args__ = (CheckConstraint(_in("kind", ("board", "network")), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of("kind", ("board", "network")), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -177,9 +179,9 @@ class Intervention(Base):
 
     __tablename__ = "intervention"
     __table_args__ = (
-        CheckConstraint(_in("thematic_area", THEMATIC_AREAS), name="thematic_area"),
-        CheckConstraint(_in("prevention_tier", PREVENTION_TIERS), name="prevention_tier"),
-        CheckConstraint(f"yef_impact IS NULL OR {_in('yef_impact', YEF_IMPACT)}", name="yef"),
+        CheckConstraint(one_of("thematic_area", THEMATIC_AREAS), name="thematic_area"),
+        CheckConstraint(one_of("prevention_tier", PREVENTION_TIERS), name="prevention_tier"),
+        CheckConstraint(f"yef_impact IS NULL OR {one_of('yef_impact', YEF_IMPACT)}", name="yef"),
         CheckConstraint("contract_end IS NULL OR contract_end >= contract_start", name="dates"),
         CheckConstraint("funding IS NULL OR funding >= 0", name="funding"),
     )
@@ -205,7 +207,7 @@ class TheoryStep(Base):
     """One box of an intervention's theory of change, linked to the step it leads from."""
 
     __tablename__ = "theory_step"
-    __table_args__ = (CheckConstraint(_in("stage", TOC_STAGES), name="stage"),)
+    __table_args__ = (CheckConstraint(one_of("stage", TOC_STAGES), name="stage"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     intervention_id: Mapped[int] = mapped_column(ForeignKey("intervention.id"))
@@ -220,7 +222,7 @@ class Indicator(Base):
     """How a theory-of-change step is measured, with its target."""
 
     __tablename__ = "indicator"
-    __table_args__ = (CheckConstraint(_in("direction", ("at_least", "at_most")), name="dir"),)
+    __table_args__ = (CheckConstraint(one_of("direction", ("at_least", "at_most")), name="dir"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("theory_step.id"))
@@ -256,7 +258,7 @@ class ReturnSubmission(Base):
             "AND substr(period, 7, 1) IN ('1', '2', '3', '4')",
             name="period",
         ),
-        CheckConstraint(_in("source", ("upload", "form")), name="source"),
+        CheckConstraint(one_of("source", ("upload", "form")), name="source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -326,7 +328,7 @@ class User(Base):
 
     __tablename__ = "app_user"
     __table_args__ = (
-        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint(one_of("role", ROLES), name="role"),
         CheckConstraint("role <> 'provider' OR organisation_id IS NOT NULL", name="provider_org"),
     )
 

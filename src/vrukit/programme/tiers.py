@@ -32,21 +32,24 @@ def project_tier(s: Session) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def programme_tier(s: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Programme summary per intervention and indicator progress, from the current returns."""
-    rows = current_return_rows(s)
+def programme_tier(
+    s: Session, rows: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Programme summary per intervention and indicator progress, from the current returns
+    (``rows``: ``current_return_rows``, read here when not given)."""
+    rows = current_return_rows(s) if rows is None else rows
     if rows.empty:
         return pd.DataFrame(), pd.DataFrame()
     summary = programme_summary(rows, interventions_frame(s))
     return summary, indicator_progress(summary, indicators_frame(s))
 
 
-def group_comparisons(s: Session) -> pd.DataFrame:
+def group_comparisons(s: Session, rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """For every yes/no outcome a return template marks (``outcome: true``): the outcome among
     participants who engaged against those who did not (each participant's latest known
     answer), with Wilson intervals, Newcombe's interval for the difference and the
     self-selection caution - engagement is chosen, so the gap is not an effect estimate."""
-    rows = current_return_rows(s)
+    rows = current_return_rows(s) if rows is None else rows
     out: list[dict[str, object]] = []
     seen: set[tuple[str, str]] = set()
     for iv, template in s.execute(

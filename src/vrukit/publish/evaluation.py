@@ -17,6 +17,7 @@ import vl_convert as vlc
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from vrukit.publish._charts import ACCENT, CONFIG, INK, MUTED
+from vrukit.publish._data import slug
 
 __all__ = ["DESIGNS", "event_study_svg", "group_tables", "synthetic_svg", "write_evaluation"]
 
@@ -86,10 +87,6 @@ def group_tables(groups: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
-
-
 def write_evaluation(
     folder: Path,
     places: pd.DataFrame,
@@ -122,7 +119,7 @@ def write_evaluation(
     csv(indicators, "indicator_progress.csv")
     charts = []
     for place, design, detail in details:
-        name = f"{_slug(place)}-{'event-study' if design == 'did' else 'synthetic-control'}.svg"
+        name = f"{slug(place)}-{'event-study' if design == 'did' else 'synthetic-control'}.svg"
         draw = event_study_svg if design == "did" else synthetic_svg
         (folder / name).write_text(draw(detail, place), encoding="utf-8")
         written.append(folder / name)
