@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -254,8 +258,13 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def open_page(browser, url: str, width: int = 1200):
+def open_page(browser, url: str, width: int = 1200, axe: bool = False):
+    """A new tab showing ``url`` and the list its console errors, page errors and failed
+    requests are appended to. With ``axe``, axe-core is loaded into every document the tab
+    opens (cheaper than injecting it after each load when one tab visits many pages)."""
     page = browser.new_page(viewport={"width": width, "height": 900})
+    if axe:
+        page.add_init_script(path=str(AXE))
     problems: list[str] = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
             if m.type in ("error", "warning") else None)  # fmt: skip
@@ -267,7 +276,8 @@ def open_page(browser, url: str, width: int = 1200):
 
 def axe_violations(page) -> list[str]:
     """Run axe-core (WCAG 2.2 AA and best practice) on ``page``; its violations."""
-    page.add_script_tag(path=str(AXE))
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
         " resultTypes: ['violations']})",
@@ -278,3 +288,26 @@ def axe_violations(page) -> list[str]:
         for v in result["violations"]
         for n in v["nodes"][:3]
     ]
+
+
+@contextlib.contextmanager
+def serve(app) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port, in a thread; its base URL."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)

@@ -6,18 +6,14 @@ submits; the pages fit a 320 px screen."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conftest import axe_violations, open_page, small_programme
+from conftest import axe_violations, open_page, serve, small_programme
 from vrukit.portal.app import create_app
 from vrukit.programme.db import engine
 from vrukit.programme.models import Intervention, Place, PlaceEvaluation, ReturnSubmission, User
@@ -55,22 +51,8 @@ def portal(tmp_path_factory) -> Iterator[tuple[str, dict[str, int]]]:
         ids = {"iid": iv.id, "rid": sub.first().id, "training": training.id}
         s.commit()
     eng.dispose()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "the portal did not start"
-    yield f"http://127.0.0.1:{port}", ids
-    server.should_exit = True
-    thread.join(5)
+    with serve(create_app(url)) as base:
+        yield base, ids
 
 
 def _sign_in(browser, base: str, who: tuple[str, str], width: int = 1200):

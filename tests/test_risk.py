@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from vrukit.analysis.priority import GAP_COLUMNS, INDEX_COLUMNS
 from vrukit.cli import app
 from vrukit.demo import build_demo
-from vrukit.pipeline import load_demo
+from vrukit.pipeline import load_demo_crime
 from vrukit.risk import RISK_FACTOR_COLUMNS, RiskOptions, run_risk
 from vrukit.warehouse import Warehouse
 
@@ -102,7 +102,7 @@ def test_planted_truth_holds_on_other_seeds(tmp_path, seed):
     """Smaller regions (800 areas, 24 months) from other seeds; benchmarks/risk.py runs 20."""
     files = build_demo(tmp_path, seed=seed, n_areas=800, months=24)
     with Warehouse(tmp_path / "w.duckdb") as wh:
-        load_demo(wh, files)
+        load_demo_crime(wh, files)  # the risk analysis reads no A&E, programme or directory data
     run = _risk(files, tmp_path / "w.duckdb", tmp_path / "risk", permutations=999,
                 options=RiskOptions(draws=50))  # fmt: skip
     truth = json.loads(files.truth.read_text())["risk_factors"]

@@ -21,6 +21,7 @@ __all__ = [
     "DEMO_PROFILES",
     "DemoRun",
     "load_demo",
+    "load_demo_crime",
     "load_directory",
     "load_programme",
     "run_demo",
@@ -42,6 +43,18 @@ class DemoRun:
 
 def load_demo(wh: Warehouse, files: DemoFiles) -> IngestReport:
     """Load the demo region's files through the same loaders real data uses."""
+    police = load_demo_crime(wh, files)
+    wh.ingest_istv([files.istv], load_profiles(DEMO_PROFILES))
+    load_venues(wh, files.istv / "venues.csv")
+    locate(wh)
+    load_programme(sqlite_url(files.folder / "programme.sqlite"), files.programme)
+    load_directory(sqlite_url(files.folder / "programme.sqlite"), files.directory)
+    return police
+
+
+def load_demo_crime(wh: Warehouse, files: DemoFiles) -> IngestReport:
+    """Load only what the surveillance and risk analyses read: boundaries, population,
+    deprivation and police-recorded crime (no A&E data, programme or directory)."""
     wh.load_reference(
         "boundaries", read_boundaries(files.boundaries), table="areas", source=files.boundaries
     )
@@ -51,13 +64,7 @@ def load_demo(wh: Warehouse, files: DemoFiles) -> IngestReport:
     wh.load_reference(
         "iod2019", read_iod([files.deprivation]), table="deprivation", source=files.deprivation
     )
-    police = wh.ingest_police([files.policeuk])
-    wh.ingest_istv([files.istv], load_profiles(DEMO_PROFILES))
-    load_venues(wh, files.istv / "venues.csv")
-    locate(wh)
-    load_programme(sqlite_url(files.folder / "programme.sqlite"), files.programme)
-    load_directory(sqlite_url(files.folder / "programme.sqlite"), files.directory)
-    return police
+    return wh.ingest_police([files.policeuk])
 
 
 def load_directory(url: str, folder: Path) -> DirectoryLoad:

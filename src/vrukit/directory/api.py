@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
+from pydantic import BaseModel, BeforeValidator
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -41,6 +42,16 @@ from vrukit.directory.models import (
     DirTaxonomyTerm,
     normalise_postcode,
 )
+from vrukit.directory.schema import (
+    About,
+    OrganizationPage,
+    OrganizationWithServices,
+    ServiceAtLocationPage,
+    ServiceOut,
+    ServicePage,
+    TaxonomyPage,
+    TaxonomyTermPage,
+)
 from vrukit.programme.db import engine, upgrade
 
 __all__ = ["EARTH_RADIUS", "create_directory_app", "haversine"]
@@ -48,7 +59,22 @@ __all__ = ["EARTH_RADIUS", "create_directory_app", "haversine"]
 #: Mean Earth radius (metres) for great-circle distances.
 EARTH_RADIUS = 6_371_008.8
 MAX_PER_PAGE = 500
+EXAMPLE_TIME = "2024-01-31T09:00:00Z"
 router = APIRouter()
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+def _out(model: type[BaseModel], *codes: int) -> dict[str, Any]:
+    """Route options: the response model (empty optional fields left out) and the documented
+    error responses."""
+    return {
+        "response_model": model,
+        "response_model_exclude_none": True,
+        "responses": {c: {"model": Problem, "description": "Not found"} for c in codes},
+    }
 
 
 def create_directory_app(store_url: str, *, migrate: bool = True) -> FastAPI:
@@ -80,6 +106,16 @@ PerPage = Annotated[
 ]
 
 
+def _iso_only(v: object) -> object:
+    """An ISO 8601 date-time, not the Unix timestamp pydantic would otherwise read a number as."""
+    if isinstance(v, str):
+        try:
+            datetime.fromisoformat(v if any(c in v for c in "-:") else "not extended form")
+        except ValueError:
+            raise ValueError(f"expected an ISO 8601 date-time such as {EXAMPLE_TIME}") from None
+    return v
+
+
 def haversine(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
     """Great-circle distance in metres (arrays broadcast)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
@@ -106,7 +142,7 @@ def _page(s: Session, q: Select[Any], page: int, per_page: int) -> tuple[list[An
     return list(rows), total
 
 
-@router.get("/", summary="About this API and its relationship with HSDS")
+@router.get("/", summary="About this API and its relationship with HSDS", **_out(About))
 def about(request: Request) -> dict[str, Any]:
     base = str(request.base_url).rstrip("/")
     return {
@@ -118,7 +154,7 @@ def about(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/services", summary="Services, one-to-one fields, paginated")
+@router.get("/services", summary="Services, one-to-one fields, paginated", **_out(ServicePage))
 def services(
     s: Db,
     search: Annotated[str | None, Query(max_length=200, description="Words in the name or "
@@ -126,7 +162,8 @@ def services(
     taxonomy_term_id: str | None = None,
     taxonomy_id: str | None = None,
     organization_id: str | None = None,
-    modified_after: datetime | None = None,
+    modified_after: Annotated[datetime | None, BeforeValidator(_iso_only), Query(
+        description="Services changed at or after this ISO 8601 date-time.")] = None,
     minimum_age: Annotated[int | None, Query(ge=0, le=130, description="Services open to "
                                              "people of at least this age.")] = None,
     maximum_age: Annotated[int | None, Query(ge=0, le=130, description="Services open to "
@@ -170,7 +207,7 @@ def _ages(q: Select[Any], minimum_age: int | None, maximum_age: int | None) -> S
     return q
 
 
-@router.get("/services/{id}", summary="One service, fully nested")
+@router.get("/services/{id}", summary="One service, fully nested", **_out(ServiceOut, 404))
 def service(s: Db, id: str) -> dict[str, Any]:
     row = s.scalars(
         select(DirService).where(DirService.id == id).options(
@@ -186,7 +223,7 @@ def service(s: Db, id: str) -> dict[str, Any]:
     return service_json(row)
 
 
-@router.get("/organizations", summary="Organisations, paginated")
+@router.get("/organizations", summary="Organisations, paginated", **_out(OrganizationPage))
 def organizations(
     s: Db, search: Annotated[str | None, Query(max_length=200)] = None, page: Page = 1,
     per_page: PerPage = 50,
@@ -198,7 +235,11 @@ def organizations(
     return envelope([organization_json(r) for r in rows], total, page, per_page)
 
 
-@router.get("/organizations/{id}", summary="One organisation with its services")
+@router.get(
+    "/organizations/{id}",
+    summary="One organisation with its services",
+    **_out(OrganizationWithServices, 404),
+)
 def organization(s: Db, id: str) -> dict[str, Any]:
     row = s.get(DirOrganization, id)
     if row is None:
@@ -206,13 +247,13 @@ def organization(s: Db, id: str) -> dict[str, Any]:
     return organization_json(row) | {"services": [service_list_json(x) for x in row.services]}
 
 
-@router.get("/taxonomies", summary="Taxonomies, paginated")
+@router.get("/taxonomies", summary="Taxonomies, paginated", **_out(TaxonomyPage))
 def taxonomies(s: Db, page: Page = 1, per_page: PerPage = 50) -> dict[str, Any]:
     rows, total = _page(s, select(DirTaxonomy).order_by(DirTaxonomy.name), page, per_page)
     return envelope([taxonomy_json(r) for r in rows], total, page, per_page)
 
 
-@router.get("/taxonomy_terms", summary="Taxonomy terms, paginated")
+@router.get("/taxonomy_terms", summary="Taxonomy terms, paginated", **_out(TaxonomyTermPage))
 def taxonomy_terms(
     s: Db, taxonomy_id: str | None = None, page: Page = 1, per_page: PerPage = 50
 ) -> dict[str, Any]:
@@ -223,13 +264,18 @@ def taxonomy_terms(
     return envelope([term_json(r) for r in rows], total, page, per_page)
 
 
-@router.get("/service_at_locations", summary="Services at locations; by postcode, nearest first")
+@router.get(
+    "/service_at_locations",
+    summary="Services at locations; by postcode, nearest first",
+    **_out(ServiceAtLocationPage, 404),
+)
 def service_at_locations(
     s: Db,
     postcode: Annotated[str | None, Query(max_length=10, description="Order by distance "
                                           "from this postcode's centroid.")] = None,
     proximity: Annotated[float | None, Query(gt=0, le=200_000, description="Only within this "
-                                             "many metres of the postcode.")] = None,
+                                             "many metres of the postcode (ignored without "
+                                             "one).")] = None,
     taxonomy_term_id: str | None = None,
     page: Page = 1,
     per_page: PerPage = 50,
@@ -243,8 +289,6 @@ def service_at_locations(
             select(DirAttribute.link_id).where(DirAttribute.taxonomy_term_id == taxonomy_term_id)
         ))  # fmt: skip
     if postcode is None:
-        if proximity is not None:
-            raise HTTPException(422, "proximity needs a postcode to measure from")
         rows, total = _page(s, q.order_by(DirServiceAtLocation.id), page, per_page)
         return envelope([service_at_location_json(r, nested=True) for r in rows], total, page,
                         per_page)  # fmt: skip
