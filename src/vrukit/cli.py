@@ -853,18 +853,33 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     store: StoreOption = None,
+    tiles: Annotated[
+        str | None,
+        typer.Option(
+            help="Map tiles for the Youth Map, as a URL template ({z}/{x}/{y}); none by default, "
+            "so no search is sent to a third party."
+        ),
+    ] = None,
+    tiles_attribution: Annotated[
+        str, typer.Option(help="The attribution the tile server requires.")
+    ] = "",
 ) -> None:
     """Start the programme portal (providers submit returns; commissioners, analysts and admins
     read them). Without --store it serves the demo programme and prints a demo login per role."""
     import uvicorn
 
     from vrukit.directory.api import create_directory_app
+    from vrukit.directory.web import create_youth_map_app
     from vrukit.portal.app import create_app
     from vrukit.portal.demo import DEMO_LOGINS
     from vrukit.programme.db import sqlite_url
 
     s = _settings(None)
+    today = None
     if store is None:
+        from vrukit.demo.directory import DIRECTORY_TODAY
+
+        today = lambda: DIRECTORY_TODAY  # noqa: E731 - the demo's listings are dated to it
         path = s.demo_dir / "programme.sqlite"
         if not path.exists():
             demo(out=s.demo_dir, seed=None)
@@ -877,9 +892,13 @@ def serve(
         console.print(t)
     portal = create_app(store)
     portal.mount("/api", create_directory_app(store, migrate=False))
+    portal.mount("/youth-map", create_youth_map_app(
+        store, migrate=False, root="/youth-map", api="/api/", today=today, tiles=tiles,
+        tiles_attribution=tiles_attribution))  # fmt: skip
     base = f"http://{host}:{port}"
-    console.print(f"Portal on {base}/ and the Youth Map's Open Referral UK API on {base}/api/ "
-                  "(OpenAPI: /api/openapi.json). Ctrl+C stops them.")  # fmt: skip
+    console.print(f"Portal on {base}/, the Youth Map's search on {base}/youth-map/ and its Open "
+                  f"Referral UK API on {base}/api/ (OpenAPI: /api/openapi.json). Ctrl+C stops "
+                  "them.")  # fmt: skip
     console.file.flush()  # seen at once when the output is a pipe or a log
     uvicorn.run(portal, host=host, port=port, log_level="warning")
 

@@ -52,12 +52,11 @@ from vrukit.directory.schema import (
     TaxonomyPage,
     TaxonomyTermPage,
 )
+from vrukit.directory.search import EARTH_RADIUS, ages, distances
 from vrukit.programme.db import engine, upgrade
 
-__all__ = ["EARTH_RADIUS", "create_directory_app", "haversine"]
+__all__ = ["create_directory_app"]
 
-#: Mean Earth radius (metres) for great-circle distances.
-EARTH_RADIUS = 6_371_008.8
 MAX_PER_PAGE = 500
 EXAMPLE_TIME = "2024-01-31T09:00:00Z"
 router = APIRouter()
@@ -114,14 +113,6 @@ def _iso_only(v: object) -> object:
         except ValueError:
             raise ValueError(f"expected an ISO 8601 date-time such as {EXAMPLE_TIME}") from None
     return v
-
-
-def haversine(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
-    """Great-circle distance in metres (arrays broadcast)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS * np.arcsin(np.sqrt(a))
 
 
 def envelope(
@@ -185,7 +176,7 @@ def services(
         if modified_after.tzinfo is not None:  # stored times are UTC without a zone
             modified_after = modified_after.astimezone(UTC).replace(tzinfo=None)
         q = q.where(DirService.last_modified >= modified_after)
-    rows, total = _page(s, _ages(q, minimum_age, maximum_age), page, per_page)
+    rows, total = _page(s, ages(q, minimum_age, maximum_age), page, per_page)
     return envelope([service_list_json(r) for r in rows], total, page, per_page)
 
 
@@ -195,15 +186,6 @@ def _words(q: Select[Any], search: str | None) -> Select[Any]:
         like = f"%{word}%"
         q = q.where(or_(func.lower(DirService.name).like(like),
                         func.lower(DirService.description).like(like)))  # fmt: skip
-    return q
-
-
-def _ages(q: Select[Any], minimum_age: int | None, maximum_age: int | None) -> Select[Any]:
-    """Services open to someone aged from ``minimum_age`` to ``maximum_age``."""
-    if minimum_age is not None:
-        q = q.where(or_(DirService.maximum_age.is_(None), DirService.maximum_age >= minimum_age))
-    if maximum_age is not None:
-        q = q.where(or_(DirService.minimum_age.is_(None), DirService.minimum_age <= maximum_age))
     return q
 
 
@@ -319,7 +301,7 @@ def _nearest(
         return envelope([], 0, page, per_page)
     lat = np.array([r[1] for r in ids])
     lon = np.array([r[2] for r in ids])
-    dist = haversine(origin.latitude, origin.longitude, lat, lon)
+    dist = distances(origin.latitude, origin.longitude, lat, lon)
     order = np.lexsort(([r[0] for r in ids], dist))
     if proximity is not None:
         order = order[dist[order] <= proximity]
