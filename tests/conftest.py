@@ -158,6 +158,44 @@ def small_programme(folder: Path) -> str:
     return url
 
 
+def _listing(sid: str, name: str, verified: str) -> dict:
+    return {"id": sid, "organization_id": "org-1", "name": name, "status": "active",
+            "minimum_age": 11, "maximum_age": 18, "assured_date": verified,
+            "last_modified": f"{verified}T12:00:00Z"}  # fmt: skip
+
+
+#: Two Youth Map listings: one verified recently, one not since 2019.
+LISTINGS = {
+    "organizations": [{"id": "org-1", "name": "Eastford Youth Trust",
+                       "description": "Youth clubs."}],
+    "services": [_listing("svc-1", "Eastford Boxing", "2022-01-10"),
+                 _listing("svc-2", "Eastford Drama", "2019-03-01")],
+}  # fmt: skip
+
+
+def add_listings(s, folder: Path) -> int:
+    """Load ``LISTINGS`` into a store holding the demo sign-ins and have the boxing club's
+    provider propose a change to svc-1; the pending change's id."""
+    import json
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from vrukit.directory.load import load_hsds
+    from vrukit.directory.models import DirEdit
+    from vrukit.programme.models import User
+
+    (folder / "services.json").write_text(json.dumps(LISTINGS))
+    load_hsds(s, folder / "services.json")
+    boxing = s.scalars(select(User).where(User.email == "boxing@demo.vru")).one()
+    edit = DirEdit(service_id="svc-1", changes={"name": "Eastford Boxing (new hall)"},
+                   before={"name": "Eastford Boxing"}, proposed_by=boxing.id,
+                   proposed_at=datetime(2022, 5, 1), status="pending")  # fmt: skip
+    s.add(edit)
+    s.commit()
+    return edit.id
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A throwaway PostgreSQL server from the Debian packages (``.ci/run`` installs them), started

@@ -40,7 +40,7 @@ def directory(tmp_path_factory):
         load_postcodes(s, files.postcodes)
         load_hsds(s, files.services)
     data = json.loads(files.services.read_text())
-    return url, TestClient(create_directory_app(url)), data, files
+    return url, TestClient(create_directory_app(url, check_every=0)), data, files
 
 
 def _no_empty_values(value, where="") -> list[str]:
@@ -207,6 +207,14 @@ def test_loading_is_idempotent_and_bad_records_are_named(directory, tmp_path):
         load_hsds(s, some)
         assert s.scalar(select(func.count()).select_from(DirService)) == before
     assert client.get(f"/services/{one}").json() == nested
+    # the search index follows the store: a renamed service is found by its new name at once
+    renamed = tmp_path / "renamed.json"
+    zebra = dict(data["services"][3], name="Zebra crossing club")
+    renamed.write_text(json.dumps(dict(data, services=[zebra])))
+    for path, found in ((renamed, 1), (some, 0)):
+        with session(url) as s:
+            load_hsds(s, path)
+        assert client.get("/services", params={"search": "zebra"}).json()["total_items"] == found
     bad = dict(
         data,
         services=[

@@ -5,14 +5,16 @@ row and column (nothing stored) and the audit trail."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from conftest import small_programme
+from conftest import add_listings, small_programme
+from vrukit.directory.api import create_directory_app
+from vrukit.directory.models import DirEdit, DirService
 from vrukit.portal.app import ROUTERS, ROUTES, create_app
 from vrukit.portal.demo import DEMO_LOGINS
 from vrukit.portal.security import RateLimit
@@ -70,6 +72,7 @@ def store(tmp_path_factory):
         s.add(spare)
         s.commit()
         ids["uid"] = spare.id
+        ids["sid"], ids["did"] = "svc-1", add_listings(s, tmp_path_factory.mktemp("listings"))
     eng.dispose()
     return url, ids
 
@@ -115,7 +118,8 @@ EDIT = {"thematic_area": "sport", "prevention_tier": "secondary", "setting": "co
 
 def _call(client, method, path, token, iid, rid, fmt="csv", ids=None):
     ids = ids or {}
-    p = path.format(iid=iid, rid=rid, fmt=fmt, uid=ids.get("uid"), eid=ids.get("eid"))
+    p = path.format(iid=iid, rid=rid, fmt=fmt, uid=ids.get("uid"), eid=ids.get("eid"),
+                    sid=ids.get("sid"), did=ids.get("did"))  # fmt: skip
     if method == "GET":
         return client.get(p, follow_redirects=False)
     data = {"csrf_token": token}
@@ -129,17 +133,30 @@ def _call(client, method, path, token, iid, rid, fmt="csv", ids=None):
         data |= {f"r0.{k}": v for k, v in zip(GOOD.splitlines()[0].split(","), row, strict=True)}
     if p.endswith("/training"):
         files = {"file": ("t.csv", TRAINING.encode(), "text/csv")}
-    if p.endswith("/edit"):
-        data |= EDIT
-    if p == "/admin/users":
-        data |= {"email": "new@x.org", "password": "long-enough-password", "role": "analyst"}
-    if p.startswith("/admin/users/"):
-        data |= {"role": "commissioner", "active": "yes"}
     if p == "/login":
         return client.get("/login")
-    return client.post(p, data=data, files=files, follow_redirects=False)
+    return client.post(p, data=data | _edits(p), files=files, follow_redirects=False)
 
 
+def _edits(p: str) -> dict[str, str]:
+    """What an edit form sends to ``p``."""
+    if p.endswith("/edit"):
+        return EDIT
+    if p.startswith("/directory/services/") and not p.endswith("/verify"):
+        return LISTING_EDIT
+    if p.startswith("/directory/edits/"):
+        return {"decision": "approve"}
+    if p == "/admin/users":
+        return {"email": "new@x.org", "password": "long-enough-password", "role": "analyst"}
+    if p.startswith("/admin/users/"):
+        return {"role": "commissioner", "active": "yes"}
+    return {}
+
+
+LISTING_EDIT = {"name": "Eastford Boxing", "description": "Boxing for 11 to 18s.",
+                "status": "active", "minimum_age": "11", "maximum_age": "18"}  # fmt: skip
+PROPOSE = {"/directory/services/{sid} POST": 303}
+VERIFY = {"/directory/services/{sid}/verify": 403, "/directory/edits/{did}": 403}
 SUBMIT = {"/interventions/{iid}/returns": 303, "/interventions/{iid}/returns/form": 303}
 ADMIN_ONLY = {"/admin/users": 403, "/admin/users POST": 403, "/admin/users/{uid}": 403,
               "/audit": 403}  # fmt: skip
@@ -152,22 +169,28 @@ EXPECTED = {  # role -> (path, status) where not 200
         "/admin/users POST": 303,
         "/admin/users/{uid}": 303,
         "/interventions/{iid}/edit POST": 303,
+        **PROPOSE,
+        **dict.fromkeys(VERIFY, 303),
     },
     "commissioner": {
         "/logout": 303,
         **SUBMIT,
         **ADMIN_ONLY,
         "/interventions/{iid}/edit POST": 303,
+        **PROPOSE,
+        **VERIFY,
     },
     "analyst": {
         "/logout": 303,
         **ADMIN_ONLY,
         **EDITS,
+        **PROPOSE,
+        **VERIFY,
         **dict.fromkeys(SUBMIT, 403),
         "/interventions/{iid}/returns/new": 403,
         "/interventions/{iid}/training": 403,
     },
-    "provider": {"/logout": 303, **SUBMIT, **ADMIN_ONLY, **EDITS, **READS},
+    "provider": {"/logout": 303, **SUBMIT, **ADMIN_ONLY, **EDITS, **READS, **PROPOSE, **VERIFY},
 }
 
 
@@ -186,7 +209,8 @@ def test_every_role_calls_every_route(store):
         for method, path in ROUTES:
             if path == "/logout":
                 continue
-            twice = path in ("/admin/users", "/interventions/{iid}/edit")
+            twice = path in ("/admin/users", "/interventions/{iid}/edit",
+                             "/directory/services/{sid}")  # fmt: skip
             key = path + (" POST" if method == "POST" and twice else "")
             r = _call(client, method, path, token, own_iid, own_rid, ids=ids)
             want = EXPECTED[role].get(key, 200)
@@ -384,3 +408,49 @@ def test_the_evaluation_page_shows_the_three_tiers(store):
     assert "-25.0%" in page and "I can recognise the signs of trauma" in page
     svg = client.get(f"/evaluation/charts/{ids['eid']}.svg")
     assert svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
+
+
+def test_youth_map_listings_are_verified_and_edits_moderated(store):
+    """An analyst proposes a change: it waits, unseen by the public API, and the analyst cannot
+    verify; the youth network's verifier approves it: the API shows it at once, dated and
+    signed as a verification, with the change in the audit trail; stale listings are listed."""
+    url, _ = store
+    api = TestClient(create_directory_app(url, migrate=False, check_every=0))
+    today = date(2022, 5, 16)
+    analyst = TestClient(create_app(url, secret_key="test", today=lambda: today))
+    _sign_in(analyst, "analyst@demo.vru", "demo-analyst-password")
+    listing = analyst.get("/directory").text
+    assert "Not verified for over 12 months" in listing
+    assert listing.index("Eastford Drama") > listing.index("Not verified for over 12 months")
+    token = _csrf(analyst, "/directory/services/svc-2")
+    change = LISTING_EDIT | {"name": "Eastford Drama Club", "maximum_age": "19",
+                             "csrf_token": token}  # fmt: skip
+    assert analyst.post("/directory/services/svc-2", data=change).status_code == 200
+    assert api.get("/services/svc-2").json()["name"] == "Eastford Drama"  # held back
+    refused = analyst.post("/directory/services/svc-2/verify", data={"csrf_token": token})
+    assert refused.status_code == 403
+    bad = analyst.post("/directory/services/svc-2", data=change | {"minimum_age": "20"})
+    assert bad.status_code == 422 and "Youngest age 20 is above the oldest age 19" in bad.text
+    with Session(engine(url)) as s:
+        edit = s.scalars(select(DirEdit).where(DirEdit.service_id == "svc-2")).one()
+        assert edit.status == "pending" and edit.changes["maximum_age"] == 19
+    network = TestClient(create_app(url, secret_key="test", today=lambda: today))
+    _sign_in(network, "network@demo.vru", "demo-network-password")
+    assert "Eastford Drama Club" in network.get("/directory").text  # the change to decide
+    token = _csrf(network, "/directory")
+    r = network.post(f"/directory/edits/{edit.id}", data={"decision": "approve",
+                                                         "csrf_token": token})  # fmt: skip
+    assert r.status_code == 200  # back on the list
+    shown = api.get("/services/svc-2").json()
+    assert shown["name"] == "Eastford Drama Club" and shown["maximum_age"] == 19
+    assert shown["assured_date"] == "2022-05-16" and shown["assurer_email"] == "network@demo.vru"
+    assert "Eastford Drama" not in network.get("/directory").text.split("12 months")[-1]
+    again = network.post(f"/directory/edits/{edit.id}", data={"decision": "reject",
+                                                             "csrf_token": token})  # fmt: skip
+    assert again.status_code == 409
+    with Session(engine(url)) as s:
+        where = (AuditEvent.table_name == "dir_service", AuditEvent.row_key == "svc-2")
+        trail = s.scalars(select(AuditEvent).where(*where)).one()
+        assert trail.before["name"] == "Eastford Drama"
+        assert trail.after["name"] == "Eastford Drama Club"
+        assert s.get(DirService, "svc-2").assured_date == today

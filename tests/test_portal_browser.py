@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conftest import axe_violations, open_page, serve, small_programme
+from conftest import add_listings, axe_violations, open_page, serve, small_programme
 from vrukit.portal.app import create_app
 from vrukit.programme.db import engine
 from vrukit.programme.models import Intervention, Place, PlaceEvaluation, ReturnSubmission, User
@@ -50,6 +50,7 @@ def portal(tmp_path_factory) -> Iterator[tuple[str, dict[str, int]]]:
                                   detail=detail))  # fmt: skip
         ids = {"iid": iv.id, "rid": sub.first().id, "training": training.id}
         s.commit()
+        add_listings(s, tmp_path_factory.mktemp("listings"))
     eng.dispose()
     with serve(create_app(url)) as base:
         yield base, ids
@@ -90,7 +91,8 @@ def test_every_main_page_passes_axe_for_each_role(browser, portal) -> None:
                        f"/interventions/{ids['training']}", "/returns", f"/returns/{ids['rid']}",
                        "/evaluation"],
         PROVIDER: [f"/interventions/{ids['iid']}/returns/new"],
-        ADMIN: ["/admin/users", "/audit", f"/interventions/{ids['iid']}/edit"],
+        ADMIN: ["/admin/users", "/audit", f"/interventions/{ids['iid']}/edit", "/directory",
+                "/directory/services/svc-2"],
     }  # fmt: skip
     for who, paths in by_role.items():
         page, problems = _sign_in(browser, base, who)
@@ -133,7 +135,7 @@ def test_portal_pages_fit_320_pixels(browser, portal) -> None:
     mine = f"/interventions/{ids['iid']}"
     for who, paths in (
         (PROVIDER, ["/", mine, f"{mine}/returns/new"]),
-        (COMMISSIONER, ["/returns", "/evaluation"]),
+        (COMMISSIONER, ["/returns", "/evaluation", "/directory", "/directory/services/svc-1"]),
     ):
         page, problems = _sign_in(browser, base, who, width=320)
         for path in paths:

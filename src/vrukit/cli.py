@@ -890,7 +890,7 @@ def serve(
         for role, email, password, org in DEMO_LOGINS:
             t.add_row(role, email, password, org or "")
         console.print(t)
-    portal = create_app(store)
+    portal = create_app(store, today=today)
     portal.mount("/api", create_directory_app(store, migrate=False))
     portal.mount("/youth-map", create_youth_map_app(
         store, migrate=False, root="/youth-map", api="/api/", today=today, tiles=tiles,

@@ -148,9 +148,12 @@ def _service(
     }  # fmt: skip
 
 
-def write_directory(folder: Path, seed: int, region: Region) -> DirectoryDemo:
-    """Write ``services.json`` (a taxonomy, organisations and ~600 nested services),
-    ``postcodes.csv`` and ``directory_truth.json`` into ``folder``."""
+def write_directory(
+    folder: Path, seed: int, region: Region, organisations: int = 250
+) -> DirectoryDemo:
+    """Write ``services.json`` (a taxonomy, organisations and their nested services, about 2.4
+    per organisation: ~600 for the demo's 250), ``postcodes.csv`` and ``directory_truth.json``
+    into ``folder``."""
     rng = np.random.default_rng([seed, 8])
     folder.mkdir(parents=True, exist_ok=True)
     files = DirectoryDemo(folder, folder / "services.json", folder / "postcodes.csv",
@@ -164,7 +167,7 @@ def write_directory(folder: Path, seed: int, region: Region) -> DirectoryDemo:
     a = region.areas
     weight = a.population.to_numpy(float) / a.population.sum()
     orgs, services = [], []
-    for k in range(250):
+    for k in range(organisations):
         town = a.lad_name.iat[int(rng.choice(len(a), p=weight))]
         short = f"{rng.choice(_WORDS)} {town}"
         name = f"{short} {rng.choice(_KINDS)}"

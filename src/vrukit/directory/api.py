@@ -15,27 +15,26 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import numpy as np
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel, BeforeValidator
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from vrukit.directory.hsds import (
     HSDS_VERSION,
     organization_json,
-    service_at_location_json,
     service_json,
     service_list_json,
     taxonomy_json,
     term_json,
 )
+from vrukit.directory.index import DirectoryIndex, Snapshot, page_json
 from vrukit.directory.models import (
     DirAttribute,
     DirLocation,
     DirOrganization,
-    DirPostcode,
     DirService,
     DirServiceAtLocation,
     DirTaxonomy,
@@ -52,7 +51,6 @@ from vrukit.directory.schema import (
     TaxonomyPage,
     TaxonomyTermPage,
 )
-from vrukit.directory.search import EARTH_RADIUS, ages, distances
 from vrukit.programme.db import engine, upgrade
 
 __all__ = ["create_directory_app"]
@@ -60,6 +58,11 @@ __all__ = ["create_directory_app"]
 MAX_PER_PAGE = 500
 EXAMPLE_TIME = "2024-01-31T09:00:00Z"
 router = APIRouter()
+#: What a service-at-location in a list carries: its location (with addresses) and service.
+NESTED_SAL = (
+    selectinload(DirServiceAtLocation.location).selectinload(DirLocation.addresses),
+    selectinload(DirServiceAtLocation.service),
+)
 
 
 class Problem(BaseModel):
@@ -76,8 +79,11 @@ def _out(model: type[BaseModel], *codes: int) -> dict[str, Any]:
     }
 
 
-def create_directory_app(store_url: str, *, migrate: bool = True) -> FastAPI:
-    """The directory API over the store at ``store_url``."""
+def create_directory_app(
+    store_url: str, *, migrate: bool = True, check_every: float = 1.0
+) -> FastAPI:
+    """The directory API over the store at ``store_url``. Searches read an in-memory index
+    that follows the store within ``check_every`` seconds of a change."""
     if migrate:
         upgrade(store_url)
     app = FastAPI(
@@ -87,6 +93,7 @@ def create_directory_app(store_url: str, *, migrate: bool = True) -> FastAPI:
         "as profiled by Open Referral UK. Read-only.",
     )
     app.state.maker = sessionmaker(engine(store_url))
+    app.state.index = DirectoryIndex(app.state.maker, check_every)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"],
                        allow_headers=["*"])  # fmt: skip
     app.include_router(router)
@@ -146,8 +153,8 @@ def about(request: Request) -> dict[str, Any]:
 
 
 @router.get("/services", summary="Services, one-to-one fields, paginated", **_out(ServicePage))
-def services(
-    s: Db,
+async def services(
+    snap: Index,
     search: Annotated[str | None, Query(max_length=200, description="Words in the name or "
                                         "description.")] = None,
     taxonomy_term_id: str | None = None,
@@ -161,32 +168,35 @@ def services(
                                              "people of at most this age.")] = None,
     page: Page = 1,
     per_page: PerPage = 50,
-) -> dict[str, Any]:  # fmt: skip
-    q = _words(select(DirService).order_by(DirService.name, DirService.id), search)
-    if taxonomy_term_id or taxonomy_id:
-        terms = select(DirAttribute.link_id).join(DirTaxonomyTerm)
-        if taxonomy_term_id:
-            terms = terms.where(DirAttribute.taxonomy_term_id == taxonomy_term_id)
-        if taxonomy_id:
-            terms = terms.where(DirTaxonomyTerm.taxonomy_id == taxonomy_id)
-        q = q.where(DirService.id.in_(terms))
-    if organization_id:
-        q = q.where(DirService.organization_id == organization_id)
-    if modified_after:
-        if modified_after.tzinfo is not None:  # stored times are UTC without a zone
-            modified_after = modified_after.astimezone(UTC).replace(tzinfo=None)
-        q = q.where(DirService.last_modified >= modified_after)
-    rows, total = _page(s, ages(q, minimum_age, maximum_age), page, per_page)
-    return envelope([service_list_json(r) for r in rows], total, page, per_page)
+) -> Response:  # fmt: skip
+    if modified_after and modified_after.tzinfo is not None:  # stored times: UTC, no zone
+        modified_after = modified_after.astimezone(UTC).replace(tzinfo=None)
+    found = snap.services(
+        words=(search or "").lower().split(), term=taxonomy_term_id or None,
+        taxonomy=taxonomy_id or None, organization=organization_id or None,
+        modified_after=modified_after, minimum_age=minimum_age, maximum_age=maximum_age,
+    )  # fmt: skip
+    chosen = found[(page - 1) * per_page : page * per_page]
+    return _json(page_json([snap.service_raw[k] for k in chosen], len(found), page, per_page))
 
 
-def _words(q: Select[Any], search: str | None) -> Select[Any]:
-    """Services with every word of ``search`` in their name or description."""
-    for word in (search or "").lower().split():
-        like = f"%{word}%"
-        q = q.where(or_(func.lower(DirService.name).like(like),
-                        func.lower(DirService.description).like(like)))  # fmt: skip
-    return q
+def _json(body: str) -> Response:
+    """A page the search index has already serialised: FastAPI's response model still
+    documents it in the OpenAPI document (and schemathesis checks it against that), but it is
+    not validated and encoded again on every request."""
+    return Response(body, media_type="application/json")
+
+
+async def _index(request: Request) -> Snapshot:
+    """The search index; checking the store (and any rebuild) happens off the event loop."""
+    index: DirectoryIndex = request.app.state.index
+    snap = index.fresh()
+    if snap is None:
+        snap = await run_in_threadpool(index.current)
+    return snap
+
+
+Index = Annotated[Snapshot, Depends(_index)]
 
 
 @router.get("/services/{id}", summary="One service, fully nested", **_out(ServiceOut, 404))
@@ -251,8 +261,8 @@ def taxonomy_terms(
     summary="Services at locations; by postcode, nearest first",
     **_out(ServiceAtLocationPage, 404),
 )
-def service_at_locations(
-    s: Db,
+async def service_at_locations(
+    snap: Index,
     postcode: Annotated[str | None, Query(max_length=10, description="Order by distance "
                                           "from this postcode's centroid.")] = None,
     proximity: Annotated[float | None, Query(gt=0, le=200_000, description="Only within this "
@@ -261,53 +271,16 @@ def service_at_locations(
     taxonomy_term_id: str | None = None,
     page: Page = 1,
     per_page: PerPage = 50,
-) -> dict[str, Any]:  # fmt: skip
-    q = select(DirServiceAtLocation).options(
-        selectinload(DirServiceAtLocation.location).selectinload(DirLocation.addresses),
-        selectinload(DirServiceAtLocation.service),
-    )
-    if taxonomy_term_id:
-        q = q.where(DirServiceAtLocation.service_id.in_(
-            select(DirAttribute.link_id).where(DirAttribute.taxonomy_term_id == taxonomy_term_id)
-        ))  # fmt: skip
+) -> Response:  # fmt: skip
+    rows = snap.at_locations(taxonomy_term_id or None)
     if postcode is None:
-        rows, total = _page(s, q.order_by(DirServiceAtLocation.id), page, per_page)
-        return envelope([service_at_location_json(r, nested=True) for r in rows], total, page,
-                        per_page)  # fmt: skip
-    found = s.get(DirPostcode, normalise_postcode(postcode))
-    if found is None:
+        chosen = rows[(page - 1) * per_page : page * per_page]
+        return _json(page_json([snap.sal_raw[k] for k in chosen], len(rows), page, per_page))
+    origin = snap.postcodes.get(normalise_postcode(postcode))
+    if origin is None:
         raise HTTPException(404, f"postcode {postcode!r} is not in the directory's lookup")
-    return _nearest(s, q, found, proximity, page, per_page)
-
-
-def _nearest(
-    s: Session, q: Select[Any], origin: DirPostcode, proximity: float | None, page: int,
-    per_page: int,
-) -> dict[str, Any]:  # fmt: skip
-    """Services at locations nearest the postcode first; a bounding box narrows the rows read
-    when ``proximity`` is given, the exact great-circle distance decides."""
-    q = q.join(DirLocation, DirLocation.id == DirServiceAtLocation.location_id).where(
-        DirLocation.latitude.is_not(None), DirLocation.longitude.is_not(None)
-    )
-    if proximity is not None:
-        dlat = math.degrees(proximity / EARTH_RADIUS)
-        dlon = dlat / max(math.cos(math.radians(origin.latitude)), 1e-6)
-        q = q.where(DirLocation.latitude.between(origin.latitude - dlat, origin.latitude + dlat),
-                    DirLocation.longitude.between(origin.longitude - dlon,
-                                                  origin.longitude + dlon))  # fmt: skip
-    ids = s.execute(q.with_only_columns(DirServiceAtLocation.id, DirLocation.latitude,
-                                        DirLocation.longitude)).all()  # fmt: skip
-    if not ids:
-        return envelope([], 0, page, per_page)
-    lat = np.array([r[1] for r in ids])
-    lon = np.array([r[2] for r in ids])
-    dist = distances(origin.latitude, origin.longitude, lat, lon)
-    order = np.lexsort(([r[0] for r in ids], dist))
-    if proximity is not None:
-        order = order[dist[order] <= proximity]
-    chosen = order[(page - 1) * per_page : page * per_page]
-    wanted = {ids[k][0]: float(dist[k]) for k in chosen}
-    rows = {r.id: r for r in s.scalars(q.where(DirServiceAtLocation.id.in_(wanted)))}
-    contents = [service_at_location_json(rows[i], nested=True, distance=d)
-                for i, d in wanted.items()]  # fmt: skip
-    return envelope(contents, len(order), page, per_page)
+    rows, d = snap.nearest(rows, *origin, proximity)
+    window = slice((page - 1) * per_page, page * per_page)
+    raw = [snap.sal_raw[k] for k in rows[window]]
+    return _json(page_json(raw, len(rows), page, per_page,
+                           [f'"distance":{round(float(m), 1)!r}' for m in d[window]]))  # fmt: skip

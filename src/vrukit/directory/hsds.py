@@ -20,6 +20,7 @@ __all__ = [
     "HSDS_VERSION",
     "location_json",
     "organization_json",
+    "record_fields",
     "service_at_location_json",
     "service_json",
     "service_list_json",
@@ -43,7 +44,8 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
     return {k: _value(v) for k, v in d.items() if v is not None and v != "" and v != []}
 
 
-def _fields(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+def record_fields(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """``names`` of a record (an ORM object or a row), empty ones left out."""
     return _clean({n: getattr(row, n) for n in names})
 
 
@@ -63,26 +65,26 @@ TAXONOMY_FIELDS = ("id", "name", "description", "uri", "version")
 
 
 def organization_json(o: DirOrganization) -> dict[str, Any]:
-    return _fields(o, ORG_FIELDS)
+    return record_fields(o, ORG_FIELDS)
 
 
 def service_list_json(s: DirService) -> dict[str, Any]:
     """A service's one-to-one fields (``service_list`` in HSDS)."""
-    return _fields(s, SERVICE_FIELDS)
+    return record_fields(s, SERVICE_FIELDS)
 
 
 def location_json(loc: DirLocation) -> dict[str, Any]:
-    out = _fields(loc, LOCATION_FIELDS)
-    addresses = [_fields(a, ADDRESS_FIELDS) for a in loc.addresses]
+    out = record_fields(loc, LOCATION_FIELDS)
+    addresses = [record_fields(a, ADDRESS_FIELDS) for a in loc.addresses]
     return out | ({"addresses": addresses} if addresses else {})
 
 
 def term_json(t: DirTaxonomyTerm) -> dict[str, Any]:
-    return _fields(t, TERM_FIELDS)
+    return record_fields(t, TERM_FIELDS)
 
 
 def taxonomy_json(t: DirTaxonomy) -> dict[str, Any]:
-    return _fields(t, TAXONOMY_FIELDS)
+    return record_fields(t, TAXONOMY_FIELDS)
 
 
 def _attribute_json(a: DirAttribute) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vrukit.directory.index import bump
 from vrukit.directory.models import (
     LOCATION_TYPES,
     SERVICE_STATUSES,
@@ -119,6 +120,7 @@ def load_hsds(s: Session, path: Path | str) -> DirectoryLoad:
     for svc in services:
         locations += _service(s, put, svc)
     s.flush()
+    bump(s)
     return DirectoryLoad(len(data.get("taxonomies", [])), len(data.get("taxonomy_terms", [])),
                          len(data.get("organizations", [])), len(services), locations)  # fmt: skip
 
@@ -212,4 +214,5 @@ def load_postcodes(s: Session, path: Path | str) -> int:
             known.add(row.postcode)
             s.add(row)
     s.flush()
+    bump(s)
     return len(t)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -29,10 +30,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from vrukit.programme.models import Base, one_of
 
 __all__ = [
+    "EDIT_STATUSES",
     "LOCATION_TYPES",
     "SERVICE_STATUSES",
     "DirAddress",
     "DirAttribute",
+    "DirEdit",
     "DirLocation",
     "DirOrganization",
     "DirPhone",
@@ -40,6 +43,7 @@ __all__ = [
     "DirSchedule",
     "DirService",
     "DirServiceAtLocation",
+    "DirState",
     "DirTaxonomy",
     "DirTaxonomyTerm",
     "normalise_postcode",
@@ -47,6 +51,8 @@ __all__ = [
 
 #: HSDS ``service.status`` values.
 SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
+#: What a proposed change to a listing can be, and where its moderation stands.
+EDIT_STATUSES = ("pending", "approved", "rejected")
 #: HSDS ``location.location_type`` values.
 LOCATION_TYPES = ("physical", "postal", "virtual")
 _ID = 36  # a UUID as text
@@ -224,3 +230,36 @@ class DirPostcode(Base):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     lsoa_code: Mapped[str | None] = mapped_column(String(9))
+
+
+class DirState(Base):
+    """One row: the directory's version, bumped by every load, verification and approved edit,
+    so readers holding a copy in memory (the API's search index) know when to refresh it."""
+
+    __tablename__ = "dir_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DirEdit(Base):
+    """A change to a service proposed by someone who may not make it directly: held until a
+    trusted organisation (or an admin) approves or rejects it. ``changes`` maps each field to
+    its proposed value; ``before`` keeps the values it would replace."""
+
+    __tablename__ = "dir_edit"
+    __table_args__ = (CheckConstraint(one_of("status", EDIT_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("dir_service.id", ondelete="CASCADE"),
+                                            index=True)  # fmt: skip
+    changes: Mapped[dict[str, object]] = mapped_column(JSON)
+    before: Mapped[dict[str, object]] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)

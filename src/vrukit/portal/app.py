@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -21,7 +23,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
 from vrukit.errors import VrukitError
-from vrukit.portal import entry, evaluation, registry
+from vrukit.portal import directory, entry, evaluation, registry
 from vrukit.portal.security import RateLimit, hash_password, new_csrf_token, verify_password
 from vrukit.portal.web import (
     EDITORS,
@@ -58,14 +60,20 @@ __all__ = ["ROUTERS", "ROUTES", "create_app"]
 
 
 def create_app(
-    store_url: str, *, secret_key: str | None = None, rate_limit: RateLimit | None = None
+    store_url: str,
+    *,
+    secret_key: str | None = None,
+    rate_limit: RateLimit | None = None,
+    today: Callable[[], date] | None = None,
 ) -> FastAPI:
-    """The portal over the programme store at ``store_url`` (migrated first)."""
+    """The portal over the programme store at ``store_url`` (migrated first). ``today`` decides
+    which Youth Map listings are overdue for verification (the demo passes its own date)."""
     upgrade(store_url)
     app = FastAPI(title="vrukit programme portal", docs_url=None, redoc_url=None,
                   openapi_url=None)  # fmt: skip
     app.state.maker = sessionmaker(engine(store_url))
     app.state.limit = rate_limit or RateLimit()
+    app.state.today = today
     app.add_middleware(
         SessionMiddleware, secret_key=secret_key or secrets.token_hex(32),
         session_cookie="vrukit_portal", same_site="strict", max_age=8 * 3600,
@@ -251,7 +259,7 @@ def audit_page(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 #: The portal's routers, in the order they are included.
-ROUTERS = (router, entry.router, registry.router, evaluation.router)
+ROUTERS = (router, entry.router, registry.router, evaluation.router, directory.router)
 #: Every route, for the access tests: (method, path with {iid}/{rid}/{fmt} placeholders).
 ROUTES = (
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
@@ -263,4 +271,7 @@ ROUTES = (
     ("POST", "/interventions/{iid}/training"), ("GET", "/interventions/{iid}/edit"),
     ("POST", "/interventions/{iid}/edit"), ("POST", "/admin/users/{uid}"),
     ("GET", "/evaluation"), ("GET", "/evaluation/charts/{eid}.svg"),
+    ("GET", "/directory"), ("GET", "/directory/services/{sid}"),
+    ("POST", "/directory/services/{sid}"), ("POST", "/directory/services/{sid}/verify"),
+    ("POST", "/directory/edits/{did}"),
 )  # fmt: skip

@@ -1,5 +1,6 @@
 """Demo sign-ins for the portal on the demo programme: one per role (two providers, so that
-each can be seen not to reach the other's data). Printed by ``vrukit serve``; demo only."""
+each can be seen not to reach the other's data) and one from the youth network trusted to
+verify Youth Map listings. Printed by ``vrukit serve``; demo only."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 from vrukit.portal.security import hash_password
 from vrukit.programme.models import Organisation, User
 
-__all__ = ["DEMO_LOGINS", "add_demo_users"]
+__all__ = ["DEMO_LOGINS", "DEMO_VERIFIER", "add_demo_users"]
 
 #: (role, e-mail, password, organisation) - public demo credentials, never for real data.
 DEMO_LOGINS = (
@@ -19,7 +20,10 @@ DEMO_LOGINS = (
     ("provider", "boxing@demo.vru", "demo-provider-password", "Eastford Boxing Club"),
     ("provider", "ae@demo.vru", "demo-provider-password",
      "Kingsmere General Hospital Youth Work"),
+    ("provider", "network@demo.vru", "demo-network-password", "Demo Youth Network"),
 )  # fmt: skip
+#: The demo's locally trusted organisation: its people verify Youth Map listings.
+DEMO_VERIFIER = "Demo Youth Network"
 
 
 def add_demo_users(s: Session) -> int:
@@ -31,6 +35,10 @@ def add_demo_users(s: Session) -> int:
         org_id = None
         if org:
             o = s.scalars(select(Organisation).where(Organisation.name == org)).first()
+            if o is None and org == DEMO_VERIFIER:
+                o = Organisation(name=org, kind="partner", verifies_directory=True)
+                s.add(o)
+                s.flush()
             org_id = o.id if o else None
         s.add(User(email=email, password_hash=hash_password(password), role=role,
                    organisation_id=org_id))  # fmt: skip

@@ -1,0 +1,233 @@
+"""The API's search index: the directory's list-level records held in memory as arrays and
+ready-made JSON, so a search is arithmetic over arrays rather than queries that join strings
+row by row. The store stays the source of truth: every load, verification and approved edit
+bumps ``dir_state.version`` (``bump``), and a reader rebuilds its copy the first time it sees a
+newer version - one cheap query per request.
+
+Measured on 9,687 services at 12,152 locations (SQLite, this machine): "near a postcode" went
+from 42 ms to about 3 ms a request, words + category + age from 19 ms to about 2 ms
+(``benchmarks/directory.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from vrukit.directory.hsds import ADDRESS_FIELDS, LOCATION_FIELDS, SERVICE_FIELDS, record_fields
+from vrukit.directory.models import (
+    DirAddress,
+    DirAttribute,
+    DirLocation,
+    DirPostcode,
+    DirService,
+    DirServiceAtLocation,
+    DirState,
+    DirTaxonomyTerm,
+)
+from vrukit.directory.search import distances
+
+__all__ = ["DirectoryIndex", "Snapshot", "bump", "page_json"]
+
+
+def _dumps(record: dict[str, Any]) -> str:
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+
+
+def page_json(
+    raw: list[str], total: int, page: int, per_page: int, extra: list[str] | None = None
+) -> str:
+    """The HSDS page envelope around ready-made records; ``extra`` holds text to add inside
+    each record (``"distance":123.4``)."""
+    pages = math.ceil(total / per_page)
+    if extra is not None:
+        raw = [r[:-1] + "," + e + "}" for r, e in zip(raw, extra, strict=True)]
+    head = {"total_items": total, "total_pages": pages, "page_number": page, "size": len(raw),
+            "first_page": page == 1, "last_page": page >= pages, "empty": not raw}  # fmt: skip
+    return _dumps(head)[:-1] + ',"contents":[' + ",".join(raw) + "]}"
+
+
+def bump(s: Session) -> int:
+    """Record that the directory changed; the new version."""
+    state = s.get(DirState, 1)
+    if state is None:
+        state = DirState(id=1, version=0)
+        s.add(state)
+    state.version = (state.version or 0) + 1
+    state.changed_at = datetime.now()
+    s.flush()
+    return state.version
+
+
+@dataclass
+class Snapshot:
+    """One version of the directory, ready to search. Services are in (name, id) order and
+    services-at-locations in id order, the orders the API pages in."""
+
+    version: int
+    service_ids: list[str] = field(default_factory=list)
+    service_json: list[dict[str, Any]] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    minimum_age: Any = None
+    maximum_age: Any = None
+    organization: Any = None
+    modified: Any = None
+    by_term: dict[str, Any] = field(default_factory=dict)
+    by_taxonomy: dict[str, Any] = field(default_factory=dict)
+    sal_json: list[dict[str, Any]] = field(default_factory=list)
+    #: The same records already serialised, so a page of results is joined, not encoded.
+    service_raw: list[str] = field(default_factory=list)
+    sal_raw: list[str] = field(default_factory=list)
+    postcodes: dict[str, tuple[float, float]] = field(default_factory=dict)
+    sal_service: Any = None
+    latitude: Any = None
+    longitude: Any = None
+
+    def services(self, *, words: list[str], term: str | None, taxonomy: str | None,
+                 organization: str | None, modified_after: datetime | None,
+                 minimum_age: int | None, maximum_age: int | None) -> Any:  # fmt: skip
+        """Positions (in page order) of the services matching every filter."""
+        keep = np.ones(len(self.service_ids), bool)
+        for word in words:
+            keep &= np.fromiter((word in t for t in self.text), bool, len(self.text))
+        if term is not None:
+            keep &= self.by_term.get(term, np.zeros_like(keep))
+        if taxonomy is not None:
+            keep &= self.by_taxonomy.get(taxonomy, np.zeros_like(keep))
+        if organization is not None:
+            keep &= self.organization == organization
+        if modified_after is not None:
+            keep &= self.modified >= np.datetime64(modified_after)
+        with np.errstate(invalid="ignore"):  # NaN: no limit, open to everyone
+            if minimum_age is not None:
+                keep &= ~(self.maximum_age < minimum_age)
+            if maximum_age is not None:
+                keep &= ~(self.minimum_age > maximum_age)
+        return np.flatnonzero(keep)
+
+    def at_locations(self, term: str | None) -> Any:
+        """Positions (in id order) of the services-at-locations, of a category if given."""
+        if term is None:
+            return np.arange(len(self.sal_json))
+        return np.flatnonzero(self.by_term.get(term, np.zeros(len(self.service_ids), bool))[
+            self.sal_service])  # fmt: skip
+
+    def nearest(self, rows: Any, lat: float, lon: float, proximity: float | None) -> Any:
+        """``rows`` nearest first from (lat, lon) - ties by id - within ``proximity`` metres;
+        with their distances."""
+        rows = rows[~np.isnan(self.latitude[rows])]
+        d = distances(lat, lon, self.latitude[rows], self.longitude[rows])
+        if proximity is not None:
+            near = d <= proximity
+            rows, d = rows[near], d[near]
+        order = np.lexsort((rows, d))
+        return rows[order], d[order]
+
+
+class DirectoryIndex:
+    """The current ``Snapshot`` for one app. The store's version is read at most once every
+    ``check_every`` seconds (so a busy API is not one query per request); a newer version
+    rebuilds the snapshot, once, however many requests notice at the same moment."""
+
+    def __init__(self, maker: sessionmaker[Session], check_every: float = 1.0) -> None:
+        self.maker = maker
+        self.check_every = check_every
+        self._snapshot: Snapshot | None = None
+        self._checked = -math.inf
+        self._lock = threading.Lock()
+
+    def fresh(self) -> Snapshot | None:
+        """The snapshot, if it was checked against the store recently enough."""
+        if time.monotonic() - self._checked < self.check_every:
+            return self._snapshot
+        return None
+
+    def current(self) -> Snapshot:
+        """The snapshot, checked against the store's version (and rebuilt) first if due."""
+        with self._lock:
+            snap = self.fresh()
+            if snap is not None:
+                return snap
+            with self.maker() as s:
+                version = s.scalar(select(DirState.version).where(DirState.id == 1)) or 0
+                if self._snapshot is None or self._snapshot.version != version:
+                    self._snapshot = build(s, version)
+            self._checked = time.monotonic()
+            return self._snapshot
+
+
+def build(s: Session, version: int) -> Snapshot:
+    snap = Snapshot(version)
+    services = s.execute(
+        select(*(getattr(DirService, f) for f in SERVICE_FIELDS)).order_by(
+            DirService.name, DirService.id)
+    ).all()  # fmt: skip
+    snap.service_ids = [r.id for r in services]
+    snap.service_json = [record_fields(r, SERVICE_FIELDS) for r in services]
+    snap.service_raw = [_dumps(x) for x in snap.service_json]
+    snap.text = [f"{r.name} {r.description or ''}".lower() for r in services]
+    nan = float("nan")
+    snap.minimum_age = np.array([nan if r.minimum_age is None else r.minimum_age
+                                 for r in services], float)  # fmt: skip
+    snap.maximum_age = np.array([nan if r.maximum_age is None else r.maximum_age
+                                 for r in services], float)  # fmt: skip
+    snap.organization = np.array([r.organization_id for r in services], object)
+    snap.modified = np.array([r.last_modified for r in services], "datetime64[us]")
+    position = {sid: k for k, sid in enumerate(snap.service_ids)}
+    terms: dict[str, list[int]] = defaultdict(list)
+    taxonomies: dict[str, list[int]] = defaultdict(list)
+    for link, term, taxonomy in s.execute(
+        select(DirAttribute.link_id, DirAttribute.taxonomy_term_id, DirTaxonomyTerm.taxonomy_id)
+        .join(DirTaxonomyTerm, DirTaxonomyTerm.id == DirAttribute.taxonomy_term_id)
+    ):  # fmt: skip
+        if link in position:
+            terms[term].append(position[link])
+            if taxonomy:
+                taxonomies[taxonomy].append(position[link])
+    for out, found in ((snap.by_term, terms), (snap.by_taxonomy, taxonomies)):
+        for key, where in found.items():
+            mask = np.zeros(len(services), bool)
+            mask[where] = True
+            out[key] = mask
+    _locations(s, snap, position)
+    snap.postcodes = {p: (lat, lon) for p, lat, lon in s.execute(
+        select(DirPostcode.postcode, DirPostcode.latitude, DirPostcode.longitude))}  # fmt: skip
+    return snap
+
+
+def _locations(s: Session, snap: Snapshot, position: dict[str, int]) -> None:
+    addresses: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for a in s.execute(select(*(getattr(DirAddress, f) for f in ADDRESS_FIELDS))):
+        addresses[a.location_id].append(record_fields(a, ADDRESS_FIELDS))
+    locations = {}
+    for loc in s.execute(select(*(getattr(DirLocation, f) for f in LOCATION_FIELDS))):
+        out = record_fields(loc, LOCATION_FIELDS)
+        if addresses.get(loc.id):
+            out["addresses"] = addresses[loc.id]
+        locations[loc.id] = out
+    sals = s.execute(
+        select(DirServiceAtLocation.id, DirServiceAtLocation.service_id,
+               DirServiceAtLocation.location_id).order_by(DirServiceAtLocation.id)
+    ).all()  # fmt: skip
+    snap.sal_json = [
+        {"id": r.id, "service_id": r.service_id, "location_id": r.location_id,
+         "location": locations[r.location_id],
+         "service": snap.service_json[position[r.service_id]]}
+        for r in sals
+    ]  # fmt: skip
+    snap.sal_raw = [_dumps(x) for x in snap.sal_json]
+    snap.sal_service = np.array([position[r.service_id] for r in sals], int)
+    nan = float("nan")
+    coords = [locations[r.location_id] for r in sals]
+    snap.latitude = np.array([c.get("latitude", nan) for c in coords], float)
+    snap.longitude = np.array([c.get("longitude", nan) for c in coords], float)

@@ -1,0 +1,182 @@
+"""Keeping the Youth Map right: locally trusted organisations verify listings, and changes from
+anyone else wait for them.
+
+A **verifier** is an admin, or anyone whose organisation is marked ``verifies_directory`` (the
+local youth network, say). Every signed-in user may propose a change to a service's listing; a
+verifier's own change is applied at once (and counts as a verification), anyone else's is held
+as a ``dir_edit`` until a verifier approves or rejects it. Verifying sets the service's
+last-verified date (``assured_date``) and who did it; the list shows first the services not
+verified for 12 months. Every change is in the audit trail, before and after, and bumps the
+directory's version so the public search and the API show it at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from vrukit.directory.index import bump
+from vrukit.directory.models import SERVICE_STATUSES, DirEdit, DirService
+from vrukit.directory.search import STALE_AFTER
+from vrukit.portal.web import Csrf, Db, Me, audit, plain, render
+from vrukit.programme.models import Organisation, User
+
+__all__ = ["FIELDS", "router", "verifier"]
+
+router = APIRouter()
+#: The listing fields the portal edits: (column, label, kind).
+FIELDS = (
+    ("name", "Name", "text"),
+    ("description", "Description", "long"),
+    ("status", "Status", "status"),
+    ("minimum_age", "Youngest age", "age"),
+    ("maximum_age", "Oldest age", "age"),
+    ("eligibility_description", "Who it is for", "long"),
+    ("fees_description", "Cost", "text"),
+    ("email", "E-mail", "text"),
+    ("url", "Website", "text"),
+)
+
+
+def verifier(s: Session, user: User) -> bool:
+    """Whether ``user`` may verify listings and decide on others' changes."""
+    if user.role == "admin":
+        return True
+    org = s.get(Organisation, user.organisation_id) if user.organisation_id else None
+    return bool(org and org.verifies_directory)
+
+
+def _today(request: Request) -> date:
+    today = getattr(request.app.state, "today", None)
+    return today() if today else date.today()
+
+
+def _service(s: Session, sid: str) -> DirService:
+    row = s.get(DirService, sid)
+    if row is None:
+        raise HTTPException(404, "no such service")
+    return row
+
+
+@router.get("/directory", response_class=HTMLResponse)
+def directory(request: Request, s: Db, me: Me) -> HTMLResponse:
+    today = _today(request)
+    cutoff = today - STALE_AFTER
+    stale_q = select(DirService).where(
+        or_(DirService.assured_date.is_(None), DirService.assured_date < cutoff)
+    )
+    stale = list(s.scalars(stale_q.order_by(DirService.assured_date, DirService.name).limit(50)))
+    may = verifier(s, me)
+    edits = select(DirEdit).where(DirEdit.status == "pending").order_by(DirEdit.proposed_at)
+    if not may:
+        edits = edits.where(DirEdit.proposed_by == me.id)
+    pending = [(e, s.get(DirService, e.service_id), s.get(User, e.proposed_by))
+               for e in s.scalars(edits)]  # fmt: skip
+    total = s.query(DirService).count()
+    return render(request, "directory.html", user=me, stale=stale, pending=pending,
+                  verifier=may, total=total, today=today, labels=dict(
+                      (c, label) for c, label, _ in FIELDS))  # fmt: skip
+
+
+@router.get("/directory/services/{sid}", response_class=HTMLResponse)
+def service_form(request: Request, s: Db, me: Me, sid: str) -> HTMLResponse:
+    row = _service(s, sid)
+    values = {c: getattr(row, c) for c, *_ in FIELDS}
+    return render(request, "directory_service.html", user=me, service=row, fields=FIELDS,
+                  values=values, verifier=verifier(s, me), statuses=SERVICE_STATUSES,
+                  stale=_stale(row, _today(request)))  # fmt: skip
+
+
+def _stale(row: DirService, today: date) -> bool:
+    return row.assured_date is None or today - row.assured_date > STALE_AFTER
+
+
+def _parse(form: Any) -> dict[str, Any]:
+    """The edited fields, typed; HTTPException(422) naming the first field that is wrong."""
+    out: dict[str, Any] = {}
+    for c, label, kind in FIELDS:
+        text = str(form.get(c, "")).strip()
+        if kind == "age":
+            if text and not (text.isdigit() and int(text) <= 130):
+                raise HTTPException(422, f"{label}: {text!r} is not an age from 0 to 130")
+            out[c] = int(text) if text else None
+        elif kind == "status":
+            if text not in SERVICE_STATUSES:
+                raise HTTPException(422, f"{label}: {text!r} is not one of "
+                                    f"{', '.join(SERVICE_STATUSES)}")  # fmt: skip
+            out[c] = text
+        else:
+            out[c] = text or None
+    if not out["name"]:
+        raise HTTPException(422, "Name is required")
+    lo, hi = out["minimum_age"], out["maximum_age"]
+    if lo is not None and hi is not None and lo > hi:
+        raise HTTPException(422, f"Youngest age {lo} is above the oldest age {hi}")
+    return out
+
+
+def _apply(s: Session, me: User, row: DirService, changes: dict[str, Any], today: date) -> None:
+    """Apply ``changes`` as a verifier: the listing counts as verified today."""
+    before = {c: plain(getattr(row, c)) for c in changes}
+    for c, v in changes.items():
+        setattr(row, c, v)
+    before |= {"assured_date": plain(row.assured_date), "assurer_email": row.assurer_email}
+    row.assured_date, row.assurer_email = today, me.email
+    row.last_modified = datetime.now()
+    after = {c: plain(getattr(row, c)) for c in before}
+    audit(s, me, "update", "dir_service", row.id, before, after)
+    bump(s)
+
+
+@router.post("/directory/services/{sid}", dependencies=[Csrf])
+async def propose(request: Request, s: Db, me: Me, sid: str) -> Response:
+    row = _service(s, sid)
+    new = _parse(await request.form())
+    changes = {c: v for c, v in new.items() if getattr(row, c) != v}
+    if changes and verifier(s, me):
+        _apply(s, me, row, changes, _today(request))
+    elif changes:
+        edit = DirEdit(service_id=row.id, changes=changes,
+                       before={c: getattr(row, c) for c in changes}, proposed_by=me.id,
+                       proposed_at=datetime.now(), status="pending")  # fmt: skip
+        s.add(edit)
+        s.flush()
+        audit(s, me, "propose", "dir_edit", str(edit.id), None, changes)
+    return RedirectResponse("/directory", status_code=303)
+
+
+@router.post("/directory/services/{sid}/verify", dependencies=[Csrf])
+def verify(request: Request, s: Db, me: Me, sid: str) -> Response:
+    row = _service(s, sid)
+    if not verifier(s, me):
+        raise HTTPException(403, "only a trusted organisation may verify listings")
+    _apply(s, me, row, {}, _today(request))
+    return RedirectResponse("/directory", status_code=303)
+
+
+@router.post("/directory/edits/{did}", dependencies=[Csrf])
+async def decide(request: Request, s: Db, me: Me, did: int) -> Response:
+    edit = s.get(DirEdit, did)
+    if edit is None:
+        raise HTTPException(404, "no such change")
+    if not verifier(s, me):
+        raise HTTPException(403, "only a trusted organisation may approve or reject changes")
+    if edit.status != "pending":
+        raise HTTPException(409, f"this change was already {edit.status}")
+    form = await request.form()
+    decision = str(form.get("decision", ""))
+    if decision not in ("approve", "reject"):
+        raise HTTPException(422, "decision must be approve or reject")
+    edit.status = "approved" if decision == "approve" else "rejected"
+    edit.decided_by, edit.decided_at = me.id, datetime.now()
+    edit.note = str(form.get("note", "")).strip() or None
+    if decision == "approve":
+        _apply(s, me, _service(s, edit.service_id), dict(edit.changes), _today(request))
+    audit(s, me, edit.status, "dir_edit", str(edit.id), {"status": "pending"},
+          {"status": edit.status, "note": edit.note})  # fmt: skip
+    return RedirectResponse("/directory", status_code=303)
