@@ -5,6 +5,7 @@ CORS, the OpenAPI document, and loading that is idempotent and refuses bad recor
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -16,8 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 from pyproj import Geod
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from conftest import axe_violations, open_page, serve
+from vrukit.cli import app
 from vrukit.demo.directory import CATEGORIES, DIRECTORY_TODAY, write_directory
 from vrukit.demo.region import make_region
 from vrukit.directory.api import create_directory_app
@@ -303,3 +306,41 @@ def test_an_unknown_postcode_is_explained_on_the_page(youth_map, directory):
     r = client.get("/", params={"postcode": "ZZ9 9ZZ", "what": "sport"})
     assert r.status_code == 200 and "could not find the postcode" in r.text
     assert 'aria-invalid="true"' in r.text and "nearest to" not in r.text
+
+
+def test_hsds_json_and_csv_round_trip_through_the_cli(directory, tmp_path):
+    """Export the directory as HSDS JSON and as the CSV package, import each into an empty
+    store with ``vrukit directory import``: the API answers the same; a bad CSV row is named by
+    file, line, column and value."""
+    url, client, _, files = directory
+    runner = CliRunner()
+    out = {"json": tmp_path / "youth-map.json", "csv": tmp_path / "youth-map-csv"}
+    for fmt, path in out.items():
+        r = runner.invoke(app, ["directory", "export", str(path), "--format", fmt, "--store", url])
+        assert r.exit_code == 0, r.output
+    assert (out["csv"] / "datapackage.json").exists()
+    want = client.get("/services", params={"per_page": 500, "page": 2}).json()
+    near = {"postcode": files.postcodes.read_text().splitlines()[1].split(",")[0],
+            "proximity": 2000, "per_page": 500}  # fmt: skip
+    nearby = client.get("/service_at_locations", params=near).json()
+    one = want["contents"][7]["id"]
+    for fmt, path in out.items():
+        copy = f"sqlite:///{tmp_path / fmt}.sqlite"
+        r = runner.invoke(app, ["directory", "import", str(path), "--postcodes",
+                                str(files.postcodes), "--store", copy])  # fmt: skip
+        assert r.exit_code == 0, r.output
+        other = TestClient(create_directory_app(copy, check_every=0))
+        assert other.get("/services", params={"per_page": 500, "page": 2}).json() == want, fmt
+        assert other.get("/service_at_locations", params=near).json() == nearby, fmt
+        assert other.get(f"/services/{one}").json() == client.get(f"/services/{one}").json()
+    with (out["csv"] / "services.csv").open(newline="") as f:
+        rows = list(csv.reader(f))
+    rows[5][rows[0].index("minimum_age")] = "twelve"  # line 6 of the file
+    with (out["csv"] / "services.csv").open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    r = runner.invoke(app, ["directory", "import", str(out["csv"]), "--store",
+                            f"sqlite:///{tmp_path}/bad.sqlite"])  # fmt: skip
+    assert isinstance(r.exception, InputFileError)
+    message = str(r.exception)
+    assert "services.csv" in message and "line 6" in message and "minimum_age" in message
+    assert "'twelve'" in message or "twelve" in message

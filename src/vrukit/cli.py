@@ -32,6 +32,11 @@ istv_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(istv_app, name="istv")
+directory_app = typer.Typer(
+    help="The Youth Map directory: import and export Open Referral UK (HSDS) data.",
+    no_args_is_help=True,
+)
+app.add_typer(directory_app, name="directory")
 console = Console(stderr=False)
 err = Console(stderr=True)
 
@@ -901,6 +906,68 @@ def serve(
                   "them.")  # fmt: skip
     console.file.flush()  # seen at once when the output is a pipe or a log
     uvicorn.run(portal, host=host, port=port, log_level="warning")
+
+
+def _store(store: str | None) -> str:
+    from vrukit.programme.db import sqlite_url
+
+    return store or sqlite_url(_settings(None).demo_dir / "programme.sqlite")
+
+
+@directory_app.command("import")
+def directory_import(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="An HSDS JSON file, or a folder holding the "
+            "HSDS tabular package (one CSV per table)."
+        ),
+    ],
+    postcodes: Annotated[
+        Path | None,
+        typer.Option(
+            help="A postcode lookup CSV (postcode, "
+            "latitude, longitude[, lsoa_code]) for searches near a postcode."
+        ),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Load services into the directory; records are matched by their HSDS id, so loading the
+    same data again changes nothing and a newer export updates what it carries."""
+    from vrukit.directory.load import load_hsds, load_postcodes
+    from vrukit.programme.db import session, upgrade
+
+    url = _store(store)
+    upgrade(url)
+    with session(url) as s:
+        if postcodes:
+            console.print(f"{load_postcodes(s, postcodes):,} postcodes")
+        got = load_hsds(s, source)
+    console.print(f"Loaded {got.services:,} services at {got.locations:,} locations from "
+                  f"{got.organizations:,} organisations ({got.terms:,} terms).")  # fmt: skip
+
+
+@directory_app.command("export")
+def directory_export(
+    out: Annotated[Path, typer.Argument(help="The JSON file, or the folder for the CSVs.")],
+    format: Annotated[
+        str, typer.Option(help="json (nested services) or csv (the HSDS tabular package).")
+    ] = "json",
+    store: StoreOption = None,
+) -> None:
+    """Write the directory as Open Referral UK (HSDS 3): for other councils' directories."""
+    from vrukit.directory.exchange import export_csv, export_json
+    from vrukit.programme.db import session
+
+    if format not in ("json", "csv"):
+        raise typer.BadParameter("expected json or csv", param_hint="--format")
+    with session(_store(store)) as s:
+        if format == "json":
+            console.print(f"{export_json(s, out):,} services written to {out}")
+        else:
+            counts = export_csv(s, out)
+            console.print(f"{counts['services']:,} services in {len(counts)} tables written to "
+                          f"{out}")  # fmt: skip
 
 
 @app.command()

@@ -51,7 +51,13 @@ class InputFileError(VrukitError, ValueError):
         self.column = column
         self.value = value
         where = path if line is None else f"{path} line {line}"
-        super().__init__(f"{where}: {message}")
+        detail = []
+        if column is not None and column not in message:
+            detail.append(f"column {column}")
+        if value and value not in message:
+            detail.append(f"found {value!r}")
+        said = f" ({', '.join(detail)})" if detail else ""
+        super().__init__(f"{where}: {message}{said}")
 
 
 class SchemaError(InputFileError):

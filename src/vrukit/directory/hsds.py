@@ -18,6 +18,7 @@ from vrukit.directory.models import (
 
 __all__ = [
     "HSDS_VERSION",
+    "json_value",
     "location_json",
     "organization_json",
     "record_fields",
@@ -31,7 +32,8 @@ __all__ = [
 HSDS_VERSION = "3.0"
 
 
-def _value(v: Any) -> Any:
+def json_value(v: Any) -> Any:
+    """A stored value as HSDS JSON writes it (times in UTC with milliseconds and Z)."""
     if isinstance(v, datetime):
         return v.isoformat(timespec="milliseconds") + "Z"
     if isinstance(v, date):
@@ -41,7 +43,7 @@ def _value(v: Any) -> Any:
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
     """Leave out empty optional fields (None, "", empty lists)."""
-    return {k: _value(v) for k, v in d.items() if v is not None and v != "" and v != []}
+    return {k: json_value(v) for k, v in d.items() if v is not None and v != "" and v != []}
 
 
 def record_fields(row: Any, names: tuple[str, ...]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from vrukit.directory.models import (
 )
 from vrukit.errors import InputFileError
 
-__all__ = ["DirectoryLoad", "load_hsds", "load_postcodes"]
+__all__ = ["DirectoryLoad", "load_hsds", "load_hsds_data", "load_postcodes"]
 
 #: Required fields per HSDS record kind.
 REQUIRED = {
@@ -90,13 +90,23 @@ def _when(v: str | None) -> datetime:
 
 
 def load_hsds(s: Session, path: Path | str) -> DirectoryLoad:
-    """Load an HSDS JSON file (``taxonomies``, ``taxonomy_terms``, ``organizations``,
-    ``services`` - each service fully nested) into the store."""
+    """Load HSDS into the store: a JSON file (``taxonomies``, ``taxonomy_terms``,
+    ``organizations``, ``services`` - each service fully nested) or a folder holding the HSDS
+    tabular package (one CSV per table)."""
     path = Path(path)
+    if path.is_dir():
+        from vrukit.directory.exchange import read_csv_package
+
+        return load_hsds_data(s, read_csv_package(path), path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputFileError(str(path), f"is not JSON: {e}") from None
+    return load_hsds_data(s, data, path)
+
+
+def load_hsds_data(s: Session, data: dict[str, Any], path: Path) -> DirectoryLoad:
+    """Check nested HSDS records (read from ``path``) and store them."""
     _check(path, data)
     put = _Upsert(s)
     for t in data.get("taxonomies", []):
