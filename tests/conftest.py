@@ -96,13 +96,17 @@ def demo_region(tmp_path_factory) -> DemoFiles:
 def demo_site(demo_region: DemoFiles, tmp_path_factory):
     """The SNA website of the default demo region, built once; ``work`` keeps the unprotected
     tables (the truth the disclosure tests check the site against)."""
+    from vrukit.directory.search import service_locations
+    from vrukit.programme.db import session, sqlite_url
     from vrukit.publish.site import run_sna
 
     root = tmp_path_factory.mktemp("sna")
+    with session(sqlite_url(demo_region.folder / "programme.sqlite")) as s:
+        services = service_locations(s)  # the Youth Map, for "high risk, few services"
     with Warehouse(demo_region.folder / "vrukit.duckdb") as wh:
         run = run_sna(
             wh, root / "site", indicators=[demo_region.indicators], pilots=demo_region.pilots,
-            work=root / "work",
+            work=root / "work", services=services,
         )  # fmt: skip
     return run, root / "work"
 

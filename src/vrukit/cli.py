@@ -511,6 +511,14 @@ def sna(
             show_default=False,
         ),
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help='Programme store holding the Youth Map, for "high risk, few services" '
+            "(default: the demo's, when publishing the demo).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Publish the open-access Strategic Needs Assessment: a static, multilingual website.
 
@@ -531,6 +539,15 @@ def sna(
         indicators = indicators or [s.demo_dir / "area_indicators.csv"]
         pilots = pilots or s.demo_dir / "pilots.csv"
         region = region or "the demo region"
+        if store is None and (s.demo_dir / "programme.sqlite").exists():
+            store = _store(None)
+    services = None
+    if store:
+        from vrukit.directory.search import service_locations
+        from vrukit.programme.db import session
+
+        with session(store) as ses:
+            services = service_locations(ses)
     options = SiteOptions(
         policy=Policy(suppress_max, round_to),
         languages=tuple(language) if language else SiteOptions().languages,
@@ -545,7 +562,7 @@ def sna(
 
         began = time.perf_counter()
         run = run_sna(wh, out, indicators=indicators or (), pilots=pilots, options=options,
-                      work=work, progress=say)  # fmt: skip
+                      work=work, progress=say, services=services)  # fmt: skip
     sup = run.suppressed
     console.print(
         f"{len(run.pages)} pages in {len(options.languages)} languages; "

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -41,6 +42,7 @@ __all__ = [
     "find",
     "is_open",
     "is_stale",
+    "service_locations",
 ]
 
 #: A service not verified for this long is flagged as possibly out of date.
@@ -108,6 +110,18 @@ def is_open(schedules: list[DirSchedule], at: datetime) -> bool:
 def is_stale(service: DirService, today: date) -> bool:
     """Not verified within ``STALE_AFTER`` of ``today`` (or never)."""
     return service.assured_date is None or today - service.assured_date > STALE_AFTER
+
+
+def service_locations(s: Session) -> pd.DataFrame:
+    """Where the active services are delivered: one row per service at a location with
+    coordinates (``service_id``, ``latitude``, ``longitude``)."""
+    rows = s.execute(
+        select(DirServiceAtLocation.service_id, DirLocation.latitude, DirLocation.longitude)
+        .join(DirLocation, DirLocation.id == DirServiceAtLocation.location_id)
+        .join(DirService, DirService.id == DirServiceAtLocation.service_id)
+        .where(DirService.status == "active", DirLocation.latitude.is_not(None))
+    ).all()  # fmt: skip
+    return pd.DataFrame(rows, columns=["service_id", "latitude", "longitude"])
 
 
 def find(s: Session, query: Query, at: datetime) -> list[Hit]:

@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from vrukit.publish.disclosure import Derived, Release, Table
 
-__all__ = ["SiteData", "load_site_data", "release"]
+__all__ = ["SiteData", "add_coverage", "load_site_data", "release"]
 
 ALL = "ALL"
 
@@ -44,6 +45,7 @@ class SiteData:
     pilots: pd.DataFrame | None = None
     factors: pd.DataFrame | None = None
     gaps: pd.DataFrame | None = None
+    coverage: pd.DataFrame | None = None
     lorenz: pd.DataFrame | None = None
     fitted: pd.DataFrame | None = None
 
@@ -281,3 +283,24 @@ def _risk_release(rel: Release, data: SiteData, areas: pd.DataFrame, rate: Deriv
         rel.add(Table("risk_factors", data.factors, ("factor",)))
     if data.gaps is not None:
         rel.add(Table("gaps", data.gaps, ("area_code",)))
+    if data.coverage is not None:
+        rel.add(Table("coverage", data.coverage, ("area_code",)))
+
+
+def add_coverage(data: SiteData, areas_geo: pd.DataFrame, services: pd.DataFrame) -> None:
+    """The Youth Map services near each high-risk area (``services``: ``latitude``,
+    ``longitude`` of each service location) as ``data.coverage``."""
+    from vrukit.analysis.coverage import service_coverage
+    from vrukit.geo import to_bng
+
+    if "tier" not in data.areas:
+        return
+    high = data.areas.loc[data.areas.tier == "high", ["area_code", "area_name", "lad_name",
+                                                      "rank"]]  # fmt: skip
+    centre = shapely.centroid(shapely.from_wkb(areas_geo.geometry_wkb.to_numpy()))
+    xy = pd.DataFrame({"area_code": areas_geo.lsoa_code.to_numpy(),
+                       "x": shapely.get_x(centre), "y": shapely.get_y(centre)})  # fmt: skip
+    at = to_bng(services.longitude.to_numpy(float), services.latitude.to_numpy(float))
+    found = service_coverage(high.merge(xy, on="area_code"),
+                             pd.DataFrame({"x": at[:, 0], "y": at[:, 1]}))  # fmt: skip
+    data.coverage = found.drop(columns=["x", "y"]).assign(rank=lambda f: f["rank"].astype(int))

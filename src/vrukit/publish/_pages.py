@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vrukit.analysis.coverage import RADIUS_M
 from vrukit.publish import _charts as charts
 from vrukit.publish._data import ALL, SiteData, slug
 from vrukit.publish._i18n import N_, Lang
@@ -642,7 +643,31 @@ class Pages:
             )
             ctx["gaps"] = self.table(gs, gcols, {"rank", "km"})
             ctx["n_gaps"] = self.lang.num(len(g))
+        cov = self.pub.tables.get("coverage")
+        if cov is not None and len(cov):
+            ctx |= self.coverage(cov)
         return ctx
+
+    def coverage(self, cov: pd.DataFrame) -> dict[str, Any]:
+        """ "High risk, few services": the high-risk areas with the fewest Youth Map services
+        near them (the 20 fewest shown; every one in the download)."""
+        km = self.lang.num(RADIUS_M / 1000, 1)
+        cols = {
+            "rank": self.t("Rank"),
+            "area_name": self.t("Area"),
+            "lad_name": self.t("Local authority"),
+            "near": self.t("Youth services within %(km)s km", km=km),
+            "nearest": self.t("Nearest service (km)"),
+        }
+        top = cov.head(20)
+        shown = top.assign(
+            rank=top["rank"].map(self.lang.num),
+            near=top.services_near.map(self.lang.num),
+            nearest=top.nearest_km.map(lambda x: self.lang.num(x, 1)),
+        )
+        return {"coverage": self.table(shown, cols, {"rank", "near", "nearest"}),
+                "n_unserved": self.lang.num(int((cov.services_near == 0).sum())),
+                "n_high": self.lang.num(len(cov)), "coverage_km": km}  # fmt: skip
 
     def reasons(self, code: str) -> str:
         """Why an area ranks high, from its index components, in this language."""
@@ -680,6 +705,7 @@ class Pages:
             "hexes": self.t("H3 hexagons: crimes, density and hot-spot class."),
             "risk_factors": self.t("Risk factors: rate ratios with confidence intervals."),
             "gaps": self.t("High-risk areas no current pilot reaches."),
+            "coverage": self.t("High-risk areas and the Youth Map services near them."),
             "concentration": self.t("How concentrated violence is across areas."),
         }
         downloads = [

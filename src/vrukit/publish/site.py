@@ -23,7 +23,7 @@ import shapely
 from vrukit.errors import ConfigError
 from vrukit.geo import geoms_to_wgs84
 from vrukit.publish import _charts as charts
-from vrukit.publish._data import ALL, SiteData, load_site_data, release, slug
+from vrukit.publish._data import ALL, SiteData, add_coverage, load_site_data, release, slug
 from vrukit.publish._i18n import LANGUAGES, N_, Lang, language
 from vrukit.publish._labels import FACTOR_LABELS, TYPE_LABELS
 from vrukit.publish._pages import Pages
@@ -392,10 +392,12 @@ def run_sna(
     options: SiteOptions = SiteOptions(),
     work: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    services: pd.DataFrame | None = None,
 ) -> SiteRun:
     """Run the surveillance and risk jobs on ``wh`` (the default selection: the last 12 months
     mapped), then build the site into ``out``. The jobs' unprotected tables go to ``work`` (a
-    temporary folder unless given), never into the site."""
+    temporary folder unless given), never into the site. ``services`` (the Youth Map's service
+    locations: ``latitude``, ``longitude``) adds "high risk, few services"."""
     import tempfile
 
     say = progress or (lambda _m: None)
@@ -416,6 +418,8 @@ def run_sna(
         counts = monthly_counts(wh)
         geo = wh.table("areas").select("lsoa_code", "geometry_wkb").to_pandas()
         data = load_site_data(analysis.out, risk_dir, counts, geo)
+        if services is not None and risk_dir is not None:
+            add_coverage(data, geo, services)
         run = build_site(data, out, options, say)
     run.seconds = {"analysis": round(t1 - t0, 3), "risk": round(t2 - t1, 3), **run.seconds}
     return run
