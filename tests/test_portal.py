@@ -454,3 +454,42 @@ def test_youth_map_listings_are_verified_and_edits_moderated(store):
         assert trail.before["name"] == "Eastford Drama"
         assert trail.after["name"] == "Eastford Drama Club"
         assert s.get(DirService, "svc-2").assured_date == today
+
+
+def test_listings_link_to_places_and_interventions(store):
+    """An admin links a listing to a pilot place and a commissioned intervention: the
+    intervention's page lists it; a provider who cannot see that intervention is told so, and
+    their proposal leaves the link alone."""
+    url, ids = store
+    own_iid, _ = ids["boxing@demo.vru"]
+    with Session(engine(url)) as s:
+        place = s.scalars(select(Place)).first()
+        place_id, place_name = place.id, place.name
+    admin = _client(url)
+    _sign_in(admin, "admin@demo.vru", "demo-admin-password")
+    token = _csrf(admin, "/directory/services/svc-2")
+    form = LISTING_EDIT | {"name": "Eastford Drama", "place_id": str(place_id),
+                           "intervention_id": str(own_iid), "csrf_token": token}  # fmt: skip
+    assert admin.post("/directory/services/svc-2", data=form).status_code == 200
+    page = admin.get(f"/interventions/{own_iid}").text
+    assert "In the Youth Map" in page and "/directory/services/svc-2" in page
+    with Session(engine(url)) as s:
+        row = s.get(DirService, "svc-2")
+        assert (row.place_id, row.intervention_id) == (place_id, own_iid)
+    assert admin.post("/directory/services/svc-2",
+                      data=form | {"intervention_id": "99999"}).status_code == 422  # fmt: skip
+    other = _client(url)
+    _sign_in(other, "ae@demo.vru", "demo-provider-password")
+    shown = other.get("/directory/services/svc-2").text
+    assert "Linked to one you cannot see" in shown and place_name in shown
+    token = _csrf(other, "/directory/services/svc-2")
+    proposal = form | {"intervention_id": "", "name": "Eastford Drama Group",
+                       "csrf_token": token}  # fmt: skip
+    assert other.post("/directory/services/svc-2", data=proposal).status_code == 200
+    with Session(engine(url)) as s:
+        edit = s.scalars(select(DirEdit).where(DirEdit.service_id == "svc-2",
+                                               DirEdit.status == "pending")).one()  # fmt: skip
+        assert "intervention_id" not in edit.changes and edit.changes["name"] == (
+            "Eastford Drama Group"
+        )
+        assert s.get(DirService, "svc-2").intervention_id == own_iid

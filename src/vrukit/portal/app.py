@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
+from vrukit.directory.models import DirService
 from vrukit.errors import VrukitError
 from vrukit.portal import directory, entry, evaluation, registry
 from vrukit.portal.security import RateLimit, hash_password, new_csrf_token, verify_password
@@ -144,6 +145,8 @@ def intervention_page(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse
         can_submit=me.role in SUBMITTERS, can_edit=me.role in EDITORS,
         template=template_of(s, iid), trained=trained, training_fields=TRAINING_FIELDS,
         takes_training=bool(trained) or iv.thematic_area == "trauma_informed",
+        listings=s.scalars(select(DirService).where(DirService.intervention_id == iid)
+                           .order_by(DirService.name)).all(),
     )  # fmt: skip
 
 

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from vrukit.directory.index import bump
 from vrukit.directory.models import SERVICE_STATUSES, DirEdit, DirService
 from vrukit.directory.search import STALE_AFTER
-from vrukit.portal.web import Csrf, Db, Me, audit, plain, render
-from vrukit.programme.models import Organisation, User
+from vrukit.portal.web import Csrf, Db, Me, audit, plain, render, visible
+from vrukit.programme.models import Intervention, Organisation, Place, User
 
 __all__ = ["FIELDS", "router", "verifier"]
 
@@ -40,7 +40,11 @@ FIELDS = (
     ("fees_description", "Cost", "text"),
     ("email", "E-mail", "text"),
     ("url", "Website", "text"),
+    ("place_id", "Pilot place it serves", "place"),
+    ("intervention_id", "Commissioned intervention it belongs to", "intervention"),
 )
+#: The registry tables the link fields point at.
+LINKS: dict[str, Any] = {"place": Place, "intervention": Intervention}
 
 
 def verifier(s: Session, user: User) -> bool:
@@ -80,7 +84,19 @@ def directory(request: Request, s: Db, me: Me) -> HTMLResponse:
     total = s.query(DirService).count()
     return render(request, "directory.html", user=me, stale=stale, pending=pending,
                   verifier=may, total=total, today=today, labels=dict(
-                      (c, label) for c, label, _ in FIELDS))  # fmt: skip
+                      (c, label) for c, label, _ in FIELDS),
+                  shown=lambda c, v: _shown(s, c, v))  # fmt: skip
+
+
+def _shown(s: Session, column: str, value: Any) -> str:
+    """A proposed value as a person reads it: a linked place or intervention by its name."""
+    kind = dict((c, k) for c, _, k in FIELDS).get(column)
+    if value is None or value == "":
+        return "blank"
+    if kind in LINKS:
+        row = s.get(LINKS[kind], value)
+        return row.name if row else str(value)
+    return str(value)
 
 
 @router.get("/directory/services/{sid}", response_class=HTMLResponse)
@@ -89,19 +105,33 @@ def service_form(request: Request, s: Db, me: Me, sid: str) -> HTMLResponse:
     values = {c: getattr(row, c) for c, *_ in FIELDS}
     return render(request, "directory_service.html", user=me, service=row, fields=FIELDS,
                   values=values, verifier=verifier(s, me), statuses=SERVICE_STATUSES,
-                  stale=_stale(row, _today(request)))  # fmt: skip
+                  stale=_stale(row, _today(request)), choices=_choices(s, me))  # fmt: skip
 
 
 def _stale(row: DirService, today: date) -> bool:
     return row.assured_date is None or today - row.assured_date > STALE_AFTER
 
 
-def _parse(form: Any) -> dict[str, Any]:
+def _choices(s: Session, me: User) -> dict[str, list[tuple[int, str]]]:
+    """What the link fields may point at: every place, and the interventions ``me`` sees."""
+    ivs = select(Intervention.id, Intervention.name).where(visible(me))
+    return {"place": [(r.id, r.name) for r in s.execute(select(Place.id, Place.name)
+                                                         .order_by(Place.name))],
+            "intervention": [(r.id, r.name) for r in s.execute(ivs.order_by(
+                Intervention.name))]}  # fmt: skip
+
+
+def _parse(form: Any, choices: dict[str, list[tuple[int, str]]]) -> dict[str, Any]:
     """The edited fields, typed; HTTPException(422) naming the first field that is wrong."""
     out: dict[str, Any] = {}
     for c, label, kind in FIELDS:
         text = str(form.get(c, "")).strip()
-        if kind == "age":
+        if kind in LINKS:
+            allowed = {str(i): i for i, _ in choices[kind]}
+            if text and text not in allowed:
+                raise HTTPException(422, f"{label}: {text!r} is not one you may choose")
+            out[c] = allowed.get(text)
+        elif kind == "age":
             if text and not (text.isdigit() and int(text) <= 130):
                 raise HTTPException(422, f"{label}: {text!r} is not an age from 0 to 130")
             out[c] = int(text) if text else None
@@ -136,7 +166,11 @@ def _apply(s: Session, me: User, row: DirService, changes: dict[str, Any], today
 @router.post("/directory/services/{sid}", dependencies=[Csrf])
 async def propose(request: Request, s: Db, me: Me, sid: str) -> Response:
     row = _service(s, sid)
-    new = _parse(await request.form())
+    choices = _choices(s, me)
+    new = _parse(await request.form(), choices)
+    for c, _, kind in FIELDS:  # a link to something this user cannot see stays as it is
+        if kind in LINKS and getattr(row, c) not in (None, *(i for i, _ in choices[kind])):
+            del new[c]
     changes = {c: v for c, v in new.items() if getattr(row, c) != v}
     if changes and verifier(s, me):
         _apply(s, me, row, changes, _today(request))
