@@ -58,11 +58,6 @@ __all__ = ["create_directory_app"]
 MAX_PER_PAGE = 500
 EXAMPLE_TIME = "2024-01-31T09:00:00Z"
 router = APIRouter()
-#: What a service-at-location in a list carries: its location (with addresses) and service.
-NESTED_SAL = (
-    selectinload(DirServiceAtLocation.location).selectinload(DirLocation.addresses),
-    selectinload(DirServiceAtLocation.service),
-)
 
 
 class Problem(BaseModel):

@@ -97,18 +97,9 @@ def _attribute_json(a: DirAttribute) -> dict[str, Any]:
     })  # fmt: skip
 
 
-def service_at_location_json(
-    sal: DirServiceAtLocation, *, nested: bool = False, distance: float | None = None
-) -> dict[str, Any]:
-    """A service at a location; with ``distance`` (metres from the searched postcode) when the
-    search was by place."""
-    out = _clean({"id": sal.id, "service_id": sal.service_id, "location_id": sal.location_id})
-    if nested:
-        out["location"] = location_json(sal.location)
-        out["service"] = service_list_json(sal.service)
-    if distance is not None:
-        out["distance"] = round(distance, 1)
-    return out
+def service_at_location_json(sal: DirServiceAtLocation) -> dict[str, Any]:
+    """A service at a location's own fields (a nested service adds its location)."""
+    return _clean({"id": sal.id, "service_id": sal.service_id, "location_id": sal.location_id})
 
 
 def service_json(s: DirService) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from vrukit.directory.models import (
     DirService,
     DirServiceAtLocation,
     DirTaxonomyTerm,
+    normalise_postcode,
 )
 from vrukit.directory.search import DAYS, UnknownPostcode, find, is_open, is_stale
 from vrukit.directory.search import Query as Search
@@ -194,8 +195,6 @@ def _markers(
                 for v in view if v["location"].latitude is not None]  # fmt: skip
     out: dict[str, Any] = {"services": services}
     if postcode:
-        from vrukit.directory.models import normalise_postcode
-
         origin = s.get(DirPostcode, normalise_postcode(postcode))
         if origin is not None:
             out["origin"] = {"lat": origin.latitude, "lon": origin.longitude,

@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from vrukit.directory.index import bump
@@ -81,7 +81,7 @@ def directory(request: Request, s: Db, me: Me) -> HTMLResponse:
         edits = edits.where(DirEdit.proposed_by == me.id)
     pending = [(e, s.get(DirService, e.service_id), s.get(User, e.proposed_by))
                for e in s.scalars(edits)]  # fmt: skip
-    total = s.query(DirService).count()
+    total = s.scalar(select(func.count()).select_from(DirService)) or 0
     return render(request, "directory.html", user=me, stale=stale, pending=pending,
                   verifier=may, total=total, today=today, labels=dict(
                       (c, label) for c, label, _ in FIELDS),
