@@ -221,3 +221,24 @@ def test_a_resubmitted_return_keeps_its_history(db):
         )
         with pytest.raises(IntegrityError):
             s.flush()
+
+
+def test_upgrading_a_store_that_holds_data_keeps_it(store_url):
+    """Migration 0004 on a store already in use: other tables' foreign keys point at
+    ``organisation``, so it must add its column in place (a rebuilt table could not be
+    dropped on SQLite); rows survive and the new flag starts false."""
+    from sqlalchemy import text
+
+    upgrade(store_url, "0003")
+    eng = engine(store_url)
+    with eng.begin() as c:
+        c.execute(text("INSERT INTO organisation (id, name, kind) VALUES (1, 'Club', 'provider')"))
+        user = ("INSERT INTO app_user (email, password_hash, role, organisation_id, active) "
+                "VALUES ('p@x.org', '-', 'provider', 1, :yes)")  # fmt: skip
+        c.execute(text(user), {"yes": True})
+    upgrade(store_url)
+    with Session(eng) as s:
+        org = s.get(Organisation, 1)
+        assert org is not None and org.name == "Club" and org.verifies_directory is False
+        assert s.scalars(select(User)).one().organisation_id == 1
+    eng.dispose()

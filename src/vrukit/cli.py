@@ -913,10 +913,11 @@ def serve(
             t.add_row(role, email, password, org or "")
         console.print(t)
     portal = create_app(store, today=today)
-    portal.mount("/api", create_directory_app(store, migrate=False))
+    api = create_directory_app(store, migrate=False)
+    portal.mount("/api", api)
     portal.mount("/youth-map", create_youth_map_app(
         store, migrate=False, root="/youth-map", api="/api/", today=today, tiles=tiles,
-        tiles_attribution=tiles_attribution))  # fmt: skip
+        tiles_attribution=tiles_attribution, index=api.state.index))  # fmt: skip
     base = f"http://{host}:{port}"
     console.print(f"Portal on {base}/, the Youth Map's search on {base}/youth-map/ and its Open "
                   f"Referral UK API on {base}/api/ (OpenAPI: /api/openapi.json). Ctrl+C stops "

@@ -30,14 +30,16 @@ from vrukit.directory.models import (
     DirAttribute,
     DirLocation,
     DirPostcode,
+    DirSchedule,
     DirService,
     DirServiceAtLocation,
     DirState,
     DirTaxonomyTerm,
+    normalise_postcode,
 )
-from vrukit.directory.search import distances
+from vrukit.directory.search import DAYS, Query, UnknownPostcode, distances
 
-__all__ = ["DirectoryIndex", "Snapshot", "bump", "page_json"]
+__all__ = ["DirectoryIndex", "Snapshot", "bump", "find", "page_json"]
 
 
 def _dumps(record: dict[str, Any]) -> str:
@@ -89,7 +91,11 @@ class Snapshot:
     service_raw: list[str] = field(default_factory=list)
     sal_raw: list[str] = field(default_factory=list)
     postcodes: dict[str, tuple[float, float]] = field(default_factory=dict)
+    status: Any = None
+    #: Each service's weekly sessions: (days, opens_at, closes_at).
+    sessions: list[list[tuple[frozenset[str], str, str]]] = field(default_factory=list)
     sal_service: Any = None
+    sal_town: Any = None
     latitude: Any = None
     longitude: Any = None
 
@@ -187,6 +193,7 @@ def build(s: Session, version: int) -> Snapshot:
     snap.maximum_age = np.array([nan if r.maximum_age is None else r.maximum_age
                                  for r in services], float)  # fmt: skip
     snap.organization = np.array([r.organization_id for r in services], object)
+    snap.status = np.array([r.status for r in services], object)
     snap.modified = np.array([r.last_modified for r in services], "datetime64[us]")
     position = {sid: k for k, sid in enumerate(snap.service_ids)}
     terms: dict[str, list[int]] = defaultdict(list)
@@ -205,6 +212,15 @@ def build(s: Session, version: int) -> Snapshot:
             mask[where] = True
             out[key] = mask
     _locations(s, snap, position)
+    snap.sessions = [[] for _ in services]
+    for k in s.execute(
+        select(
+            DirSchedule.service_id, DirSchedule.byday, DirSchedule.opens_at, DirSchedule.closes_at
+        ).where(DirSchedule.freq == "WEEKLY")
+    ):
+        if k.service_id in position and k.opens_at and k.closes_at:
+            snap.sessions[position[k.service_id]].append(
+                (frozenset(k.byday.split(",")), k.opens_at, k.closes_at))  # fmt: skip
     snap.postcodes = {p: (lat, lon) for p, lat, lon in s.execute(
         select(DirPostcode.postcode, DirPostcode.latitude, DirPostcode.longitude))}  # fmt: skip
     return snap
@@ -232,7 +248,38 @@ def _locations(s: Session, snap: Snapshot, position: dict[str, int]) -> None:
     ]  # fmt: skip
     snap.sal_raw = [_dumps(x) for x in snap.sal_json]
     snap.sal_service = np.array([position[r.service_id] for r in sals], int)
+    snap.sal_town = np.array([(locations[r.location_id].get("addresses") or [{}])[0].get("city")
+                              for r in sals], object)  # fmt: skip
     nan = float("nan")
     coords = [locations[r.location_id] for r in sals]
     snap.latitude = np.array([c.get("latitude", nan) for c in coords], float)
     snap.longitude = np.array([c.get("longitude", nan) for c in coords], float)
+
+
+def find(snap: Snapshot, query: Query, at: datetime) -> tuple[Any, Any]:
+    """The active services-at-locations matching a person's search, as positions in
+    ``snap.sal_json``: nearest first from the postcode (with distances in metres), else by
+    service name. ``at`` is the local time for "open now"."""
+    rows = snap.at_locations(query.term_id)
+    service = snap.sal_service[rows]
+    keep = snap.status[service] == "active"
+    if query.town:
+        keep &= snap.sal_town[rows] == query.town
+    if query.age is not None:
+        with np.errstate(invalid="ignore"):  # NaN: no limit
+            keep &= ~(snap.maximum_age[service] < query.age)
+            keep &= ~(snap.minimum_age[service] > query.age)
+    if query.open_now:
+        day, now = DAYS[at.weekday()], at.strftime("%H:%M")
+        on = np.array([any(day in days and opens <= now < closes for days, opens, closes in k)
+                       for k in snap.sessions], bool)  # fmt: skip
+        keep &= on[service]
+    rows = rows[keep]
+    if not query.postcode:
+        order = np.lexsort((rows, snap.sal_service[rows]))  # services are in name order
+        return rows[order], None
+    origin = snap.postcodes.get(normalise_postcode(query.postcode))
+    if origin is None:
+        raise UnknownPostcode(f"we could not find the postcode {query.postcode.strip()!r}; "
+                              "check it, or choose a town instead")  # fmt: skip
+    return snap.nearest(rows, *origin, None)

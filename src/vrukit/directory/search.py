@@ -17,29 +17,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from vrukit.directory.models import (
-    DirAddress,
-    DirAttribute,
     DirLocation,
-    DirPostcode,
     DirSchedule,
     DirService,
     DirServiceAtLocation,
-    normalise_postcode,
 )
 from vrukit.errors import VrukitError
 
 __all__ = [
     "DAYS",
     "STALE_AFTER",
-    "Hit",
     "Query",
     "UnknownPostcode",
     "ages",
     "distances",
-    "find",
     "is_open",
     "is_stale",
     "service_locations",
@@ -63,20 +57,6 @@ class Query:
     town: str | None = None
     age: int | None = None
     open_now: bool = False
-
-
-@dataclass(frozen=True)
-class Hit:
-    sal: DirServiceAtLocation
-    distance: float | None
-
-    @property
-    def service(self) -> DirService:
-        return self.sal.service
-
-    @property
-    def location(self) -> DirLocation:
-        return self.sal.location
 
 
 def distances(lat: float, lon: float, lats: Any, lons: Any) -> Any:
@@ -122,43 +102,3 @@ def service_locations(s: Session) -> pd.DataFrame:
         .where(DirService.status == "active", DirLocation.latitude.is_not(None))
     ).all()  # fmt: skip
     return pd.DataFrame(rows, columns=["service_id", "latitude", "longitude"])
-
-
-def find(s: Session, query: Query, at: datetime) -> list[Hit]:
-    """Every active service location matching ``query``: nearest first from the postcode when
-    one is given, else by service name. ``at`` is the local time for "open now"."""
-    q = (
-        select(DirServiceAtLocation)
-        .join(DirService, DirService.id == DirServiceAtLocation.service_id)
-        .join(DirLocation, DirLocation.id == DirServiceAtLocation.location_id)
-        .where(DirService.status == "active")
-        .options(
-            selectinload(DirServiceAtLocation.service).selectinload(DirService.organization),
-            selectinload(DirServiceAtLocation.service).selectinload(DirService.schedules),
-            selectinload(DirServiceAtLocation.location).selectinload(DirLocation.addresses),
-        )
-    )
-    if query.term_id:
-        q = q.where(DirService.id.in_(select(DirAttribute.link_id).where(
-            DirAttribute.taxonomy_term_id == query.term_id)))  # fmt: skip
-    if query.town:
-        q = q.where(DirLocation.id.in_(select(DirAddress.location_id).where(
-            DirAddress.city == query.town)))  # fmt: skip
-    q = ages(q, query.age, query.age)
-    rows = list(s.scalars(q))
-    if query.open_now:
-        rows = [r for r in rows if is_open(r.service.schedules, at)]
-    if not query.postcode:
-        rows.sort(key=lambda r: (r.service.name, r.id))
-        return [Hit(r, None) for r in rows]
-    origin = s.get(DirPostcode, normalise_postcode(query.postcode))
-    if origin is None:
-        raise UnknownPostcode(
-            f"we could not find the postcode {query.postcode.strip()!r}; check it, or choose a "
-            "town instead"
-        )
-    rows = [r for r in rows if r.location.latitude is not None]
-    d = distances(origin.latitude, origin.longitude, [r.location.latitude for r in rows],
-                  [r.location.longitude for r in rows])  # fmt: skip
-    order = sorted(range(len(rows)), key=lambda k: (d[k], rows[k].id))
-    return [Hit(rows[k], float(d[k])) for k in order]

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -24,6 +26,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from vrukit.directory.index import DirectoryIndex, find
 from vrukit.directory.models import (
     DirAddress,
     DirAttribute,
@@ -35,7 +38,7 @@ from vrukit.directory.models import (
     DirTaxonomyTerm,
     normalise_postcode,
 )
-from vrukit.directory.search import DAYS, UnknownPostcode, find, is_open, is_stale
+from vrukit.directory.search import DAYS, UnknownPostcode, is_open, is_stale
 from vrukit.directory.search import Query as Search
 from vrukit.programme.db import engine, upgrade
 
@@ -58,14 +61,19 @@ def create_youth_map_app(
     assets: Path | None = None,
     tiles: str | None = None,
     tiles_attribution: str = "",
+    index: DirectoryIndex | None = None,
+    check_every: float = 1.0,
 ) -> FastAPI:
     """The public search over the store at ``store_url``, served under ``root`` (the path it is
     mounted at). ``today`` decides what counts as stale (the demo passes its own date),
-    ``clock`` the local time for "open now"; ``assets`` is the npm folder holding Leaflet."""
+    ``clock`` the local time for "open now"; ``assets`` is the npm folder holding Leaflet.
+    Searches read the search index (``index``: share the API's to hold one copy), which
+    follows the store within ``check_every`` seconds."""
     if migrate:
         upgrade(store_url)
     app = FastAPI(title="Youth Map", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.maker = sessionmaker(engine(store_url))
+    app.state.index = index or DirectoryIndex(app.state.maker, check_every)
     app.state.page = {"root": root, "api": api, "tiles": tiles,
                       "tiles_attribution": tiles_attribution}  # fmt: skip
     app.state.today = today or date.today
@@ -154,28 +162,44 @@ def search_page(
     at = request.app.state.clock()
     query = Search(term.id if term else None, form["postcode"] or None, town or None, years,
                    open_now)  # fmt: skip
-    error, hits = None, []
+    error, rows, dist = None, np.array([], int), None
     if searched:
+        snap = request.app.state.index.current()
         try:
-            hits = find(s, query, at)
+            rows, dist = find(snap, query, at)
         except UnknownPostcode as e:
-            error, hits = str(e), find(s, Search(query.term_id, None, town or None, years,
-                                                 open_now), at)  # fmt: skip
-    pages = max(1, math.ceil(len(hits) / PER_PAGE))
-    shown = hits[(page - 1) * PER_PAGE : page * PER_PAGE]
+            error = str(e)
+            rows, dist = find(snap, replace(query, postcode=None), at)
+    pages = max(1, math.ceil(len(rows) / PER_PAGE))
+    window = slice((page - 1) * PER_PAGE, page * PER_PAGE)
+    shown = [snap.sal_json[k]["id"] for k in rows[window]] if searched else []
+    found = _load(s, shown)
     today = request.app.state.today()
-    view = [{"service": h.service, "location": h.location, "distance": h.distance,
-             "open": is_open(h.service.schedules, at), "stale": is_stale(h.service, today)}
-            for h in shown]  # fmt: skip
+    view = [{"service": found[i].service, "location": found[i].location,
+             "distance": None if dist is None else float(d),
+             "open": is_open(found[i].service.schedules, at),
+             "stale": is_stale(found[i].service, today)}
+            for i, d in zip(shown, dist[window] if dist is not None else shown, strict=True)
+            if i in found]  # fmt: skip
     context = request.app.state.page | {
         "form": form, "terms": terms, "towns": _towns(s), "searched": searched,
-        "error": error, "hits": view, "total": len(hits), "page": page, "pages": pages,
+        "error": error, "hits": view, "total": len(rows), "page": page, "pages": pages,
         "first": (page - 1) * PER_PAGE + 1, "example_postcode": _example(s),
         "markers": _markers(request, view, s, None if error else form["postcode"]),
         "link": lambda p: f"{request.app.state.page['root']}/?"
         + urlencode({k: v for k, v in form.items() if v not in ("", None, False)} | {"page": p}),
     }  # fmt: skip
     return PAGES.TemplateResponse(request, "youth_search.html", context)
+
+
+def _load(s: Session, ids: list[str]) -> dict[str, DirServiceAtLocation]:
+    """One page of results with what the list shows about each."""
+    rows = s.scalars(select(DirServiceAtLocation).where(DirServiceAtLocation.id.in_(ids)).options(
+        selectinload(DirServiceAtLocation.service).selectinload(DirService.organization),
+        selectinload(DirServiceAtLocation.service).selectinload(DirService.schedules),
+        selectinload(DirServiceAtLocation.location).selectinload(DirLocation.addresses),
+    ))  # fmt: skip
+    return {r.id: r for r in rows}
 
 
 def _towns(s: Session) -> list[str]:
