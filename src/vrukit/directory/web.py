@@ -207,7 +207,9 @@ def _towns(s: Session) -> list[str]:
 
 
 def _example(s: Session) -> str:
-    return s.scalar(select(DirPostcode.postcode).order_by(DirPostcode.postcode).limit(1)) or ""
+    """A postcode from the lookup, written as people write it (the inward code apart)."""
+    code = s.scalar(select(DirPostcode.postcode).order_by(DirPostcode.postcode).limit(1)) or ""
+    return f"{code[:-3]} {code[-3:]}" if len(code) > 4 else code
 
 
 def _markers(
