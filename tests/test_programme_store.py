@@ -242,3 +242,22 @@ def test_upgrading_a_store_that_holds_data_keeps_it(store_url):
         assert org is not None and org.name == "Club" and org.verifies_directory is False
         assert s.scalars(select(User)).one().organisation_id == 1
     eng.dispose()
+
+
+def test_a_migration_that_fails_changes_nothing(store_url):
+    """A failure in a migration's last step rolls back its first: the store stays at the old
+    revision with none of the new tables (SQLite too, where Python runs DDL outside a
+    transaction unless told otherwise)."""
+    from sqlalchemy import text
+
+    upgrade(store_url, "0003")
+    eng = engine(store_url)
+    with eng.begin() as c:  # 0004 ends by adding this column: make that step fail
+        c.execute(text("ALTER TABLE organisation ADD COLUMN verifies_directory INTEGER"))
+    with pytest.raises(Exception, match="verifies_directory"):
+        upgrade(store_url)
+    tables = set(inspect(eng).get_table_names())
+    assert "dir_state" not in tables and "dir_edit" not in tables
+    with eng.connect() as c:
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+    eng.dispose()
