@@ -848,11 +848,10 @@ def evaluate(
     programme (reach, engagement, completion, cost, indicators against targets). Place results
     are kept in the programme store for the portal."""
     from vrukit.evaluation import run_evaluation
-    from vrukit.programme.db import sqlite_url
 
     s = _settings(db)
     path = _demo_db(s)
-    store = store or sqlite_url(s.demo_dir / "programme.sqlite")
+    store = _store(store)
     with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh:
         run = run_evaluation(wh, store, out, say=lambda m: console.print(f"[dim]{m}[/dim]"))
     t = Table(title="Place tier: change in violence after each pilot started")

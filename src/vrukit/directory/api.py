@@ -10,7 +10,6 @@ many metres. Postcodes come from the lookup the VRU loads (``dir_postcode``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -30,7 +29,7 @@ from vrukit.directory.hsds import (
     taxonomy_json,
     term_json,
 )
-from vrukit.directory.index import DirectoryIndex, Snapshot, page_json
+from vrukit.directory.index import DirectoryIndex, Snapshot, envelope, page_json
 from vrukit.directory.models import (
     DirAttribute,
     DirLocation,
@@ -115,18 +114,6 @@ def _iso_only(v: object) -> object:
         except ValueError:
             raise ValueError(f"expected an ISO 8601 date-time such as {EXAMPLE_TIME}") from None
     return v
-
-
-def envelope(
-    contents: list[dict[str, Any]], total: int, page: int, per_page: int
-) -> dict[str, Any]:
-    """The HSDS page envelope around one page of ``contents``."""
-    pages = math.ceil(total / per_page)
-    return {
-        "total_items": total, "total_pages": pages, "page_number": page,
-        "size": len(contents), "first_page": page == 1, "last_page": page >= pages,
-        "empty": not contents, "contents": contents,
-    }  # fmt: skip
 
 
 def _page(s: Session, q: Select[Any], page: int, per_page: int) -> tuple[list[Any], int]:

@@ -37,9 +37,16 @@ from vrukit.directory.models import (
     DirTaxonomyTerm,
     normalise_postcode,
 )
-from vrukit.directory.search import DAYS, Query, UnknownPostcode, distances
+from vrukit.directory.search import (
+    Query,
+    UnknownPostcode,
+    WeeklySession,
+    distances,
+    open_at,
+    weekly,
+)
 
-__all__ = ["DirectoryIndex", "Snapshot", "bump", "find", "page_json"]
+__all__ = ["DirectoryIndex", "Snapshot", "bump", "envelope", "find", "page_json"]
 
 
 def _dumps(record: dict[str, Any]) -> str:
@@ -51,12 +58,20 @@ def page_json(
 ) -> str:
     """The HSDS page envelope around ready-made records; ``extra`` holds text to add inside
     each record (``"distance":123.4``)."""
-    pages = math.ceil(total / per_page)
     if extra is not None:
         raw = [r[:-1] + "," + e + "}" for r, e in zip(raw, extra, strict=True)]
-    head = {"total_items": total, "total_pages": pages, "page_number": page, "size": len(raw),
-            "first_page": page == 1, "last_page": page >= pages, "empty": not raw}  # fmt: skip
-    return _dumps(head)[:-1] + ',"contents":[' + ",".join(raw) + "]}"
+    head = _dumps(envelope([], total, page, per_page) | {"size": len(raw), "empty": not raw})
+    return head.removesuffix(',"contents":[]}') + ',"contents":[' + ",".join(raw) + "]}"
+
+
+def envelope(contents: list[Any], total: int, page: int, per_page: int) -> dict[str, Any]:
+    """The HSDS page envelope around one page of ``contents``."""
+    pages = math.ceil(total / per_page)
+    return {
+        "total_items": total, "total_pages": pages, "page_number": page,
+        "size": len(contents), "first_page": page == 1, "last_page": page >= pages,
+        "empty": not contents, "contents": contents,
+    }  # fmt: skip
 
 
 def bump(s: Session) -> int:
@@ -93,7 +108,7 @@ class Snapshot:
     postcodes: dict[str, tuple[float, float]] = field(default_factory=dict)
     status: Any = None
     #: Each service's weekly sessions: (days, opens_at, closes_at).
-    sessions: list[list[tuple[frozenset[str], str, str]]] = field(default_factory=list)
+    sessions: list[list[WeeklySession]] = field(default_factory=list)
     sal_service: Any = None
     sal_town: Any = None
     latitude: Any = None
@@ -219,8 +234,8 @@ def build(s: Session, version: int) -> Snapshot:
         ).where(DirSchedule.freq == "WEEKLY")
     ):
         if k.service_id in position and k.opens_at and k.closes_at:
-            snap.sessions[position[k.service_id]].append(
-                (frozenset(k.byday.split(",")), k.opens_at, k.closes_at))  # fmt: skip
+            snap.sessions[position[k.service_id]].append(weekly(k.byday, k.opens_at,
+                                                                k.closes_at))  # fmt: skip
     snap.postcodes = {p: (lat, lon) for p, lat, lon in s.execute(
         select(DirPostcode.postcode, DirPostcode.latitude, DirPostcode.longitude))}  # fmt: skip
     return snap
@@ -270,9 +285,7 @@ def find(snap: Snapshot, query: Query, at: datetime) -> tuple[Any, Any]:
             keep &= ~(snap.maximum_age[service] < query.age)
             keep &= ~(snap.minimum_age[service] > query.age)
     if query.open_now:
-        day, now = DAYS[at.weekday()], at.strftime("%H:%M")
-        on = np.array([any(day in days and opens <= now < closes for days, opens, closes in k)
-                       for k in snap.sessions], bool)  # fmt: skip
+        on = np.array([open_at(k, at) for k in snap.sessions], bool)
         keep &= on[service]
     rows = rows[keep]
     if not query.postcode:

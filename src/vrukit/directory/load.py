@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vrukit.directory.exchange import TABLES, read_csv_package
 from vrukit.directory.index import bump
 from vrukit.directory.models import (
     LOCATION_TYPES,
@@ -39,13 +40,9 @@ from vrukit.errors import InputFileError
 
 __all__ = ["DirectoryLoad", "load_hsds", "load_hsds_data", "load_postcodes"]
 
-#: Required fields per HSDS record kind.
-REQUIRED = {
-    "taxonomies": ("id", "name", "description"),
-    "taxonomy_terms": ("id", "name", "description"),
-    "organizations": ("id", "name", "description"),
-    "services": ("id", "organization_id", "name", "status"),
-}
+#: Required fields of the top-level HSDS record kinds (the tabular package's rules).
+REQUIRED = {k: TABLES[k][2] for k in ("taxonomies", "taxonomy_terms", "organizations",
+                                      "services")}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -95,8 +92,6 @@ def load_hsds(s: Session, path: Path | str) -> DirectoryLoad:
     tabular package (one CSV per table)."""
     path = Path(path)
     if path.is_dir():
-        from vrukit.directory.exchange import read_csv_package
-
         return load_hsds_data(s, read_csv_package(path), path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

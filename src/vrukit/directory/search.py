@@ -1,6 +1,6 @@
 """Finding services for people: what (a category), where (a postcode - nearest first, with the
-distance - or a town), an age, and whether a session is on now. The public search page reads
-this; the API's filters follow the same rules (``ages``).
+distance - or a town), an age, and whether a session is on now: the rules the search
+(``index.find``, on the in-memory index) and the pages share.
 
 "Open now" reads each service's weekly schedules (``byday`` such as ``MO,TH``, ``opens_at`` and
 ``closes_at`` as ``HH:MM``) against the local time given. A service whose last verification is
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vrukit.directory.models import (
@@ -32,11 +32,13 @@ __all__ = [
     "STALE_AFTER",
     "Query",
     "UnknownPostcode",
-    "ages",
+    "WeeklySession",
     "distances",
     "is_open",
     "is_stale",
+    "open_at",
     "service_locations",
+    "weekly",
 ]
 
 #: A service not verified for this long is flagged as possibly out of date.
@@ -67,24 +69,24 @@ def distances(lat: float, lon: float, lats: Any, lons: Any) -> Any:
     return 2 * EARTH_RADIUS * np.arcsin(np.sqrt(a))
 
 
-def ages(q: Select[Any], minimum_age: int | None, maximum_age: int | None) -> Select[Any]:
-    """Services open to someone aged from ``minimum_age`` to ``maximum_age`` (an open range
-    when a service gives no limit)."""
-    if minimum_age is not None:
-        q = q.where(or_(DirService.maximum_age.is_(None), DirService.maximum_age >= minimum_age))
-    if maximum_age is not None:
-        q = q.where(or_(DirService.minimum_age.is_(None), DirService.minimum_age <= maximum_age))
-    return q
+#: A weekly session: its days (``MO``...), opening and closing times (``HH:MM``).
+WeeklySession = tuple[frozenset[str], str, str]
+
+
+def weekly(byday: str, opens_at: str, closes_at: str) -> WeeklySession:
+    return frozenset(byday.split(",")), opens_at, closes_at
+
+
+def open_at(sessions: list[WeeklySession], at: datetime) -> bool:
+    """Whether one of the weekly sessions is running at local time ``at``."""
+    day, now = DAYS[at.weekday()], at.strftime("%H:%M")
+    return any(day in days and opens <= now < closes for days, opens, closes in sessions)
 
 
 def is_open(schedules: list[DirSchedule], at: datetime) -> bool:
-    """Whether a weekly session is running at local time ``at``."""
-    day, now = DAYS[at.weekday()], at.strftime("%H:%M")
-    return any(
-        day in k.byday.split(",") and k.opens_at <= now < k.closes_at
-        for k in schedules
-        if k.freq == "WEEKLY" and k.opens_at and k.closes_at
-    )
+    """Whether a service's weekly schedule has a session running at local time ``at``."""
+    return open_at([weekly(k.byday, k.opens_at, k.closes_at) for k in schedules
+                    if k.freq == "WEEKLY" and k.opens_at and k.closes_at], at)  # fmt: skip
 
 
 def is_stale(service: DirService, today: date) -> bool:

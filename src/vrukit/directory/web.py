@@ -162,7 +162,7 @@ def search_page(
     at = request.app.state.clock()
     query = Search(term.id if term else None, form["postcode"] or None, town or None, years,
                    open_now)  # fmt: skip
-    error, rows, dist = None, np.array([], int), None
+    error, rows, dist, origin = None, np.array([], int), None, None
     if searched:
         snap = request.app.state.index.current()
         try:
@@ -170,6 +170,8 @@ def search_page(
         except UnknownPostcode as e:
             error = str(e)
             rows, dist = find(snap, replace(query, postcode=None), at)
+        if dist is not None:
+            origin = snap.postcodes[normalise_postcode(form["postcode"])]
     pages = max(1, math.ceil(len(rows) / PER_PAGE))
     window = slice((page - 1) * PER_PAGE, page * PER_PAGE)
     shown = [snap.sal_json[k]["id"] for k in rows[window]] if searched else []
@@ -185,7 +187,7 @@ def search_page(
         "form": form, "terms": terms, "towns": _towns(s), "searched": searched,
         "error": error, "hits": view, "total": len(rows), "page": page, "pages": pages,
         "first": (page - 1) * PER_PAGE + 1, "example_postcode": _example(s),
-        "markers": _markers(request, view, s, None if error else form["postcode"]),
+        "markers": _markers(request, view, origin, form["postcode"].upper()),
         "link": lambda p: f"{request.app.state.page['root']}/?"
         + urlencode({k: v for k, v in form.items() if v not in ("", None, False)} | {"page": p}),
     }  # fmt: skip
@@ -213,18 +215,15 @@ def _example(s: Session) -> str:
 
 
 def _markers(
-    request: Request, view: list[dict[str, Any]], s: Session, postcode: str | None
+    request: Request, view: list[dict[str, Any]], origin: tuple[float, float] | None, label: str
 ) -> dict[str, Any]:
     root = request.app.state.page["root"]
     services = [{"lat": v["location"].latitude, "lon": v["location"].longitude,
                  "name": v["service"].name, "href": f"{root}/services/{v['service'].id}"}
                 for v in view if v["location"].latitude is not None]  # fmt: skip
     out: dict[str, Any] = {"services": services}
-    if postcode:
-        origin = s.get(DirPostcode, normalise_postcode(postcode))
-        if origin is not None:
-            out["origin"] = {"lat": origin.latitude, "lon": origin.longitude,
-                             "label": origin.postcode}  # fmt: skip
+    if origin is not None:
+        out["origin"] = {"lat": origin[0], "lon": origin[1], "label": label}
     return out
 
 

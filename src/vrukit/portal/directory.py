@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from vrukit.directory.index import bump
 from vrukit.directory.models import SERVICE_STATUSES, DirEdit, DirService
-from vrukit.directory.search import STALE_AFTER
+from vrukit.directory.search import STALE_AFTER, is_stale
 from vrukit.portal.web import Csrf, Db, Me, audit, plain, render, visible
 from vrukit.programme.models import Intervention, Organisation, Place, User
 
@@ -105,11 +105,7 @@ def service_form(request: Request, s: Db, me: Me, sid: str) -> HTMLResponse:
     values = {c: getattr(row, c) for c, *_ in FIELDS}
     return render(request, "directory_service.html", user=me, service=row, fields=FIELDS,
                   values=values, verifier=verifier(s, me), statuses=SERVICE_STATUSES,
-                  stale=_stale(row, _today(request)), choices=_choices(s, me))  # fmt: skip
-
-
-def _stale(row: DirService, today: date) -> bool:
-    return row.assured_date is None or today - row.assured_date > STALE_AFTER
+                  stale=is_stale(row, _today(request)), choices=_choices(s, me))  # fmt: skip
 
 
 def _choices(s: Session, me: User) -> dict[str, list[tuple[int, str]]]:
