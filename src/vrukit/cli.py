@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +39,12 @@ directory_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(directory_app, name="directory")
+referrals_app = typer.Typer(
+    help="Referral pathways: keys, pathways, the SLA and evaluation report, pseudonymised "
+    "export and retention.",
+    no_args_is_help=True,
+)
+app.add_typer(referrals_app, name="referrals")
 console = Console(stderr=False)
 err = Console(stderr=True)
 
@@ -894,13 +902,16 @@ def serve(
     from vrukit.portal.app import create_app
     from vrukit.portal.demo import DEMO_LOGINS
     from vrukit.programme.db import sqlite_url
+    from vrukit.referrals.crypto import Keyring
 
     s = _settings(None)
-    today = None
+    today, now = None, None
+    key = _referral_key(store) if (store is None or s.referral_key_file) else None
     if store is None:
         from vrukit.demo.directory import DIRECTORY_TODAY
 
         today = lambda: DIRECTORY_TODAY  # noqa: E731 - the demo's listings are dated to it
+        now = _demo_clock()
         path = s.demo_dir / "programme.sqlite"
         if not path.exists():
             demo(out=s.demo_dir, seed=None)
@@ -911,7 +922,12 @@ def serve(
         for role, email, password, org in DEMO_LOGINS:
             t.add_row(role, email, password, org or "")
         console.print(t)
-    portal = create_app(store, today=today)
+    if key is None:
+        console.print("No VRUKIT_REFERRAL_KEY_FILE: referrals can be seen pseudonymised, but not "
+                      "made, nor who they are about read.")  # fmt: skip
+    portal = create_app(store, today=today, now=now,
+                        referral_key=Keyring.from_file(key) if key else None,
+                        duplicate_window=timedelta(days=s.referral_duplicate_days))  # fmt: skip
     api = create_directory_app(store, migrate=False)
     portal.mount("/api", api)
     portal.mount("/youth-map", create_youth_map_app(
@@ -923,6 +939,14 @@ def serve(
                   "them.")  # fmt: skip
     console.file.flush()  # seen at once when the output is a pipe or a log
     uvicorn.run(portal, host=host, port=port, log_level="warning")
+
+
+def _demo_clock() -> Callable[[], datetime]:
+    """The demo's clock: its referrals' "now" when the server started, moving on from there."""
+    from vrukit.demo.referrals import REFERRALS_TODAY
+
+    started = time.monotonic()
+    return lambda: REFERRALS_TODAY + timedelta(seconds=time.monotonic() - started)
 
 
 def _store(store: str | None) -> str:
@@ -985,6 +1009,161 @@ def directory_export(
             counts = export_csv(s, out)
             console.print(f"{counts['services']:,} services in {len(counts)} tables written to "
                           f"{out}")  # fmt: skip
+
+
+def _referral_key(store: str | None) -> Path:
+    """The key file: the setting, or the demo's beside the demo store."""
+    s = _settings(None)
+    if s.referral_key_file:
+        return s.referral_key_file
+    if store is None:
+        return s.demo_dir / "referral.key"
+    raise ConfigError("set VRUKIT_REFERRAL_KEY_FILE to the file made by `vrukit referrals keygen`")
+
+
+@referrals_app.command("keygen")
+def referrals_keygen(
+    path: Annotated[Path, typer.Argument(help="Where to write the key (never beside backups).")],
+) -> None:
+    """Write a new key for identifying details (readable by its owner only)."""
+    from vrukit.referrals.crypto import write_key
+
+    console.print(
+        f"Key written to {write_key(path)}. Set VRUKIT_REFERRAL_KEY_FILE={path} and keep a copy "
+        "somewhere safe: without it no identifying detail can be read."
+    )
+
+
+@referrals_app.command("pathways")
+def referrals_pathways(
+    path: Annotated[
+        Path | None, typer.Argument(help="A pathways JSON file; default: the seed's examples.")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Add or update referral pathways (each names its provider, who is eligible, its steps
+    with target times and what each step records)."""
+    from vrukit.programme.db import session
+    from vrukit.referrals.pathways import PATHWAYS_FILE
+    from vrukit.referrals.workflow import load_pathways
+
+    with session(_store(store)) as s:
+        for p in load_pathways(s, path or PATHWAYS_FILE):
+            steps = ", ".join(f"{x['status']} within {x['within_hours']} h" for x in p.steps)
+            console.print(f"{p.name}: {steps}")
+
+
+@referrals_app.command("deprivation")
+def referrals_deprivation(
+    files: Annotated[list[Path], typer.Argument(help="IoD2019 File 7 CSV(s).")],
+    store: StoreOption = None,
+) -> None:
+    """Load LSOA deprivation deciles, which new referrals take from their home area."""
+    from vrukit.ingest.reference import read_iod
+    from vrukit.programme.db import session
+    from vrukit.referrals.load import load_deprivation
+
+    with session(_store(store)) as s:
+        console.print(f"{load_deprivation(s, read_iod(files)):,} areas loaded")
+
+
+def _now(store: str | None) -> datetime:
+    """Now, or the demo's "now" on the demo store."""
+    from vrukit.demo.referrals import REFERRALS_TODAY
+
+    return REFERRALS_TODAY if store is None else datetime.now()
+
+
+@referrals_app.command("report")
+def referrals_report(
+    out: Annotated[Path, typer.Option(help="Folder for the CSV tables.")] = Path(
+        "vrukit-referrals"
+    ),
+    store: StoreOption = None,
+) -> None:
+    """The SLA report (overdue referrals) and the evaluation figures by pathway and provider,
+    with re-offending of engaged against declined, naive and matched."""
+    from sqlalchemy import select
+
+    from vrukit.programme.db import session
+    from vrukit.referrals.models import Pathway
+    from vrukit.referrals.report import referral_frame, reoffending_comparison, sla, summary
+
+    now = _now(store)
+    with session(_store(store)) as s:
+        frame = referral_frame(s)
+        clocks = sla(s, now)
+        table = summary(frame, {p.key: p.steps for p in s.scalars(select(Pathway))})
+    out.mkdir(parents=True, exist_ok=True)
+    clocks[clocks.overdue].to_csv(out / "overdue.csv", index=False)
+    table.to_csv(out / "by_pathway_and_provider.csv", index=False)
+    t = Table(
+        title=f"Referrals by pathway and provider ({len(frame):,}; consent withdrawn left out)"
+    )
+    for col in ("pathway", "provider", "referred", "conversion", "median h to contact", "in time"):
+        t.add_column(col, justify="left" if col in ("pathway", "provider") else "right")
+    for r in table.itertuples():
+        t.add_row(r.pathway_name, r.provider, f"{r.referred:,}", f"{r.conversion:.0%}",
+                  f"{r.median_hours_to_contact:.0f}", f"{r.share_in_time:.0%}")  # fmt: skip
+    console.print(t)
+    console.print(f"Overdue at {now:%d %b %Y %H:%M}: {int(clocks.overdue.sum())} of "
+                  f"{len(clocks)} referrals waiting for a step")  # fmt: skip
+    c = reoffending_comparison(frame) if not frame.empty else None
+    if c:
+        console.print(f"Re-offending within 12 months: engaged {c.engaged_rate:.0%} "
+                      f"(n={c.engaged_n}), declined {c.declined_rate:.0%} (n={c.declined_n}); "
+                      f"naive gap {c.naive_gap * 100:+.0f} points - mostly who chooses to "
+                      "engage, not what engaging does.")  # fmt: skip
+        if c.matched:
+            m = c.matched
+            console.print(f"Matched on age, sex, prior offences and deprivation ({m.pairs} "
+                          f"pairs): {m.effect * 100:+.0f} points (95% interval "
+                          f"{m.low * 100:+.0f} to {m.high * 100:+.0f}).")  # fmt: skip
+        else:
+            console.print(f"No matched comparison: {c.why_not_matched}.")
+    console.print(f"Tables in [bold]{out.resolve()}[/bold]")
+
+
+@referrals_app.command("export")
+def referrals_export(
+    out: Annotated[Path, typer.Argument(help="The CSV file to write.")],
+    store: StoreOption = None,
+) -> None:
+    """Every referral, pseudonymised (no identifying details), leaving out anyone whose
+    consent is withdrawn."""
+    from vrukit.programme.db import session
+    from vrukit.referrals.report import referral_frame
+
+    with session(_store(store)) as s:
+        frame = referral_frame(s)
+    frame.to_csv(out, index=False)
+    console.print(f"{len(frame):,} referrals written to {out}")
+
+
+@referrals_app.command("retain")
+def referrals_retain(
+    days: Annotated[
+        int | None,
+        typer.Option(help=_S["referral_retention_days"].description, show_default=False),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Delete identifying details held longer than the retention period, and say whose (by
+    pseudonym). Counts, history and outcomes stay."""
+    from vrukit.programme.db import session
+    from vrukit.referrals.workflow import retain
+
+    keep = days if days is not None else _settings(None).referral_retention_days
+    with session(_store(store)) as s:
+        report = retain(s, timedelta(days=keep), _now(store))
+    console.print(
+        f"Identifying details of {len(report.deleted):,} subjects with nothing recorded since "
+        f"before {report.cutoff:%d %b %Y} deleted; {report.kept:,} still held."
+    )
+    for p in report.deleted[:20]:
+        console.print(f"  {p}")
+    if len(report.deleted) > 20:
+        console.print(f"  ... and {len(report.deleted) - 20:,} more (all in the audit trail)")
 
 
 @app.command()

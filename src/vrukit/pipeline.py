@@ -15,13 +15,19 @@ from vrukit.injury import load_venues, locate
 from vrukit.portal.demo import add_demo_users
 from vrukit.programme.db import session, sqlite_url
 from vrukit.programme.load import ReturnsReport, load_registry, load_returns, load_training
+from vrukit.referrals.crypto import Keyring, write_key
+from vrukit.referrals.load import load_deprivation, load_referrals
+from vrukit.referrals.pathways import PATHWAYS_FILE
+from vrukit.referrals.workflow import load_pathways
 from vrukit.warehouse import IngestReport, Warehouse
 
 __all__ = [
     "DEMO_PROFILES",
     "DemoRun",
+    "demo_key",
     "load_demo",
     "load_demo_crime",
+    "load_demo_referrals",
     "load_directory",
     "load_programme",
     "run_demo",
@@ -41,14 +47,17 @@ class DemoRun:
     counts: dict[str, int]
 
 
-def load_demo(wh: Warehouse, files: DemoFiles) -> IngestReport:
-    """Load the demo region's files through the same loaders real data uses."""
+def load_demo(wh: Warehouse, files: DemoFiles, *, referrals: bool = True) -> IngestReport:
+    """Load the demo region's files through the same loaders real data uses (``referrals``:
+    also the two years of referrals, about 20 seconds of the load)."""
     police = load_demo_crime(wh, files)
     wh.ingest_istv([files.istv], load_profiles(DEMO_PROFILES))
     load_venues(wh, files.istv / "venues.csv")
     locate(wh)
     load_programme(sqlite_url(files.folder / "programme.sqlite"), files.programme)
     load_directory(sqlite_url(files.folder / "programme.sqlite"), files.directory)
+    if referrals:
+        load_demo_referrals(sqlite_url(files.folder / "programme.sqlite"), files)
     return police
 
 
@@ -72,6 +81,22 @@ def load_directory(url: str, folder: Path) -> DirectoryLoad:
     with session(url) as s:
         load_postcodes(s, folder / "postcodes.csv")
         return load_hsds(s, folder / "services.json")
+
+
+def demo_key(files: DemoFiles) -> Path:
+    """The demo's referral key: a file beside the store, never inside it (made on first use)."""
+    path = files.folder / "referral.key"
+    return path if path.exists() else write_key(path)
+
+
+def load_demo_referrals(url: str, files: DemoFiles) -> int:
+    """Load the seed's pathways, the demo areas' deprivation and two years of referrals into
+    the store at ``url`` (which holds the demo programme and its directory's postcodes)."""
+    keyring = Keyring.from_file(demo_key(files))
+    with session(url) as s:
+        load_pathways(s, PATHWAYS_FILE)
+        load_deprivation(s, read_iod([files.deprivation]))
+        return load_referrals(s, keyring, files.referrals / "referrals.json")
 
 
 def load_programme(url: str, folder: Path) -> ReturnsReport:

@@ -63,6 +63,28 @@ class Settings(BaseSettings):
         default=15.0,
         description="Requests per second allowed to the police.uk API (its documented limit).",
     )
+    referral_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "File holding the key that seals referral subjects' identifying details (made by "
+            "`vrukit referrals keygen`). Keep it outside the database and its backups; without "
+            "it nobody can read who a referral is about. The demo uses vrukit-demo/referral.key."
+        ),
+    )
+    referral_duplicate_days: int = Field(
+        default=90,
+        description=(
+            "A referral of someone with the same name and date of birth as a referral in this "
+            "many days before is flagged as a possible duplicate, for a person to decide."
+        ),
+    )
+    referral_retention_days: int = Field(
+        default=2190,
+        description=(
+            "`vrukit referrals retain` deletes the identifying details of subjects with nothing "
+            "recorded for this many days (six years by default); pseudonymous records stay."
+        ),
+    )
 
 
 def get_settings(**overrides: object) -> Settings:

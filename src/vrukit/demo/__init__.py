@@ -29,8 +29,11 @@ from vrukit.demo.crimes import (
 from vrukit.demo.directory import write_directory
 from vrukit.demo.istv import write_istv
 from vrukit.demo.programme import write_programme
+from vrukit.demo.referrals import write_referrals
 from vrukit.demo.region import LA_NAMES, Region, make_region
 from vrukit.ingest.forces import DEMO_FORCE
+from vrukit.ingest.reference import read_iod
+from vrukit.referrals.pathways import PATHWAYS_FILE
 from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
 
 __all__ = ["DEMO_PROFILES", "DemoFiles", "build_demo", "make_region"]
@@ -69,6 +72,11 @@ class DemoFiles:
     istv: Path
     programme: Path
     directory: Path
+
+    @property
+    def referrals(self) -> Path:
+        """The folder of ``referrals.json`` and its truth."""
+        return self.folder / "referrals"
 
 
 def month_labels(months: int) -> list[str]:
@@ -305,7 +313,12 @@ def build_demo(
     say("writing the programme: registry, monitoring returns, training")
     write_programme(files.programme, seed, truth["model"]["pilots"])
     say("writing the Youth Map: ~600 services in Open Referral (HSDS) JSON, postcodes")
-    write_directory(files.directory, seed, region)
+    directory = write_directory(files.directory, seed, region)
+    say("writing two years of referrals across the seed's pathways")
+    homes = pd.read_csv(directory.postcodes, dtype=str).merge(
+        read_iod([files.deprivation])[["lsoa_code", "imd_decile"]], on="lsoa_code"
+    )
+    write_referrals(files.referrals, seed, PATHWAYS_FILE, homes)
     return files
 
 

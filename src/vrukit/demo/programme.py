@@ -34,6 +34,12 @@ ORGANISATIONS = [
     ("Redwater Resettlement Service", "provider"), ("Safer Families Northbrook", "provider"),
     ("Trauma Informed Practice Collective", "provider"), ("MVP Schools Partnership", "provider"),
     ("Canalside Residents' Association", "partner"), ("Police and Crime Commissioner", "funder"),
+    # who refers, and the two referral-only services (vrukit.demo.referrals)
+    ("Northbrook Police Custody Suite", "partner"),
+    ("Kingsmere General Hospital Emergency Department", "partner"),
+    ("Redwater Medical Practice", "partner"), ("Eastford Academy", "partner"),
+    ("Northbrook Probation Delivery Unit", "partner"),
+    ("Rescue and Recovery Case Workers", "provider"), ("Parents' Peer Support Network", "provider"),
 ]  # fmt: skip
 #: name, provider, thematic area, tier, setting, YEF strand, impact band (illustrative), funding,
 #: contract start, contract end.

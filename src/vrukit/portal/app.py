@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import tempfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -24,7 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from vrukit.directory.models import DirService
 from vrukit.errors import VrukitError
-from vrukit.portal import directory, entry, evaluation, registry
+from vrukit.portal import directory, entry, evaluation, referrals, registry
 from vrukit.portal.security import RateLimit, hash_password, new_csrf_token, verify_password
 from vrukit.portal.web import (
     EDITORS,
@@ -56,6 +56,8 @@ from vrukit.programme.models import (
     User,
 )
 from vrukit.programme.returns import ReturnRejected, fields_of, submit_return, write_template
+from vrukit.referrals.crypto import Keyring
+from vrukit.referrals.workflow import NotAllowed
 
 __all__ = ["ROUTERS", "ROUTES", "create_app"]
 
@@ -66,15 +68,22 @@ def create_app(
     secret_key: str | None = None,
     rate_limit: RateLimit | None = None,
     today: Callable[[], date] | None = None,
+    now: Callable[[], datetime] | None = None,
+    referral_key: Keyring | None = None,
+    duplicate_window: timedelta = timedelta(days=90),
 ) -> FastAPI:
     """The portal over the programme store at ``store_url`` (migrated first). ``today`` decides
-    which Youth Map listings are overdue for verification (the demo passes its own date)."""
+    which Youth Map listings are overdue for verification and ``now`` runs the referrals' SLA
+    clocks (the demo passes its own). ``referral_key`` seals and opens referral subjects'
+    identifying details; without it, pages that need them say so. A subject referred again
+    within ``duplicate_window`` is flagged as a possible duplicate."""
     upgrade(store_url)
     app = FastAPI(title="vrukit programme portal", docs_url=None, redoc_url=None,
                   openapi_url=None)  # fmt: skip
     app.state.maker = sessionmaker(engine(store_url))
     app.state.limit = rate_limit or RateLimit()
-    app.state.today = today
+    app.state.today, app.state.now = today, now
+    app.state.keyring, app.state.duplicate_window = referral_key, duplicate_window
     app.add_middleware(
         SessionMiddleware, secret_key=secret_key or secrets.token_hex(32),
         session_cookie="vrukit_portal", same_site="strict", max_age=8 * 3600,
@@ -82,6 +91,7 @@ def create_app(
     app.add_exception_handler(Redirect, to_redirect)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, error_page)  # type: ignore[arg-type]
     app.add_exception_handler(VrukitError, refused)  # type: ignore[arg-type]
+    app.add_exception_handler(NotAllowed, referrals.not_allowed)  # type: ignore[arg-type]
     for r in ROUTERS:
         app.include_router(r)
     return app
@@ -262,7 +272,8 @@ def audit_page(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 #: The portal's routers, in the order they are included.
-ROUTERS = (router, entry.router, registry.router, evaluation.router, directory.router)
+ROUTERS = (router, entry.router, registry.router, evaluation.router, directory.router,
+           referrals.router)  # fmt: skip
 #: Every route, for the access tests: (method, path with {iid}/{rid}/{fmt} placeholders).
 ROUTES = (
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
@@ -277,4 +288,5 @@ ROUTES = (
     ("GET", "/directory"), ("GET", "/directory/services/{sid}"),
     ("POST", "/directory/services/{sid}"), ("POST", "/directory/services/{sid}/verify"),
     ("POST", "/directory/edits/{did}"),
+    *referrals.ROUTES,
 )  # fmt: skip

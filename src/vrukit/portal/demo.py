@@ -1,6 +1,7 @@
 """Demo sign-ins for the portal on the demo programme: one per role (two providers, so that
-each can be seen not to reach the other's data) and one from the youth network trusted to
-verify Youth Map listings. Printed by ``vrukit serve``; demo only."""
+each can be seen not to reach the other's data), one from the youth network trusted to
+verify Youth Map listings and a custody sergeant who refers young people. Printed by
+``vrukit serve``; demo only."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ DEMO_LOGINS = (
     ("provider", "ae@demo.vru", "demo-provider-password",
      "Kingsmere General Hospital Youth Work"),
     ("provider", "network@demo.vru", "demo-network-password", "Demo Youth Network"),
+    ("provider", "custody@demo.vru", "demo-referrer-password", "Northbrook Police Custody Suite"),
 )  # fmt: skip
 #: The demo's locally trusted organisation: its people verify Youth Map listings.
 DEMO_VERIFIER = "Demo Youth Network"

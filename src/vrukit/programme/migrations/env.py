@@ -10,6 +10,7 @@ from sqlalchemy import event
 from vrukit.directory import models as _directory  # noqa: F401 - its tables share the store
 from vrukit.programme.db import engine
 from vrukit.programme.models import Base
+from vrukit.referrals import models as _referrals  # noqa: F401 - so do the referrals
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

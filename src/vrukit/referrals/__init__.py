@@ -1,0 +1,1 @@
+"""Referral pathways: consented, pseudonymised referrals between services."""

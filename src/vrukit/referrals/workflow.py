@@ -1,0 +1,685 @@
+"""What happens to a referral, and who may do it. Every function here checks the rules and
+keeps the record, so the portal, the CLI and the demo loader all go through one door: each
+status change is a ``ref_event`` (who, when, from, to, what it recorded), consent a
+``ref_consent`` history, and the audit trail (``audit_event``) holds every read of identifying
+details, consent changes, duplicate decisions, changed outcomes and retention's deletions.
+
+Who sees what:
+
+- the **organisations on a referral** (the one that referred, the one that received it) see it,
+  and only their people may read the subject's identifying details - each read is audited;
+- the **receiving organisation** moves it through its statuses, records outcomes, refers on
+  and decides on a possible duplicate;
+- **VRU roles** (admin, commissioner, analyst) see referrals pseudonymised - never a name - for
+  monitoring and evaluation, and change nothing;
+- anyone on the referral may record consent withdrawn (or given again). Withdrawal stops all
+  processing and takes the subject out of every export and analysis from then on.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from vrukit.directory.models import DirPostcode, DirService, normalise_postcode
+from vrukit.errors import InputFileError, VrukitError
+from vrukit.programme.models import AuditEvent, Organisation, User
+from vrukit.referrals.crypto import IDENTITY_FIELDS, Keyring
+from vrukit.referrals.models import (
+    CLOSED,
+    OUTCOMES,
+    SETTINGS,
+    SEXES,
+    TRANSITIONS,
+    AreaDeprivation,
+    Pathway,
+    RefConsent,
+    Referral,
+    RefEvent,
+    RefOutcome,
+    Subject,
+)
+
+__all__ = [
+    "VRU_ROLES",
+    "NotAllowed",
+    "RetentionReport",
+    "create_referral",
+    "decide_duplicate",
+    "load_pathways",
+    "may_act",
+    "may_see",
+    "read_identity",
+    "record_outcome",
+    "refer_on",
+    "retain",
+    "scope",
+    "set_consent",
+    "subject_access",
+    "transition",
+]
+
+#: Roles that see every referral, pseudonymised.
+VRU_ROLES = ("admin", "commissioner", "analyst")
+_PSEUDONYM = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class NotAllowed(VrukitError):
+    """An action the rules refuse; ``status`` is the HTTP status the portal answers with."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _audit(
+    s: Session,
+    user: User | None,
+    action: str,
+    table: str,
+    key: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    at: datetime,
+) -> None:
+    s.add(
+        AuditEvent(
+            user_id=user.id if user else None,
+            action=action,
+            table_name=table,
+            row_key=key,
+            before=before,
+            after=after,
+            at=at,
+        )
+    )
+
+
+# -- scope --------------------------------------------------------------------------------------
+
+
+def scope(user: User) -> Any:
+    """The referrals ``user`` may see, as a WHERE clause."""
+    if user.role in VRU_ROLES:
+        return Referral.id.is_not(None)
+    org = user.organisation_id
+    return or_(Referral.referring_org_id == org, Referral.receiving_org_id == org)
+
+
+def on_referral(user: User, r: Referral) -> bool:
+    return user.organisation_id is not None and user.organisation_id in (
+        r.referring_org_id,
+        r.receiving_org_id,
+    )
+
+
+def may_see(user: User, r: Referral) -> bool:
+    return user.role in VRU_ROLES or on_referral(user, r)
+
+
+def may_act(user: User | None, r: Referral) -> bool:
+    """Whether ``user`` works for the receiving organisation (``None``: a trusted loader)."""
+    return user is None or user.organisation_id == r.receiving_org_id
+
+
+def _need_receiver(user: User | None, r: Referral, what: str) -> None:
+    if not may_act(user, r):
+        raise NotAllowed(f"only the receiving organisation may {what}", 403)
+
+
+def _need_consent(r: Referral) -> Subject:
+    subject = r.subject
+    if subject.consent != "given":
+        raise NotAllowed("consent was withdrawn: this referral is no longer processed")
+    return subject
+
+
+# -- pathways -----------------------------------------------------------------------------------
+
+
+def load_pathways(s: Session, path: Path | str) -> list[Pathway]:
+    """Add or update the pathways in a JSON file (``pathways.json`` beside this module is the
+    seed report's). Each pathway's ``provider`` must be an organisation in the registry."""
+    path = Path(path)
+    data = json.loads(path.read_text())
+    out = []
+    for k, p in enumerate(data["pathways"]):
+        where = f"pathways[{k}]"
+        org = s.scalars(select(Organisation).where(Organisation.name == p["provider"])).first()
+        if org is None:
+            raise InputFileError(
+                str(path),
+                f"{where}: no organisation called {p['provider']!r} in the registry",
+                column="provider",
+                value=p["provider"],
+            )
+        if p["source_setting"] not in SETTINGS:
+            raise InputFileError(
+                str(path),
+                f"{where}: source_setting must be one of {', '.join(SETTINGS)}",
+                column="source_setting",
+                value=p["source_setting"],
+            )
+        for step in p["steps"]:
+            if step["status"] not in TRANSITIONS or step["status"] in CLOSED:
+                raise InputFileError(
+                    str(path),
+                    f"{where}: a step's status must be a status that can be reached and left",
+                    column="steps",
+                    value=step["status"],
+                )
+        row = s.scalars(select(Pathway).where(Pathway.key == p["key"])).first() or Pathway(
+            key=p["key"]
+        )
+        row.name, row.source_setting, row.provider_id = p["name"], p["source_setting"], org.id
+        row.description, row.criteria = p.get("description"), p.get("criteria")
+        row.min_age, row.max_age = p.get("min_age"), p.get("max_age")
+        row.steps, row.needs = p["steps"], p.get("needs", [])
+        row.service_ids = p.get("service_ids", [])
+        row.follows_reoffending = bool(p.get("follows_reoffending"))
+        s.add(row)
+        out.append(row)
+    s.flush()
+    return out
+
+
+# -- a new referral -----------------------------------------------------------------------------
+
+
+def _pseudonym() -> str:
+    """A random pseudonym: 50 bits, so two alike are vanishingly unlikely (and refused by the
+    store's unique constraint if they ever were)."""
+    return "S-" + "".join(secrets.choice(_PSEUDONYM) for _ in range(10))
+
+
+def _check_new(
+    pathway: Pathway, identity: dict[str, Any], age: int, sex: str, needs: list[str]
+) -> None:
+    problems = []
+    for f in ("given_name", "family_name", "date_of_birth"):
+        if not str(identity.get(f) or "").strip():
+            problems.append(f"{dict(IDENTITY_FIELDS)[f]} is required")
+    lo, hi = pathway.min_age, pathway.max_age
+    if (lo is not None and age < lo) or (hi is not None and age > hi):
+        problems.append(
+            f"{pathway.name} takes ages {lo if lo is not None else 0} to "
+            f"{hi if hi is not None else 'any'}; this person is {age}"
+        )
+    if sex not in SEXES:
+        problems.append(f"sex must be one of {', '.join(SEXES)}, not {sex!r}")
+    unknown = sorted(set(needs) - set(pathway.needs))
+    if unknown:
+        problems.append(f"needs not assessed on this pathway: {', '.join(unknown)}")
+    if problems:
+        raise NotAllowed("; ".join(problems), 422)
+
+
+def _home_area(s: Session, postcode: str | None, lsoa: str | None) -> tuple[str | None, int | None]:
+    """The LSOA (given, or from the postcode) and its deprivation decile, where known."""
+    if lsoa is None and postcode:
+        lsoa = s.scalar(
+            select(DirPostcode.lsoa_code).where(
+                DirPostcode.postcode == normalise_postcode(postcode)
+            )
+        )
+    decile = (
+        s.scalar(select(AreaDeprivation.imd_decile).where(AreaDeprivation.lsoa_code == lsoa))
+        if lsoa
+        else None
+    )
+    return lsoa, decile
+
+
+def _possible_duplicate(s: Session, match_key: str, at: datetime, window: timedelta) -> int | None:
+    """The latest referral of a subject with the same match key received within ``window``."""
+    q = (
+        select(Referral.id)
+        .join(Subject, Subject.id == Referral.subject_id)
+        .where(
+            Subject.match_key == match_key,
+            Referral.received_at >= at - window,
+            Referral.received_at <= at,
+        )
+        .order_by(Referral.received_at.desc())
+    )
+    return s.scalars(q).first()
+
+
+def create_referral(
+    s: Session,
+    keyring: Keyring,
+    *,
+    pathway: Pathway,
+    identity: dict[str, Any],
+    referring_org_id: int,
+    referrer_role: str,
+    age: int,
+    sex: str,
+    consent_given: bool,
+    at: datetime,
+    by: User | None = None,
+    prior_offences: int | None = None,
+    lsoa_code: str | None = None,
+    needs: list[str] | None = None,
+    service_id: str | None = None,
+    duplicate_window: timedelta = timedelta(days=90),
+) -> Referral:
+    """A new referral of a new subject on ``pathway`` (to its provider), received at ``at``.
+    Refused without consent. A subject with the same name and date of birth referred within
+    ``duplicate_window`` is flagged as a possible duplicate for a person to decide - never
+    merged here."""
+    if not consent_given:
+        raise NotAllowed(
+            "a referral needs the person's consent (or their parent's or carer's)", 422
+        )
+    needs = list(needs or [])
+    _check_new(pathway, identity, age, sex, needs)
+    if service_id is not None and s.get(DirService, service_id) is None:
+        raise NotAllowed(f"no Youth Map service {service_id!r}", 422)
+    details = {f: str(identity.get(f) or "").strip() for f, _ in IDENTITY_FIELDS}
+    key = keyring.match_key(details["given_name"], details["family_name"], details["date_of_birth"])
+    duplicate_of = _possible_duplicate(s, key, at, duplicate_window)
+    subject = Subject(
+        pseudonym=_pseudonym(),
+        identity=keyring.seal(details),
+        match_key=key,
+        consent="given",
+        created_at=at,
+    )
+    lsoa, decile = _home_area(s, details["postcode"], lsoa_code)
+    r = Referral(
+        pathway_id=pathway.id,
+        subject=subject,
+        referring_org_id=referring_org_id,
+        referrer_role=referrer_role.strip() or "not given",
+        referred_by=by.id if by else None,
+        receiving_org_id=pathway.provider_id,
+        service_id=service_id,
+        received_at=at,
+        status="received",
+        status_at=at,
+        needs=needs,
+        age=age,
+        sex=sex,
+        prior_offences=prior_offences,
+        lsoa_code=lsoa,
+        imd_decile=decile,
+        duplicate_of_id=duplicate_of,
+        duplicate_status="pending" if duplicate_of else None,
+    )
+    r.events.append(
+        RefEvent(at=at, from_status=None, to_status="received", by=by.id if by else None)
+    )
+    s.add_all(
+        [
+            r,
+            RefConsent(
+                subject=subject,
+                referral=r,
+                given=True,
+                at=at,
+                recorded_by=by.id if by else None,
+                note="given at referral",
+            ),
+        ]
+    )
+    s.flush()
+    return r
+
+
+# -- the workflow -------------------------------------------------------------------------------
+
+
+def transition(
+    s: Session,
+    user: User | None,
+    r: Referral,
+    to: str,
+    at: datetime,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Move ``r`` to status ``to``. Only the receiving organisation may; consent must stand;
+    ``not_accepted`` and ``declined`` need a reason (``note``); a pathway step records what the
+    pathway says it must (``data``)."""
+    _need_receiver(user, r, "change a referral's status")
+    _need_consent(r)
+    if to not in TRANSITIONS.get(r.status, ()):
+        allowed = ", ".join(TRANSITIONS.get(r.status, ())) or "nothing (it is finished)"
+        raise NotAllowed(f"a referral that is {r.status} may become {allowed}; not {to}")
+    if to in ("not_accepted", "declined") and not (note or "").strip():
+        raise NotAllowed(f"say why the referral was {to.replace('_', ' ')}", 422)
+    pathway = s.get(Pathway, r.pathway_id)
+    data = {k: v for k, v in (data or {}).items() if str(v).strip()}
+    for step in pathway.steps if pathway else []:
+        missing = [f for f in step.get("records", []) if step["status"] == to and f not in data]
+        if missing:
+            raise NotAllowed(f"this pathway's {to} step must record {', '.join(missing)}", 422)
+    if at < r.status_at:
+        raise NotAllowed(
+            f"{at:%Y-%m-%d %H:%M} is before the last change ({r.status_at:%Y-%m-%d %H:%M})", 422
+        )
+    before = r.status
+    r.status, r.status_at = to, at
+    if to in ("not_accepted", "declined"):
+        r.reason = (note or "").strip()
+    r.events.append(
+        RefEvent(
+            at=at,
+            from_status=before,
+            to_status=to,
+            by=user.id if user else None,
+            note=(note or "").strip() or None,
+            data=data or None,
+        )
+    )
+
+
+def refer_on(
+    s: Session,
+    user: User | None,
+    r: Referral,
+    pathway: Pathway,
+    at: datetime,
+    note: str | None = None,
+    consent_given: bool = False,
+) -> Referral:
+    """Refer ``r``'s subject on to ``pathway`` (with their consent): a new referral from the
+    receiving organisation to the pathway's provider; ``r`` becomes ``referred_on``."""
+    _need_receiver(user, r, "refer on")
+    subject = _need_consent(r)
+    if not consent_given:
+        raise NotAllowed("referring on needs the person's consent", 422)
+    if pathway.id == r.pathway_id:
+        raise NotAllowed("refer on to another pathway", 422)
+    transition(s, user, r, "referred_on", at, note)
+    new = Referral(
+        pathway_id=pathway.id,
+        subject=subject,
+        referring_org_id=r.receiving_org_id,
+        referrer_role="referred on",
+        referred_by=user.id if user else None,
+        receiving_org_id=pathway.provider_id,
+        received_at=at,
+        status="received",
+        status_at=at,
+        needs=[],
+        age=r.age,
+        sex=r.sex,
+        prior_offences=r.prior_offences,
+        lsoa_code=r.lsoa_code,
+        imd_decile=r.imd_decile,
+        referred_on_from_id=r.id,
+    )
+    new.events.append(
+        RefEvent(
+            at=at,
+            to_status="received",
+            by=user.id if user else None,
+            note=f"referred on from referral {r.id}",
+        )
+    )
+    s.add_all(
+        [
+            new,
+            RefConsent(
+                subject=subject,
+                referral=new,
+                given=True,
+                at=at,
+                recorded_by=user.id if user else None,
+                note="given to refer on",
+            ),
+        ]
+    )
+    s.flush()
+    return new
+
+
+def set_consent(
+    s: Session, user: User | None, r: Referral, given: bool, at: datetime, note: str | None = None
+) -> None:
+    """Record consent withdrawn (or given again) for ``r``'s subject, by anyone on it."""
+    if user is not None and not on_referral(user, r):
+        raise NotAllowed("only the organisations on a referral record consent", 403)
+    subject = r.subject
+    before = subject.consent
+    subject.consent = "given" if given else "withdrawn"
+    s.add(
+        RefConsent(
+            subject=subject,
+            referral=r,
+            given=given,
+            at=at,
+            recorded_by=user.id if user else None,
+            note=(note or "").strip() or None,
+        )
+    )
+    _audit(
+        s,
+        user,
+        "consent",
+        "ref_subject",
+        subject.pseudonym,
+        {"consent": before},
+        {"consent": subject.consent, "referral": r.id},
+        at,
+    )
+
+
+def record_outcome(
+    s: Session,
+    user: User | None,
+    r: Referral,
+    months: int,
+    outcome: str,
+    reoffended: bool | None,
+    at: datetime,
+) -> None:
+    """How the young person was doing ``months`` after referral (recorded again: replaced)."""
+    _need_receiver(user, r, "record outcomes")
+    _need_consent(r)
+    if months not in (3, 6, 12) or outcome not in OUTCOMES:
+        raise NotAllowed(
+            f"outcomes are recorded at 3, 6 or 12 months as one of {', '.join(OUTCOMES)}", 422
+        )
+    if at < r.received_at + timedelta(days=30 * months - 14):
+        raise NotAllowed(
+            f"the {months}-month outcome can be recorded from "
+            f"{r.received_at + timedelta(days=30 * months - 14):%d %B %Y}",
+            422,
+        )
+    row = next((o for o in r.outcomes if o.months == months), None)
+    before = {"outcome": row.outcome, "reoffended": row.reoffended} if row else None
+    if row is None:
+        row = RefOutcome(months=months)
+        r.outcomes.append(row)
+    row.outcome, row.reoffended, row.recorded_at = outcome, reoffended, at
+    row.recorded_by = user.id if user else None
+    if before is not None:  # the first recording is its own record; a change keeps the old one
+        _audit(
+            s,
+            user,
+            "outcome",
+            "referral",
+            str(r.id),
+            before,
+            {"months": months, "outcome": outcome, "reoffended": reoffended},
+            at,
+        )
+
+
+def decide_duplicate(s: Session, user: User | None, r: Referral, same: bool, at: datetime) -> None:
+    """A person's decision on a possible duplicate: the same person (the referral joins the
+    earlier subject, whose details become the newer ones) or a different one (kept apart)."""
+    _need_receiver(user, r, "decide on a possible duplicate")
+    if r.duplicate_status != "pending" or r.duplicate_of_id is None:
+        raise NotAllowed("there is no possible duplicate to decide on")
+    earlier = s.get(Referral, r.duplicate_of_id)
+    assert earlier is not None
+    r.duplicate_status = "same" if same else "different"
+    if same and earlier.subject_id != r.subject_id:
+        old, new = earlier.subject, r.subject
+        old.identity, old.match_key = new.identity, new.match_key
+        for c in s.scalars(select(RefConsent).where(RefConsent.subject_id == new.id)):
+            c.subject_id = old.id
+        for other in s.scalars(select(Referral).where(Referral.subject_id == new.id)):
+            other.subject = old
+        s.flush()
+        s.delete(new)
+    _audit(
+        s,
+        user,
+        "duplicate",
+        "referral",
+        str(r.id),
+        {"duplicate_status": "pending"},
+        {"duplicate_status": r.duplicate_status, "earlier": earlier.id},
+        at,
+    )
+
+
+# -- identifying details ------------------------------------------------------------------------
+
+
+def read_identity(
+    s: Session, keyring: Keyring, user: User, r: Referral, at: datetime, purpose: str = "work"
+) -> dict[str, Any] | None:
+    """The subject's identifying details, for people of an organisation on ``r`` only; every
+    read is in the audit trail. ``None`` when retention has deleted them."""
+    if not on_referral(user, r):
+        raise NotAllowed("only the organisations on this referral may see who it is about", 403)
+    subject = r.subject
+    _audit(
+        s,
+        user,
+        "read_identity",
+        "ref_subject",
+        subject.pseudonym,
+        None,
+        {"referral": r.id, "purpose": purpose},
+        at,
+    )
+    return keyring.open(subject.identity) if subject.identity is not None else None
+
+
+def subject_access(
+    s: Session, keyring: Keyring, user: User, r: Referral, at: datetime
+) -> dict[str, Any]:
+    """Everything held about ``r``'s subject, for a subject-access request: identifying
+    details, every referral with its history, needs and outcomes, and the consent record."""
+    identity = read_identity(s, keyring, user, r, at, purpose="subject access request")
+    subject = r.subject
+    names = {i: n for i, n in s.execute(select(Organisation.id, Organisation.name))}
+    refs = s.scalars(
+        select(Referral).where(Referral.subject_id == subject.id).order_by(Referral.received_at)
+    ).all()
+    pathways = {p.id: p.name for p in s.scalars(select(Pathway))}
+    return {
+        "pseudonym": subject.pseudonym,
+        "identifying_details": identity,
+        "identifying_details_deleted_at": _iso(subject.identity_deleted_at),
+        "consent": [
+            {"given": c.given, "at": _iso(c.at), "referral": c.referral_id, "note": c.note}
+            for c in s.scalars(
+                select(RefConsent)
+                .where(RefConsent.subject_id == subject.id)
+                .order_by(RefConsent.id)
+            )
+        ],
+        "referrals": [
+            {
+                "id": x.id,
+                "pathway": pathways[x.pathway_id],
+                "from": names[x.referring_org_id],
+                "referrer_role": x.referrer_role,
+                "to": names[x.receiving_org_id],
+                "received_at": _iso(x.received_at),
+                "status": x.status,
+                "reason": x.reason,
+                "needs": x.needs,
+                "age": x.age,
+                "sex": x.sex,
+                "prior_offences": x.prior_offences,
+                "home_area": x.lsoa_code,
+                "history": [
+                    {"at": _iso(e.at), "status": e.to_status, "note": e.note, "recorded": e.data}
+                    for e in x.events
+                ],
+                "outcomes": [
+                    {"months": o.months, "outcome": o.outcome, "reoffended": o.reoffended}
+                    for o in x.outcomes
+                ],
+            }
+            for x in refs
+        ],
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="minutes") if value else None
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    """What retention deleted: the subjects (by pseudonym) whose identifying details went."""
+
+    cutoff: datetime
+    deleted: list[str]
+    kept: int
+
+
+def retain(s: Session, keep_for: timedelta, now: datetime) -> RetentionReport:
+    """Delete the identifying details (and match key) of every subject with nothing recorded
+    on any of their referrals for ``keep_for``; the pseudonymous referrals, their history and
+    outcomes stay, so counts and evaluations are unchanged. Each deletion is audited."""
+    cutoff = now - keep_for
+    last_event = (
+        select(Referral.subject_id, func.max(RefEvent.at).label("last"))
+        .join(RefEvent, RefEvent.referral_id == Referral.id)
+        .group_by(Referral.subject_id)
+        .subquery()
+    )
+    last_outcome = (
+        select(Referral.subject_id, func.max(RefOutcome.recorded_at).label("last"))
+        .join(RefOutcome, RefOutcome.referral_id == Referral.id)
+        .group_by(Referral.subject_id)
+        .subquery()
+    )
+    q = (
+        select(Subject)
+        .join(last_event, last_event.c.subject_id == Subject.id)
+        .outerjoin(last_outcome, last_outcome.c.subject_id == Subject.id)
+        .where(
+            Subject.identity.is_not(None),
+            last_event.c.last < cutoff,
+            or_(last_outcome.c.last.is_(None), last_outcome.c.last < cutoff),
+        )
+        .order_by(Subject.pseudonym)
+    )
+    deleted = []
+    for subject in s.scalars(q):
+        subject.identity, subject.match_key, subject.identity_deleted_at = None, None, now
+        _audit(
+            s,
+            None,
+            "retention",
+            "ref_subject",
+            subject.pseudonym,
+            None,
+            {"identifying_details": "deleted", "no_activity_since_before": _iso(cutoff)},
+            now,
+        )
+        deleted.append(subject.pseudonym)
+    kept = (
+        s.scalar(select(func.count()).select_from(Subject).where(Subject.identity.is_not(None)))
+        or 0
+    )
+    return RetentionReport(cutoff, deleted, int(kept))
