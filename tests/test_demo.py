@@ -20,7 +20,7 @@ SMALL = {"seed": 7, "months": 24, "n_areas": 500}
 def demo(tmp_path_factory):
     files = build_demo(tmp_path_factory.mktemp("demo"), **SMALL)
     wh = Warehouse(files.folder / "vrukit.duckdb")
-    report = load_demo(wh, files)
+    report = load_demo(wh, files, referrals=False)  # test_referrals loads the full demo's
     yield files, wh, report
     wh.close()
 

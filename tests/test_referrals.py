@@ -1,0 +1,635 @@
+"""Referral pathways: scope and audit on every route, consent, retention, the SLA report against
+the demo's planted truth, identifying details unreadable in the raw store, duplicates left for a
+person to decide, the matched comparison against the planted engagement effect, and the
+provider's work queue in a real browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from statsmodels.treatment.treatment_effects import TreatmentEffect
+from typer.testing import CliRunner
+
+from conftest import axe_violations, open_page, serve
+from vrukit.analysis.matching import matched_comparison
+from vrukit.cli import app as cli
+from vrukit.errors import ConfigError
+from vrukit.portal import referrals as referral_pages
+from vrukit.portal.app import create_app
+from vrukit.programme.db import engine, session, upgrade
+from vrukit.programme.models import AuditEvent, Base, Organisation, User
+from vrukit.referrals.crypto import Keyring, write_key
+from vrukit.referrals.models import Pathway, RefConsent, Referral, RefEvent, Subject
+from vrukit.referrals.report import COVARIATES, referral_frame, reoffending_comparison, sla
+from vrukit.referrals.workflow import (
+    NotAllowed,
+    create_referral,
+    decide_duplicate,
+    load_pathways,
+    read_identity,
+    retain,
+    set_consent,
+    transition,
+)
+
+NOW = datetime(2022, 5, 16, 12, 0)  # the demo's REFERRALS_TODAY
+PERSON = {
+    "given_name": "Zebedee",
+    "family_name": "Quartermaine",
+    "date_of_birth": "2006-02-03",
+    "postcode": "QX9 7ZZ",
+    "phone": "07700 900417",
+    "contact_notes": "Aunt: Philippa Ombok",
+}
+SECRETS = [v for v in PERSON.values() if v]
+LOGINS = {
+    "admin": ("admin@demo.vru", "demo-admin-password"),
+    "commissioner": ("commissioner@demo.vru", "demo-commissioner-password"),
+    "analyst": ("analyst@demo.vru", "demo-analyst-password"),
+    "receiver": ("ae@demo.vru", "demo-provider-password"),
+    "referrer": ("custody@demo.vru", "demo-referrer-password"),
+    "outsider": ("boxing@demo.vru", "demo-provider-password"),
+    "unrelated": ("network@demo.vru", "demo-network-password"),
+}
+
+
+# -- the demo's store, copied for tests that change it ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(demo_region):
+    truth = json.loads((demo_region.referrals / "referrals_truth.json").read_text())
+    return demo_region.folder / "programme.sqlite", demo_region.folder / "referral.key", truth
+
+
+@pytest.fixture
+def store(demo, tmp_path):
+    """A copy of the demo's store (URL), and its keyring."""
+    src, key, _ = demo
+    shutil.copy(src, tmp_path / "programme.sqlite")
+    return f"sqlite:///{tmp_path / 'programme.sqlite'}", Keyring.from_file(key)
+
+
+def _client(url: str, keyring: Keyring | None) -> TestClient:
+    return TestClient(create_app(url, secret_key="t", now=lambda: NOW, referral_key=keyring))
+
+
+def _token(c: TestClient, path: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', c.get(path).text)
+    assert m, path
+    return m.group(1)
+
+
+def _sign_in(c: TestClient, who: str) -> str:
+    email, password = LOGINS[who]
+    r = c.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": _token(c, "/login")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, who
+    return _token(c, "/")
+
+
+# -- access: every role and organisation, every route -------------------------------------------
+
+NEW = {
+    "pathway": "",
+    "referrer_role": "custody sergeant",
+    **PERSON,
+    "age": "16",
+    "sex": "male",
+    "prior_offences": "2",
+    "consent": "yes",
+}
+FORMS = {
+    "/referrals": NEW,
+    "/referrals/{rid}/status": {"status": "contacted", "data.contact_method": "phone"},
+    "/referrals/{rid}/refer-on": {"pathway": "", "consent": "yes", "note": "to sport"},
+    "/referrals/{rid}/consent": {"consent": "given", "note": "confirmed"},
+    "/referrals/{rid}/outcome": {"months": "3", "outcome": "improved", "reoffended": ""},
+    "/referrals/{rid}/duplicate": {"decision": "different"},
+}
+ROLE = {
+    "admin": "vru",
+    "commissioner": "vru",
+    "analyst": "vru",
+    "receiver": "receiver",
+    "referrer": "referrer",
+    "outsider": "outsider",
+    "unrelated": "outsider",
+}
+ACTS = ("/status", "/refer-on", "/outcome", "/duplicate")
+#: Where a route does not answer 200 (GET) or 303 (POST): kind -> {path: status}.
+EXPECTED = {
+    "vru": {
+        "/referrals/new": 403,
+        "/referrals POST": 403,
+        "/referrals/{rid}/identity": 403,
+        "/referrals/{rid}/subject-access.json": 403,
+        "/referrals/{rid}/consent": 403,
+        **{f"/referrals/{{rid}}{a}": 403 for a in ACTS},
+    },
+    "referrer": {f"/referrals/{{rid}}{a}": 403 for a in ACTS},
+    "receiver": {},
+    "outsider": {
+        "/referrals/{rid}": 404,
+        "/referrals/{rid}/identity": 404,
+        "/referrals/{rid}/subject-access.json": 404,
+        "/referrals/{rid}/consent": 404,
+        **{f"/referrals/{{rid}}{a}": 404 for a in ACTS},
+    },
+}
+
+
+def _fresh_referral(earlier: TestClient) -> tuple[int, int, str]:
+    """The referrer refers PERSON on the A&E pathway (received by the receiver's organisation),
+    then PERSON again (a possible duplicate), through ``earlier`` (a portal whose clock is 120
+    days before NOW); (first id, second id, the A&E pathway's id)."""
+    c = earlier
+    token = _sign_in(c, "referrer")
+    pathway = re.search(
+        r'<option value="(\d+)">Reachable moment in A&amp;E', c.get("/referrals/new").text
+    ).group(1)
+    ids = []
+    for _ in range(2):
+        r = c.post(
+            "/referrals",
+            data={**NEW, "pathway": pathway, "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text[:300]
+        ids.append(int(r.headers["location"].rsplit("/", 1)[1]))
+    return ids[0], ids[1], pathway
+
+
+def _counts(url: str) -> dict[str, int]:
+    eng = engine(url)
+    with Session(eng) as s:
+        out = {
+            t.__tablename__: s.scalar(select(func.count()).select_from(t)) or 0
+            for t in (Referral, RefEvent, RefConsent, Subject)
+        }
+        out["identity_reads"] = (
+            s.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "read_identity")
+            )
+            or 0
+        )
+    eng.dispose()
+    return out
+
+
+def test_the_access_test_covers_every_referral_route():
+    served = {(m, r.path) for r in referral_pages.router.routes for m in r.methods}
+    assert served == set(referral_pages.ROUTES)
+    assert {p for _, p in referral_pages.ROUTES} >= {
+        p.split(" ")[0] for k in EXPECTED.values() for p in k
+    }
+
+
+def test_every_role_and_organisation_on_every_referral_route(store):
+    url, keyring = store
+    now = create_app(url, secret_key="t", now=lambda: NOW, referral_key=keyring)
+    then = create_app(
+        url, secret_key="t", now=lambda: NOW - timedelta(days=120), referral_key=keyring
+    )
+    for who, kind in ROLE.items():
+        first, second, ae = _fresh_referral(TestClient(then))  # each role: a referral untouched
+        forms = {
+            **FORMS,
+            "/referrals": {**NEW, "pathway": ae},
+            "/referrals/{rid}/refer-on": {
+                **FORMS["/referrals/{rid}/refer-on"],
+                "pathway": str(int(ae) % 7 + 1),
+            },
+        }
+        c = TestClient(now)
+        token = _sign_in(c, who)
+        for method, path in referral_pages.ROUTES:
+            rid = second if path.endswith("/duplicate") else first
+            before = _counts(url)
+            p = path.format(rid=rid)
+            if method == "GET":
+                r = c.get(p, follow_redirects=False)
+            else:
+                r = c.post(
+                    p, data={**forms.get(path, {}), "csrf_token": token}, follow_redirects=False
+                )
+            key = path + (" POST" if path == "/referrals" and method == "POST" else "")
+            want = EXPECTED[kind].get(key, 200 if method == "GET" else 303)
+            assert r.status_code == want, (who, method, path, r.status_code, r.text[:300])
+            after = _counts(url)
+            reads = after["identity_reads"] - before["identity_reads"]
+            shows = r.status_code == 200 and ("/identity" in p or "subject-access" in p)
+            # every read of identifying details is audited; nothing else reads them
+            assert reads == (1 if shows else 0), (who, path)
+            if shows:
+                assert "Quartermaine" in r.text
+            elif r.status_code == 200:
+                assert not any(x in r.text for x in SECRETS), (who, path, "shows a detail")
+            if r.status_code in (403, 404):
+                assert after == before, (who, path, "wrote")
+        # lists show only what is in scope
+        queue = c.get("/referrals").text
+        mine = re.findall(r'href="/referrals/(\d+)"', queue)
+        if kind == "outsider":
+            assert str(first) not in mine and str(second) not in mine
+        export = c.get("/referrals/export.csv").text
+        assert not any(x in export for x in SECRETS)
+
+
+def test_identity_reads_name_the_reader_and_the_referral(store):
+    url, keyring = store
+    first, _, _ = _fresh_referral(
+        TestClient(
+            create_app(
+                url, secret_key="t", now=lambda: NOW - timedelta(days=1), referral_key=keyring
+            )
+        )
+    )
+    c = _client(url, keyring)
+    _sign_in(c, "receiver")
+    assert c.get(f"/referrals/{first}/identity").status_code == 200
+    eng = engine(url)
+    with Session(eng) as s:
+        e = s.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "read_identity")
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        reader = s.scalars(select(User).where(User.email == LOGINS["receiver"][0])).one()
+        assert e.user_id == reader.id and e.after["referral"] == first
+        assert not any(x in json.dumps([e.before, e.after]) for x in SECRETS)
+    eng.dispose()
+
+
+# -- consent, retention, SLA --------------------------------------------------------------------
+
+
+def test_withdrawing_consent_removes_the_subject_from_exports_and_analytics(store, tmp_path):
+    url, keyring = store
+    eng = engine(url)
+    with Session(eng) as s:
+        frame = referral_frame(s)
+        known = frame[frame.reoffended_12m.notna() & frame.engaged]
+        pick = known.iloc[0]
+        subject_rows = int((frame.subject == pick.subject).sum())
+        r = s.get(Referral, int(pick.referral))
+        open_before = s.scalar(select(func.count()).select_from(Referral)) or 0
+        before = reoffending_comparison(frame)
+    eng.dispose()
+    c = _client(url, keyring)
+    token = _sign_in(c, "admin")  # an admin is not on the referral: may not record it
+    assert (
+        c.post(
+            f"/referrals/{r.id}/consent",
+            data={"consent": "withdrawn", "csrf_token": token},
+            follow_redirects=False,
+        ).status_code
+        == 403
+    )
+    with session(url) as s:
+        r = s.get(Referral, int(pick.referral))
+        set_consent(s, None, r, False, NOW, "withdrawn by the young person")
+    with session(url) as s:
+        after = referral_frame(s)
+        assert pick.subject not in set(after.subject)
+        assert len(after) == len(frame) - subject_rows
+        again = reoffending_comparison(after)
+        assert again.engaged_n == before.engaged_n - 1
+        assert int(pick.referral) not in set(sla(s, NOW).referral)
+        with pytest.raises(NotAllowed, match="consent was withdrawn"):
+            transition(s, None, s.get(Referral, int(pick.referral)), "closed", NOW)
+        assert (s.scalar(select(func.count()).select_from(Referral)) or 0) == open_before
+    out = tmp_path / "export.csv"
+    res = CliRunner().invoke(cli, ["referrals", "export", str(out), "--store", url])
+    assert res.exit_code == 0, res.output
+    exported = pd.read_csv(out)
+    assert pick.subject not in set(exported.subject) and len(exported) == len(after)
+    c2 = _client(url, keyring)
+    _sign_in(c2, "analyst")
+    assert pick.subject not in c2.get("/referrals/export.csv").text
+    assert f"{len(after)} referrals" in c2.get("/referrals/report").text
+
+
+def _held(s: Session) -> int:
+    return s.scalar(select(func.count()).select_from(Subject).where(Subject.identity.is_not(None)))
+
+
+def _last_activity(s: Session, subject: Subject) -> datetime:
+    refs = s.scalars(select(Referral).where(Referral.subject_id == subject.id)).all()
+    return max(
+        [e.at for r in refs for e in r.events] + [o.recorded_at for r in refs for o in r.outcomes]
+    )
+
+
+def test_retention_deletes_identifying_details_and_keeps_the_counts(store):
+    url, keyring = store
+    with session(url) as s:
+        frame = referral_frame(s)
+        held = _held(s)
+        report = retain(s, timedelta(days=365), NOW)
+    with session(url) as s:
+        gone = s.scalars(select(Subject).where(Subject.identity.is_(None))).all()
+        assert gone and sorted(report.deleted) == sorted(x.pseudonym for x in gone)
+        assert all(x.match_key is None and x.identity_deleted_at == NOW for x in gone)
+        assert len(gone) + _held(s) == held and report.kept == _held(s) > 0
+        # each deleted subject had nothing recorded for a year; each kept one had
+        cutoff = NOW - timedelta(days=365)
+        for subject in s.scalars(select(Subject)):
+            assert (_last_activity(s, subject) < cutoff) == (subject.identity is None), subject.id
+        audited = s.scalars(select(AuditEvent.row_key).where(AuditEvent.action == "retention"))
+        assert sorted(audited) == sorted(report.deleted)
+        pd.testing.assert_frame_equal(referral_frame(s), frame)  # every count and outcome kept
+        r = s.scalars(select(Referral).where(Referral.subject_id == gone[0].id)).first()
+        assert read_identity(s, keyring, _user(s, r), r, NOW) is None
+        assert retain(s, timedelta(days=365), NOW).deleted == []  # nothing more to delete
+    # the command: the period in days from today, and what it deleted
+    days = (datetime.now() - NOW).days + 200
+    res = CliRunner().invoke(cli, ["referrals", "retain", "--days", str(days), "--store", url])
+    assert res.exit_code == 0, res.output
+    with session(url) as s:
+        more = report.kept - _held(s)
+        assert more > 0 and f"Identifying details of {more:,} subjects" in " ".join(
+            res.output.split()
+        )
+
+
+def _user(s: Session, r: Referral) -> User:
+    """A user of the organisation that received ``r`` (made for the test when it has none)."""
+    u = s.scalars(select(User).where(User.organisation_id == r.receiving_org_id)).first()
+    if u is None:
+        u = User(
+            email=f"worker{r.receiving_org_id}@demo.vru",
+            password_hash="-",
+            role="provider",
+            organisation_id=r.receiving_org_id,
+        )
+        s.add(u)
+        s.flush()
+    return u
+
+
+def test_the_sla_report_flags_exactly_the_planted_overdue_referrals(demo):
+    path, _key, truth = demo
+    url = f"sqlite:///{path}"
+    with session(url) as s:
+        clocks = sla(s, datetime.fromisoformat(truth["today"]))
+        received = {r.id: r.received_at for r in s.scalars(select(Referral))}
+    flagged = {received[i].isoformat() for i in clocks[clocks.overdue].referral}
+    assert truth["overdue"] and flagged == set(truth["overdue"])
+    # the report page, as an analyst sees it, lists the same number
+    c = _client(url, None)
+    _sign_in(c, "analyst")
+    page = c.get("/referrals/report").text
+    assert f"Overdue now: {len(truth['overdue'])}<" in page
+
+
+# -- the raw store, and duplicates --------------------------------------------------------------
+
+
+def _tiny(url: str, tmp_path: Path) -> Keyring:
+    """A store with two organisations and one pathway between them."""
+    upgrade(url)
+    with session(url) as s:
+        s.add_all(
+            [
+                Organisation(name="Custody", kind="partner"),
+                Organisation(name="Youth Work", kind="provider"),
+            ]
+        )
+        s.flush()
+        file = tmp_path / "pathways.json"
+        file.write_text(
+            json.dumps(
+                {
+                    "pathways": [
+                        {
+                            "key": "custody",
+                            "name": "Custody",
+                            "source_setting": "custody",
+                            "provider": "Youth Work",
+                            "min_age": 10,
+                            "max_age": 25,
+                            "steps": [
+                                {
+                                    "status": "contacted",
+                                    "within_hours": 48,
+                                    "records": ["contact_method"],
+                                }
+                            ],
+                            "needs": ["health"],
+                        }
+                    ]
+                }
+            )
+        )
+        load_pathways(s, file)
+    return Keyring.from_file(write_key(tmp_path / "k" / "referral.key"))
+
+
+def _refer(
+    s: Session, keyring: Keyring, at: datetime, age: int = 16, consent: bool = True, **identity: str
+) -> Referral:
+    org = s.scalars(select(Organisation).where(Organisation.name == "Custody")).one()
+    return create_referral(
+        s,
+        keyring,
+        pathway=s.scalars(select(Pathway)).one(),
+        identity={**PERSON, **identity},
+        referring_org_id=org.id,
+        referrer_role="sergeant",
+        age=age,
+        sex="male",
+        consent_given=consent,
+        at=at,
+        prior_offences=1,
+        needs=["health"],
+    )
+
+
+def test_identifying_details_are_unreadable_in_the_raw_store(store_url, tmp_path):
+    keyring = _tiny(store_url, tmp_path)
+    with session(store_url) as s:
+        r = _refer(s, keyring, NOW)
+        transition(s, None, r, "contacted", NOW + timedelta(hours=2), data={"contact_method": "x"})
+        reader = User(
+            email="w@x.org", password_hash="-", role="provider", organisation_id=r.receiving_org_id
+        )
+        s.add(reader)
+        s.flush()
+        assert read_identity(s, keyring, reader, r, NOW)["family_name"] == "Quartermaine"
+    dump = _raw(store_url)
+    assert len(dump) > 1000 and b"Custody" in dump  # the dump holds the store's text
+    for secret in [*SECRETS, PERSON["date_of_birth"].replace("-", "")]:
+        for form in {secret, secret.lower(), secret.upper()}:
+            assert form.encode() not in dump, secret
+    other = Keyring(b"\x01" * 32)
+    with session(store_url) as s, pytest.raises(ConfigError, match="another key"):
+        other.open(s.scalars(select(Subject)).one().identity)
+
+
+def _raw(url: str) -> bytes:
+    """The store as bytes: the SQLite file itself, or every PostgreSQL table as COPY text."""
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    import psycopg
+
+    out = []
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as c:
+        for table in Base.metadata.tables:
+            with c.cursor().copy(f"COPY {table} TO STDOUT") as copy:
+                out.extend(bytes(chunk) for chunk in copy)
+    return b"".join(out)
+
+
+def test_a_possible_duplicate_waits_for_a_person(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    keyring = _tiny(url, tmp_path)
+    with session(url) as s:
+        a = _refer(s, keyring, NOW)
+        b = _refer(
+            s, keyring, NOW + timedelta(days=30), family_name="QUARTERMAINE ", given_name="zebedée"
+        )
+        c = _refer(s, keyring, NOW + timedelta(days=200))
+        d = _refer(s, keyring, NOW + timedelta(days=201), given_name="Zachary")
+        assert (b.duplicate_of_id, b.duplicate_status) == (a.id, "pending")
+        assert c.duplicate_status is None and d.duplicate_status is None  # window; another name
+        assert len({a.subject_id, b.subject_id}) == 2  # not merged
+        with pytest.raises(NotAllowed):
+            decide_duplicate(s, None, c, True, NOW)
+        decide_duplicate(s, None, b, True, NOW + timedelta(days=31))
+        assert b.subject_id == a.subject_id and b.duplicate_status == "same"
+        assert s.scalar(select(func.count()).select_from(Subject)) == 3
+
+
+def test_the_workflow_refuses_what_the_rules_refuse(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    keyring = _tiny(url, tmp_path)
+    with session(url) as s:
+        with pytest.raises(NotAllowed, match="needs the person's consent"):
+            _refer(s, keyring, NOW, consent=False)
+        with pytest.raises(NotAllowed, match="takes ages 10 to 25"):
+            _refer(s, keyring, NOW, age=40)
+        r = _refer(s, keyring, NOW + timedelta(hours=1))
+        with pytest.raises(NotAllowed, match="may become"):
+            transition(s, None, r, "engaged", NOW + timedelta(hours=2))
+        with pytest.raises(NotAllowed, match="must record contact_method"):
+            transition(s, None, r, "contacted", NOW + timedelta(hours=2))
+        transition(s, None, r, "contacted", NOW + timedelta(hours=3), data={"contact_method": "p"})
+        with pytest.raises(NotAllowed, match="say why"):
+            transition(s, None, r, "declined", NOW + timedelta(hours=4))
+        with pytest.raises(NotAllowed, match="before the last change"):
+            transition(s, None, r, "engaged", NOW)
+
+
+# -- the planted engagement effect --------------------------------------------------------------
+
+
+def test_the_matched_comparison_recovers_the_planted_effect_and_the_naive_gap_does_not(demo):
+    path, _, truth = demo
+    with session(f"sqlite:///{path}") as s:
+        frame = referral_frame(s)
+    c = reoffending_comparison(frame)
+    m = c.matched
+    assert m is not None and m.pairs >= 100
+    assert m.low <= truth["effect"] <= m.high, (m.effect, m.low, m.high)
+    assert not m.low <= c.naive_gap <= m.high, (c.naive_gap, m.low, m.high)
+    assert c.naive_gap < truth["effect"] - 0.1  # selection makes it look much larger
+    assert (m.balance.after.abs() < 0.1).all() and (m.balance.before.abs() > 0.2).any()
+    # a reference: statsmodels' inverse-probability weighting, for the same group, lies in it
+    d = frame[frame.reoffended_12m.notna() & (frame.engaged | frame.declined)].dropna(
+        subset=COVARIATES
+    )
+    x = sm.add_constant(pd.get_dummies(d[COVARIATES], drop_first=True, dtype=float))
+    t = d.engaged.astype(int).to_numpy()
+    y = d.reoffended_12m.astype(float).to_numpy()
+    te = TreatmentEffect(sm.OLS(y, x), t, results_select=sm.Logit(t, x).fit(disp=0))
+    group = 1 if m.matched_group == "treated" else 0
+    ipw = float(te.ipw(effect_group=group, return_results=False)[0])
+    assert m.low <= ipw <= m.high, (ipw, m.low, m.high)
+
+
+def test_matching_finds_a_planted_effect_on_the_treated_too():
+    """The other direction (fewer treated than comparison): the effect on the treated."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    prior = rng.poisson(1.5, n)
+    age = rng.integers(12, 25, n)
+    engage = rng.random(n) < 1 / (1 + np.exp(-(-1.2 - 0.6 * prior + 0.05 * (age - 16))))
+    p0 = np.clip(1 / (1 + np.exp(-(-1 + 0.6 * prior))), 0.25, 0.95)
+    y = rng.random(n) < p0 - 0.2 * engage
+    f = pd.DataFrame({"t": engage, "y": y, "prior": prior, "age": age})
+    m = matched_comparison(f, "t", "y", ["prior", "age"])
+    assert m.matched_group == "treated" and m.low <= -0.2 <= m.high, (m.effect, m.low, m.high)
+    assert matched_comparison(f.head(40), "t", "y", ["prior", "age"]) is None  # too few
+
+
+# -- the work queue in a browser ----------------------------------------------------------------
+
+
+def _fine(page, where: str) -> None:
+    """No axe violation, and nothing wider than the screen."""
+    assert axe_violations(page) == [], where
+    wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not wide, f"{where} is wider than the screen"
+
+
+def test_the_work_queue_in_a_browser(browser, demo, tmp_path):
+    """The hospital youth workers' queue: overdue referrals first and marked; one is opened, its
+    identity looked at (audited) and first contact recorded, and it is no longer overdue."""
+    src, key, _ = demo
+    shutil.copy(src, tmp_path / "programme.sqlite")
+    url = f"sqlite:///{tmp_path / 'programme.sqlite'}"
+    with session(url) as s:
+        receiver = s.scalars(select(User).where(User.email == LOGINS["receiver"][0])).one()
+        clocks = sla(s, NOW, Referral.receiving_org_id == receiver.organisation_id)
+    overdue = int(clocks.overdue.sum())
+    assert overdue > 0
+    app = create_app(url, secret_key="t", now=lambda: NOW, referral_key=Keyring.from_file(key))
+    with serve(app) as base:
+        for width in (1200, 320):
+            page, problems = open_page(browser, base + "/login", width, axe=True)
+            page.get_by_label("E-mail").fill(LOGINS["receiver"][0])
+            page.get_by_label("Password").fill(LOGINS["receiver"][1])
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_load_state("load")
+            page.goto(base + "/referrals")
+            assert page.locator("tr.overdue").count() == overdue
+            first_rows = page.locator("tbody tr").nth(overdue - 1).get_attribute("class")
+            assert first_rows == "overdue"  # overdue ones come first
+            _fine(page, "the queue")
+            page.locator("tr.overdue a").first.click()
+            assert "Overdue:" in page.inner_text("main")
+            _fine(page, "a referral")
+            page.get_by_role("link", name="Show who this is about").click()
+            assert "Date of birth" in page.inner_text("main")
+            _fine(page, "who it is about")
+            page.go_back()
+            if page.locator("#status option[value=contacted]").count():
+                page.select_option("#status", "contacted")
+                page.get_by_label("Contact method (needed for contacted)").fill("phone")
+                page.get_by_role("button", name="Save").click()
+                page.wait_for_load_state("load")
+                assert "Overdue:" not in page.inner_text("main")
+                overdue -= 1
+            for path in ("/referrals/report", "/referrals/new"):
+                page.goto(base + path)
+                _fine(page, path)
+            assert problems == [], problems
+            page.close()
