@@ -101,6 +101,14 @@ def test_the_other_tiers_come_from_the_programme_store(evaluated):
     # programme: every reporting intervention, indicators judged against their targets
     assert len(run.programme) >= 5 and (run.programme.reached > 0).all()
     assert set(run.indicators.status) <= {"met", "not_met", "uncertain", "not measured"}
+    # referrals feed the evaluation: the figures by pathway, and the matched comparison
+    by_pathway = pd.read_csv(run.folder / "referrals_by_pathway.csv")
+    assert len(by_pathway) == 7 and (by_pathway.conversion == by_pathway.engaged
+                                     / by_pathway.referred).all()  # fmt: skip
+    reoffending = pd.read_csv(run.folder / "referrals_reoffending.csv")
+    assert reoffending.comparison.str.startswith("propensity-matched").any()
+    assert "Referrals: who was reached, how fast, and with what outcome" in page
+    assert "That gap is not the effect of engaging" in page
 
 
 def test_poisson_did_matches_statsmodels():

@@ -239,7 +239,7 @@ def demo(
 
     s = get_settings(demo_dir=out, demo_seed=seed)
     with _progress() as bar:
-        task = bar.add_task("demo region", total=months + 6)
+        task = bar.add_task("demo region", total=months + 7)
 
         def say(msg: str) -> None:
             bar.update(task, description=msg, advance=1)
@@ -1083,17 +1083,13 @@ def referrals_report(
 ) -> None:
     """The SLA report (overdue referrals) and the evaluation figures by pathway and provider,
     with re-offending of engaged against declined, naive and matched."""
-    from sqlalchemy import select
-
     from vrukit.programme.db import session
-    from vrukit.referrals.models import Pathway
-    from vrukit.referrals.report import referral_frame, reoffending_comparison, sla, summary
+    from vrukit.referrals.report import evaluation_figures, sla
 
     now = _now(store)
     with session(_store(store)) as s:
-        frame = referral_frame(s)
+        frame, table, c = evaluation_figures(s)
         clocks = sla(s, now)
-        table = summary(frame, {p.key: p.steps for p in s.scalars(select(Pathway))})
     out.mkdir(parents=True, exist_ok=True)
     clocks[clocks.overdue].to_csv(out / "overdue.csv", index=False)
     table.to_csv(out / "by_pathway_and_provider.csv", index=False)
@@ -1108,7 +1104,6 @@ def referrals_report(
     console.print(t)
     console.print(f"Overdue at {now:%d %b %Y %H:%M}: {int(clocks.overdue.sum())} of "
                   f"{len(clocks)} referrals waiting for a step")  # fmt: skip
-    c = reoffending_comparison(frame) if not frame.empty else None
     if c:
         console.print(f"Re-offending within 12 months: engaged {c.engaged_rate:.0%} "
                       f"(n={c.engaged_n}), declined {c.declined_rate:.0%} (n={c.declined_n}); "

@@ -39,6 +39,7 @@ from vrukit.programme.models import Place, PlaceEvaluation
 from vrukit.programme.queries import current_return_rows
 from vrukit.programme.tiers import group_comparisons, programme_tier, project_tier
 from vrukit.publish.evaluation import write_evaluation
+from vrukit.referrals.report import evaluation_figures
 from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.warehouse import Warehouse
 
@@ -174,5 +175,8 @@ def run_evaluation(
         groups = group_comparisons(s, rows)
         say("programme tier: reach, engagement, completion, cost, indicators")
         summary, indicators = programme_tier(s, rows)
-    files = write_evaluation(Path(out), places, details, training, groups, summary, indicators)
+        say("referrals: volumes, conversion, time to first contact, outcomes, re-offending")
+        _, referrals, reoffending = evaluation_figures(s)
+    files = write_evaluation(Path(out), places, details, training, groups, summary, indicators,
+                             referrals=referrals, reoffending=reoffending)  # fmt: skip
     return EvaluationRun(places, training, groups, summary, indicators, Path(out), files)

@@ -46,6 +46,7 @@ def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
     from vrukit.programme.queries import current_return_rows
     from vrukit.programme.tiers import group_comparisons, programme_tier, project_tier
     from vrukit.publish.evaluation import DESIGNS, group_tables  # loaded on first use
+    from vrukit.referrals.report import evaluation_figures
 
     results = current_results(s)
     places = [{"place": n, "design": r.design, "effect": r.effect, "low": r.low, "high": r.high,
@@ -55,11 +56,13 @@ def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
     rows = current_return_rows(s)
     summary, indicators = programme_tier(s, rows)
     training = project_tier(s)
+    _, referrals, reoffending = evaluation_figures(s)
     return render(
         request, "evaluation.html", user=me, places=places, charts=charts, designs=DESIGNS,
         run_at=run_at, training=training.to_dict("records"),
         groups=group_tables(group_comparisons(s, rows)),
         programme=summary.to_dict("records"), indicators=indicators.to_dict("records"),
+        referral_summary=referrals.to_dict("records"), reoffending=reoffending,
     )  # fmt: skip
 
 

@@ -32,7 +32,7 @@ from vrukit.referrals.models import (
     RefConsent,
     Referral,
 )
-from vrukit.referrals.report import referral_frame, reoffending_comparison, sla, summary
+from vrukit.referrals.report import evaluation_figures, referral_frame, sla
 from vrukit.referrals.workflow import (
     VRU_ROLES,
     NotAllowed,
@@ -202,17 +202,16 @@ async def create(request: Request, s: Db, me: Me) -> Response:
 @router.get("/referrals/report", response_class=HTMLResponse)
 def report(request: Request, s: Db, me: Me) -> HTMLResponse:
     now = _now(request)
-    frame = referral_frame(s, _mine(me))
-    steps = {p.key: p.steps for p in _pathways(s).values()}
+    frame, table, reoffending = evaluation_figures(s, _mine(me))
     clocks = sla(s, now, _mine(me))
     return render(
         request,
         "referrals_report.html",
         user=me,
         now=now,
-        summary=summary(frame, steps),
+        referral_summary=table.to_dict("records"),
         overdue=clocks[clocks.overdue],
-        comparison=reoffending_comparison(frame) if not frame.empty else None,
+        reoffending=reoffending,
         total=len(frame),
     )
 

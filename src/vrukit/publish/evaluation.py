@@ -95,8 +95,12 @@ def write_evaluation(
     groups: pd.DataFrame,
     programme: pd.DataFrame,
     indicators: pd.DataFrame,
+    *,
+    referrals: pd.DataFrame | None = None,
+    reoffending: Any = None,
 ) -> list[Path]:
-    """Write the tables, charts and ``evaluation.html`` into ``folder``; the paths written."""
+    """Write the tables, charts and ``evaluation.html`` into ``folder``; the paths written.
+    ``referrals`` and ``reoffending``: the referral figures (``vrukit.referrals.report``)."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
@@ -117,6 +121,10 @@ def write_evaluation(
     csv(groups, "group_comparisons.csv")
     csv(programme, "programme_summary.csv")
     csv(indicators, "indicator_progress.csv")
+    if referrals is not None and not referrals.empty:
+        csv(referrals, "referrals_by_pathway.csv")
+    if reoffending is not None:
+        csv(_reoffending_table(reoffending), "referrals_reoffending.csv")
     charts = []
     for place, design, detail in details:
         name = f"{slug(place)}-{'event-study' if design == 'did' else 'synthetic-control'}.svg"
@@ -131,7 +139,22 @@ def write_evaluation(
         training=training.to_dict("records"), groups=group_tables(groups),
         programme=programme.to_dict("records"),
         indicators=indicators.to_dict("records"),
+        referral_summary=[] if referrals is None else referrals.to_dict("records"),
+        reoffending=reoffending,
     )  # fmt: skip
     (folder / "evaluation.html").write_text(html, encoding="utf-8")
     written.append(folder / "evaluation.html")
     return written
+
+
+def _reoffending_table(c: Any) -> pd.DataFrame:
+    """Re-offending of engaged against declined, naive and matched, as one table."""
+    rows = [{"comparison": "naive (engaged minus declined)", "difference": c.naive_gap,
+             "low": None, "high": None, "n": c.engaged_n + c.declined_n,
+             "engaged_rate": c.engaged_rate, "declined_rate": c.declined_rate}]  # fmt: skip
+    if c.matched is not None:
+        m = c.matched
+        rows.append({"comparison": f"propensity-matched ({m.matched_group} matched)",
+                     "difference": m.effect, "low": m.low, "high": m.high, "n": 2 * m.pairs,
+                     "engaged_rate": None, "declined_rate": None})  # fmt: skip
+    return pd.DataFrame(rows)

@@ -21,7 +21,6 @@ from vrukit.analysis.matching import MatchedComparison, matched_comparison, naiv
 from vrukit.programme.models import Organisation
 from vrukit.referrals.models import (
     CLOSED,
-    STATUSES,
     Pathway,
     Referral,
     RefEvent,
@@ -32,6 +31,7 @@ from vrukit.referrals.models import (
 __all__ = [
     "COVARIATES",
     "ReoffendingComparison",
+    "evaluation_figures",
     "referral_frame",
     "reoffending_comparison",
     "sla",
@@ -54,12 +54,35 @@ RANK = {
 }
 
 
+#: The referral's own columns in the pseudonymised table.
+_COLUMNS = (
+    "id",
+    "receiving_org_id",
+    "referring_org_id",
+    "referrer_role",
+    "received_at",
+    "status",
+    "status_at",
+    "age",
+    "sex",
+    "prior_offences",
+    "lsoa_code",
+    "imd_decile",
+    "needs",
+)
+
+
 def referral_frame(s: Session, extra: Any = None) -> pd.DataFrame:
     """Every referral whose subject's consent stands (``extra``: a further WHERE clause), one
     row each: pathway, organisations, dates, status, pseudonymous facts, first contact, whether
     they engaged or declined, and outcomes at 3, 6 and 12 months with re-offending."""
     q = (
-        select(Referral, Subject.pseudonym, Pathway.key, Pathway.name)
+        select(
+            *(getattr(Referral, c) for c in _COLUMNS),
+            Subject.pseudonym,
+            Pathway.key,
+            Pathway.name.label("pathway_name"),
+        )
         .join(Subject, Subject.id == Referral.subject_id)
         .join(Pathway, Pathway.id == Referral.pathway_id)
         .where(Subject.consent == "given")
@@ -67,44 +90,37 @@ def referral_frame(s: Session, extra: Any = None) -> pd.DataFrame:
     )
     if extra is not None:
         q = q.where(extra)
-    rows = s.execute(q).all()
-    ids = [r.Referral.id for r in rows]
+    f = pd.DataFrame(s.execute(q).all(), columns=[*_COLUMNS, "subject", "pathway", "pathway_name"])
+    ids = f["id"].tolist()
     reached = _reached(s, ids)
-    outcomes = _outcomes(s, ids)
     names = {i: n for i, n in s.execute(select(Organisation.id, Organisation.name))}
-    out = []
-    for r, pseudonym, key, name in rows:
-        got = reached.get(r.id, {})
-        out.append(
-            {
-                "referral": r.id,
-                "subject": pseudonym,
-                "pathway": key,
-                "pathway_name": name,
-                "provider": names[r.receiving_org_id],
-                "referrer": names[r.referring_org_id],
-                "referrer_role": r.referrer_role,
-                "received_at": r.received_at,
-                "status": r.status,
-                "status_at": r.status_at,
-                "age": r.age,
-                "sex": r.sex,
-                "prior_offences": r.prior_offences,
-                "lsoa_code": r.lsoa_code,
-                "imd_decile": r.imd_decile,
-                "needs": "; ".join(r.needs),
-                "first_contact_at": got.get("contacted"),
-                "engaged": "engaged" in got,
-                "declined": "declined" in got,
-                **outcomes.get(r.id, {}),
-            }
-        )
-    cols = ["outcome_3m", "outcome_6m", "outcome_12m", "reoffended_12m"]
-    frame = pd.DataFrame(out)
-    for c in cols:
-        if c not in frame:
-            frame[c] = pd.Series(dtype=object)
-    return frame
+    out = pd.DataFrame(
+        {
+            "referral": f["id"],
+            "subject": f.subject,
+            "pathway": f.pathway,
+            "pathway_name": f.pathway_name,
+            "provider": f.receiving_org_id.map(names),
+            "referrer": f.referring_org_id.map(names),
+            "referrer_role": f.referrer_role,
+            "received_at": f.received_at,
+            "status": f.status,
+            "status_at": f.status_at,
+            "age": f.age,
+            "sex": f.sex,
+            "prior_offences": f.prior_offences,
+            "lsoa_code": f.lsoa_code,
+            "imd_decile": f.imd_decile,
+            "needs": [("; ".join(n)) for n in f.needs],
+            "first_contact_at": [reached.get(i, {}).get("contacted") for i in ids],
+            "engaged": ["engaged" in reached.get(i, {}) for i in ids],
+            "declined": ["declined" in reached.get(i, {}) for i in ids],
+        }
+    )
+    out = out.join(_outcomes(s, ids), on="referral")
+    later = ["outcome_3m", "outcome_6m", "outcome_12m", "reoffended_12m"]
+    out[later] = out[later].astype(object).where(out[later].notna(), None)
+    return out
 
 
 def _reached(s: Session, ids: list[int]) -> dict[int, dict[str, datetime]]:
@@ -125,16 +141,21 @@ def _reached(s: Session, ids: list[int]) -> dict[int, dict[str, datetime]]:
     return out
 
 
-def _outcomes(s: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
-    out: dict[int, dict[str, Any]] = {}
+def _outcomes(s: Session, ids: list[int]) -> pd.DataFrame:
+    """Outcomes at 3, 6 and 12 months and 12-month re-offending, by referral (empty where none
+    is recorded)."""
+    rows: list[Any] = []
     for i in range(0, len(ids), 5000):
-        q = select(RefOutcome).where(RefOutcome.referral_id.in_(ids[i : i + 5000]))
-        for o in s.scalars(q):
-            got = out.setdefault(o.referral_id, {})
-            got[f"outcome_{o.months}m"] = o.outcome
-            if o.months == 12:
-                got["reoffended_12m"] = o.reoffended
-    return out
+        q = select(
+            RefOutcome.referral_id, RefOutcome.months, RefOutcome.outcome, RefOutcome.reoffended
+        ).where(RefOutcome.referral_id.in_(ids[i : i + 5000]))
+        rows.extend(s.execute(q).all())
+    long = pd.DataFrame(rows, columns=["referral", "months", "outcome", "reoffended"])
+    wide = long.pivot(index="referral", columns="months", values="outcome")
+    wide = wide.reindex(columns=[3, 6, 12]).astype(object)
+    wide.columns = ["outcome_3m", "outcome_6m", "outcome_12m"]
+    twelve = long[long.months == 12].set_index("referral").reoffended.astype(object)
+    return wide.assign(reoffended_12m=twelve)
 
 
 def sla(s: Session, now: datetime, extra: Any = None) -> pd.DataFrame:
@@ -244,5 +265,12 @@ def reoffending_comparison(frame: pd.DataFrame, seed: int = 0) -> ReoffendingCom
     )
 
 
-#: Statuses in workflow order, for displays.
-ORDER = {s: k for k, s in enumerate(STATUSES)}
+def evaluation_figures(
+    s: Session, extra: Any = None
+) -> tuple[pd.DataFrame, pd.DataFrame, ReoffendingComparison | None]:
+    """What the evaluation shows of referrals (``extra``: a WHERE clause on ``Referral``): the
+    pseudonymised table, the figures by pathway and provider, and the re-offending comparison."""
+    frame = referral_frame(s, extra)
+    steps = {p.key: p.steps for p in s.scalars(select(Pathway))}
+    table = summary(frame, steps)
+    return frame, table, reoffending_comparison(frame) if not frame.empty else None

@@ -237,13 +237,18 @@ def _home_area(s: Session, postcode: str | None, lsoa: str | None) -> tuple[str 
     return lsoa, decile
 
 
-def _possible_duplicate(s: Session, match_key: str, at: datetime, window: timedelta) -> int | None:
-    """The latest referral of a subject with the same match key received within ``window``."""
+def _possible_duplicate(
+    s: Session, match_key: str, at: datetime, window: timedelta, receiver: int
+) -> int | None:
+    """The latest referral to the same organisation (``receiver``) of a subject with the same
+    match key, received within ``window``. Only the same organisation's: the flag must not tell
+    one provider that the person was referred to another."""
     q = (
         select(Referral.id)
         .join(Subject, Subject.id == Referral.subject_id)
         .where(
             Subject.match_key == match_key,
+            Referral.receiving_org_id == receiver,
             Referral.received_at >= at - window,
             Referral.received_at <= at,
         )
@@ -272,9 +277,9 @@ def create_referral(
     duplicate_window: timedelta = timedelta(days=90),
 ) -> Referral:
     """A new referral of a new subject on ``pathway`` (to its provider), received at ``at``.
-    Refused without consent. A subject with the same name and date of birth referred within
-    ``duplicate_window`` is flagged as a possible duplicate for a person to decide - never
-    merged here."""
+    Refused without consent. A subject with the same name and date of birth referred to the
+    same organisation within ``duplicate_window`` is flagged as a possible duplicate for a person
+    there to decide - never merged here."""
     if not consent_given:
         raise NotAllowed(
             "a referral needs the person's consent (or their parent's or carer's)", 422
@@ -285,7 +290,7 @@ def create_referral(
         raise NotAllowed(f"no Youth Map service {service_id!r}", 422)
     details = {f: str(identity.get(f) or "").strip() for f, _ in IDENTITY_FIELDS}
     key = keyring.match_key(details["given_name"], details["family_name"], details["date_of_birth"])
-    duplicate_of = _possible_duplicate(s, key, at, duplicate_window)
+    duplicate_of = _possible_duplicate(s, key, at, duplicate_window, pathway.provider_id)
     subject = Subject(
         pseudonym=_pseudonym(),
         identity=keyring.seal(details),
