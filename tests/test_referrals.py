@@ -5,6 +5,7 @@ provider's work queue in a real browser."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -174,22 +175,18 @@ def _fresh_referral(earlier: TestClient) -> tuple[int, int, str]:
     return ids[0], ids[1], pathway
 
 
+@functools.cache
+def _engine(url: str):
+    return engine(url)
+
+
 def _counts(url: str) -> dict[str, int]:
-    eng = engine(url)
-    with Session(eng) as s:
-        out = {
-            t.__tablename__: s.scalar(select(func.count()).select_from(t)) or 0
-            for t in (Referral, RefEvent, RefConsent, Subject)
-        }
-        out["identity_reads"] = (
-            s.scalar(
-                select(func.count())
-                .select_from(AuditEvent)
-                .where(AuditEvent.action == "read_identity")
-            )
-            or 0
-        )
-    eng.dispose()
+    """Rows in the referral tables, and identity reads in the audit trail."""
+    tables = (Referral, RefEvent, RefConsent, Subject)
+    with Session(_engine(url)) as s:
+        out = {t.__tablename__: s.scalar(select(func.count()).select_from(t)) for t in tables}
+        reads = select(func.count()).select_from(AuditEvent)
+        out["identity_reads"] = s.scalar(reads.where(AuditEvent.action == "read_identity"))
     return out
 
 

@@ -250,8 +250,11 @@ def build_demo(
     months: int = 36,
     n_areas: int = 1750,
     progress: Callable[[str], None] | None = None,
+    crime_only: bool = False,
 ) -> DemoFiles:
-    """Generate the demo region into ``folder`` (deterministic for a given seed)."""
+    """Generate the demo region into ``folder`` (deterministic for a given seed). With
+    ``crime_only``, only police.uk crime, boundaries, deprivation, population and the truth:
+    no A&E extracts, programme, directory or referrals (their paths are not written)."""
     say = progress or (lambda _msg: None)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -299,6 +302,8 @@ def build_demo(
     truth["risk_factors"] = _true_rate_ratios(model, indicators)
     files.truth.write_text(json.dumps(truth, indent=1))
     _truth_areas(model, region, lam).to_csv(files.truth_areas, index=False)
+    if crime_only:
+        return files
     say("writing the emergency departments' ISTV extracts")
     v = CRIME_TYPES.index("Violence and sexual offences")
     write_istv(
