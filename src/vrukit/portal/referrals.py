@@ -113,12 +113,7 @@ def queue(request: Request, s: Db, me: Me) -> HTMLResponse:
                 .limit(50)
             )
         )
-    incoming.sort(
-        key=lambda r: (
-            not (clocks.get(r.id) and clocks[r.id].overdue),
-            clocks[r.id].due if r.id in clocks else now,
-        )
-    )
+    incoming.sort(key=lambda r: _queue_order(r, clocks.get(r.id), now))
     return render(
         request,
         "referrals.html",
@@ -132,6 +127,16 @@ def queue(request: Request, s: Db, me: Me) -> HTMLResponse:
         overdue=sum(c.overdue for c in clocks.values()),
         vru=me.role in VRU_ROLES,
     )
+
+
+def _queue_order(r: Referral, clock: Any, now: datetime) -> tuple[int, datetime]:
+    """Overdue first (longest overdue first), then those waiting for a step (soonest due),
+    then the rest of the open ones (oldest first), and those whose consent is withdrawn last."""
+    if r.subject.consent != "given":
+        return 3, r.received_at
+    if clock is not None:
+        return (0 if clock.overdue else 1), clock.due
+    return 2, r.received_at
 
 
 def _pathways(s: Session) -> dict[int, Pathway]:
