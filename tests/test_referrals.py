@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from conftest import axe_violations, open_page, serve
 from vrukit.analysis.matching import matched_comparison
 from vrukit.cli import app as cli
-from vrukit.errors import ConfigError
+from vrukit.errors import ConfigError, InputFileError
 from vrukit.portal import referrals as referral_pages
 from vrukit.portal.app import create_app
 from vrukit.programme.db import engine, session, upgrade
@@ -630,3 +630,45 @@ def test_the_work_queue_in_a_browser(browser, demo, tmp_path):
                 _fine(page, path)
             assert problems == [], problems
             page.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "column", "found"),
+    [
+        ({"provider": "Nobody"}, "provider", '"Nobody"'),
+        ({"steps": [{"status": "contacted", "within_hours": -4}]}, "steps", "-4"),
+        ({"steps": [{"status": "closed", "within_hours": 4}]}, "steps", "closed"),
+        ({"source_setting": "prison"}, "source_setting", '"prison"'),
+    ],
+)
+def test_a_wrong_pathway_is_named_and_nothing_loaded(tmp_path, change, column, found):
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    _tiny(url, tmp_path)
+    good = {
+        "key": "ae",
+        "name": "A&E",
+        "source_setting": "a&e",
+        "provider": "Youth Work",
+        "steps": [{"status": "contacted", "within_hours": 24}],
+    }
+    file = tmp_path / "more.json"
+    file.write_text(json.dumps({"pathways": [good, {**good, "key": "x", **change}]}))
+    with pytest.raises(InputFileError) as e, session(url) as s:
+        load_pathways(s, file)
+    message = str(e.value)
+    assert "more.json" in message and "pathways[1]" in message and column in message, message
+    assert found in message, message
+    with session(url) as s:
+        assert s.scalars(select(Pathway.key)).all() == ["custody"]  # the good one was not kept
+
+
+def test_the_planted_repeat_referrals_are_flagged_and_not_merged(demo):
+    path, _, truth = demo
+    with session(f"sqlite:///{path}") as s:
+        flagged = s.scalars(select(Referral).where(Referral.duplicate_status == "pending")).all()
+        assert sorted(r.received_at.isoformat() for r in flagged) == truth["duplicates"]
+        for r in flagged:
+            earlier = s.get(Referral, r.duplicate_of_id)
+            assert earlier.subject_id != r.subject_id  # two subjects until a person decides
+            assert earlier.receiving_org_id == r.receiving_org_id
+            assert timedelta(0) < r.received_at - earlier.received_at <= timedelta(days=90)

@@ -144,37 +144,52 @@ def _need_consent(r: Referral) -> Subject:
 # -- pathways -----------------------------------------------------------------------------------
 
 
+#: What every pathway in a pathways file must give.
+PATHWAY_KEYS = ("key", "name", "source_setting", "provider", "steps")
+
+
+def _pathway_problem(p: dict[str, Any]) -> tuple[str, str, Any] | None:
+    """The first thing wrong with one pathway of a file: (what, field, value found)."""
+    missing = [k for k in PATHWAY_KEYS if k not in p]
+    if missing:
+        return f"{', '.join(missing)} missing", missing[0], None
+    if p["source_setting"] not in SETTINGS:
+        return (
+            f"source_setting must be one of {', '.join(SETTINGS)}",
+            "source_setting",
+            p["source_setting"],
+        )
+    for step in p["steps"]:
+        if step.get("status") not in TRANSITIONS or step["status"] in CLOSED:
+            return "a step's status must be one that can be reached and left", "steps", step
+        hours = step.get("within_hours")
+        if not isinstance(hours, int | float) or hours <= 0:
+            return "a step's within_hours must be a positive number of hours", "steps", step
+    return None
+
+
 def load_pathways(s: Session, path: Path | str) -> list[Pathway]:
     """Add or update the pathways in a JSON file (``pathways.json`` beside this module is the
-    seed report's). Each pathway's ``provider`` must be an organisation in the registry."""
+    seed report's). Each pathway's ``provider`` must be an organisation in the registry; a
+    pathway that is wrong is named (its position and field) and nothing is loaded."""
     path = Path(path)
     data = json.loads(path.read_text())
     out = []
     for k, p in enumerate(data["pathways"]):
-        where = f"pathways[{k}]"
-        org = s.scalars(select(Organisation).where(Organisation.name == p["provider"])).first()
-        if org is None:
+        problem = _pathway_problem(p)
+        org = (
+            None
+            if problem
+            else s.scalars(select(Organisation).where(Organisation.name == p["provider"])).first()
+        )
+        if problem is None and org is None:
+            problem = ("no organisation of that name in the registry", "provider", p["provider"])
+        if problem:
+            what, field, value = problem
             raise InputFileError(
-                str(path),
-                f"{where}: no organisation called {p['provider']!r} in the registry",
-                column="provider",
-                value=p["provider"],
+                str(path), f"pathways[{k}]: {what}", column=field, value=json.dumps(value)
             )
-        if p["source_setting"] not in SETTINGS:
-            raise InputFileError(
-                str(path),
-                f"{where}: source_setting must be one of {', '.join(SETTINGS)}",
-                column="source_setting",
-                value=p["source_setting"],
-            )
-        for step in p["steps"]:
-            if step["status"] not in TRANSITIONS or step["status"] in CLOSED:
-                raise InputFileError(
-                    str(path),
-                    f"{where}: a step's status must be a status that can be reached and left",
-                    column="steps",
-                    value=step["status"],
-                )
+        assert org is not None
         row = s.scalars(select(Pathway).where(Pathway.key == p["key"])).first() or Pathway(
             key=p["key"]
         )
