@@ -34,7 +34,6 @@ from vrukit.portal.web import (
     Me,
     Redirect,
     admin_only,
-    audit,
     error_page,
     intervention,
     refused,
@@ -43,6 +42,7 @@ from vrukit.portal.web import (
     to_redirect,
     visible,
 )
+from vrukit.programme.audit import audit
 from vrukit.programme.db import engine, upgrade
 from vrukit.programme.load import TRAINING_FIELDS
 from vrukit.programme.models import (

@@ -15,7 +15,8 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vrukit.portal.web import SUBMITTERS, Csrf, Db, Me, audit, intervention, need_role, render
+from vrukit.portal.web import SUBMITTERS, Csrf, Db, Me, intervention, need_role, render
+from vrukit.programme.audit import audit
 from vrukit.programme.load import add_training
 from vrukit.programme.models import Intervention
 from vrukit.programme.returns import (

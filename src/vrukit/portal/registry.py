@@ -16,12 +16,12 @@ from vrukit.portal.web import (
     Db,
     Me,
     admin_only,
-    audit,
     intervention,
     need_role,
     plain,
     render,
 )
+from vrukit.programme.audit import audit
 from vrukit.programme.models import (
     PREVENTION_TIERS,
     ROLES,

@@ -1,5 +1,5 @@
-"""What every portal page shares: the store session, the signed-in user, CSRF, page rendering,
-the audit trail and the access rule.
+"""What every portal page shares: the store session, the signed-in user, CSRF, page rendering
+and the access rule (the audit trail is written by ``vrukit.programme.audit``).
 
 Access rules, in one place (``visible``): a **provider** sees and submits only its own
 organisation's interventions, returns and training records - anything else answers 404, as if
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from vrukit.errors import VrukitError
 from vrukit.portal.security import new_csrf_token
-from vrukit.programme.models import AuditEvent, Intervention, ReturnTemplate, User
+from vrukit.programme.models import Intervention, ReturnTemplate, User
 
 #: The portal's pages, and the publishing templates it shares (the evaluation's tiers).
 TEMPLATES = [
@@ -96,13 +96,6 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
 def plain(value: Any) -> Any:
     """A value as the audit trail keeps it (dates as ISO text)."""
     return value.isoformat() if isinstance(value, date | datetime) else value
-
-
-def audit(s: Session, user: User, action: str, table: str, key: str,
-          before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:  # fmt: skip
-    """Record a change: who, when, and the changed columns before and after."""
-    s.add(AuditEvent(user_id=user.id, action=action, table_name=table, row_key=key,
-                     before=before, after=after, at=datetime.now()))  # fmt: skip
 
 
 def intervention(s: Session, user: User, iid: int) -> Intervention:

@@ -174,7 +174,7 @@ def sla(s: Session, now: datetime, extra: Any = None) -> pd.DataFrame:
     rows = []
     for r, steps, name in s.execute(q):
         waiting = [st for st in steps if RANK[r.status] < RANK[st["status"]]]
-        if not waiting or r.status in ("declined", "unreachable", "engaged"):
+        if not waiting:  # every step reached (engaged, declined, unreachable: all of them)
             continue
         step = min(waiting, key=lambda st: st["within_hours"])
         due = r.received_at + timedelta(hours=step["within_hours"])

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from vrukit.directory.models import DirPostcode, DirService, normalise_postcode
 from vrukit.errors import InputFileError, VrukitError
-from vrukit.programme.models import AuditEvent, Organisation, User
+from vrukit.programme.audit import audit
+from vrukit.programme.models import Organisation, User
 from vrukit.referrals.crypto import IDENTITY_FIELDS, Keyring
 from vrukit.referrals.models import (
     CLOSED,
@@ -77,29 +78,6 @@ class NotAllowed(VrukitError):
     def __init__(self, message: str, status: int = 409) -> None:
         super().__init__(message)
         self.status = status
-
-
-def _audit(
-    s: Session,
-    user: User | None,
-    action: str,
-    table: str,
-    key: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    at: datetime,
-) -> None:
-    s.add(
-        AuditEvent(
-            user_id=user.id if user else None,
-            action=action,
-            table_name=table,
-            row_key=key,
-            before=before,
-            after=after,
-            at=at,
-        )
-    )
 
 
 # -- scope --------------------------------------------------------------------------------------
@@ -482,7 +460,7 @@ def set_consent(
             note=(note or "").strip() or None,
         )
     )
-    _audit(
+    audit(
         s,
         user,
         "consent",
@@ -524,7 +502,7 @@ def record_outcome(
     row.outcome, row.reoffended, row.recorded_at = outcome, reoffended, at
     row.recorded_by = user.id if user else None
     if before is not None:  # the first recording is its own record; a change keeps the old one
-        _audit(
+        audit(
             s,
             user,
             "outcome",
@@ -554,7 +532,7 @@ def decide_duplicate(s: Session, user: User | None, r: Referral, same: bool, at:
             other.subject = old
         s.flush()
         s.delete(new)
-    _audit(
+    audit(
         s,
         user,
         "duplicate",
@@ -577,7 +555,7 @@ def read_identity(
     if not on_referral(user, r):
         raise NotAllowed("only the organisations on this referral may see who it is about", 403)
     subject = r.subject
-    _audit(
+    audit(
         s,
         user,
         "read_identity",
@@ -687,7 +665,7 @@ def retain(s: Session, keep_for: timedelta, now: datetime) -> RetentionReport:
     deleted = []
     for subject in s.scalars(q):
         subject.identity, subject.match_key, subject.identity_deleted_at = None, None, now
-        _audit(
+        audit(
             s,
             None,
             "retention",
