@@ -6,6 +6,7 @@ provider's work queue in a real browser."""
 from __future__ import annotations
 
 import functools
+import io
 import json
 import re
 import shutil
@@ -243,8 +244,13 @@ def test_every_role_and_organisation_on_every_referral_route(store):
         # lists show only what is in scope
         queue = c.get("/referrals").text
         mine = re.findall(r'href="/referrals/(\d+)"', queue)
+        exported = set(pd.read_csv(io.StringIO(c.get("/referrals/export.csv").text)).referral)
         if kind == "outsider":
-            assert str(first) not in mine and str(second) not in mine
+            assert not {str(first), str(second)} & set(mine) and not {first, second} & exported
+        else:  # in scope: exported, pseudonymised; waiting for a step: on the queue
+            assert {first, second} <= exported
+            if kind != "referrer":
+                assert str(second) in mine, (who, second)
         export = c.get("/referrals/export.csv").text
         assert not any(x in export for x in SECRETS)
 
@@ -510,9 +516,15 @@ def test_a_possible_duplicate_waits_for_a_person(tmp_path):
         assert len({a.subject_id, b.subject_id}) == 2  # not merged
         with pytest.raises(NotAllowed):
             decide_duplicate(s, None, c, True, NOW)
+        set_consent(s, None, b, False, NOW + timedelta(days=30, hours=1))  # the newer answer
         decide_duplicate(s, None, b, True, NOW + timedelta(days=31))
         assert b.subject_id == a.subject_id and b.duplicate_status == "same"
         assert s.scalar(select(func.count()).select_from(Subject)) == 3
+        assert a.subject.consent == "withdrawn"  # the merged person's latest consent stands
+        assert {
+            c.referral_id
+            for c in s.scalars(select(RefConsent).where(RefConsent.subject_id == a.subject_id))
+        } == {a.id, b.id}
 
 
 def test_the_workflow_refuses_what_the_rules_refuse(tmp_path):

@@ -108,6 +108,7 @@ class Subject(Base):
     identity: Mapped[bytes | None] = mapped_column(LargeBinary)
     match_key: Mapped[str | None] = mapped_column(String(64), index=True)
     identity_deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: The latest ``ref_consent``'s answer, kept here so every export and analysis filters on it.
     consent: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 

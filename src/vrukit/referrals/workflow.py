@@ -312,19 +312,20 @@ def create_referral(
         duplicate_of_id=duplicate_of,
         duplicate_status="pending" if duplicate_of else None,
     )
-    r.events.append(
-        RefEvent(at=at, from_status=None, to_status="received", by=by.id if by else None)
-    )
+    return _open(s, r, by, at, "given at referral")
+
+
+def _open(
+    s: Session, r: Referral, by: User | None, at: datetime, consent: str, note: str | None = None
+) -> Referral:
+    """Every new referral starts the same way: received, with the consent it was made on."""
+    who = by.id if by else None
+    r.events.append(RefEvent(at=at, from_status=None, to_status="received", by=who, note=note))
     s.add_all(
         [
             r,
             RefConsent(
-                subject=subject,
-                referral=r,
-                given=True,
-                at=at,
-                recorded_by=by.id if by else None,
-                note="given at referral",
+                subject=r.subject, referral=r, given=True, at=at, recorded_by=who, note=consent
             ),
         ]
     )
@@ -416,29 +417,7 @@ def refer_on(
         imd_decile=r.imd_decile,
         referred_on_from_id=r.id,
     )
-    new.events.append(
-        RefEvent(
-            at=at,
-            to_status="received",
-            by=user.id if user else None,
-            note=f"referred on from referral {r.id}",
-        )
-    )
-    s.add_all(
-        [
-            new,
-            RefConsent(
-                subject=subject,
-                referral=new,
-                given=True,
-                at=at,
-                recorded_by=user.id if user else None,
-                note="given to refer on",
-            ),
-        ]
-    )
-    s.flush()
-    return new
+    return _open(s, new, user, at, "given to refer on", f"referred on from referral {r.id}")
 
 
 def set_consent(
@@ -532,6 +511,13 @@ def decide_duplicate(s: Session, user: User | None, r: Referral, same: bool, at:
             other.subject = old
         s.flush()
         s.delete(new)
+        s.flush()
+        last = s.scalars(
+            select(RefConsent)
+            .where(RefConsent.subject_id == old.id)
+            .order_by(RefConsent.at.desc(), RefConsent.id.desc())
+        ).first()
+        old.consent = "given" if last is None or last.given else "withdrawn"
     audit(
         s,
         user,
