@@ -6,6 +6,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Optional extras to install beside dev: CI adds `spark` (make test EXTRAS="dev spark").
+EXTRAS ?= dev
 
 .PHONY: demo test install lint bench clean messages
 
@@ -31,7 +33,7 @@ $(UV):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv
 
 $(VENV)/.installed: pyproject.toml uv.lock package.json package-lock.json | $(UV)
-	$(UV) sync --frozen --extra dev --python $(PYTHON) --quiet
+	$(UV) sync --frozen $(addprefix --extra ,$(EXTRAS)) --python $(PYTHON) --quiet
 	@command -v npm >/dev/null || { echo "npm is needed for the site's front-end files"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@

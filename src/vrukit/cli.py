@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
+import ibis.expr.types as ir
 import pandas as pd
 import typer
 from rich.console import Console
@@ -45,6 +47,12 @@ referrals_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(referrals_app, name="referrals")
+lake_app = typer.Typer(
+    help="National scale: the partitioned Parquet lake (force and month), the Spark engine, "
+    "and the national synthetic region.",
+    no_args_is_help=True,
+)
+app.add_typer(lake_app, name="lake")
 console = Console(stderr=False)
 err = Console(stderr=True)
 
@@ -53,6 +61,49 @@ DbOption = Annotated[
     Path | None,
     typer.Option("--db", help=_S["db"].description, envvar="VRUKIT_DB", show_default=False),
 ]
+
+LakeOption = Annotated[
+    Path | None,
+    typer.Option("--lake", help=_S["lake"].description, envvar="VRUKIT_LAKE", show_default=False),
+]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help=_S["engine"].description,
+        envvar="VRUKIT_ENGINE",
+        show_default="duckdb",
+    ),
+]
+SparkMasterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help=_S["spark_master"].description,
+        envvar="VRUKIT_SPARK_MASTER",
+        show_default="local[2]",
+    ),
+]
+
+
+@contextmanager
+def _crime_source(s: Settings) -> Iterator[ir.Table | None]:
+    """The crimes an analysis counts: the lake's on the chosen engine, else None (the warehouse)."""
+    if s.lake is None:
+        if s.engine != "duckdb":
+            raise ConfigError(f"--engine {s.engine} reads a lake: give --lake (or VRUKIT_LAKE)")
+        yield None
+        return
+    from vrukit.engine import Engine
+
+    memory = s.memory_limit if s.engine == "duckdb" else "2GB"
+    with Engine.connect(s.engine, spark_master=s.spark_master, memory=memory) as engine:
+        console.print(
+            f"[dim]Counting crimes in the lake {s.lake} on {engine.name}"
+            + (f" ({engine.master})" if engine.master else "")
+            + ".[/dim]"
+        )
+        yield engine.crimes(s.lake)
 
 
 StoreOption = Annotated[
@@ -272,6 +323,9 @@ def analyse(
         "vrukit-analysis"
     ),
     db: DbOption = None,
+    lake: LakeOption = None,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
     crime_type: Annotated[
         list[str] | None,
         typer.Option(
@@ -317,11 +371,12 @@ def analyse(
     The map covers the last 12 months of the selection (--map-months); trends use all of it.
 
     Without --db (or VRUKIT_DB) it analyses the embedded demo region, building it if needed.
+    With --lake it counts the crimes in the partitioned lake, on --engine (duckdb or spark).
     """
     from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
     from vrukit.surveillance import Selection, run_analysis, summary_lines
 
-    s = _settings(db)
+    s = get_settings(db=db, lake=lake, engine=engine, spark_master=spark_master)
     path = _demo_db(s)
     bad = [c for c in crime_type or [] if c not in CRIME_TYPES]
     if bad:
@@ -329,7 +384,11 @@ def analyse(
     sel = Selection(
         tuple(crime_type or VIOLENCE_TYPES), first_month, last_month, map_months or None
     )
-    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh, _progress() as bar:
+    with (
+        Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh,
+        _crime_source(s) as crimes,
+        _progress() as bar,
+    ):
         task = bar.add_task("analysis", total=6)
 
         def say(msg: str) -> None:
@@ -339,7 +398,7 @@ def analyse(
             wh, out, selection=sel, harm_table=harm_table, neighbours=neighbours,
             permutations=permutations, seed=seed, alpha=alpha,
             hex_resolutions=tuple(hex_resolution or (8,)), kde_cell=kde_cell,
-            kde_bandwidth=kde_bandwidth, progress=say,
+            kde_bandwidth=kde_bandwidth, progress=say, crimes=crimes,
         )  # fmt: skip
     c = run.choices
     console.print(
@@ -372,6 +431,9 @@ def risk(
         "vrukit-risk"
     ),
     db: DbOption = None,
+    lake: LakeOption = None,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
     indicators: Annotated[
         list[Path] | None,
         typer.Option(
@@ -427,12 +489,12 @@ def risk(
     """Which inequalities go with violence, the risk index, priority clusters and the gap list.
 
     Without --db (or VRUKIT_DB) it runs on the embedded demo region with its indicator and
-    pilot files.
+    pilot files. With --lake it counts the crimes in the partitioned lake, on --engine.
     """
     from vrukit.risk import RiskOptions, run_risk, summary_lines
     from vrukit.surveillance import Selection
 
-    s = _settings(db)
+    s = get_settings(db=db, lake=lake, engine=engine, spark_master=spark_master)
     path = _demo_db(s)
     if s.db is None:
         if not (s.demo_dir / "pilots.csv").exists():
@@ -453,7 +515,11 @@ def risk(
         seed=seed,
     )
     sel = Selection(first_month=first_month, last_month=last_month, map_months=months or None)
-    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh, _progress() as bar:
+    with (
+        Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh,
+        _crime_source(s) as crimes,
+        _progress() as bar,
+    ):
         task = bar.add_task("risk", total=6)
 
         def say(msg: str) -> None:
@@ -461,7 +527,7 @@ def risk(
 
         run = run_risk(
             wh, out, selection=sel, indicators=indicators or (), pilots=pilots, options=options,
-            progress=say,
+            progress=say, crimes=crimes,
         )  # fmt: skip
     c = run.choices
     console.print(
@@ -1159,6 +1225,174 @@ def referrals_retain(
         console.print(f"  {p}")
     if len(report.deleted) > 20:
         console.print(f"  ... and {len(report.deleted) - 20:,} more (all in the audit trail)")
+
+
+LakePath = Annotated[
+    Path, typer.Option("--lake", help=_S["lake"].description, envvar="VRUKIT_LAKE")
+]
+
+
+def print_lake_report(report: IngestReport, title: str) -> None:
+    """Per-file accounting (collapsed to totals by status when there are many files)."""
+    if len(report.files) <= 60:
+        print_report(report, title)
+        return
+    f = report.files
+    t = Table(title=f"{title}: {len(f):,} files")
+    for col in ("status", "files", "read", "accepted", "quarantined"):
+        t.add_column(col, justify="left" if col == "status" else "right")
+    for st, g in f.groupby("status"):
+        t.add_row(
+            str(st), f"{len(g):,}", f"{g.rows_read.sum():,}", f"{g.rows_accepted.sum():,}",
+            f"{g.rows_quarantined.sum():,}",
+        )  # fmt: skip
+    console.print(t)
+    bad = f[(f.rows_quarantined > 0) | (f.status == "rejected")]
+    for r in bad.head(20).itertuples():
+        console.print(f"  {r.source_key}: {r.rows_quarantined:,} quarantined; {r.message}")
+    console.print(
+        f"Read {report.rows_read:,} rows: {report.rows_accepted:,} accepted + "
+        f"{report.rows_quarantined:,} quarantined"
+        + ("." if report.balanced else " [red](accounting does not balance)[/red]")
+    )
+
+
+@lake_app.command("ingest")
+def lake_ingest(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Folders, street CSV files (.csv/.csv.gz) or zip archives.")
+    ],
+    lake: LakePath = Path("vrukit-lake"),
+) -> None:
+    """Store police.uk street files in the lake, one partition per force and month.
+
+    Same checks and quarantine as `vrukit ingest police`; a file already loaded byte for byte is
+    skipped, a changed one replaces only its own partition; manifest.json records what is loaded.
+    """
+    from vrukit.lake import Lake
+
+    with _progress() as bar:
+        task = bar.add_task("police.uk months", total=None)
+        report = Lake(lake, memory_limit=get_settings().memory_limit).ingest_police(
+            paths, progress=lambda d, _n: bar.update(task, description=d, advance=1)
+        )
+    print_lake_report(report, "police.uk street files into the lake")
+    console.print(f"Lake: [bold]{lake.resolve()}[/bold]")
+
+
+@lake_app.command("status")
+def lake_status(lake: LakePath = Path("vrukit-lake")) -> None:
+    """What the lake holds: partitions per force, months, rows accepted and quarantined."""
+    from vrukit.lake import Lake
+
+    parts = Lake(lake).partitions()
+    if parts.empty:
+        console.print(f"The lake {lake} is empty: load files with `vrukit lake ingest`.")
+        return
+    console.print(f"Lake [bold]{lake.resolve()}[/bold]")
+    t = Table(title=f"{len(parts):,} partitions (force and month)")
+    for col in ("force", "months", "first", "last", "accepted", "quarantined"):
+        t.add_column(
+            col, justify="right" if col in ("months", "accepted", "quarantined") else "left"
+        )
+    for force, g in parts.groupby("force"):
+        t.add_row(
+            str(force), f"{len(g)}", min(g.month), max(g.month), f"{g.rows_accepted.sum():,}",
+            f"{g.rows_quarantined.sum():,}",
+        )  # fmt: skip
+    console.print(t)
+
+
+@lake_app.command("aggregate")
+def lake_aggregate(
+    out: Annotated[Path, typer.Option(help="Output file: .csv or .parquet.")] = Path(
+        "area_month.csv"
+    ),
+    lake: LakePath = Path("vrukit-lake"),
+    db: DbOption = None,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
+    crime_type: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--crime-type", help="police.uk crime type (repeat).", show_default="violence"
+        ),
+    ] = None,
+    first_month: Annotated[str | None, typer.Option(help="First month, YYYY-MM.")] = None,
+    last_month: Annotated[str | None, typer.Option(help="Last month, YYYY-MM.")] = None,
+    harm_table: Annotated[
+        str, typer.Option(help="Harm weights: 'css', 'cchi' or a CSV with crime_type,weight.")
+    ] = "css",
+) -> None:
+    """Crimes per area, month and type, with harm, population and rate, on DuckDB or Spark.
+
+    Areas and population come from the warehouse (--db); the aggregation runs on --engine.
+    """
+    from vrukit.analysis.harm import load_harm_table
+    from vrukit.relational import Selection, area_month
+    from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
+    from vrukit.surveillance import areas_of_vintage
+
+    s = get_settings(db=db, lake=lake, engine=engine, spark_master=spark_master)
+    bad = [c for c in crime_type or [] if c not in CRIME_TYPES]
+    if bad:
+        raise ConfigError(f"--crime-type {bad[0]!r} is not one of: {', '.join(CRIME_TYPES)}")
+    if out.suffix not in (".csv", ".parquet"):
+        raise ConfigError(f"--out {out}: name a .csv or .parquet file")
+    sel = Selection(tuple(crime_type or VIOLENCE_TYPES), first_month, last_month)
+    started = time.perf_counter()
+    with _warehouse(s, for_ingest=False) as wh, _crime_source(s) as crimes:
+        assert crimes is not None
+        codes = crimes.select("lsoa_code").distinct().to_pandas().lsoa_code
+        areas = areas_of_vintage(wh, codes)
+        frame = area_month(crimes, areas, load_harm_table(harm_table).weights, sel).to_pandas()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        frame.to_parquet(out, index=False)
+    console.print(
+        f"{len(frame):,} rows ({frame['count'].sum():,} crimes in {frame.lsoa_code.nunique():,} "
+        f"areas) on {s.engine} in {time.perf_counter() - started:.1f} s: [bold]{out}[/bold]"
+    )
+
+
+@lake_app.command("national")
+def lake_national(
+    out: Annotated[Path, typer.Option(help="Folder for the files, warehouse and lake.")] = Path(
+        "vrukit-national"
+    ),
+    months: Annotated[int, typer.Option(help="Months of crime, from April 2019.")] = 12,
+    areas: Annotated[int, typer.Option(help="Small areas across the 43 forces.")] = 35_000,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 2021,
+    load: Annotated[bool, typer.Option(help="Load the warehouse and lake after writing.")] = True,
+) -> None:
+    """Generate the national synthetic region (43 forces, ~500,000 records a month) as police.uk
+    files, and load it: reference data into OUT/vrukit.duckdb, crimes into OUT/lake."""
+    from vrukit.demo.national import NATIONAL_FORCES, build_national
+    from vrukit.lake import Lake
+    from vrukit.pipeline import load_national
+
+    with _progress() as bar:
+        task = bar.add_task("national region", total=len(NATIONAL_FORCES) + 1)
+        files = build_national(
+            out / "files", months=months, n_areas=areas, seed=seed,
+            progress=lambda m: bar.update(task, description=m, advance=1),
+        )  # fmt: skip
+    console.print(
+        f"{files.areas:,} areas, {files.crimes_written:,} police.uk records over {months} months "
+        f"written to [bold]{files.folder}[/bold]"
+    )
+    if not load:
+        return
+    db, lake = out / "vrukit.duckdb", out / "lake"
+    with Warehouse(db) as wh, _progress() as bar:
+        task = bar.add_task("loading", total=months)
+        report = load_national(
+            files, wh, Lake(lake), progress=lambda d, _n: bar.update(task, description=d, advance=1)
+        )
+    print_lake_report(report, "national police.uk files into the lake")
+    console.print(f"Try: vrukit analyse --db {db} --lake {lake} [--engine spark]")
 
 
 @app.command()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo
+from vrukit.demo.national import NationalFiles
 from vrukit.directory.load import DirectoryLoad, load_hsds, load_postcodes
 from vrukit.ingest.istv_profile import load_profiles
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
 from vrukit.injury import load_venues, locate
+from vrukit.lake import Lake
 from vrukit.portal.demo import add_demo_users
 from vrukit.programme.db import session, sqlite_url
 from vrukit.programme.load import ReturnsReport, load_registry, load_returns, load_training
@@ -29,7 +31,9 @@ __all__ = [
     "load_demo_crime",
     "load_demo_referrals",
     "load_directory",
+    "load_national",
     "load_programme",
+    "load_reference",
     "run_demo",
 ]
 
@@ -64,16 +68,32 @@ def load_demo(wh: Warehouse, files: DemoFiles, *, referrals: bool = True) -> Ing
 def load_demo_crime(wh: Warehouse, files: DemoFiles) -> IngestReport:
     """Load only what the surveillance and risk analyses read: boundaries, population,
     deprivation and police-recorded crime (no A&E data, programme or directory)."""
-    wh.load_reference(
-        "boundaries", read_boundaries(files.boundaries), table="areas", source=files.boundaries
-    )
-    wh.load_reference(
-        "population", read_population(files.population), table="population", source=files.population
-    )
-    wh.load_reference(
-        "iod2019", read_iod([files.deprivation]), table="deprivation", source=files.deprivation
-    )
+    load_reference(wh, files.boundaries, files.population, files.deprivation)
     return wh.ingest_police([files.policeuk])
+
+
+def load_reference(wh: Warehouse, boundaries: Path, population: Path, deprivation: Path) -> None:
+    """Load areas (boundaries), population and IoD2019 deprivation into the warehouse."""
+    wh.load_reference("boundaries", read_boundaries(boundaries), table="areas", source=boundaries)
+    wh.load_reference(
+        "population", read_population(population), table="population", source=population
+    )
+    wh.load_reference("iod2019", read_iod([deprivation]), table="deprivation", source=deprivation)
+
+
+def load_national(
+    files: NationalFiles,
+    wh: Warehouse,
+    lake: Lake,
+    *,
+    months: Sequence[str] | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> IngestReport:
+    """Load the national region: reference data into the warehouse, crimes into the lake (the
+    given ``months`` only, default all; each month is one batch of partitions)."""
+    load_reference(wh, files.boundaries, files.population, files.deprivation)
+    chosen = files.months if months is None else months
+    return lake.ingest_police([files.policeuk / m for m in chosen], progress=progress)
 
 
 def load_directory(url: str, folder: Path) -> DirectoryLoad:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ibis.expr.types as ir
 import pandas as pd
 import shapely
 
@@ -188,8 +189,10 @@ def run_risk(
     neighbours: str = "queen",
     permutations: int = 9999,
     progress: Callable[[str], None] | None = None,
+    crimes: ir.Table | None = None,
 ) -> RiskRun:
-    """Profile, model, index, clusters and (given ``pilots``) the gap list, written to ``out``."""
+    """Profile, model, index, clusters and (given ``pilots``) the gap list, written to ``out``
+    (crimes counted from ``crimes``, an engine's table over the lake, when given)."""
     from vrukit.ingest.indicators import read_indicators, read_pilots
 
     say = progress or (lambda _m: None)
@@ -200,6 +203,7 @@ def run_risk(
     pic = area_picture(
         wh, selection or Selection(), harm_table=harm_table, neighbours=neighbours,
         permutations=permutations, seed=options.seed, alpha=options.alpha, progress=say,
+        crimes=crimes,
     )  # fmt: skip
     say("area profile")
     prof = area_profile(wh, pic, extra)

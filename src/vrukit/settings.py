@@ -28,9 +28,23 @@ class Settings(BaseSettings):
             "./vrukit.duckdb, and analysis commands use the embedded demo region."
         ),
     )
-    engine: Literal["duckdb"] = Field(
+    engine: Literal["duckdb", "spark"] = Field(
         default="duckdb",
-        description="Analytical engine behind the warehouse: DuckDB (embedded); Spark comes later.",
+        description=(
+            "Engine for the relational steps over a lake (--lake): DuckDB (embedded) or Spark "
+            "(the `spark` extra and Java 17+). The embedded warehouse is always DuckDB."
+        ),
+    )
+    lake: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the partitioned Parquet lake (force and month). Analysis commands given "
+            "it count crimes there, on --engine, and read reference data from --db."
+        ),
+    )
+    spark_master: str = Field(
+        default="local[2]",
+        description="Spark master URL for --engine spark: local[N], spark://host:7077, yarn, ...",
     )
     memory_limit: str = Field(
         default="512MB",

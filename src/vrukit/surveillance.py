@@ -12,12 +12,13 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import shapely
 
+from vrukit import relational
 from vrukit.analysis.concentration import concentration, lorenz
 from vrukit.analysis.emerging import emerging_hotspots
 from vrukit.analysis.harm import HarmTable, harm_weighted, load_harm_table
@@ -26,7 +27,7 @@ from vrukit.analysis.neighbours import Neighbours, knn, queen
 from vrukit.analysis.rates import monthly_trend, rates, year_on_year
 from vrukit.errors import ConfigError, SchemaError
 from vrukit.maps import density_surface, hex_layer, peak_area, write_geojson
-from vrukit.schemas import VIOLENCE_TYPES
+from vrukit.relational import Selection
 from vrukit.warehouse import Warehouse
 
 __all__ = [
@@ -56,22 +57,6 @@ AREA_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class Selection:
-    """Which crimes to analyse: crime types and an inclusive month range (``YYYY-MM``).
-
-    The time series (monthly trend, year-on-year change, emerging hotspots) use every month in the
-    range. The map (areas, hotspots, concentration, rollups, hexagons, density) covers its last
-    ``map_months`` months, 12 by default as an SNA reports "the year to ..."; so rates are annual.
-    ``map_months=None`` maps the whole range.
-    """
-
-    crime_types: tuple[str, ...] = VIOLENCE_TYPES
-    first_month: str | None = None
-    last_month: str | None = None
-    map_months: int | None = 12
-
-
 @dataclass
 class SurveillanceRun:
     """What ``run_analysis`` chose, found and wrote; ``choices`` are announced to the user."""
@@ -82,46 +67,29 @@ class SurveillanceRun:
     files: list[Path] = field(default_factory=list)
 
 
-def _month(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.datetime.strptime(value, "%Y-%m").date()
-    except ValueError:
-        raise SchemaError("selection", f"month {value!r} is not YYYY-MM") from None
+def _crimes(wh: Warehouse, crimes: ir.Table | None) -> ir.Table:
+    """The crimes to read: an engine's table over the lake when given, else the warehouse's."""
+    return wh.table("crimes") if crimes is None else crimes
 
 
-def _selected(wh: Warehouse, sel: Selection, first: dt.date | None, last: dt.date | None) -> Any:
-    c = wh.table("crimes")
-    f = c.crime_type.isin(list(sel.crime_types)) & c.lsoa_code.notnull()
-    if first:
-        f &= c.month >= first
-    if last:
-        f &= c.month <= last
-    return c.filter(f)
+def _counts(wh: Warehouse, sel: Selection, crimes: ir.Table | None = None) -> pd.DataFrame:
+    return relational.counts(_crimes(wh, crimes), sel).to_pandas()
 
 
-def _counts(wh: Warehouse, sel: Selection) -> pd.DataFrame:
-    s = _selected(wh, sel, _month(sel.first_month), _month(sel.last_month))
-    return s.group_by(["lsoa_code", "month", "crime_type"]).aggregate(count=s.count()).to_pandas()
-
-
-def monthly_counts(wh: Warehouse, selection: Selection = Selection()) -> pd.DataFrame:
+def monthly_counts(
+    wh: Warehouse, selection: Selection = Selection(), *, crimes: ir.Table | None = None
+) -> pd.DataFrame:
     """Crimes of the selection per LSOA, month and crime type (``lsoa_code, month, crime_type,
-    count``), over the selection's whole month range."""
-    return _counts(wh, selection)
+    count``), over the selection's whole month range; from ``crimes`` (an engine's table over the
+    lake) when given, else from the warehouse."""
+    return _counts(wh, selection, crimes)
 
 
 def _points(
-    wh: Warehouse, sel: Selection, first: dt.date, last: dt.date, vintage: int
+    crimes: ir.Table, sel: Selection, first: dt.date, last: dt.date, codes: pd.Series
 ) -> pd.DataFrame:
     """Crimes in the mapped period at each location (lon, lat, count), in the loaded areas."""
-    s = _selected(wh, sel, first, last)
-    s = s.filter(s.longitude.notnull() & s.latitude.notnull())
-    a = wh.table("areas")
-    s = s.semi_join(a.filter(a.vintage == vintage).select("lsoa_code"), "lsoa_code")
-    g = s.group_by(["longitude", "latitude"]).aggregate(count=s.count())
-    return g.to_pandas().rename(columns={"longitude": "lon", "latitude": "lat"})
+    return relational.points(crimes, codes, sel, first, last).to_pandas()
 
 
 def _map_window(months: pd.Series, map_months: int | None) -> tuple[dt.date, dt.date]:
@@ -227,11 +195,16 @@ def area_picture(
     seed: int = 2021,
     alpha: float = 0.05,
     progress: Callable[[str], None] | None = None,
+    crimes: ir.Table | None = None,
 ) -> AreaPicture:
-    """Count the selection per area, rate and harm-weight the mapped window, find hotspots."""
+    """Count the selection per area, rate and harm-weight the mapped window, find hotspots.
+
+    The counting runs on ``crimes`` when given (an :class:`vrukit.engine.Engine`'s table over
+    the Parquet lake, on DuckDB or Spark), else on the warehouse; areas come from the warehouse.
+    """
     say = progress or (lambda _m: None)
-    say("counting crimes in the warehouse")
-    counts = _counts(wh, selection)
+    say("counting crimes in the warehouse" if crimes is None else "counting crimes in the lake")
+    counts = _counts(wh, selection, crimes)
     if counts.empty:
         raise SchemaError("selection", f"no crimes match {asdict(selection)}")
     areas = areas_of_vintage(wh, counts.lsoa_code)
@@ -279,14 +252,16 @@ def run_analysis(
     kde_cell: float = 100.0,
     kde_bandwidth: float | None = None,
     progress: Callable[[str], None] | None = None,
+    crimes: ir.Table | None = None,
 ) -> SurveillanceRun:
-    """Analyse the selection and write every table into ``out``."""
+    """Analyse the selection and write every table into ``out`` (crimes from ``crimes``, an
+    engine's table over the lake, when given; else from the warehouse)."""
     say = progress or (lambda _m: None)
     out.mkdir(parents=True, exist_ok=True)
     run = SurveillanceRun(out)
     pic = area_picture(
         wh, selection, harm_table=harm_table, neighbours=neighbours, permutations=permutations,
-        seed=seed, alpha=alpha, progress=say,
+        seed=seed, alpha=alpha, progress=say, crimes=crimes,
     )  # fmt: skip
     areas, inside, mapped, table, nb = pic.areas, pic.inside, pic.mapped, pic.table, pic.nb
     area_table, hs = pic.area_table, pic.hotspots
@@ -329,8 +304,9 @@ def run_analysis(
         write_geojson(geoms, merged, out / "areas.geojson")
         run.files.append(out / "areas.geojson")
         say("hexagons and density surface")
-        vintage = int(areas.vintage.iloc[0])
-        points = _points(wh, selection, pic.map_first, pic.map_last, vintage)
+        points = _points(
+            _crimes(wh, crimes), selection, pic.map_first, pic.map_last, areas.lsoa_code
+        )
         maps = _point_layers(
             run, points, areas, geoms, hex_resolutions, permutations, seed, alpha, kde_cell,
             kde_bandwidth,
