@@ -7,12 +7,15 @@ PY     := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Optional extras to install beside dev: CI adds `spark` (make test EXTRAS="dev spark").
+# The stamp names the extras, so changing them re-syncs the environment.
 EXTRAS ?= dev
+empty :=
+STAMP  := $(VENV)/.installed-$(subst $(empty) $(empty),+,$(strip $(EXTRAS)))
 
 .PHONY: demo test install lint bench clean messages
 
 # `make demo`: install, then build the synthetic demo region and run the main job on it.
-demo: $(VENV)/.installed
+demo: $(STAMP)
 	$(VENV)/bin/vrukit demo
 	$(VENV)/bin/vrukit analyse --out vrukit-demo/analysis
 	$(VENV)/bin/vrukit risk --out vrukit-demo/risk
@@ -26,27 +29,28 @@ demo: $(VENV)/.installed
 test: lint
 	$(PY) -m pytest
 
-install: $(VENV)/.installed
+install: $(STAMP)
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv
 
-$(VENV)/.installed: pyproject.toml uv.lock package.json package-lock.json | $(UV)
+$(STAMP): pyproject.toml uv.lock package.json package-lock.json | $(UV)
 	$(UV) sync --frozen $(addprefix --extra ,$(EXTRAS)) --python $(PYTHON) --quiet
 	@command -v npm >/dev/null || { echo "npm is needed for the site's front-end files"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
+	rm -f $(VENV)/.installed-*
 	touch $@
 
 uv.lock: pyproject.toml | $(UV)
 	$(UV) lock --python $(PYTHON)
 
-lint: $(VENV)/.installed
+lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/mypy src
 
-bench: $(VENV)/.installed
+bench: $(STAMP)
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/hotspots.py
 	$(PY) benchmarks/kde.py
@@ -60,7 +64,7 @@ clean:
 
 # `make messages`: re-extract the SNA site's catalogue and merge it into each language's .po.
 LOCALES := src/vrukit/publish/locales
-messages: $(VENV)/.installed
+messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k t --no-location --omit-header \
 	  --sort-output -o $(LOCALES)/messages.pot .
 	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages \
