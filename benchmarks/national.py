@@ -104,6 +104,12 @@ class Run:
     def peak(self) -> float:
         return max(float(s["peak_gb"]) for s in self.steps)  # type: ignore[arg-type]
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Run:
+        run = cls(str(d["run"]), int(d["months"]))
+        run.steps = list(d["steps"])
+        return run
+
     def as_dict(self) -> dict[str, object]:
         return {
             "run": self.name,
@@ -174,7 +180,15 @@ def main() -> None:
     p.add_argument("--areas", type=int, default=35_000)
     p.add_argument("--folder", type=Path, default=Path("/tmp/vrukit-national"))
     p.add_argument("--out", type=Path, default=Path("benchmarks/national.json"))
+    p.add_argument("--chart", type=Path, default=Path("docs/screenshots/national_benchmark.png"))
+    p.add_argument("--from-json", type=Path, help="only print and chart a saved run")
     a = p.parse_args()
+    if a.from_json:
+        saved = json.loads(a.from_json.read_text())
+        runs = [Run.from_dict(r) for r in saved["runs"]]
+        _report(runs, saved["records_per_month"], saved["generate_seconds"], a.out)
+        _chart(runs, a.chart)
+        return
     longest = max([*a.months, a.spark_months])
     files_dir = a.folder / f"files-{a.areas}-{longest}"
     print(f"national region: {a.areas:,} areas, {longest} months -> {files_dir}", flush=True)
@@ -198,6 +212,35 @@ def main() -> None:
             duckdb_run(files, a.spark_months, work)
         runs.append(spark_run(a.spark_months, work, a.spark_master))
     _report(runs, per_month, generated, a.out)
+    _chart(runs, a.chart)
+
+
+def _chart(runs: list[Run], path: Path) -> None:
+    """Seconds per step for each run, stacked: the scaling curve at a glance."""
+    import altair as alt
+    import pandas as pd
+    import vl_convert as vlc
+
+    rows = [
+        {"run": r.name, "step": s["step"], "seconds": s["seconds"], "order": k}
+        for r in runs
+        for k, s in enumerate(r.steps)
+    ]
+    bars = alt.Chart(pd.DataFrame(rows), title="National pipeline: seconds per step").mark_bar()
+    chart = bars.encode(
+        y=alt.Y("run:N", sort=[r.name for r in runs], title=None),
+        x=alt.X("sum(seconds):Q", title="seconds (2 cores)"),
+        color=alt.Color(
+            "step:N",
+            sort=list(dict.fromkeys(x["step"] for x in rows)),
+            scale=alt.Scale(scheme="tableau10"),
+        ),
+        order=alt.Order("order:Q"),
+        tooltip=["run", "step", "seconds"],
+    ).properties(width=560, height=160)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(vlc.vegalite_to_png(chart.to_json(), scale=2))
+    print(f"chart {path}")
 
 
 def _report(runs: list[Run], per_month: float, generated: float, out: Path) -> None:

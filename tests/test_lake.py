@@ -21,7 +21,7 @@ from vrukit.errors import VrukitError
 from vrukit.ingest.forces import FORCES
 from vrukit.lake import Lake
 from vrukit.relational import AREA_MONTH_COLUMNS, Selection, area_month, counts
-from vrukit.schemas import CRIME_TYPES
+from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
 from vrukit.surveillance import area_picture, areas_of_vintage
 from vrukit.warehouse import Warehouse
 
@@ -277,3 +277,17 @@ def test_the_lake_commands(tmp_path: Path) -> None:
         placed = c.filter((c.crime_type == "Robbery") & c.lsoa_code.notnull())
         robberies = int(e.execute(placed.count().as_table()).iloc[0, 0])
     assert frame["count"].sum() == robberies > 0  # every robbery with an area, none without
+    # the surveillance job counts the same lake from the command line
+    result = runner.invoke(
+        app,
+        ["analyse", "--db", str(db), "--lake", str(lake), "--out", str(tmp_path / "sna"),
+         "--permutations", "99", "--kde-cell", "1000", "--hex-resolution", "7"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Counting crimes in the lake" in " ".join(result.output.split())
+    areas = pd.read_csv(tmp_path / "sna" / "areas.csv")
+    with Engine.connect("duckdb") as e:
+        c = e.crimes(lake)
+        violent = c.filter(c.crime_type.isin(list(VIOLENCE_TYPES)) & c.lsoa_code.notnull())
+        n = int(e.execute(violent.count().as_table()).iloc[0, 0])
+    assert areas["count"].sum() == n > 0  # every violent crime with an area, both months

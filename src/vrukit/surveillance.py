@@ -110,7 +110,9 @@ def areas_of_vintage(wh: Warehouse, codes: pd.Series) -> pd.DataFrame:
         raise SchemaError(
             "areas", "the warehouse has no areas: load boundaries first (vrukit ingest boundaries)"
         )
-    best = a.groupby("vintage").lsoa_code.apply(lambda s: s.isin(codes).sum()).idxmax()
+    # distinct codes first: isin over 12 million counts' codes took a minute (national, 10 years)
+    distinct = pd.Series(codes).drop_duplicates()
+    best = a.groupby("vintage").lsoa_code.apply(lambda s: s.isin(distinct).sum()).idxmax()
     return a[a.vintage == best].sort_values("lsoa_code").reset_index(drop=True)
 
 

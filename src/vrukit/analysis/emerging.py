@@ -54,8 +54,11 @@ def mann_kendall(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     x = np.atleast_2d(np.asarray(x, dtype=float))
     t = x.shape[1]
-    i, j = np.triu_indices(t, k=1)
-    s = np.sign(x[:, j] - x[:, i]).sum(axis=1)
+    # S sums sign(x_j - x_i) over all pairs i < j, taken one lag at a time: memory stays at one
+    # areas x months array (all pairs at once needed 4 GB for 35,000 areas over 120 months).
+    s = np.zeros(len(x))
+    for lag in range(1, t):
+        s += np.sign(x[:, lag:] - x[:, :-lag]).sum(axis=1)
     var = np.full(len(x), t * (t - 1) * (2 * t + 5) / 18.0)
     srt = np.sort(x, axis=1)
     tied_rows = np.nonzero((srt[:, 1:] == srt[:, :-1]).any(axis=1))[0]
