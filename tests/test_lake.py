@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import csv_bytes, good_rows
 from vrukit.analysis.harm import load_harm_table
-from vrukit.cli import app
+from vrukit.cli import app, main
 from vrukit.demo import DemoFiles
 from vrukit.demo.national import NATIONAL_FORCES, build_national
 from vrukit.engine import Engine
@@ -211,11 +211,24 @@ def test_a_file_with_a_wrong_header_is_quarantined_whole(tmp_path: Path) -> None
         assert int(e.execute(e.crimes(lake).count().as_table()).iloc[0, 0]) == 40
 
 
-def test_an_empty_lake_and_a_spark_run_without_a_lake_say_what_to_do(tmp_path: Path) -> None:
+def test_an_empty_lake_and_a_spark_run_without_a_lake_say_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with Engine.connect("duckdb") as e, pytest.raises(VrukitError, match="vrukit lake ingest"):
         e.crimes(tmp_path / "nothing")
     result = runner.invoke(app, ["analyse", "--engine", "spark", "--db", str(tmp_path / "x")])
     assert result.exit_code != 0 and "give --lake" in str(result.exception)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VRUKIT_DB", raising=False)
+    for command in (["analyse", "--lake", str(tmp_path)], ["lake", "aggregate"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code != 0 and "--lake needs --db" in str(result.exception), command
+    assert not list(tmp_path.glob("*.duckdb"))  # and no empty warehouse was left behind
+    monkeypatch.setattr("sys.argv", ["vrukit", "analyse", "--engine", "spork", "--db", "x"])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    said = " ".join(capsys.readouterr().err.split())
+    assert stop.value.code == 2 and "setting engine (--engine or VRUKIT_ENGINE) is 'spork'" in said
     with pytest.raises(VrukitError, match="not one of: duckdb, spark"):
         Engine.connect("polars")
 

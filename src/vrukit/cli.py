@@ -86,6 +86,12 @@ SparkMasterOption = Annotated[
 ]
 
 
+_LAKE_NEEDS_DB = (
+    "--lake needs --db: the warehouse holding the lake's areas, population and deprivation "
+    "(vrukit ingest boundaries|population|iod)"
+)
+
+
 @contextmanager
 def _crime_source(s: Settings) -> Iterator[ir.Table | None]:
     """The crimes an analysis counts: the lake's on the chosen engine, else None (the warehouse)."""
@@ -418,6 +424,8 @@ def _demo_db(s: Settings) -> Path:
     """The warehouse to analyse: --db, or the demo region's (built first if need be)."""
     if s.db is not None:
         return s.db
+    if s.lake is not None:
+        raise ConfigError(_LAKE_NEEDS_DB)
     path = s.demo_dir / "vrukit.duckdb"
     console.print(f"[dim]No --db given: analysing the demo region in {path}.[/dim]")
     if not path.exists():
@@ -1341,6 +1349,8 @@ def lake_aggregate(
         raise ConfigError(f"--out {out}: name a .csv or .parquet file")
     sel = Selection(tuple(crime_type or VIOLENCE_TYPES), first_month, last_month)
     started = time.perf_counter()
+    if s.db is None:
+        raise ConfigError(_LAKE_NEEDS_DB)
     with _warehouse(s, for_ingest=False) as wh, _crime_source(s) as crimes:
         assert crimes is not None
         codes = crimes.select("lsoa_code").distinct().to_pandas().lsoa_code
@@ -1408,8 +1418,18 @@ def status(db: DbOption = None) -> None:
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
     try:
         app()
     except VrukitError as e:
         err.print(f"[red]error:[/red] {e}")
+        raise SystemExit(2) from e
+    except ValidationError as e:  # a setting given on the command line or as VRUKIT_*
+        for problem in e.errors():
+            name = ".".join(str(p) for p in problem["loc"])
+            err.print(
+                f"[red]error:[/red] setting {name} (--{name.replace('_', '-')} or "
+                f"VRUKIT_{name.upper()}) is {problem.get('input')!r}: {problem['msg']}"
+            )
         raise SystemExit(2) from e
