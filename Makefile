@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Optional extras to install beside dev: CI adds `spark` (make test EXTRAS="dev spark").
-# The stamp names the extras, so changing them re-syncs the environment.
+# The stamp names the extras, so changing them syncs again (--inexact: nothing is removed).
 EXTRAS ?= dev
 empty :=
 STAMP  := $(VENV)/.installed-$(subst $(empty) $(empty),+,$(strip $(EXTRAS)))
@@ -36,7 +36,7 @@ $(UV):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv
 
 $(STAMP): pyproject.toml uv.lock package.json package-lock.json | $(UV)
-	$(UV) sync --frozen $(addprefix --extra ,$(EXTRAS)) --python $(PYTHON) --quiet
+	$(UV) sync --frozen --inexact $(addprefix --extra ,$(EXTRAS)) --python $(PYTHON) --quiet
 	@command -v npm >/dev/null || { echo "npm is needed for the site's front-end files"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -f $(VENV)/.installed-*
