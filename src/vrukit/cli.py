@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -57,33 +57,24 @@ console = Console(stderr=False)
 err = Console(stderr=True)
 
 _S = Settings.model_fields
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help=_S["db"].description, envvar="VRUKIT_DB", show_default=False),
-]
 
-LakeOption = Annotated[
-    Path | None,
-    typer.Option("--lake", help=_S["lake"].description, envvar="VRUKIT_LAKE", show_default=False),
-]
-EngineOption = Annotated[
-    str | None,
-    typer.Option(
-        "--engine",
-        help=_S["engine"].description,
-        envvar="VRUKIT_ENGINE",
-        show_default="duckdb",
-    ),
-]
-SparkMasterOption = Annotated[
-    str | None,
-    typer.Option(
-        "--spark-master",
-        help=_S["spark_master"].description,
-        envvar="VRUKIT_SPARK_MASTER",
-        show_default="local[2]",
-    ),
-]
+
+def _setting_option(name: str, shown: str | bool = False) -> Any:
+    """A command-line option for the setting ``name``: its flag, help and VRUKIT_ variable."""
+    return typer.Option(
+        f"--{name.replace('_', '-')}",
+        help=_S[name].description,
+        envvar=f"VRUKIT_{name.upper()}",
+        show_default=shown,
+    )
+
+
+DbOption = Annotated[Path | None, _setting_option("db")]
+
+
+LakeOption = Annotated[Path | None, _setting_option("lake")]
+EngineOption = Annotated[str | None, _setting_option("engine", "duckdb")]
+SparkMasterOption = Annotated[str | None, _setting_option("spark_master", "local[2]")]
 
 
 _LAKE_NEEDS_DB = (
@@ -1235,9 +1226,7 @@ def referrals_retain(
         console.print(f"  ... and {len(report.deleted) - 20:,} more (all in the audit trail)")
 
 
-LakePath = Annotated[
-    Path, typer.Option("--lake", help=_S["lake"].description, envvar="VRUKIT_LAKE")
-]
+LakePath = Annotated[Path, _setting_option("lake", True)]
 
 
 def print_lake_report(report: IngestReport, title: str) -> None:

@@ -23,31 +23,15 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from vrukit.errors import ConfigError, VrukitError
+from vrukit.schemas import CRIMES
 
 __all__ = ["ENGINES", "LAKE_CRIME_COLUMNS", "Engine"]
 
 ENGINES = ("duckdb", "spark")
 
-#: Columns of the crimes table read from the lake (the warehouse's, without its bookkeeping).
-LAKE_CRIME_COLUMNS = [
-    "crime_id",
-    "month",
-    "force",
-    "reported_by",
-    "falls_within",
-    "longitude",
-    "latitude",
-    "location",
-    "lsoa_code",
-    "lsoa_name",
-    "crime_type",
-    "last_outcome",
-    "context",
-    "no_crime_id",
-    "no_location",
-    "source_file",
-    "source_line",
-]
+#: Columns of the crimes table read from the lake: the warehouse's, without its bookkeeping
+#: (``lsoa_unknown`` is derived against the loaded areas; the lake has no ``ingest_log``).
+LAKE_CRIME_COLUMNS = [c for c in CRIMES.names if c not in ("lsoa_unknown", "ingest_id")]
 
 
 @dataclass

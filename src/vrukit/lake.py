@@ -30,6 +30,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
+from vrukit.engine import LAKE_CRIME_COLUMNS
 from vrukit.errors import VrukitError
 from vrukit.ingest._sources import StreetFile, check_header, find_street_files, sql_literal
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
@@ -40,10 +41,8 @@ __all__ = ["MANIFEST", "Lake"]
 
 MANIFEST = "manifest.json"
 FORMAT = 1
-_CRIME_COLUMNS = (
-    "crime_id, reported_by, falls_within, longitude, latitude, location, lsoa_code, lsoa_name, "
-    "crime_type, last_outcome, context, no_crime_id, no_location, source_file, source_line"
-)
+#: Stored in each partition: the lake's crime columns less the partition's own force and month.
+_CRIME_COLUMNS = ", ".join(c for c in LAKE_CRIME_COLUMNS if c not in ("force", "month"))
 _QUARANTINE_COLUMNS = [c for c in QUARANTINE.names if c != "ingest_id"]
 
 Progress = Callable[[str, int], None]

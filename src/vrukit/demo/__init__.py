@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from vrukit.demo import _records
-from vrukit.demo._writers import write_boundaries, write_iod, write_population
+from vrukit.demo._writers import write_reference
 from vrukit.demo.crimes import (
     CrimeModel,
     Hotspot,
@@ -283,9 +283,7 @@ def build_demo(
     files = DemoFiles(
         out,
         police,
-        write_boundaries(region, out / "lsoa_boundaries.geojson"),
-        write_iod(region, out / "iod2019_file7.csv"),
-        write_population(region, out / "population.csv"),
+        *write_reference(region, out),
         out / "truth.json",
         out / "truth_areas.csv",
         written,

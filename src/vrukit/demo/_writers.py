@@ -82,3 +82,12 @@ def write_population(region: Region, path: Path, year: int = 2020) -> Path:
     long.insert(1, "year", year)
     long.sort_values(["lsoa_code", "age_band"]).to_csv(path, index=False)
     return path
+
+
+def write_reference(region: Region, out: Path) -> tuple[Path, Path, Path]:
+    """Boundaries, IoD2019-style deprivation and population, under their usual names in ``out``."""
+    return (
+        write_boundaries(region, out / "lsoa_boundaries.geojson"),
+        write_iod(region, out / "iod2019_file7.csv"),
+        write_population(region, out / "population.csv"),
+    )

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from vrukit.demo import _plant, _records, month_labels
-from vrukit.demo._writers import write_boundaries, write_iod, write_population
+from vrukit.demo._writers import write_reference
 from vrukit.demo.crimes import expected_counts, violence_base
 from vrukit.demo.region import IMD_WEIGHTS, Region, make_region
 from vrukit.ingest.forces import DEMO_FORCE, FORCES
@@ -138,9 +138,7 @@ def build_national(
     files = NationalFiles(
         out,
         police,
-        write_boundaries(national, out / "lsoa_boundaries.geojson"),
-        write_iod(national, out / "iod2019_file7.csv"),
-        write_population(national, out / "population.csv"),
+        *write_reference(national, out),
         out / "truth.json",
         tuple(labels),
         len(areas),
