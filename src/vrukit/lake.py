@@ -32,7 +32,13 @@ import pandas as pd
 
 from vrukit.engine import LAKE_CRIME_COLUMNS
 from vrukit.errors import VrukitError
-from vrukit.ingest._sources import StreetFile, check_header, find_street_files, sql_literal
+from vrukit.ingest._sources import (
+    HeaderCheck,
+    StreetFile,
+    check_header,
+    find_street_files,
+    sql_literal,
+)
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
 from vrukit.schemas import QUARANTINE
 from vrukit.warehouse import REPORT_COLUMNS, IngestReport, _estimate_rows, _last_per_source
@@ -54,7 +60,7 @@ class _Item:
 
     sf: StreetFile
     sha: str
-    check: object
+    check: HeaderCheck
     replaces: bool
 
     @property
@@ -144,7 +150,7 @@ class Lake:
         con.raw_sql(f"SET temp_directory = {sql_literal(str(stage / 'spill'))}")
         con.raw_sql("SET preserve_insertion_order = true")
         try:
-            good = [k for k, it in enumerate(items) if it.check.ok]  # type: ignore[attr-defined]
+            good = [k for k, it in enumerate(items) if it.check.ok]
             scanned = _scan_to_stage(con, [items[k] for k in good], stage) if good else []
             counts = dict(zip(good, scanned, strict=True))
             for k, it in enumerate(items):
@@ -162,17 +168,16 @@ class Lake:
                     f"accepted {c['rows_accepted']} and quarantined {c['rows_quarantined']}; "
                     "nothing from this batch was written. Please report."
                 )
+            status = "rejected" if not it.check.ok else "replaced" if it.replaces else "loaded"
             out[it.sf.source_key] = {
                 "force": it.sf.force,
                 "month": it.sf.month_text,
                 "source_file": it.sf.display,
                 "sha256": it.sha,
                 **c,
-                "status": "replaced" if it.replaces else "loaded",
+                "status": status,
                 "written_at": now,
             }
-            if not it.check.ok:  # type: ignore[attr-defined]
-                out[it.sf.source_key]["status"] = "rejected"
         return out
 
 
@@ -260,7 +265,7 @@ def _copy(con: ibis.BaseBackend, query: str, folder: Path) -> None:
 
 def _reject_whole(it: _Item, stage: Path) -> dict[str, object]:
     """A file whose header is wrong: every data line is quarantined, with the header's reason."""
-    frame = quarantine_whole_file(it.sf, it.check, 0)  # type: ignore[arg-type]
+    frame = quarantine_whole_file(it.sf, it.check, 0)
     if len(frame):
         folder = stage / "quarantine" / it.part
         folder.mkdir(parents=True, exist_ok=True)
@@ -269,7 +274,7 @@ def _reject_whole(it: _Item, stage: Path) -> dict[str, object]:
         "rows_read": len(frame),
         "rows_accepted": 0,
         "rows_quarantined": len(frame),
-        "message": f"{it.sf.display} {it.check.message}",  # type: ignore[attr-defined]
+        "message": f"{it.sf.display} {it.check.message}",
     }
 
 
