@@ -5,19 +5,25 @@ surface. Both start from crime locations (police.uk's snapped map points), not f
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shapely
 
+from vrukit.analysis.emerging import EMERGING_COLUMNS, emerging_hotspots
 from vrukit.analysis.hexes import cells_of, hex_polygons, hex_table, region_cells
 from vrukit.analysis.hotspots import hotspots
 from vrukit.analysis.kde import Surface, kde_surface
 from vrukit.analysis.neighbours import hex_rings
+from vrukit.errors import SchemaError
 from vrukit.geo import geoms_to_wgs84, to_bng
 
-__all__ = ["density_surface", "hex_layer", "peak_area", "write_geojson"]
+__all__ = ["density_surface", "hex_emerging", "hex_layer", "peak_area", "write_geojson"]
+
+#: Columns of ``emerging_rN.csv``: those of ``emerging.csv`` with the hexagon's id for the area's.
+HEX_EMERGING_COLUMNS = ["hex_id", *EMERGING_COLUMNS[1:]]
 
 
 def write_geojson(geoms_bng: np.ndarray, table: pd.DataFrame, path: Path) -> None:
@@ -60,6 +66,26 @@ def hex_layer(
     cols = ["gi_z", "gi_p_fdr", "gi_class", "lisa_i", "lisa_p_fdr", "lisa_class"]
     table = pd.concat([table, hs[cols].reset_index(drop=True)], axis=1)
     return table, polygons
+
+
+def hex_emerging(
+    cell_months: pd.DataFrame, cells: np.ndarray, months: Sequence[object], *, alpha: float
+) -> pd.DataFrame:
+    """The emerging hotspot pattern of every hexagon in ``cells`` (one H3 resolution), from the
+    crimes per hexagon and month (``cell, month, count``) over ``months`` (every month of the
+    series, in order): the same space-time cube, Gi* per month and Mann-Kendall trend as for
+    areas, with the six touching hexagons as neighbours."""
+    cells = np.asarray(cells, dtype=object)
+    missing = sorted(set(cell_months.cell) - set(cells))
+    if missing:
+        raise SchemaError("hexagons", f"crimes fall in hexagon {missing[0]}, not in the layer")
+    cube = (
+        cell_months.assign(month=pd.to_datetime(cell_months.month))
+        .pivot_table(index="cell", columns="month", values="count", aggfunc="sum", fill_value=0)
+        .reindex(index=cells, columns=pd.to_datetime(pd.Series(months)), fill_value=0)
+    )
+    out = emerging_hotspots(cube.to_numpy(), hex_rings(cells, k=1), alpha=alpha)
+    return out.rename(columns={"area_code": "hex_id"})[HEX_EMERGING_COLUMNS]
 
 
 def density_surface(

@@ -24,7 +24,9 @@ __all__ = [
     "AREA_MONTH_COLUMNS",
     "Selection",
     "area_month",
+    "cell_months",
     "counts",
+    "located",
     "month_of",
     "points",
     "selected",
@@ -88,17 +90,52 @@ def counts(crimes: ir.Table, sel: Selection) -> ir.Table:
     return s.group_by(["lsoa_code", "month", "crime_type"]).aggregate(count=s.count())
 
 
+def located(
+    crimes: ir.Table, area_codes: pd.Series, sel: Selection, first: dt.date, last: dt.date
+) -> ir.Table:
+    """Crimes of the selection from ``first`` to ``last`` with a map point, in the areas
+    ``area_codes`` only."""
+    s = selected(crimes, sel, first, last)
+    s = s.filter(s.longitude.notnull() & s.latitude.notnull())
+    codes = ibis.memtable(pd.DataFrame({"lsoa_code": pd.Series(area_codes, dtype="string")}))
+    return s.semi_join(codes, "lsoa_code")
+
+
 def points(
     crimes: ir.Table, area_codes: pd.Series, sel: Selection, first: dt.date, last: dt.date
 ) -> ir.Table:
     """Crimes from ``first`` to ``last`` at each map point (``lon, lat, count``), in the areas
     ``area_codes`` only."""
-    s = selected(crimes, sel, first, last)
-    s = s.filter(s.longitude.notnull() & s.latitude.notnull())
-    codes = ibis.memtable(pd.DataFrame({"lsoa_code": pd.Series(area_codes, dtype="string")}))
-    s = s.semi_join(codes, "lsoa_code")
+    s = located(crimes, area_codes, sel, first, last)
     g = s.group_by(["longitude", "latitude"]).aggregate(count=s.count())
     return g.rename(lon="longitude", lat="latitude")
+
+
+def cell_months(
+    crimes: ir.Table,
+    area_codes: pd.Series,
+    sel: Selection,
+    first: dt.date,
+    last: dt.date,
+    cells: pd.DataFrame,
+) -> ir.Table:
+    """Crimes per cell and month (``cell, month, count``) from ``first`` to ``last``, in the areas
+    ``area_codes``; ``cells`` (``lon, lat, cell``) gives each map point's cell (an H3 hexagon).
+
+    The point-to-cell step is done once per distinct map point in Python (H3 is not an engine
+    function); the grouping by cell and month, over every crime, stays on the engine."""
+    s = located(crimes, area_codes, sel, first, last)
+    ref = ibis.memtable(
+        pd.DataFrame(
+            {
+                "longitude": cells.lon.astype(float),
+                "latitude": cells.lat.astype(float),
+                "cell": cells.cell.astype("string"),
+            }
+        )
+    )
+    j = s.inner_join(ref, ["longitude", "latitude"])
+    return j.group_by(["cell", "month"]).aggregate(count=j.count())
 
 
 def area_month(

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import ibis.expr.types as ir
@@ -22,11 +23,12 @@ from vrukit import relational
 from vrukit.analysis.concentration import concentration, lorenz
 from vrukit.analysis.emerging import emerging_hotspots
 from vrukit.analysis.harm import HarmTable, harm_weighted, load_harm_table
+from vrukit.analysis.hexes import cells_of
 from vrukit.analysis.hotspots import hotspots
 from vrukit.analysis.neighbours import Neighbours, knn, queen
 from vrukit.analysis.rates import monthly_trend, rates, year_on_year
 from vrukit.errors import ConfigError, SchemaError
-from vrukit.maps import density_surface, hex_layer, peak_area, write_geojson
+from vrukit.maps import density_surface, hex_emerging, hex_layer, peak_area, write_geojson
 from vrukit.relational import Selection
 from vrukit.warehouse import Warehouse
 
@@ -90,6 +92,44 @@ def _points(
 ) -> pd.DataFrame:
     """Crimes in the mapped period at each location (lon, lat, count), in the loaded areas."""
     return relational.points(crimes, codes, sel, first, last).to_pandas()
+
+
+@dataclass
+class _HexSeries:
+    """The selection's located crimes over every month of the series, for emerging hotspots on
+    hexagons: the distinct map points once, then per resolution a count per hexagon and month."""
+
+    crimes: ir.Table
+    selection: Selection
+    codes: pd.Series
+    months: list[object]
+
+    @cached_property
+    def locations(self) -> pd.DataFrame:
+        return _points(self.crimes, self.selection, *self._span, self.codes)
+
+    @property
+    def _span(self) -> tuple[dt.date, dt.date]:
+        return pd.Timestamp(self.months[0]).date(), pd.Timestamp(self.months[-1]).date()
+
+    def cell_months(self, resolution: int) -> pd.DataFrame:
+        """Crimes per hexagon and month (``cell, month, count``), each located crime once."""
+        locs = self.locations[["lon", "lat"]]
+        locs = locs.assign(cell=cells_of(locs.lon.to_numpy(), locs.lat.to_numpy(), resolution))
+        per = relational.cell_months(self.crimes, self.codes, self.selection, *self._span, locs)
+        out = per.to_pandas()
+        located, counted = int(self.locations["count"].sum()), int(out["count"].sum())
+        if counted != located:
+            raise SchemaError(
+                "hexagons",
+                f"{located:,} crimes at map points but {counted:,} per hexagon and month: the "
+                "join of map points to hexagons lost or doubled some",
+            )
+        return out
+
+    def patterns(self, cells: np.ndarray, resolution: int, alpha: float) -> pd.DataFrame:
+        """The emerging hotspot pattern of each hexagon in ``cells``."""
+        return hex_emerging(self.cell_months(resolution), cells, self.months, alpha=alpha)
 
 
 def _map_window(months: pd.Series, map_months: int | None) -> tuple[dt.date, dt.date]:
@@ -306,12 +346,14 @@ def run_analysis(
         write_geojson(geoms, merged, out / "areas.geojson")
         run.files.append(out / "areas.geojson")
         say("hexagons and density surface")
-        points = _points(
-            _crimes(wh, crimes), selection, pic.map_first, pic.map_last, areas.lsoa_code
-        )
+        located = _crimes(wh, crimes)
+        points = _points(located, selection, pic.map_first, pic.map_last, areas.lsoa_code)
+        series = None
+        if emerging is not None:
+            series = _HexSeries(located, selection, areas.lsoa_code, list(cube.columns))
         maps = _point_layers(
             run, points, areas, geoms, hex_resolutions, permutations, seed, alpha, kde_cell,
-            kde_bandwidth,
+            kde_bandwidth, series,
         )  # fmt: skip
     outside = pic.outside[pd.to_datetime(pic.outside.month) >= pd.Timestamp(pic.map_first)]
     run.summary = _summary(area_table, hs, emerging, conc, time_info, outside, mapped, table)
@@ -333,21 +375,30 @@ def _point_layers(
     alpha: float,
     cell: float,
     bandwidth: float | None,
+    series: _HexSeries | None,
 ) -> dict[str, object]:
-    """Hexagon tables and GeoJSON per resolution, and the density grid; what they found."""
+    """Hexagon tables and GeoJSON per resolution (with each hexagon's emerging hotspot pattern
+    given the ``series``), and the density grid; what they found."""
     info: dict[str, object] = {"located_crimes": int(points["count"].sum())}
     pop = areas.population.fillna(0).to_numpy(float)
     for res in resolutions:
         table, polys = hex_layer(points, geoms, pop, res, permutations=permutations, seed=seed,
                                  alpha=alpha)  # fmt: skip
-        table.to_csv(run.out / f"hexes_r{res}.csv", index=False)
-        write_geojson(polys, table, run.out / f"hexes_r{res}.geojson")
-        run.files += [run.out / f"hexes_r{res}.csv", run.out / f"hexes_r{res}.geojson"]
-        info[f"hexes_r{res}"] = {
+        found: dict[str, object] = {
             "hexagons": len(table),
             "hot_spots": int((table.gi_class == "hot spot").sum()),
             "mean_area_km2": float(table.area_km2.mean()),
         }
+        if series is not None:
+            emerging = series.patterns(table.hex_id.to_numpy(), res, alpha)
+            emerging.to_csv(run.out / f"emerging_r{res}.csv", index=False)
+            run.files.append(run.out / f"emerging_r{res}.csv")
+            table = table.merge(emerging[["hex_id", "pattern"]], on="hex_id", validate="1:1")
+            found["emerging_patterns"] = emerging.pattern.value_counts().to_dict()
+        table.to_csv(run.out / f"hexes_r{res}.csv", index=False)
+        write_geojson(polys, table, run.out / f"hexes_r{res}.geojson")
+        run.files += [run.out / f"hexes_r{res}.csv", run.out / f"hexes_r{res}.geojson"]
+        info[f"hexes_r{res}"] = found
     if len(points) >= 2:
         x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(geoms))
         surface = density_surface(points, (x0, y0, x1, y1), cell=cell, bandwidth=bandwidth)
@@ -418,6 +469,7 @@ def summary_lines(run: SurveillanceRun) -> Sequence[str]:
             lines.append(
                 f"On H3 resolution {key[7:]} hexagons (about {m['mean_area_km2']:.2g} km² each): "
                 f"{m['hot_spots']} hot spots among {m['hexagons']:,}."
+                + _named_patterns(m.get("emerging_patterns"), " Emerging: ")
             )
     dens = maps.get("density")
     if dens:
@@ -440,11 +492,15 @@ def summary_lines(run: SurveillanceRun) -> Sequence[str]:
             f"Last 12 months against the 12 before: {yoy['ratio']:.2f}x "
             f"(95% CI {yoy['ratio_lo']:.2f} to {yoy['ratio_hi']:.2f}, p = {yoy['p_value']:.3g})."
         )
-    patterns = s.get("emerging_patterns")
-    if isinstance(patterns, dict):
-        named = {k: v for k, v in patterns.items() if k != "no pattern"}
-        if named:
-            lines.append(
-                "Emerging hotspot patterns: " + ", ".join(f"{v} {k}" for k, v in named.items())
-            )
+    patterns = _named_patterns(s.get("emerging_patterns"), "Emerging hotspot patterns: ")
+    if patterns:
+        lines.append(patterns)
     return lines
+
+
+def _named_patterns(patterns: object, lead: str) -> str:
+    """``lead`` and the count of each pattern other than "no pattern"; "" when there are none."""
+    if not isinstance(patterns, dict):
+        return ""
+    named = [f"{v} {k}" for k, v in patterns.items() if k != "no pattern"]
+    return lead + ", ".join(named) + "." if named else ""
