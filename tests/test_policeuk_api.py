@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
+import urllib.parse
 from pathlib import Path
 
+import duckdb
 import httpx
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
-from vrukit.errors import FetchError
-from vrukit.ingest.policeuk_api import API_CRIME_COLUMNS, MAX_GET_POLY, PoliceAPI
+from vrukit.cli import app
+from vrukit.errors import ConfigError, FetchError, InputFileError
+from vrukit.ingest.policeuk_api import (
+    API_CRIME_COLUMNS,
+    MAX_GET_POLY,
+    PoliceAPI,
+    months_between,
+    read_polygon,
+)
+from vrukit.schemas import STREET_COLUMNS
 
 DATA = Path(__file__).parent / "data" / "policeuk_api"
 BASE = "https://data.police.uk/api"
@@ -139,3 +152,113 @@ def test_crimes_without_location():
     c, _ = api(handler)
     df = c.crimes_no_location("merseyside", "2024-08")
     assert len(df) == 1 and df.longitude.isna().all() and df.crime_id.iloc[0].startswith("0f99")
+
+
+# -- `vrukit fetch police`: the API's crimes as street files, against a local server ----------
+UNLISTED = {
+    "category": "knife-crime", "location_type": "Force", "persistent_id": "9" * 64,
+    "location": {"latitude": "53.406000", "longitude": "-2.975000",
+                 "street": {"id": 1234571, "name": "On or near Renshaw Street"}},
+    "context": "", "outcome_status": None, "id": 120000005, "location_subtype": "",
+    "month": "2024-08",
+}  # fmt: skip
+
+
+@pytest.fixture()
+def recorded_api():
+    """A real HTTP server on localhost answering with the recorded bodies (no network)."""
+    street = body("crimes-street-west.json") + body("crimes-street-east.json") + [UNLISTED]
+    routes = {
+        "/api/crime-categories": body("crime-categories.json"),
+        "/api/crime-last-updated": body("crime-last-updated.json"),
+        "/api/merseyside/E05001233/boundary": body("boundary.json"),
+        "/api/crimes-street/all-crime": street,
+    }
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            found = routes.get(urllib.parse.urlsplit(self.path).path)
+            data = json.dumps(found).encode()
+            self.send_response(200 if found is not None else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    server.shutdown()
+
+
+def _two_lsoas(path: Path) -> Path:
+    """Two made-up LSOAs splitting the recorded neighbourhood at longitude -2.98 (WGS84)."""
+    feats = [
+        {"type": "Feature", "properties": {"LSOA21CD": code, "LSOA21NM": name},
+         "geometry": {"type": "Polygon", "coordinates": [[
+             (x0, 53.40), (x1, 53.40), (x1, 53.41), (x0, 53.41), (x0, 53.40)]]}}
+        for code, name, x0, x1 in [("E01000001", "West 001A", -2.99, -2.98),
+                                   ("E01000002", "East 001B", -2.98, -2.97)]
+    ]  # fmt: skip
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    return path
+
+
+def test_fetch_police_writes_street_files_that_ingest(recorded_api, tmp_path, monkeypatch):
+    monkeypatch.setenv("VRUKIT_POLICE_API_URL", recorded_api)
+    db, out = tmp_path / "wh.duckdb", tmp_path / "fetched"
+    runner = CliRunner()
+    res = runner.invoke(app, ["ingest", "boundaries", str(_two_lsoas(tmp_path / "b.geojson")),
+                              "--db", str(db)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    args = ["fetch", "police", "--force", "merseyside", "--neighbourhood", "E05001233",
+            "--out", str(out), "--ingest", "--db", str(db)]  # fmt: skip
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "5 crimes in 1 month(s)" in text and "rows read 5 = accepted 4 + quarantined 1" in text
+    # The latest month (crime-last-updated), in the bulk download's layout and header; BTP's
+    # crime in its own force's file, as police.uk publishes it.
+    force_file = out / "2024-08" / "2024-08-merseyside-street.csv"
+    btp_file = out / "2024-08" / "2024-08-btp-street.csv"
+    assert sorted(out.rglob("*.csv")) == sorted([force_file, btp_file])
+    rows = pd.read_csv(force_file, dtype=str)
+    assert tuple(rows.columns) == STREET_COLUMNS and len(rows) == 4
+    with duckdb.connect(str(db), read_only=True) as con:
+        crimes = con.sql("select * from crimes order by longitude").df()
+        quarantined = con.sql("select reason, line, value, message from quarantine").fetchall()
+    assert len(crimes) == 4
+    bold = crimes[crimes.location == "On or near Bold Street"].iloc[0]
+    assert (
+        bold.crime_id.startswith("5b3f9337") and bold.crime_type == "Violence and sexual offences"
+    )
+    assert (bold.lsoa_code, bold.lsoa_name) == ("E01000001", "West 001A")
+    assert crimes.loc[crimes.longitude > -2.98, "lsoa_code"].eq("E01000002").all()
+    asb = crimes[crimes.crime_type == "Anti-social behaviour"].iloc[0]
+    assert pd.isna(asb.crime_id)
+    btp = crimes[crimes.location == "On or near Lime Street Station"].iloc[0]
+    assert btp.reported_by == btp.falls_within == "British Transport Police"
+    # The category the API did not list is quarantined with its line and value, not lost.
+    assert len(quarantined) == 1 and quarantined[0][1] == 5 and "knife-crime" in quarantined[0][2]
+    assert quarantined[0][0] == "unknown_crime_type" and "Crime type" in quarantined[0][3]
+    # Fetching the same month again changes nothing.
+    assert runner.invoke(app, args).exit_code == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.sql("select count(*) from crimes").fetchone() == (4,)
+        assert con.sql("select count(*) from quarantine").fetchone() == (1,)
+
+
+def test_fetch_police_needs_one_polygon(tmp_path):
+    res = CliRunner().invoke(app, ["fetch", "police", "--force", "merseyside",
+                                   "--out", str(tmp_path)])  # fmt: skip
+    assert res.exit_code != 0 and "one of --neighbourhood or --polygon" in str(res.exception)
+    bad = tmp_path / "two.geojson"
+    bad.write_text(json.dumps({"type": "MultiPolygon", "coordinates": []}))
+    with pytest.raises(InputFileError, match=r"two.geojson.*expected exactly one Polygon"):
+        read_polygon(bad)
+    with pytest.raises(ConfigError, match="comes after"):
+        months_between("2024-09", "2024-08")

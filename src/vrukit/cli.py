@@ -53,6 +53,12 @@ lake_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(lake_app, name="lake")
+fetch_app = typer.Typer(
+    help="Fetch public data from APIs into the files vrukit ingests (the only commands that "
+    "use the network).",
+    no_args_is_help=True,
+)
+app.add_typer(fetch_app, name="fetch")
 console = Console(stderr=False)
 err = Console(stderr=True)
 
@@ -269,6 +275,75 @@ def ingest_police(
             paths, batch_rows=s.batch_rows, progress=lambda _d, n: bar.advance(task, n)
         )
     print_report(report, "police.uk street files")
+
+
+@fetch_app.command("police")
+def fetch_police(
+    force: Annotated[str, typer.Option(help="The force's police.uk slug, e.g. merseyside.")],
+    out: Annotated[
+        Path, typer.Option(help="Folder for the street files: YYYY-MM/YYYY-MM-<force>-street.csv.")
+    ],
+    neighbourhood: Annotated[
+        str | None,
+        typer.Option(help="A neighbourhood id of the force: its boundary is the polygon."),
+    ] = None,
+    polygon: Annotated[
+        Path | None, typer.Option(help="A GeoJSON file holding one polygon (WGS84).")
+    ] = None,
+    first: Annotated[
+        str | None, typer.Option(help="First month, YYYY-MM (default: the latest published).")
+    ] = None,
+    last: Annotated[
+        str | None, typer.Option(help="Last month, YYYY-MM (default: the latest published).")
+    ] = None,
+    ingest: Annotated[
+        bool, typer.Option("--ingest", help="Load the files into the warehouse (--db) too.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Street crimes of a force's neighbourhood or a polygon from the police.uk API, written as
+    police.uk street files (LSOAs placed from the warehouse's boundaries when it has them)."""
+    from vrukit.ingest import policeuk_api as pa
+
+    if (neighbourhood is None) == (polygon is None):
+        raise ConfigError("give one of --neighbourhood or --polygon")
+    s = _settings(db)
+    api = pa.PoliceAPI(s.police_api_url, rate=s.police_api_rate)
+    ring = (
+        pa.read_polygon(polygon)
+        if polygon is not None
+        else api.neighbourhood_boundary(force, str(neighbourhood))
+    )
+    latest = api.crime_last_updated() if first is None or last is None else ""
+    months = pa.months_between(first or last or latest, last or latest)
+    wh = _warehouse(s, for_ingest=True) if ingest or s.db is not None else None
+    try:
+        lsoa_at = wh.lsoa_at if wh is not None and _has_boundaries(wh) else None
+        with _progress() as bar:
+            task = bar.add_task("fetching street crimes", total=len(months))
+            rows = pa.fetch_street_rows(
+                api, ring, months, force, lsoa_at=lsoa_at,
+                progress=lambda m: bar.update(task, description=f"fetching {m}", advance=1),
+            )  # fmt: skip
+        files = pa.write_street_files(rows, out)
+        console.print(
+            f"{len(rows):,} crimes in {len(months)} month(s), {api.requests:,} API requests: "
+            f"{len(files)} street file(s) in {out}"
+        )
+        if lsoa_at is None:
+            console.print("[yellow]LSOA columns left blank: no warehouse boundaries (--db).[/]")
+        if ingest and wh is not None:
+            print_report(wh.ingest_police([out]), "police.uk street files (from the API)")
+        else:
+            console.print(f"Load them with: vrukit ingest police {out}")
+    finally:
+        if wh is not None:
+            wh.close()
+
+
+def _has_boundaries(wh: Warehouse) -> bool:
+    a = wh.table("areas")
+    return bool(a.filter(a.geometry_wkb.notnull()).count().execute())
 
 
 @app.command()

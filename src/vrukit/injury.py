@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import shapely
 
 from vrukit.analysis.hotspots import hotspots
 from vrukit.analysis.istv_patterns import patterns
@@ -29,7 +27,6 @@ from vrukit.analysis.triangulate import (
 )
 from vrukit.demo import DEMO_PROFILES
 from vrukit.errors import VrukitError
-from vrukit.geo import to_bng
 from vrukit.ingest.venues import read_venues
 from vrukit.publish.disclosure import Policy
 from vrukit.publish.istv_reports import FeedbackFiles, write_analysis, write_feedback
@@ -76,22 +73,9 @@ def load_venues(wh: Warehouse, path: Path | str) -> int:
     v = read_venues(path)
     todo = v.lsoa_code.isna()
     if todo.any():
-        v.loc[todo, "lsoa_code"] = _lsoa_of(wh, v.longitude[todo], v.latitude[todo])
+        placed = wh.lsoa_at(v.longitude[todo], v.latitude[todo])
+        v.loc[todo, "lsoa_code"] = placed.lsoa_code.to_numpy()
     return wh.replace_rows("istv_venues", v, where={"source_file": Path(path).name})
-
-
-def _lsoa_of(wh: Warehouse, lon: pd.Series, lat: pd.Series) -> np.ndarray:
-    a = wh.table("areas")
-    areas = a.filter(a.geometry_wkb.notnull()).select("lsoa_code", "geometry_wkb").to_pandas()
-    if areas.empty:
-        raise VrukitError("venues without lsoa_code need LSOA boundaries in the warehouse")
-    geoms = shapely.from_wkb(areas.geometry_wkb.to_numpy())
-    tree = shapely.STRtree(geoms)
-    xy = to_bng(lon.to_numpy(float), lat.to_numpy(float))
-    pts, hit = tree.query(shapely.points(xy), predicate="within")
-    out = np.full(len(xy), None, dtype=object)
-    out[pts] = areas.lsoa_code.to_numpy()[hit]
-    return out
 
 
 def locate(

@@ -16,9 +16,12 @@ from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
+import shapely
 
 from vrukit.errors import InputFileError, VrukitError
+from vrukit.geo import to_bng
 from vrukit.ingest._sources import (
     StreetFile,
     check_header,
@@ -117,6 +120,25 @@ class Warehouse:
     def table(self, name: str) -> ir.Table:
         """The named table as an Ibis expression."""
         return self.con.table(name)
+
+    def lsoa_at(self, lon: Sequence[float], lat: Sequence[float]) -> pd.DataFrame:
+        """The LSOA (``lsoa_code``, ``lsoa_name``) each point (WGS84) lies in, from the areas'
+        boundaries; None for a point outside them. Needs boundaries (``vrukit ingest
+        boundaries``)."""
+        a = self.table("areas")
+        a = a.filter(a.geometry_wkb.notnull()).select("lsoa_code", "lsoa_name", "geometry_wkb")
+        areas = a.to_pandas()
+        if areas.empty:
+            raise VrukitError(
+                "placing points in LSOAs needs LSOA boundaries in the warehouse; load them with "
+                "`vrukit ingest boundaries`"
+            )
+        tree = shapely.STRtree(shapely.from_wkb(areas.geometry_wkb.to_numpy()))
+        xy = to_bng(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        pts, hit = tree.query(shapely.points(xy), predicate="within")
+        out = pd.DataFrame({"lsoa_code": None, "lsoa_name": None}, index=range(len(xy)))
+        out.iloc[pts] = areas[["lsoa_code", "lsoa_name"]].to_numpy()[hit]
+        return out
 
     def counts(self) -> dict[str, int]:
         """Row count of every table."""

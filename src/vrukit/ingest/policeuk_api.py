@@ -9,19 +9,32 @@ URL. Results come back as frames with fixed columns; the persistent Crime ID is 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pandas as pd
 import shapely
 
-from vrukit.errors import FetchError
+from vrukit.errors import ConfigError, FetchError, InputFileError
+from vrukit.ingest.forces import force_name
+from vrukit.schemas import STREET_COLUMNS
 
-__all__ = ["API_CRIME_COLUMNS", "PoliceAPI"]
+__all__ = [
+    "API_CRIME_COLUMNS",
+    "PoliceAPI",
+    "fetch_street_rows",
+    "months_between",
+    "read_polygon",
+    "street_rows",
+    "write_street_files",
+]
 
 log = logging.getLogger(__name__)
 
@@ -247,3 +260,110 @@ def _crime_frame(rows: list[dict]) -> pd.DataFrame:
         }
 
     return pd.DataFrame([one(r) for r in rows], columns=list(API_CRIME_COLUMNS))
+
+
+# -- the API's crimes as police.uk street files ------------------------------------------------
+def months_between(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` (``YYYY-MM``, inclusive)."""
+    try:
+        span = pd.period_range(pd.Period(first, "M"), pd.Period(last, "M"), freq="M")
+    except ValueError:
+        raise ConfigError(f"months {first!r} to {last!r}: expected YYYY-MM") from None
+    if span.empty:
+        raise ConfigError(f"month {first} comes after {last}")
+    return [str(m) for m in span]
+
+
+def read_polygon(path: Path) -> list[LatLng]:
+    """The (latitude, longitude) ring of the one polygon in a GeoJSON file (WGS84): a bare
+    Polygon, a Feature or a FeatureCollection of one polygon feature."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputFileError(str(path), f"cannot read it as GeoJSON: {e}") from None
+    geoms = [doc]
+    if doc.get("type") == "FeatureCollection":
+        geoms = [f.get("geometry") or {} for f in doc.get("features", [])]
+    elif doc.get("type") == "Feature":
+        geoms = [doc.get("geometry") or {}]
+    kinds = [g.get("type") for g in geoms]
+    if kinds != ["Polygon"]:
+        raise InputFileError(
+            str(path), f"holds geometries {kinds}, expected exactly one Polygon (WGS84 lon/lat)"
+        )
+    ring = geoms[0]["coordinates"][0]
+    if len(ring) < 4 or not all(-180 <= x <= 180 and -90 <= y <= 90 for x, y, *_ in ring):
+        raise InputFileError(str(path), "the polygon's ring is not longitude/latitude degrees")
+    return [(float(y), float(x)) for x, y, *_ in ring[:-1]]
+
+
+def street_rows(crimes: pd.DataFrame, categories: pd.DataFrame, force: str) -> pd.DataFrame:
+    """The API's street crimes (``API_CRIME_COLUMNS``) as rows of police.uk street files
+    (``STREET_COLUMNS``) plus ``file_force``, the force whose file holds the row.
+
+    As in the bulk download, British Transport Police's crimes (location type "BTP") go to its
+    own file and the rest to ``force``'s. The crime type is the category's name from
+    ``categories`` (the slug itself when the API did not list it, so the ingest quarantines the
+    row as an unknown crime type instead of losing it). The API gives no LSOA: those columns
+    are blank until :func:`fetch_street_rows` places the points.
+    """
+    name = force_name(force)
+    if name is None:
+        raise ConfigError(f"force {force!r} is not a police.uk force slug (e.g. 'merseyside')")
+    file_force = np.where(crimes.location_type.eq("BTP"), "btp", force)
+    reported = pd.Series(file_force).map(force_name).to_numpy()
+    names = dict(zip(categories.url, categories.name, strict=True))
+    out = pd.DataFrame(
+        {
+            "Crime ID": crimes.crime_id.to_numpy(),
+            "Month": crimes.month.to_numpy(),
+            "Reported by": reported,
+            "Falls within": reported,
+            "Longitude": crimes.longitude.to_numpy(dtype=float),
+            "Latitude": crimes.latitude.to_numpy(dtype=float),
+            "Location": crimes.street_name.fillna("No location").to_numpy(),
+            "LSOA code": None,
+            "LSOA name": None,
+            "Crime type": crimes.category.map(names).fillna(crimes.category).to_numpy(),
+            "Last outcome category": crimes.outcome_category.to_numpy(),
+            "Context": crimes.context.to_numpy(),
+        }
+    )
+    return out.assign(file_force=file_force)
+
+
+def fetch_street_rows(
+    api: PoliceAPI,
+    polygon: Sequence[LatLng],
+    months: Sequence[str],
+    force: str,
+    *,
+    lsoa_at: Callable[[Sequence[float], Sequence[float]], pd.DataFrame] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Street crimes inside ``polygon`` for each month, as :func:`street_rows`. ``lsoa_at``
+    (e.g. ``Warehouse.lsoa_at``) fills the LSOA code and name of each located crime."""
+    frames = []
+    for month in months:
+        if progress:
+            progress(month)
+        crimes = api.crimes_street(polygon, month)
+        frames.append(street_rows(crimes, api.crime_categories(month), force))
+    rows = pd.concat(frames, ignore_index=True)
+    located = rows.Longitude.notna() & rows.Latitude.notna()
+    if lsoa_at is not None and located.any():
+        placed = lsoa_at(rows.Longitude[located].to_numpy(), rows.Latitude[located].to_numpy())
+        rows.loc[located, ["LSOA code", "LSOA name"]] = placed.to_numpy()
+    return rows
+
+
+def write_street_files(rows: pd.DataFrame, out: Path) -> list[Path]:
+    """Write :func:`street_rows` as ``out/YYYY-MM/YYYY-MM-<force>-street.csv``, the bulk
+    download's layout and format, ready for ``vrukit ingest police``."""
+    files = []
+    for (month, force), part in rows.groupby(["Month", "file_force"], sort=True):
+        path = Path(out) / str(month) / f"{month}-{force}-street.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part[list(STREET_COLUMNS)].to_csv(path, index=False, float_format="%.6f")
+        files.append(path)
+    return files
