@@ -332,9 +332,9 @@ def fetch_police(
         )
         if lsoa_at is None:
             console.print("[yellow]LSOA columns left blank: no warehouse boundaries (--db).[/]")
-        if ingest and wh is not None:
-            print_report(wh.ingest_police([out]), "police.uk street files (from the API)")
-        else:
+        if ingest and wh is not None and files:
+            print_report(wh.ingest_police(files), "police.uk street files (from the API)")
+        elif files:
             console.print(f"Load them with: vrukit ingest police {out}")
     finally:
         if wh is not None:
