@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from vrukit import relational
 from vrukit.analysis.emerging import EMERGING_COLUMNS
+from vrukit.analysis.harm import load_harm_table
 from vrukit.analysis.hexes import cells_of
 from vrukit.analysis.hotspots import HOTSPOT_COLUMNS
 from vrukit.analysis.neighbours import queen
@@ -131,6 +132,23 @@ def test_hexagons_hold_every_located_crime_and_find_the_plants(analysed):
     assert share(~planted) <= 0.3
     gj = json.loads((run.out / "hexes_r8.geojson").read_text())
     assert len(gj["features"]) == len(hexes)
+    # Harm: the located crimes' harm by type, summed independently here, and its concentration
+    # over hexagons against a direct numpy computation.
+    con = duckdb.connect(str(files.folder / "vrukit.duckdb"), read_only=True)
+    types = "', '".join(VIOLENCE_TYPES)
+    typed = con.sql(
+        "select crime_type, count(*) n from crimes where longitude is not null and "
+        f"crime_type in ('{types}') and month >= date '2021-04-01' group by all"
+    ).df()
+    con.close()
+    weights = load_harm_table("css").weights
+    assert hexes.harm.sum() == pytest.approx((typed.n * typed.crime_type.map(weights)).sum())
+    assert np.allclose(hexes.harm_per_km2, hexes.harm / hexes.area_km2)
+    conc = json.loads((run.out / "concentration_r8.json").read_text())
+    for measure in ("count", "harm"):
+        v = np.sort(hexes[measure].to_numpy())[::-1]
+        top = v[: int(np.ceil(0.05 * len(v)))].sum() / v.sum()
+        assert conc[measure]["top_5pct_share"] == pytest.approx(top)
 
 
 def test_hexagons_get_emerging_patterns_that_follow_the_plants(analysed):

@@ -47,18 +47,21 @@ def hex_layer(
     seed: int,
     alpha: float,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Hexagons covering the areas, with counts from ``points`` (lon, lat, count), areal-weighted
-    population and rates, and Gi*/Local Moran on the counts with ring-1 neighbours.
-    Returns the table and the hexagons' polygons (EPSG:27700)."""
+    """Hexagons covering the areas, with counts (and harm, when ``points`` has it) from ``points``
+    (lon, lat, count[, harm]), areal-weighted population and rates, and Gi*/Local Moran on the
+    counts with ring-1 neighbours. Returns the table and the hexagons' polygons (EPSG:27700)."""
     cells = region_cells(areas, resolution)
     of = cells_of(points.lon.to_numpy(), points.lat.to_numpy(), resolution)
-    per = pd.Series(points["count"].to_numpy()).groupby(of).sum()
+    measures = ["count", *(["harm"] if "harm" in points else [])]
+    per = points[measures].reset_index(drop=True).groupby(of).sum()
     extra = np.array(sorted(set(per.index) - set(cells)), dtype=object)
     cells = np.concatenate([cells, extra])
     polygons = hex_polygons(cells)
+    per = per.reindex(cells, fill_value=0)
     table = hex_table(
-        cells, per.reindex(cells, fill_value=0).to_numpy(), resolution=resolution,
-        areas=areas, population=population, polygons=polygons,
+        cells, per["count"].to_numpy(), resolution=resolution, areas=areas,
+        population=population, polygons=polygons,
+        harm=per["harm"].to_numpy() if "harm" in per else None,
     )  # fmt: skip
     nb = hex_rings(cells, k=1)
     hs = hotspots(table["count"].to_numpy(float), nb, permutations=permutations, seed=seed,

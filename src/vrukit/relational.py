@@ -102,12 +102,19 @@ def located(
 
 
 def points(
-    crimes: ir.Table, area_codes: pd.Series, sel: Selection, first: dt.date, last: dt.date
+    crimes: ir.Table,
+    area_codes: pd.Series,
+    sel: Selection,
+    first: dt.date,
+    last: dt.date,
+    *,
+    by_type: bool = False,
 ) -> ir.Table:
-    """Crimes from ``first`` to ``last`` at each map point (``lon, lat, count``), in the areas
-    ``area_codes`` only."""
+    """Crimes from ``first`` to ``last`` at each map point (``lon, lat, count``; ``lon, lat,
+    crime_type, count`` with ``by_type``), in the areas ``area_codes`` only."""
     s = located(crimes, area_codes, sel, first, last)
-    g = s.group_by(["longitude", "latitude"]).aggregate(count=s.count())
+    keys = ["longitude", "latitude", *(["crime_type"] if by_type else [])]
+    g = s.group_by(keys).aggregate(count=s.count())
     return g.rename(lon="longitude", lat="latitude")
 
 

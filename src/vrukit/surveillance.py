@@ -88,10 +88,21 @@ def monthly_counts(
 
 
 def _points(
-    crimes: ir.Table, sel: Selection, first: dt.date, last: dt.date, codes: pd.Series
+    crimes: ir.Table,
+    sel: Selection,
+    first: dt.date,
+    last: dt.date,
+    codes: pd.Series,
+    table: HarmTable | None = None,
 ) -> pd.DataFrame:
-    """Crimes in the mapped period at each location (lon, lat, count), in the loaded areas."""
-    return relational.points(crimes, codes, sel, first, last).to_pandas()
+    """Crimes in the period at each location (lon, lat, count), in the loaded areas; with a harm
+    table, their harm too (counted by crime type on the engine, weighted here in a fixed order,
+    so every engine gives the same sums)."""
+    if table is None:
+        return relational.points(crimes, codes, sel, first, last).to_pandas()
+    typed = relational.points(crimes, codes, sel, first, last, by_type=True).to_pandas()
+    typed = harm_weighted(typed.sort_values(["lon", "lat", "crime_type"]), table)
+    return typed.groupby(["lon", "lat"], as_index=False, sort=True)[["count", "harm"]].sum()
 
 
 @dataclass
@@ -347,7 +358,7 @@ def run_analysis(
         run.files.append(out / "areas.geojson")
         say("hexagons and density surface")
         located = _crimes(wh, crimes)
-        points = _points(located, selection, pic.map_first, pic.map_last, areas.lsoa_code)
+        points = _points(located, selection, pic.map_first, pic.map_last, areas.lsoa_code, table)
         series = None
         if emerging is not None:
             series = _HexSeries(located, selection, areas.lsoa_code, list(cube.columns))
@@ -384,21 +395,7 @@ def _point_layers(
     for res in resolutions:
         table, polys = hex_layer(points, geoms, pop, res, permutations=permutations, seed=seed,
                                  alpha=alpha)  # fmt: skip
-        found: dict[str, object] = {
-            "hexagons": len(table),
-            "hot_spots": int((table.gi_class == "hot spot").sum()),
-            "mean_area_km2": float(table.area_km2.mean()),
-        }
-        if series is not None:
-            emerging = series.patterns(table.hex_id.to_numpy(), res, alpha)
-            emerging.to_csv(run.out / f"emerging_r{res}.csv", index=False)
-            run.files.append(run.out / f"emerging_r{res}.csv")
-            table = table.merge(emerging[["hex_id", "pattern"]], on="hex_id", validate="1:1")
-            found["emerging_patterns"] = emerging.pattern.value_counts().to_dict()
-        table.to_csv(run.out / f"hexes_r{res}.csv", index=False)
-        write_geojson(polys, table, run.out / f"hexes_r{res}.geojson")
-        run.files += [run.out / f"hexes_r{res}.csv", run.out / f"hexes_r{res}.geojson"]
-        info[f"hexes_r{res}"] = found
+        info[f"hexes_r{res}"] = _write_hexes(run, table, polys, res, series, alpha)
     if len(points) >= 2:
         x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(geoms))
         surface = density_surface(points, (x0, y0, x1, y1), cell=cell, bandwidth=bandwidth)
@@ -412,6 +409,37 @@ def _point_layers(
             f"{surface.cell:g} m cells"
         )
     return info
+
+
+def _write_hexes(
+    run: SurveillanceRun,
+    table: pd.DataFrame,
+    polygons: np.ndarray,
+    res: int,
+    series: _HexSeries | None,
+    alpha: float,
+) -> dict[str, object]:
+    """One resolution's files: the hexagon table and GeoJSON, their concentration and (given the
+    ``series``) emerging hotspot patterns; what they found."""
+    conc = concentration({"count": table["count"].to_numpy(float), "harm": table.harm.to_numpy()})
+    found: dict[str, object] = {
+        "hexagons": len(table),
+        "hot_spots": int((table.gi_class == "hot spot").sum()),
+        "mean_area_km2": float(table.area_km2.mean()),
+        "concentration": conc["count"],
+    }
+    (run.out / f"concentration_r{res}.json").write_text(json.dumps(conc, indent=1))
+    run.files.append(run.out / f"concentration_r{res}.json")
+    if series is not None:
+        emerging = series.patterns(table.hex_id.to_numpy(), res, alpha)
+        emerging.to_csv(run.out / f"emerging_r{res}.csv", index=False)
+        run.files.append(run.out / f"emerging_r{res}.csv")
+        table = table.merge(emerging[["hex_id", "pattern"]], on="hex_id", validate="1:1")
+        found["emerging_patterns"] = emerging.pattern.value_counts().to_dict()
+    table.to_csv(run.out / f"hexes_r{res}.csv", index=False)
+    write_geojson(polygons, table, run.out / f"hexes_r{res}.geojson")
+    run.files += [run.out / f"hexes_r{res}.csv", run.out / f"hexes_r{res}.geojson"]
+    return found
 
 
 def _summary(
@@ -468,7 +496,9 @@ def summary_lines(run: SurveillanceRun) -> Sequence[str]:
         if key.startswith("hexes_r"):
             lines.append(
                 f"On H3 resolution {key[7:]} hexagons (about {m['mean_area_km2']:.2g} km² each): "
-                f"{m['hot_spots']} hot spots among {m['hexagons']:,}."
+                f"{m['hot_spots']} hot spots among {m['hexagons']:,}"
+                + _hex_concentration(m.get("concentration"))
+                + "."
                 + _named_patterns(m.get("emerging_patterns"), " Emerging: ")
             )
     dens = maps.get("density")
@@ -496,6 +526,13 @@ def summary_lines(run: SurveillanceRun) -> Sequence[str]:
     if patterns:
         lines.append(patterns)
     return lines
+
+
+def _hex_concentration(conc: object) -> str:
+    """ ", the busiest 5% of them holding N% of the crimes" when the concentration is known."""
+    if not isinstance(conc, dict):
+        return ""
+    return f"; the busiest 5% of them hold {conc['top_5pct_share']:.0%} of the crimes"
 
 
 def _named_patterns(patterns: object, lead: str) -> str:

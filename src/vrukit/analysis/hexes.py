@@ -26,6 +26,8 @@ HEX_COLUMNS = [
     "land_share",
     "count",
     "per_km2",
+    "harm",
+    "harm_per_km2",
     "population",
     "rate_per_1000",
     "rate_lo",
@@ -104,10 +106,12 @@ def hex_table(
     areas: np.ndarray | None = None,
     population: np.ndarray | None = None,
     polygons: np.ndarray | None = None,
+    harm: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """One row per hexagon (``HEX_COLUMNS``): count, density per km² and, given LSOA polygons
-    (EPSG:27700) and populations, an areal-weighted population with rates and exact intervals.
-    ``polygons`` are the hexagons' own (``hex_polygons(cells)``) if the caller has them already.
+    """One row per hexagon (``HEX_COLUMNS``): count, density per km², harm (when given, with its
+    density) and, given LSOA polygons (EPSG:27700) and populations, an areal-weighted population
+    with rates and exact intervals. ``polygons`` are the hexagons' own (``hex_polygons(cells)``)
+    if the caller has them already.
     """
     import h3
 
@@ -119,6 +123,8 @@ def hex_table(
     out["area_km2"] = [h3.cell_area(c, unit="km^2") for c in cells]
     out["count"] = counts.astype(int)
     out["per_km2"] = out["count"] / out.area_km2
+    out["harm"] = np.nan if harm is None else np.asarray(harm, dtype=float)
+    out["harm_per_km2"] = out.harm / out.area_km2
     if areas is not None and population is not None:
         polys = hex_polygons(cells) if polygons is None else polygons
         pop, land = _areal_population(polys, np.asarray(areas), np.asarray(population, float))
