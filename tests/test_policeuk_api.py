@@ -260,5 +260,16 @@ def test_fetch_police_needs_one_polygon(tmp_path):
     bad.write_text(json.dumps({"type": "MultiPolygon", "coordinates": []}))
     with pytest.raises(InputFileError, match=r"two.geojson.*expected exactly one Polygon"):
         read_polygon(bad)
+    bad.write_text(json.dumps({"type": "Polygon", "coordinates": [[[531000, 181000]] * 4]}))
+    with pytest.raises(InputFileError, match="not 4 or more longitude/latitude positions"):
+        read_polygon(bad)
+    bad.write_text("[1, 2]")
+    with pytest.raises(InputFileError, match=r"holds geometries \[None\]"):
+        read_polygon(bad)
+    good = tmp_path / "one.geojson"
+    good.write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": {
+        "type": "Polygon", "coordinates": [[[-2.99, 53.40], [-2.97, 53.40], [-2.97, 53.41],
+                                            [-2.99, 53.40]]]}}))  # fmt: skip
+    assert read_polygon(good) == [(53.40, -2.99), (53.40, -2.97), (53.41, -2.97)]
     with pytest.raises(ConfigError, match="comes after"):
         months_between("2024-09", "2024-08")

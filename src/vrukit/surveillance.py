@@ -529,7 +529,7 @@ def summary_lines(run: SurveillanceRun) -> Sequence[str]:
 
 
 def _hex_concentration(conc: object) -> str:
-    """ ", the busiest 5% of them holding N% of the crimes" when the concentration is known."""
+    """The clause '; the busiest 5% of them hold N% of the crimes' ('' without the figures)."""
     if not isinstance(conc, dict):
         return ""
     return f"; the busiest 5% of them hold {conc['top_5pct_share']:.0%} of the crimes"

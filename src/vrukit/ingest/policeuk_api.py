@@ -282,19 +282,24 @@ def read_polygon(path: Path) -> list[LatLng]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InputFileError(str(path), f"cannot read it as GeoJSON: {e}") from None
     geoms = [doc]
-    if doc.get("type") == "FeatureCollection":
-        geoms = [f.get("geometry") or {} for f in doc.get("features", [])]
-    elif doc.get("type") == "Feature":
-        geoms = [doc.get("geometry") or {}]
-    kinds = [g.get("type") for g in geoms]
+    if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
+        geoms = [f.get("geometry") for f in doc.get("features", []) if isinstance(f, dict)]
+    elif isinstance(doc, dict) and doc.get("type") == "Feature":
+        geoms = [doc.get("geometry")]
+    kinds = [g.get("type") if isinstance(g, dict) else None for g in geoms]
     if kinds != ["Polygon"]:
         raise InputFileError(
             str(path), f"holds geometries {kinds}, expected exactly one Polygon (WGS84 lon/lat)"
         )
-    ring = geoms[0]["coordinates"][0]
-    if len(ring) < 4 or not all(-180 <= x <= 180 and -90 <= y <= 90 for x, y, *_ in ring):
-        raise InputFileError(str(path), "the polygon's ring is not longitude/latitude degrees")
-    return [(float(y), float(x)) for x, y, *_ in ring[:-1]]
+    try:
+        ring = [(float(x), float(y)) for x, y, *_ in geoms[0]["coordinates"][0]]
+    except (KeyError, IndexError, TypeError, ValueError):
+        ring = []
+    if len(ring) < 4 or not all(-180 <= x <= 180 and -90 <= y <= 90 for x, y in ring):
+        raise InputFileError(
+            str(path), "the polygon's outer ring is not 4 or more longitude/latitude positions"
+        )
+    return [(y, x) for x, y in ring[:-1]]
 
 
 def street_rows(crimes: pd.DataFrame, categories: pd.DataFrame, force: str) -> pd.DataFrame:
