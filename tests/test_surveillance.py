@@ -100,17 +100,26 @@ def test_planted_emerging_and_diminishing_get_their_class(analysed):
     assert (e.pattern == e.expected_pattern).mean() >= 0.9
 
 
-def _located(files, truth):
-    """Violence in the mapped year at each location, with its area's planted hotspot."""
+def _violence(files, keys: str, since: str | None = "2021-04-01") -> pd.DataFrame:
+    """Violence with a map point in the warehouse from ``since`` (the mapped year by default; all
+    36 months with None), counted (``n``) by ``keys`` (SQL select items), straight from DuckDB."""
     con = duckdb.connect(str(files.folder / "vrukit.duckdb"), read_only=True)
     types = "', '".join(VIOLENCE_TYPES)
-    pts = con.sql(
-        "select lsoa_code, longitude lon, latitude lat, count(*) n from crimes "
-        f"where crime_type in ('{types}') and month >= date '2021-04-01' "
-        "and longitude is not null group by all"
+    when = f"and month >= date '{since}'" if since else ""
+    out = con.sql(
+        f"select {keys}, count(*) n from crimes where crime_type in ('{types}') "
+        f"and longitude is not null {when} group by all"
     ).df()
     con.close()
-    return pts.merge(truth[["lsoa_code", "hotspot"]], on="lsoa_code")
+    return out
+
+
+POINT = "lsoa_code, longitude lon, latitude lat"
+
+
+def _located(files, truth):
+    """Violence in the mapped year at each location, with its area's planted hotspot."""
+    return _violence(files, POINT).merge(truth[["lsoa_code", "hotspot"]], on="lsoa_code")
 
 
 def test_hexagons_hold_every_located_crime_and_find_the_plants(analysed):
@@ -134,13 +143,7 @@ def test_hexagons_hold_every_located_crime_and_find_the_plants(analysed):
     assert len(gj["features"]) == len(hexes)
     # Harm: the located crimes' harm by type, summed independently here, and its concentration
     # over hexagons against a direct numpy computation.
-    con = duckdb.connect(str(files.folder / "vrukit.duckdb"), read_only=True)
-    types = "', '".join(VIOLENCE_TYPES)
-    typed = con.sql(
-        "select crime_type, count(*) n from crimes where longitude is not null and "
-        f"crime_type in ('{types}') and month >= date '2021-04-01' group by all"
-    ).df()
-    con.close()
+    typed = _violence(files, "crime_type")
     weights = load_harm_table("css").weights
     assert hexes.harm.sum() == pytest.approx((typed.n * typed.crime_type.map(weights)).sum())
     assert np.allclose(hexes.harm_per_km2, hexes.harm / hexes.area_km2)
@@ -171,13 +174,7 @@ def test_hexagons_get_emerging_patterns_that_follow_the_plants(analysed):
     expected = hexes.set_index("hex_id")["count"]
     assert counted.to_dict() == expected[expected > 0].to_dict()
     # Violence over the 36 months in planted areas, by the pattern of the hexagon it lies in.
-    con = duckdb.connect(str(files.folder / "vrukit.duckdb"), read_only=True)
-    types = "', '".join(VIOLENCE_TYPES)
-    every = con.sql(
-        "select lsoa_code, longitude lon, latitude lat, count(*) n from crimes "
-        f"where crime_type in ('{types}') and longitude is not null group by all"
-    ).df()
-    con.close()
+    every = _violence(files, POINT, since=None)
     every = every.merge(truth[["lsoa_code", "hotspot_kind"]], on="lsoa_code")
     every["pattern"] = (
         em.set_index("hex_id").pattern.reindex(cells_of(every.lon, every.lat, 8)).to_numpy()

@@ -27,38 +27,37 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-ingest_app = typer.Typer(
-    help="Load partners' published data into the warehouse.", no_args_is_help=True
+
+
+def _command_group(name: str, help: str) -> typer.Typer:
+    """A ``vrukit NAME ...`` group of commands."""
+    group = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+
+ingest_app = _command_group("ingest", "Load partners' published data into the warehouse.")
+istv_app = _command_group(
+    "istv", "A&E assault data (ISTV): ingest extracts, score their quality, feed back to EDs."
 )
-app.add_typer(ingest_app, name="ingest")
-istv_app = typer.Typer(
-    help="A&E assault data (ISTV): ingest extracts, score their quality, feed back to EDs.",
-    no_args_is_help=True,
+directory_app = _command_group(
+    "directory", "The Youth Map directory: import and export Open Referral UK (HSDS) data."
 )
-app.add_typer(istv_app, name="istv")
-directory_app = typer.Typer(
-    help="The Youth Map directory: import and export Open Referral UK (HSDS) data.",
-    no_args_is_help=True,
+referrals_app = _command_group(
+    "referrals",
+    "Referral pathways: keys, pathways, the SLA and evaluation report, pseudonymised export and "
+    "retention.",
 )
-app.add_typer(directory_app, name="directory")
-referrals_app = typer.Typer(
-    help="Referral pathways: keys, pathways, the SLA and evaluation report, pseudonymised "
-    "export and retention.",
-    no_args_is_help=True,
+lake_app = _command_group(
+    "lake",
+    "National scale: the partitioned Parquet lake (force and month), the Spark engine, and the "
+    "national synthetic region.",
 )
-app.add_typer(referrals_app, name="referrals")
-lake_app = typer.Typer(
-    help="National scale: the partitioned Parquet lake (force and month), the Spark engine, "
-    "and the national synthetic region.",
-    no_args_is_help=True,
+fetch_app = _command_group(
+    "fetch",
+    "Fetch public data from APIs into the files vrukit ingests (the only commands that use the "
+    "network).",
 )
-app.add_typer(lake_app, name="lake")
-fetch_app = typer.Typer(
-    help="Fetch public data from APIs into the files vrukit ingests (the only commands that "
-    "use the network).",
-    no_args_is_help=True,
-)
-app.add_typer(fetch_app, name="fetch")
 console = Console(stderr=False)
 err = Console(stderr=True)
 

@@ -16,7 +16,7 @@ from vrukit.analysis.emerging import EMERGING_COLUMNS, emerging_hotspots
 from vrukit.analysis.hexes import cells_of, hex_polygons, hex_table, region_cells
 from vrukit.analysis.hotspots import hotspots
 from vrukit.analysis.kde import Surface, kde_surface
-from vrukit.analysis.neighbours import hex_rings
+from vrukit.analysis.neighbours import Neighbours, hex_rings
 from vrukit.errors import SchemaError
 from vrukit.geo import geoms_to_wgs84, to_bng
 
@@ -46,10 +46,11 @@ def hex_layer(
     permutations: int,
     seed: int,
     alpha: float,
-) -> tuple[pd.DataFrame, np.ndarray]:
+) -> tuple[pd.DataFrame, np.ndarray, Neighbours]:
     """Hexagons covering the areas, with counts (and harm, when ``points`` has it) from ``points``
     (lon, lat, count[, harm]), areal-weighted population and rates, and Gi*/Local Moran on the
-    counts with ring-1 neighbours. Returns the table and the hexagons' polygons (EPSG:27700)."""
+    counts with ring-1 neighbours. Returns the table, the hexagons' polygons (EPSG:27700) and
+    their ring-1 neighbours."""
     cells = region_cells(areas, resolution)
     of = cells_of(points.lon.to_numpy(), points.lat.to_numpy(), resolution)
     measures = ["count", *(["harm"] if "harm" in points else [])]
@@ -68,27 +69,26 @@ def hex_layer(
                   alpha=alpha)  # fmt: skip
     cols = ["gi_z", "gi_p_fdr", "gi_class", "lisa_i", "lisa_p_fdr", "lisa_class"]
     table = pd.concat([table, hs[cols].reset_index(drop=True)], axis=1)
-    return table, polygons
+    return table, polygons, nb
 
 
 def hex_emerging(
-    cell_months: pd.DataFrame, cells: np.ndarray, months: Sequence[object], *, alpha: float
+    cell_months: pd.DataFrame, nb: Neighbours, months: Sequence[object], *, alpha: float
 ) -> pd.DataFrame:
-    """The emerging hotspot pattern of every hexagon in ``cells`` (one H3 resolution), from the
-    crimes per hexagon and month (``cell, month, count``) over ``months`` (every month of the
-    series, in order): the same space-time cube, Gi* per month and Mann-Kendall trend as for
-    areas, with the six touching hexagons as neighbours."""
-    cells = np.asarray(cells, dtype=object)
-    row = pd.Index(cells).get_indexer(cell_months.cell)
+    """The emerging hotspot pattern of every hexagon of ``nb`` (one H3 resolution, with its ring-1
+    neighbours as ``hex_layer`` returns them), from the crimes per hexagon and month (``cell,
+    month, count``) over ``months`` (every month of the series, in order): the same space-time
+    cube, Gi* per month and Mann-Kendall trend as for areas."""
+    row = pd.Index(nb.ids).get_indexer(cell_months.cell)
     if (row < 0).any():
         outside = cell_months.cell.to_numpy()[row < 0][0]
         raise SchemaError("hexagons", f"crimes fall in hexagon {outside}, not in the layer")
     col = pd.Index(pd.to_datetime(pd.Series(months))).get_indexer(pd.to_datetime(cell_months.month))
     if (col < 0).any():
         raise SchemaError("hexagons", "crimes per hexagon fall in a month outside the series")
-    cube = np.zeros((len(cells), len(months)))
+    cube = np.zeros((nb.n, len(months)))
     np.add.at(cube, (row, col), cell_months["count"].to_numpy(dtype=float))
-    out = emerging_hotspots(cube, hex_rings(cells, k=1), alpha=alpha)
+    out = emerging_hotspots(cube, nb, alpha=alpha)
     return out.rename(columns={"area_code": "hex_id"})[HEX_EMERGING_COLUMNS]
 
 

@@ -138,9 +138,9 @@ class _HexSeries:
             )
         return out
 
-    def patterns(self, cells: np.ndarray, resolution: int, alpha: float) -> pd.DataFrame:
-        """The emerging hotspot pattern of each hexagon in ``cells``."""
-        return hex_emerging(self.cell_months(resolution), cells, self.months, alpha=alpha)
+    def patterns(self, nb: Neighbours, resolution: int, alpha: float) -> pd.DataFrame:
+        """The emerging hotspot pattern of each hexagon of ``nb`` (its ring-1 neighbours)."""
+        return hex_emerging(self.cell_months(resolution), nb, self.months, alpha=alpha)
 
 
 def _map_window(months: pd.Series, map_months: int | None) -> tuple[dt.date, dt.date]:
@@ -393,9 +393,9 @@ def _point_layers(
     info: dict[str, object] = {"located_crimes": int(points["count"].sum())}
     pop = areas.population.fillna(0).to_numpy(float)
     for res in resolutions:
-        table, polys = hex_layer(points, geoms, pop, res, permutations=permutations, seed=seed,
-                                 alpha=alpha)  # fmt: skip
-        info[f"hexes_r{res}"] = _write_hexes(run, table, polys, res, series, alpha)
+        table, polys, nb = hex_layer(points, geoms, pop, res, permutations=permutations,
+                                     seed=seed, alpha=alpha)  # fmt: skip
+        info[f"hexes_r{res}"] = _write_hexes(run, table, polys, nb, res, series, alpha)
     if len(points) >= 2:
         x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(geoms))
         surface = density_surface(points, (x0, y0, x1, y1), cell=cell, bandwidth=bandwidth)
@@ -415,6 +415,7 @@ def _write_hexes(
     run: SurveillanceRun,
     table: pd.DataFrame,
     polygons: np.ndarray,
+    nb: Neighbours,
     res: int,
     series: _HexSeries | None,
     alpha: float,
@@ -431,7 +432,7 @@ def _write_hexes(
     (run.out / f"concentration_r{res}.json").write_text(json.dumps(conc, indent=1))
     run.files.append(run.out / f"concentration_r{res}.json")
     if series is not None:
-        emerging = series.patterns(table.hex_id.to_numpy(), res, alpha)
+        emerging = series.patterns(nb, res, alpha)
         emerging.to_csv(run.out / f"emerging_r{res}.csv", index=False)
         run.files.append(run.out / f"emerging_r{res}.csv")
         table = table.merge(emerging[["hex_id", "pattern"]], on="hex_id", validate="1:1")
