@@ -25,9 +25,12 @@ demo: $(STAMP)
 	$(VENV)/bin/vrukit evaluate --out vrukit-demo/evaluation
 	$(VENV)/bin/vrukit sna --out vrukit-demo/site
 
-# `make test`: install, lint (ruff, mypy), then run the whole test suite.
+# `make test`: install, lint (ruff, mypy), then run the whole test suite on TEST_WORKERS
+# processes (pytest-xdist; a module's tests stay on one worker, so its fixtures are built once).
+# TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 install: $(STAMP)
 

@@ -227,11 +227,11 @@ def _places(
     ltype = other.astype(object)
     desc = np.empty(n, dtype=object)
     street = np.full(n, None, dtype=object)
-    for k in range(n):
-        a = int(df.area.iat[k])
+    names, vkinds = venues["name"].to_numpy(), venues["kind"].to_numpy()
+    for k, a in enumerate(df.area.to_numpy()):
         if at_venue[k]:
-            v = venues.iloc[rng.choice(by_area[a])]
-            venue[k], ltype[k], desc[k] = v["name"], v["kind"], _venue_text(rng, v["name"])
+            v = rng.choice(by_area[a])
+            venue[k], ltype[k], desc[k] = names[v], vkinds[v], _venue_text(rng, names[v])
         elif other[k] == "street":
             street[k] = rng.choice(streets[a])
             desc[k] = _street_text(rng, street[k], town[k])
