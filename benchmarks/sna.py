@@ -7,7 +7,8 @@ the analysis the site needs anyway (`vrukit analyse` + `vrukit risk`); the ratio
 publishing adds. (b) Render: serves the site on 127.0.0.1 and loads every page in Debian's
 Chromium (Playwright), recording first contentful paint and the load event; the peer is the
 site's plain language-chooser page. Target: every page's first render under 2 s.
-``--screenshots DIR`` also saves the overview, the map page and the Urdu overview.
+``--screenshots DIR`` also saves the overview, the map page (and its hexagons' emerging hot
+spots) and the Urdu overview.
 
     .venv/bin/python benchmarks/sna.py [--db PATH] [--screenshots docs/screenshots]
 """
@@ -66,11 +67,16 @@ def _render(site: Path, shots: Path | None) -> dict[str, tuple[float, float]]:
             page.close()
         if shots is not None:
             shots.mkdir(parents=True, exist_ok=True)
-            for rel, name, full in (("en/index.html", "overview.png", True),
-                                    ("en/where.html", "map.png", False),
-                                    ("ur/index.html", "overview-urdu.png", True)):  # fmt: skip
+            for rel, name, full, layer in (
+                ("en/index.html", "overview.png", True, None),
+                ("en/where.html", "map.png", False, None),
+                ("en/where.html", "map-hex-emerging.png", False, "hex_pattern"),
+                ("ur/index.html", "overview-urdu.png", True, None),
+            ):  # fmt: skip
                 page = browser.new_page(viewport={"width": 1280, "height": 1000})
                 page.goto(base + rel, wait_until="load")
+                if layer:
+                    page.check(f'input[name="layer"][value="{layer}"]')
                 page.wait_for_timeout(500)
                 page.screenshot(path=str(shots / name), full_page=full)
                 page.close()
@@ -83,7 +89,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--db", type=Path, help="warehouse (default: the demo region)")
     ap.add_argument("--region", default="", help="the region's name for the pages")
-    ap.add_argument("--screenshots", type=Path, help="save three screenshots here")
+    ap.add_argument("--screenshots", type=Path, help="save four screenshots here")
     a = ap.parse_args()
     db = ["--db", str(a.db)] if a.db else []
     with tempfile.TemporaryDirectory() as tmp:

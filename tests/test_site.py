@@ -125,6 +125,23 @@ def test_parquet_and_geojson_carry_the_same_published_values(demo_site) -> None:
     assert len(areas["features"]) == len(tables["areas"])
 
 
+def test_the_hexagons_emerging_hot_spots_are_on_the_map(demo_site) -> None:
+    """Each hexagon's emerging-hotspot class is published as the analysis found it, in the CSV
+    and the map's GeoJSON, and the where page offers it as a map layer with its legend."""
+    run, work = demo_site
+    _, tables = _published(run.out)
+    truth = pd.read_csv(work / "analysis" / "hexes_r8.csv", dtype={"hex_id": str})
+    shown = tables["hexes"].set_index("hex_id").pattern
+    assert shown.loc[truth.hex_id].tolist() == truth.pattern.tolist()
+    assert {"diminishing hot spot", "consecutive hot spot"} <= set(shown)
+    geo = json.loads((run.out / "data" / "hexes.geojson").read_text())
+    assert [f["properties"]["pattern"] for f in geo["features"]] == tables["hexes"].pattern.tolist()
+    where = (run.out / "en" / "where.html").read_text()
+    assert 'value="hex_pattern"' in where and 'data-layer="hex_pattern"' in where
+    assert "Emerging hot spots (H3 hexagons)" in where
+    assert "مسدس" in (run.out / "ur" / "where.html").read_text()
+
+
 def test_the_catalogue_is_current_and_complete(tmp_path: Path) -> None:
     pot = tmp_path / "messages.pot"
     subprocess.run(

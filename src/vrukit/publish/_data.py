@@ -271,7 +271,8 @@ def _risk_release(rel: Release, data: SiteData, areas: pd.DataFrame, rate: Deriv
             inside = areas.pilot.fillna("").str.split("; ").map(lambda names, n=name: n in names)
             rel.sum_rows("areas", "pilots", ["count"], pd.Series(np.where(inside, name, None)))
     if data.hexes is not None:
-        h = data.hexes[["hex_id", "area_km2", "count", "gi_class"]].assign(per_km2=np.nan)
+        shown = ["hex_id", "area_km2", "count", "gi_class", "pattern"]
+        h = data.hexes[[c for c in shown if c in data.hexes]].assign(per_km2=np.nan)
         h["count"] = h["count"].astype(np.int64)
         rel.add(
             Table("hexes", h, ("hex_id",), ("count",), {"per_km2": Derived(("count",), _per_km2)})

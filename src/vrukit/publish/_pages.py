@@ -3,6 +3,7 @@ Every number comes from the protected release (``self.pub``)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from typing import Any
@@ -238,6 +239,17 @@ class Pages:
             present,
         )
 
+    def _layer_hex_pattern(self) -> dict:
+        return self._categorical(
+            "hex_pattern",
+            self.t("Emerging hot spots (H3 hexagons)"),
+            "pattern",
+            PATTERN_COLOURS,
+            PATTERN_LABELS,
+            set(self.pub.tables["hexes"].pattern.dropna()),
+            source="hexes",
+        )
+
     def _layer_tier(self) -> dict:
         present = set(self.areas.tier.dropna()) if "tier" in self.areas else set()
         return self._categorical(
@@ -250,6 +262,8 @@ class Pages:
             have.add("pattern")
         if "hexes" in self.pub.tables and "hexes" in self.downloads:
             have.add("density")
+            if "pattern" in self.pub.tables["hexes"]:
+                have.add("hex_pattern")
         if "tier" in self.areas:
             have.add("tier")
         return [w for w in wanted if w in have]
@@ -369,7 +383,7 @@ class Pages:
         }
 
     def page_where(self) -> dict[str, Any]:
-        layers = self.layers_available(["rate", "harm", "gi", "pattern", "density"])
+        layers = self.layers_available(["rate", "harm", "gi", "pattern", "density", "hex_pattern"])
         a = self.areas.assign(_r=pd.to_numeric(self.areas.rate_per_1000, errors="coerce"))
         top = a.sort_values("_r", ascending=False).head(50)
         conc = self.data.analysis["summary"]["concentration"]["count"]
@@ -669,9 +683,14 @@ class Pages:
                 "n_unserved": self.lang.num(int((cov.services_near == 0).sum())),
                 "n_high": self.lang.num(len(cov)), "coverage_km": km}  # fmt: skip
 
+    @functools.cached_property
+    def _areas_by_code(self) -> pd.DataFrame:
+        """The area table indexed by code, built once (``reasons`` looks up every listed area)."""
+        return self.data.areas.set_index("area_code")
+
     def reasons(self, code: str) -> str:
         """Why an area ranks high, from its index components, in this language."""
-        idx = self.data.areas.set_index("area_code")
+        idx = self._areas_by_code
         if code not in idx.index or "rate_component" not in idx:
             return ""
         r = idx.loc[code]
@@ -702,7 +721,7 @@ class Pages:
             "deciles": self.t("Crimes and rates by deprivation decile."),
             "clusters": self.t("Priority clusters: neighbouring high-risk areas."),
             "pilots": self.t("Each current pilot: its areas, residents and crimes."),
-            "hexes": self.t("H3 hexagons: crimes, density and hot-spot class."),
+            "hexes": self.t("H3 hexagons: crimes, density, hot-spot class and emerging hot spots."),
             "risk_factors": self.t("Risk factors: rate ratios with confidence intervals."),
             "gaps": self.t("High-risk areas no current pilot reaches."),
             "coverage": self.t("High-risk areas and the Youth Map services near them."),

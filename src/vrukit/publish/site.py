@@ -266,7 +266,8 @@ def _hex_layer(pub: Protected, data: SiteData) -> dict[str, Any] | None:
     feats = [
         {"type": "Feature",
          "properties": {"code": h.hex_id, "count": str(h.count), "per_km2": _round(h.per_km2, 1),
-                        "c_density": int(c), "gi": h.gi_class},
+                        "c_density": int(c), "gi": h.gi_class,
+                        "pattern": getattr(h, "pattern", None)},
          "geometry": polys[h.hex_id]}
         for h, c in zip(hexes.itertuples(index=False), cls, strict=True)
     ]  # fmt: skip
