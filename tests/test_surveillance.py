@@ -100,6 +100,13 @@ def test_planted_hotspots_are_recovered(analysed):
     found = {p for p in plants if (hot & (m.hotspot == p).to_numpy()).any()}
     assert len(found) / len(plants) >= 0.9
     assert len(with_plant) / n_groups >= 0.8
+    # hotspots.csv numbers the same groups (1 = the most violence), blank where not a hot spot.
+    product = m.hot_spot_group.to_numpy()
+    assert m.hot_spot_group.isna().to_numpy().tolist() == (~hot).tolist()
+    pairs = set(zip(group, product[hot_at], strict=True))
+    assert len(pairs) == n_groups == len({p for _, p in pairs}) == int(np.nanmax(product))
+    by_group = m[hot].groupby("hot_spot_group")["value"].sum()
+    assert by_group.is_monotonic_decreasing
 
 
 def test_planted_emerging_and_diminishing_get_their_class(analysed):

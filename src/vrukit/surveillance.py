@@ -459,6 +459,7 @@ def _summary(
         "crimes_outside_areas": int(outside["count"].sum()),
         "rate_per_1000": float(1000 * inside["count"].sum() / area_table.population.sum()),
         "hot_spots": int((hs.gi_class == "hot spot").sum()),
+        "hot_spot_places": int(hs.hot_spot_group.max()) if hs.hot_spot_group.notna().any() else 0,
         "cold_spots": int((hs.gi_class == "cold spot").sum()),
         "top_areas": top[["area_code", "area_name", "count"]].to_dict("records"),
         "concentration": conc,
@@ -475,6 +476,13 @@ def _months_between(first: str, last: str) -> int:
     return (y1 - y0) * 12 + m1 - m0 + 1
 
 
+def _places(n: object) -> str:
+    """' in N places' for the summary (touching hot-spot areas are one place)."""
+    if not isinstance(n, int) or n == 0:
+        return ""
+    return " in one place" if n == 1 else f" in {n} places"
+
+
 def summary_lines(run: SurveillanceRun) -> Sequence[str]:
     """A short plain-English summary of a run."""
     s, c = run.summary, run.choices
@@ -489,8 +497,8 @@ def summary_lines(run: SurveillanceRun) -> Sequence[str]:
         f"{s['rate_per_1000']:.1f} per 1,000 residents {per}.",
         f"The busiest 5% of areas hold {conc['top_5pct_share']:.0%} of them "
         f"(10%: {conc['top_10pct_share']:.0%}; Gini {conc['gini']:.2f}).",
-        f"Gi* finds {s['hot_spots']} hot-spot and {s['cold_spots']} cold-spot areas "
-        f"(FDR {c['alpha']:.0%}, {c['neighbours']}).",
+        f"Gi* finds {s['hot_spots']} hot-spot areas{_places(s.get('hot_spot_places'))} and "
+        f"{s['cold_spots']} cold-spot areas (FDR {c['alpha']:.0%}, {c['neighbours']}).",
     ]
     maps: dict[str, dict[str, object]] = s.get("maps") or {}  # type: ignore[assignment]
     for key, m in maps.items():

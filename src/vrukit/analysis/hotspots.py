@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
+from scipy.sparse.csgraph import connected_components
 
 from vrukit.analysis._crand import SumCounts, neighbour_sum_counts
 from vrukit.analysis.neighbours import Neighbours
@@ -25,6 +26,7 @@ __all__ = [
     "fdr",
     "gi_analytic",
     "gi_star",
+    "hot_groups",
     "hotspots",
     "local_moran",
 ]
@@ -43,6 +45,7 @@ HOTSPOT_COLUMNS = [
     "lisa_p",
     "lisa_p_fdr",
     "lisa_class",
+    "hot_spot_group",
 ]
 HOTSPOT_EXTRA = ["gi_p_norm", "gi_p_perm", "gi_p_sim", "lisa_p_sim", "lisa_quadrant"]
 QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
@@ -225,4 +228,38 @@ def hotspots(
         np.where(sig & (out.gi_z < 0), "cold spot", "not significant"),
     )
     out["lisa_class"] = np.where(out.lisa_p_fdr <= alpha, out.lisa_quadrant, "not significant")
+    group = hot_groups(out.gi_class.to_numpy(), y, nb)
+    out["hot_spot_group"] = pd.Series(group, dtype="Int64").replace(0, pd.NA).array
     return out[HOTSPOT_COLUMNS + HOTSPOT_EXTRA]
+
+
+def hot_groups(gi_class: np.ndarray, value: np.ndarray, nb: Neighbours) -> np.ndarray:
+    """The places Gi* finds: each connected group of "hot spot" areas (by ``nb``, either
+    direction) gets one number, 1 for the group holding the most ``value`` (ties: the group
+    with the earliest area first); 0 for areas that are not hot spots.
+
+    Gi* flags an area when its neighbourhood's sum is high, so one concentrated place comes out
+    as several touching flagged areas; counting groups says how many places there are.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from vrukit.analysis.neighbours import queen
+    >>> boxes = [shapely.box(x, 0, x + 1, 1) for x in range(5)]
+    >>> nb = queen(np.array(boxes), np.array(list("abcde")))
+    >>> cls = np.array(["hot spot", "hot spot", "not significant", "hot spot", "cold spot"])
+    >>> hot_groups(cls, np.array([1.0, 1.0, 0.0, 5.0, 0.0]), nb).tolist()
+    [2, 2, 0, 1, 0]
+    """
+    hot = np.nonzero(np.asarray(gi_class) == "hot spot")[0]
+    out = np.zeros(len(gi_class), dtype=np.int64)
+    if not len(hot):
+        return out
+    n, label = connected_components(nb.matrix[hot][:, hot], directed=False)
+    total = np.bincount(label, weights=np.asarray(value, dtype=float)[hot], minlength=n)
+    first = np.full(n, len(hot))
+    np.minimum.at(first, label, np.arange(len(hot)))
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort((first, -total))] = np.arange(1, n + 1)
+    out[hot] = rank[label]
+    return out
