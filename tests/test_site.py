@@ -192,3 +192,11 @@ def test_a_stricter_policy_rounds_and_still_protects(demo_site, demo_region, tmp
             assert (numbers % 5 == 0).all() and not numbers.between(1, 7).any(), (name, col)
     hidden, exposed = published_exposures(run.out)
     assert hidden >= run.suppressed["primary"] > 0 and exposed == []
+
+
+def test_the_where_page_says_how_many_places_the_hot_spots_make(demo_site) -> None:
+    run, work = demo_site
+    places = int(pd.read_csv(work / "analysis" / "hotspots.csv").hot_spot_group.max())
+    assert places > 1
+    assert f"number of places: {places}." in (run.out / "en" / "where.html").read_text()
+    assert f"liczba miejsc: {places}." in (run.out / "pl" / "where.html").read_text()

@@ -421,6 +421,7 @@ class Pages:
                 )
             )
         hot = int((self.areas.gi_class == "hot spot").sum())
+        summary = self.data.analysis["summary"]
         return {
             "title": self.t("Where"),
             "map": self.map_config(layers),
@@ -428,6 +429,7 @@ class Pages:
             "top_table": self.area_rows(top),
             "hot": self.lang.num(hot),
             "n_areas": self.lang.num(len(self.areas)),
+            "places": self.lang.num(places) if (places := summary.get("hot_spot_places")) else "",
         }
 
     def page_when(self) -> dict[str, Any]:
