@@ -16,7 +16,7 @@ from vrukit.analysis.breaks import level_shift
 from vrukit.analysis.istv_quality import SCORE_COLUMNS
 from vrukit.demo import DEMO_PROFILES
 from vrukit.errors import ConfigError
-from vrukit.ingest.identifiers import nhs_number_valid
+from vrukit.ingest.identifiers import find_identifiers, nhs_number_valid
 from vrukit.ingest.istv import scan_istv
 from vrukit.ingest.istv_profile import load_profile, load_profiles
 from vrukit.injury import run_score
@@ -180,6 +180,20 @@ def test_partial_postcodes_and_location_text_pass_the_guard(demo_region, tmp_pat
 def test_nhs_check_digit():
     digits = np.array([[int(c) for c in s] for s in ("9434765919", "9434765918", "4010232137")])
     assert nhs_number_valid(digits).tolist() == [True, False, True]
+
+
+def test_the_guard_weighs_values_by_rows_and_names_the_first_line():
+    """Distinct values are checked once but shares count rows: one full postcode repeated over
+    half the rows is refused, six distinct districts over the rest do not outvote it."""
+    lines = pd.Series(np.arange(60) + 2, index=np.arange(60) + 100)
+    postcode = ["B15 2TT"] * 30 + ["B15", "B16", "L1", "L2", "M1", "M2"] * 5
+    nhs = [""] * 40 + [" 943 476 5919 "] + ["x"] * 19  # padded, still an NHS number
+    foreign = ["٩٤٣٤٧٦٥٩١٩"] * 60  # not ASCII
+    frame = pd.DataFrame({"Home": postcode, "Ref": nhs, "Note": foreign}, index=lines.index)
+    found = {f.column: f for f in find_identifiers(frame, lines)}
+    assert set(found) == {"Home", "Ref"}
+    assert (found["Home"].line, found["Home"].how) == (2, "50% of its values are full postcodes")
+    assert (found["Ref"].kind, found["Ref"].line) == ("NHS numbers", 42)
 
 
 # -- the four layouts map to the same standard values -----------------------------------------

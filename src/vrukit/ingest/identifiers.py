@@ -35,7 +35,8 @@ HEADER_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a date of birth", re.compile(r"\bd\.?o\.?b\b|date[\s_-]*of[\s_-]*birth|birth[\s_-]*date")),
     ("a hospital number", re.compile(r"\b(hospital|patient)[\s_-]*(no|num|number|id)\b|\bmrn\b")),
 )
-NHS_VALUE = re.compile(r"^\s*(\d{3})[\s-]?(\d{3})[\s-]?(\d{4})\s*$")
+#: Ten ASCII digits, optionally 3-3-4 spaced (other scripts' digits are not NHS numbers).
+NHS_VALUE = re.compile(r"^\s*(\d{3})[\s-]?(\d{3})[\s-]?(\d{4})\s*$", re.ASCII)
 FULL_POSTCODE = re.compile(r"^\s*[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\s*$", re.IGNORECASE)
 #: A column whose non-blank values are at least this share full postcodes is refused.
 POSTCODE_SHARE = 0.5
@@ -77,19 +78,18 @@ def nhs_number_valid(digits: np.ndarray) -> np.ndarray:
     return (check != 10) & (check == digits[:, 9])
 
 
-def _nhs_hits(values: pd.Series) -> pd.Series:
-    hits = pd.Series(False, index=values.index)
-    length = values.str.len()
-    values = values[length.between(10, 14) & values.str[0].str.isdigit()]
-    if values.empty:
+def _nhs_hits(texts: np.ndarray) -> np.ndarray:
+    """Which of ``texts`` (distinct values, as text) are NHS numbers with a valid check digit."""
+    hits = np.zeros(len(texts), dtype=bool)
+    found = [
+        (k, m) for k, t in enumerate(texts)
+        if 10 <= len(t) <= 14 and (m := NHS_VALUE.match(t))
+    ]  # fmt: skip
+    if not found:
         return hits
-    m = values.str.extract(NHS_VALUE)
-    ok = m.notna().all(axis=1)
-    if not ok.any():
-        return hits
-    joined = (m.loc[ok, 0] + m.loc[ok, 1] + m.loc[ok, 2]).to_numpy(dtype="U10")
+    joined = np.array(["".join(m.groups()) for _, m in found], dtype="U10")
     digits = np.frombuffer(joined.astype("S10").tobytes(), dtype=np.uint8).reshape(-1, 10) - 48
-    hits.loc[ok[ok].index] = nhs_number_valid(digits.astype(int))
+    hits[[k for k, _ in found]] = nhs_number_valid(digits.astype(int))
     return hits
 
 
@@ -105,20 +105,34 @@ def _value_finding(column: str, values: pd.Series, lines: pd.Series) -> Finding 
     values = values.dropna()
     if pd.api.types.is_float_dtype(values) and (values % 1 == 0).all():
         values = values.astype("int64")
-    text = values.astype(str)
-    text = text[text.str.strip() != ""]
-    if text.empty:
+    # Each distinct value is checked once; ``counts`` weighs the shares by how often it occurs.
+    codes, distinct = pd.factorize(values.astype(str))
+    texts = np.asarray(distinct, dtype=object)
+    filled = np.array([t.strip() != "" for t in texts], dtype=bool)
+    counts = np.bincount(codes, minlength=len(texts))
+    total = counts[filled].sum()
+    if total == 0:
         return None
-    nhs = _nhs_hits(text)
+
+    def first_line(of: np.ndarray) -> int:
+        return int(lines[values.index[np.argmax(of[codes])]])
+
+    nhs = _nhs_hits(texts) & filled
     if nhs.any():
-        return Finding(column, "NHS numbers", int(lines[nhs.idxmax()]), "valid check digits")
-    short = text.str.len().between(5, 9)
-    if short.mean() < POSTCODE_SHARE:
+        return Finding(column, "NHS numbers", first_line(nhs), "valid check digits")
+    length = np.array([len(t) for t in texts])
+    short = filled & (length >= 5) & (length <= 9)
+    if counts[short].sum() / total < POSTCODE_SHARE:
         return None
-    full = short & text.str.match(FULL_POSTCODE)
-    if full.mean() >= POSTCODE_SHARE:
-        share = f"{full.mean():.0%} of its values are full postcodes"
-        return Finding(column, "full postcodes", int(lines[full.idxmax()]), share)
+    full = short & np.array([FULL_POSTCODE.match(t) is not None for t in texts], dtype=bool)
+    share = counts[full].sum() / total
+    if share >= POSTCODE_SHARE:
+        return Finding(
+            column,
+            "full postcodes",
+            first_line(full),
+            f"{share:.0%} of its values are full postcodes",
+        )
     return None
 
 
