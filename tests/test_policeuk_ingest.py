@@ -67,6 +67,29 @@ def test_lsoa_unknown_flag_follows_loaded_areas(wh, street_dir):
     assert not c.lsoa_unknown[c.lsoa_code.isna()].any()
 
 
+def test_batches_are_sized_from_the_files_uncompressed_bytes(tmp_path):
+    """The row estimate behind ``batch_rows`` reads a .gz file's size trailer, not its bytes."""
+    import gzip
+
+    from vrukit.ingest._sources import BYTES_PER_ROW, find_street_files
+
+    data = csv_bytes(good_rows(400))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / GOOD).write_bytes(data)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / (GOOD + ".gz")).write_bytes(gzip.compress(data))
+    (tmp_path / "c").mkdir()  # two gzip members: the trailer holds only the last one's size
+    two = gzip.compress(data) + gzip.compress(b"")
+    (tmp_path / "c" / (GOOD + ".gz")).write_bytes(two)
+    (plain,), (gz,), (multi,) = (
+        find_street_files([tmp_path / d], workdir=tmp_path).files for d in "abc"
+    )
+    assert plain.estimated_rows() == gz.estimated_rows() == len(data) // BYTES_PER_ROW
+    assert multi.estimated_rows() == 4 * len(two) // BYTES_PER_ROW, (
+        "a trailer smaller than the file falls back to 4x the compressed size"
+    )
+
+
 # -- bad input: one defect each, derived from the good fixture --------------------------------
 
 

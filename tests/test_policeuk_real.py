@@ -45,6 +45,17 @@ def test_every_file_accounts_for_every_line(loaded):
     assert wh.counts()["crimes"] == report.rows_read
 
 
+def test_row_estimates_of_real_files_err_a_little_high(loaded):
+    """Batches of ``batch_rows`` are planned from estimates: about right, and never far under."""
+    from vrukit.ingest._sources import find_street_files
+
+    _, report, folders = loaded
+    found = find_street_files(folders, workdir=POLICEUK).files
+    lines = report.files.set_index("source_file").rows_read
+    ratios = [sf.estimated_rows() / lines[sf.display] for sf in found]
+    assert len(ratios) == len(lines) and all(1.0 <= r <= 1.3 for r in ratios), ratios
+
+
 def test_reingest_leaves_every_table_unchanged(loaded):
     wh, _, folders = loaded
     before = wh.counts()

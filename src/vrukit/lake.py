@@ -41,7 +41,7 @@ from vrukit.ingest._sources import (
 )
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
 from vrukit.schemas import QUARANTINE
-from vrukit.warehouse import REPORT_COLUMNS, IngestReport, _estimate_rows, _last_per_source
+from vrukit.warehouse import REPORT_COLUMNS, IngestReport, _last_per_source
 
 __all__ = ["MANIFEST", "Lake"]
 
@@ -192,7 +192,7 @@ def _batches(items: list[_Item], batch_rows: int) -> list[tuple[str, list[_Item]
     batch: list[_Item] = []
     size = 0
     for month, group in sorted(months.items()):
-        est = sum(_estimate_rows(it.sf) for it in group)
+        est = sum(it.sf.estimated_rows() for it in group)
         if batch and size + est > batch_rows:
             out.append((_span(names), batch))
             names, batch, size = [], [], 0

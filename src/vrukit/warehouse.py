@@ -85,11 +85,6 @@ class IngestReport:
         return bool((f.rows_read == f.rows_accepted + f.rows_quarantined).all())
 
 
-def _estimate_rows(sf: StreetFile) -> int:
-    size = sf.path.stat().st_size
-    return max(1, size * (5 if sf.path.suffix == ".gz" else 1) // 100)
-
-
 class Warehouse:
     """An open warehouse file.
 
@@ -209,7 +204,7 @@ class Warehouse:
             for batch in plan.batches(batch_rows):
                 self._load_street_batch(plan, batch)
                 if progress:
-                    progress("police.uk street files", sum(_estimate_rows(sf) for sf in batch))
+                    progress("police.uk street files", sum(sf.estimated_rows() for sf in batch))
             for sf, check in plan.bad_headers:
                 self._load_rejected_file(plan, sf, check)
             self.refresh_lsoa_flags(plan.new_ids())
@@ -548,7 +543,7 @@ class _Plan:
         batch: list[StreetFile] = []
         size = 0
         for sf in self.good:
-            est = _estimate_rows(sf)
+            est = sf.estimated_rows()
             if batch and size + est > batch_rows:
                 yield batch
                 batch, size = [], 0
