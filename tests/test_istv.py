@@ -166,6 +166,22 @@ def test_identifier_columns_are_refused_and_nothing_is_stored(
     assert "943" not in row.message and "B15" not in row.message  # the value is never echoed
 
 
+def test_a_damaged_workbook_is_rejected_by_name_and_the_rest_still_load(demo_region, tmp_path):
+    """A truncated .xlsx is one rejected file with the reader's reason, not a crashed ingest."""
+    folder = tmp_path / "in"
+    good = _copy(_demo_file(demo_region, "rrw01", "Redwater_ISTV_201906.xlsx"), folder / "rrw01")
+    bad = folder / "rrw01" / "Redwater_ISTV_201907.xlsx"
+    bad.write_bytes(good.read_bytes()[:300])
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        report = wh.ingest_istv([folder], PROFILES)
+        stored = wh.counts()["istv_assaults"]
+    rows = report.files.set_index("source_file")
+    assert rows.loc[str(bad), "status"] == "rejected"
+    assert rows.loc[str(bad), "message"].startswith(f"{bad}: cannot be read as an Excel workbook")
+    assert rows.loc[str(good), "status"] == "loaded"
+    assert stored == rows.loc[str(good), "rows_accepted"] > 0
+
+
 def test_partial_postcodes_and_location_text_pass_the_guard(demo_region, tmp_path):
     src = _demo_file(demo_region, "rkm01", "RKM01_ISTV_2019-05.csv")
     frame = pd.read_csv(src, dtype=str, keep_default_na=False)

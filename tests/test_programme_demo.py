@@ -119,7 +119,11 @@ def test_programme_summary_from_the_current_returns(loaded):
     for name, g in accepted.groupby("intervention"):
         refs = set()
         for f in g.file:
-            t = pd.read_excel(f, dtype=str) if f.endswith(".xlsx") else pd.read_csv(f, dtype=str)
+            t = (
+                pd.read_excel(f, dtype=str, engine="calamine")
+                if f.endswith(".xlsx")
+                else pd.read_csv(f, dtype=str)
+            )
             refs |= set(t.participant_ref)
         row = summary.set_index("intervention").loc[name]
         assert row.reached == len(refs), name

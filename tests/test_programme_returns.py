@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vrukit.errors import ConfigError
+from vrukit.errors import ConfigError, InputFileError
 from vrukit.programme.db import engine, upgrade
 from vrukit.programme.models import (
     Intervention,
@@ -142,7 +142,9 @@ def test_all_problems_are_reported_at_once(programme, tmp_path):
 def test_xlsx_template_round_trips_and_bad_cells_are_found(programme, tmp_path):
     fields = fields_of(FIELDS)
     blank = write_template(fields, tmp_path / "template.xlsx")
-    assert list(pd.read_excel(blank, sheet_name="guide")["column"]) == [f["name"] for f in FIELDS]
+    assert list(pd.read_excel(blank, sheet_name="guide", engine="calamine")["column"]) == [
+        f["name"] for f in FIELDS
+    ]
     csv_blank = write_template(fields, tmp_path / "template.csv")
     assert csv_blank.read_text().strip() == GOOD.splitlines()[0]
     from openpyxl import load_workbook
@@ -159,6 +161,13 @@ def test_xlsx_template_round_trips_and_bad_cells_are_found(programme, tmp_path):
     with pytest.raises(ReturnRejected):
         _submit(programme, blank)
     assert _counts(programme) == (0, 0)
+
+
+def test_a_damaged_workbook_upload_is_refused_by_name(tmp_path):
+    broken = tmp_path / "return.xlsx"
+    broken.write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(InputFileError, match=r"return.xlsx: cannot be read as CSV or XLSX"):
+        read_upload(broken)
 
 
 def test_resubmission_supersedes_and_keeps_history(programme, tmp_path):

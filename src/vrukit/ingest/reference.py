@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from python_calamine import CalamineError
 
-from vrukit.errors import SchemaError
+from vrukit.errors import InputFileError, SchemaError
 from vrukit.geo import to_wgs84, transformer
 from vrukit.schemas import (
     AREAS,
@@ -162,7 +163,10 @@ def _iod_mapping(columns: list[str], path: Path) -> dict[str, str]:
 
 def _read_table(path: Path) -> pd.DataFrame:
     if path.suffix in (".xlsx", ".xls"):
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str)
+        try:
+            sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="calamine")
+        except (ValueError, OSError, CalamineError) as exc:
+            raise InputFileError(str(path), f"cannot be read as an Excel workbook ({exc})") from exc
         for df in sheets.values():
             if "LSOA code (2011)" in df.columns:
                 return df

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from python_calamine import CalamineError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -174,10 +175,12 @@ def read_upload(path: Path | str) -> tuple[pd.DataFrame, int]:
     path = Path(path)
     try:
         if path.suffix.lower() == ".xlsx":
-            raw = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
+            raw = pd.read_excel(
+                path, sheet_name=0, dtype=str, keep_default_na=False, engine="calamine"
+            )
         else:
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, CalamineError) as e:
         raise InputFileError(str(path), f"cannot be read as CSV or XLSX: {e}") from None
     raw.columns = [str(c).strip() for c in raw.columns]
     return raw.map(lambda v: str(v).strip()), 2
