@@ -99,3 +99,21 @@ def test_planted_hotspots_and_pilot_effect_are_in_the_data(demo):
         / (_violence_per_1000(wh, plain, before) / len(before))
     )
     assert np.isclose(change_pilot / change_rest, 1 - pilot["effect"], atol=0.12)
+
+
+def test_a_short_demo_plants_its_defects_inside_its_months(tmp_path):
+    """`vrukit demo --months 12` used to fail: the A&E defects sat at fixed months 9-20."""
+    from vrukit.errors import ConfigError
+
+    files = build_demo(tmp_path / "short", seed=7, months=6, n_areas=200)
+    truth = json.loads((files.istv / "istv_truth.json").read_text())
+    labels = sorted(p.name for p in files.policeuk.iterdir())
+    flagged = {f["month"] for f in truth["expected_flags"]}
+    assert len(labels) == 6 and flagged <= set(labels)
+    gap = {f["month"] for f in truth["expected_flags"] if f["site_code"] == "RKM01"}
+    sent = {p.stem.rsplit("_", 1)[-1] for p in (files.istv / "rkm01").glob("*.csv")}
+    assert len(gap) == 2 and sent == set(labels) - gap, "Kingsmere sends nothing in its gap"
+    with pytest.raises(ConfigError, match="at least 5 months"):
+        build_demo(tmp_path / "tiny", months=4, n_areas=200)
+    assert not (tmp_path / "tiny").exists(), "nothing is written"
+    assert build_demo(tmp_path / "crime", months=1, n_areas=200, crime_only=True).crimes_written

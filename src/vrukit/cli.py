@@ -353,7 +353,7 @@ def demo(
     seed: Annotated[
         int | None, typer.Option(help=_S["demo_seed"].description, show_default=False)
     ] = None,
-    months: Annotated[int, typer.Option(help="Months of crime to generate.")] = 36,
+    months: Annotated[int, typer.Option(help="Months of crime to generate (at least 5).")] = 36,
     areas: Annotated[int, typer.Option(help="Number of small areas.")] = 1750,
 ) -> None:
     """Build the synthetic demo region and load it into its own warehouse (no files, no network)."""

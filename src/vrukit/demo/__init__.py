@@ -31,6 +31,7 @@ from vrukit.demo.istv import write_istv
 from vrukit.demo.programme import write_programme
 from vrukit.demo.referrals import write_referrals
 from vrukit.demo.region import LA_NAMES, Region, make_region
+from vrukit.errors import ConfigError
 from vrukit.ingest.forces import DEMO_FORCE
 from vrukit.ingest.reference import read_iod
 from vrukit.referrals.pathways import PATHWAYS_FILE
@@ -52,6 +53,8 @@ NULL_FACTORS = (
     "barriers_score",
     "school_exclusions_per_1000",
 )
+#: Fewest months a whole demo region can have (crime alone needs one).
+MIN_MONTHS = 5
 PILOT_NAMES = ("Redwater Central", "Northbrook Fields", "Eastford Canalside")
 
 
@@ -255,6 +258,11 @@ def build_demo(
     """Generate the demo region into ``folder`` (deterministic for a given seed). With
     ``crime_only``, only police.uk crime, boundaries, deprivation, population and the truth:
     no A&E extracts, programme, directory or referrals (their paths are not written)."""
+    if months < 1 or (months < MIN_MONTHS and not crime_only):
+        raise ConfigError(
+            f"the demo needs at least {MIN_MONTHS} months (its A&E extracts plant defects in the "
+            f"months after the middle one), or 1 with crime only; got {months}"
+        )
     say = progress or (lambda _msg: None)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)

@@ -314,13 +314,31 @@ EH_MODE = {"ambulance": "ambulance", "police": "police", "own_transport": "self"
 EH_DISPOSAL = {"discharged": "discharged", "admitted": "admitted", "transferred": "transfer",
                "left_before_treatment": "left", "other": "other", "unknown": "unknown"}  # fmt: skip
 
-#: Month (index) from which Northbrook codes knives as "other"; months Kingsmere did not send;
-#: the month Eastford resubmitted with duplicates; Redwater's extra share of blank locations.
-NB_CHANGE = 18
-KM_GAP = (19, 20)
-EH_RESUBMIT = 9
+#: Redwater's extra share of blank locations.
 RW_BLANK = 0.4
 EH_DUPLICATES = 0.06
+
+
+@dataclass(frozen=True)
+class _DefectMonths:
+    """When the planted defects happen, as month indices of a demo of ``n`` months: Northbrook
+    codes knives as "other" from the middle month, Kingsmere sends nothing for the two months
+    after it, Eastford resubmits the month a quarter of the way in (18, (19, 20) and 9 in the
+    default 36 months)."""
+
+    n: int
+
+    @property
+    def nb_change(self) -> int:
+        return self.n // 2
+
+    @property
+    def km_gap(self) -> tuple[int, int]:
+        return (self.n // 2 + 1, self.n // 2 + 2)
+
+    @property
+    def eh_resubmit(self) -> int:
+        return self.n // 4
 
 
 def _fmt(ts: pd.Series, fmt: str) -> pd.Series:
@@ -440,14 +458,15 @@ def _write_site(
     folder = out / code.lower()
     folder.mkdir(parents=True, exist_ok=True)
     truth: list[dict[str, object]] = []
+    planted = _DefectMonths(len(labels))
     for t, label in enumerate(labels):
         m = df[df.period == t].sort_values("arrival_at")
         start, end = _period(label)
-        if code == "RKM01" and t in KM_GAP:
+        if code == "RKM01" and t in planted.km_gap:
             continue
         received = end + timedelta(days=int(rng.integers(3, 19)))
         files = [(m, received, "")]
-        if code == "REH01" and t == EH_RESUBMIT:
+        if code == "REH01" and t == planted.eh_resubmit:
             dup = m.sample(frac=EH_DUPLICATES, random_state=int(rng.integers(1 << 31)))
             again = pd.concat([m, dup]).sample(frac=1.0, random_state=int(rng.integers(1 << 31)))
             files.append((again, end + timedelta(days=75), "-resubmitted"))
@@ -484,11 +503,15 @@ def _write_one(
     return path, 2
 
 
-def _defects(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame:
+def _defects(rng: np.random.Generator, df: pd.DataFrame, months: int) -> pd.DataFrame:
     site = df.site.to_numpy()
     rw = (site == 1) & (rng.random(len(df)) < RW_BLANK)
     df.loc[rw, "location_description"] = None
-    nb = (site == 2) & (df.period.to_numpy() >= NB_CHANGE) & (df.method == "knife").to_numpy()
+    nb = (
+        (site == 2)
+        & (df.period.to_numpy() >= _DefectMonths(months).nb_change)
+        & (df.method == "knife").to_numpy()
+    )
     df.loc[nb, "method"] = "other"
     described = nb & (rng.random(len(df)) < 0.6)
     df.loc[described, "method_other"] = rng.choice(
@@ -498,15 +521,21 @@ def _defects(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _expected_flags(labels: list[str]) -> list[dict[str, str]]:
-    flags = [{"site_code": "RKM01", "check": "coverage", "month": labels[t]} for t in KM_GAP]
+    planted = _DefectMonths(len(labels))
+    flags = [
+        {"site_code": "RKM01", "check": "coverage", "month": labels[t]} for t in planted.km_gap
+    ]
     flags += [
         {"site_code": "RRW01", "check": "completeness:location_description", "month": m}
         for m in labels
     ]
     flags += [
-        {"site_code": "RNB01", "check": "vague:method", "month": m} for m in labels[NB_CHANGE:]
+        {"site_code": "RNB01", "check": "vague:method", "month": m}
+        for m in labels[planted.nb_change :]
     ]
-    flags.append({"site_code": "REH01", "check": "duplicates", "month": labels[EH_RESUBMIT]})
+    flags.append(
+        {"site_code": "REH01", "check": "duplicates", "month": labels[planted.eh_resubmit]}
+    )
     return flags
 
 
@@ -546,7 +575,7 @@ def write_istv(
     df = df[df.period < len(labels)].sort_values(["site", "arrival_at"]).reset_index(drop=True)
     df["assault_id"] = np.arange(len(df))
     df["true_method"] = df.method
-    df = _defects(rng, df)
+    df = _defects(rng, df, len(labels))
     truth_rows: list[dict[str, object]] = []
     for s in range(len(SITES)):
         truth_rows += _write_site(rng, s, df[df.site == s], labels, folder)
@@ -574,18 +603,23 @@ def write_istv(
 
 def _truth(df: pd.DataFrame, labels: list[str], low: np.ndarray) -> dict[str, object]:
     known = int(df.known_to_police.sum())
+    planted = _DefectMonths(len(labels))
+    gap = " and ".join(labels[t] for t in planted.km_gap)
     return {
         "sites": [{"site_code": c, "name": n, "layout": lay, "town": t} for c, n, lay, t in SITES],
         "defects": [
             {
                 "site_code": "RKM01",
-                "defect": f"stopped sending in {labels[KM_GAP[0]]} and {labels[KM_GAP[1]]}",
+                "defect": f"stopped sending in {gap}",
             },
             {"site_code": "RRW01", "defect": f"leaves {RW_BLANK:.0%} of locations blank"},
-            {"site_code": "RNB01", "defect": f"codes knives as 'other' from {labels[NB_CHANGE]}"},
+            {
+                "site_code": "RNB01",
+                "defect": f"codes knives as 'other' from {labels[planted.nb_change]}",
+            },
             {
                 "site_code": "REH01",
-                "defect": f"resubmitted {labels[EH_RESUBMIT]} with "
+                "defect": f"resubmitted {labels[planted.eh_resubmit]} with "
                 f"{EH_DUPLICATES:.0%} of rows duplicated",
             },
         ],
