@@ -56,8 +56,9 @@ class Settings(BaseSettings):
     batch_rows: int = Field(
         default=1_000_000,
         description=(
-            "Rough number of police.uk rows read per ingest batch; bounds peak memory "
-            "(estimated from file sizes)."
+            "Rough number of police.uk rows read and committed per ingest batch (estimated "
+            "from each file's uncompressed size). Fewer, larger batches are faster; memory is "
+            "bounded by memory_limit."
         ),
     )
     demo_seed: int = Field(default=2021, description="Seed of the synthetic demo region.")
