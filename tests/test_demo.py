@@ -102,7 +102,8 @@ def test_planted_hotspots_and_pilot_effect_are_in_the_data(demo):
 
 
 def test_a_short_demo_plants_its_defects_inside_its_months(tmp_path):
-    """`vrukit demo --months 12` used to fail: the A&E defects sat at fixed months 9-20."""
+    """`vrukit demo --months 12` used to fail: the A&E defects sat at fixed months 9-20. Too
+    few months or areas are refused with a message, not a traceback."""
     from vrukit.errors import ConfigError
 
     files = build_demo(tmp_path / "short", seed=7, months=6, n_areas=200)
@@ -115,5 +116,11 @@ def test_a_short_demo_plants_its_defects_inside_its_months(tmp_path):
     assert len(gap) == 2 and sent == set(labels) - gap, "Kingsmere sends nothing in its gap"
     with pytest.raises(ConfigError, match="at least 5 months"):
         build_demo(tmp_path / "tiny", months=4, n_areas=200)
+    with pytest.raises(ConfigError, match="at least 100 small areas"):
+        build_demo(tmp_path / "tiny", months=6, n_areas=60)
+    from vrukit.demo.national import build_national
+
+    with pytest.raises(ConfigError, match=r"at least 100 small areas per force \(200 for 2\)"):
+        build_national(tmp_path / "tiny", months=1, n_areas=150, forces=2)
     assert not (tmp_path / "tiny").exists(), "nothing is written"
     assert build_demo(tmp_path / "crime", months=1, n_areas=200, crime_only=True).crimes_written

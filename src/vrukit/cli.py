@@ -354,7 +354,7 @@ def demo(
         int | None, typer.Option(help=_S["demo_seed"].description, show_default=False)
     ] = None,
     months: Annotated[int, typer.Option(help="Months of crime to generate (at least 5).")] = 36,
-    areas: Annotated[int, typer.Option(help="Number of small areas.")] = 1750,
+    areas: Annotated[int, typer.Option(help="Number of small areas (at least 100).")] = 1750,
 ) -> None:
     """Build the synthetic demo region and load it into its own warehouse (no files, no network)."""
     from vrukit.pipeline import run_demo
@@ -1436,7 +1436,9 @@ def lake_national(
         "vrukit-national"
     ),
     months: Annotated[int, typer.Option(help="Months of crime, from April 2019.")] = 12,
-    areas: Annotated[int, typer.Option(help="Small areas across the 43 forces.")] = 35_000,
+    areas: Annotated[
+        int, typer.Option(help="Small areas across the 43 forces (at least 4,300).")
+    ] = 35_000,
     seed: Annotated[int, typer.Option(help="Seed.")] = 2021,
     load: Annotated[bool, typer.Option(help="Load the warehouse and lake after writing.")] = True,
 ) -> None:

@@ -53,8 +53,9 @@ NULL_FACTORS = (
     "barriers_score",
     "school_exclusions_per_1000",
 )
-#: Fewest months a whole demo region can have (crime alone needs one).
+#: Fewest months a whole demo region can have (crime alone needs one), and fewest areas.
 MIN_MONTHS = 5
+MIN_AREAS = 100
 PILOT_NAMES = ("Redwater Central", "Northbrook Fields", "Eastford Canalside")
 
 
@@ -262,6 +263,11 @@ def build_demo(
         raise ConfigError(
             f"the demo needs at least {MIN_MONTHS} months (its A&E extracts plant defects in the "
             f"months after the middle one), or 1 with crime only; got {months}"
+        )
+    if n_areas < MIN_AREAS:
+        raise ConfigError(
+            f"the demo needs at least {MIN_AREAS} small areas (twelve planted hotspots, three "
+            f"pilots and their comparison areas); got {n_areas}"
         )
     say = progress or (lambda _msg: None)
     out = Path(folder)

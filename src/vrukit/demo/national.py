@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from vrukit.demo import _plant, _records, month_labels
+from vrukit.demo import MIN_AREAS, _plant, _records, month_labels
 from vrukit.demo._writers import write_reference
 from vrukit.demo.crimes import expected_counts, violence_base
 from vrukit.demo.region import IMD_WEIGHTS, Region, make_region
+from vrukit.errors import ConfigError
 from vrukit.ingest.forces import DEMO_FORCE, FORCES
 
 __all__ = ["NATIONAL_FORCES", "NationalFiles", "build_national", "national_files"]
@@ -117,7 +118,12 @@ def build_national(
     April 2019, boundaries, IoD2019-style deprivation, population and ``truth.json``."""
     say = progress or (lambda _m: None)
     if not 1 <= forces <= len(NATIONAL_FORCES):
-        raise ValueError(f"forces is {forces}: 1 to {len(NATIONAL_FORCES)}")
+        raise ConfigError(f"forces is {forces}: 1 to {len(NATIONAL_FORCES)}")
+    if n_areas < MIN_AREAS * forces:
+        raise ConfigError(
+            f"the national region needs at least {MIN_AREAS} small areas per force "
+            f"({MIN_AREAS * forces:,} for {forces}); got {n_areas:,}"
+        )
     out = Path(folder)
     police = out / "policeuk"
     police.mkdir(parents=True, exist_ok=True)
