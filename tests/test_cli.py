@@ -5,6 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from vrukit.cli import app
+from vrukit.errors import SchemaError
 
 runner = CliRunner()
 
@@ -40,3 +41,24 @@ def test_ingest_population_loads_and_reports(tmp_path):
     res = runner.invoke(app, ["ingest", "population", str(p), "--db", str(db)])
     assert res.exit_code != 0
     assert "line 2: 'residents' is 'lots', expected a number" in str(res.exception)
+
+
+def test_an_empty_selection_says_what_to_do(street_dir, tmp_path):
+    """An empty warehouse, a month range the wrong way round or a bad month: a sentence each."""
+    db = str(tmp_path / "w.duckdb")
+    out = str(tmp_path / "out")
+
+    def refused(*args: str) -> str:
+        res = runner.invoke(app, ["analyse", "--db", db, "--out", out, *args])
+        assert res.exit_code != 0 and isinstance(res.exception, SchemaError), res.output
+        return " ".join(str(res.exception).split())
+
+    said = refused()
+    assert "no crimes of the types Violence and sexual offences, Robbery" in said
+    assert "load police.uk files (`vrukit ingest police`, or `vrukit demo`" in said
+    runner.invoke(app, ["ingest", "police", str(street_dir), "--db", db])  # January 2022
+    assert "from 2023-01 to the last" in refused("--first-month", "2023-01")
+    assert "the first month (2022-06) is after the last (2022-01)" in refused(
+        "--first-month", "2022-06", "--last-month", "2022-01"
+    )
+    assert "month '2022-13' is not YYYY-MM" in refused("--first-month", "2022-13")

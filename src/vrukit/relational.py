@@ -60,6 +60,14 @@ class Selection:
     last_month: str | None = None
     map_months: int | None = 12
 
+    def __post_init__(self) -> None:
+        first, last = month_of(self.first_month), month_of(self.last_month)
+        if first and last and first > last:
+            raise SchemaError(
+                "selection",
+                f"the first month ({self.first_month}) is after the last ({self.last_month})",
+            )
+
 
 def month_of(value: str | None) -> dt.date | None:
     """``YYYY-MM`` as the first day of that month (None stays None)."""

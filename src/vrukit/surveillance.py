@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -238,6 +238,17 @@ class AreaPicture:
     choices: dict[str, object]
 
 
+def _nothing_selected(sel: Selection, *, lake: bool) -> str:
+    """Why there is nothing to analyse, in words, with what to do about it."""
+    months = f"{sel.first_month or 'the first month loaded'} to {sel.last_month or 'the last'}"
+    where = "lake" if lake else "warehouse"
+    return (
+        f"no crimes of the types {', '.join(sel.crime_types)} from {months} are in the {where}; "
+        f"check the crime types and months, or load police.uk files (`vrukit "
+        f"{'lake ingest' if lake else 'ingest police'}`, or `vrukit demo` for the demo region)"
+    )
+
+
 def area_picture(
     wh: Warehouse,
     selection: Selection = Selection(),
@@ -259,7 +270,7 @@ def area_picture(
     say("counting crimes in the warehouse" if crimes is None else "counting crimes in the lake")
     counts = _counts(wh, selection, crimes)
     if counts.empty:
-        raise SchemaError("selection", f"no crimes match {asdict(selection)}")
+        raise SchemaError("selection", _nothing_selected(selection, lake=crimes is not None))
     areas = areas_of_vintage(wh, counts.lsoa_code)
     inside = counts[counts.lsoa_code.isin(areas.lsoa_code)]
     map_first, map_last = _map_window(inside.month, selection.map_months)
