@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from vrukit.cli import app
-from vrukit.errors import SchemaError
+from vrukit.errors import VrukitError
 
 runner = CliRunner()
 
@@ -44,15 +44,21 @@ def test_ingest_population_loads_and_reports(tmp_path):
 
 
 def test_an_empty_selection_says_what_to_do(street_dir, tmp_path):
-    """An empty warehouse, a month range the wrong way round or a bad month: a sentence each."""
+    """No warehouse, an empty one, a month range the wrong way round or a bad month: a sentence
+    each."""
     db = str(tmp_path / "w.duckdb")
     out = str(tmp_path / "out")
 
     def refused(*args: str) -> str:
         res = runner.invoke(app, ["analyse", "--db", db, "--out", out, *args])
-        assert res.exit_code != 0 and isinstance(res.exception, SchemaError), res.output
+        assert res.exit_code != 0 and isinstance(res.exception, VrukitError), res.output
         return " ".join(str(res.exception).split())
 
+    assert f"no warehouse at {db}: load data into it first" in refused()
+    assert not (tmp_path / "w.duckdb").exists(), "a reader does not leave an empty warehouse"
+    (tmp_path / "nothing").mkdir()
+    res = runner.invoke(app, ["ingest", "police", str(tmp_path / "nothing"), "--db", db])
+    assert res.exit_code == 0 and "rows read 0" in res.output, res.output
     said = refused()
     assert "no crimes of the types Violence and sexual offences, Robbery" in said
     assert "load police.uk files (`vrukit ingest police`, or `vrukit demo`" in said

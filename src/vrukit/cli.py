@@ -88,12 +88,16 @@ _LAKE_NEEDS_DB = (
 )
 
 
+def _engine_has_a_lake(s: Settings) -> None:
+    if s.lake is None and s.engine != "duckdb":
+        raise ConfigError(f"--engine {s.engine} reads a lake: give --lake (or VRUKIT_LAKE)")
+
+
 @contextmanager
 def _crime_source(s: Settings) -> Iterator[ir.Table | None]:
     """The crimes an analysis counts: the lake's on the chosen engine, else None (the warehouse)."""
     if s.lake is None:
-        if s.engine != "duckdb":
-            raise ConfigError(f"--engine {s.engine} reads a lake: give --lake (or VRUKIT_LAKE)")
+        _engine_has_a_lake(s)
         yield None
         return
     from vrukit.engine import Engine
@@ -123,13 +127,26 @@ def _settings(db: Path | None = None) -> Settings:
 
 
 def _warehouse(settings: Settings, *, for_ingest: bool) -> Warehouse:
+    """The warehouse at --db (or ./vrukit.duckdb); an ingest may create it, a reader may not."""
     path = settings.db
     if path is None:
         path = Path("vrukit.duckdb")
         console.print(
             f"[dim]No --db given: using {path.resolve()} (set VRUKIT_DB to choose).[/dim]"
         )
+    if not for_ingest:
+        _existing(path)
     return Warehouse(path, memory_limit=settings.memory_limit, threads=settings.threads)
+
+
+def _existing(path: Path) -> Path:
+    """``path`` when a warehouse is there; else a ConfigError, rather than a new empty one."""
+    if not path.exists():
+        raise ConfigError(
+            f"no warehouse at {path}: load data into it first (`vrukit ingest police` and the "
+            "other `vrukit ingest` commands), or leave out --db to use the demo region"
+        )
+    return path
 
 
 @app.callback()
@@ -488,7 +505,8 @@ def analyse(
 def _demo_db(s: Settings) -> Path:
     """The warehouse to analyse: --db, or the demo region's (built first if need be)."""
     if s.db is not None:
-        return s.db
+        _engine_has_a_lake(s)  # the likelier mistake, said first
+        return _existing(s.db)
     if s.lake is not None:
         raise ConfigError(_LAKE_NEEDS_DB)
     path = s.demo_dir / "vrukit.duckdb"
