@@ -314,7 +314,7 @@ EH_MODE = {"ambulance": "ambulance", "police": "police", "own_transport": "self"
 EH_DISPOSAL = {"discharged": "discharged", "admitted": "admitted", "transferred": "transfer",
                "left_before_treatment": "left", "other": "other", "unknown": "unknown"}  # fmt: skip
 
-#: Redwater's extra share of blank locations.
+#: Redwater's extra share of blank locations; the share of rows Eastford's resubmission repeats.
 RW_BLANK = 0.4
 EH_DUPLICATES = 0.06
 

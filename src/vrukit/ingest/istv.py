@@ -116,8 +116,9 @@ _BLANK_TEXT = frozenset({"", "nan", "NaT", "None"})
 def _texts(s: pd.Series) -> list[str | None]:
     """Each value as stripped text; None where blank (missing, empty, or a missing-value word).
 
-    A plain loop: an extract holds hundreds of rows, where pandas' string methods cost more in
-    overhead per call than the work (0.4 ms against 5 ms per column here).
+    A plain loop: a monthly extract holds hundreds of rows, where pandas' string methods cost
+    more in overhead per call than the work (0.4 ms against 2.2 ms for a column of 480 cells;
+    no slower on the benchmark's 83,000-row extracts, docs/benchmarks.md).
     """
     out: list[str | None] = []
     for v, missing in zip(s.to_numpy(dtype=object), s.isna().to_numpy(), strict=True):

@@ -106,9 +106,12 @@ def _read_csv(path: Path, profile: Profile) -> Extract:
             str(path), f"cannot be read as {profile.encoding} CSV ({exc})"
         ) from exc
     finally:
-        con.execute(
-            "DROP TABLE IF EXISTS raw; DROP TABLE IF EXISTS rej; DROP TABLE IF EXISTS rejscan"
-        )
+        try:
+            con.execute(
+                "DROP TABLE IF EXISTS raw; DROP TABLE IF EXISTS rej; DROP TABLE IF EXISTS rejscan"
+            )
+        except duckdb.Error:  # a connection a failure left unusable: the next read opens anew
+            _LOCAL.con = None
     frame.columns = header
     k = np.arange(1, len(frame) + 1)
     g = rej.line.to_numpy() - 1 - np.arange(1, len(rej) + 1)
