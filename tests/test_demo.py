@@ -9,20 +9,33 @@ import pandas as pd
 import pytest
 
 from vrukit.demo import build_demo
-from vrukit.pipeline import load_demo
+from vrukit.demo._records import write_month
+from vrukit.pipeline import DEMO_LOAD_STEPS, demo_steps, load_demo
 from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.warehouse import Warehouse
 
 SMALL = {"seed": 7, "months": 24, "n_areas": 500}
 
 
+#: What ``build_demo`` and ``load_demo`` said while the ``demo`` fixture was made.
+SAID: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
-    files = build_demo(tmp_path_factory.mktemp("demo"), **SMALL)
+    files = build_demo(tmp_path_factory.mktemp("demo"), **SMALL, progress=SAID.append)
     wh = Warehouse(files.folder / "vrukit.duckdb")
-    report = load_demo(wh, files, referrals=False)  # test_referrals loads the full demo's
+    # test_referrals loads the full demo's referrals
+    report = load_demo(wh, files, referrals=False, progress=SAID.append)
     yield files, wh, report
     wh.close()
+
+
+def test_progress_names_every_step_and_the_bar_knows_how_many(demo):
+    assert len(SAID) == demo_steps(SMALL["months"], referrals=False)
+    assert SAID[-len(DEMO_LOAD_STEPS) + 1 :] == list(DEMO_LOAD_STEPS[:-1])
+    months = [m for m in SAID if m.startswith("writing police.uk month")]
+    assert len(months) == SMALL["months"] and months[0].endswith("2019-04")
 
 
 def test_same_seed_same_files(demo, tmp_path):
@@ -124,3 +137,21 @@ def test_a_short_demo_plants_its_defects_inside_its_months(tmp_path):
         build_national(tmp_path / "tiny", months=1, n_areas=150, forces=2)
     assert not (tmp_path / "tiny").exists(), "nothing is written"
     assert build_demo(tmp_path / "crime", months=1, n_areas=200, crime_only=True).crimes_written
+
+
+def test_a_month_file_has_the_bytes_pandas_would_write(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "Crime ID": ["9f2c", ""],
+            "Month": "2020-01",
+            "Longitude": ["-1.731040", ""],
+            "Location": ["On or near Mill Lane", "No Location"],
+            "Context": "",
+        },
+        index=[1, 0],
+    )
+    for location in ("On or near Mill Lane", 'On or near "The Crown", Mill Lane'):
+        rows = frame.assign(Location=[location, "No Location"])
+        path = write_month(rows, tmp_path / location[-4:], "2020-01", "kingsmere")
+        assert path.name == "2020-01-kingsmere-street.csv"
+        assert path.read_bytes() == rows.to_csv(index=False, lineterminator="\r\n").encode()

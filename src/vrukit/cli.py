@@ -374,11 +374,11 @@ def demo(
     areas: Annotated[int, typer.Option(help="Number of small areas (at least 100).")] = 1750,
 ) -> None:
     """Build the synthetic demo region and load it into its own warehouse (no files, no network)."""
-    from vrukit.pipeline import run_demo
+    from vrukit.pipeline import demo_steps, run_demo
 
     s = get_settings(demo_dir=out, demo_seed=seed)
     with _progress() as bar:
-        task = bar.add_task("demo region", total=months + 7)
+        task = bar.add_task("demo region", total=demo_steps(months))
 
         def say(msg: str) -> None:
             bar.update(task, description=msg, advance=1)

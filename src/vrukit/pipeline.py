@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo
+from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo, build_steps
 from vrukit.demo.national import NationalFiles
 from vrukit.directory.load import DirectoryLoad, load_hsds, load_postcodes
 from vrukit.ingest.istv_profile import load_profiles
@@ -24,9 +24,11 @@ from vrukit.referrals.workflow import load_pathways
 from vrukit.warehouse import IngestReport, Warehouse
 
 __all__ = [
+    "DEMO_LOAD_STEPS",
     "DEMO_PROFILES",
     "DemoRun",
     "demo_key",
+    "demo_steps",
     "load_demo",
     "load_demo_crime",
     "load_demo_referrals",
@@ -51,17 +53,54 @@ class DemoRun:
     counts: dict[str, int]
 
 
-def load_demo(wh: Warehouse, files: DemoFiles, *, referrals: bool = True) -> IngestReport:
+#: What ``load_demo`` says as it starts each step (the last only when loading referrals).
+DEMO_LOAD_STEPS = (
+    "loading police.uk crime, boundaries, population and deprivation",
+    "loading the emergency departments' ISTV extracts",
+    "placing A&E assaults at venues and areas",
+    "loading the programme: registry, monitoring returns, training",
+    "loading the Youth Map",
+    "loading two years of referrals (about 20 s)",
+)
+
+
+def demo_steps(months: int, *, referrals: bool = True) -> int:
+    """How many progress messages ``run_demo`` sends for a demo of ``months`` months: one per
+    step of ``build_demo`` (one per month) and of ``load_demo``. Progress bars use it."""
+    return build_steps(months) + len(DEMO_LOAD_STEPS) - (0 if referrals else 1)
+
+
+def load_demo(
+    wh: Warehouse,
+    files: DemoFiles,
+    *,
+    referrals: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> IngestReport:
     """Load the demo region's files through the same loaders real data uses (``referrals``:
-    also the two years of referrals, about 20 seconds of the load)."""
+    also the two years of referrals, about 20 seconds of the load). ``progress`` is told as
+    each step (``DEMO_LOAD_STEPS``) starts.
+
+    The steps run one after another: run side by side on a thread, the warehouse's A&E ingest
+    and the referrals' workflow (both mostly Python) took as long together as apart.
+    """
+    say = progress or (lambda _msg: None)
+    steps = iter(DEMO_LOAD_STEPS)
+    say(next(steps))
     police = load_demo_crime(wh, files)
+    say(next(steps))
     wh.ingest_istv([files.istv], load_profiles(DEMO_PROFILES))
+    say(next(steps))
     load_venues(wh, files.istv / "venues.csv")
     locate(wh)
-    load_programme(sqlite_url(files.folder / "programme.sqlite"), files.programme)
-    load_directory(sqlite_url(files.folder / "programme.sqlite"), files.directory)
+    url = sqlite_url(files.folder / "programme.sqlite")
+    say(next(steps))
+    load_programme(url, files.programme)
+    say(next(steps))
+    load_directory(url, files.directory)
     if referrals:
-        load_demo_referrals(sqlite_url(files.folder / "programme.sqlite"), files)
+        say(next(steps))
+        load_demo_referrals(url, files)
     return police
 
 
@@ -142,9 +181,7 @@ def run_demo(
     """Generate the demo region into ``folder`` and load it into ``folder/vrukit.duckdb``."""
     files = build_demo(folder, seed=seed, months=months, n_areas=n_areas, progress=progress)
     db = Path(folder) / "vrukit.duckdb"
-    if progress:
-        progress("loading the warehouse")
     with Warehouse(db, memory_limit=memory_limit) as wh:
-        report = load_demo(wh, files)
+        report = load_demo(wh, files, progress=progress)
         counts = wh.counts()
     return DemoRun(files, db, report, counts)

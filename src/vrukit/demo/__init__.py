@@ -37,7 +37,7 @@ from vrukit.ingest.reference import read_iod
 from vrukit.referrals.pathways import PATHWAYS_FILE
 from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
 
-__all__ = ["DEMO_PROFILES", "DemoFiles", "build_demo", "make_region"]
+__all__ = ["DEMO_PROFILES", "DemoFiles", "build_demo", "build_steps", "make_region"]
 
 #: Mapping profiles of the demo's four emergency departments (examples for docs/istv.md).
 DEMO_PROFILES = Path(__file__).parent / "istv_profiles"
@@ -247,6 +247,11 @@ def _pilot_file(model: CrimeModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["pilot", "area_code"])
 
 
+def build_steps(months: int, *, crime_only: bool = False) -> int:
+    """How many progress messages ``build_demo`` sends: one per month and one per other part."""
+    return months + (2 if crime_only else 6)
+
+
 def build_demo(
     folder: Path | str,
     *,
@@ -280,7 +285,7 @@ def build_demo(
     lam = expected_counts(model, region.areas, months)
     counts = simulate_counts(rng, lam)
     pts, names = _records.snap_points(rng, region.geometry, region.areas.lad_name.to_numpy())
-    pts_ll = _records.to_lonlat(pts)
+    pts_text = _records.point_text(_records.to_lonlat(pts))
     police = out / "policeuk"
     written = 0
     violence: list[pd.DataFrame] = []
@@ -288,7 +293,7 @@ def build_demo(
     for t, month in enumerate(labels):
         say(f"writing police.uk month {month}")
         rows = _records.month_rows(
-            rng, counts[:, t, :], region.areas, pts_ll, names, month, DEMO_FORCE[1]
+            rng, counts[:, t, :], region.areas, pts_text, names, month, DEMO_FORCE[1]
         )
         _records.write_month(rows, police, month, DEMO_FORCE[0])
         violence.append(_violence_rows(rows, area_index, t))

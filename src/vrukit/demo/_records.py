@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import shapely
 
 from vrukit.geo import to_wgs84
@@ -138,12 +141,16 @@ def month_rows(
     rng: np.random.Generator,
     counts: np.ndarray,
     areas: pd.DataFrame,
-    pts_ll: np.ndarray,
+    pts_text: np.ndarray,
     names: np.ndarray,
     month: str,
     force_name: str,
 ) -> pd.DataFrame:
-    """All street rows of one month from counts of shape (areas, crime types)."""
+    """All street rows of one month from counts of shape (areas, crime types).
+
+    ``pts_text`` holds each snap point's longitude and latitude as police.uk prints them
+    (:func:`point_text`), formatted once for every month.
+    """
     area_i, type_j = np.nonzero(counts)
     reps = counts[area_i, type_j]
     area_i, type_j = np.repeat(area_i, reps), np.repeat(type_j, reps)
@@ -153,31 +160,33 @@ def month_rows(
     asb = ctype == "Anti-social behaviour"
     no_loc = rng.random(n) < 0.012
     ids = rng.bytes(32 * n)
-    crime_id = np.array([ids[32 * k : 32 * k + 32].hex() for k in range(n)], dtype=object)
+    crime_id = np.frombuffer(ids.hex().encode("ascii"), dtype="S64").astype(str).astype(object)
     crime_id[asb] = ""
     outcome = rng.choice([o for o, _ in OUTCOMES], n, p=_probs())
-    outcome = np.where(asb, "", outcome)
-    lon = np.char.mod("%.6f", pts_ll[area_i, snap, 0]).astype(object)
-    lat = np.char.mod("%.6f", pts_ll[area_i, snap, 1]).astype(object)
-    frame = pd.DataFrame(
-        {
-            "Crime ID": crime_id,
-            "Month": month,
-            "Reported by": force_name,
-            "Falls within": force_name,
-            "Longitude": lon,
-            "Latitude": lat,
-            "Location": names[area_i, snap],
-            "LSOA code": areas.lsoa_code.to_numpy()[area_i],
-            "LSOA name": areas.lsoa_name.to_numpy()[area_i],
-            "Crime type": ctype,
-            "Last outcome category": outcome,
-            "Context": "",
-        }
-    )
-    frame.loc[no_loc, ["Longitude", "Latitude", "LSOA code", "LSOA name"]] = ""
-    frame.loc[no_loc, "Location"] = "No Location"
-    return frame.iloc[rng.permutation(n)]
+    outcome = np.where(asb, "", outcome).astype(object)
+    located = {
+        "Longitude": pts_text[area_i, snap, 0],
+        "Latitude": pts_text[area_i, snap, 1],
+        "Location": names[area_i, snap],
+        "LSOA code": areas.lsoa_code.to_numpy(dtype=object)[area_i],
+        "LSOA name": areas.lsoa_name.to_numpy(dtype=object)[area_i],
+    }
+    for column, values in located.items():
+        values[no_loc] = "No Location" if column == "Location" else ""
+    # Rows are shuffled as plain arrays (the frame keeps each row's label, as .iloc would).
+    order = rng.permutation(n)
+    columns = {
+        "Crime ID": crime_id,
+        "Month": month,
+        "Reported by": force_name,
+        "Falls within": force_name,
+        **located,
+        "Crime type": ctype,
+        "Last outcome category": outcome,
+        "Context": "",
+    }
+    shuffled = {c: v[order] if isinstance(v, np.ndarray) else v for c, v in columns.items()}
+    return pd.DataFrame(shuffled, index=order, columns=list(columns))
 
 
 def _probs() -> np.ndarray:
@@ -191,9 +200,31 @@ def to_lonlat(points: np.ndarray) -> np.ndarray:
     return flat.reshape(points.shape)
 
 
+def point_text(points_ll: np.ndarray) -> np.ndarray:
+    """Longitudes and latitudes as police.uk prints them (six decimals), same shape."""
+    return np.char.mod("%.6f", points_ll).astype(object)
+
+
 def write_month(frame: pd.DataFrame, folder: Path, month: str, force: str) -> Path:
-    """Write one month as police.uk does: ``YYYY-MM/YYYY-MM-<force>-street.csv``, CRLF."""
+    """Write one month as police.uk does: ``YYYY-MM/YYYY-MM-<force>-street.csv``, CRLF.
+
+    The bytes are those of pandas' ``to_csv`` (values quoted only where they must be), written by
+    Arrow's CSV writer, which takes 0.02-0.04 s a month where pandas takes 0.4 s. Arrow quotes
+    every string or none, so a month with a value that needs quotes is left to pandas.
+    """
     path = folder / month / f"{month}-{force}-street.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, lineterminator="\r\n")
+    body = io.BytesIO()
+    try:
+        pacsv.write_csv(
+            pa.Table.from_pandas(frame, preserve_index=False),
+            body,
+            pacsv.WriteOptions(include_header=False, quoting_style="none"),
+        )
+    except pa.ArrowInvalid:  # a comma, quote or line break in a value
+        frame.to_csv(path, index=False, lineterminator="\r\n")
+        return path
+    header = ",".join(frame.columns) + "\r\n"
+    # No value holds a line break (Arrow refuses one unquoted), so every LF ends a row.
+    path.write_bytes(header.encode() + body.getvalue().replace(b"\n", b"\r\n"))
     return path

@@ -163,11 +163,11 @@ def _write_force(
     model = _plant(rng, region, len(labels))
     lam = RATE_SCALE * expected_counts(model, region.areas, len(labels))
     pts, names = _records.snap_points(rng, region.geometry)
-    pts_ll = _records.to_lonlat(pts)
+    pts_text = _records.point_text(_records.to_lonlat(pts))
     written = 0
     for t, month in enumerate(labels):
         counts = rng.poisson(lam[:, t, :])
-        rows = _records.month_rows(rng, counts, region.areas, pts_ll, names, month, FORCES[slug])
+        rows = _records.month_rows(rng, counts, region.areas, pts_text, names, month, FORCES[slug])
         _records.write_month(rows, police, month, slug)
         written += len(rows)
     truth["forces"][slug] = {
