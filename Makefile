@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/sna.py
 	$(PY) benchmarks/istv.py
 	$(PY) benchmarks/istv_locate.py
+	$(PY) benchmarks/demo.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) vrukit-demo .pytest_cache node_modules

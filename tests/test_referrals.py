@@ -446,7 +446,14 @@ def _tiny(url: str, tmp_path: Path) -> Keyring:
 
 
 def _refer(
-    s: Session, keyring: Keyring, at: datetime, age: int = 16, consent: bool = True, **identity: str
+    s: Session,
+    keyring: Keyring,
+    at: datetime,
+    age: int = 16,
+    consent: bool = True,
+    *,
+    flush: bool = True,
+    **identity: str,
 ) -> Referral:
     org = s.scalars(select(Organisation).where(Organisation.name == "Custody")).one()
     return create_referral(
@@ -462,6 +469,7 @@ def _refer(
         at=at,
         prior_offences=1,
         needs=["health"],
+        flush=flush,
     )
 
 
@@ -525,6 +533,23 @@ def test_a_possible_duplicate_waits_for_a_person(tmp_path):
             c.referral_id
             for c in s.scalars(select(RefConsent).where(RefConsent.subject_id == a.subject_id))
         } == {a.id, b.id}
+
+
+def test_a_load_that_defers_flushes_still_flags_the_possible_duplicate(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    keyring = _tiny(url, tmp_path)
+    with session(url) as s, s.no_autoflush:
+        a = _refer(s, keyring, NOW, flush=False)
+        assert a.id is None  # waiting for the next flush
+        b = _refer(s, keyring, NOW + timedelta(days=30), flush=False)
+        # The earlier subject of the same key was flushed for the duplicate check to see it.
+        assert a.id is not None and (b.duplicate_of_id, b.duplicate_status) == (a.id, "pending")
+        assert b.id is None
+        set_consent(s, None, b, False, NOW + timedelta(days=30, hours=1))
+        assert b.id is not None  # flushed for the audit trail to name it
+        s.flush()
+        trail = s.scalars(select(AuditEvent).where(AuditEvent.action == "consent")).one()
+        assert trail.after["referral"] == b.id
 
 
 def test_the_workflow_refuses_what_the_rules_refuse(tmp_path):

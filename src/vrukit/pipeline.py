@@ -60,7 +60,7 @@ DEMO_LOAD_STEPS = (
     "placing A&E assaults at venues and areas",
     "loading the programme: registry, monitoring returns, training",
     "loading the Youth Map",
-    "loading two years of referrals (about 20 s)",
+    "loading two years of referrals (about 11 s)",
 )
 
 
@@ -78,7 +78,7 @@ def load_demo(
     progress: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Load the demo region's files through the same loaders real data uses (``referrals``:
-    also the two years of referrals, about 20 seconds of the load). ``progress`` is told as
+    also the two years of referrals, about 11 seconds of the load). ``progress`` is told as
     each step (``DEMO_LOAD_STEPS``) starts.
 
     The steps run one after another: run side by side on a thread, the warehouse's A&E ingest

@@ -235,7 +235,10 @@ def _possible_duplicate(
 ) -> int | None:
     """The latest referral to the same organisation (``receiver``) of a subject with the same
     match key, received within ``window``. Only the same organisation's: the flag must not tell
-    one provider that the person was referred to another."""
+    one provider that the person was referred to another. A subject of that key still waiting
+    to be flushed (a load that defers flushes) is flushed first, so the query sees it."""
+    if any(isinstance(o, Subject) and o.match_key == match_key for o in s.new):
+        s.flush()
     q = (
         select(Referral.id)
         .join(Subject, Subject.id == Referral.subject_id)
@@ -268,11 +271,13 @@ def create_referral(
     needs: list[str] | None = None,
     service_id: str | None = None,
     duplicate_window: timedelta = timedelta(days=90),
+    flush: bool = True,
 ) -> Referral:
     """A new referral of a new subject on ``pathway`` (to its provider), received at ``at``.
     Refused without consent. A subject with the same name and date of birth referred to the
     same organisation within ``duplicate_window`` is flagged as a possible duplicate for a person
-    there to decide - never merged here."""
+    there to decide - never merged here. ``flush=False`` leaves the new rows to the session's
+    next flush (a bulk load flushes in batches; a step that needs a referral's id flushes)."""
     if not consent_given:
         raise NotAllowed(
             "a referral needs the person's consent (or their parent's or carer's)", 422
@@ -312,11 +317,18 @@ def create_referral(
         duplicate_of_id=duplicate_of,
         duplicate_status="pending" if duplicate_of else None,
     )
-    return _open(s, r, by, at, "given at referral")
+    return _open(s, r, by, at, "given at referral", flush=flush)
 
 
 def _open(
-    s: Session, r: Referral, by: User | None, at: datetime, consent: str, note: str | None = None
+    s: Session,
+    r: Referral,
+    by: User | None,
+    at: datetime,
+    consent: str,
+    note: str | None = None,
+    *,
+    flush: bool = True,
 ) -> Referral:
     """Every new referral starts the same way: received, with the consent it was made on."""
     who = by.id if by else None
@@ -329,8 +341,16 @@ def _open(
             ),
         ]
     )
-    s.flush()
+    if flush:
+        s.flush()
     return r
+
+
+def _id(s: Session, r: Referral) -> int:
+    """``r``'s id, flushing first when ``r`` is still pending (see ``create_referral``)."""
+    if r.id is None:
+        s.flush()
+    return r.id
 
 
 # -- the workflow -------------------------------------------------------------------------------
@@ -389,9 +409,11 @@ def refer_on(
     at: datetime,
     note: str | None = None,
     consent_given: bool = False,
+    flush: bool = True,
 ) -> Referral:
     """Refer ``r``'s subject on to ``pathway`` (with their consent): a new referral from the
-    receiving organisation to the pathway's provider; ``r`` becomes ``referred_on``."""
+    receiving organisation to the pathway's provider; ``r`` becomes ``referred_on``.
+    ``flush`` as for ``create_referral``."""
     _need_receiver(user, r, "refer on")
     subject = _need_consent(r)
     if not consent_given:
@@ -415,9 +437,10 @@ def refer_on(
         prior_offences=r.prior_offences,
         lsoa_code=r.lsoa_code,
         imd_decile=r.imd_decile,
-        referred_on_from_id=r.id,
+        referred_on_from_id=_id(s, r),
     )
-    return _open(s, new, user, at, "given to refer on", f"referred on from referral {r.id}")
+    opened = f"referred on from referral {r.id}"
+    return _open(s, new, user, at, "given to refer on", opened, flush=flush)
 
 
 def set_consent(
@@ -446,7 +469,7 @@ def set_consent(
         "ref_subject",
         subject.pseudonym,
         {"consent": before},
-        {"consent": subject.consent, "referral": r.id},
+        {"consent": subject.consent, "referral": _id(s, r)},
         at,
     )
 
@@ -486,7 +509,7 @@ def record_outcome(
             user,
             "outcome",
             "referral",
-            str(r.id),
+            str(_id(s, r)),
             before,
             {"months": months, "outcome": outcome, "reoffended": reoffended},
             at,
