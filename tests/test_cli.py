@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from typer.testing import CliRunner
 
 from vrukit.cli import app
@@ -17,6 +20,17 @@ def test_ingest_police_reports_balanced_accounting(street_dir, tmp_path):
     assert "rows read 30 = accepted 30 + quarantined 0 (balanced)" in res.output
     res = runner.invoke(app, ["status", "--db", str(db)])
     assert res.exit_code == 0 and "crimes" in res.output and "30" in res.output
+
+
+def test_help_loads_no_data_libraries():
+    # `vrukit --help` took 2.2 s when the CLI imported the warehouse at the top; 0.9 s without.
+    check = (
+        "import sys; from typer.testing import CliRunner; from vrukit.cli import app; "
+        "r = CliRunner().invoke(app, ['analyse', '--help']); assert r.exit_code == 0, r.output; "
+        "print(sorted({'pandas', 'ibis', 'duckdb', 'pyarrow'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_bad_path_gives_a_clear_error(tmp_path):

@@ -8,10 +8,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import ibis.expr.types as ir
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -20,7 +18,12 @@ from rich.table import Table
 
 from vrukit.errors import ConfigError, VrukitError
 from vrukit.settings import Settings, get_settings
-from vrukit.warehouse import IngestReport, Warehouse
+
+if TYPE_CHECKING:  # imported where used: `vrukit --help` need not load pandas, Ibis or DuckDB
+    import ibis.expr.types as ir
+    import pandas as pd
+
+    from vrukit.warehouse import IngestReport, Warehouse
 
 app = typer.Typer(
     help="vrukit: the public-health approach to serious violence, run on data.",
@@ -128,6 +131,8 @@ def _settings(db: Path | None = None) -> Settings:
 
 def _warehouse(settings: Settings, *, for_ingest: bool) -> Warehouse:
     """The warehouse at --db (or ./vrukit.duckdb); an ingest may create it, a reader may not."""
+    from vrukit.warehouse import Warehouse
+
     path = settings.db
     if path is None:
         path = Path("vrukit.duckdb")
@@ -463,6 +468,7 @@ def analyse(
     """
     from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
     from vrukit.surveillance import Selection, run_analysis, summary_lines
+    from vrukit.warehouse import Warehouse
 
     s = get_settings(db=db, lake=lake, engine=engine, spark_master=spark_master)
     path = _demo_db(s)
@@ -584,6 +590,7 @@ def risk(
     """
     from vrukit.risk import RiskOptions, run_risk, summary_lines
     from vrukit.surveillance import Selection
+    from vrukit.warehouse import Warehouse
 
     s = get_settings(db=db, lake=lake, engine=engine, spark_master=spark_master)
     path = _demo_db(s)
@@ -692,6 +699,7 @@ def sna(
     """
     from vrukit.publish import Policy
     from vrukit.publish.site import SiteOptions, run_sna
+    from vrukit.warehouse import Warehouse
 
     s = _settings(db)
     path = _demo_db(s)
@@ -853,7 +861,10 @@ def istv_locate(
 
     Without --db (or VRUKIT_DB) it works on the embedded demo region's four EDs.
     """
+    import pandas as pd
+
     from vrukit.injury import locate
+    from vrukit.warehouse import Warehouse
 
     s = _settings(db)
     path = _demo_db(s)
@@ -912,6 +923,7 @@ def istv_score(
     """
     from vrukit.analysis.istv_quality import Rules
     from vrukit.injury import run_score
+    from vrukit.warehouse import Warehouse
 
     s = _settings(db)
     path = _demo_db(s)
@@ -945,6 +957,7 @@ def istv_analyse(
     Restricted output (small numbers): share `vrukit istv share`, not this.
     """
     from vrukit.injury import run_analysis
+    from vrukit.warehouse import Warehouse
 
     s = _settings(db)
     path = _demo_db(s)
@@ -984,6 +997,7 @@ def istv_share(
     method and location type for each CSP, through the disclosure-control layer."""
     from vrukit.injury import run_share
     from vrukit.publish.disclosure import Policy
+    from vrukit.warehouse import Warehouse
 
     s = _settings(db)
     path = _demo_db(s)
@@ -1013,6 +1027,7 @@ def evaluate(
     programme (reach, engagement, completion, cost, indicators against targets). Place results
     are kept in the programme store for the portal."""
     from vrukit.evaluation import run_evaluation
+    from vrukit.warehouse import Warehouse
 
     s = _settings(db)
     path = _demo_db(s)
@@ -1465,6 +1480,7 @@ def lake_national(
     from vrukit.demo.national import NATIONAL_FORCES, build_national
     from vrukit.lake import Lake
     from vrukit.pipeline import load_national
+    from vrukit.warehouse import Warehouse
 
     with _progress() as bar:
         task = bar.add_task("national region", total=len(NATIONAL_FORCES) + 1)
