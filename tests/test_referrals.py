@@ -40,6 +40,7 @@ from vrukit.referrals.workflow import (
     decide_duplicate,
     load_pathways,
     read_identity,
+    refer_on,
     retain,
     set_consent,
     transition,
@@ -545,6 +546,21 @@ def test_a_load_that_defers_flushes_still_flags_the_possible_duplicate(tmp_path)
         # The earlier subject of the same key was flushed for the duplicate check to see it.
         assert a.id is not None and (b.duplicate_of_id, b.duplicate_status) == (a.id, "pending")
         assert b.id is None
+        # A referral referred on waits unflushed with a stored subject; a new referral of the
+        # same person to its receiver must still be flagged against it.
+        custody = s.scalars(select(Organisation).where(Organisation.name == "Custody")).one()
+        back = Pathway(key="back", name="Back", source_setting="community", provider_id=custody.id,
+                       steps=[], needs=[])  # fmt: skip
+        s.add(back)
+        s.flush()
+        on = refer_on(s, None, a, back, NOW + timedelta(days=40), consent_given=True, flush=False)
+        assert on.id is None
+        again = create_referral(
+            s, keyring, pathway=back, identity=PERSON, referring_org_id=custody.id,
+            referrer_role="sergeant", age=16, sex="male", consent_given=True,
+            at=NOW + timedelta(days=41), flush=False,
+        )  # fmt: skip
+        assert on.id is not None and again.duplicate_of_id == on.id
         set_consent(s, None, b, False, NOW + timedelta(days=30, hours=1))
         assert b.id is not None  # flushed for the audit trail to name it
         s.flush()

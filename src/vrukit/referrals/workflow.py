@@ -235,9 +235,10 @@ def _possible_duplicate(
 ) -> int | None:
     """The latest referral to the same organisation (``receiver``) of a subject with the same
     match key, received within ``window``. Only the same organisation's: the flag must not tell
-    one provider that the person was referred to another. A subject of that key still waiting
-    to be flushed (a load that defers flushes) is flushed first, so the query sees it."""
-    if any(isinstance(o, Subject) and o.match_key == match_key for o in s.new):
+    one provider that the person was referred to another. A referral of a subject of that key
+    still waiting to be flushed (a load that defers flushes; a new subject's, or one referred
+    on) is flushed first, so the query sees it."""
+    if any(isinstance(o, Referral) and o.subject.match_key == match_key for o in s.new):
         s.flush()
     q = (
         select(Referral.id)
