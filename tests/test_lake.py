@@ -158,6 +158,23 @@ def test_a_new_month_touches_only_its_partition(tmp_path: Path) -> None:
     assert not list(lake.glob(".staging/*"))
 
 
+def test_lake_progress_counts_the_files_to_store(tmp_path: Path) -> None:
+    src, lake = tmp_path / "files", tmp_path / "lake"
+    for m in ("2022-01", "2022-02", "2022-03"):
+        _month_file(src, m)
+    seen: list[tuple[str, int]] = []
+    Lake(lake, batch_rows=1).ingest_police(
+        [src], total=lambda n: seen.append(("total", n)), progress=lambda d, n: seen.append((d, n))
+    )
+    assert seen == [("total", 3)] + [(f"police.uk 2022-0{k}", 1) for k in (1, 2, 3)]
+    _month_file(src, "2022-04")
+    seen.clear()
+    Lake(lake).ingest_police(
+        [src], total=lambda n: seen.append(("total", n)), progress=lambda d, n: seen.append((d, n))
+    )
+    assert seen == [("total", 1), ("police.uk 2022-04", 1)]  # the stored three are unchanged
+
+
 def test_a_corrected_file_replaces_its_partition_and_quarantines_with_reasons(
     tmp_path: Path,
 ) -> None:

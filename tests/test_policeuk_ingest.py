@@ -56,6 +56,37 @@ def test_corrected_republication_replaces_the_force_month(wh, street_dir):
     assert wh.counts()["ingest_log"] == 1
 
 
+def test_progress_is_told_the_rows_to_load_first_and_reaches_them(wh, street_dir):
+    """`vrukit ingest police` draws a bar with a length: ``total`` comes once, before any
+    batch, and the batches' advances add up to it; each step names its months."""
+    for m in ("2022-02", "2022-03"):
+        (street_dir / f"{m}-merseyside-street.csv").write_bytes(csv_bytes(good_rows(month=m)))
+    (street_dir / "2022-04-merseyside-street.csv").write_bytes(b"Not,a,police.uk,header\r\n")
+
+    def run(batch_rows: int) -> list[tuple[str, int]]:
+        seen: list[tuple[str, int]] = []
+        wh.ingest_police(
+            [street_dir],
+            batch_rows=batch_rows,
+            total=lambda n: seen.append(("total", n)),
+            progress=lambda d, n: seen.append((d, n)),
+        )
+        return seen
+
+    seen = run(batch_rows=1)  # one file per batch
+    (first, total), steps = seen[0], seen[1:]
+    assert first == "total" and total == sum(n for _, n in steps) > 0
+    assert [d for d, _ in steps] == [f"police.uk 2022-0{k}" for k in (1, 2, 3)]
+    # Estimated from file sizes, erring high: the 90 rows read, or a little more.
+    assert 90 <= total <= 2 * 90
+    assert run(batch_rows=1) == [("total", 0)]  # all unchanged: nothing to load
+    for m in ("2022-01", "2022-02", "2022-03"):  # corrected re-publications, one batch
+        (street_dir / f"{m}-merseyside-street.csv").write_bytes(csv_bytes(good_rows(20, month=m)))
+    seen = run(batch_rows=1_000_000)
+    assert [d for d, _ in seen[1:]] == ["police.uk 2022-01 to 2022-03"]
+    assert seen[0][1] == seen[1][1]
+
+
 def test_lsoa_unknown_flag_follows_loaded_areas(wh, street_dir):
     wh.ingest_police([street_dir])
     wh.con.raw_sql("INSERT INTO areas (lsoa_code, vintage) VALUES ('E01006400', 2011)")

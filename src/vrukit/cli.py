@@ -291,9 +291,12 @@ def ingest_police(
     """Load police.uk street-level crime files (bulk download folders or zips)."""
     s = _settings(db)
     with _warehouse(s, for_ingest=True) as wh, _progress() as bar:
-        task = bar.add_task("reading police.uk files", total=None)
+        task = bar.add_task("checking police.uk files", total=None)
         report = wh.ingest_police(
-            paths, batch_rows=s.batch_rows, progress=lambda _d, n: bar.advance(task, n)
+            paths,
+            batch_rows=s.batch_rows,
+            total=lambda n: bar.update(task, total=n, description="loading police.uk files"),
+            progress=lambda d, n: bar.update(task, description=d, advance=n),
         )
     print_report(report, "police.uk street files")
 
@@ -1376,9 +1379,11 @@ def lake_ingest(
     from vrukit.lake import Lake
 
     with _progress() as bar:
-        task = bar.add_task("police.uk months", total=None)
+        task = bar.add_task("checking police.uk files", total=None)
         report = Lake(lake, memory_limit=get_settings().memory_limit).ingest_police(
-            paths, progress=lambda d, _n: bar.update(task, description=d, advance=1)
+            paths,
+            total=lambda n: bar.update(task, total=n, description="storing police.uk files"),
+            progress=lambda d, n: bar.update(task, description=d, advance=n),
         )
     print_lake_report(report, "police.uk street files into the lake")
     console.print(f"Lake: [bold]{lake.resolve()}[/bold]")

@@ -8,35 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from vrukit.analysis.hotspots import hotspots
-from vrukit.analysis.istv_patterns import patterns
-from vrukit.analysis.istv_quality import Rules, Scorecard, scorecard
-from vrukit.analysis.locate import (
-    build_gazetteer,
-    match_rates,
-    resolve_locations,
-    review_queue,
-)
-from vrukit.analysis.triangulate import (
-    UnknownShare,
-    ed_high_police_low,
-    share_unknown_to_police,
-)
-from vrukit.demo import DEMO_PROFILES
 from vrukit.errors import VrukitError
-from vrukit.ingest.venues import read_venues
-from vrukit.publish.disclosure import Policy
-from vrukit.publish.istv_reports import FeedbackFiles, write_analysis, write_feedback
-from vrukit.publish.istv_share import SharePackage, write_share_package
 from vrukit.schemas import ISTV_LOCATIONS
-from vrukit.surveillance import area_neighbours, areas_of_vintage
 from vrukit.warehouse import Warehouse
 
+if TYPE_CHECKING:
+    from vrukit.analysis.istv_quality import Rules, Scorecard
+    from vrukit.analysis.triangulate import UnknownShare
+    from vrukit.publish.disclosure import Policy
+    from vrukit.publish.istv_reports import FeedbackFiles
+    from vrukit.publish.istv_share import SharePackage
+
+# Each job imports the analysis and publishing it needs when it runs: one ISTV command then
+# loads one job's libraries (statsmodels, Altair, the demo generator are not all needed by each).
+
 __all__ = [
-    "DEMO_PROFILES",
     "AnalysisRun",
     "LocateRun",
     "ScoreRun",
@@ -70,6 +60,8 @@ class LocateRun:
 
 def load_venues(wh: Warehouse, path: Path | str) -> int:
     """Load (or reload) a venues CSV; venues without an LSOA get the one they lie in."""
+    from vrukit.ingest.venues import read_venues
+
     v = read_venues(path)
     todo = v.lsoa_code.isna()
     if todo.any():
@@ -85,6 +77,13 @@ def locate(
     reviewed: pd.DataFrame | None = None,
 ) -> LocateRun:
     """Resolve every stored assault's location and store the result in ``istv_locations``."""
+    from vrukit.analysis.locate import (
+        build_gazetteer,
+        match_rates,
+        resolve_locations,
+        review_queue,
+    )
+
     c = wh.table("crimes")
     snap = (
         c.filter(c.longitude.notnull() & c.location.notnull())
@@ -132,6 +131,9 @@ def scorecard_inputs(wh: Warehouse) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
 
 def run_score(wh: Warehouse, out: Path | str, *, rules: Rules | None = None) -> ScoreRun:
     """Score every site and month and write the feedback reports into ``out``."""
+    from vrukit.analysis.istv_quality import scorecard
+    from vrukit.publish.istv_reports import write_feedback
+
     assaults, subs, quarantine = scorecard_inputs(wh)
     sc = scorecard(assaults, subs, quarantine, rules=rules)
     names = dict(zip(subs.site_code, subs.site_name.fillna(subs.site_code), strict=True))
@@ -176,6 +178,12 @@ def _police_violence(wh: Warehouse) -> pd.DataFrame:
 
 def run_analysis(wh: Warehouse, out: Path | str, *, q: float = 0.05) -> AnalysisRun:
     """Patterns, hotspots and triangulation of the ED assaults; tables and charts into ``out``."""
+    from vrukit.analysis.hotspots import hotspots
+    from vrukit.analysis.istv_patterns import patterns
+    from vrukit.analysis.triangulate import ed_high_police_low, share_unknown_to_police
+    from vrukit.publish.istv_reports import write_analysis
+    from vrukit.surveillance import area_neighbours, areas_of_vintage
+
     a = located_assaults(wh)
     tables = patterns(a)
     placed = a[a.status.eq("resolved") & a.lsoa_code.notna()].copy()
@@ -212,6 +220,8 @@ def run_share(
     policy: Policy | None = None,
 ) -> SharePackage:
     """Write the CSP package for ``month`` (default: the latest month every site has sent)."""
+    from vrukit.publish.istv_share import write_share_package
+
     a = located_assaults(wh)
     lad = wh.table("areas").select("lsoa_code", "lad_name").distinct().to_pandas()
     a = a.merge(lad.drop_duplicates("lsoa_code"), on="lsoa_code", how="left")

@@ -37,6 +37,7 @@ from vrukit.ingest._sources import (
     StreetFile,
     check_header,
     find_street_files,
+    month_span,
     sql_literal,
 )
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
@@ -104,11 +105,17 @@ class Lake:
 
     # -- ingest ------------------------------------------------------------------------------
     def ingest_police(
-        self, paths: Iterable[str | Path], *, progress: Progress | None = None
+        self,
+        paths: Iterable[str | Path],
+        *,
+        progress: Progress | None = None,
+        total: Callable[[int], None] | None = None,
     ) -> IngestReport:
         """Store police.uk street files (folders, files, zip archives) in their partitions.
 
         Returns the per-file accounting, as :meth:`vrukit.warehouse.Warehouse.ingest_police`.
+        Once the files are checked, ``total`` is told how many will be stored; then ``progress``
+        gets each batch's months and its number of files.
         """
         manifest = self.manifest()
         report: list[dict[str, object]] = []
@@ -122,6 +129,8 @@ class Lake:
                     report.append(_row(sf, "unchanged", 0, 0, 0, "identical to the loaded copy"))
                     continue
                 todo.append(_Item(sf, sha, check_header(sf), before is not None))
+            if total:
+                total(len(todo))
             for months, items in _batches(todo, self.batch_rows):
                 entries = self._store(items)
                 manifest.update(entries)
@@ -194,18 +203,14 @@ def _batches(items: list[_Item], batch_rows: int) -> list[tuple[str, list[_Item]
     for month, group in sorted(months.items()):
         est = sum(it.sf.estimated_rows() for it in group)
         if batch and size + est > batch_rows:
-            out.append((_span(names), batch))
+            out.append((month_span(names), batch))
             names, batch, size = [], [], 0
         names.append(month)
         batch.extend(group)
         size += est
     if batch:
-        out.append((_span(names), batch))
+        out.append((month_span(names), batch))
     return out
-
-
-def _span(months: list[str]) -> str:
-    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
 
 
 def _scan_to_stage(

@@ -26,6 +26,7 @@ from vrukit.ingest._sources import (
     StreetFile,
     check_header,
     find_street_files,
+    month_span,
     sha256_file,
     sql_literal,
 )
@@ -183,11 +184,14 @@ class Warehouse:
         *,
         batch_rows: int = 1_000_000,
         progress: Progress | None = None,
+        total: Callable[[int], None] | None = None,
     ) -> IngestReport:
         """Load police.uk street-level files (folders, files, zip archives).
 
         A force-month already loaded with identical bytes is left alone; one loaded with other
         bytes (a corrected re-publication) is replaced whole. Returns the per-file accounting.
+        Once the files are checked, ``total`` is told the rows to load (estimated from the files'
+        sizes); then ``progress`` gets each batch's months and its share of that estimate.
         """
         with tempfile.TemporaryDirectory(prefix="vrukit-") as work:
             found = find_street_files(paths, workdir=Path(work))
@@ -201,10 +205,16 @@ class Warehouse:
                     continue
                 old = previous.ingest_id.get(sf.source_key)
                 plan.add(sf, sha, None if old is None else int(old), check_header(sf))
+            if total:
+                total(sum(plan.estimates.values()))
             for batch in plan.batches(batch_rows):
                 self._load_street_batch(plan, batch)
                 if progress:
-                    progress("police.uk street files", sum(sf.estimated_rows() for sf in batch))
+                    months = sorted({sf.month_text for sf in batch})
+                    progress(
+                        f"police.uk {month_span(months)}",
+                        sum(plan.estimates[sf.source_key] for sf in batch),
+                    )
             for sf, check in plan.bad_headers:
                 self._load_rejected_file(plan, sf, check)
             self.refresh_lsoa_flags(plan.new_ids())
@@ -513,6 +523,7 @@ class _Plan:
         self.old: dict[str, int | None] = {}
         self.sha: dict[str, str] = {}
         self.good: list[StreetFile] = []
+        self.estimates: dict[str, int] = {}  # rows, by source key, of the files to load
         self.bad_headers: list[tuple[StreetFile, object]] = []
         self.rows: list[dict[str, object]] = []
 
@@ -536,6 +547,7 @@ class _Plan:
         self.sha[sf.source_key] = sha
         if check.ok:  # type: ignore[attr-defined]
             self.good.append(sf)
+            self.estimates[sf.source_key] = sf.estimated_rows()
         else:
             self.bad_headers.append((sf, check))
 
@@ -543,7 +555,7 @@ class _Plan:
         batch: list[StreetFile] = []
         size = 0
         for sf in self.good:
-            est = sf.estimated_rows()
+            est = self.estimates[sf.source_key]
             if batch and size + est > batch_rows:
                 yield batch
                 batch, size = [], 0

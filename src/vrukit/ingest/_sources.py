@@ -23,6 +23,7 @@ __all__ = [
     "StreetFile",
     "check_header",
     "find_street_files",
+    "month_span",
     "sha256_file",
     "sql_literal",
 ]
@@ -79,6 +80,11 @@ class StreetFile:
                 plain = int.from_bytes(fh.read(4), "little")
             size = plain if plain >= size else 4 * size
         return max(1, size // BYTES_PER_ROW)
+
+
+def month_span(months: list[str]) -> str:
+    """Sorted months as a reader would name them: ``2022-01``, or ``2022-01 to 2022-03``."""
+    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
 
 
 def sql_literal(s: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import altair as alt
 import jinja2
@@ -19,8 +20,10 @@ import vl_convert as vlc
 
 from vrukit.analysis.istv_patterns import WEEKDAYS
 from vrukit.analysis.istv_quality import Scorecard
-from vrukit.analysis.triangulate import UnknownShare
 from vrukit.publish._charts import CONFIG
+
+if TYPE_CHECKING:  # statsmodels, which triangulate needs, is not needed to write a report
+    from vrukit.analysis.triangulate import UnknownShare
 
 __all__ = ["FeedbackFiles", "write_analysis", "write_feedback"]
 
