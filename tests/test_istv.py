@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
-from vrukit.analysis.breaks import level_shift
+from vrukit.analysis.breaks import level_shift, level_shifts
 from vrukit.analysis.istv_quality import SCORE_COLUMNS
 from vrukit.demo import DEMO_PROFILES
 from vrukit.errors import ConfigError
@@ -62,6 +63,45 @@ def test_series_break_is_found_where_planted_and_not_in_noise():
     assert level_shift(steady)[1] > 1e-3
     k, p, change = level_shift(shifted)
     assert k == 20 and p < 1e-6 and change == pytest.approx(-0.4, abs=0.05)
+
+
+def _level_shift_by_loop(y: np.ndarray, m: int = 3) -> tuple[int, float, float]:
+    """The reference: every split tried in turn, the likelihoods summed term by term."""
+
+    def ll(x: np.ndarray, mu: float) -> float:
+        return float(np.sum(x * np.log(max(mu, 1e-12)) - mu))
+
+    if len(y) < 2 * m:
+        return -1, 1.0, 0.0
+    ll0, best = ll(y, y.mean()), (-1, 0.0, 0.0)
+    for k in range(m, len(y) - m + 1):
+        a, b = y[:k], y[k:]
+        lr = 2 * (ll(a, a.mean()) + ll(b, b.mean()) - ll0)
+        if lr > best[1]:
+            best = (k, lr, (b.mean() - a.mean()) / max(a.mean(), 1e-9))
+    k, lr, change = best
+    return k, min(1.0, float(stats.chi2.sf(lr, 1)) * (len(y) - 2 * m + 1)), change
+
+
+def test_level_shifts_of_many_series_equal_the_split_by_split_reference():
+    rng = np.random.default_rng(7)
+    rows = []
+    for _ in range(300):  # steady series and series that move, by up to half, at a random month
+        level, at = rng.uniform(0.2, 60), rng.integers(3, 34)
+        after = level * rng.choice([1.0, rng.uniform(0.5, 1.5)])
+        rows.append(np.r_[rng.poisson(level, at), rng.poisson(after, 36 - at)])
+    y = np.array([*rows, np.zeros(36), np.full(36, 4)])
+    k, p, change = level_shifts(y)
+    compared = 0
+    for i, row in enumerate(y):
+        rk, rp, rc = _level_shift_by_loop(row)
+        assert p[i] == pytest.approx(rp, abs=1e-9)
+        if rp < 1:  # a split worth a p-value; where p is 1 the best split is immaterial
+            assert (k[i], change[i]) == (rk, pytest.approx(rc))
+            compared += 1
+    assert compared >= 100
+    assert k[-2] == k[-1] == -1 and p[-1] == 1.0  # flat series: no split
+    assert level_shift(y[0, :5]) == (-1, 1.0, 0.0)  # too short to split
 
 
 # -- ingest: accounting, idempotence, resubmission --------------------------------------------

@@ -5,7 +5,10 @@ implementations; the checks (event study, placebo in time) find nothing where no
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -150,3 +153,27 @@ def test_synthetic_weights_match_a_general_optimiser():
     )
     assert np.sum((y - x @ ours) ** 2) <= np.sum((y - x @ ref.x) ** 2) + 1e-9
     assert np.allclose(ours, ref.x, atol=1e-3)
+
+
+def test_comparison_areas_do_not_depend_on_the_order_of_a_set():
+    # The treated areas come as a set, whose order changes with the process's string hashing;
+    # the pick of comparison areas stopped part-way through a round in that order, so `vrukit
+    # evaluate` gave other comparison areas, and another estimate, on each run.
+    script = (
+        "import numpy as np, pandas as pd\n"
+        "from vrukit.analysis.place_evaluation import comparison_areas\n"
+        "rng = np.random.default_rng(3)\n"
+        "areas = [f'E0{i:07d}' for i in range(300)]\n"
+        "counts = pd.DataFrame([(a, f'2020-{m:02d}', int(rng.poisson(1 + i % 40)))\n"
+        "                       for i, a in enumerate(areas) for m in range(1, 13)],\n"
+        "                      columns=['area', 'month', 'count'])\n"
+        "print(comparison_areas(counts, set(areas[::30]), '2020-07', k=25))\n"
+    )
+
+    def run(seed: str) -> str:
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        cmd = [sys.executable, "-c", script]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
+
+    runs = {run(seed) for seed in ("1", "2")}
+    assert len(runs) == 1, runs

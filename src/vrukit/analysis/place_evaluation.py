@@ -40,7 +40,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize
 
-from vrukit.analysis.breaks import level_shift
+from vrukit.analysis.breaks import level_shifts
 
 __all__ = [
     "DidResult",
@@ -94,12 +94,8 @@ def screen_breaks(counts: pd.DataFrame, *, p: float = 1e-3, change: float = 0.25
     wide = counts.pivot_table(
         index="area", columns="month", values="count", aggfunc="sum", fill_value=0
     )
-    out = set()
-    for area, row in zip(wide.index, wide.to_numpy(), strict=True):
-        _, pv, ch = level_shift(row)
-        if pv < p and abs(ch) >= change:
-            out.add(str(area))
-    return out
+    _, pv, ch = level_shifts(wide.to_numpy())
+    return {str(a) for a in wide.index[(pv < p) & (np.abs(ch) >= change)]}
 
 
 def comparison_areas(
@@ -111,7 +107,7 @@ def comparison_areas(
     ``counts``: ``area``, ``month`` (``YYYY-MM``), ``count``."""
     pre = counts[counts.month < start].groupby("area")["count"].mean()
     pool = pre.drop(index=list(treated | set(exclude)), errors="ignore")
-    target = pre.reindex(list(treated)).dropna()
+    target = pre.reindex(sorted(treated)).dropna()  # in a fixed order: the choice depends on it
     # for each treated area, its nearest pool areas by log level, until k are chosen
     lp, lt = np.log1p(pool.to_numpy()), np.log1p(target.to_numpy())
     order = np.argsort(np.abs(lp[None, :] - lt[:, None]), axis=1)
