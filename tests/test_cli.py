@@ -5,10 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from vrukit.cli import app
 from vrukit.errors import VrukitError
+from vrukit.warehouse import Warehouse
 
 runner = CliRunner()
 
@@ -96,3 +98,29 @@ def test_an_empty_selection_says_what_to_do(street_dir, tmp_path):
         "--first-month", "2022-06", "--last-month", "2022-01"
     )
     assert "month '2022-13' is not YYYY-MM" in refused("--first-month", "2022-13")
+
+
+def _holding(code: str) -> subprocess.Popen:
+    """Another program running ``code`` (which prints "ready" once it holds what it holds)."""
+    p = subprocess.Popen(
+        [sys.executable, "-c", code + "\nprint('ready', flush=True)\nimport time; time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    return p
+
+
+def test_a_warehouse_another_program_holds_is_refused_in_a_sentence(tmp_path):
+    db = tmp_path / "w.duckdb"
+    Warehouse(db).close()
+    other = _holding(f"import duckdb; con = duckdb.connect({str(db)!r})")
+    try:
+        res = runner.invoke(app, ["status", "--db", str(db)])
+        with pytest.raises(VrukitError, match=rf"open in another program \(.*PID {other.pid}\)"):
+            Warehouse(db)
+    finally:
+        other.kill()
+        other.wait()
+    assert res.exit_code != 0 and isinstance(res.exception, VrukitError)
+    with Warehouse(db) as wh:  # free again once the other program has gone
+        assert wh.counts()["crimes"] == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -321,3 +323,25 @@ def test_the_lake_commands(tmp_path: Path) -> None:
         violent = c.filter(c.crime_type.isin(list(VIOLENCE_TYPES)) & c.lsoa_code.notnull())
         n = int(e.execute(violent.count().as_table()).iloc[0, 0])
     assert areas["count"].sum() == n > 0  # every violent crime with an area, both months
+
+
+def test_a_second_ingest_on_a_lake_being_written_is_refused(tmp_path: Path) -> None:
+    src, lake = tmp_path / "files", tmp_path / "lake"
+    _month_file(src, "2022-01")
+    other = subprocess.Popen(  # another process in the middle of writing the lake
+        [sys.executable, "-c", f"from vrukit.lake import Lake\nwith Lake({str(lake)!r}).writing():"
+         "\n    print('ready', flush=True)\n    import time; time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "ready"
+        with pytest.raises(VrukitError, match="being written by another ingest"):
+            Lake(lake).ingest_police([src])
+        res = runner.invoke(app, ["lake", "ingest", str(src), "--lake", str(lake)])
+        assert isinstance(res.exception, VrukitError)
+    finally:
+        other.kill()
+        other.wait()
+    assert Lake(lake).manifest() == {}  # the refused runs wrote nothing
+    report = Lake(lake).ingest_police([src])  # the lock went with the process that held it
+    assert list(report.files.status) == ["loaded"]

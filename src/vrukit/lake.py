@@ -22,13 +22,15 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import ibis
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from vrukit.engine import LAKE_CRIME_COLUMNS
 from vrukit.errors import VrukitError
@@ -47,6 +49,8 @@ from vrukit.warehouse import REPORT_COLUMNS, IngestReport, _last_per_source
 __all__ = ["MANIFEST", "Lake"]
 
 MANIFEST = "manifest.json"
+#: Held by the one ingest writing the lake (a lock file, released when the writer ends or dies).
+LOCK = ".lock"
 FORMAT = 1
 #: Stored in each partition: the lake's crime columns less the partition's own force and month.
 _CRIME_COLUMNS = ", ".join(c for c in LAKE_CRIME_COLUMNS if c not in ("force", "month"))
@@ -104,6 +108,25 @@ class Lake:
         os.replace(tmp, self.path / MANIFEST)
 
     # -- ingest ------------------------------------------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the lake for one writer. Two ingests at once would each save the manifest they
+        read, losing the other's partitions; so a second, from any process, is refused while
+        the first runs."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.path / LOCK)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise VrukitError(
+                f"the lake {self.path} is being written by another ingest (it holds "
+                f"{self.path / LOCK}); run this again when that one has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
     def ingest_police(
         self,
         paths: Iterable[str | Path],
@@ -117,9 +140,9 @@ class Lake:
         Once the files are checked, ``total`` is told how many will be stored; then ``progress``
         gets each batch's months and its number of files.
         """
-        manifest = self.manifest()
-        report: list[dict[str, object]] = []
-        with tempfile.TemporaryDirectory(prefix="vrukit-") as work:
+        with self.writing(), tempfile.TemporaryDirectory(prefix="vrukit-") as work:
+            manifest = self.manifest()
+            report: list[dict[str, object]] = []
             found = find_street_files(paths, workdir=Path(work))
             todo: list[_Item] = []
             for sf in _last_per_source(found.files):

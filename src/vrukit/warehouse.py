@@ -8,12 +8,15 @@ keeps ``ingest_log`` so that loading the same content twice changes nothing.
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import numpy as np
@@ -36,6 +39,9 @@ from vrukit.ingest.istv import IstvScan, find_extracts, scan_istv
 from vrukit.ingest.istv_profile import Profile
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
 from vrukit.schemas import INGEST_LOG, TABLES, Table, validate_frame
+
+if TYPE_CHECKING:
+    from ibis.backends.duckdb import Backend as DuckDBBackend
 
 __all__ = ["IngestReport", "Warehouse"]
 
@@ -86,6 +92,28 @@ class IngestReport:
         return bool((f.rows_read == f.rows_accepted + f.rows_quarantined).all())
 
 
+#: DuckDB's refusal when another process has the file open: "Could not set lock on file
+#: "<path>": Conflicting lock is held in <program> (PID <n>)".
+_HELD = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def _connect(path: str) -> DuckDBBackend:
+    """An Ibis DuckDB connection to ``path``; a file another program holds is refused in a
+    sentence saying which program, instead of DuckDB's traceback."""
+    try:
+        return ibis.duckdb.connect(path)
+    except duckdb.IOException as e:
+        held = _HELD.search(str(e))
+        if held is None:
+            raise
+        raise VrukitError(
+            f"the warehouse {path} is open in another program ({held['program']}, PID "
+            f"{held['pid']}), and DuckDB lets only one program use a warehouse file at a time. "
+            "Close it there (a notebook's connection, `vrukit serve`, another vrukit command) "
+            "and run this again."
+        ) from None
+
+
 class Warehouse:
     """An open warehouse file.
 
@@ -103,7 +131,7 @@ class Warehouse:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.con = ibis.duckdb.connect(self.path)
+        self.con = _connect(self.path)
         self.con.raw_sql(f"SET memory_limit = '{memory_limit}'")
         self.con.raw_sql("SET preserve_insertion_order = true")
         self.con.raw_sql("SET enable_progress_bar = false")
