@@ -124,3 +124,31 @@ def test_a_warehouse_another_program_holds_is_refused_in_a_sentence(tmp_path):
     assert res.exit_code != 0 and isinstance(res.exception, VrukitError)
     with Warehouse(db) as wh:  # free again once the other program has gone
         assert wh.counts()["crimes"] == 0
+
+
+def test_readers_share_a_warehouse_and_a_writer_waits_for_them(tmp_path):
+    db = tmp_path / "w.duckdb"
+    Warehouse(db).close()
+    # another program reading it, as a notebook with duckdb.connect(..., read_only=True) does
+    other = _holding(f"import duckdb; con = duckdb.connect({str(db)!r}, read_only=True)")
+    try:
+        res = runner.invoke(app, ["status", "--db", str(db)])  # a reader: opens it too
+        with pytest.raises(VrukitError, match="none while one writes it"):
+            Warehouse(db)  # a writer (an ingest) is refused while anyone reads
+    finally:
+        other.kill()
+        other.wait()
+    assert res.exit_code == 0, res.output
+    assert "crimes" in res.output
+
+
+def test_a_reader_adds_the_tables_an_older_warehouse_lacks(tmp_path):
+    db = tmp_path / "old.duckdb"
+    with Warehouse(db) as wh:
+        wh.con.raw_sql("DROP TABLE istv_venues")  # as if made before the table existed
+    with Warehouse(db, read_only=True) as wh:
+        assert not wh.read_only and "istv_venues" in wh.con.list_tables()
+    with Warehouse(db, read_only=True) as wh:
+        assert wh.read_only
+        with pytest.raises(Exception, match="read-only"):
+            wh.con.raw_sql("CREATE TABLE x (a INTEGER)")

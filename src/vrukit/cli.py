@@ -141,7 +141,9 @@ def _warehouse(settings: Settings, *, for_ingest: bool) -> Warehouse:
         )
     if not for_ingest:
         _existing(path)
-    return Warehouse(path, memory_limit=settings.memory_limit, threads=settings.threads)
+    return Warehouse(
+        path, memory_limit=settings.memory_limit, threads=settings.threads, read_only=not for_ingest
+    )
 
 
 def _existing(path: Path) -> Path:
@@ -482,7 +484,7 @@ def analyse(
         tuple(crime_type or VIOLENCE_TYPES), first_month, last_month, map_months or None
     )
     with (
-        Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh,
+        Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh,
         _crime_source(s) as crimes,
         _progress() as bar,
     ):
@@ -617,7 +619,7 @@ def risk(
     )
     sel = Selection(first_month=first_month, last_month=last_month, map_months=months or None)
     with (
-        Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh,
+        Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh,
         _crime_source(s) as crimes,
         _progress() as bar,
     ):
@@ -730,7 +732,10 @@ def sna(
         region=region,
         assets=assets,
     )
-    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh, _progress() as bar:
+    with (
+        Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh,
+        _progress() as bar,
+    ):
         task = bar.add_task("sna", total=None)
 
         def say(msg: str) -> None:
@@ -931,7 +936,7 @@ def istv_score(
     s = _settings(db)
     path = _demo_db(s)
     rules = Rules(completeness=completeness, late_days=late_days)
-    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh:
+    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh:
         run = run_score(wh, out, rules=rules)
     summary = run.scorecard.summary()
     t = Table(title=f"ISTV flags ({int(run.scorecard.measures.flag.sum())} of "
@@ -964,7 +969,7 @@ def istv_analyse(
 
     s = _settings(db)
     path = _demo_db(s)
-    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh:
+    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh:
         run = run_analysis(wh, out, q=fdr)
     u = run.unknown
     high = run.tables["ed_high_police_low"]
@@ -1004,7 +1009,7 @@ def istv_share(
 
     s = _settings(db)
     path = _demo_db(s)
-    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh:
+    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh:
         pk = run_share(
             wh, out, month=month, min_confidence=min_confidence,
             policy=Policy(suppress_max, round_to),
@@ -1035,7 +1040,7 @@ def evaluate(
     s = _settings(db)
     path = _demo_db(s)
     store = _store(store)
-    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh:
+    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh:
         run = run_evaluation(wh, store, out, say=lambda m: console.print(f"[dim]{m}[/dim]"))
     t = Table(title="Place tier: change in violence after each pilot started")
     for col in ("place", "design", "change", "95% interval", "p", "SMS"):

@@ -97,20 +97,20 @@ class IngestReport:
 _HELD = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 
-def _connect(path: str) -> DuckDBBackend:
+def _connect(path: str, *, read_only: bool = False) -> DuckDBBackend:
     """An Ibis DuckDB connection to ``path``; a file another program holds is refused in a
     sentence saying which program, instead of DuckDB's traceback."""
     try:
-        return ibis.duckdb.connect(path)
+        return ibis.duckdb.connect(path, read_only=read_only)
     except duckdb.IOException as e:
         held = _HELD.search(str(e))
         if held is None:
             raise
         raise VrukitError(
             f"the warehouse {path} is open in another program ({held['program']}, PID "
-            f"{held['pid']}), and DuckDB lets only one program use a warehouse file at a time. "
-            "Close it there (a notebook's connection, `vrukit serve`, another vrukit command) "
-            "and run this again."
+            f"{held['pid']}). DuckDB lets several programs read a warehouse file at once, but "
+            "none while one writes it. Close it there (a notebook's connection, another vrukit "
+            "command) or wait for it to finish, and run this again."
         ) from None
 
 
@@ -123,22 +123,36 @@ class Warehouse:
         DuckDB file; created with every table when new. ``":memory:"`` for a throwaway one.
     memory_limit, threads
         Passed to DuckDB.
+    read_only
+        Open an existing file for reading only, so that other programs may read it at the same
+        time (the analysis commands do). A file that lacks one of today's tables (made by an
+        older vrukit) is opened for writing once, to add them.
     """
 
     def __init__(
-        self, path: str | Path, *, memory_limit: str = "512MB", threads: int | None = None
+        self,
+        path: str | Path,
+        *,
+        memory_limit: str = "512MB",
+        threads: int | None = None,
+        read_only: bool = False,
     ) -> None:
         self.path = str(path)
+        self.read_only = read_only and self.path != ":memory:" and Path(self.path).exists()
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.con = _connect(self.path)
+        self.con = _connect(self.path, read_only=self.read_only)
+        if self.read_only and not set(TABLES) <= set(self.con.list_tables()):
+            self.con.disconnect()
+            self.con, self.read_only = _connect(self.path), False
         self.con.raw_sql(f"SET memory_limit = '{memory_limit}'")
         self.con.raw_sql("SET preserve_insertion_order = true")
         self.con.raw_sql("SET enable_progress_bar = false")
         if threads:
             self.con.raw_sql(f"SET threads = {int(threads)}")
-        for table in TABLES.values():
-            self.con.raw_sql(table.ddl())
+        if not self.read_only:
+            for table in TABLES.values():
+                self.con.raw_sql(table.ddl())
 
     # -- generic -----------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:
