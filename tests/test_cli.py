@@ -36,8 +36,8 @@ def test_help_loads_no_data_libraries():
 
 
 def test_istv_score_loads_only_what_it_uses():
-    # `vrukit istv score` took 13 s when vrukit.injury imported every ISTV job's libraries
-    # (statsmodels for triangulation, the demo generator) and 8.9 s without them.
+    # `vrukit istv share` took 11-12 s when vrukit.injury imported every ISTV job's libraries
+    # (statsmodels for triangulation, the demo generator) and under 7 s without them.
     check = (
         "import sys; import vrukit.injury; "
         "from vrukit.analysis.istv_quality import scorecard; "
