@@ -8,6 +8,8 @@ import io
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +31,15 @@ def shared_path(*parts: str) -> Path:
     p = SHARED.joinpath(*parts)
     if not p.exists():
         pytest.skip(f"real data not present: {p} (see ../shared/data/SOURCES.md)")
+    return p
+
+
+def holding(code: str) -> subprocess.Popen:
+    """Another program running ``code`` and then waiting a minute: returned once it has run
+    ``code`` (it prints "ready"), so whatever ``code`` opened or locked is held. Kill it after."""
+    script = code + "\nprint('ready', flush=True)\nimport time; time.sleep(60)"
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert p.stdout is not None and p.stdout.readline().strip() == "ready"
     return p
 
 

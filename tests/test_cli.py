@@ -8,6 +8,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+from conftest import holding
 from vrukit.cli import app
 from vrukit.errors import VrukitError
 from vrukit.warehouse import Warehouse
@@ -36,8 +37,9 @@ def test_help_loads_no_data_libraries():
 
 
 def test_istv_score_loads_only_what_it_uses():
-    # `vrukit istv share` took 11-12 s when vrukit.injury imported every ISTV job's libraries
-    # (statsmodels for triangulation, the demo generator) and under 7 s without them.
+    # When vrukit.injury imported every ISTV job's libraries (statsmodels for triangulation,
+    # the demo generator), `vrukit istv score` took 10-11 s on the demo and `istv share` 11-12 s;
+    # each imports only its own job's now: 9 s and under 7 s.
     check = (
         "import sys; import vrukit.injury; "
         "from vrukit.analysis.istv_quality import scorecard; "
@@ -100,20 +102,10 @@ def test_an_empty_selection_says_what_to_do(street_dir, tmp_path):
     assert "month '2022-13' is not YYYY-MM" in refused("--first-month", "2022-13")
 
 
-def _holding(code: str) -> subprocess.Popen:
-    """Another program running ``code`` (which prints "ready" once it holds what it holds)."""
-    p = subprocess.Popen(
-        [sys.executable, "-c", code + "\nprint('ready', flush=True)\nimport time; time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert p.stdout is not None and p.stdout.readline().strip() == "ready"
-    return p
-
-
 def test_a_warehouse_another_program_holds_is_refused_in_a_sentence(tmp_path):
     db = tmp_path / "w.duckdb"
     Warehouse(db).close()
-    other = _holding(f"import duckdb; con = duckdb.connect({str(db)!r})")
+    other = holding(f"import duckdb; con = duckdb.connect({str(db)!r})")
     try:
         res = runner.invoke(app, ["status", "--db", str(db)])
         with pytest.raises(VrukitError, match=rf"open in another program \(.*PID {other.pid}\)"):
@@ -130,7 +122,7 @@ def test_readers_share_a_warehouse_and_a_writer_waits_for_them(tmp_path):
     db = tmp_path / "w.duckdb"
     Warehouse(db).close()
     # another program reading it, as a notebook with duckdb.connect(..., read_only=True) does
-    other = _holding(f"import duckdb; con = duckdb.connect({str(db)!r}, read_only=True)")
+    other = holding(f"import duckdb; con = duckdb.connect({str(db)!r}, read_only=True)")
     try:
         res = runner.invoke(app, ["status", "--db", str(db)])  # a reader: opens it too
         with pytest.raises(VrukitError, match="none while one writes it"):

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import csv_bytes, good_rows
+from conftest import csv_bytes, good_rows, holding
 from vrukit.analysis.harm import load_harm_table
 from vrukit.cli import app, main
 from vrukit.demo import DemoFiles
@@ -328,13 +326,11 @@ def test_the_lake_commands(tmp_path: Path) -> None:
 def test_a_second_ingest_on_a_lake_being_written_is_refused(tmp_path: Path) -> None:
     src, lake = tmp_path / "files", tmp_path / "lake"
     _month_file(src, "2022-01")
-    other = subprocess.Popen(  # another process in the middle of writing the lake
-        [sys.executable, "-c", f"from vrukit.lake import Lake\nwith Lake({str(lake)!r}).writing():"
-         "\n    print('ready', flush=True)\n    import time; time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    # another process in the middle of writing the lake (``held`` keeps its lock alive)
+    other = holding(
+        f"from vrukit.lake import Lake\nheld = Lake({str(lake)!r}).writing()\nheld.__enter__()"
+    )
     try:
-        assert other.stdout is not None and other.stdout.readline().strip() == "ready"
         with pytest.raises(VrukitError, match="being written by another ingest"):
             Lake(lake).ingest_police([src])
         res = runner.invoke(app, ["lake", "ingest", str(src), "--lake", str(lake)])
