@@ -140,9 +140,16 @@ def _warehouse(settings: Settings, *, for_ingest: bool) -> Warehouse:
             f"[dim]No --db given: using {path.resolve()} (set VRUKIT_DB to choose).[/dim]"
         )
     if not for_ingest:
-        _existing(path)
+        return _reading(settings, _existing(path))
+    return Warehouse(path, memory_limit=settings.memory_limit, threads=settings.threads)
+
+
+def _reading(settings: Settings, path: Path) -> Warehouse:
+    """The warehouse at ``path`` opened read-only: the analysis commands can run side by side."""
+    from vrukit.warehouse import Warehouse
+
     return Warehouse(
-        path, memory_limit=settings.memory_limit, threads=settings.threads, read_only=not for_ingest
+        path, memory_limit=settings.memory_limit, threads=settings.threads, read_only=True
     )
 
 
@@ -473,7 +480,6 @@ def analyse(
     """
     from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
     from vrukit.surveillance import Selection, run_analysis, summary_lines
-    from vrukit.warehouse import Warehouse
 
     s = get_settings(db=db, lake=lake, engine=engine, spark_master=spark_master)
     path = _demo_db(s)
@@ -484,7 +490,7 @@ def analyse(
         tuple(crime_type or VIOLENCE_TYPES), first_month, last_month, map_months or None
     )
     with (
-        Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh,
+        _reading(s, path) as wh,
         _crime_source(s) as crimes,
         _progress() as bar,
     ):
@@ -595,7 +601,6 @@ def risk(
     """
     from vrukit.risk import RiskOptions, run_risk, summary_lines
     from vrukit.surveillance import Selection
-    from vrukit.warehouse import Warehouse
 
     s = get_settings(db=db, lake=lake, engine=engine, spark_master=spark_master)
     path = _demo_db(s)
@@ -619,7 +624,7 @@ def risk(
     )
     sel = Selection(first_month=first_month, last_month=last_month, map_months=months or None)
     with (
-        Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh,
+        _reading(s, path) as wh,
         _crime_source(s) as crimes,
         _progress() as bar,
     ):
@@ -704,7 +709,6 @@ def sna(
     """
     from vrukit.publish import Policy
     from vrukit.publish.site import SiteOptions, run_sna
-    from vrukit.warehouse import Warehouse
 
     s = _settings(db)
     path = _demo_db(s)
@@ -733,7 +737,7 @@ def sna(
         assets=assets,
     )
     with (
-        Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh,
+        _reading(s, path) as wh,
         _progress() as bar,
     ):
         task = bar.add_task("sna", total=None)
@@ -931,12 +935,11 @@ def istv_score(
     """
     from vrukit.analysis.istv_quality import Rules
     from vrukit.injury import run_score
-    from vrukit.warehouse import Warehouse
 
     s = _settings(db)
     path = _demo_db(s)
     rules = Rules(completeness=completeness, late_days=late_days)
-    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh:
+    with _reading(s, path) as wh:
         run = run_score(wh, out, rules=rules)
     summary = run.scorecard.summary()
     t = Table(title=f"ISTV flags ({int(run.scorecard.measures.flag.sum())} of "
@@ -965,11 +968,10 @@ def istv_analyse(
     Restricted output (small numbers): share `vrukit istv share`, not this.
     """
     from vrukit.injury import run_analysis
-    from vrukit.warehouse import Warehouse
 
     s = _settings(db)
     path = _demo_db(s)
-    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh:
+    with _reading(s, path) as wh:
         run = run_analysis(wh, out, q=fdr)
     u = run.unknown
     high = run.tables["ed_high_police_low"]
@@ -1005,11 +1007,10 @@ def istv_share(
     method and location type for each CSP, through the disclosure-control layer."""
     from vrukit.injury import run_share
     from vrukit.publish.disclosure import Policy
-    from vrukit.warehouse import Warehouse
 
     s = _settings(db)
     path = _demo_db(s)
-    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh:
+    with _reading(s, path) as wh:
         pk = run_share(
             wh, out, month=month, min_confidence=min_confidence,
             policy=Policy(suppress_max, round_to),
@@ -1035,12 +1036,11 @@ def evaluate(
     programme (reach, engagement, completion, cost, indicators against targets). Place results
     are kept in the programme store for the portal."""
     from vrukit.evaluation import run_evaluation
-    from vrukit.warehouse import Warehouse
 
     s = _settings(db)
     path = _demo_db(s)
     store = _store(store)
-    with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads, read_only=True) as wh:
+    with _reading(s, path) as wh:
         run = run_evaluation(wh, store, out, say=lambda m: console.print(f"[dim]{m}[/dim]"))
     t = Table(title="Place tier: change in violence after each pilot started")
     for col in ("place", "design", "change", "95% interval", "p", "SMS"):
