@@ -39,7 +39,7 @@ $(UV):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv
 
 $(STAMP): pyproject.toml uv.lock package.json package-lock.json | $(UV)
-	$(UV) sync --frozen --inexact $(addprefix --extra ,$(EXTRAS)) --python $(PYTHON) --quiet
+	$(UV) sync --frozen --inexact --compile-bytecode $(addprefix --extra ,$(EXTRAS)) --python $(PYTHON) --quiet
 	@command -v npm >/dev/null || { echo "npm is needed for the site's front-end files"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -f $(VENV)/.installed-*

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -45,6 +50,50 @@ def test_same_seed_same_files(demo, tmp_path):
     assert (again.policeuk / first).read_bytes() == (files.policeuk / first).read_bytes()
     assert again.boundaries.read_bytes() == files.boundaries.read_bytes()
     assert again.truth.read_text() == files.truth.read_text()
+
+
+#: Files of a demo folder that are not data: the databases it is loaded into and the referral
+#: key, a fresh secret on every run.
+NOT_DATA = {".duckdb", ".sqlite", ".key", ".wal"}
+
+
+def _demo_digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.suffix not in NOT_DATA
+    }
+
+
+def _vrukit_demo(folder: Path, hash_seed: str, **env: str) -> dict[str, str]:
+    cli = Path(sys.executable).with_name("vrukit")
+    args = [str(cli), "demo", "--out", str(folder), "--months", "6", "--areas", "200"]
+    run = subprocess.run(
+        args, env={**os.environ, "PYTHONHASHSEED": hash_seed, **env},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    return _demo_digests(folder)
+
+
+def test_vrukit_demo_writes_the_same_bytes_in_any_process_and_on_any_cpu(tmp_path):
+    """Two fresh ``vrukit demo`` processes with different hash seeds, the second with numpy's
+    vectorised kernels (AVX2, AVX-512) switched off as on an older CPU: every police.uk file, ISTV
+    extract, workbook, truth file and reference file is byte-identical."""
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    kernels = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
+    first = _vrukit_demo(tmp_path / "a", "1")
+    second = _vrukit_demo(
+        tmp_path / "b", "2", NPY_DISABLE_CPU_FEATURES=" ".join(kernels),
+        OPENBLAS_CORETYPE="Sandybridge",
+    )  # fmt: skip
+    kinds = {name.split("/")[0] for name in first}
+    assert {"policeuk", "istv", "programme", "truth.json", "truth_areas.csv"} <= kinds
+    assert any(n.endswith(".xlsx") for n in first), "no workbook was compared"
+    assert first.keys() == second.keys()
+    differ = sorted(n for n in first if first[n] != second[n])
+    assert differ == [], f"{len(differ)} files differ, e.g. {differ[:5]}"
 
 
 def test_demo_loads_whole_and_clean(demo):

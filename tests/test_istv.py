@@ -14,14 +14,14 @@ import pytest
 from scipy import stats
 
 from vrukit.analysis.breaks import level_shift, level_shifts
-from vrukit.analysis.istv_quality import SCORE_COLUMNS
+from vrukit.analysis.istv_quality import SCORE_COLUMNS, Rules, _above_others
 from vrukit.demo import DEMO_PROFILES
 from vrukit.errors import ConfigError
 from vrukit.ingest.identifiers import find_identifiers, nhs_number_valid
 from vrukit.ingest.istv import scan_istv
 from vrukit.ingest.istv_profile import load_profile, load_profiles
-from vrukit.injury import run_score
-from vrukit.schemas import ISTV_ASSAULTS
+from vrukit.injury import run_score, scorecard_inputs
+from vrukit.schemas import ISTV_ASSAULTS, ISTV_VAGUE
 from vrukit.warehouse import Warehouse
 
 PROFILES = load_profiles(DEMO_PROFILES)
@@ -54,6 +54,70 @@ def test_scorecard_finds_every_planted_defect_and_nothing_else(demo_region, tmp_
         assert site in html.read_text() and len(pd.read_csv(csv)) > 0
     page = (tmp_path / "score" / "feedback" / "RRW01.html").read_text()
     assert "location description is blank" in page
+
+
+#: Northbrook's planted "vague:method" months must clear the scorecard's thresholds by at least
+#: this many standard errors of the month's share, so that no draw of the demo decides them.
+VAGUE_MARGIN_SE = 3.0
+
+
+def test_the_planted_vague_coding_clears_the_thresholds_with_margin(demo_region):
+    """Each planted Northbrook month's share of other/unknown methods sits well above the least
+    share the scorecard would flag (both rules: Fisher's p < vague_p, ratio >= vague_ratio),
+    measured in standard errors of that share; the smallest margin is printed."""
+    truth = json.loads((demo_region.istv / "istv_truth.json").read_text())
+    planted = {f["month"] for f in truth["expected_flags"] if f["check"] == "vague:method"}
+    with Warehouse(demo_region.folder / "vrukit.duckdb", read_only=True) as wh:
+        assaults, _, _ = scorecard_inputs(wh)
+    rules = Rules()
+    a = assaults[assaults.method.notna()].assign(
+        month=pd.to_datetime(assaults.period_start).dt.strftime("%Y-%m"),
+        vague=assaults.method.isin(ISTV_VAGUE),
+    )
+    c = a.groupby(["month", "site_code"]).vague.agg(["sum", "size"]).reset_index()
+    margins = []
+    for month in sorted(planted):
+        m = c[c.month == month]
+        site, rest = m[m.site_code == "RNB01"].iloc[0], m[m.site_code != "RNB01"]
+        k_rest, n_rest = int(rest["sum"].sum()), int(rest["size"].sum())
+        others, n = k_rest / n_rest, int(site["size"])
+        # the least count the scorecard flags: both rules must hold
+        k = np.arange(n + 1)
+        p = stats.hypergeom.sf(k - 1, n + n_rest, k + k_rest, n)
+        flagged = (p < rules.vague_p) & (k / n >= rules.vague_ratio * others)
+        least = k[flagged].min() / n
+        share = site["sum"] / n
+        margins.append((share - least) / np.sqrt(share * (1 - share) / n))
+    print(f"smallest planted excess over the threshold: {min(margins):.1f} standard errors")
+    assert len(margins) == len(planted) > 0
+    assert min(margins) >= VAGUE_MARGIN_SE
+
+
+def test_a_share_above_the_other_sites_is_fishers_exact_test():
+    """The vague/geocodable p-value is one-sided Fisher's exact test (scipy's, the reference) of
+    the site against the other sites that month; a chance month where the other sites had few
+    rows is not flagged, as a binomial test against their share would."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for month in range(40):
+        for site in "ABCD":
+            n = int(rng.integers(20, 400))
+            rows.append((site, f"m{month}", int(rng.binomial(n, rng.uniform(0.02, 0.3))), n))
+    rows += [("A", "x", 20, 421), ("B", "x", 2, 141), ("C", "x", 2, 154), ("D", "x", 1, 36)]
+    c = pd.DataFrame(rows, columns=["site_code", "month", "k", "n"])
+    rules = Rules()
+    out = _above_others(c, "vague:method", "other/unknown", rules)
+    expected = []
+    for r in c.itertuples():
+        rest = c[(c.month == r.month) & (c.site_code != r.site_code)]
+        k, n = rest.k.sum(), rest.n.sum()
+        p = stats.fisher_exact([[r.k, r.n - r.k], [k, n - k]], alternative="greater").pvalue
+        expected.append(p < rules.vague_p and r.k / r.n >= rules.vague_ratio * k / n)
+    assert out.flag.tolist() == expected
+    assert 0 < sum(expected) < len(expected) // 4
+    chance = out[(out.site_code == "A") & (out.month == "x")]
+    assert not chance.flag.iloc[0]
+    assert stats.binom.sf(19, 421, 5 / 331) < rules.vague_p  # what the binomial test would say
 
 
 def test_series_break_is_found_where_planted_and_not_in_noise():

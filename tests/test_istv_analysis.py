@@ -96,7 +96,7 @@ def test_pattern_tables_add_up(demo_region, analysis):
     assert np.allclose(mix.groupby("site_code").share.sum(), 1.0)
     assert mix[mix.site_code == "all"]["count"].sum() == a.method.notna().sum()
     assert t["monthly"]["count"].sum() == len(a)
-    # Northbrook's knives-as-"other" shows in its weapon mix
+    # Northbrook's weapons-as-"other" shows in its weapon mix
     rnb = mix[mix.site_code == "RNB01"].set_index("method").share
     others = mix[mix.site_code.isin(["REH01", "RKM01"])].groupby("method").share.mean()
     assert rnb["other"] > 1.5 * others["other"] and rnb["knife"] < others["knife"]

@@ -1,7 +1,7 @@
 """What the ED data say about the assaults: weapons, places, hours, who.
 
 Every table counts accepted assault rows; shares are of the rows where the field is given.
-Northbrook's knives-as-"other" defect shows here as a weapon mix that changes at the break:
+Northbrook's weapons-as-"other" defect shows here as a weapon mix that changes at the break:
 read ``vrukit istv score`` first.
 """
 

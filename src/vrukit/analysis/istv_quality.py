@@ -18,8 +18,9 @@ timeliness                   the first extract for the month came over ``late_da
 duplicates                   any exact duplicate row was quarantined
 quarantine:<reason>          rows were quarantined for another reason (unknown codes, bad dates)
 vague:<field>                the share of "other"/"unknown" is higher than at the other sites
-                             that month: one-sided binomial p < ``vague_p`` and ratio >=
-                             ``vague_ratio``
+                             that month: one-sided Fisher's exact p < ``vague_p`` (the
+                             other sites' share is estimated too, so both counts' noise is
+                             counted) and ratio >= ``vague_ratio``
 geocodable                   of the descriptions that name a place, the share the gazetteer
                              cannot find is higher than at the other sites (same test as
                              vague); needs ``location_status`` (``vrukit istv locate``)
@@ -220,7 +221,12 @@ def _above_others(c: pd.DataFrame, check: str, what: str, rules: Rules) -> pd.Da
     month_n = c.groupby("month").n.transform("sum")
     others = ((month_k - c.k) / (month_n - c.n)).where(month_n > c.n)
     share = c.k / c.n
-    p = stats.binom.sf(c.k - 1, c.n, others.fillna(1.0).clip(1e-9, 1))
+    # One-sided Fisher's exact test of the 2x2 table (this site, the others) x (k, n - k): given
+    # the month's margins, the site's count is hypergeometric. A binomial test against the
+    # others' share would treat that share as known, and flags chance months where the other
+    # sites had few rows (measured on the demo: 20 of 421 against 5 of 331, binomial p 1e-5,
+    # Fisher p 0.01).
+    p = stats.hypergeom.sf(c.k - 1, month_n, month_k, c.n)
     flag = (p < rules.vague_p) & (share >= rules.vague_ratio * others) & others.notna()
     detail = (
         (share * 100).round(1).astype(str) + f"% {what} against "

@@ -8,7 +8,6 @@ Nothing is read from disk or the network; the same seed gives the same files.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from vrukit.demo import _records
+from vrukit.demo._stable import json_text, order
 from vrukit.demo._writers import write_reference
 from vrukit.demo.crimes import (
     CrimeModel,
@@ -93,7 +93,7 @@ def month_labels(months: int) -> list[str]:
 
 
 def _nearest(xy: np.ndarray, centre: np.ndarray, k: int) -> np.ndarray:
-    return np.argsort(((xy - centre) ** 2).sum(1))[:k]
+    return order(((xy - centre) ** 2).sum(1))[:k]
 
 
 def _plant(rng: np.random.Generator, region: Region, months: int) -> CrimeModel:
@@ -136,7 +136,7 @@ def _pilot_centres(model: CrimeModel, areas: pd.DataFrame, hotspots: list[np.nda
     the seed report's "higher and equivalent risk in other neighbourhoods", it missed."""
     xy = areas[["easting", "northing"]].to_numpy()
     chosen: list[np.ndarray] = []
-    for i in np.argsort(-violence_base(model, areas)):
+    for i in order(violence_base(model, areas), descending=True):
         if all(np.hypot(*(xy[i] - c)) > 3500 for c in [*hotspots, *chosen]):
             chosen.append(xy[i])
         if len(chosen) == len(PILOT_NAMES):
@@ -317,7 +317,7 @@ def build_demo(
     _pilot_file(model).to_csv(files.pilots, index=False)
     truth = _truth(seed, labels, model, region, lam)
     truth["risk_factors"] = _true_rate_ratios(model, indicators)
-    files.truth.write_text(json.dumps(truth, indent=1))
+    files.truth.write_text(json_text(truth))
     _truth_areas(model, region, lam).to_csv(files.truth_areas, index=False)
     if crime_only:
         return files

@@ -12,14 +12,15 @@ The assaults are drawn so that the Cardiff Model's relation to police data holds
 Each assault goes to the nearest of four EDs. Each ED writes its own layout (CSV with codes,
 XLSX with titles, the ISTV XML, semicolon CSV with optional fields) and carries one defect:
 Kingsmere stops sending for two months, Redwater leaves 40% of locations blank, Northbrook
-codes knives as "other" after a system change, Eastford resubmits a month with duplicates.
+codes weapons as "other" after a system change, Eastford resubmits a month with
+duplicates. Each defect is planted well clear of the scorecard's thresholds (see
+``tests/test_istv.py``), so that finding it never depends on the draw.
 ``istv_truth.json`` lists the defects and the flags a correct scorecard raises, and
 ``istv_truth_assaults.csv`` the true place and police link of every assault.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vrukit.demo._stable import KEY_DECIMALS, json_text, order, stamp_workbook
 from vrukit.demo.region import LA_NAMES, Region
 from vrukit.geo import to_wgs84
 from vrukit.ingest.istv import month_period
@@ -88,6 +90,7 @@ def _venues(rng: np.random.Generator, region: Region, weight: np.ndarray) -> pd.
     is expected (town centres and the night-time economy)."""
     a = region.areas
     rows = []
+    weight = np.round(weight, KEY_DECIMALS)
     p = weight / weight.sum()
     picks = rng.choice(len(a), len(PUBS) * 3 + len(CLUBS), replace=False, p=p)
     names = [f"The {n}" for n in PUBS] + [f"The {n}" for n in PUBS[::-1]] + list(PUBS)
@@ -99,7 +102,7 @@ def _venues(rng: np.random.Generator, region: Region, weight: np.ndarray) -> pd.
         rows.append((CLUBS[k], "licensed_premises", i))
     for town in LA_NAMES:
         idx = np.nonzero(a.lad_name.to_numpy() == town)[0]
-        top = idx[np.argsort(-weight[idx])[:4]]
+        top = idx[order(weight[idx], descending=True)[:4]]
         rows += [
             (f"{town} Bus Station", "public_transport", top[0]),
             (f"{town} Railway Station", "public_transport", top[1]),
@@ -123,7 +126,7 @@ def _low_reporting(rng: np.random.Generator, region: Region, venues: pd.DataFram
     clubs = venues[venues.name.isin(CLUBS)].sample(2, random_state=rng.integers(1 << 31))
     low = np.zeros(len(a), bool)
     for area in clubs.area:
-        low[np.argsort(((xy - xy[area]) ** 2).sum(1))[:3]] = True
+        low[order(((xy - xy[area]) ** 2).sum(1))[:3]] = True
     return low
 
 
@@ -316,13 +319,20 @@ EH_DISPOSAL = {"discharged": "discharged", "admitted": "admitted", "transferred"
 
 #: Redwater's extra share of blank locations; the share of rows Eastford's resubmission repeats.
 RW_BLANK = 0.4
+#: The weapons Northbrook's new system has no code for (more than a quarter of assaults), each
+#: with what a clerk types in the free-text field instead.
+NB_LOST_CODES = {
+    "knife": ["stab wound", "stabbed", "knife"],
+    "other_sharp": ["glassed", "bottle", "broken glass"],
+    "blunt_object": ["hit with bat", "struck with object", "hammer"],
+}
 EH_DUPLICATES = 0.06
 
 
 @dataclass(frozen=True)
 class _DefectMonths:
     """When the planted defects happen, as month indices of a demo of ``n`` months: Northbrook
-    codes knives as "other" from the middle month, Kingsmere sends nothing for the two months
+    codes weapons as "other" from the middle month, Kingsmere sends nothing for the two months
     after it, Eastford resubmits the month a quarter of the way in (18, (19, 20) and 9 in the
     default 36 months)."""
 
@@ -399,7 +409,7 @@ def _eastford(m: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path, title: str, period: str) -> None:
+def _write_xlsx(frame: pd.DataFrame, path: Path, title: str, period: str, when: date) -> None:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
@@ -410,6 +420,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, title: str, period: str) -> Non
     for row in frame.itertuples(index=False):
         ws.append([None if v == "" else v for v in row])
     wb.save(path)
+    stamp_workbook(path, when)
 
 
 def _write_xml(m: pd.DataFrame, path: Path, start: date, end: date) -> None:
@@ -460,7 +471,7 @@ def _write_site(
     truth: list[dict[str, object]] = []
     planted = _DefectMonths(len(labels))
     for t, label in enumerate(labels):
-        m = df[df.period == t].sort_values("arrival_at")
+        m = df[df.period == t].sort_values("arrival_at", kind="stable")
         start, end = _period(label)
         if code == "RKM01" and t in planted.km_gap:
             continue
@@ -492,7 +503,7 @@ def _write_one(
         return path, 2
     if layout == "xlsx":
         path = folder / f"Redwater_ISTV_{label.replace('-', '')}{suffix}.xlsx"
-        _write_xlsx(_redwater(m), path, name, label)
+        _write_xlsx(_redwater(m), path, name, label, end)
         return path, 4
     if layout == "xml":
         path = folder / f"{code}_ISTV_{label}{suffix}.xml"
@@ -510,13 +521,13 @@ def _defects(rng: np.random.Generator, df: pd.DataFrame, months: int) -> pd.Data
     nb = (
         (site == 2)
         & (df.period.to_numpy() >= _DefectMonths(months).nb_change)
-        & (df.method == "knife").to_numpy()
+        & df.method.isin(NB_LOST_CODES).to_numpy()
     )
-    df.loc[nb, "method"] = "other"
     described = nb & (rng.random(len(df)) < 0.6)
-    df.loc[described, "method_other"] = rng.choice(
-        ["stab wound", "stabbed", "knife"], described.sum()
-    )
+    for method, words in NB_LOST_CODES.items():
+        these = described & (df.method == method).to_numpy()
+        df.loc[these, "method_other"] = rng.choice(words, these.sum())
+    df.loc[nb, "method"] = "other"
     return df
 
 
@@ -572,7 +583,8 @@ def write_istv(
     df["site"] = nearest[df.area]
     first = pd.Timestamp(labels[0] + "-01")
     df["period"] = (df.arrival_at.dt.year - first.year) * 12 + df.arrival_at.dt.month - first.month
-    df = df[df.period < len(labels)].sort_values(["site", "arrival_at"]).reset_index(drop=True)
+    df = df[df.period < len(labels)].sort_values(["site", "arrival_at"], kind="stable")
+    df = df.reset_index(drop=True)
     df["assault_id"] = np.arange(len(df))
     df["true_method"] = df.method
     df = _defects(rng, df, len(labels))
@@ -597,7 +609,7 @@ def write_istv(
     )  # fmt: skip
     venues[["name", "kind", "longitude", "latitude", "lsoa_code"]].to_csv(files.venues, index=False)
     truth_assaults.to_csv(files.truth_assaults, index=False)
-    files.truth.write_text(json.dumps(_truth(df, labels, a.lsoa_code.to_numpy()[low]), indent=1))
+    files.truth.write_text(json_text(_truth(df, labels, a.lsoa_code.to_numpy()[low])))
     return files
 
 
@@ -615,7 +627,7 @@ def _truth(df: pd.DataFrame, labels: list[str], low: np.ndarray) -> dict[str, ob
             {"site_code": "RRW01", "defect": f"leaves {RW_BLANK:.0%} of locations blank"},
             {
                 "site_code": "RNB01",
-                "defect": f"codes knives as 'other' from {labels[planted.nb_change]}",
+                "defect": f"codes weapons as 'other' from {labels[planted.nb_change]}",
             },
             {
                 "site_code": "REH01",

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from vrukit.demo import MIN_AREAS, _plant, _records, month_labels
+from vrukit.demo._stable import json_text
 from vrukit.demo._writers import write_reference
 from vrukit.demo.crimes import expected_counts, violence_base
 from vrukit.demo.region import IMD_WEIGHTS, Region, make_region
@@ -151,7 +152,7 @@ def build_national(
         written,
     )
     truth.update(areas=len(areas), crimes_written=written)
-    files.truth.write_text(json.dumps(truth, indent=1))
+    files.truth.write_text(json_text(truth))
     return files
 
 

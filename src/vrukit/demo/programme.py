@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vrukit.demo._stable import json_text, stamp_workbook
 from vrukit.programme.returns import DUE_DAYS, quarter_end, return_folder
 
 __all__ = ["PROGRAMME_TODAY", "ProgrammeDemo", "write_programme"]
@@ -160,6 +161,7 @@ def _arrived(path: Path, when: date) -> None:
 def _write_return(frame: pd.DataFrame, path: Path, when: date) -> None:
     if path.suffix == ".xlsx":
         frame.to_excel(path, index=False)
+        stamp_workbook(path, when)
     else:
         frame.to_csv(path, index=False)
     _arrived(path, when)
@@ -247,5 +249,5 @@ def write_programme(folder: Path, seed: int, pilots: list[dict[str, Any]]) -> Pr
     _training(rng).to_csv(files.training, index=False)
     truth["training"] = [{"statement": s, "lift_probability": p} for s, p in STATEMENTS.items()]
     truth["today"] = PROGRAMME_TODAY.isoformat()
-    files.truth.write_text(json.dumps(truth, indent=1))
+    files.truth.write_text(json_text(truth))
     return files
