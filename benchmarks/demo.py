@@ -23,12 +23,12 @@ import pandas as pd
 
 from vrukit.demo import build_demo
 from vrukit.demo._records import write_month
+from vrukit.ingest.pathways import PATHWAYS_FILE
 from vrukit.ingest.reference import read_iod
-from vrukit.pipeline import demo_key, load_directory, load_programme
+from vrukit.jobs.demo import demo_key, load_directory, load_programme
 from vrukit.programme.db import session, sqlite_url
 from vrukit.referrals.crypto import Keyring
 from vrukit.referrals.load import FLUSH_EVERY, load_deprivation, load_referrals
-from vrukit.referrals.pathways import PATHWAYS_FILE
 from vrukit.referrals.workflow import load_pathways
 
 RANDOM_COLUMNS = {"pseudonym", "identity", "row_key"}

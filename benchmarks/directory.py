@@ -1,7 +1,7 @@
 """Youth Map API benchmark: 100 concurrent clients searching a directory of about 10,000
 services, from a second process over loopback; p50/p95 latency and throughput.
 
-The server (``vrukit.directory.api`` under uvicorn, one process, the store in SQLite) runs in
+The server (``vrukit.web.open_referral`` under uvicorn, one process, the store in SQLite) runs in
 its own process; this process is the clients (one thread and keep-alive connection each).
 Searches are what people send:
 70% "near my postcode" (``/service_at_locations?postcode=..&proximity=5000``, a random postcode
@@ -40,7 +40,7 @@ import httpx
 
 SERVER = """
 import sys, uvicorn
-from vrukit.directory.api import create_directory_app
+from vrukit.web.open_referral import create_directory_app
 url, port, peer = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 if peer:
     from fastapi import FastAPI

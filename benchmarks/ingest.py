@@ -41,7 +41,7 @@ def _peak_mb() -> float:
 
 
 def run_vrukit(files: list[str], work: str) -> dict:
-    from vrukit.warehouse import Warehouse
+    from vrukit.store.warehouse import Warehouse
 
     t = time.perf_counter()
     with Warehouse(Path(work) / "bench.duckdb") as wh:

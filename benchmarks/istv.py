@@ -24,8 +24,8 @@ from vrukit.analysis.istv_quality import scorecard
 from vrukit.demo import DEMO_PROFILES
 from vrukit.demo.istv import EH_DISPOSAL, EH_METHOD, EH_MODE, EH_PLACE, EH_SEX, METHOD_P
 from vrukit.ingest.istv_profile import load_profiles
-from vrukit.injury import scorecard_inputs
-from vrukit.warehouse import Warehouse
+from vrukit.jobs.istv import scorecard_inputs
+from vrukit.store.warehouse import Warehouse
 
 
 def write_extracts(folder: Path, rows: int, seed: int = 1) -> list[Path]:

@@ -35,13 +35,13 @@ import psutil
 
 from vrukit.analysis.harm import load_harm_table
 from vrukit.demo.national import NationalFiles, build_national, national_files
-from vrukit.engine import Engine
-from vrukit.lake import Lake
-from vrukit.pipeline import load_reference
-from vrukit.relational import Selection, area_month
-from vrukit.risk import run_risk
-from vrukit.surveillance import areas_of_vintage, run_analysis
-from vrukit.warehouse import Warehouse
+from vrukit.jobs.analyse import areas_of_vintage, run_analysis
+from vrukit.jobs.demo import load_reference
+from vrukit.jobs.risk import run_risk
+from vrukit.store.engine import Engine
+from vrukit.store.lake import Lake
+from vrukit.store.relational import Selection, area_month
+from vrukit.store.warehouse import Warehouse
 
 GB = 1024**3
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import pandas as pd
 
 from vrukit.demo import build_demo
-from vrukit.pipeline import load_demo
-from vrukit.risk import RiskOptions, run_risk
-from vrukit.warehouse import Warehouse
+from vrukit.jobs.demo import load_demo
+from vrukit.jobs.risk import RiskOptions, run_risk
+from vrukit.store.warehouse import Warehouse
 
 VRUKIT = Path(sys.executable).with_name("vrukit")
 

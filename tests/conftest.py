@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from vrukit.demo import DemoFiles, build_demo
-from vrukit.pipeline import load_demo
+from vrukit.jobs.demo import load_demo
 from vrukit.schemas import CRIME_TYPES, STREET_COLUMNS
-from vrukit.warehouse import Warehouse
+from vrukit.store.warehouse import Warehouse
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 POLICEUK = SHARED / "policeuk"
@@ -108,8 +108,8 @@ def demo_site(demo_region: DemoFiles, tmp_path_factory):
     """The SNA website of the default demo region, built once; ``work`` keeps the unprotected
     tables (the truth the disclosure tests check the site against)."""
     from vrukit.directory.search import service_locations
+    from vrukit.jobs.sna import run_sna
     from vrukit.programme.db import session, sqlite_url
-    from vrukit.publish.site import run_sna
 
     root = tmp_path_factory.mktemp("sna")
     with session(sqlite_url(demo_region.folder / "programme.sqlite")) as s:
@@ -130,7 +130,7 @@ def published_exposures(site: Path) -> tuple[int, list[int]]:
     import numpy as np
     import pandas as pd
 
-    from vrukit.publish.disclosure import Policy, audit, cell_bounds
+    from vrukit.disclosure import Policy, audit, cell_bounds
 
     manifest = json.loads((site / "data" / "manifest.json").read_text())
     policy = Policy(manifest["policy"]["suppress"][1], manifest["policy"]["round_to"])
@@ -165,7 +165,7 @@ def small_programme(folder: Path) -> str:
     """The demo programme (registry, eight quarters of returns, training, demo sign-ins) for
     the three ``PILOTS``, loaded into a SQLite store in ``folder``; its URL."""
     from vrukit.demo.programme import write_programme
-    from vrukit.pipeline import load_programme
+    from vrukit.jobs.demo import load_programme
 
     files = write_programme(folder / "demo", 2021, PILOTS)
     url = f"sqlite:///{folder / 'programme.sqlite'}"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from conftest import holding
 from vrukit.cli import app
 from vrukit.errors import VrukitError
-from vrukit.warehouse import Warehouse
+from vrukit.store.warehouse import Warehouse
 
 runner = CliRunner()
 
@@ -37,15 +37,15 @@ def test_help_loads_no_data_libraries():
 
 
 def test_istv_score_loads_only_what_it_uses():
-    # When vrukit.injury imported every ISTV job's libraries (statsmodels for triangulation,
+    # When vrukit.jobs.istv imported every ISTV job's libraries (statsmodels for triangulation,
     # the demo generator), `vrukit istv score` took 10-11 s on the demo and `istv share` 11-12 s;
     # each imports only its own job's now: 9 s and under 7 s.
     check = (
-        "import sys; import vrukit.injury; "
+        "import sys; import vrukit.jobs.istv; "
         "from vrukit.analysis.istv_quality import scorecard; "
         "from vrukit.publish.istv_reports import write_feedback; "
         "print(sorted({'statsmodels', 'vrukit.demo', 'vrukit.analysis.triangulate', "
-        "'vrukit.analysis.locate', 'vrukit.surveillance'} & set(sys.modules)))"
+        "'vrukit.analysis.locate', 'vrukit.jobs.analyse'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -23,12 +23,12 @@ from conftest import axe_violations, open_page, serve
 from vrukit.cli import app
 from vrukit.demo.directory import CATEGORIES, DIRECTORY_TODAY, write_directory
 from vrukit.demo.region import make_region
-from vrukit.directory.api import create_directory_app
 from vrukit.directory.load import load_hsds, load_postcodes
 from vrukit.directory.models import DirService
-from vrukit.directory.web import create_youth_map_app
 from vrukit.errors import InputFileError
 from vrukit.programme.db import session
+from vrukit.web.open_referral import create_directory_app
+from vrukit.web.youth_map import create_youth_map_app
 
 ENVELOPE = {"total_items", "total_pages", "page_number", "size", "first_page", "last_page",
             "empty", "contents"}  # fmt: skip

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from vrukit.disclosure import cell_bounds
 from vrukit.errors import ConfigError, SchemaError
 from vrukit.publish import Derived, Policy, Release, Table, audit, protect
-from vrukit.publish.disclosure import cell_bounds
 
 
 def _crosstab(cells: np.ndarray) -> Release:

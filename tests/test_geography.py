@@ -12,7 +12,7 @@ from vrukit.analysis import best_fit, rollup
 from vrukit.errors import SchemaError
 from vrukit.ingest.geography import derive_lsoa_lookup, read_area_lookup, read_lsoa_lookup
 from vrukit.ingest.reference import read_boundaries
-from vrukit.warehouse import Warehouse
+from vrukit.store.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")

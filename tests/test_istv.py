@@ -20,9 +20,9 @@ from vrukit.errors import ConfigError
 from vrukit.ingest.identifiers import find_identifiers, nhs_number_valid
 from vrukit.ingest.istv import scan_istv
 from vrukit.ingest.istv_profile import load_profile, load_profiles
-from vrukit.injury import run_score, scorecard_inputs
+from vrukit.jobs.istv import run_score, scorecard_inputs
 from vrukit.schemas import ISTV_ASSAULTS, ISTV_VAGUE
-from vrukit.warehouse import Warehouse
+from vrukit.store.warehouse import Warehouse
 
 PROFILES = load_profiles(DEMO_PROFILES)
 RECEIVED = date(2030, 1, 1)

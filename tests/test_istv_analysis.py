@@ -11,8 +11,8 @@ import pytest
 
 from conftest import published_exposures
 from vrukit.analysis.triangulate import ed_high_police_low, share_unknown_to_police
-from vrukit.injury import located_assaults, run_analysis, run_share
-from vrukit.warehouse import Warehouse
+from vrukit.jobs.istv import located_assaults, run_analysis, run_share
+from vrukit.store.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")

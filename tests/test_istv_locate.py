@@ -13,8 +13,8 @@ from vrukit.analysis.istv_quality import Rules, _geocodable
 from vrukit.analysis.locate import build_gazetteer, normalise, resolve_locations
 from vrukit.errors import SchemaError
 from vrukit.ingest.venues import read_venues
-from vrukit.injury import load_venues, locate
-from vrukit.warehouse import Warehouse
+from vrukit.jobs.istv import load_venues, locate
+from vrukit.store.warehouse import Warehouse
 
 
 def _located(demo_region) -> pd.DataFrame:

@@ -16,14 +16,14 @@ from vrukit.analysis.harm import load_harm_table
 from vrukit.cli import app, main
 from vrukit.demo import DemoFiles
 from vrukit.demo.national import NATIONAL_FORCES, build_national
-from vrukit.engine import Engine
 from vrukit.errors import VrukitError
 from vrukit.ingest.forces import FORCES
-from vrukit.lake import Lake
-from vrukit.relational import AREA_MONTH_COLUMNS, Selection, area_month, counts
+from vrukit.jobs.analyse import area_picture, areas_of_vintage
 from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
-from vrukit.surveillance import area_picture, areas_of_vintage
-from vrukit.warehouse import Warehouse
+from vrukit.store.engine import Engine
+from vrukit.store.lake import Lake
+from vrukit.store.relational import AREA_MONTH_COLUMNS, Selection, area_month, counts
+from vrukit.store.warehouse import Warehouse
 
 runner = CliRunner()
 EVERY_TYPE = Selection(crime_types=CRIME_TYPES)
@@ -292,7 +292,7 @@ def test_the_lake_commands(tmp_path: Path) -> None:
     assert "loaded" in result.output and f"{files.crimes_written:,}" in result.output
     result = runner.invoke(app, ["lake", "status", "--lake", str(lake)])
     assert result.exit_code == 0 and "4 partitions" in result.output
-    from vrukit.pipeline import load_reference
+    from vrukit.jobs.demo import load_reference
 
     with Warehouse(db) as wh:
         load_reference(wh, files.boundaries, files.population, files.deprivation)
@@ -328,7 +328,8 @@ def test_a_second_ingest_on_a_lake_being_written_is_refused(tmp_path: Path) -> N
     _month_file(src, "2022-01")
     # another process in the middle of writing the lake (``held`` keeps its lock alive)
     other = holding(
-        f"from vrukit.lake import Lake\nheld = Lake({str(lake)!r}).writing()\nheld.__enter__()"
+        "from vrukit.store.lake import Lake\n"
+        f"held = Lake({str(lake)!r}).writing()\nheld.__enter__()"
     )
     try:
         with pytest.raises(VrukitError, match="being written by another ingest"):

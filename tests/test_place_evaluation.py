@@ -21,10 +21,10 @@ from vrukit.analysis.place_evaluation import (
     _simplex_weights,
     poisson_did,
 )
-from vrukit.evaluation import run_evaluation
+from vrukit.jobs.evaluate import run_evaluation
 from vrukit.programme.db import session, sqlite_url
 from vrukit.programme.models import Place, PlaceEvaluation
-from vrukit.warehouse import Warehouse
+from vrukit.store.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")

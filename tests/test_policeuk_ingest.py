@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import csv_bytes, good_rows
 from vrukit.errors import InputFileError
-from vrukit.warehouse import Warehouse
+from vrukit.store.warehouse import Warehouse
 
 GOOD = "2022-01-merseyside-street.csv"
 

@@ -13,12 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from conftest import add_listings, small_programme
-from vrukit.directory.api import create_directory_app
 from vrukit.directory.models import DirEdit, DirService
-from vrukit.portal import referrals
-from vrukit.portal.app import ROUTERS, ROUTES, create_app
-from vrukit.portal.demo import DEMO_LOGINS
-from vrukit.portal.security import RateLimit
+from vrukit.programme.accounts import DEMO_LOGINS
 from vrukit.programme.db import engine
 from vrukit.programme.models import (
     AuditEvent,
@@ -28,6 +24,10 @@ from vrukit.programme.models import (
     ReturnSubmission,
     User,
 )
+from vrukit.web.open_referral import create_directory_app
+from vrukit.web.portal import referrals
+from vrukit.web.portal.app import ROUTERS, ROUTES, create_app
+from vrukit.web.portal.security import RateLimit
 
 GOOD = (
     "participant_ref,age,referred_by,engaged,sessions_attended,completed\n"

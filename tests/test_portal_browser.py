@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conftest import add_listings, axe_violations, open_page, serve, small_programme
-from vrukit.portal.app import create_app
 from vrukit.programme.db import engine
 from vrukit.programme.models import Intervention, Place, PlaceEvaluation, ReturnSubmission, User
+from vrukit.web.portal.app import create_app
 
 PROVIDER = ("boxing@demo.vru", "demo-provider-password")
 COMMISSIONER = ("commissioner@demo.vru", "demo-commissioner-password")

@@ -7,7 +7,7 @@ import pytest
 from conftest import shared_path
 from vrukit.errors import SchemaError
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
-from vrukit.warehouse import Warehouse
+from vrukit.store.warehouse import Warehouse
 
 
 def test_iod_files_2_and_6_together():

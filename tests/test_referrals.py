@@ -27,8 +27,6 @@ from conftest import axe_violations, open_page, serve
 from vrukit.analysis.matching import matched_comparison
 from vrukit.cli import app as cli
 from vrukit.errors import ConfigError, InputFileError
-from vrukit.portal import referrals as referral_pages
-from vrukit.portal.app import create_app
 from vrukit.programme.db import engine, session, upgrade
 from vrukit.programme.models import AuditEvent, Base, Organisation, User
 from vrukit.referrals.crypto import Keyring, write_key
@@ -45,6 +43,8 @@ from vrukit.referrals.workflow import (
     set_consent,
     transition,
 )
+from vrukit.web.portal import referrals as referral_pages
+from vrukit.web.portal.app import create_app
 
 NOW = datetime(2022, 5, 16, 12, 0)  # the demo's REFERRALS_TODAY
 PERSON = {

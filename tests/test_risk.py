@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from vrukit.analysis.priority import GAP_COLUMNS, INDEX_COLUMNS
 from vrukit.cli import app
 from vrukit.demo import build_demo
-from vrukit.pipeline import load_demo_crime
-from vrukit.risk import RISK_FACTOR_COLUMNS, RiskOptions, run_risk
-from vrukit.warehouse import Warehouse
+from vrukit.jobs.demo import load_demo_crime
+from vrukit.jobs.risk import RISK_FACTOR_COLUMNS, RiskOptions, run_risk
+from vrukit.store.warehouse import Warehouse
 
 
 def _risk(files, db, out, **kw):

@@ -172,10 +172,10 @@ def test_site_options_are_checked() -> None:
 def test_a_stricter_policy_rounds_and_still_protects(demo_site, demo_region, tmp_path) -> None:
     """Counts 1-7 suppressed and the rest rounded to 5: every published count is a multiple of 5
     or a marker, and the reader-side audit (rounded values read as intervals) pins nothing."""
+    from vrukit.jobs.analyse import monthly_counts
     from vrukit.publish._data import load_site_data
     from vrukit.publish.site import build_site
-    from vrukit.surveillance import monthly_counts
-    from vrukit.warehouse import Warehouse
+    from vrukit.store.warehouse import Warehouse
 
     _, work = demo_site
     with Warehouse(demo_region.folder / "vrukit.duckdb") as wh:

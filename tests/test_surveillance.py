@@ -14,7 +14,6 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 from typer.testing import CliRunner
 
-from vrukit import relational
 from vrukit.analysis.emerging import EMERGING_COLUMNS
 from vrukit.analysis.harm import load_harm_table
 from vrukit.analysis.hexes import cells_of
@@ -22,11 +21,12 @@ from vrukit.analysis.hotspots import HOTSPOT_COLUMNS
 from vrukit.analysis.neighbours import queen
 from vrukit.cli import app
 from vrukit.ingest.reference import read_boundaries
-from vrukit.maps import HEX_EMERGING_COLUMNS
-from vrukit.relational import Selection
+from vrukit.jobs.analyse import AREA_COLUMNS, run_analysis
+from vrukit.jobs.maps import HEX_EMERGING_COLUMNS
 from vrukit.schemas import VIOLENCE_TYPES
-from vrukit.surveillance import AREA_COLUMNS, run_analysis
-from vrukit.warehouse import Warehouse
+from vrukit.store import relational
+from vrukit.store.relational import Selection
+from vrukit.store.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +242,16 @@ def test_cli_analyse_prints_a_summary(analysed, tmp_path):
     assert (tmp_path / "hotspots.csv").exists()
     bad = CliRunner().invoke(app, ["analyse", "--db", str(db), "--crime-type", "Knife crime"])
     assert bad.exit_code != 0
+
+
+def test_a_selection_checks_its_crime_types_and_months_in_one_place():
+    from vrukit.errors import SchemaError
+    from vrukit.store.relational import Selection
+
+    with pytest.raises(SchemaError, match="'Violent crime' is not one of: Anti-social"):
+        Selection(("Violent crime",))
+    with pytest.raises(SchemaError, match="no crime type selected"):
+        Selection(())
+    with pytest.raises(SchemaError, match="is after the last"):
+        Selection(first_month="2022-05", last_month="2022-01")
+    assert Selection(("Robbery",), "2022-01", "2022-03").crime_types == ("Robbery",)

@@ -33,8 +33,8 @@ from vrukit.demo.referrals import write_referrals
 from vrukit.demo.region import LA_NAMES, Region, make_region
 from vrukit.errors import ConfigError
 from vrukit.ingest.forces import DEMO_FORCE
+from vrukit.ingest.pathways import PATHWAYS_FILE
 from vrukit.ingest.reference import read_iod
-from vrukit.referrals.pathways import PATHWAYS_FILE
 from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
 
 __all__ = ["DEMO_PROFILES", "DemoFiles", "build_demo", "build_steps", "make_region"]

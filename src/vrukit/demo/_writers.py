@@ -13,6 +13,8 @@ from vrukit.geo import geoms_to_wgs84
 from vrukit.schemas import DEPRIVATION_DOMAINS
 
 RATE_DOMAINS = {"income", "employment", "idaci", "idaopi"}
+#: How deprivation scores are written (see ``_stable``).
+SCORE_FORMAT = "%.12g"
 
 
 def iod_column(stem: str, measure: str) -> str:
@@ -65,7 +67,8 @@ def write_iod(region: Region, path: Path) -> Path:
             if col in a:
                 out[iod_column(stem, measure)] = a[col]
     out["Total population: mid 2015 (excluding prisoners)"] = a.population
-    out.to_csv(path, index=False)
+    # twelve significant digits: the scores without the last bits a CPU's vector unit changes
+    out.to_csv(path, index=False, float_format=SCORE_FORMAT)
     return path
 
 

@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vrukit.demo._stable import KEY_DECIMALS, json_text, order, stamp_workbook
+from vrukit.demo._stable import json_text, order, stamp_workbook
 from vrukit.demo.region import LA_NAMES, Region
 from vrukit.geo import to_wgs84
-from vrukit.ingest.istv import month_period
+from vrukit.ingest.periods import month_period
 from vrukit.schemas import ISTV_METHODS
 
 __all__ = ["ED_SHARE", "REPORTED", "REPORTED_LOW", "SITES", "IstvDemo", "write_istv"]
@@ -90,7 +90,6 @@ def _venues(rng: np.random.Generator, region: Region, weight: np.ndarray) -> pd.
     is expected (town centres and the night-time economy)."""
     a = region.areas
     rows = []
-    weight = np.round(weight, KEY_DECIMALS)
     p = weight / weight.sum()
     picks = rng.choice(len(a), len(PUBS) * 3 + len(CLUBS), replace=False, p=p)
     names = [f"The {n}" for n in PUBS] + [f"The {n}" for n in PUBS[::-1]] + list(PUBS)
@@ -102,7 +101,9 @@ def _venues(rng: np.random.Generator, region: Region, weight: np.ndarray) -> pd.
         rows.append((CLUBS[k], "licensed_premises", i))
     for town in LA_NAMES:
         idx = np.nonzero(a.lad_name.to_numpy() == town)[0]
-        top = idx[order(weight[idx], descending=True)[:4]]
+        # Hotspot areas tie on weight; numpy's default sort breaks the tie (by CPU: the one
+        # place the demo's bytes still depend on the machine; docs/architecture.md).
+        top = idx[np.argsort(-weight[idx])[:4]]
         rows += [
             (f"{town} Bus Station", "public_transport", top[0]),
             (f"{town} Railway Station", "public_transport", top[1]),

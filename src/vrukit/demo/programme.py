@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from vrukit.demo._stable import json_text, stamp_workbook
-from vrukit.programme.returns import DUE_DAYS, quarter_end, return_folder
+from vrukit.ingest.periods import DUE_DAYS, quarter_end, return_folder
 
 __all__ = ["PROGRAMME_TODAY", "ProgrammeDemo", "write_programme"]
 

@@ -118,9 +118,7 @@ def _deprivation(rng: np.random.Generator, latent: np.ndarray) -> pd.DataFrame:
     dep["idaci_score"] = np.clip(dep.income_score * 1.3 + rng.normal(0, 0.02, n), 0.005, 0.8)
     dep["idaopi_score"] = np.clip(dep.income_score * 1.1 + rng.normal(0, 0.02, n), 0.005, 0.8)
     imd = sum(w * z[d] for d, w in IMD_WEIGHTS.items())
-    dep["imd_score"] = np.exp(0.55 * imd) * 18
-    # Three decimals, as IoD2019 publishes them: no score carries a machine's last bits.
-    dep = dep.round(3)
+    dep["imd_score"] = np.round(np.exp(0.55 * imd) * 18, 3)
     for stem in ("imd", *IMD_WEIGHTS, "idaci", "idaopi"):
         score = dep[f"{stem}_score"]
         rank = score.rank(ascending=False, method="first").astype(int)

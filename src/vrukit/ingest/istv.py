@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from vrukit.errors import InputFileError, SchemaError
 from vrukit.ingest.identifiers import IdentifierError, find_identifiers
 from vrukit.ingest.istv_profile import CODED_FIELDS, Profile
 from vrukit.ingest.istv_read import Extract, read_extract
+from vrukit.ingest.periods import month_period
 from vrukit.schemas import ISTV_ASSAULTS, QUARANTINE
 
 __all__ = ["IstvScan", "Submission", "find_extracts", "month_period", "scan_istv"]
@@ -268,13 +269,6 @@ def _period(ex: Extract, profile: Profile) -> tuple[date, date]:
     if end < start:
         raise InputFileError(str(ex.path), f"reporting period ends ({end}) before it starts")
     return start, end
-
-
-def month_period(year: int, month: int) -> tuple[date, date]:
-    """First and last day of a calendar month: a monthly reporting period."""
-    start = date(year, month, 1)
-    nxt = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return start, nxt - timedelta(days=1)
 
 
 def _period_from_name(path: Path, profile: Profile) -> tuple[date, date]:

@@ -1,6 +1,6 @@
 """Connecting to the programme store and bringing its schema up to date with Alembic.
 
-``upgrade(url)`` applies every migration in ``vrukit/programme/migrations`` (the same ones on
+``upgrade(url)`` applies every migration in ``vrukit/migrations`` (the same ones on
 SQLite and PostgreSQL); ``session(url)`` opens a session on an up-to-date store.
 """
 
@@ -19,7 +19,7 @@ from vrukit.errors import ConfigError
 
 __all__ = ["MIGRATIONS", "alembic_config", "engine", "session", "sqlite_url", "upgrade"]
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
 
 def sqlite_url(path: Path | str) -> str:

@@ -10,7 +10,6 @@ row) and column, and if there is any, **nothing is stored**. An accepted upload 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vrukit.errors import ConfigError, InputFileError
+from vrukit.ingest.periods import DUE_DAYS, quarter_end, return_folder
 from vrukit.programme.models import (
     Intervention,
     ReturnRow,
@@ -48,8 +48,6 @@ __all__ = [
 ]
 
 FIELD_TYPES = ("integer", "number", "text", "date", "choice", "boolean")
-#: A quarter's return is due this many days after the quarter ends.
-DUE_DAYS = 30
 _TRUE, _FALSE = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 
 
@@ -253,18 +251,6 @@ def validate_rows(
             row[f.name] = value
         rows.append(row)
     return rows, problems
-
-
-def return_folder(intervention: str) -> str:
-    """The folder name an intervention's return files are kept under: its name, slugged."""
-    return re.sub(r"[^a-z0-9]+", "-", intervention.lower()).strip("-")
-
-
-def quarter_end(period: str) -> date:
-    """Last day of a ``YYYY-Qn`` quarter."""
-    year, q = int(period[:4]), int(period[-1])
-    first_next = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)
-    return first_next - timedelta(days=1)
 
 
 def _check_period(period: str) -> None:

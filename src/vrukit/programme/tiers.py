@@ -1,5 +1,5 @@
 """The project and programme tiers of the evaluation, read from the programme store alone (the
-place tier needs the warehouse: ``vrukit.evaluation``)."""
+place tier needs the warehouse: ``vrukit.jobs.evaluate``)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from vrukit.publish.disclosure import Derived, Release, Table
+from vrukit.disclosure import Derived, Release, Table
 
 __all__ = ["SiteData", "add_coverage", "load_site_data", "release"]
 
@@ -305,3 +305,9 @@ def add_coverage(data: SiteData, areas_geo: pd.DataFrame, services: pd.DataFrame
     found = service_coverage(high.merge(xy, on="area_code"),
                              pd.DataFrame({"x": at[:, 0], "y": at[:, 1]}))  # fmt: skip
     data.coverage = found.drop(columns=["x", "y"]).assign(rank=lambda f: f["rank"].astype(int))
+
+
+def lorenz_points(lz: pd.DataFrame) -> pd.DataFrame:
+    grid = np.linspace(0, 1, 101)
+    share = np.interp(grid, lz.area_share.to_numpy(), lz.value_share.to_numpy())
+    return pd.DataFrame({"area_share": grid.round(2), "value_share": share.round(3)})

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from vrukit.analysis.coverage import RADIUS_M
+from vrukit.disclosure import Protected
 from vrukit.publish import _charts as charts
-from vrukit.publish._data import ALL, SiteData, slug
+from vrukit.publish._data import ALL, SiteData, lorenz_points, slug
 from vrukit.publish._i18n import N_, Lang
 from vrukit.publish._labels import (
     COLD_PATTERN,
@@ -26,7 +27,6 @@ from vrukit.publish._labels import (
     TIER_COLOURS,
     TIER_LABELS,
 )
-from vrukit.publish.disclosure import Protected
 
 __all__ = ["Pages"]
 
@@ -389,9 +389,7 @@ class Pages:
         conc = self.data.analysis["summary"]["concentration"]["count"]
         figs = []
         if self.data.lorenz is not None:
-            from vrukit.publish.site import _lorenz_points
-
-            lz = _lorenz_points(self.data.lorenz)
+            lz = lorenz_points(self.data.lorenz)
             summary = self.t(
                 "The busiest 10 in every 100 areas hold %(share)s of the violence; "
                 "the busiest 1 in 100 hold %(share1)s (Gini %(gini)s).",

@@ -2,7 +2,7 @@
 
 For one month, each CSP (local authority) gets the ED-treated assaults placed in its area: by
 LSOA, by method and by location type, and the region's age and sex profile. Every count passes
-:func:`vrukit.publish.disclosure.protect` once, with the sums that tie the tables together
+:func:`vrukit.disclosure.protect` once, with the sums that tie the tables together
 (LSOAs add up to the CSP, methods and location types add up to the CSP's total), so no
 suppressed count can be worked back from the others.
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from vrukit.disclosure import Policy, Protected, Release, Table, protect
 from vrukit.publish._data import slug
-from vrukit.publish.disclosure import Policy, Protected, Release, Table, protect
 from vrukit.schemas import ISTV_AGE_BANDS, ISTV_LOCATION_TYPES, ISTV_METHODS, ISTV_SEXES
 
 __all__ = ["SharePackage", "write_share_package"]

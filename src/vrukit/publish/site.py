@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,19 +20,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from vrukit.disclosure import Policy, Protected, protect
 from vrukit.errors import ConfigError
 from vrukit.geo import geoms_to_wgs84
 from vrukit.publish import _charts as charts
-from vrukit.publish._data import ALL, SiteData, add_coverage, load_site_data, release, slug
+from vrukit.publish._data import ALL, SiteData, lorenz_points, release, slug
 from vrukit.publish._i18n import LANGUAGES, N_, Lang, language
 from vrukit.publish._labels import FACTOR_LABELS, TYPE_LABELS
 from vrukit.publish._pages import Pages
-from vrukit.publish.disclosure import Policy, Protected, protect
-from vrukit.risk import RiskOptions, run_risk
-from vrukit.surveillance import monthly_counts, run_analysis
-from vrukit.warehouse import Warehouse
+from vrukit.publish.assets import find_assets
 
-__all__ = ["PAGES", "SiteOptions", "SiteRun", "build_site", "find_assets", "run_sna"]
+__all__ = ["PAGES", "SiteOptions", "SiteRun", "build_site", "find_assets"]
 
 HERE = Path(__file__).parent
 #: The pages every language has: file stem and navigation label.
@@ -73,21 +71,6 @@ class SiteRun:
     files: list[Path] = field(default_factory=list)
     suppressed: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def find_assets(explicit: Path | None = None) -> Path:
-    """The npm ``node_modules`` folder holding Leaflet: ``explicit``, ``VRUKIT_ASSETS`` (via
-    settings) or the project's own (``make`` runs ``npm ci``)."""
-    candidates = [explicit] if explicit else []
-    candidates += [HERE.parents[2] / "node_modules", Path.cwd() / "node_modules"]
-    for c in candidates:
-        if c is not None and (c / "leaflet" / "dist" / "leaflet.js").exists():
-            return c
-    raise ConfigError(
-        "the site's front-end files are not installed: run `npm ci` in the vrukit folder "
-        f"(or `make install`), or point --assets at a node_modules folder; looked in "
-        f"{', '.join(str(c) for c in candidates if c)}"
-    )
 
 
 def build_site(
@@ -184,7 +167,7 @@ def _write_data(pub: Protected, data: SiteData, out: Path, run: SiteRun) -> dict
     if hexes is not None:
         _geo_files(folder, "hexes", hexes, files)
     if data.lorenz is not None:
-        lz = _lorenz_points(data.lorenz)
+        lz = lorenz_points(data.lorenz)
         lz.to_csv(folder / "concentration.csv", index=False)
         files["concentration"] = ["concentration.csv"]
     manifest = pub.manifest(files)
@@ -195,12 +178,6 @@ def _write_data(pub: Protected, data: SiteData, out: Path, run: SiteRun) -> dict
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     run.files += sorted(folder.iterdir())
     return files
-
-
-def _lorenz_points(lz: pd.DataFrame) -> pd.DataFrame:
-    grid = np.linspace(0, 1, 101)
-    share = np.interp(grid, lz.area_share.to_numpy(), lz.value_share.to_numpy())
-    return pd.DataFrame({"area_share": grid.round(2), "value_share": share.round(3)})
 
 
 def _geo_files(folder: Path, name: str, fc: dict[str, Any], files: dict[str, list[str]]) -> None:
@@ -381,46 +358,3 @@ class _Site(Pages):
         if pilots is None:
             return []
         return [(p, f"{root}{self.lang.code}/pilot/{slug(p)}.html") for p in sorted(pilots.pilot)]
-
-
-def run_sna(
-    wh: Warehouse,
-    out: Path,
-    *,
-    indicators: Sequence[Path] = (),
-    pilots: Path | None = None,
-    risk_options: RiskOptions | None = None,
-    options: SiteOptions = SiteOptions(),
-    work: Path | None = None,
-    progress: Callable[[str], None] | None = None,
-    services: pd.DataFrame | None = None,
-) -> SiteRun:
-    """Run the surveillance and risk jobs on ``wh`` (the default selection: the last 12 months
-    mapped), then build the site into ``out``. The jobs' unprotected tables go to ``work`` (a
-    temporary folder unless given), never into the site. ``services`` (the Youth Map's service
-    locations: ``latitude``, ``longitude``) adds "high risk, few services"."""
-    import tempfile
-
-    say = progress or (lambda _m: None)
-    find_assets(options.assets)  # fail before the long work, not after
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="vrukit-sna-") as tmp:
-        folder = work or Path(tmp)
-        analysis = run_analysis(wh, folder / "analysis", progress=say)
-        t1 = time.perf_counter()
-        has_iod = wh.counts().get("deprivation", 0) > 0
-        risk_dir = None
-        if has_iod:
-            run_risk(wh, folder / "risk", indicators=tuple(indicators), pilots=pilots,
-                     options=risk_options or RiskOptions(), progress=say)  # fmt: skip
-            risk_dir = folder / "risk"
-        t2 = time.perf_counter()
-        say("reading the tables")
-        counts = monthly_counts(wh)
-        geo = wh.table("areas").select("lsoa_code", "geometry_wkb").to_pandas()
-        data = load_site_data(analysis.out, risk_dir, counts, geo)
-        if services is not None and risk_dir is not None:
-            add_coverage(data, geo, services)
-        run = build_site(data, out, options, say)
-    run.seconds = {"analysis": round(t1 - t0, 3), "risk": round(t2 - t1, 3), **run.seconds}
-    return run

@@ -15,7 +15,6 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vrukit.portal.web import SUBMITTERS, Csrf, Db, Me, intervention, need_role, render
 from vrukit.programme.audit import audit
 from vrukit.programme.load import add_training
 from vrukit.programme.models import Intervention
@@ -27,6 +26,7 @@ from vrukit.programme.returns import (
     read_upload,
     submit_table,
 )
+from vrukit.web.portal.web import SUBMITTERS, Csrf, Db, Me, intervention, need_role, render
 
 __all__ = ["router"]
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # imported where used: `vrukit --help` need not load pandas, 
     import ibis.expr.types as ir
     import pandas as pd
 
-    from vrukit.warehouse import IngestReport, Warehouse
+    from vrukit.store.warehouse import IngestReport, Warehouse
 
 app = typer.Typer(
     help="vrukit: the public-health approach to serious violence, run on data.",
@@ -103,7 +103,7 @@ def _crime_source(s: Settings) -> Iterator[ir.Table | None]:
         _engine_has_a_lake(s)
         yield None
         return
-    from vrukit.engine import Engine
+    from vrukit.store.engine import Engine
 
     memory = s.memory_limit if s.engine == "duckdb" else "2GB"
     with Engine.connect(s.engine, spark_master=s.spark_master, memory=memory) as engine:
@@ -131,7 +131,7 @@ def _settings(db: Path | None = None) -> Settings:
 
 def _warehouse(settings: Settings, *, for_ingest: bool) -> Warehouse:
     """The warehouse at --db (or ./vrukit.duckdb); an ingest may create it, a reader may not."""
-    from vrukit.warehouse import Warehouse
+    from vrukit.store.warehouse import Warehouse
 
     path = settings.db
     if path is None:
@@ -146,7 +146,7 @@ def _warehouse(settings: Settings, *, for_ingest: bool) -> Warehouse:
 
 def _reading(settings: Settings, path: Path) -> Warehouse:
     """The warehouse at ``path`` opened read-only: the analysis commands can run side by side."""
-    from vrukit.warehouse import Warehouse
+    from vrukit.store.warehouse import Warehouse
 
     return Warehouse(
         path, memory_limit=settings.memory_limit, threads=settings.threads, read_only=True
@@ -391,7 +391,7 @@ def demo(
     areas: Annotated[int, typer.Option(help="Number of small areas (at least 100).")] = 1750,
 ) -> None:
     """Build the synthetic demo region and load it into its own warehouse (no files, no network)."""
-    from vrukit.pipeline import demo_steps, run_demo
+    from vrukit.jobs.demo import demo_steps, run_demo
 
     s = get_settings(demo_dir=out, demo_seed=seed)
     with _progress() as bar:
@@ -478,14 +478,11 @@ def analyse(
     Without --db (or VRUKIT_DB) it analyses the embedded demo region, building it if needed.
     With --lake it counts the crimes in the partitioned lake, on --engine (duckdb or spark).
     """
-    from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
-    from vrukit.surveillance import Selection, run_analysis, summary_lines
+    from vrukit.jobs.analyse import Selection, run_analysis, summary_lines
+    from vrukit.schemas import VIOLENCE_TYPES
 
     s = get_settings(db=db, lake=lake, engine=engine, spark_master=spark_master)
     path = _demo_db(s)
-    bad = [c for c in crime_type or [] if c not in CRIME_TYPES]
-    if bad:
-        raise ConfigError(f"--crime-type {bad[0]!r} is not one of: {', '.join(CRIME_TYPES)}")
     sel = Selection(
         tuple(crime_type or VIOLENCE_TYPES), first_month, last_month, map_months or None
     )
@@ -599,8 +596,8 @@ def risk(
     Without --db (or VRUKIT_DB) it runs on the embedded demo region with its indicator and
     pilot files. With --lake it counts the crimes in the partitioned lake, on --engine.
     """
-    from vrukit.risk import RiskOptions, run_risk, summary_lines
-    from vrukit.surveillance import Selection
+    from vrukit.jobs.analyse import Selection
+    from vrukit.jobs.risk import RiskOptions, run_risk, summary_lines
 
     s = get_settings(db=db, lake=lake, engine=engine, spark_master=spark_master)
     path = _demo_db(s)
@@ -707,8 +704,9 @@ def sna(
     It runs the surveillance and risk jobs, applies disclosure control to every count and writes
     pages, charts, maps and downloads into OUT. Without --db it publishes the demo region.
     """
+    from vrukit.jobs.sna import run_sna
     from vrukit.publish import Policy
-    from vrukit.publish.site import SiteOptions, run_sna
+    from vrukit.publish.site import SiteOptions
 
     s = _settings(db)
     path = _demo_db(s)
@@ -840,7 +838,7 @@ def istv_venues(
 ) -> None:
     """Load (or reload) the venues used to resolve ISTV locations: licensed premises, transport
     hubs, shopping centres, colleges. Then run `vrukit istv locate`."""
-    from vrukit.injury import load_venues
+    from vrukit.jobs.istv import load_venues
 
     s = _settings(db)
     if path is None:
@@ -875,8 +873,8 @@ def istv_locate(
     """
     import pandas as pd
 
-    from vrukit.injury import locate
-    from vrukit.warehouse import Warehouse
+    from vrukit.jobs.istv import locate
+    from vrukit.store.warehouse import Warehouse
 
     s = _settings(db)
     path = _demo_db(s)
@@ -893,7 +891,7 @@ def istv_locate(
 
 def _relocate(s: Settings) -> None:
     """After new extracts, resolve locations again (when there are police.uk names to use)."""
-    from vrukit.injury import locate
+    from vrukit.jobs.istv import locate
 
     with _warehouse(s, for_ingest=True) as wh:
         if wh.table("crimes").count().execute() == 0:
@@ -934,7 +932,7 @@ def istv_score(
     Without --db (or VRUKIT_DB) it scores the embedded demo region's four EDs.
     """
     from vrukit.analysis.istv_quality import Rules
-    from vrukit.injury import run_score
+    from vrukit.jobs.istv import run_score
 
     s = _settings(db)
     path = _demo_db(s)
@@ -967,7 +965,7 @@ def istv_analyse(
 
     Restricted output (small numbers): share `vrukit istv share`, not this.
     """
-    from vrukit.injury import run_analysis
+    from vrukit.jobs.istv import run_analysis
 
     s = _settings(db)
     path = _demo_db(s)
@@ -1005,8 +1003,8 @@ def istv_share(
 ) -> None:
     """Write the monthly aggregate package for Community Safety Partnerships: assaults by LSOA,
     method and location type for each CSP, through the disclosure-control layer."""
-    from vrukit.injury import run_share
-    from vrukit.publish.disclosure import Policy
+    from vrukit.disclosure import Policy
+    from vrukit.jobs.istv import run_share
 
     s = _settings(db)
     path = _demo_db(s)
@@ -1035,7 +1033,7 @@ def evaluate(
     control against the warehouse's violence), each training project (pre/post change) and the
     programme (reach, engagement, completion, cost, indicators against targets). Place results
     are kept in the programme store for the portal."""
-    from vrukit.evaluation import run_evaluation
+    from vrukit.jobs.evaluate import run_evaluation
 
     s = _settings(db)
     path = _demo_db(s)
@@ -1077,12 +1075,12 @@ def serve(
     read them). Without --store it serves the demo programme and prints a demo login per role."""
     import uvicorn
 
-    from vrukit.directory.api import create_directory_app
-    from vrukit.directory.web import create_youth_map_app
-    from vrukit.portal.app import create_app
-    from vrukit.portal.demo import DEMO_LOGINS
+    from vrukit.programme.accounts import DEMO_LOGINS
     from vrukit.programme.db import sqlite_url
     from vrukit.referrals.crypto import Keyring
+    from vrukit.web.open_referral import create_directory_app
+    from vrukit.web.portal.app import create_app
+    from vrukit.web.youth_map import create_youth_map_app
 
     s = _settings(None)
     today, now = None, None
@@ -1223,8 +1221,8 @@ def referrals_pathways(
 ) -> None:
     """Add or update referral pathways (each names its provider, who is eligible, its steps
     with target times and what each step records)."""
+    from vrukit.ingest.pathways import PATHWAYS_FILE
     from vrukit.programme.db import session
-    from vrukit.referrals.pathways import PATHWAYS_FILE
     from vrukit.referrals.workflow import load_pathways
 
     with session(_store(store)) as s:
@@ -1381,7 +1379,7 @@ def lake_ingest(
     Same checks and quarantine as `vrukit ingest police`; a file already loaded byte for byte is
     skipped, a changed one replaces only its own partition; manifest.json records what is loaded.
     """
-    from vrukit.lake import Lake
+    from vrukit.store.lake import Lake
 
     with _progress() as bar:
         task = bar.add_task("checking police.uk files", total=None)
@@ -1397,7 +1395,7 @@ def lake_ingest(
 @lake_app.command("status")
 def lake_status(lake: LakePath = Path("vrukit-lake")) -> None:
     """What the lake holds: partitions per force, months, rows accepted and quarantined."""
-    from vrukit.lake import Lake
+    from vrukit.store.lake import Lake
 
     parts = Lake(lake).partitions()
     if parts.empty:
@@ -1443,14 +1441,11 @@ def lake_aggregate(
     Areas and population come from the warehouse (--db); the aggregation runs on --engine.
     """
     from vrukit.analysis.harm import load_harm_table
-    from vrukit.relational import Selection, area_month
-    from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
-    from vrukit.surveillance import areas_of_vintage
+    from vrukit.jobs.analyse import areas_of_vintage
+    from vrukit.schemas import VIOLENCE_TYPES
+    from vrukit.store.relational import Selection, area_month
 
     s = get_settings(db=db, lake=lake, engine=engine, spark_master=spark_master)
-    bad = [c for c in crime_type or [] if c not in CRIME_TYPES]
-    if bad:
-        raise ConfigError(f"--crime-type {bad[0]!r} is not one of: {', '.join(CRIME_TYPES)}")
     if out.suffix not in (".csv", ".parquet"):
         raise ConfigError(f"--out {out}: name a .csv or .parquet file")
     sel = Selection(tuple(crime_type or VIOLENCE_TYPES), first_month, last_month)
@@ -1488,9 +1483,9 @@ def lake_national(
     """Generate the national synthetic region (43 forces, ~500,000 records a month) as police.uk
     files, and load it: reference data into OUT/vrukit.duckdb, crimes into OUT/lake."""
     from vrukit.demo.national import NATIONAL_FORCES, build_national
-    from vrukit.lake import Lake
-    from vrukit.pipeline import load_national
-    from vrukit.warehouse import Warehouse
+    from vrukit.jobs.demo import load_national
+    from vrukit.store.lake import Lake
+    from vrukit.store.warehouse import Warehouse
 
     with _progress() as bar:
         task = bar.add_task("national region", total=len(NATIONAL_FORCES) + 1)

@@ -89,7 +89,7 @@ def create_youth_map_app(
 
 def _leaflet(assets: Path | None) -> Path | None:
     from vrukit.errors import ConfigError
-    from vrukit.publish.site import find_assets
+    from vrukit.publish.assets import find_assets
 
     try:
         return find_assets(assets) / "leaflet" / "dist"

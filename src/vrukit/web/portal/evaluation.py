@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vrukit.portal.web import Db, Me, need_role, render
 from vrukit.programme.models import Place, PlaceEvaluation
+from vrukit.web.portal.web import Db, Me, need_role, render
 
 __all__ = ["READERS", "router"]
 

@@ -1,7 +1,7 @@
 """The portal application: sign-in, roles, interventions, returns (download, upload, history),
 users and the audit trail. Server-rendered HTML; no script is needed to use it.
 
-Access rules and what every page shares live in ``vrukit.portal.web``; returns entered in
+Access rules and what every page shares live in ``vrukit.web.portal.web``; returns entered in
 the web form and training records in ``entry``; registry and user edits in ``registry``; the
 evaluation pages in ``evaluation``. Sign-in failures are rate-limited per client and e-mail.
 """
@@ -24,24 +24,6 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from vrukit.directory.models import DirService
 from vrukit.errors import VrukitError
-from vrukit.portal import directory, entry, evaluation, referrals, registry
-from vrukit.portal.security import RateLimit, hash_password, new_csrf_token, verify_password
-from vrukit.portal.web import (
-    EDITORS,
-    SUBMITTERS,
-    Csrf,
-    Db,
-    Me,
-    Redirect,
-    admin_only,
-    error_page,
-    intervention,
-    refused,
-    render,
-    template_of,
-    to_redirect,
-    visible,
-)
 from vrukit.programme.audit import audit
 from vrukit.programme.db import engine, upgrade
 from vrukit.programme.load import TRAINING_FIELDS
@@ -58,6 +40,24 @@ from vrukit.programme.models import (
 from vrukit.programme.returns import ReturnRejected, fields_of, submit_return, write_template
 from vrukit.referrals.crypto import Keyring
 from vrukit.referrals.workflow import NotAllowed
+from vrukit.web.portal import directory, entry, evaluation, referrals, registry
+from vrukit.web.portal.security import RateLimit, hash_password, new_csrf_token, verify_password
+from vrukit.web.portal.web import (
+    EDITORS,
+    SUBMITTERS,
+    Csrf,
+    Db,
+    Me,
+    Redirect,
+    admin_only,
+    error_page,
+    intervention,
+    refused,
+    render,
+    template_of,
+    to_redirect,
+    visible,
+)
 
 __all__ = ["ROUTERS", "ROUTES", "create_app"]
 

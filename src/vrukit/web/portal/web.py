@@ -24,13 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vrukit.errors import VrukitError
-from vrukit.portal.security import new_csrf_token
 from vrukit.programme.models import Intervention, ReturnTemplate, User
+from vrukit.web.portal.security import new_csrf_token
 
 #: The portal's pages, and the publishing templates it shares (the evaluation's tiers).
 TEMPLATES = [
     Path(__file__).parent / "templates",
-    Path(__file__).parents[1] / "publish" / "templates",
+    Path(__file__).parents[2] / "publish" / "templates",
 ]
 PAGES = Jinja2Templates(directory=[str(d) for d in TEMPLATES])
 #: Roles that may submit returns and training records (providers only for their own).

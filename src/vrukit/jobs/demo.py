@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import pandas as pd
 
 from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo, build_steps
 from vrukit.demo.national import NationalFiles
 from vrukit.directory.load import DirectoryLoad, load_hsds, load_postcodes
 from vrukit.ingest.istv_profile import load_profiles
+from vrukit.ingest.pathways import PATHWAYS_FILE
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
-from vrukit.injury import load_venues, locate
-from vrukit.lake import Lake
-from vrukit.portal.demo import add_demo_users
+from vrukit.jobs.istv import load_venues, locate
+from vrukit.programme.accounts import add_demo_users
 from vrukit.programme.db import session, sqlite_url
 from vrukit.programme.load import ReturnsReport, load_registry, load_returns, load_training
 from vrukit.referrals.crypto import Keyring, write_key
 from vrukit.referrals.load import load_deprivation, load_referrals
-from vrukit.referrals.pathways import PATHWAYS_FILE
 from vrukit.referrals.workflow import load_pathways
-from vrukit.warehouse import IngestReport, Warehouse
+from vrukit.store.lake import Lake
+from vrukit.store.reports import REPORT_COLUMNS
+from vrukit.store.warehouse import IngestReport, Warehouse
 
 __all__ = [
     "DEMO_LOAD_STEPS",
@@ -184,4 +187,22 @@ def run_demo(
     with Warehouse(db, memory_limit=memory_limit) as wh:
         report = load_demo(wh, files, progress=progress)
         counts = wh.counts()
+    return DemoRun(files, db, report, counts)
+
+
+def reuse_demo(folder: Path) -> DemoRun:
+    """The demo already built and loaded in ``folder`` (``vrukit.demo`` reuses it), read from its
+    files and warehouse without writing either."""
+    folder = Path(folder)
+    db = folder / "vrukit.duckdb"
+    files = DemoFiles(
+        folder, folder / "policeuk", folder / "lsoa_boundaries.geojson",
+        folder / "iod2019_file7.csv", folder / "population.csv", folder / "truth.json",
+        folder / "truth_areas.csv", 0, folder / "area_indicators.csv", folder / "pilots.csv",
+        folder / "istv", folder / "programme", folder / "directory",
+    )  # fmt: skip
+    with Warehouse(db, read_only=True) as wh:
+        counts = wh.counts()
+        files = replace(files, crimes_written=counts.get("crimes", 0))
+        report = IngestReport(pd.DataFrame(columns=list(REPORT_COLUMNS)))
     return DemoRun(files, db, report, counts)

@@ -32,10 +32,10 @@ from vrukit.analysis.riskmodel import (
     inequality_gradient,
 )
 from vrukit.errors import ConfigError
-from vrukit.maps import write_geojson
+from vrukit.jobs.analyse import AreaPicture, Selection, SurveillanceRun, area_picture
+from vrukit.jobs.maps import write_geojson
 from vrukit.schemas import DEPRIVATION_DOMAINS
-from vrukit.surveillance import AreaPicture, Selection, SurveillanceRun, area_picture
-from vrukit.warehouse import Warehouse
+from vrukit.store.warehouse import Warehouse
 
 __all__ = [
     "DEFAULT_DOMAINS",

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from vrukit import relational
 from vrukit.analysis.concentration import concentration, lorenz
 from vrukit.analysis.emerging import emerging_hotspots
 from vrukit.analysis.harm import HarmTable, harm_weighted, load_harm_table
@@ -28,9 +27,10 @@ from vrukit.analysis.hotspots import hotspots
 from vrukit.analysis.neighbours import Neighbours, knn, queen
 from vrukit.analysis.rates import monthly_trend, rates, year_on_year
 from vrukit.errors import ConfigError, SchemaError
-from vrukit.maps import density_surface, hex_emerging, hex_layer, peak_area, write_geojson
-from vrukit.relational import Selection
-from vrukit.warehouse import Warehouse
+from vrukit.jobs.maps import density_surface, hex_emerging, hex_layer, peak_area, write_geojson
+from vrukit.store import relational
+from vrukit.store.relational import Selection
+from vrukit.store.warehouse import Warehouse
 
 __all__ = [
     "AREA_COLUMNS",
@@ -263,7 +263,7 @@ def area_picture(
 ) -> AreaPicture:
     """Count the selection per area, rate and harm-weight the mapped window, find hotspots.
 
-    The counting runs on ``crimes`` when given (an :class:`vrukit.engine.Engine`'s table over
+    The counting runs on ``crimes`` when given (an :class:`vrukit.store.engine.Engine`'s table over
     the Parquet lake, on DuckDB or Spark), else on the warehouse; areas come from the warehouse.
     """
     say = progress or (lambda _m: None)

@@ -1,17 +1,35 @@
-"""Demo sign-ins for the portal on the demo programme: one per role (two providers, so that
+"""Accounts of the programme store: passwords hashed with argon2id, and the demo sign-ins for
+the portal on the demo programme: one per role (two providers, so that
 each can be seen not to reach the other's data), one from the youth network trusted to
 verify Youth Map listings and a custody sergeant who refers young people. Printed by
 ``vrukit serve``; demo only."""
 
 from __future__ import annotations
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vrukit.portal.security import hash_password
 from vrukit.programme.models import Organisation, User
 
-__all__ = ["DEMO_LOGINS", "DEMO_VERIFIER", "add_demo_users"]
+__all__ = ["DEMO_LOGINS", "DEMO_VERIFIER", "add_demo_users", "hash_password", "verify_password"]
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """Whether ``password`` matches the ``stored`` hash (a malformed hash never matches)."""
+    try:
+        return _hasher.verify(stored, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
 
 #: (role, e-mail, password, organisation) - public demo credentials, never for real data.
 DEMO_LOGINS = (

@@ -10,7 +10,16 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from vrukit.portal.web import (
+from vrukit.programme.audit import audit
+from vrukit.programme.models import (
+    PREVENTION_TIERS,
+    ROLES,
+    THEMATIC_AREAS,
+    YEF_IMPACT,
+    Organisation,
+    User,
+)
+from vrukit.web.portal.web import (
     EDITORS,
     Csrf,
     Db,
@@ -20,15 +29,6 @@ from vrukit.portal.web import (
     need_role,
     plain,
     render,
-)
-from vrukit.programme.audit import audit
-from vrukit.programme.models import (
-    PREVENTION_TIERS,
-    ROLES,
-    THEMATIC_AREAS,
-    YEF_IMPACT,
-    Organisation,
-    User,
 )
 
 __all__ = ["EDITABLE", "router"]

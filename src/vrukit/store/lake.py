@@ -32,7 +32,6 @@ import ibis
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from vrukit.engine import LAKE_CRIME_COLUMNS
 from vrukit.errors import VrukitError
 from vrukit.ingest._sources import (
     HeaderCheck,
@@ -44,7 +43,9 @@ from vrukit.ingest._sources import (
 )
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
 from vrukit.schemas import QUARANTINE
-from vrukit.warehouse import REPORT_COLUMNS, IngestReport, _last_per_source
+from vrukit.store.engine import LAKE_CRIME_COLUMNS
+from vrukit.store.planning import _last_per_source
+from vrukit.store.reports import REPORT_COLUMNS, IngestReport
 
 __all__ = ["MANIFEST", "Lake"]
 
@@ -136,7 +137,7 @@ class Lake:
     ) -> IngestReport:
         """Store police.uk street files (folders, files, zip archives) in their partitions.
 
-        Returns the per-file accounting, as :meth:`vrukit.warehouse.Warehouse.ingest_police`.
+        Returns the per-file accounting, as :meth:`vrukit.store.warehouse.Warehouse.ingest_police`.
         Once the files are checked, ``total`` is told how many will be stored; then ``progress``
         gets each batch's months and its number of files.
         """

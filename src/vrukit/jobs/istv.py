@@ -1,6 +1,6 @@
 """The injury-surveillance jobs: ISTV extracts in the warehouse, scored and fed back.
 
-A thin layer joining storage (:mod:`vrukit.warehouse`), analysis
+A thin layer joining storage (:mod:`vrukit.store.warehouse`), analysis
 (:mod:`vrukit.analysis.istv_quality`) and publishing (:mod:`vrukit.publish.istv_reports`).
 """
 
@@ -14,12 +14,12 @@ import pandas as pd
 
 from vrukit.errors import VrukitError
 from vrukit.schemas import ISTV_LOCATIONS
-from vrukit.warehouse import Warehouse
+from vrukit.store.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from vrukit.analysis.istv_quality import Rules, Scorecard
     from vrukit.analysis.triangulate import UnknownShare
-    from vrukit.publish.disclosure import Policy
+    from vrukit.disclosure import Policy
     from vrukit.publish.istv_reports import FeedbackFiles
     from vrukit.publish.istv_share import SharePackage
 
@@ -181,8 +181,8 @@ def run_analysis(wh: Warehouse, out: Path | str, *, q: float = 0.05) -> Analysis
     from vrukit.analysis.hotspots import hotspots
     from vrukit.analysis.istv_patterns import patterns
     from vrukit.analysis.triangulate import ed_high_police_low, share_unknown_to_police
+    from vrukit.jobs.analyse import area_neighbours, areas_of_vintage
     from vrukit.publish.istv_reports import write_analysis
-    from vrukit.surveillance import area_neighbours, areas_of_vintage
 
     a = located_assaults(wh)
     tables = patterns(a)

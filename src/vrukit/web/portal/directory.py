@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from vrukit.directory.index import bump
 from vrukit.directory.models import SERVICE_STATUSES, DirEdit, DirService
 from vrukit.directory.search import STALE_AFTER, is_stale
-from vrukit.portal.web import Csrf, Db, Me, plain, render, visible
 from vrukit.programme.audit import audit
 from vrukit.programme.models import Intervention, Organisation, Place, User
+from vrukit.web.portal.web import Csrf, Db, Me, plain, render, visible
 
 __all__ = ["FIELDS", "router", "verifier"]
 

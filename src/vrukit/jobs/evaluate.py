@@ -41,7 +41,7 @@ from vrukit.programme.tiers import group_comparisons, programme_tier, project_ti
 from vrukit.publish.evaluation import write_evaluation
 from vrukit.referrals.report import evaluation_figures
 from vrukit.schemas import VIOLENCE_TYPES
-from vrukit.warehouse import Warehouse
+from vrukit.store.warehouse import Warehouse
 
 __all__ = [
     "EvaluationRun",

@@ -1,8 +1,8 @@
 """Where the relational steps run: DuckDB (embedded, the default) or Spark (a cluster, or local).
 
 An :class:`Engine` is an Ibis backend plus the one engine-specific step, reading the Parquet lake
-(:mod:`vrukit.lake`) into the canonical crimes table. Everything after that read is an Ibis
-expression from :mod:`vrukit.relational`, the same on both engines.
+(:mod:`vrukit.store.lake`) into the canonical crimes table. Everything after that read is an Ibis
+expression from :mod:`vrukit.store.relational`, the same on both engines.
 
 Spark comes with the optional extra (``pip install 'vrukit[spark]'``) and needs Java 17 or 21.
 ``spark_master`` is any Spark master URL: ``local[2]`` runs in this process's JVM;

@@ -20,7 +20,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vrukit.portal.web import Csrf, Db, Me, render
 from vrukit.programme.models import Organisation, User
 from vrukit.referrals.crypto import IDENTITY_FIELDS, Keyring
 from vrukit.referrals.models import (
@@ -49,6 +48,7 @@ from vrukit.referrals.workflow import (
     subject_access,
     transition,
 )
+from vrukit.web.portal.web import Csrf, Db, Me, render
 
 __all__ = ["ROUTES", "router"]
 

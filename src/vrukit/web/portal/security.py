@@ -1,4 +1,4 @@
-"""Passwords (argon2), CSRF tokens and a sign-in rate limit."""
+"""CSRF tokens and a sign-in rate limit; passwords are hashed by ``programme.accounts``."""
 
 from __future__ import annotations
 
@@ -6,24 +6,9 @@ import secrets
 import time
 from collections import defaultdict, deque
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from vrukit.programme.accounts import hash_password, verify_password
 
 __all__ = ["RateLimit", "hash_password", "new_csrf_token", "verify_password"]
-
-_hasher = PasswordHasher()
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash of ``password``."""
-    return _hasher.hash(password)
-
-
-def verify_password(stored: str, password: str) -> bool:
-    try:
-        return _hasher.verify(stored, password)
-    except (VerifyMismatchError, InvalidHashError):
-        return False
 
 
 def new_csrf_token() -> str:

@@ -2,7 +2,7 @@
 
 Every function here takes and returns Ibis tables and never executes anything, so the same
 expression runs on whichever backend its input table lives on: the embedded DuckDB warehouse,
-DuckDB over the partitioned Parquet lake, or Spark over the same lake (:mod:`vrukit.engine`).
+DuckDB over the partitioned Parquet lake, or Spark over the same lake (:mod:`vrukit.store.engine`).
 Reference frames (areas, harm weights) join in as ``ibis.memtable``, which each backend uploads
 itself. What comes out is small (one row per area, month and crime type): the spatial statistics
 take it from there in Python. docs/scale.md draws the boundary.
@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from vrukit.errors import SchemaError
-from vrukit.schemas import VIOLENCE_TYPES
+from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
 
 __all__ = [
     "AREA_MONTH_COLUMNS",
@@ -61,6 +61,15 @@ class Selection:
     map_months: int | None = 12
 
     def __post_init__(self) -> None:
+        """The one place a selection is checked: its crime types and its months."""
+        bad = [c for c in self.crime_types if c not in CRIME_TYPES]
+        if bad or not self.crime_types:
+            raise SchemaError(
+                "selection",
+                f"crime type {bad[0]!r} is not one of: {', '.join(CRIME_TYPES)}"
+                if bad
+                else "no crime type selected",
+            )
         first, last = month_of(self.first_month), month_of(self.last_month)
         if first and last and first > last:
             raise SchemaError(

@@ -1,0 +1,62 @@
+"""``vrukit sna``: run the surveillance and risk jobs, then build the open-access Strategic
+Needs Assessment website from their tables (``vrukit.publish.site``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from vrukit.jobs.analyse import monthly_counts, run_analysis
+from vrukit.jobs.risk import RiskOptions, run_risk
+from vrukit.publish._data import add_coverage, load_site_data
+from vrukit.publish.assets import find_assets
+from vrukit.publish.site import SiteOptions, SiteRun, build_site
+from vrukit.store.warehouse import Warehouse
+
+__all__ = ["run_sna"]
+
+
+def run_sna(
+    wh: Warehouse,
+    out: Path,
+    *,
+    indicators: Sequence[Path] = (),
+    pilots: Path | None = None,
+    risk_options: RiskOptions | None = None,
+    options: SiteOptions = SiteOptions(),
+    work: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    services: pd.DataFrame | None = None,
+) -> SiteRun:
+    """Run the surveillance and risk jobs on ``wh`` (the default selection: the last 12 months
+    mapped), then build the site into ``out``. The jobs' unprotected tables go to ``work`` (a
+    temporary folder unless given), never into the site. ``services`` (the Youth Map's service
+    locations: ``latitude``, ``longitude``) adds "high risk, few services"."""
+    import tempfile
+
+    say = progress or (lambda _m: None)
+    find_assets(options.assets)  # fail before the long work, not after
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="vrukit-sna-") as tmp:
+        folder = work or Path(tmp)
+        analysis = run_analysis(wh, folder / "analysis", progress=say)
+        t1 = time.perf_counter()
+        has_iod = wh.counts().get("deprivation", 0) > 0
+        risk_dir = None
+        if has_iod:
+            run_risk(wh, folder / "risk", indicators=tuple(indicators), pilots=pilots,
+                     options=risk_options or RiskOptions(), progress=say)  # fmt: skip
+            risk_dir = folder / "risk"
+        t2 = time.perf_counter()
+        say("reading the tables")
+        counts = monthly_counts(wh)
+        geo = wh.table("areas").select("lsoa_code", "geometry_wkb").to_pandas()
+        data = load_site_data(analysis.out, risk_dir, counts, geo)
+        if services is not None and risk_dir is not None:
+            add_coverage(data, geo, services)
+        run = build_site(data, out, options, say)
+    run.seconds = {"analysis": round(t1 - t0, 3), "risk": round(t2 - t1, 3), **run.seconds}
+    return run
