@@ -4,6 +4,7 @@ modules or packages import each other (directly or round a longer cycle)."""
 
 from __future__ import annotations
 
+import ast
 import graphlib
 import re
 import shutil
@@ -90,3 +91,27 @@ def test_no_import_cycle_between_modules_or_packages():
     packages = _edges(2)
     packages.pop("vrukit", None)
     assert _cycle(packages) == []
+
+
+#: The longest a module may grow before it is split along a seam (generated migrations aside),
+#: and the longest a command's function may be (options are declared in ``cli._options``).
+MODULE_LINES = 600
+CLI_FUNCTION_LINES = 60
+
+
+def test_modules_and_command_functions_stay_short():
+    long_modules = {
+        str(p.relative_to(PACKAGE)): n
+        for p in PACKAGE.rglob("*.py")
+        if "migrations" not in p.parts and (n := len(p.read_text().splitlines())) > MODULE_LINES
+    }
+    assert long_modules == {}
+    long_functions = {}
+    for p in (PACKAGE / "cli").glob("*.py"):
+        for node in ast.walk(ast.parse(p.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > CLI_FUNCTION_LINES:
+                    long_functions[f"{p.name}:{node.name}"] = lines
+    assert long_functions == {}
+    assert len(list((PACKAGE / "cli").glob("*.py"))) >= 5, "the CLI is one module per group"

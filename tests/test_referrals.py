@@ -30,6 +30,7 @@ from vrukit.errors import ConfigError, InputFileError
 from vrukit.programme.db import engine, session, upgrade
 from vrukit.programme.models import AuditEvent, Base, Organisation, User
 from vrukit.referrals.crypto import Keyring, write_key
+from vrukit.referrals.identity import read_identity, retain
 from vrukit.referrals.models import Pathway, RefConsent, Referral, RefEvent, Subject
 from vrukit.referrals.report import COVARIATES, referral_frame, reoffending_comparison, sla
 from vrukit.referrals.workflow import (
@@ -37,9 +38,7 @@ from vrukit.referrals.workflow import (
     create_referral,
     decide_duplicate,
     load_pathways,
-    read_identity,
     refer_on,
-    retain,
     set_consent,
     transition,
 )

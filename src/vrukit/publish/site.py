@@ -27,8 +27,8 @@ from vrukit.publish import _charts as charts
 from vrukit.publish._data import ALL, SiteData, lorenz_points, release, slug
 from vrukit.publish._i18n import LANGUAGES, N_, Lang, language
 from vrukit.publish._labels import FACTOR_LABELS, TYPE_LABELS
-from vrukit.publish._pages import Pages
 from vrukit.publish.assets import find_assets
+from vrukit.publish.pages import Pages
 
 __all__ = ["PAGES", "SiteOptions", "SiteRun", "build_site", "find_assets"]
 

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from vrukit.directory.models import DirPostcode, DirService, normalise_postcode
@@ -51,19 +50,15 @@ from vrukit.referrals.models import (
 __all__ = [
     "VRU_ROLES",
     "NotAllowed",
-    "RetentionReport",
     "create_referral",
     "decide_duplicate",
     "load_pathways",
     "may_act",
     "may_see",
-    "read_identity",
     "record_outcome",
     "refer_on",
-    "retain",
     "scope",
     "set_consent",
-    "subject_access",
     "transition",
 ]
 
@@ -552,142 +547,3 @@ def decide_duplicate(s: Session, user: User | None, r: Referral, same: bool, at:
         {"duplicate_status": r.duplicate_status, "earlier": earlier.id},
         at,
     )
-
-
-# -- identifying details ------------------------------------------------------------------------
-
-
-def read_identity(
-    s: Session, keyring: Keyring, user: User, r: Referral, at: datetime, purpose: str = "work"
-) -> dict[str, Any] | None:
-    """The subject's identifying details, for people of an organisation on ``r`` only; every
-    read is in the audit trail. ``None`` when retention has deleted them."""
-    if not on_referral(user, r):
-        raise NotAllowed("only the organisations on this referral may see who it is about", 403)
-    subject = r.subject
-    audit(
-        s,
-        user,
-        "read_identity",
-        "ref_subject",
-        subject.pseudonym,
-        None,
-        {"referral": r.id, "purpose": purpose},
-        at,
-    )
-    return keyring.open(subject.identity) if subject.identity is not None else None
-
-
-def subject_access(
-    s: Session, keyring: Keyring, user: User, r: Referral, at: datetime
-) -> dict[str, Any]:
-    """Everything held about ``r``'s subject, for a subject-access request: identifying
-    details, every referral with its history, needs and outcomes, and the consent record."""
-    identity = read_identity(s, keyring, user, r, at, purpose="subject access request")
-    subject = r.subject
-    names = {i: n for i, n in s.execute(select(Organisation.id, Organisation.name))}
-    refs = s.scalars(
-        select(Referral).where(Referral.subject_id == subject.id).order_by(Referral.received_at)
-    ).all()
-    pathways = {p.id: p.name for p in s.scalars(select(Pathway))}
-    return {
-        "pseudonym": subject.pseudonym,
-        "identifying_details": identity,
-        "identifying_details_deleted_at": _iso(subject.identity_deleted_at),
-        "consent": [
-            {"given": c.given, "at": _iso(c.at), "referral": c.referral_id, "note": c.note}
-            for c in s.scalars(
-                select(RefConsent)
-                .where(RefConsent.subject_id == subject.id)
-                .order_by(RefConsent.id)
-            )
-        ],
-        "referrals": [
-            {
-                "id": x.id,
-                "pathway": pathways[x.pathway_id],
-                "from": names[x.referring_org_id],
-                "referrer_role": x.referrer_role,
-                "to": names[x.receiving_org_id],
-                "received_at": _iso(x.received_at),
-                "status": x.status,
-                "reason": x.reason,
-                "needs": x.needs,
-                "age": x.age,
-                "sex": x.sex,
-                "prior_offences": x.prior_offences,
-                "home_area": x.lsoa_code,
-                "history": [
-                    {"at": _iso(e.at), "status": e.to_status, "note": e.note, "recorded": e.data}
-                    for e in x.events
-                ],
-                "outcomes": [
-                    {"months": o.months, "outcome": o.outcome, "reoffended": o.reoffended}
-                    for o in x.outcomes
-                ],
-            }
-            for x in refs
-        ],
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="minutes") if value else None
-
-
-@dataclass(frozen=True)
-class RetentionReport:
-    """What retention deleted: the subjects (by pseudonym) whose identifying details went."""
-
-    cutoff: datetime
-    deleted: list[str]
-    kept: int
-
-
-def retain(s: Session, keep_for: timedelta, now: datetime) -> RetentionReport:
-    """Delete the identifying details (and match key) of every subject with nothing recorded
-    on any of their referrals for ``keep_for``; the pseudonymous referrals, their history and
-    outcomes stay, so counts and evaluations are unchanged. Each deletion is audited."""
-    cutoff = now - keep_for
-    last_event = (
-        select(Referral.subject_id, func.max(RefEvent.at).label("last"))
-        .join(RefEvent, RefEvent.referral_id == Referral.id)
-        .group_by(Referral.subject_id)
-        .subquery()
-    )
-    last_outcome = (
-        select(Referral.subject_id, func.max(RefOutcome.recorded_at).label("last"))
-        .join(RefOutcome, RefOutcome.referral_id == Referral.id)
-        .group_by(Referral.subject_id)
-        .subquery()
-    )
-    q = (
-        select(Subject)
-        .join(last_event, last_event.c.subject_id == Subject.id)
-        .outerjoin(last_outcome, last_outcome.c.subject_id == Subject.id)
-        .where(
-            Subject.identity.is_not(None),
-            last_event.c.last < cutoff,
-            or_(last_outcome.c.last.is_(None), last_outcome.c.last < cutoff),
-        )
-        .order_by(Subject.pseudonym)
-    )
-    deleted = []
-    for subject in s.scalars(q):
-        subject.identity, subject.match_key, subject.identity_deleted_at = None, None, now
-        audit(
-            s,
-            None,
-            "retention",
-            "ref_subject",
-            subject.pseudonym,
-            None,
-            {"identifying_details": "deleted", "no_activity_since_before": _iso(cutoff)},
-            now,
-        )
-        deleted.append(subject.pseudonym)
-    kept = (
-        s.scalar(select(func.count()).select_from(Subject).where(Subject.identity.is_not(None)))
-        or 0
-    )
-    return RetentionReport(cutoff, deleted, int(kept))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from vrukit.programme.models import Organisation, User
 from vrukit.referrals.crypto import IDENTITY_FIELDS, Keyring
+from vrukit.referrals.identity import read_identity, subject_access
 from vrukit.referrals.models import (
     CLOSED,
     OUTCOMES,
@@ -40,12 +41,10 @@ from vrukit.referrals.workflow import (
     may_act,
     may_see,
     on_referral,
-    read_identity,
     record_outcome,
     refer_on,
     scope,
     set_consent,
-    subject_access,
     transition,
 )
 from vrukit.web.portal.web import Csrf, Db, Me, render

@@ -1,0 +1,51 @@
+"""The "Data and methods" page: sources, choices, suppression and the downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vrukit.publish.pages._base import PageBase
+
+__all__ = ["DataPage"]
+
+
+class DataPage(PageBase):
+    def page_data(self) -> dict[str, Any]:
+        c = self.data.analysis.get("choices", {})
+        described = {
+            "areas": self.t(
+                "Each area (LSOA): residents, crimes, rate, harm, hot-spot class, risk index."
+            ),
+            "local_authorities": self.t(
+                "Each local authority and the region: crimes by type, this year and last."
+            ),
+            "monthly": self.t("Crimes per month in each local authority and the region."),
+            "monthly_types": self.t("Crimes per month across the region by type."),
+            "deciles": self.t("Crimes and rates by deprivation decile."),
+            "clusters": self.t("Priority clusters: neighbouring high-risk areas."),
+            "pilots": self.t("Each current pilot: its areas, residents and crimes."),
+            "hexes": self.t("H3 hexagons: crimes, density, hot-spot class and emerging hot spots."),
+            "risk_factors": self.t("Risk factors: rate ratios with confidence intervals."),
+            "gaps": self.t("High-risk areas no current pilot reaches."),
+            "coverage": self.t("High-risk areas and the Youth Map services near them."),
+            "concentration": self.t("How concentrated violence is across areas."),
+        }
+        downloads = [
+            {"name": n, "what": described.get(n, n), "files": self.downloads[n]}
+            for n in self.downloads
+        ]
+        p = self.pub.policy
+        return {
+            "title": self.t("Data and methods"),
+            "downloads": downloads,
+            "crime_types": [self.type_label(t) for t in self.data.types],
+            "months": [self.lang.month(m) for m in self.data.months],
+            "harm_table": c.get("harm_table", ""),
+            "permutations": self.lang.num(c.get("permutations", 0)),
+            "suppress_max": p.suppress_max,
+            "marker": p.marker,
+            "secondary": p.secondary,
+            "blank": p.blank,
+            "round_to": p.round_to,
+            "suppressed": self.pub.suppressed(),
+        }

@@ -1,0 +1,163 @@
+"""Identifying details: who may read them (each read audited), a subject's access request, and
+retention, which deletes them when nothing has been recorded for the retention period while the
+pseudonymised history, counts and outcomes stay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from vrukit.programme.audit import audit
+from vrukit.programme.models import Organisation, User
+from vrukit.referrals.crypto import Keyring
+from vrukit.referrals.models import (
+    Pathway,
+    RefConsent,
+    Referral,
+    RefEvent,
+    RefOutcome,
+    Subject,
+)
+from vrukit.referrals.workflow import NotAllowed, on_referral
+
+__all__ = ["RetentionReport", "read_identity", "retain", "subject_access"]
+
+
+def read_identity(
+    s: Session, keyring: Keyring, user: User, r: Referral, at: datetime, purpose: str = "work"
+) -> dict[str, Any] | None:
+    """The subject's identifying details, for people of an organisation on ``r`` only; every
+    read is in the audit trail. ``None`` when retention has deleted them."""
+    if not on_referral(user, r):
+        raise NotAllowed("only the organisations on this referral may see who it is about", 403)
+    subject = r.subject
+    audit(
+        s,
+        user,
+        "read_identity",
+        "ref_subject",
+        subject.pseudonym,
+        None,
+        {"referral": r.id, "purpose": purpose},
+        at,
+    )
+    return keyring.open(subject.identity) if subject.identity is not None else None
+
+
+def subject_access(
+    s: Session, keyring: Keyring, user: User, r: Referral, at: datetime
+) -> dict[str, Any]:
+    """Everything held about ``r``'s subject, for a subject-access request: identifying
+    details, every referral with its history, needs and outcomes, and the consent record."""
+    identity = read_identity(s, keyring, user, r, at, purpose="subject access request")
+    subject = r.subject
+    names = {i: n for i, n in s.execute(select(Organisation.id, Organisation.name))}
+    refs = s.scalars(
+        select(Referral).where(Referral.subject_id == subject.id).order_by(Referral.received_at)
+    ).all()
+    pathways = {p.id: p.name for p in s.scalars(select(Pathway))}
+    return {
+        "pseudonym": subject.pseudonym,
+        "identifying_details": identity,
+        "identifying_details_deleted_at": _iso(subject.identity_deleted_at),
+        "consent": [
+            {"given": c.given, "at": _iso(c.at), "referral": c.referral_id, "note": c.note}
+            for c in s.scalars(
+                select(RefConsent)
+                .where(RefConsent.subject_id == subject.id)
+                .order_by(RefConsent.id)
+            )
+        ],
+        "referrals": [
+            {
+                "id": x.id,
+                "pathway": pathways[x.pathway_id],
+                "from": names[x.referring_org_id],
+                "referrer_role": x.referrer_role,
+                "to": names[x.receiving_org_id],
+                "received_at": _iso(x.received_at),
+                "status": x.status,
+                "reason": x.reason,
+                "needs": x.needs,
+                "age": x.age,
+                "sex": x.sex,
+                "prior_offences": x.prior_offences,
+                "home_area": x.lsoa_code,
+                "history": [
+                    {"at": _iso(e.at), "status": e.to_status, "note": e.note, "recorded": e.data}
+                    for e in x.events
+                ],
+                "outcomes": [
+                    {"months": o.months, "outcome": o.outcome, "reoffended": o.reoffended}
+                    for o in x.outcomes
+                ],
+            }
+            for x in refs
+        ],
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="minutes") if value else None
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    """What retention deleted: the subjects (by pseudonym) whose identifying details went."""
+
+    cutoff: datetime
+    deleted: list[str]
+    kept: int
+
+
+def retain(s: Session, keep_for: timedelta, now: datetime) -> RetentionReport:
+    """Delete the identifying details (and match key) of every subject with nothing recorded
+    on any of their referrals for ``keep_for``; the pseudonymous referrals, their history and
+    outcomes stay, so counts and evaluations are unchanged. Each deletion is audited."""
+    cutoff = now - keep_for
+    last_event = (
+        select(Referral.subject_id, func.max(RefEvent.at).label("last"))
+        .join(RefEvent, RefEvent.referral_id == Referral.id)
+        .group_by(Referral.subject_id)
+        .subquery()
+    )
+    last_outcome = (
+        select(Referral.subject_id, func.max(RefOutcome.recorded_at).label("last"))
+        .join(RefOutcome, RefOutcome.referral_id == Referral.id)
+        .group_by(Referral.subject_id)
+        .subquery()
+    )
+    q = (
+        select(Subject)
+        .join(last_event, last_event.c.subject_id == Subject.id)
+        .outerjoin(last_outcome, last_outcome.c.subject_id == Subject.id)
+        .where(
+            Subject.identity.is_not(None),
+            last_event.c.last < cutoff,
+            or_(last_outcome.c.last.is_(None), last_outcome.c.last < cutoff),
+        )
+        .order_by(Subject.pseudonym)
+    )
+    deleted = []
+    for subject in s.scalars(q):
+        subject.identity, subject.match_key, subject.identity_deleted_at = None, None, now
+        audit(
+            s,
+            None,
+            "retention",
+            "ref_subject",
+            subject.pseudonym,
+            None,
+            {"identifying_details": "deleted", "no_activity_since_before": _iso(cutoff)},
+            now,
+        )
+        deleted.append(subject.pseudonym)
+    kept = (
+        s.scalar(select(func.count()).select_from(Subject).where(Subject.identity.is_not(None)))
+        or 0
+    )
+    return RetentionReport(cutoff, deleted, int(kept))
