@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/istv.py
 	$(PY) benchmarks/istv_locate.py
 	$(PY) benchmarks/demo.py
+	$(PY) benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) vrukit-demo .pytest_cache node_modules
