@@ -86,11 +86,9 @@ def test_no_import_cycle_between_modules_or_packages():
     assert set(_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}})) == {"a", "b", "c"}
     edges = _edges(None)
     assert len(edges) > 100
-    edges.pop("vrukit")  # the public API imports its jobs when called; nothing imports it back
+    assert {"vrukit.jobs.analyse", "vrukit.jobs.sna"} <= edges["vrukit"], "the API was not seen"
     assert _cycle(edges) == []
-    packages = _edges(2)
-    packages.pop("vrukit", None)
-    assert _cycle(packages) == []
+    assert _cycle(_edges(2)) == []
 
 
 #: The longest a module may grow before it is split along a seam (generated migrations aside),

@@ -165,6 +165,10 @@ def print_lake_report(report: IngestReport, title: str) -> None:
     )
 
 
+#: The demo region a command builds when it finds none (`vrukit demo`'s defaults).
+DEMO_MONTHS, DEMO_AREAS = 36, 1750
+
+
 def build_demo_region(out: Path | None, seed: int | None, months: int, areas: int) -> None:
     """Build the demo region and load it (``vrukit demo``), then say what was written."""
     from vrukit.jobs.demo import demo_steps, run_demo
@@ -197,7 +201,7 @@ def _demo_db(s: Settings) -> Path:
     path = s.demo_dir / "vrukit.duckdb"
     console.print(f"[dim]No --db given: analysing the demo region in {path}.[/dim]")
     if not path.exists():
-        build_demo_region(s.demo_dir, None, 36, 1750)
+        build_demo_region(s.demo_dir, None, DEMO_MONTHS, DEMO_AREAS)
     return path
 
 

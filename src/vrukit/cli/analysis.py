@@ -16,6 +16,8 @@ from vrukit.cli._app import (
     console,
 )
 from vrukit.cli._common import (
+    DEMO_AREAS,
+    DEMO_MONTHS,
     _crime_source,
     _demo_db,
     _reading,
@@ -81,8 +83,8 @@ def demo(
     seed: Annotated[
         int | None, typer.Option(help=_S["demo_seed"].description, show_default=False)
     ] = None,
-    months: DemoMonths = 36,
-    areas: DemoAreas = 1750,
+    months: DemoMonths = DEMO_MONTHS,
+    areas: DemoAreas = DEMO_AREAS,
 ) -> None:
     """Build the synthetic demo region and load it into its own warehouse (no files, no network)."""
     build_demo_region(out, seed, months, areas)

@@ -17,6 +17,8 @@ from vrukit.cli._app import (
     referrals_app,
 )
 from vrukit.cli._common import (
+    DEMO_AREAS,
+    DEMO_MONTHS,
     _demo_clock,
     _now,
     _referral_key,
@@ -63,7 +65,7 @@ def serve(
         now = _demo_clock()
         path = s.demo_dir / "programme.sqlite"
         if not path.exists():
-            build_demo_region(s.demo_dir, None, 36, 1750)
+            build_demo_region(s.demo_dir, None, DEMO_MONTHS, DEMO_AREAS)
         store = sqlite_url(path)
         _print_demo_logins()
     if key is None:

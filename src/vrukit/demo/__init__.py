@@ -17,7 +17,7 @@ import pandas as pd
 
 from vrukit.demo import _records
 from vrukit.demo._stable import json_text, order
-from vrukit.demo._writers import write_reference
+from vrukit.demo._writers import REFERENCE_FILES, write_reference
 from vrukit.demo.crimes import (
     CrimeModel,
     Hotspot,
@@ -37,7 +37,7 @@ from vrukit.ingest.pathways import PATHWAYS_FILE
 from vrukit.ingest.reference import read_iod
 from vrukit.schemas import CRIME_TYPES, VIOLENCE_TYPES
 
-__all__ = ["DEMO_PROFILES", "DemoFiles", "build_demo", "build_steps", "make_region"]
+__all__ = ["DEMO_PROFILES", "DemoFiles", "build_demo", "build_steps", "demo_files", "make_region"]
 
 #: Mapping profiles of the demo's four emergency departments (examples for docs/istv.md).
 DEMO_PROFILES = Path(__file__).parent / "istv_profiles"
@@ -247,6 +247,17 @@ def _pilot_file(model: CrimeModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["pilot", "area_code"])
 
 
+def demo_files(folder: Path | str, crimes_written: int = 0) -> DemoFiles:
+    """Where ``build_demo`` writes each part of the region in ``folder`` (written or not)."""
+    out = Path(folder)
+    boundaries, deprivation, population = (out / name for name in REFERENCE_FILES)
+    return DemoFiles(
+        out, out / "policeuk", boundaries, deprivation, population, out / "truth.json",
+        out / "truth_areas.csv", crimes_written, out / "area_indicators.csv", out / "pilots.csv",
+        out / "istv", out / "programme", out / "directory",
+    )  # fmt: skip
+
+
 def build_steps(months: int, *, crime_only: bool = False) -> int:
     """How many progress messages ``build_demo`` sends: one per month and one per other part."""
     return months + (2 if crime_only else 6)
@@ -299,19 +310,8 @@ def build_demo(
         violence.append(_violence_rows(rows, area_index, t))
         written += len(rows)
     say("writing boundaries, deprivation, population and truth")
-    files = DemoFiles(
-        out,
-        police,
-        *write_reference(region, out),
-        out / "truth.json",
-        out / "truth_areas.csv",
-        written,
-        out / "area_indicators.csv",
-        out / "pilots.csv",
-        out / "istv",
-        out / "programme",
-        out / "directory",
-    )
+    write_reference(region, out)
+    files = demo_files(out, written)
     indicators = _indicators(rng, model, region, lam)
     indicators.to_csv(files.indicators, index=False)
     _pilot_file(model).to_csv(files.pilots, index=False)

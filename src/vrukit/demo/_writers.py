@@ -87,10 +87,15 @@ def write_population(region: Region, path: Path, year: int = 2020) -> Path:
     return path
 
 
+#: The reference files' names in a demo folder: boundaries, deprivation, population.
+REFERENCE_FILES = ("lsoa_boundaries.geojson", "iod2019_file7.csv", "population.csv")
+
+
 def write_reference(region: Region, out: Path) -> tuple[Path, Path, Path]:
     """Boundaries, IoD2019-style deprivation and population, under their usual names in ``out``."""
+    boundaries, iod, population = (out / name for name in REFERENCE_FILES)
     return (
-        write_boundaries(region, out / "lsoa_boundaries.geojson"),
-        write_iod(region, out / "iod2019_file7.csv"),
-        write_population(region, out / "population.csv"),
+        write_boundaries(region, boundaries),
+        write_iod(region, iod),
+        write_population(region, population),
     )

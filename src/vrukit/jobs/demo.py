@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo, build_steps
+from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo, build_steps, demo_files
 from vrukit.demo.national import NationalFiles
 from vrukit.directory.load import DirectoryLoad, load_hsds, load_postcodes
 from vrukit.ingest.istv_profile import load_profiles
@@ -195,14 +195,7 @@ def reuse_demo(folder: Path) -> DemoRun:
     files and warehouse without writing either."""
     folder = Path(folder)
     db = folder / "vrukit.duckdb"
-    files = DemoFiles(
-        folder, folder / "policeuk", folder / "lsoa_boundaries.geojson",
-        folder / "iod2019_file7.csv", folder / "population.csv", folder / "truth.json",
-        folder / "truth_areas.csv", 0, folder / "area_indicators.csv", folder / "pilots.csv",
-        folder / "istv", folder / "programme", folder / "directory",
-    )  # fmt: skip
     with Warehouse(db, read_only=True) as wh:
         counts = wh.counts()
-        files = replace(files, crimes_written=counts.get("crimes", 0))
-        report = IngestReport(pd.DataFrame(columns=list(REPORT_COLUMNS)))
-    return DemoRun(files, db, report, counts)
+    files = demo_files(folder, counts.get("crimes", 0))
+    return DemoRun(files, db, IngestReport(pd.DataFrame(columns=list(REPORT_COLUMNS))), counts)

@@ -19,7 +19,7 @@ from vrukit.ingest.istv import IstvScan, scan_istv
 from vrukit.ingest.istv_profile import Profile
 from vrukit.store.reports import REPORT_COLUMNS
 
-log = logging.getLogger("vrukit.store.warehouse")
+log = logging.getLogger(__name__)
 
 
 def _last_per_source(files: list[StreetFile]) -> list[StreetFile]:
