@@ -22,16 +22,24 @@ def analysis(demo_region, tmp_path_factory):
         return run_analysis(wh, out)
 
 
-def _simulate(rng, reported: float, misplaced: float):
+def _simulate(rng, reported: float, misplaced: float, *, busy_low: float = 0.0, steps: int = 0):
     """Police counts with seasonality, ED assaults known (a thinning of police records) and
-    unknown (drawn from the expected level); some placed in a random wrong area."""
+    unknown (drawn from the expected level); some placed in a random wrong area.
+
+    ``busy_low``: the busiest tenth of areas report this much less (the night-time economy);
+    ``steps``: this many busy areas jump to four times their level halfway (a venue opens)."""
     areas, months, ed_share = 400, 24, 0.05
     level = rng.gamma(2.0, 3.0, areas)
     season = 1 + 0.3 * np.sin(np.arange(months) / 12 * 2 * np.pi)
     lam = level[:, None] * season[None]
+    if steps:
+        jump = rng.choice(np.argsort(level)[-100:], steps, replace=False)
+        lam[jump, months // 2 :] *= 4
+    rep = np.full(areas, reported)
+    rep[level >= np.quantile(level, 0.9)] -= busy_low
     police = rng.poisson(lam)
     known = rng.binomial(police, ed_share)
-    unknown = rng.poisson(ed_share * lam * (1 - reported) / reported)
+    unknown = rng.poisson(ed_share * lam * ((1 - rep) / rep)[:, None])
     n = known + unknown
     i, t = np.nonzero(n)
     i, t = np.repeat(i, n[i, t]), np.repeat(t, n[i, t])
@@ -57,12 +65,32 @@ def test_share_unknown_recovers_planted_truth(misplaced):
     assert abs(est.share - truth) < 0.06
 
 
+def test_share_unknown_is_unbiased_where_reporting_and_levels_vary():
+    """Over 40 simulated regions where the busiest areas report least and some areas' level
+    jumps: the estimate's mean error is within Monte Carlo error of zero and its interval
+    covers the truth about 95% of the time. (Weighting quiet cells up, or a baseline blind to
+    level changes, put the mean 0.04 to 0.09 too low here.)"""
+    errors, covered = [], 0
+    for seed in range(40):
+        rng = np.random.default_rng([7, seed])
+        ed, pol, truth = _simulate(rng, reported=0.35, misplaced=0.2, busy_low=0.25, steps=8)
+        est = share_unknown_to_police(ed, pol, boot=200)
+        errors.append(est.share - truth)
+        covered += est.low <= truth <= est.high
+    errors = np.array(errors)
+    mc_se = errors.std(ddof=1) / np.sqrt(len(errors))
+    assert abs(errors.mean()) < 3 * mc_se, (errors.mean(), mc_se)
+    assert covered >= 34, covered
+
+
 def test_demo_share_unknown_to_police_matches_the_truth(demo_region, analysis):
     truth = json.loads((demo_region.istv / "istv_truth.json").read_text())["linkage"]
     u = analysis.unknown
+    # the estimator's accuracy is tested over 40 simulated regions above; one demo draw can
+    # only show that its interval holds the truth and is narrow enough to say something
     assert u.low <= truth["share_unknown_to_police"] <= u.high
-    assert abs(u.share - truth["share_unknown_to_police"]) < 0.05
-    assert u.high - u.low < 0.25, "the interval says something"
+    assert u.high - u.low < 0.3, "the interval says something"
+    assert u.low > 0.4, "most ED-treated assaults are unknown to police, as planted"
 
 
 def test_demo_areas_where_police_see_little_are_found(demo_region, analysis):

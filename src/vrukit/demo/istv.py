@@ -101,9 +101,8 @@ def _venues(rng: np.random.Generator, region: Region, weight: np.ndarray) -> pd.
         rows.append((CLUBS[k], "licensed_premises", i))
     for town in LA_NAMES:
         idx = np.nonzero(a.lad_name.to_numpy() == town)[0]
-        # Hotspot areas tie on weight; numpy's default sort breaks the tie (by CPU: the one
-        # place the demo's bytes still depend on the machine; docs/architecture.md).
-        top = idx[np.argsort(-weight[idx])[:4]]
+        # hotspot areas tie on weight: a stable order, or the tie is broken by the CPU's sort
+        top = idx[order(weight[idx], descending=True)[:4]]
         rows += [
             (f"{town} Bus Station", "public_transport", top[0]),
             (f"{town} Railway Station", "public_transport", top[1]),
