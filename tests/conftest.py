@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -120,6 +120,40 @@ def demo_site(demo_region: DemoFiles, tmp_path_factory):
             work=root / "work", services=services,
         )  # fmt: skip
     return run, root / "work"
+
+
+def strict_outputs(*folders: Path, json_only: Sequence[Path] = ()) -> int:
+    """Every JSON and GeoJSON file under ``folders`` and ``json_only`` parses with a parser
+    that rejects NaN and Infinity, and no CSV column under ``folders`` named like a rate holds a
+    non-finite number (``json_only``: folders of inputs, such as the demo's ISTV extracts, whose
+    CSVs are not vrukit's tables). Returns how many files were read."""
+    import json
+    import math
+
+    import pandas as pd
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"non-finite number {name}")
+
+    seen = 0
+    for folder in (*folders, *json_only):
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in (".json", ".geojson"):
+                json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+                seen += 1
+            elif path.suffix == ".js" and path.read_text().startswith("window.VRUKIT="):
+                # the site's map layers: JSON assigned to a global, for pages opened from disk
+                body = path.read_text().split("]=", 1)[1].rstrip().removesuffix(";")
+                json.loads(body, parse_constant=refuse)
+                seen += 1
+            elif path.suffix == ".csv" and folder not in json_only:
+                frame = pd.read_csv(path, low_memory=False)
+                for col in frame.columns:
+                    if "rate" in str(col) and pd.api.types.is_numeric_dtype(frame[col]):
+                        bad = [v for v in frame[col].dropna() if not math.isfinite(v)]
+                        assert not bad, f"{path} column {col}: {bad[:3]}"
+                seen += 1
+    return seen
 
 
 def published_exposures(site: Path) -> tuple[int, list[int]]:

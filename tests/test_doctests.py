@@ -17,7 +17,9 @@ MODULES = [
     "vrukit.analysis.neighbours",
     "vrukit.analysis.rates",
     "vrukit.demo._stable",
+    "vrukit.geo",
     "vrukit.ingest.periods",
+    "vrukit.jsonio",
 ]
 
 

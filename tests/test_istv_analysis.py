@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import published_exposures
+from conftest import published_exposures, strict_outputs
 from vrukit.analysis.triangulate import ed_high_police_low, share_unknown_to_police
 from vrukit.jobs.istv import located_assaults, run_analysis, run_share
 from vrukit.store.warehouse import Warehouse
@@ -130,6 +130,7 @@ def test_pattern_tables_add_up(demo_region, analysis):
     assert rnb["other"] > 1.5 * others["other"] and rnb["knife"] < others["knife"]
     for name in ("hour_weekday.svg", "weapon_mix.svg", "analysis.html"):
         assert (analysis.files["html"].parent / name).stat().st_size > 1000
+    assert strict_outputs(analysis.files["html"].parent) > 5, "strict JSON, finite rates"
 
 
 def test_csp_package_passes_the_disclosure_audit(demo_region, tmp_path):
@@ -138,6 +139,7 @@ def test_csp_package_passes_the_disclosure_audit(demo_region, tmp_path):
         a = located_assaults(wh)
     hidden, exposed = published_exposures(pk.folder)
     assert hidden > 0 and exposed == []
+    assert strict_outputs(pk.folder) > 3, "strict JSON, finite rates"
     for f in (pk.folder / "data").glob("*.csv"):
         t = pd.read_csv(f, dtype=str, keep_default_na=False)
         values = pd.to_numeric(t.drop(columns=[c for c in t if c in ("lad_name", "lsoa_code",

@@ -17,6 +17,7 @@ import statsmodels.api as sm
 from scipy import optimize
 from sqlalchemy import select
 
+from conftest import strict_outputs
 from vrukit.analysis.place_evaluation import (
     _simplex_weights,
     poisson_did,
@@ -177,3 +178,8 @@ def test_comparison_areas_do_not_depend_on_the_order_of_a_set():
 
     runs = {run(seed) for seed in ("1", "2")}
     assert len(runs) == 1, runs
+
+
+def test_the_evaluation_writes_strict_json(evaluated):
+    run, *_ = evaluated
+    assert strict_outputs(run.folder) >= len([f for f in run.files if f.suffix == ".csv"]) > 0

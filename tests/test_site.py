@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from babel.messages.pofile import read_po
 
-from conftest import published_exposures
+from conftest import published_exposures, strict_outputs
 from vrukit.errors import ConfigError
 from vrukit.publish import Policy
 from vrukit.publish.site import PAGES, SiteOptions
@@ -200,3 +200,10 @@ def test_the_where_page_says_how_many_places_the_hot_spots_make(demo_site) -> No
     assert places > 1
     assert f"number of places: {places}." in (run.out / "en" / "where.html").read_text()
     assert f"liczba miejsc: {places}." in (run.out / "pl" / "where.html").read_text()
+
+
+def test_every_json_the_sna_writes_is_strict(demo_site, demo_region) -> None:
+    """The site, the analysis and risk tables behind it and the demo's own files: JSON with no
+    NaN or Infinity, and no non-finite rate in any CSV."""
+    run, work = demo_site
+    assert strict_outputs(run.out, work, json_only=[demo_region.folder]) > 40

@@ -316,10 +316,10 @@ LSOA_LOOKUP = Table(
 
 def _deprivation_columns() -> tuple[Column, ...]:
     cols = [
-        C("lsoa_code", "VARCHAR", "LSOA 2011 code.", False),
-        C("lsoa_name", "VARCHAR", "LSOA 2011 name."),
-        C("lad_code", "VARCHAR", "Local authority district code (2019)."),
-        C("lad_name", "VARCHAR", "Local authority district name (2019)."),
+        C("lsoa_code", "VARCHAR", "LSOA code (2011 for IoD2019, 2021 for IoD2025).", False),
+        C("lsoa_name", "VARCHAR", "LSOA name."),
+        C("lad_code", "VARCHAR", "Local authority district code (2019 or 2024)."),
+        C("lad_name", "VARCHAR", "Local authority district name."),
     ]
     for stem, name in DEPRIVATION_DOMAINS:
         cols.append(C(f"{stem}_score", "DOUBLE", f"{name} score (rates are proportions 0-1)."))
@@ -328,16 +328,21 @@ def _deprivation_columns() -> tuple[Column, ...]:
     for col, name in DEPRIVATION_DENOMINATORS:
         cols.append(C(col, "BIGINT", name + "."))
     cols.append(C("source", "VARCHAR", "File(s) the row was assembled from.", False))
+    # last, so that a warehouse made before IoD2025 gains it with ALTER TABLE ADD COLUMN
+    cols.append(
+        C("edition", "VARCHAR", "'IoD2019' (on LSOA 2011) or 'IoD2025' (on LSOA 2021).", False)
+    )
     return tuple(cols)
 
 
 DEPRIVATION = Table(
     "deprivation",
-    "English Indices of Deprivation 2019, one row per LSOA 2011: every score, rank and decile "
-    "of the IMD, its seven domains, IDACI, IDAOPI and the six sub-domains, and the population "
-    "denominators. Columns a loaded file does not carry are NULL.",
+    "English Indices of Deprivation, one row per LSOA and edition (IoD2019 on LSOA 2011, "
+    "IoD2025 on LSOA 2021): every score, rank and decile of the IMD, its seven domains, IDACI, "
+    "IDAOPI and the six sub-domains, and the population denominators. Columns a loaded file "
+    "does not carry are NULL.",
     _deprivation_columns(),
-    key=("lsoa_code",),
+    key=("lsoa_code", "edition"),
 )
 
 #: vrukit's standard ISTV assault methods (the data set's ASSAULT METHOD, grouped as the Cardiff

@@ -136,10 +136,9 @@ def _check(frame: pd.DataFrame) -> None:
     missing = [c for c in NEEDED if c not in frame]
     if missing:
         raise SchemaError("risk index", f"missing column(s) {missing}; expected {list(NEEDED)}")
-    if (frame.population <= 0).any():
-        raise SchemaError(
-            "risk index", f"{int((frame.population <= 0).sum())} areas have no population"
-        )
+    unrated = ~(frame.population.astype(float) > 0)  # NaN compares False: counted as missing
+    if unrated.any():
+        raise SchemaError("risk index", f"{int(unrated.sum())} areas have no population")
 
 
 def risk_index(frame: pd.DataFrame, *, weights: Mapping[str, float] | None = None) -> pd.DataFrame:

@@ -185,8 +185,9 @@ def fit_risk_model(
         raise SchemaError(
             "risk model", f"{len(y)} counts, {len(pop)} populations, {len(predictors)} rows"
         )
-    if (pop <= 0).any() or not np.isfinite(pop).all():
-        raise SchemaError("risk model", f"{int((pop <= 0).sum())} areas have no population")
+    unrated = ~(np.isfinite(pop) & (pop > 0))  # NaN compares False: count it as missing
+    if unrated.any():
+        raise SchemaError("risk model", f"{int(unrated.sum())} areas have no population")
     z, dropped = _standardise(predictors.reset_index(drop=True))
     if z.shape[1] == 0:
         raise SchemaError("risk model", f"no usable predictor: {dropped}")

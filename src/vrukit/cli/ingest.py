@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.table import Table
 
 from vrukit.cli._app import (
     console,
@@ -51,18 +52,36 @@ def ingest_boundaries(
     """Load LSOA boundaries (2011 or 2021) into `areas`, with centroids and rollup codes."""
     from vrukit.ingest.reference import read_boundaries
 
-    _load_reference(db, "boundaries", read_boundaries(path), "areas", path, "areas")
+    frame = read_boundaries(path)
+    _load_reference(db, "boundaries", frame, "areas", path, "areas")
+    repairs = frame.attrs.get("repairs", [])
+    if repairs:
+        table = Table(
+            title=f"{len(repairs)} invalid polygon(s) mended on load", title_justify="left"
+        )
+        for col in ("LSOA", "line", "problem", "action", "area before m2", "after m2"):
+            table.add_column(col)
+        for r in repairs:
+            table.add_row(
+                str(r["lsoa_code"]), str(r["line"]), str(r["reason"]), str(r["action"]),
+                f"{r['area_before_m2']:,.0f}", f"{r['area_after_m2']:,.0f}",
+            )  # fmt: skip
+        console.print(table)
 
 
 @ingest_app.command("iod")
 def ingest_iod(
-    paths: Annotated[list[Path], typer.Argument(help="IoD2019 File 7, or Files 1/2/5/6 together.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="IoD2019 or IoD2025: File 7, or Files 1 to 6 together.")
+    ],
     db: DbOption = None,
 ) -> None:
-    """Load the English Indices of Deprivation 2019 into `deprivation`."""
+    """Load the English Indices of Deprivation (2019 on LSOA 2011, 2025 on LSOA 2021)."""
     from vrukit.ingest.reference import read_iod
 
-    _load_reference(db, "iod2019", read_iod(paths), "deprivation", paths[-1], "LSOAs")
+    frame = read_iod(paths)
+    edition = str(frame.edition.iloc[0])
+    _load_reference(db, edition.lower(), frame, "deprivation", paths[-1], f"{edition} LSOAs")
 
 
 @ingest_app.command("population")
@@ -108,7 +127,7 @@ def ingest_rollups(
     from vrukit.ingest.geography import read_area_lookup
 
     with _warehouse(_settings(db), for_ingest=True) as wh:
-        n = wh.apply_area_lookup(read_area_lookup(path))
+        n = wh.apply_area_lookup(read_area_lookup(path), source=path)
     console.print(f"areas with MSOA and local authority: {n:,}")
 
 

@@ -14,7 +14,6 @@ keys. Nothing the demo writes may depend on either, so the generator
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from datetime import date
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from vrukit import jsonio
 
 #: Decimal places kept in a sort key: far above a few units in the last place of a double.
 KEY_DECIMALS = 9
@@ -61,7 +62,7 @@ def figure(value: Any) -> Any:
 
 def json_text(value: Any, *, indent: int | None = 1) -> str:
     """JSON of ``value`` with its floats as ``figure`` rounds them."""
-    return json.dumps(figure(value), indent=indent)
+    return jsonio.dumps(figure(value), indent=indent)
 
 
 _CORE_STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import shapely
 
+from vrukit import jsonio
 from vrukit.demo.region import AGE_BANDS, Region
 from vrukit.geo import geoms_to_wgs84
 from vrukit.schemas import DEPRIVATION_DOMAINS
@@ -46,7 +47,7 @@ def write_boundaries(region: Region, path: Path) -> Path:
         }
         for r, g in zip(a.itertuples(), geoms, strict=True)
     ]
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    path.write_text(jsonio.dumps({"type": "FeatureCollection", "features": features}))
     return path
 
 

@@ -12,7 +12,6 @@ LSOA at its centroid.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vrukit import jsonio
 from vrukit.demo._records import to_lonlat
 from vrukit.demo.region import Region
 
@@ -188,8 +188,8 @@ def write_directory(
                           for o in orgs],
         "services": services,
     }  # fmt: skip
-    files.services.write_text(json.dumps(payload, indent=1))
+    files.services.write_text(jsonio.dumps(payload, indent=1))
     codes.to_csv(files.postcodes, index=False)
-    files.truth.write_text(json.dumps({"today": DIRECTORY_TODAY.isoformat(), "stale": stale,
+    files.truth.write_text(jsonio.dumps({"today": DIRECTORY_TODAY.isoformat(), "stale": stale,
                                        "services": len(services)}, indent=1))  # fmt: skip
     return files

@@ -10,7 +10,6 @@ refused files with the row and column of their error, and the training's true ch
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vrukit import jsonio
 from vrukit.demo._stable import json_text, stamp_workbook
 from vrukit.ingest.periods import DUE_DAYS, quarter_end, return_folder
 
@@ -244,7 +244,7 @@ def write_programme(folder: Path, seed: int, pilots: list[dict[str, Any]]) -> Pr
     folder.mkdir(parents=True, exist_ok=True)
     files = ProgrammeDemo(folder, folder / "registry.json", folder / "returns",
                           folder / "training.csv", folder / "programme_truth.json")  # fmt: skip
-    files.registry.write_text(json.dumps(_registry(pilots), indent=1))
+    files.registry.write_text(jsonio.dumps(_registry(pilots), indent=1))
     truth = _returns(rng, files.returns)
     _training(rng).to_csv(files.training, index=False)
     truth["training"] = [{"statement": s, "lift_probability": p} for s, p in STATEMENTS.items()]

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vrukit import jsonio
+
 __all__ = ["EFFECT", "REFERRALS_TODAY", "write_referrals"]
 
 #: The demo's "now" for the SLA clocks (the programme demo's today, at noon).
@@ -356,8 +358,8 @@ def write_referrals(
         "duplicates": sorted(r["received_at"] for r in records if r.get("again")),
     }
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "referrals.json").write_text(json.dumps({"referrals": records}, indent=0))
-    (folder / "referrals_truth.json").write_text(json.dumps(truth, indent=1))
+    (folder / "referrals.json").write_text(jsonio.dumps({"referrals": records}, indent=0))
+    (folder / "referrals_truth.json").write_text(jsonio.dumps(truth, indent=1))
     return folder / "referrals.json"
 
 

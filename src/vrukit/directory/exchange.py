@@ -10,7 +10,6 @@ column and value; the records are then loaded through the same path as HSDS JSON
 from __future__ import annotations
 
 import csv
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from vrukit import jsonio
 from vrukit.directory.hsds import (
     ADDRESS_FIELDS,
     HSDS_VERSION,
@@ -89,7 +89,7 @@ def export_json(s: Session, path: Path) -> int:
         "services": [service_json(x) for x in services],
     }  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
+    path.write_text(jsonio.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
     return len(services)
 
 
@@ -111,7 +111,7 @@ def export_csv(s: Session, folder: Path) -> dict[str, int]:
         }})  # fmt: skip
     package = {"name": "vrukit-youth-map", "profile": "tabular-data-package",
                "hsds_version": HSDS_VERSION, "resources": resources}  # fmt: skip
-    (folder / "datapackage.json").write_text(json.dumps(package, indent=1), encoding="utf-8")
+    (folder / "datapackage.json").write_text(jsonio.dumps(package, indent=1), encoding="utf-8")
     return counts
 
 

@@ -11,7 +11,6 @@ end to end through uvicorn about 8 ms a request (``benchmarks/directory.py``).
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -24,6 +23,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from vrukit import jsonio
 from vrukit.directory.hsds import ADDRESS_FIELDS, LOCATION_FIELDS, SERVICE_FIELDS, record_fields
 from vrukit.directory.models import (
     DirAddress,
@@ -50,7 +50,7 @@ __all__ = ["DirectoryIndex", "Snapshot", "bump", "envelope", "find", "page_json"
 
 
 def _dumps(record: dict[str, Any]) -> str:
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    return jsonio.dumps(record, separators=(",", ":"), ensure_ascii=False)
 
 
 def page_json(

@@ -1,4 +1,5 @@
-"""Reference data: LSOA boundaries, IoD2019 deprivation and population, read into warehouse shapes.
+"""Reference data: LSOA boundaries, IoD2019/IoD2025 deprivation and population, read into
+warehouse shapes.
 
 Each reader checks the header first and names the file and the column that is wrong.
 """
@@ -16,7 +17,7 @@ import shapely
 from python_calamine import CalamineError
 
 from vrukit.errors import InputFileError, SchemaError
-from vrukit.geo import to_wgs84, transformer
+from vrukit.geo import repair_polygons, to_wgs84, transformer
 from vrukit.schemas import (
     AREAS,
     DEPRIVATION,
@@ -25,7 +26,7 @@ from vrukit.schemas import (
     POPULATION,
 )
 
-__all__ = ["read_boundaries", "read_iod", "read_population"]
+__all__ = ["iod_edition", "read_boundaries", "read_iod", "read_population"]
 
 LSOA_CODE = re.compile(r"^[EW]01\d{6}$")
 
@@ -47,9 +48,15 @@ def _pick(columns: Iterable[str], pattern: str, path: Path, what: str) -> str:
 
 
 def read_boundaries(path: Path | str) -> pd.DataFrame:
-    """LSOA polygons (GeoJSON or GeoPackage, any CRS) as ``areas`` rows, geometry in EPSG:27700."""
+    """LSOA polygons (GeoJSON or GeoPackage, any CRS) as ``areas`` rows, geometry in EPSG:27700.
+
+    Invalid polygons are repaired (``vrukit.geo.repair_polygons``) and rows without any area
+    left out; ``frame.attrs`` holds ``rows_read``, ``repairs`` (one dict per polygon changed:
+    code, reason, action, area before and after) and ``message`` (a one-line summary for the
+    ingest log, or None).
+    """
     path = Path(path)
-    meta, _, geom, fields = pyogrio.raw.read(path)
+    meta, _, geom, fields = _read_layer(path)
     cols = list(meta["fields"])
     data = dict(zip(cols, fields, strict=True))
     code = _pick(cols, r"LSOA(11|21)CD", path, "LSOA code (LSOA11CD or LSOA21CD)")
@@ -66,6 +73,7 @@ def read_boundaries(path: Path | str) -> pd.DataFrame:
         shapes = shapely.transform(
             shapes, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
         )
+    shapes, repairs = repair_polygons(shapes)
     cent = shapely.centroid(shapes)
     lon, lat = to_wgs84(shapely.get_x(cent), shapely.get_y(cent)).T
     n = len(shapes)
@@ -93,7 +101,51 @@ def read_boundaries(path: Path | str) -> pd.DataFrame:
         columns=AREAS.names,
     )
     _check_codes(frame.lsoa_code, path, code)
+    codes = frame.lsoa_code.astype(str).to_numpy()
+    listed = [
+        {
+            "lsoa_code": codes[r.index],
+            "line": r.index + 1,
+            "reason": r.reason,
+            "action": r.action,
+            "area_before_m2": round(r.area_before, 1),
+            "area_after_m2": round(r.area_after, 1),
+        }
+        for r in repairs
+    ]
+    left_out = [r.index for r in repairs if r.action == "left out"]
+    frame = frame.drop(index=left_out).reset_index(drop=True)
+    frame.attrs.update(rows_read=n, repairs=listed, message=_repair_message(listed))
     return frame
+
+
+def _repair_message(repairs: list[dict[str, object]]) -> str | None:
+    """One line for the ingest log: how many polygons were repaired or left out, and which."""
+    if not repairs:
+        return None
+    parts = []
+    for action in ("repaired", "left out"):
+        rows = [r for r in repairs if r["action"] == action]
+        if rows:
+            named = "; ".join(f"{r['lsoa_code']} ({r['reason']})" for r in rows[:10])
+            more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+            parts.append(f"{action} {len(rows)} invalid polygon(s): {named}{more}")
+    return ". ".join(parts)
+
+
+def _read_layer(path: Path) -> tuple:
+    """pyogrio's raw read, any failure (missing, truncated, not a spatial file) as an
+    InputFileError naming the file."""
+    if not path.exists():
+        raise InputFileError(str(path), "no such file")
+    try:
+        return pyogrio.raw.read(path)
+    except Exception as exc:  # GDAL's errors name neither file nor cure
+        raise InputFileError(
+            str(path),
+            f"cannot be read as GeoJSON or GeoPackage ({str(exc).strip()[:200]}); "
+            "download it again - a truncated file is the usual cause",
+        ) from exc
 
 
 def first_bad(
@@ -127,37 +179,87 @@ def _check_codes(codes: pd.Series, path: Path, column: str) -> None:
 
 
 _MEASURE = re.compile(r"^(?P<name>.+?) (?P<measure>Score|Rank|Decile)\b", re.IGNORECASE)
+#: The published files' key columns, per edition (IoD2019 on LSOA 2011, IoD2025 on LSOA 2021).
 _IOD_KEYS = {
-    "LSOA code (2011)": "lsoa_code",
-    "LSOA name (2011)": "lsoa_name",
-    "Local Authority District code (2019)": "lad_code",
-    "Local Authority District name (2019)": "lad_name",
+    "IoD2019": {
+        "LSOA code (2011)": "lsoa_code",
+        "LSOA name (2011)": "lsoa_name",
+        "Local Authority District code (2019)": "lad_code",
+        "Local Authority District name (2019)": "lad_name",
+    },
+    "IoD2025": {
+        "LSOA code (2021)": "lsoa_code",
+        "LSOA name (2021)": "lsoa_name",
+        "Local Authority District code (2024)": "lad_code",
+        "Local Authority District name (2024)": "lad_name",
+    },
 }
+#: The IoD2025 scores as humaniverse/IMD republish File 7 (``lsoa21_code``, ``IMD_score`` ...).
+_HUMANIVERSE = {
+    "IMD": "imd", "Income": "income", "Employment": "employment", "Education": "education",
+    "Health": "health", "Crime": "crime", "Housing_and_Services": "barriers",
+    "Environment": "living_environment",
+}  # fmt: skip
+_DENOMINATOR = re.compile(r"mid \d{4}")
 
 
-def _iod_mapping(columns: list[str], path: Path) -> dict[str, str]:
+def iod_edition(columns: Iterable[str]) -> str | None:
+    """'IoD2019' or 'IoD2025' from a file's header (its LSOA code column), or None."""
+    cols = set(columns)
+    for edition, keys in _IOD_KEYS.items():
+        if next(iter(keys)) in cols:
+            return edition
+    return "IoD2025" if "lsoa21_code" in cols else None
+
+
+def _iod_mapping(columns: list[str], path: Path) -> tuple[str, dict[str, str]]:
+    edition = iod_edition(columns)
+    if edition is None:
+        raise SchemaError(
+            str(path),
+            "no 'LSOA code (2011)' (IoD2019) or 'LSOA code (2021)' (IoD2025) column; "
+            f"is this an English Indices of Deprivation file? (columns: {columns[:6]})",
+            line=1,
+        )
+    if "lsoa21_code" in columns:
+        return edition, _humaniverse_mapping(columns, path)
+    keys = _IOD_KEYS[edition]
     names = {n.lower(): stem for stem, n in DEPRIVATION_DOMAINS}
-    denominators = {n: c for c, n in DEPRIVATION_DENOMINATORS}
+    denominators = {_DENOMINATOR.sub("mid", n): c for c, n in DEPRIVATION_DENOMINATORS}
     mapping: dict[str, str] = {}
     for c in columns:
-        if c in _IOD_KEYS:
-            mapping[c] = _IOD_KEYS[c]
-        elif c in denominators:
-            mapping[c] = denominators[c]
+        if c in keys:
+            mapping[c] = keys[c]
+        elif _DENOMINATOR.sub("mid", c) in denominators:
+            mapping[c] = denominators[_DENOMINATOR.sub("mid", c)]
         elif (m := _MEASURE.match(c)) and m["name"].lower() in names:
             mapping[c] = f"{names[m['name'].lower()]}_{m['measure'].lower()}"
         else:
             raise SchemaError(
                 str(path),
-                f"column {c!r} is not an IoD2019 column; expected the "
-                "headers of the published File 1, 2, 5, 6 or 7",
+                f"column {c!r} is not an {edition} column; expected the "
+                "headers of the published File 1, 2, 3, 4, 5, 6 or 7",
                 line=1,
                 column=c,
             )
-    if "lsoa_code" not in mapping.values():
-        raise SchemaError(
-            str(path), "no 'LSOA code (2011)' column; is this an IoD2019 file?", line=1
-        )
+    return edition, mapping
+
+
+def _humaniverse_mapping(columns: list[str], path: Path) -> dict[str, str]:
+    mapping = {"lsoa21_code": "lsoa_code"}
+    for c in columns:
+        if c == "lsoa21_code":
+            continue
+        stem, _, measure = c.rpartition("_")
+        if stem not in _HUMANIVERSE or measure not in ("score", "rank", "decile"):
+            raise SchemaError(
+                str(path),
+                f"column {c!r} is not one of the IoD2025 scores as humaniverse/IMD publish them "
+                f"({', '.join(_HUMANIVERSE)} with _score, _rank or _decile)",
+                line=1,
+                column=c,
+            )
+        mapping[c] = f"{_HUMANIVERSE[stem]}_{measure}"
     return mapping
 
 
@@ -168,11 +270,15 @@ def _read_table(path: Path) -> pd.DataFrame:
         except (ValueError, OSError, CalamineError) as exc:
             raise InputFileError(str(path), f"cannot be read as an Excel workbook ({exc})") from exc
         for df in sheets.values():
-            if "LSOA code (2011)" in df.columns:
+            if iod_edition(df.columns):
                 return df
         raise SchemaError(
-            str(path), f"no sheet has an 'LSOA code (2011)' column (sheets: {list(sheets)})"
+            str(path),
+            "no sheet has an 'LSOA code (2011)' or 'LSOA code (2021)' column "
+            f"(sheets: {list(sheets)})",
         )
+    if not path.exists():
+        raise InputFileError(str(path), "no such file")
     return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
 
 
@@ -184,26 +290,42 @@ def _numbers(s: pd.Series, path: Path, column: str) -> pd.Series:
 
 
 def read_iod(paths: Iterable[Path | str]) -> pd.DataFrame:
-    """IoD2019 files (File 7 alone, or Files 1/2/5/6 together) as rows of ``deprivation``."""
+    """English Indices of Deprivation files as rows of ``deprivation``: IoD2019 (File 7 alone,
+    or Files 1 to 6 together, on LSOA 2011) or IoD2025 (the same files on LSOA 2021, or the
+    scores as humaniverse/IMD republish File 7). One edition per call.
+
+    ``frame.attrs["files"]`` lists ``(path, rows)`` of each file read, for the ingest log.
+    """
     merged: pd.DataFrame | None = None
     sources: list[str] = []
+    read: list[tuple[Path, int]] = []
+    editions: dict[str, Path] = {}
     for p in map(Path, paths):
         raw = _read_table(p)
-        mapping = _iod_mapping(list(raw.columns), p)
+        edition, mapping = _iod_mapping(list(raw.columns), p)
+        editions.setdefault(edition, p)
+        if len(editions) > 1:
+            (e1, p1), (e2, p2) = editions.items()
+            raise SchemaError(
+                str(p), f"{p2.name} is {e2} but {p1.name} is {e1}: load one edition at a time"
+            )
         df = raw.rename(columns=mapping)
         for c in mapping.values():
-            if c not in _IOD_KEYS.values():
+            if c not in ("lsoa_code", "lsoa_name", "lad_code", "lad_name"):
                 df[c] = _numbers(df[c], p, c)
-        _check_codes(df.lsoa_code, p, "LSOA code (2011)")
+        _check_codes(df.lsoa_code, p, next(k for k, v in mapping.items() if v == "lsoa_code"))
         merged = (
             df if merged is None else merged.combine_first(df.set_index("lsoa_code").reset_index())
         )
         sources.append(p.name)
+        read.append((p, len(raw)))
     if merged is None:
-        raise SchemaError("(no files)", "give at least one IoD2019 file")
+        raise SchemaError("(no files)", "give at least one Indices of Deprivation file")
     merged = merged.groupby("lsoa_code", as_index=False).first()
     out = merged.reindex(columns=DEPRIVATION.names)
     out["source"] = " + ".join(sources)
+    out["edition"] = next(iter(editions))
+    out.attrs["files"] = read
     return out
 
 

@@ -8,7 +8,6 @@ frames from ``vrukit.analysis``; this module only joins them and writes files.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from vrukit import jsonio
 from vrukit.analysis.concentration import concentration, lorenz
 from vrukit.analysis.emerging import emerging_hotspots
 from vrukit.analysis.harm import HarmTable, harm_weighted, load_harm_table
@@ -355,7 +355,7 @@ def run_analysis(
     write("local_authorities.csv", la)
     write("monthly.csv", series)
     write("lorenz.csv", lorenz(area_table["count"].to_numpy()))
-    (out / "concentration.json").write_text(json.dumps(conc, indent=1))
+    (out / "concentration.json").write_text(jsonio.dumps(conc, indent=1))
     run.files.append(out / "concentration.json")
     maps: dict[str, object] = {}
     if polygons:
@@ -381,7 +381,7 @@ def run_analysis(
     run.summary = _summary(area_table, hs, emerging, conc, time_info, outside, mapped, table)
     run.summary["maps"] = maps
     meta = {"choices": run.choices, "summary": run.summary, "harm_table": table.describe()}
-    (out / "summary.json").write_text(json.dumps(meta, indent=1, default=str))
+    (out / "summary.json").write_text(jsonio.dumps(meta, indent=1, default=str))
     run.files.append(out / "summary.json")
     return run
 
@@ -440,7 +440,7 @@ def _write_hexes(
         "mean_area_km2": float(table.area_km2.mean()),
         "concentration": conc["count"],
     }
-    (run.out / f"concentration_r{res}.json").write_text(json.dumps(conc, indent=1))
+    (run.out / f"concentration_r{res}.json").write_text(jsonio.dumps(conc, indent=1))
     run.files.append(run.out / f"concentration_r{res}.json")
     if series is not None:
         emerging = series.patterns(nb, res, alpha)
@@ -465,10 +465,19 @@ def _summary(
     table: HarmTable,
 ) -> dict[str, object]:
     top = area_table.sort_values("count", ascending=False).head(5)
+    nowhere = outside.lsoa_code.isna()
+    has_pop = area_table.population.fillna(0) > 0
     s: dict[str, object] = {
         "crimes": int(inside["count"].sum()),
-        "crimes_outside_areas": int(outside["count"].sum()),
-        "rate_per_1000": float(1000 * inside["count"].sum() / area_table.population.sum()),
+        "crimes_outside_areas": int(outside["count"][~nowhere].sum()),
+        "crimes_no_location": int(outside["count"][nowhere].sum()),
+        # a rate only over areas with residents; the others are counted and named, never NaN
+        "rate_per_1000": (
+            float(1000 * area_table["count"][has_pop].sum() / area_table.population[has_pop].sum())
+            if has_pop.any()
+            else None
+        ),
+        "areas_without_population": sorted(area_table.area_code[~has_pop].astype(str)),
         "hot_spots": int((hs.gi_class == "hot spot").sum()),
         "hot_spot_places": int(hs.hot_spot_group.max()) if hs.hot_spot_group.notna().any() else 0,
         "cold_spots": int((hs.gi_class == "cold spot").sum()),
@@ -503,9 +512,14 @@ def summary_lines(run: SurveillanceRun) -> Sequence[str]:
     first, last = map_months
     span = _months_between(first, last)
     per = "a year" if span == 12 else f"over the {span} months"
+    rate = s.get("rate_per_1000")
     lines = [
         f"{s['crimes']:,} crimes ({types}) in {c['areas']:,} areas, {first} to {last}: "
-        f"{s['rate_per_1000']:.1f} per 1,000 residents {per}.",
+        + (
+            f"{rate:.1f} per 1,000 residents {per}."
+            if isinstance(rate, float)
+            else "no rate, as no area has a population loaded (`vrukit ingest population`)."
+        ),
         f"The busiest 5% of areas hold {conc['top_5pct_share']:.0%} of them "
         f"(10%: {conc['top_10pct_share']:.0%}; Gini {conc['gini']:.2f}).",
         f"Gi* finds {s['hot_spots']} hot-spot areas{_places(s.get('hot_spot_places'))} and "
@@ -528,11 +542,7 @@ def summary_lines(run: SurveillanceRun) -> Sequence[str]:
             f"Density peaks at {peak['density']:,.0f} crimes per km² in {peak['area_name']} "
             f"(quartic kernel, {dens['bandwidth_m']:,.0f} m bandwidth)."
         )
-    if s.get("crimes_outside_areas"):
-        lines.append(
-            f"{s['crimes_outside_areas']:,} crimes fall in LSOAs outside the loaded areas "
-            "and are not in the tables."
-        )
+    lines += _left_out_lines(s)
     months: list[str] = c["months"]  # type: ignore[assignment]
     if months != [first, last]:
         lines.append(f"The trends below use every month from {months[0]} to {months[1]}.")
@@ -546,6 +556,26 @@ def summary_lines(run: SurveillanceRun) -> Sequence[str]:
     if patterns:
         lines.append(patterns)
     return lines
+
+
+def _left_out_lines(s: dict[str, object]) -> list[str]:
+    """What the tables leave out: crimes without a place, outside the areas, areas unrated."""
+    out = []
+    nowhere, outside = s.get("crimes_no_location") or 0, s.get("crimes_outside_areas") or 0
+    total = int(s["crimes"]) + int(nowhere) + int(outside)  # type: ignore[call-overload]
+    if nowhere:
+        out.append(f"{nowhere:,} crimes ({nowhere / total:.1%}) have no location in the police.uk "
+                   "files and are not in the area tables or maps.")  # fmt: skip
+    if outside:
+        out.append(f"{outside:,} crimes fall in LSOAs outside the loaded areas and are not in "
+                   "the tables.")  # fmt: skip
+    unrated: list[str] = s.get("areas_without_population") or []  # type: ignore[assignment]
+    if unrated and s.get("rate_per_1000") is not None:
+        named = ", ".join(unrated[:5]) + (
+            f" and {len(unrated) - 5} more" if len(unrated) > 5 else ""
+        )
+        out.append(f"{len(unrated):,} areas have no population loaded and no rate: {named}.")
+    return out
 
 
 def _hex_concentration(conc: object) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from vrukit import jsonio
 from vrukit.analysis.emerging import EMERGING_COLUMNS, emerging_hotspots
 from vrukit.analysis.hexes import cells_of, hex_polygons, hex_table, region_cells
 from vrukit.analysis.hotspots import hotspots
@@ -34,7 +35,7 @@ def write_geojson(geoms_bng: np.ndarray, table: pd.DataFrame, path: Path) -> Non
         {"type": "Feature", "properties": p, "geometry": json.loads(shapely.to_geojson(g))}
         for p, g in zip(props, geoms, strict=True)
     ]
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    path.write_text(jsonio.dumps({"type": "FeatureCollection", "features": features}))
 
 
 def hex_layer(

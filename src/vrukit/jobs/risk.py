@@ -6,7 +6,6 @@ tables docs/methods.md documents.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import shapely
 
+from vrukit import jsonio
 from vrukit.analysis.priority import (
     COMPONENTS,
     INDEX_COLUMNS,
@@ -31,7 +31,7 @@ from vrukit.analysis.riskmodel import (
     fit_risk_model,
     inequality_gradient,
 )
-from vrukit.errors import ConfigError
+from vrukit.errors import ConfigError, VrukitError
 from vrukit.jobs.analyse import AreaPicture, Selection, SurveillanceRun, area_picture
 from vrukit.jobs.maps import write_geojson
 from vrukit.schemas import DEPRIVATION_DOMAINS
@@ -47,12 +47,14 @@ __all__ = [
     "summary_lines",
 ]
 
-#: IoD2019 domains the model uses by default. The crime domain is left out because it contains
+#: IoD domains the model uses by default. The crime domain is left out because it contains
 #: violence; the IMD because it is a weighted sum of the domains; IDACI, IDAOPI and the
 #: sub-domains because they are parts of domains already in (choose them with ``factors``).
 DEFAULT_DOMAINS = ("income", "employment", "education", "health", "barriers", "living_environment")
-#: LSOAs in England in IoD2019, to turn national ranks into centiles.
-ENGLAND_LSOAS = 32_844
+#: LSOAs in England in each edition of the IoD, to turn national ranks into centiles.
+ENGLAND_LSOAS = {"IoD2019": 32_844, "IoD2025": 33_755}
+#: The edition of the IoD published on each LSOA vintage.
+EDITION_OF_VINTAGE = {2011: "IoD2019", 2021: "IoD2025"}
 RISK_FACTOR_COLUMNS = ["factor", "label", "irr", "irr_lo", "irr_hi", "p", "vif", "mean", "sd"]
 YOUTH_BANDS = ("10-17", "18-24")
 #: The model's control for current pilots (1 in a pilot area): their violence may already have
@@ -83,16 +85,28 @@ class RiskRun(SurveillanceRun):
     model: RiskModel | None = None
 
 
-def _deprivation(wh: Warehouse, codes: pd.Series) -> pd.DataFrame:
+def deprivation_edition(wh: Warehouse, vintage: int) -> str | None:
+    """The IoD edition to use on areas of ``vintage``: the one published on that vintage when
+    loaded (IoD2025 on LSOA 2021, IoD2019 on LSOA 2011), else the newest loaded, else None."""
     d = wh.table("deprivation")
-    d = d.filter(d.lsoa_code.isin(list(codes))).to_pandas()
+    loaded = sorted(d.select("edition").distinct().to_pandas().edition.dropna())
+    if not loaded:
+        return None
+    own = EDITION_OF_VINTAGE.get(int(vintage))
+    return own if own in loaded else loaded[-1]
+
+
+def _deprivation(wh: Warehouse, codes: pd.Series, edition: str | None) -> pd.DataFrame:
+    d = wh.table("deprivation")
+    d = d.filter(d.lsoa_code.isin(list(codes)) & (d.edition == (edition or ""))).to_pandas()
     out = pd.DataFrame({"area_code": d.lsoa_code})
     for stem, _ in DEPRIVATION_DOMAINS:
         for m in ("score", "rank", "decile"):
             if d[f"{stem}_{m}"].notna().any():
                 out[f"{stem}_{m}"] = d[f"{stem}_{m}"].astype(float if m == "score" else "Int64")
-        if f"{stem}_rank" in out:
-            out[f"{stem}_centile"] = 100 * (1 - (out[f"{stem}_rank"] - 0.5) / ENGLAND_LSOAS)
+        if f"{stem}_rank" in out and edition in ENGLAND_LSOAS:
+            n = ENGLAND_LSOAS[edition]
+            out[f"{stem}_centile"] = 100 * (1 - (out[f"{stem}_rank"] - 0.5) / n)
     return out
 
 
@@ -112,12 +126,16 @@ def area_profile(
     wh: Warehouse, pic: AreaPicture, indicators: Sequence[pd.DataFrame] = ()
 ) -> pd.DataFrame:
     """One row per area: violence count, rate and harm (the mapped window), Gi* class, every
-    IoD2019 score, rank, decile (and national centile) loaded, the share aged 10-24 when
-    population by age is loaded, and every column of the supplied ``indicators``."""
+    IoD score, rank, decile (and national centile) loaded (the edition of the areas' vintage),
+    the share aged 10-24 when population by age is loaded, and every column of the supplied
+    ``indicators``."""
     codes = pic.area_table.area_code
     prof = pic.area_table.merge(pic.hotspots[["area_code", "gi_z", "gi_class"]], on="area_code")
     prof = prof.merge(_youth(wh, codes), on="area_code", how="left")
-    prof = prof.merge(_deprivation(wh, codes), on="area_code", how="left")
+    vintage = int(pic.areas.vintage.iloc[0]) if len(pic.areas) else 2011
+    prof = prof.merge(
+        _deprivation(wh, codes, deprivation_edition(wh, vintage)), on="area_code", how="left"
+    )
     for extra in indicators:
         clash = (set(extra.columns) - {"area_code"}) & set(prof.columns)
         if clash:
@@ -207,6 +225,7 @@ def run_risk(
     )  # fmt: skip
     say("area profile")
     prof = area_profile(wh, pic, extra)
+    _need_population(prof, pic)
     say("risk-factor model")
     extra_cols = [c for e in extra for c in e.columns if c != "area_code"]
     model, factors, chosen, notes = _model(prof, pic, options, pilot_frame, extra_cols)
@@ -227,9 +246,23 @@ def run_risk(
         "model_bootstrap_draws": options.model_draws,
         "indicators": [str(p) for p in indicators],
         "pilots": str(pilots) if pilots else None,
+        "deprivation": deprivation_edition(wh, int(pic.areas.vintage.iloc[0])),
     }
     _write(run, pic, prof, model, factors, index, pilot_frame)
     return run
+
+
+def _need_population(prof: pd.DataFrame, pic: AreaPicture) -> None:
+    """The risk model and index need every area's residents: name the areas that have none."""
+    unrated = prof.area_code[~(prof.population.astype(float) > 0)]
+    if len(unrated):
+        vintage = int(pic.areas.vintage.iloc[0])
+        raise VrukitError(
+            f"{len(unrated):,} of {len(prof):,} areas have no population "
+            f"(first: {', '.join(sorted(unrated)[:5])}): load residents for LSOA {vintage} "
+            "areas with `vrukit ingest population` (Census 2021 TS001 for LSOA 2021, mid-year "
+            "estimates to 2020 for LSOA 2011)"
+        )
 
 
 def _model(
@@ -321,7 +354,7 @@ def _write(
         run.files.append(out / "risk.geojson")
     run.summary = _summary(model, factors, gradient_info, index, schemes, gaps, threshold)
     meta = {"choices": run.choices, "summary": run.summary}
-    (out / "risk_summary.json").write_text(json.dumps(meta, indent=1, default=str))
+    (out / "risk_summary.json").write_text(jsonio.dumps(meta, indent=1, default=str))
     (out / "summary.md").write_text("\n\n".join(summary_lines(run)) + "\n")
     run.files += [out / "risk_summary.json", out / "summary.md"]
 
@@ -339,7 +372,7 @@ def _cluster_table(named: pd.DataFrame, prof: pd.DataFrame) -> pd.DataFrame:
     if "pilot" in m:
         agg["pilot_areas"] = ("pilot", lambda s: int((s != "").sum()))
     g = m.groupby("cluster").agg(**agg).reset_index()
-    g["rate_per_1000"] = 1000 * g.violence / g.population
+    g["rate_per_1000"] = 1000 * g.violence / g.population.where(g.population > 0)
     return g.round({"mean_risk_score": 2, "rate_per_1000": 2})
 
 

@@ -12,12 +12,12 @@ the threshold (or confirmed in review); the rest appear only in ``unplaced`` (pe
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from vrukit import jsonio
 from vrukit.disclosure import Policy, Protected, Release, Table, protect
 from vrukit.publish._data import slug
 from vrukit.schemas import ISTV_AGE_BANDS, ISTV_LOCATION_TYPES, ISTV_METHODS, ISTV_SEXES
@@ -100,7 +100,7 @@ def write_share_package(
     for name, t in protected.tables.items():
         t.to_csv(data / f"{name}.csv", index=False)
         files[name] = [f"{name}.csv"]
-    (data / "manifest.json").write_text(json.dumps(protected.manifest(files), indent=1))
+    (data / "manifest.json").write_text(jsonio.dumps(protected.manifest(files), indent=1))
     csps = {}
     for lad in sorted(set(m[good].lad_name)):
         part = folder / "csp" / slug(lad)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from vrukit import jsonio
 from vrukit.disclosure import Policy, Protected, protect
 from vrukit.errors import ConfigError
 from vrukit.geo import geoms_to_wgs84
@@ -175,16 +176,16 @@ def _write_data(pub: Protected, data: SiteData, out: Path, run: SiteRun) -> dict
         "concentration": "share of violence held by the busiest areas, at each whole percent of "
         "areas, rounded to 0.1%: a statistic, not counts"
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    (folder / "manifest.json").write_text(jsonio.dumps(manifest, indent=1))
     run.files += sorted(folder.iterdir())
     return files
 
 
 def _geo_files(folder: Path, name: str, fc: dict[str, Any], files: dict[str, list[str]]) -> None:
-    text = json.dumps(fc, separators=(",", ":"))
+    text = jsonio.dumps(fc, separators=(",", ":"))
     (folder / f"{name}.geojson").write_text(text)
     (folder / f"{name}.js").write_text(
-        f"window.VRUKIT=window.VRUKIT||{{}};window.VRUKIT[{json.dumps(name)}]={text};\n"
+        f"window.VRUKIT=window.VRUKIT||{{}};window.VRUKIT[{jsonio.dumps(name)}]={text};\n"
     )
     files.setdefault(name, []).extend([f"{name}.geojson", f"{name}.js"])
 

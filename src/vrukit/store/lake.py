@@ -32,6 +32,7 @@ import ibis
 import pandas as pd
 from filelock import FileLock, Timeout
 
+from vrukit import jsonio
 from vrukit.errors import VrukitError
 from vrukit.ingest._sources import (
     HeaderCheck,
@@ -105,7 +106,7 @@ class Lake:
         body = {"format": FORMAT, "layout": "hive: force=<slug>/month=<YYYY-MM>"}
         body["partitions"] = dict(sorted(partitions.items()))
         tmp = self.path / f".{MANIFEST}.{uuid.uuid4().hex}"
-        tmp.write_text(json.dumps(body, indent=1))
+        tmp.write_text(jsonio.dumps(body, indent=1))
         os.replace(tmp, self.path / MANIFEST)
 
     # -- ingest ------------------------------------------------------------------------------

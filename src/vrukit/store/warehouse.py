@@ -36,6 +36,7 @@ from vrukit.ingest.geography import derive_lsoa_lookup
 from vrukit.ingest.istv import find_extracts
 from vrukit.ingest.istv_profile import Profile
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
+from vrukit.ingest.vintage import check_fit
 from vrukit.schemas import INGEST_LOG, TABLES, Table, validate_frame
 from vrukit.store.planning import (
     _file_date,
@@ -119,6 +120,19 @@ class Warehouse:
         if not self.read_only:
             for table in TABLES.values():
                 self.con.raw_sql(table.ddl())
+            self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Bring a warehouse made by an older vrukit up to date: columns added since are added
+        (deprivation's ``edition``: every row then was IoD2019)."""
+        have = set(self.con.table("deprivation").columns)
+        if "edition" not in have:  # the key changes too: the table is made again
+            self.con.raw_sql("BEGIN TRANSACTION")
+            self.con.raw_sql("ALTER TABLE deprivation RENAME TO _deprivation_old")
+            self.con.raw_sql(TABLES["deprivation"].ddl())
+            self.con.raw_sql("INSERT INTO deprivation SELECT *, 'IoD2019' FROM _deprivation_old")
+            self.con.raw_sql("DROP TABLE _deprivation_old")
+            self.con.raw_sql("COMMIT")
 
     # -- generic -----------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:
@@ -395,26 +409,39 @@ class Warehouse:
         """
         spec = TABLES[table]
         validate_frame(frame, spec, where=str(source))
+        fit = None
+        if table in ("population", "deprivation"):
+            areas = self.table("areas").select("lsoa_code", "vintage").to_pandas()
+            fit = check_fit(areas, frame, table=table, source=source)
+        notes = [m for m in (frame.attrs.get("message"), fit and fit.message) if m]
         self.con.raw_sql("BEGIN TRANSACTION")
         try:
             self._stage(frame, spec, "_ref")
             keys = ", ".join(f'"{k}"' for k in spec.key)
+            if table == "areas":
+                self._keep_rollups()
             self.con.raw_sql(f"DELETE FROM {table} WHERE ({keys}) IN (SELECT ({keys}) FROM _ref)")
             self.con.raw_sql(f"INSERT INTO {table} SELECT * FROM _ref")
-            row = {
-                "ingest_id": self._next_ingest_id(),
-                "kind": kind,
-                "source_key": Path(source).name,
-                "source_file": str(source),
-                "sha256": sha256_file(source),
-                "rows_read": len(frame),
-                "rows_accepted": len(frame),
-                "rows_quarantined": 0,
-                "status": "loaded",
-                "message": None,
-                "loaded_at": datetime.now(UTC).replace(tzinfo=None),
-            }
-            self._log(pd.DataFrame([row]))
+            read = int(frame.attrs.get("rows_read", len(frame)))
+            files = frame.attrs.get("files") or [(Path(source), read)]
+            first = self._next_ingest_id()
+            rows = [
+                {
+                    "ingest_id": first + k,
+                    "kind": kind,
+                    "source_key": Path(path).name,
+                    "source_file": str(path),
+                    "sha256": sha256_file(path),
+                    "rows_read": n if len(files) > 1 else read,
+                    "rows_accepted": n if len(files) > 1 else len(frame),
+                    "rows_quarantined": 0 if len(files) > 1 else read - len(frame),
+                    "status": "loaded",
+                    "message": "; ".join(notes) or None,
+                    "loaded_at": datetime.now(UTC).replace(tzinfo=None),
+                }
+                for k, (path, n) in enumerate(files)
+            ]
+            self._log(pd.DataFrame(rows))
             self.con.raw_sql("COMMIT")
         except Exception:
             self.con.raw_sql("ROLLBACK")
@@ -424,6 +451,16 @@ class Warehouse:
         if table == "areas":
             self.refresh_lsoa_flags()
         return len(frame)
+
+    def _keep_rollups(self) -> None:
+        """Boundaries reloaded without MSOA or local-authority columns (LSOA 2011 files) keep the
+        rollups already loaded (from ``vrukit ingest rollups``) instead of emptying them."""
+        cols = ("msoa_code", "msoa_name", "lad_code", "lad_name")
+        sets = ", ".join(f'"{c}" = coalesce(_ref."{c}", a."{c}")' for c in cols)
+        self.con.raw_sql(
+            f"UPDATE _ref SET {sets} FROM areas a "
+            "WHERE _ref.lsoa_code = a.lsoa_code AND _ref.vintage = a.vintage"
+        )
 
     def replace_rows(
         self, table: str, frame: pd.DataFrame, *, where: dict[str, str] | None = None
@@ -471,8 +508,18 @@ class Warehouse:
         self.con.raw_sql("INSERT INTO lsoa_lookup SELECT * FROM _ref")
         return len(lookup)
 
-    def apply_area_lookup(self, lookup: pd.DataFrame) -> int:
-        """Fill MSOA and local authority of ``areas`` (2011 codes) from an LSOA lookup frame."""
+    def apply_area_lookup(self, lookup: pd.DataFrame, *, source: Path | str | None = None) -> int:
+        """Fill MSOA and local authority of ``areas`` (2011 codes) from an LSOA lookup frame
+        (read from ``source``, which the ingest log then records)."""
+        if source is not None:
+            row = {
+                "ingest_id": self._next_ingest_id(), "kind": "rollups",
+                "source_key": Path(source).name, "source_file": str(source),
+                "sha256": sha256_file(source), "rows_read": len(lookup),
+                "rows_accepted": len(lookup), "rows_quarantined": 0, "status": "loaded",
+                "message": None, "loaded_at": datetime.now(UTC).replace(tzinfo=None),
+            }  # fmt: skip
+            self._log(pd.DataFrame([row]))
         raw = self.con.con
         raw.register("_lk", lookup)
         raw.execute(

@@ -41,6 +41,7 @@ class DataPage(PageBase):
             "crime_types": [self.type_label(t) for t in self.data.types],
             "months": [self.lang.month(m) for m in self.data.months],
             "harm_table": c.get("harm_table", ""),
+            "iod_year": self._iod_year(),
             "permutations": self.lang.num(c.get("permutations", 0)),
             "suppress_max": p.suppress_max,
             "marker": p.marker,
@@ -49,3 +50,9 @@ class DataPage(PageBase):
             "round_to": p.round_to,
             "suppressed": self.pub.suppressed(),
         }
+
+    def _iod_year(self) -> str:
+        """The IoD edition the risk model used ('2025' or '2019'; 2019 when none is named)."""
+        risk = self.data.risk or {}
+        edition = str(risk.get("choices", {}).get("deprivation") or "IoD2019")
+        return edition.removeprefix("IoD")

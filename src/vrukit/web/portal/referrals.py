@@ -11,7 +11,6 @@ it did not exist.
 from __future__ import annotations
 
 import io
-import json
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vrukit import jsonio
 from vrukit.programme.models import Organisation, User
 from vrukit.referrals.crypto import IDENTITY_FIELDS, Keyring
 from vrukit.referrals.identity import read_identity, subject_access
@@ -282,7 +282,7 @@ def access_export(request: Request, s: Db, me: Me, rid: int) -> Response:
     r = _referral(s, me, rid)
     data = subject_access(s, _keyring(request), me, r, _now(request))
     return Response(
-        json.dumps(data, indent=1),
+        jsonio.dumps(data, indent=1),
         media_type="application/json",
         headers={
             "Content-Disposition": f"attachment; filename=subject-access-{r.subject.pseudonym}.json"
