@@ -21,7 +21,7 @@ from vrukit.analysis.hotspots import HOTSPOT_COLUMNS
 from vrukit.analysis.neighbours import queen
 from vrukit.cli import app
 from vrukit.ingest.reference import read_boundaries
-from vrukit.jobs.analyse import AREA_COLUMNS, run_analysis
+from vrukit.jobs.analyse import AREA_COLUMNS, run_analysis, summary_lines
 from vrukit.jobs.maps import HEX_EMERGING_COLUMNS
 from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.store import relational
@@ -64,6 +64,23 @@ def test_tables_have_their_documented_columns(analysed):
     assert summary["choices"]["map_months"] == ["2021-04", "2022-03"]
     assert summary["choices"]["months"] == ["2019-04", "2022-03"]
     assert summary["summary"]["crimes"] == counts.sum()
+
+
+def test_every_selected_crime_is_in_the_tables_or_accounted_for(analysed):
+    """Mapped, without a location, or outside the areas: the three add up to every crime of the
+    selection in the mapped year, and the summary says so."""
+    files, run, _ = analysed
+    s = run.summary
+    with Warehouse(files.folder / "vrukit.duckdb") as wh:
+        c = wh.table("crimes")
+        year = c.filter(c.crime_type.isin(list(VIOLENCE_TYPES)) & (c.month >= dt.date(2021, 4, 1))
+                        & (c.month <= dt.date(2022, 3, 1)))  # fmt: skip
+        total = int(year.count().execute())
+        nowhere = int(year.filter(year.lsoa_code.isnull()).count().execute())
+    assert s["crimes_no_location"] == nowhere > 0, "the demo plants crimes without a location"
+    assert s["crimes"] + s["crimes_no_location"] + s["crimes_outside_areas"] == total
+    said = " ".join(summary_lines(run))
+    assert f"{nowhere:,} crimes (" in said and "have no location in the police.uk files" in said
 
 
 def _planted(analysed):

@@ -183,3 +183,28 @@ Tiles = Annotated[
     ),
 ]
 TilesAttribution = Annotated[str, typer.Option(help="The attribution the tile server requires.")]
+PolicePaths = Annotated[
+    list[Path],
+    typer.Option("--police", help="police.uk street files, folders or zips (repeat for more)."),
+]
+ReferencePaths = Annotated[
+    list[Path],
+    typer.Option(
+        "--reference",
+        help="Boundaries, lookups, IoD and population files or folders (repeat for more).",
+    ),
+]
+ForceSlug = Annotated[
+    str | None, typer.Option("--force", help="Only this force's street files, e.g. merseyside.")
+]
+AreaCodes = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--area",
+        help="Build only these local authorities (a CSP) or LSOAs, by code (repeat for more).",
+    ),
+]
+MinShare = Annotated[
+    float,
+    typer.Option(help="Without --area: keep local authorities holding this share of crimes."),
+]

@@ -378,7 +378,9 @@ def run_analysis(
             kde_bandwidth, series,
         )  # fmt: skip
     outside = pic.outside[pd.to_datetime(pic.outside.month) >= pd.Timestamp(pic.map_first)]
+    nowhere = relational.without_lsoa(_crimes(wh, crimes), selection, pic.map_first, pic.map_last)
     run.summary = _summary(area_table, hs, emerging, conc, time_info, outside, mapped, table)
+    run.summary["crimes_no_location"] = nowhere
     run.summary["maps"] = maps
     meta = {"choices": run.choices, "summary": run.summary, "harm_table": table.describe()}
     (out / "summary.json").write_text(jsonio.dumps(meta, indent=1, default=str))
@@ -465,12 +467,10 @@ def _summary(
     table: HarmTable,
 ) -> dict[str, object]:
     top = area_table.sort_values("count", ascending=False).head(5)
-    nowhere = outside.lsoa_code.isna()
     has_pop = area_table.population.fillna(0) > 0
     s: dict[str, object] = {
         "crimes": int(inside["count"].sum()),
-        "crimes_outside_areas": int(outside["count"][~nowhere].sum()),
-        "crimes_no_location": int(outside["count"][nowhere].sum()),
+        "crimes_outside_areas": int(outside["count"].sum()),
         # a rate only over areas with residents; the others are counted and named, never NaN
         "rate_per_1000": (
             float(1000 * area_table["count"][has_pop].sum() / area_table.population[has_pop].sum())

@@ -100,6 +100,14 @@ def selected(
     return crimes.filter(f)
 
 
+def without_lsoa(crimes: ir.Table, sel: Selection, first: dt.date, last: dt.date) -> int:
+    """How many crimes of the selection's types from ``first`` to ``last`` police.uk publishes
+    without a location (no LSOA): in no area table or map, so counted apart."""
+    f = crimes.crime_type.isin(list(sel.crime_types)) & crimes.lsoa_code.isnull()
+    f &= (crimes.month >= first) & (crimes.month <= last)
+    return int(crimes.filter(f).count().execute())
+
+
 def counts(crimes: ir.Table, sel: Selection) -> ir.Table:
     """Crimes of the selection per LSOA, month and crime type (``lsoa_code, month, crime_type,
     count``) over the selection's whole month range."""

@@ -452,6 +452,22 @@ class Warehouse:
             self.refresh_lsoa_flags()
         return len(frame)
 
+    def keep_areas(self, vintage: int, codes: set[str]) -> int:
+        """Remove the areas of ``vintage`` that are not in ``codes`` (a build defines its area:
+        a rebuild on fewer local authorities leaves none of the others behind). Returns how
+        many were removed."""
+        before = int(self.table("areas").count().execute())
+        frame = pd.DataFrame({"lsoa_code": sorted(codes)})
+        self.con.create_table("_keep", frame, temp=True, overwrite=True)
+        self.con.raw_sql(
+            f"DELETE FROM areas WHERE vintage = {int(vintage)} "
+            "AND lsoa_code NOT IN (SELECT lsoa_code FROM _keep)"
+        )
+        removed = before - int(self.table("areas").count().execute())
+        if removed:
+            self.refresh_lsoa_flags()
+        return removed
+
     def _keep_rollups(self) -> None:
         """Boundaries reloaded without MSOA or local-authority columns (LSOA 2011 files) keep the
         rollups already loaded (from ``vrukit ingest rollups``) instead of emptying them."""

@@ -57,6 +57,12 @@ class PageBase:
     def render_fig(self, fig: charts.Figure, depth: int) -> charts.Figure:  # pragma: no cover
         raise NotImplementedError
 
+    def iod_year(self) -> str:
+        """The IoD edition the risk model used ('2025' or '2019'; 2019 when none is named)."""
+        risk = self.data.risk or {}
+        edition = str(risk.get("choices", {}).get("deprivation") or "IoD2019")
+        return edition.removeprefix("IoD")
+
     def period(self) -> dict[str, str]:
         """The mapped window's first and last month, named in this language."""
         return {

@@ -41,7 +41,8 @@ class DataPage(PageBase):
             "crime_types": [self.type_label(t) for t in self.data.types],
             "months": [self.lang.month(m) for m in self.data.months],
             "harm_table": c.get("harm_table", ""),
-            "iod_year": self._iod_year(),
+            "iod_year": self.iod_year(),
+            "left_out": self._left_out(),
             "permutations": self.lang.num(c.get("permutations", 0)),
             "suppress_max": p.suppress_max,
             "marker": p.marker,
@@ -51,8 +52,21 @@ class DataPage(PageBase):
             "suppressed": self.pub.suppressed(),
         }
 
-    def _iod_year(self) -> str:
-        """The IoD edition the risk model used ('2025' or '2019'; 2019 when none is named)."""
-        risk = self.data.risk or {}
-        edition = str(risk.get("choices", {}).get("deprivation") or "IoD2019")
-        return edition.removeprefix("IoD")
+    def _left_out(self) -> dict[str, str] | None:
+        """Crimes in the police.uk files that no table or map holds: without a location, or in
+        an LSOA outside the region (counts shown as the disclosure policy shows a cell)."""
+        s = self.data.analysis.get("summary", {})
+        nowhere, outside = (
+            int(s.get("crimes_no_location") or 0),
+            int(s.get("crimes_outside_areas") or 0),
+        )
+        if not nowhere and not outside:
+            return None
+        policy = self.pub.policy
+
+        def shown(n: int) -> str:
+            return self.lang.count(
+                policy.marker if 0 < n <= policy.suppress_max else policy.shown(n)
+            )
+
+        return {"nowhere": shown(nowhere), "outside": shown(outside)}

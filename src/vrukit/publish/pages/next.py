@@ -19,7 +19,11 @@ __all__ = ["NextPage"]
 
 class NextPage(PageBase):
     def page_next(self) -> dict[str, Any]:
-        ctx: dict[str, Any] = {"title": self.t("Where next"), "has_risk": "tier" in self.areas}
+        ctx: dict[str, Any] = {
+            "title": self.t("Where next"),
+            "has_risk": "tier" in self.areas,
+            "iod_year": self.iod_year(),
+        }
         if not ctx["has_risk"]:
             return ctx
         a = self.areas.sort_values("rank").head(20)

@@ -95,4 +95,5 @@ class WhyPage(PageBase):
                 )
             )
         ctx["family"] = self.data.risk.get("summary", {}).get("family") if self.data.risk else None
+        ctx["iod_year"] = self.iod_year()
         return ctx

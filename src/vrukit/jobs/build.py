@@ -1,0 +1,249 @@
+"""``vrukit build``: a real area's warehouse from the files police.uk, ONS and MHCLG publish.
+
+One call does what eight ``vrukit ingest`` commands and three geography vintages did by hand:
+
+1. every reference file is recognised by its header (``vrukit.ingest.recognise``);
+2. the police.uk street files (one force with ``force``) are read for their LSOA codes, and the
+   boundaries of each vintage found are matched against them: the vintage that places most
+   crimes is the build's (police.uk moved from LSOA 2011 to 2021 during 2023; a month may mix
+   them), and crimes on codes of the other vintage are counted and named;
+3. the area is the local authorities holding at least ``min_share`` of those crimes (a force's
+   files carry a few records placed over its border), or exactly the ``areas`` given (local
+   authority or LSOA codes) - a Community Safety Partnership is one local authority;
+4. boundaries (repaired where invalid), rollups, the change lookup, population and deprivation
+   of that vintage are loaded in that order, each file through the same guard as ``vrukit
+   ingest`` (a file of the other vintage is left out, with the reason), a file already loaded
+   with the same bytes is left alone, and the police files are loaded last.
+
+The report has one row per file: what it is, its vintage, rows read and loaded, polygons
+repaired, and why a file was left out.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from vrukit.errors import VrukitError
+from vrukit.ingest._sources import StreetFile, find_street_files, sha256_file
+from vrukit.ingest.geography import read_area_lookup, read_lsoa_lookup
+from vrukit.ingest.recognise import Recognised, find_reference
+from vrukit.ingest.reference import read_boundaries, read_iod, read_population
+from vrukit.store.reports import IngestReport
+from vrukit.store.warehouse import Warehouse
+
+__all__ = ["BuildReport", "BuildRow", "build"]
+
+
+@dataclass
+class BuildRow:
+    """One file of a build: what it is and what became of it."""
+
+    file: str
+    kind: str
+    vintage: int | None
+    rows_read: int = 0
+    loaded: int = 0
+    repaired: int = 0
+    note: str = ""
+
+
+@dataclass
+class BuildReport:
+    """What ``build`` loaded: one row per file, the vintage and area chosen, police accounting."""
+
+    vintage: int
+    local_authorities: list[str]
+    areas: int
+    rows: list[BuildRow] = field(default_factory=list)
+    police: IngestReport | None = None
+    other_vintage_crimes: int = 0
+    crimes_read: int = 0
+    #: files not recognised, counted by the reason
+    not_recognised: dict[str, int] = field(default_factory=dict)
+
+
+def _codes(files: Sequence[StreetFile]) -> pd.Series:
+    """Crimes per LSOA code over the street files (the LSOA column only)."""
+    parts = []
+    for sf in files:
+        with sf.open_bytes() as fh:
+            col = pd.read_csv(fh, usecols=["LSOA code"], dtype=str)["LSOA code"]
+        parts.append(col.dropna().value_counts())
+    return pd.concat(parts).groupby(level=0).sum() if parts else pd.Series(dtype=int)
+
+
+def _unchanged(wh: Warehouse, kind: str, path: Path) -> bool:
+    log = wh.table("ingest_log")
+    rows = log.filter((log.kind == kind) & (log.source_key == path.name)).to_pandas()
+    return bool(len(rows)) and rows.sha256.iloc[0] == sha256_file(path)
+
+
+def _choose_areas(
+    frames: pd.DataFrame, counts: pd.Series, areas: Sequence[str], min_share: float
+) -> pd.DataFrame:
+    """The boundary rows of the build's area: the given LA or LSOA codes, else the local
+    authorities holding at least ``min_share`` of the crimes placed in the boundaries."""
+    if areas:
+        wanted = set(areas)
+        chosen = frames[frames.lad_code.isin(wanted) | frames.lsoa_code.isin(wanted)]
+        unknown = wanted - set(frames.lad_code.dropna()) - set(frames.lsoa_code)
+        if unknown:
+            raise VrukitError(
+                f"area code(s) {sorted(unknown)[:5]} are in none of the boundary files "
+                "(give local authority codes such as E08000012, or LSOA codes)"
+            )
+        return chosen
+    if frames.lad_code.isna().all():
+        raise VrukitError(
+            "the boundaries carry no local authority codes and no rollup lookup was given: add "
+            "ONS's OA-LSOA-MSOA-LA lookup to --reference, or name the areas with --area"
+        )
+    per_la = frames.assign(n=frames.lsoa_code.map(counts).fillna(0)).groupby("lad_code").n.sum()
+    keep = per_la[per_la >= min_share * per_la.sum()].index
+    return frames[frames.lad_code.isin(keep)]
+
+
+def _boundaries(
+    refs: list[Recognised], counts: pd.Series
+) -> tuple[int, list[tuple[Recognised, pd.DataFrame]], int]:
+    """Read the boundary files; pick the vintage that places most crimes. Returns the vintage,
+    its files with their frames, and how many crimes are on codes of another vintage only."""
+    frames: dict[int, list[tuple[Recognised, pd.DataFrame]]] = {}
+    for r in refs:
+        if r.kind == "boundaries" and r.vintage is not None:
+            frames.setdefault(r.vintage, []).append((r, read_boundaries(r.path)))
+    if not frames:
+        raise VrukitError("no LSOA boundary file among the reference files (LSOA11CD/LSOA21CD)")
+    codes = {v: set().union(*(set(f.lsoa_code) for _, f in fs)) for v, fs in frames.items()}
+    placed = {v: int(counts[counts.index.isin(c)].sum()) for v, c in codes.items()}
+    vintage = max(placed, key=lambda v: (placed[v], v))
+    if placed[vintage] == 0:
+        raise VrukitError(
+            "none of the police files' LSOA codes is in the boundary files: are they for "
+            f"another area? (first codes: {', '.join(counts.index[:3])})"
+        )
+    others = set().union(*(c for v, c in codes.items() if v != vintage)) - codes[vintage]
+    other = int(counts[counts.index.isin(others)].sum())
+    return vintage, frames[vintage], other
+
+
+def _rollups(refs: list[Recognised]) -> pd.DataFrame | None:
+    files = [r for r in refs if r.kind == "rollups"]
+    return pd.concat([read_area_lookup(r.path) for r in files]) if files else None
+
+
+def build(
+    wh: Warehouse,
+    police: Sequence[Path | str],
+    reference: Sequence[Path | str],
+    *,
+    force: str | None = None,
+    areas: Sequence[str] = (),
+    min_share: float = 0.01,
+    progress: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Load a real area into ``wh`` from published files (see the module docstring)."""
+    say = progress or (lambda _m: None)
+    say("recognising the reference files")
+    refs = find_reference(reference)
+    with tempfile.TemporaryDirectory(prefix="vrukit-build-") as work:
+        found = find_street_files(police, workdir=Path(work))
+        files = [f for f in found.files if force is None or f.force == force]
+        if not files:
+            forces = sorted({f.force for f in found.files})
+            raise VrukitError(f"no police.uk street files for {force!r} (found: {forces})")
+        say(f"reading the LSOA codes of {len(files)} police.uk files")
+        counts = _codes(files)
+        say("matching the boundaries")
+        vintage, bounds, other = _boundaries(refs, counts)
+        lookup = _rollups(refs) if vintage == 2011 else None
+        frames = pd.concat([f for _, f in bounds]).drop_duplicates("lsoa_code")
+        if lookup is not None and frames.lad_code.isna().any():
+            lad = frames.lsoa_code.map(lookup.set_index("lsoa_code").lad_code)
+            frames = frames.assign(lad_code=frames.lad_code.fillna(lad))
+        chosen = _choose_areas(frames, counts, areas, min_share)
+        report = BuildReport(vintage, sorted(set(chosen.lad_code.dropna())), len(chosen))
+        report.other_vintage_crimes, report.crimes_read = other, int(counts.sum())
+        say(f"loading {len(chosen):,} LSOA {vintage} areas and their reference data")
+        _load_boundaries(wh, bounds, set(chosen.lsoa_code), vintage, report)
+        _load_tables(wh, refs, vintage, report)
+        say(f"loading {len(files)} police.uk files")
+        report.police = wh.ingest_police([f.path for f in files])
+    for r in refs:
+        if r.kind == "boundaries" and r.vintage != vintage:
+            report.rows.append(BuildRow(r.path.name, r.kind, r.vintage, note=_OTHER))
+    unknown = pd.Series([r.what for r in refs if r.kind is None], dtype=str)
+    report.not_recognised = unknown.value_counts().sort_index().to_dict()
+    return report
+
+
+#: Why a file of the other LSOA vintage is not loaded.
+_OTHER = "other LSOA vintage"
+
+
+def _load_boundaries(
+    wh: Warehouse,
+    bounds: list[tuple[Recognised, pd.DataFrame]],
+    keep: set[str],
+    vintage: int,
+    report: BuildReport,
+) -> None:
+    for r, frame in bounds:
+        mine = frame[frame.lsoa_code.isin(keep)]
+        row = BuildRow(r.path.name, "boundaries", vintage, int(frame.attrs.get("rows_read", 0)))
+        row.repaired = sum(1 for x in frame.attrs.get("repairs", []) if x["lsoa_code"] in keep)
+        if len(mine):
+            mine = mine.reset_index(drop=True)
+            mine.attrs = {**frame.attrs, "rows_read": len(mine)}
+            row.loaded = wh.load_reference("boundaries", mine, table="areas", source=r.path)
+        if len(frame) > len(mine):
+            row.note = f"{len(frame) - len(mine):,} areas outside the build"
+        report.rows.append(row)
+    wh.keep_areas(vintage, keep)
+
+
+def _load_tables(wh: Warehouse, refs: list[Recognised], vintage: int, report: BuildReport) -> None:
+    for r in refs:
+        if r.kind in ("rollups", "lsoa-lookup", "population"):
+            report.rows.append(_load_one(wh, r, vintage))
+    iod = [r for r in refs if r.kind == "deprivation"]
+    for edition_vintage in sorted({r.vintage or 0 for r in iod}):
+        group = [r for r in iod if (r.vintage or 0) == edition_vintage]
+        names = " + ".join(r.path.name for r in group)
+        if edition_vintage != vintage:
+            report.rows.append(BuildRow(names, "deprivation", edition_vintage, note=_OTHER))
+            continue
+        frame = read_iod([r.path for r in group])
+        kind = str(frame.edition.iloc[0]).lower()
+        if all(_unchanged(wh, kind, r.path) for r in group):
+            report.rows.append(BuildRow(names, "deprivation", vintage, note="unchanged"))
+            continue
+        n = wh.load_reference(kind, frame, table="deprivation", source=group[-1].path)
+        report.rows.append(BuildRow(names, "deprivation", vintage, len(frame), n))
+
+
+def _load_one(wh: Warehouse, r: Recognised, vintage: int) -> BuildRow:
+    row = BuildRow(r.path.name, str(r.kind), r.vintage)
+    if r.vintage is not None and r.vintage != vintage and r.kind != "lsoa-lookup":
+        row.note = _OTHER
+        return row
+    if _unchanged(wh, str(r.kind), r.path):
+        row.note = "unchanged"
+        return row
+    if r.kind == "rollups":
+        lookup = read_area_lookup(r.path)
+        row.rows_read, row.loaded = len(lookup), wh.apply_area_lookup(lookup, source=r.path)
+    elif r.kind == "lsoa-lookup":
+        frame = read_lsoa_lookup(r.path)
+        row.rows_read = len(frame)
+        row.loaded = wh.load_reference("lsoa-lookup", frame, table="lsoa_lookup", source=r.path)
+    else:
+        frame = read_population(r.path)
+        row.rows_read = len(frame)
+        row.loaded = wh.load_reference("population", frame, table="population", source=r.path)
+    return row

@@ -1,0 +1,107 @@
+"""``vrukit build``: one command from published files to a warehouse, and one ``sna`` to a site,
+on the two real Merseyside cases of ../shared/data (LSOA 2011 with IoD2019 and mid-2019
+population; LSOA 2021 with IoD2025 and Census 2021), and on a hand-made police file whose
+LSOA codes mix the two vintages."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SHARED, csv_bytes, shared_path, strict_outputs
+from vrukit.cli import app
+from vrukit.ingest.recognise import recognise
+from vrukit.jobs.build import build
+from vrukit.store.warehouse import Warehouse
+
+runner = CliRunner()
+
+CASES = {
+    # police folder, LSOA vintage, areas, IoD edition, population source
+    "2022": ("merseyside", 2011, 910, "IoD2019", "mid2019"),
+    "2023-25": ("merseyside-lsoa21", 2021, 923, "IoD2025", "census2021-ts001"),
+}
+
+
+def _rows(folder) -> int:
+    """Data rows in a folder's street files (.csv or .csv.gz), header lines not counted."""
+    total = 0
+    for f in sorted(folder.rglob("*-street.csv*")):
+        with gzip.open(f, "rt") if f.suffix == ".gz" else f.open() as fh:
+            total += sum(1 for _ in fh) - 1
+    return total
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_real_force_builds_to_a_site_in_two_commands(case, tmp_path):
+    folder, vintage, n_areas, edition, pop_source = CASES[case]
+    police = shared_path("policeuk", folder)
+    db, site = tmp_path / "w.duckdb", tmp_path / "site"
+    res = runner.invoke(app, ["build", "--police", str(police), "--reference", str(SHARED),
+                              "--db", str(db)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert f"{n_areas} LSOA {vintage} areas in 5 local authorities" in said
+    assert "(balanced)" in said
+    with Warehouse(db) as wh:
+        areas = wh.table("areas").to_pandas()
+        dep = wh.table("deprivation").to_pandas()
+        crimes = int(wh.table("crimes").count().execute())
+    assert len(areas) == n_areas and set(areas.vintage) == {vintage}
+    assert areas.population.gt(0).all(), "every area has residents"
+    assert areas.population_source.str.startswith(pop_source).all()
+    assert set(dep.edition) == {edition} and areas.lsoa_code.isin(dep.lsoa_code).all()
+    assert crimes == _rows(police), "every row of every police file is in the warehouse"
+
+    again = runner.invoke(app, ["build", "--police", str(police), "--reference", str(SHARED),
+                                "--db", str(db)])  # fmt: skip
+    assert again.exit_code == 0 and "unchanged" in again.output, "a rebuild reloads nothing"
+
+    res = runner.invoke(app, ["sna", "--db", str(db), "--out", str(site), "--region", "Mersey",
+                              "--language", "en"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    data = (site / "en" / "data.html").read_text()
+    assert f"English Indices of Deprivation {edition[3:]}" in data
+    assert f"English Indices of Deprivation {edition[3:]}" in (site / "en" / "why.html").read_text()
+    manifest = json.loads((site / "data" / "manifest.json").read_text())
+    assert len(manifest["tables"]) > 5, "the site publishes its data"
+    assert strict_outputs(site) > 10
+
+
+def _boundary_file(path, field, codes):
+    feats = []
+    for k, code in enumerate(codes):
+        x, y = -2.98 + 0.01 * k, 53.40
+        ring = [[x, y], [x + 0.004, y], [x + 0.004, y + 0.004], [x, y + 0.004], [x, y]]
+        feats.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                      "properties": {field: code, "LAD21CD": "E08000012"}})  # fmt: skip
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    return path
+
+
+def test_a_police_file_mixing_vintages_is_built_on_the_one_most_crimes_use(tmp_path):
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    _boundary_file(ref / "b11.geojson", "LSOA11CD", ["E01000001", "E01000002", "E01000003"])
+    _boundary_file(ref / "b21.geojson", "LSOA21CD", ["E01000001", "E01000002", "E01035001"])
+    assert recognise(ref / "b21.geojson").vintage == 2021
+    month = tmp_path / "police" / "2023-03"
+    month.mkdir(parents=True)
+    rows = []
+    for i, code in enumerate(["E01000001"] * 5 + ["E01035001"] * 6 + ["E01000003"] * 2):
+        rows.append([f"id{i}", "2023-03", "Merseyside Police", "Merseyside Police", "-2.97",
+                     "53.40", "On or near A Street", code, "Liverpool 001A",
+                     "Violence and sexual offences", "Under investigation", ""])  # fmt: skip
+    (month / "2023-03-merseyside-street.csv").write_bytes(csv_bytes(rows))
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        report = build(wh, [tmp_path / "police"], [ref])
+        areas = set(wh.table("areas").to_pandas().lsoa_code)
+        unknown = int(wh.table("crimes").lsoa_unknown.sum().execute())
+    assert report.vintage == 2021 and areas == {"E01000001", "E01000002", "E01035001"}
+    assert report.other_vintage_crimes == 2 and report.crimes_read == 13
+    assert unknown == 2, "the two crimes on a 2011-only code are flagged, not lost"
+    notes = {r.file: r.note for r in report.rows}
+    assert notes["b11.geojson"] == "other LSOA vintage"
