@@ -222,3 +222,47 @@ def test_json_out_is_strict():
     parsed = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-finite {c}"))
     assert parsed == {"rate": None, "ratio": None, "n": [1.5, None]}
     assert not any(isinstance(v, float) and not math.isfinite(v) for v in parsed["n"] if v)
+
+
+def test_the_2021_formats_a_newcomer_downloads(tmp_path):
+    """IoD2025 File 7 (its 2025 denominators and any column a new edition adds), Nomis's bulk
+    TS001 file and ONS's OA21-LSOA21-MSOA21-LAD22 lookup are read and recognised."""
+    from vrukit.ingest.geography import read_area_lookup
+    from vrukit.ingest.recognise import recognise
+
+    f7 = tmp_path / "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv"
+    f7.write_text(
+        "LSOA code (2021),LSOA name (2021),Local Authority District code (2024),"
+        "Local Authority District name (2024),Index of Multiple Deprivation (IMD) Score,"
+        "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived),"
+        "Income Score (rate),Total population: mid 2022 (excluding prisoners),"
+        "Working age population 18-66 (for use with Employment Deprivation Domain) "
+        "(excluding prisoners),A column added in 2025\n"
+        'E01000001,City of London 001A,E09000001,City of London,8.7,26525,0.013,"1,612",1100,x\n'
+    )
+    d = read_iod([f7]).iloc[0]
+    assert (d.edition, d.imd_rank, d.denominator_total, d.denominator_working_age) == (
+        "IoD2025", 26525, 1612, 1100)  # fmt: skip
+    assert recognise(f7).vintage == 2021
+    bulk = tmp_path / "census2021-ts001-lsoa.csv"
+    bulk.write_text(
+        "date,geography,geography code,Residence type: Total; measures: Value,"
+        "Residence type: Lives in a household; measures: Value\n"
+        "2021,City of London 001A,E01000001,1473,1465\n"
+    )
+    p = read_population(bulk)
+    assert (p.residents.item(), p.vintage.item()) == (1473, 2021)
+    assert recognise(bulk).kind == "population"
+    oa21 = tmp_path / "OA21_LSOA21_MSOA21_LAD22_EW_LU.csv"
+    oa21.write_text(
+        "OA21CD,LSOA21CD,LSOA21NM,MSOA21CD,MSOA21NM,LAD22CD,LAD22NM\n"
+        "E00000001,E01000001,City of London 001A,E02000001,City of London 001,E09000001,"
+        "City of London\n"
+        "E00000003,E01000001,City of London 001A,E02000001,City of London 001,E09000001,"
+        "City of London\n"
+    )
+    lk = read_area_lookup(oa21)
+    assert lk.attrs["vintage"] == 2021 and lk.to_dict("records") == [{
+        "lsoa_code": "E01000001", "msoa_code": "E02000001", "msoa_name": "City of London 001",
+        "lad_code": "E09000001", "lad_name": "City of London"}]  # fmt: skip
+    assert (recognise(oa21).kind, recognise(oa21).vintage) == ("rollups", 2021)

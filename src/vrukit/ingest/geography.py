@@ -88,14 +88,18 @@ def read_lsoa_lookup(path: Path | str) -> pd.DataFrame:
 
 
 def read_area_lookup(path: Path | str) -> pd.DataFrame:
-    """LSOA to MSOA and local authority from ONS's OA11 lookup (OA11CD, LSOA11CD, MSOA11CD, ...).
+    """LSOA to MSOA and local authority from ONS's Output Area lookup: 2011 (OA11CD, LSOA11CD,
+    MSOA11CD, LAD17CD ...) or 2021 (OA21CD, LSOA21CD, MSOA21CD, LAD22CD ...).
 
-    Returns one row per LSOA: ``lsoa_code, msoa_code, msoa_name, lad_code, lad_name``.
+    Returns one row per LSOA: ``lsoa_code, msoa_code, msoa_name, lad_code, lad_name``, with
+    ``attrs["vintage"]`` 2011 or 2021.
     """
     path = Path(path)
     head = pd.read_csv(path, dtype=str, nrows=0, encoding="utf-8-sig")
+    vintage = 2021 if "LSOA21CD" in head.columns else 2011
+    yy = vintage % 100
     lad = next((c for c in head.columns if c.startswith("LAD") and c.endswith("CD")), None)
-    need = ["LSOA11CD", "MSOA11CD", "MSOA11NM"]
+    need = [f"LSOA{yy}CD", f"MSOA{yy}CD", f"MSOA{yy}NM"]
     if lad is None or any(c not in head.columns for c in need):
         raise SchemaError(
             str(path),
@@ -103,9 +107,11 @@ def read_area_lookup(path: Path | str) -> pd.DataFrame:
             line=1,
         )
     cols = [*need, lad, lad[:-2] + "NM"]
-    raw = pd.read_csv(path, dtype=str, usecols=cols, encoding="utf-8-sig").drop_duplicates()
+    raw = pd.read_csv(path, dtype=str, usecols=cols, encoding="utf-8-sig")[cols].drop_duplicates()
     raw.columns = ["lsoa_code", "msoa_code", "msoa_name", "lad_code", "lad_name"]
     dup = raw[raw.lsoa_code.duplicated()]
     if len(dup):
         raise SchemaError(str(path), f"LSOA {dup.lsoa_code.iloc[0]!r} lies in two MSOAs or LAs")
-    return raw.reset_index(drop=True)
+    out = raw.reset_index(drop=True)
+    out.attrs["vintage"] = vintage
+    return out

@@ -69,12 +69,15 @@ def _table(path: Path) -> Recognised:
             return Recognised(path, "deprivation", vintage, f"{edition} deprivation")
         if {"LSOA11CD", "LSOA21CD", "CHGIND"} <= found:
             return Recognised(path, "lsoa-lookup", None, "ONS LSOA 2011 to 2021 lookup")
-        if {"LSOA11CD", "MSOA11CD"} <= found and any(
-            c.startswith("LAD") and c.endswith("CD") for c in cols
-        ):
-            return Recognised(path, "rollups", 2011, "ONS LSOA 2011 to MSOA and LA lookup")
+        for v in (2011, 2021):
+            if {f"LSOA{v % 100}CD", f"MSOA{v % 100}CD"} <= found and any(
+                c.startswith("LAD") and c.endswith("CD") for c in cols
+            ):
+                return Recognised(path, "rollups", v, f"ONS LSOA {v} to MSOA and LA lookup")
         lower = {c.lower() for c in cols}
-        if {"total", "mnemonic"} <= lower:
+        if {"total", "mnemonic"} <= lower or (
+            "geography code" in lower and "residence type: total; measures: value" in lower
+        ):
             return Recognised(path, "population", 2021, "Census 2021 TS001 residents")
         if {"lsoa", "pop"} <= lower:
             return Recognised(path, "population", 2011, "mid-year estimates (LSOA 2011)")

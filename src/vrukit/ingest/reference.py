@@ -21,7 +21,6 @@ from vrukit.geo import repair_polygons, to_wgs84, transformer
 from vrukit.schemas import (
     AREAS,
     DEPRIVATION,
-    DEPRIVATION_DENOMINATORS,
     DEPRIVATION_DOMAINS,
     POPULATION,
 )
@@ -200,7 +199,20 @@ _HUMANIVERSE = {
     "Health": "health", "Crime": "crime", "Housing_and_Services": "barriers",
     "Environment": "living_environment",
 }  # fmt: skip
-_DENOMINATOR = re.compile(r"mid \d{4}")
+#: Population denominators by how their published names begin (the mid-year and the working
+#: age range change between editions: "mid 2015", "18-59/64" in 2019; "mid 2022" in 2025).
+_DENOMINATOR_PREFIX = {
+    "total population": "denominator_total",
+    "dependent children": "denominator_children_0_15",
+    "population aged 16-": "denominator_16_59",
+    "older population": "denominator_60_plus",
+    "working age population": "denominator_working_age",
+}
+
+
+def _denominator(column: str) -> str | None:
+    low = column.lower()
+    return next((c for p, c in _DENOMINATOR_PREFIX.items() if low.startswith(p)), None)
 
 
 def iod_edition(columns: Iterable[str]) -> str | None:
@@ -225,15 +237,16 @@ def _iod_mapping(columns: list[str], path: Path) -> tuple[str, dict[str, str]]:
         return edition, _humaniverse_mapping(columns, path)
     keys = _IOD_KEYS[edition]
     names = {n.lower(): stem for stem, n in DEPRIVATION_DOMAINS}
-    denominators = {_DENOMINATOR.sub("mid", n): c for c, n in DEPRIVATION_DENOMINATORS}
     mapping: dict[str, str] = {}
     for c in columns:
         if c in keys:
             mapping[c] = keys[c]
-        elif _DENOMINATOR.sub("mid", c) in denominators:
-            mapping[c] = denominators[_DENOMINATOR.sub("mid", c)]
+        elif denominator := _denominator(c):
+            mapping[c] = denominator
         elif (m := _MEASURE.match(c)) and m["name"].lower() in names:
             mapping[c] = f"{names[m['name'].lower()]}_{m['measure'].lower()}"
+        elif edition != "IoD2019":
+            continue  # a newer edition may add columns: the known ones are read, others left
         else:
             raise SchemaError(
                 str(path),
@@ -332,6 +345,14 @@ def read_iod(paths: Iterable[Path | str]) -> pd.DataFrame:
 #: Population files with one total per LSOA: (columns, code column, count column, year, source).
 _TOTAL_FORMATS = (
     ({"total", "mnemonic"}, "mnemonic", "total", 2021, "census2021-ts001"),
+    # Nomis's bulk download of TS001 (census2021-ts001-lsoa.csv)
+    (
+        {"geography code", "Residence type: Total; measures: Value"},
+        "geography code",
+        "Residence type: Total; measures: Value",
+        2021,
+        "census2021-ts001",
+    ),
     ({"lsoa", "pop"}, "lsoa", "pop", 2019, "mid2019"),
 )
 _TIDY = {"lsoa_code", "age_band", "residents", "year"}
@@ -356,7 +377,8 @@ def _population_frame(raw: pd.DataFrame, path: Path, year: int | None) -> tuple[
     raise SchemaError(
         str(path),
         f"unrecognised population columns {sorted(cols)}; expected "
-        "Census 2021 TS001 (total, mnemonic), mid-year (lsoa, pop) or tidy "
+        "Census 2021 TS001 (total, mnemonic; or the bulk file's geography code and "
+        "'Residence type: Total; measures: Value'), mid-year (lsoa, pop) or tidy "
         "(lsoa_code, year, age_band, residents)",
         line=1,
     )

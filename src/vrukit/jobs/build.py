@@ -132,8 +132,8 @@ def _boundaries(
     return vintage, frames[vintage], other
 
 
-def _rollups(refs: list[Recognised]) -> pd.DataFrame | None:
-    files = [r for r in refs if r.kind == "rollups"]
+def _rollups(refs: list[Recognised], vintage: int) -> pd.DataFrame | None:
+    files = [r for r in refs if r.kind == "rollups" and r.vintage == vintage]
     return pd.concat([read_area_lookup(r.path) for r in files]) if files else None
 
 
@@ -161,7 +161,7 @@ def build(
         counts = _codes(files)
         say("matching the boundaries")
         vintage, bounds, other = _boundaries(refs, counts)
-        lookup = _rollups(refs) if vintage == 2011 else None
+        lookup = _rollups(refs, vintage)
         frames = pd.concat([f for _, f in bounds]).drop_duplicates("lsoa_code")
         if lookup is not None and frames.lad_code.isna().any():
             lad = frames.lsoa_code.map(lookup.set_index("lsoa_code").lad_code)

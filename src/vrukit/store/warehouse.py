@@ -525,8 +525,10 @@ class Warehouse:
         return len(lookup)
 
     def apply_area_lookup(self, lookup: pd.DataFrame, *, source: Path | str | None = None) -> int:
-        """Fill MSOA and local authority of ``areas`` (2011 codes) from an LSOA lookup frame
-        (read from ``source``, which the ingest log then records)."""
+        """Fill MSOA and local authority of ``areas`` from an LSOA lookup frame (of the vintage
+        in ``lookup.attrs["vintage"]``, 2011 by default; read from ``source``, which the ingest
+        log then records)."""
+        vintage = int(lookup.attrs.get("vintage", 2011))
         if source is not None:
             row = {
                 "ingest_id": self._next_ingest_id(), "kind": "rollups",
@@ -541,11 +543,11 @@ class Warehouse:
         raw.execute(
             "UPDATE areas SET msoa_code = l.msoa_code, msoa_name = l.msoa_name, "
             "lad_code = l.lad_code, lad_name = l.lad_name FROM _lk l "
-            "WHERE areas.lsoa_code = l.lsoa_code AND areas.vintage = 2011"
+            f"WHERE areas.lsoa_code = l.lsoa_code AND areas.vintage = {vintage}"
         )
         raw.unregister("_lk")
         a = self.con.table("areas")
-        return int(a.filter((a.vintage == 2011) & a.msoa_code.notnull()).count().execute())
+        return int(a.filter((a.vintage == vintage) & a.msoa_code.notnull()).count().execute())
 
     def refresh_area_population(self) -> None:
         """Set ``areas.population`` from the latest year of ``population`` for each area."""
