@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import SHARED, csv_bytes, shared_path, strict_outputs
 from vrukit.cli import app
+from vrukit.errors import VrukitError
 from vrukit.ingest.recognise import recognise
 from vrukit.jobs.build import build
 from vrukit.store.warehouse import Warehouse
@@ -105,3 +106,21 @@ def test_a_police_file_mixing_vintages_is_built_on_the_one_most_crimes_use(tmp_p
     assert unknown == 2, "the two crimes on a 2011-only code are flagged, not lost"
     notes = {r.file: r.note for r in report.rows}
     assert notes["b11.geojson"] == "other LSOA vintage"
+
+
+def test_one_csp_builds_with_its_local_authority_code(tmp_path):
+    police = shared_path("policeuk", "merseyside-lsoa21")
+    db = tmp_path / "liverpool.duckdb"
+    res = runner.invoke(app, ["build", "--police", str(police), "--reference", str(SHARED),
+                              "--force", "merseyside", "--area", "E08000012",
+                              "--db", str(db)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    with Warehouse(db) as wh:
+        areas = wh.table("areas").to_pandas()
+    assert len(areas) == 302 and set(areas.lad_code) == {"E08000012"}
+    res = runner.invoke(app, ["status", "--db", str(db)])
+    said = " ".join(res.output.split())
+    assert "Reference files loaded" in said and "24 policeuk-street files" in said
+    bad = runner.invoke(app, ["build", "--police", str(police), "--reference", str(SHARED),
+                              "--force", "west-midlands", "--db", str(db)])  # fmt: skip
+    assert isinstance(bad.exception, VrukitError) and "merseyside" in str(bad.exception)

@@ -330,3 +330,22 @@ def status(db: DbOption = None) -> None:
         for name, n in wh.counts().items():
             t.add_row(name, f"{n:,}")
         console.print(t)
+        _print_log(wh.table("ingest_log").to_pandas())
+
+
+def _print_log(log: pd.DataFrame) -> None:
+    """The reference files loaded (each with its note: repairs, areas without a row), and how
+    many police.uk and ISTV files."""
+    ref = log[~log.kind.isin(["policeuk-street", "istv"])].sort_values("ingest_id")
+    if len(ref):
+        t = Table(title="Reference files loaded")
+        for col in ("kind", "file", "read", "loaded", "left out", "note"):
+            t.add_column(col, overflow="fold")
+        for r in ref.itertuples():
+            note = r.message if isinstance(r.message, str) else ""
+            t.add_row(str(r.kind), str(r.source_key), f"{r.rows_read:,}", f"{r.rows_accepted:,}",
+                      f"{r.rows_quarantined:,}", note)  # fmt: skip
+        console.print(t)
+    for kind, g in log[log.kind.isin(["policeuk-street", "istv"])].groupby("kind"):
+        console.print(f"{len(g):,} {kind} files: {int(g.rows_read.sum()):,} rows read, "
+                      f"{int(g.rows_quarantined.sum()):,} quarantined")  # fmt: skip
