@@ -53,6 +53,7 @@ def test_a_real_force_builds_to_a_site_in_two_commands(case, tmp_path):
         crimes = int(wh.table("crimes").count().execute())
     assert len(areas) == n_areas and set(areas.vintage) == {vintage}
     assert areas.population.gt(0).all(), "every area has residents"
+    assert areas.lad_name.notna().all() and areas.lad_name.nunique() == 5
     assert areas.population_source.str.startswith(pop_source).all()
     assert set(dep.edition) == {edition} and areas.lsoa_code.isin(dep.lsoa_code).all()
     assert crimes == _rows(police), "every row of every police file is in the warehouse"
@@ -124,3 +125,31 @@ def test_one_csp_builds_with_its_local_authority_code(tmp_path):
     bad = runner.invoke(app, ["build", "--police", str(police), "--reference", str(SHARED),
                               "--force", "west-midlands", "--db", str(db)])  # fmt: skip
     assert isinstance(bad.exception, VrukitError) and "merseyside" in str(bad.exception)
+
+
+def test_one_site_per_csp_in_one_run(tmp_path):
+    """``sna --each csp``: a site per local authority on its own areas, and an index."""
+    import pandas as pd
+
+    police = shared_path("policeuk", "merseyside-lsoa21")
+    db, out = tmp_path / "w.duckdb", tmp_path / "sites"
+    res = runner.invoke(app, ["build", "--police", str(police), "--reference", str(SHARED),
+                              "--db", str(db)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["sna", "--db", str(db), "--each", "csp", "--out", str(out),
+                              "--language", "en"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "5 of 5 sites written" in " ".join(res.output.split())
+    index = (out / "index.html").read_text()
+    sizes = {"knowsley": 100, "liverpool": 302, "st-helens": 121, "sefton": 191, "wirral": 209}
+    for name, n in sizes.items():
+        folder = next(out.glob(f"{name}-e0800*"))
+        assert f'href="{folder.name}/index.html"' in index
+        areas = pd.read_csv(folder / "data" / "areas.csv")
+        assert len(areas) == n and areas.lad_code.nunique() == 1, name
+        assert "Serious violence" in (folder / "en" / "index.html").read_text()
+    with pytest.raises(Exception, match="choose one of csp, force"):
+        from vrukit.jobs.sna_each import area_groups
+
+        with Warehouse(db, read_only=True) as wh:
+            area_groups(wh, "ward")

@@ -342,3 +342,29 @@ def test_a_second_ingest_on_a_lake_being_written_is_refused(tmp_path: Path) -> N
     assert Lake(lake).manifest() == {}  # the refused runs wrote nothing
     report = Lake(lake).ingest_police([src])  # the lock went with the process that held it
     assert list(report.files.status) == ["loaded"]
+
+
+def test_sna_reads_the_lake_and_builds_one_site_per_csp(demo_region, demo_lake, tmp_path):
+    """``vrukit sna --lake --each csp``: the groups come from the lake's crimes, and a CSP's
+    site counts the same crimes from the lake as from the warehouse."""
+    from vrukit.jobs.sna_each import area_groups, run_sna_each
+    from vrukit.publish.site import SiteOptions
+
+    options = SiteOptions(languages=("en",))
+    db = demo_region.folder / "vrukit.duckdb"
+    with Engine.connect("duckdb") as engine, Warehouse(db, read_only=True) as wh:
+        crimes = engine.crimes(demo_lake)
+        groups = area_groups(wh, "csp", crimes)
+        assert len(groups) == 7 and sum(len(g.areas) for g in groups) == 1750
+        first = groups[0]
+        lake = run_sna_each(wh, tmp_path / "lake", "csp", options=options, crimes=crimes,
+                            only=[first.slug])  # fmt: skip
+    with Warehouse(db, read_only=True) as wh:
+        assert area_groups(wh, "csp") == groups
+        warehouse = run_sna_each(wh, tmp_path / "wh", "csp", options=options, only=[first.slug])
+    assert [e.pages for e in lake] == [e.pages for e in warehouse] and lake[0].pages
+    a = pd.read_csv(tmp_path / "lake" / first.slug / "data" / "areas.csv")
+    b = pd.read_csv(tmp_path / "wh" / first.slug / "data" / "areas.csv")
+    assert len(a) == len(first.areas)
+    pd.testing.assert_frame_equal(a, b)
+    assert first.name in (tmp_path / "lake" / "index.html").read_text()

@@ -21,7 +21,8 @@ from vrukit.analysis.hotspots import HOTSPOT_COLUMNS
 from vrukit.analysis.neighbours import queen
 from vrukit.cli import app
 from vrukit.ingest.reference import read_boundaries
-from vrukit.jobs.analyse import AREA_COLUMNS, run_analysis, summary_lines
+from vrukit.jobs.analyse import AREA_COLUMNS, run_analysis
+from vrukit.jobs.analyse_text import summary_lines
 from vrukit.jobs.maps import HEX_EMERGING_COLUMNS
 from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.store import relational

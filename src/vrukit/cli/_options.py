@@ -208,3 +208,7 @@ MinShare = Annotated[
     float,
     typer.Option(help="Without --area: keep local authorities holding this share of crimes."),
 ]
+Each = Annotated[
+    str | None,
+    typer.Option(help="One site per csp (local authority) or force, with an index page."),
+]

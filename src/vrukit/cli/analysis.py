@@ -37,6 +37,7 @@ from vrukit.cli._options import (
     DemoAreas,
     DemoMonths,
     Draws,
+    Each,
     EngineOption,
     Factors,
     FirstMonth,
@@ -73,6 +74,9 @@ from vrukit.settings import get_settings
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from vrukit.publish.site import SiteOptions
+    from vrukit.settings import Settings
 
 
 @app.command()
@@ -119,7 +123,8 @@ def analyse(
     Without --db (or VRUKIT_DB) it analyses the embedded demo region, building it if needed.
     With --lake it counts the crimes in the partitioned lake, on --engine (duckdb or spark).
     """
-    from vrukit.jobs.analyse import Selection, run_analysis, summary_lines
+    from vrukit.jobs.analyse import Selection, run_analysis
+    from vrukit.jobs.analyse_text import summary_lines
     from vrukit.schemas import VIOLENCE_TYPES
 
     s = get_settings(db=db, lake=lake, engine=engine, spark_master=spark_master)
@@ -217,6 +222,9 @@ def _say_risk_choices(c: dict[str, Any]) -> None:
 def sna(
     out: Annotated[Path, out_option("Folder for the website.")] = Path("vrukit-sna"),
     db: DbOption = None,
+    lake: LakeOption = None,
+    engine: EngineOption = None,
+    each: Each = None,
     indicators: Indicators = None,
     pilots: Pilots = None,
     region: Region = "",
@@ -231,12 +239,14 @@ def sna(
 
     It runs the surveillance and risk jobs, applies disclosure control to every count and writes
     pages, charts, maps and downloads into OUT. Without --db it publishes the demo region.
+    With --lake it counts the crimes in the lake; --each csp|force writes one site per
+    Community Safety Partnership or force into OUT, with an index page.
     """
     from vrukit.disclosure import Policy
     from vrukit.jobs.sna import run_sna
     from vrukit.publish.site import SiteOptions
 
-    s = _settings(db)
+    s = get_settings(db=db, lake=lake, engine=engine)
     path = _demo_db(s)
     indicators, pilots = demo_inputs(s, indicators, pilots)
     if s.db is None:
@@ -249,11 +259,14 @@ def sna(
         region=region,
         assets=assets,
     )
+    if each:
+        _sna_each(s, path, out, each, options, indicators)
+        return
     services = _service_locations(store) if store else None
     began = time.perf_counter()
-    with _reading(s, path) as wh, steps("sna") as say:
+    with _reading(s, path) as wh, _crime_source(s) as crimes, steps("sna") as say:
         run = run_sna(wh, out, indicators=indicators, pilots=pilots, options=options,
-                      work=work, progress=say, services=services)  # fmt: skip
+                      work=work, progress=say, services=services, crimes=crimes)  # fmt: skip
     sup = run.suppressed
     console.print(
         f"{len(run.pages)} pages in {len(options.languages)} languages; "
@@ -262,6 +275,27 @@ def sna(
     )
     index = (out / "index.html").resolve()
     console.print(f"Site written to [bold]{out.resolve()}[/bold]: open {index} in a browser.")
+
+
+def _sna_each(
+    s: Settings, path: Path, out: Path, each: str, options: SiteOptions, indicators: list[Path]
+) -> None:
+    """``sna --each``: a site per CSP or force, and the index."""
+    from vrukit.jobs.sna_each import run_sna_each
+
+    began = time.perf_counter()
+    with _reading(s, path) as wh, _crime_source(s) as crimes, steps("sna") as say:
+        entries = run_sna_each(wh, out, each, options=options, indicators=indicators,
+                               crimes=crimes, progress=say)  # fmt: skip
+    built = [e for e in entries if e.pages is not None]
+    for e in entries:
+        if e.pages is None:
+            console.print(f"[yellow]{e.name}: not built: {e.problem}[/]")
+    minutes = (time.perf_counter() - began) / 60
+    console.print(
+        f"{len(built)} of {len(entries)} sites written in {minutes:.1f} minutes "
+        f"({len(built) / max(minutes, 1e-9):.1f} a minute); open {(out / 'index.html').resolve()}"
+    )
 
 
 def _service_locations(store: str) -> pd.DataFrame:

@@ -100,6 +100,10 @@ def read_boundaries(path: Path | str) -> pd.DataFrame:
         columns=AREAS.names,
     )
     _check_codes(frame.lsoa_code, path, code)
+    if lad_nm is None and name is not None:
+        # ONS names an LSOA after its local authority ("Liverpool 001A"): the name, less its
+        # MSOA number and letter, is the authority's
+        frame["lad_name"] = frame.lsoa_name.astype(str).str.extract(_LAD_OF_LSOA_NAME)[0]
     codes = frame.lsoa_code.astype(str).to_numpy()
     listed = [
         {
@@ -116,6 +120,9 @@ def read_boundaries(path: Path | str) -> pd.DataFrame:
     frame = frame.drop(index=left_out).reset_index(drop=True)
     frame.attrs.update(rows_read=n, repairs=listed, message=_repair_message(listed))
     return frame
+
+
+_LAD_OF_LSOA_NAME = r"^(.+?) \d{3}[A-Z]$"
 
 
 def _repair_message(repairs: list[dict[str, object]]) -> str | None:

@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import ibis.expr.types as ir
 import pandas as pd
 
-from vrukit.jobs.analyse import monthly_counts, run_analysis
+from vrukit.jobs.analyse import Selection, monthly_counts, run_analysis
 from vrukit.jobs.risk import RiskOptions, run_risk
 from vrukit.publish._data import add_coverage, load_site_data
 from vrukit.publish.assets import find_assets
@@ -30,30 +31,40 @@ def run_sna(
     work: Path | None = None,
     progress: Callable[[str], None] | None = None,
     services: pd.DataFrame | None = None,
+    selection: Selection | None = None,
+    crimes: ir.Table | None = None,
 ) -> SiteRun:
     """Run the surveillance and risk jobs on ``wh`` (the default selection: the last 12 months
-    mapped), then build the site into ``out``. The jobs' unprotected tables go to ``work`` (a
-    temporary folder unless given), never into the site. ``services`` (the Youth Map's service
-    locations: ``latitude``, ``longitude``) adds "high risk, few services"."""
+    mapped; ``selection.areas`` narrows it to some areas, e.g. one CSP's), then build the site
+    into ``out``. Crimes are counted from ``crimes`` (an engine's table over the lake) when
+    given, else from the warehouse. The jobs' unprotected tables go to ``work`` (a temporary
+    folder unless given), never into the site. ``services`` (the Youth Map's service locations:
+    ``latitude``, ``longitude``) adds "high risk, few services"."""
     import tempfile
 
     say = progress or (lambda _m: None)
+    selection = selection or Selection()
     find_assets(options.assets)  # fail before the long work, not after
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vrukit-sna-") as tmp:
         folder = work or Path(tmp)
-        analysis = run_analysis(wh, folder / "analysis", progress=say)
+        analysis = run_analysis(
+            wh, folder / "analysis", selection=selection, progress=say, crimes=crimes
+        )
         t1 = time.perf_counter()
         has_iod = wh.counts().get("deprivation", 0) > 0
         risk_dir = None
         if has_iod:
-            run_risk(wh, folder / "risk", indicators=tuple(indicators), pilots=pilots,
-                     options=risk_options or RiskOptions(), progress=say)  # fmt: skip
+            run_risk(wh, folder / "risk", selection=selection, indicators=tuple(indicators),
+                     pilots=pilots, options=risk_options or RiskOptions(), progress=say,
+                     crimes=crimes)  # fmt: skip
             risk_dir = folder / "risk"
         t2 = time.perf_counter()
         say("reading the tables")
-        counts = monthly_counts(wh)
+        counts = monthly_counts(wh, selection, crimes=crimes)
         geo = wh.table("areas").select("lsoa_code", "geometry_wkb").to_pandas()
+        if selection.areas:
+            geo = geo[geo.lsoa_code.isin(selection.areas)].reset_index(drop=True)
         data = load_site_data(analysis.out, risk_dir, counts, geo)
         if services is not None and risk_dir is not None:
             add_coverage(data, geo, services)

@@ -52,13 +52,15 @@ class Selection:
     The time series (monthly trend, year-on-year change, emerging hotspots) use every month in the
     range. The map (areas, hotspots, concentration, rollups, hexagons, density) covers its last
     ``map_months`` months, 12 by default as an SNA reports "the year to ..."; so rates are annual.
-    ``map_months=None`` maps the whole range.
+    ``map_months=None`` maps the whole range. ``areas`` (LSOA codes) narrows the selection to
+    those areas, e.g. one Community Safety Partnership's; empty means every area.
     """
 
     crime_types: tuple[str, ...] = VIOLENCE_TYPES
     first_month: str | None = None
     last_month: str | None = None
     map_months: int | None = 12
+    areas: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """The one place a selection is checked: its crime types and its months."""
@@ -93,6 +95,8 @@ def selected(
 ) -> ir.Table:
     """Crimes of the selection's types with an LSOA, from ``first`` to ``last`` (inclusive)."""
     f = crimes.crime_type.isin(list(sel.crime_types)) & crimes.lsoa_code.notnull()
+    if sel.areas:
+        f &= crimes.lsoa_code.isin(list(sel.areas))
     if first:
         f &= crimes.month >= first
     if last:
