@@ -207,3 +207,32 @@ def test_every_json_the_sna_writes_is_strict(demo_site, demo_region) -> None:
     NaN or Infinity, and no non-finite rate in any CSV."""
     run, work = demo_site
     assert strict_outputs(run.out, work, json_only=[demo_region.folder]) > 40
+
+
+def test_hospital_data_have_their_section_when_loaded(demo_site, demo_region) -> None:
+    """The demo's ED assaults: the overview says how many and the share unknown to police; the
+    When page shows hour, day and weapon (what police.uk lacks) and age by sex; every ED count
+    passed the disclosure layer and the published totals are the warehouse's."""
+    from vrukit.jobs.istv import located_assaults
+    from vrukit.store.warehouse import Warehouse
+
+    run, _ = demo_site
+    manifest = json.loads((run.out / "data" / "manifest.json").read_text())
+    for name in ("ed_hours", "ed_days", "ed_weapons", "ed_age_sex"):
+        assert name in manifest["tables"], name
+    index = (run.out / "en" / "index.html").read_text()
+    assert "Emergency departments treated" in index and "were not known to police" in index
+    assert "appear here when hospital (ISTV) data are loaded" not in index
+    when = (run.out / "en" / "when.html").read_text()
+    for title in ("by hour of the day", "by day of the week", "by weapon or method",
+                  "by age and sex"):  # fmt: skip
+        assert f"Assaults treated in hospital {title}" in when
+    weapons = pd.read_csv(run.out / "data" / "ed_weapons.csv", dtype=str)
+    total = int(weapons.loc[weapons.method == "ALL", "count"].item())
+    with Warehouse(demo_region.folder / "vrukit.duckdb", read_only=True) as wh:
+        a = located_assaults(wh)
+    when_ = pd.to_datetime(a.assault_at.fillna(a.arrival_at)).dt.strftime("%Y-%m")
+    year = a[when_.between("2021-04", "2022-03")]
+    assert total == year.method.notna().sum() > 10_000
+    _hidden, exposed = published_exposures(run.out)
+    assert exposed == []

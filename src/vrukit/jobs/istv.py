@@ -164,7 +164,7 @@ def located_assaults(wh: Warehouse) -> pd.DataFrame:
     return a.merge(loc, on=["ingest_id", "source_line"], how="left")
 
 
-def _police_violence(wh: Warehouse) -> pd.DataFrame:
+def police_violence(wh: Warehouse) -> pd.DataFrame:
     c = wh.table("crimes")
     v = (
         c.filter((c.crime_type == POLICE_VIOLENCE) & c.lsoa_code.notnull())
@@ -189,7 +189,7 @@ def run_analysis(wh: Warehouse, out: Path | str, *, q: float = 0.05) -> Analysis
     placed = a[a.status.eq("resolved") & a.lsoa_code.notna()].copy()
     when = pd.to_datetime(placed.assault_at.fillna(placed.arrival_at))
     placed["month"] = when.dt.strftime("%Y-%m")
-    police = _police_violence(wh)
+    police = police_violence(wh)
     months = sorted(set(placed.month) & set(police.month))
     police = police[police.month.isin(months)]
     placed = placed[placed.month.isin(months)]

@@ -12,6 +12,7 @@ import pandas as pd
 
 from vrukit.jobs.analyse import Selection, monthly_counts, run_analysis
 from vrukit.jobs.risk import RiskOptions, run_risk
+from vrukit.jobs.sna_istv import istv_tables
 from vrukit.publish._data import add_coverage, load_site_data
 from vrukit.publish.assets import find_assets
 from vrukit.publish.site import SiteOptions, SiteRun, build_site
@@ -66,6 +67,7 @@ def run_sna(
         if selection.areas:
             geo = geo[geo.lsoa_code.isin(selection.areas)].reset_index(drop=True)
         data = load_site_data(analysis.out, risk_dir, counts, geo)
+        data.istv = istv_tables(wh, data.window, selection.areas)
         if services is not None and risk_dir is not None:
             add_coverage(data, geo, services)
         run = build_site(data, out, options, say)

@@ -48,6 +48,9 @@ class SiteData:
     coverage: pd.DataFrame | None = None
     lorenz: pd.DataFrame | None = None
     fitted: pd.DataFrame | None = None
+    #: hospital (ISTV) tables of the mapped year: ``assaults``, ``hours``, ``days``, ``weapons``,
+    #: ``age_sex`` (counts) and ``unknown`` (the share unknown to police), or None
+    istv: dict[str, Any] | None = None
 
 
 def _month_str(s: pd.Series) -> pd.Series:
@@ -227,7 +230,36 @@ def release(data: SiteData) -> Release:
     rel.sum_rows("areas", "local_authorities", ["count"], areas.lad_code)
     _monthly_release(rel, data, type_cols)
     _risk_release(rel, data, areas, rate)
+    _istv_release(rel, data)
     return rel
+
+
+#: The hospital tables the site publishes: (table, the istv key, its key column).
+ISTV_TABLES = (("ed_hours", "hours", "hour"), ("ed_days", "days", "weekday"),
+               ("ed_weapons", "weapons", "method"))  # fmt: skip
+
+
+def _istv_release(rel: Release, data: SiteData) -> None:
+    """The ED tables, each with a total row its other rows add up to; hours and days count the
+    same assaults (those with a known time), so the days add up to the hours' total too."""
+    if not data.istv:
+        return
+    for name, key, col in ISTV_TABLES:
+        frame = data.istv[key][[col, "count"]].astype({col: str})
+        total = pd.DataFrame({col: [ALL], "count": [int(frame["count"].sum())]})
+        frame = pd.concat([frame, total], ignore_index=True)
+        rel.add(Table(name, frame, (col,), ("count",)))
+        rel.sum_rows(name, name, ["count"], pd.Series([None if v == ALL else ALL
+                                                       for v in frame[col]]))  # fmt: skip
+    days = rel.tables["ed_days"].frame
+    rel.sum_rows("ed_days", "ed_hours", ["count"],
+                 pd.Series([None if v == ALL else ALL for v in days.weekday]))  # fmt: skip
+    a = data.istv["age_sex"][["age_band", "sex", "count"]]
+    total = pd.DataFrame({"age_band": [ALL], "sex": [ALL], "count": [int(a["count"].sum())]})
+    a = pd.concat([a, total], ignore_index=True)
+    rel.add(Table("ed_age_sex", a, ("age_band", "sex"), ("count",)))
+    rel.sum_rows("ed_age_sex", "ed_age_sex", ["count"],
+                 pd.Series([None if b == ALL else f"{ALL}|{ALL}" for b in a.age_band]))  # fmt: skip
 
 
 def _monthly_release(rel: Release, data: SiteData, type_cols: list[str]) -> None:

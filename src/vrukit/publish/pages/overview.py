@@ -43,4 +43,5 @@ class OverviewPage(PageBase):
             "la_table": self.table(shown, cols, {"count", "rate", "vs", "change"}),
             "crimes": self.lang.count(r["count"]),
             "rate": self.lang.num(region_rate, 1),
+            "hospital": self.hospital_sentence(),  # type: ignore[attr-defined]
         }

@@ -91,4 +91,7 @@ class WhenPage(PageBase):
                 1,
             )
         )
-        return {"title": self.t("When"), "figures": figs, "months": len(m)}
+        return {
+            "title": self.t("When"), "figures": figs, "months": len(m),
+            **self.hospital_context(),  # type: ignore[attr-defined]
+        }  # fmt: skip
