@@ -60,3 +60,5 @@ def build(
             "LSOA codes found only in boundary files of the other vintage (areas over the "
             "border, or codes of the other vintage): they count as outside the areas.[/]"
         )
+        for name, n in list(report.other_vintage_files.items())[:10]:
+            console.print(f"[yellow]  {name}: {n:,}[/]")

@@ -63,18 +63,22 @@ class BuildReport:
     police: IngestReport | None = None
     other_vintage_crimes: int = 0
     crimes_read: int = 0
+    #: street files holding crimes on codes found only in the other vintage's boundaries
+    other_vintage_files: dict[str, int] = field(default_factory=dict)
     #: files not recognised, counted by the reason
     not_recognised: dict[str, int] = field(default_factory=dict)
 
 
-def _codes(files: Sequence[StreetFile]) -> pd.Series:
-    """Crimes per LSOA code over the street files (the LSOA column only)."""
+def _codes(files: Sequence[StreetFile]) -> pd.DataFrame:
+    """Crimes per street file and LSOA code (``file``, ``lsoa_code``, ``n``), the LSOA column
+    only."""
     parts = []
     for sf in files:
         with sf.open_bytes() as fh:
             col = pd.read_csv(fh, usecols=["LSOA code"], dtype=str)["LSOA code"]
-        parts.append(col.dropna().value_counts())
-    return pd.concat(parts).groupby(level=0).sum() if parts else pd.Series(dtype=int)
+        n = col.dropna().value_counts().rename_axis("lsoa_code").rename("n").reset_index()
+        parts.append(n.assign(file=sf.path.name))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _unchanged(wh: Warehouse, kind: str, path: Path) -> bool:
@@ -110,9 +114,9 @@ def _choose_areas(
 
 def _boundaries(
     refs: list[Recognised], counts: pd.Series
-) -> tuple[int, list[tuple[Recognised, pd.DataFrame]], int]:
+) -> tuple[int, list[tuple[Recognised, pd.DataFrame]], set[str]]:
     """Read the boundary files; pick the vintage that places most crimes. Returns the vintage,
-    its files with their frames, and how many crimes are on codes of another vintage only."""
+    its files with their frames, and the codes found only in another vintage's boundaries."""
     frames: dict[int, list[tuple[Recognised, pd.DataFrame]]] = {}
     for r in refs:
         if r.kind == "boundaries" and r.vintage is not None:
@@ -128,8 +132,7 @@ def _boundaries(
             f"another area? (first codes: {', '.join(counts.index[:3])})"
         )
     others = set().union(*(c for v, c in codes.items() if v != vintage)) - codes[vintage]
-    other = int(counts[counts.index.isin(others)].sum())
-    return vintage, frames[vintage], other
+    return vintage, frames[vintage], others
 
 
 def _rollups(refs: list[Recognised], vintage: int) -> pd.DataFrame | None:
@@ -158,9 +161,10 @@ def build(
             forces = sorted({f.force for f in found.files})
             raise VrukitError(f"no police.uk street files for {force!r} (found: {forces})")
         say(f"reading the LSOA codes of {len(files)} police.uk files")
-        counts = _codes(files)
+        per_file = _codes(files)
+        counts = per_file.groupby("lsoa_code").n.sum()
         say("matching the boundaries")
-        vintage, bounds, other = _boundaries(refs, counts)
+        vintage, bounds, others = _boundaries(refs, counts)
         lookup = _rollups(refs, vintage)
         frames = pd.concat([f for _, f in bounds]).drop_duplicates("lsoa_code")
         if lookup is not None and frames.lad_code.isna().any():
@@ -168,7 +172,9 @@ def build(
             frames = frames.assign(lad_code=frames.lad_code.fillna(lad))
         chosen = _choose_areas(frames, counts, areas, min_share)
         report = BuildReport(vintage, sorted(set(chosen.lad_code.dropna())), len(chosen))
-        report.other_vintage_crimes, report.crimes_read = other, int(counts.sum())
+        off = per_file[per_file.lsoa_code.isin(others)].groupby("file").n.sum()
+        report.other_vintage_files = {str(f): int(n) for f, n in off.items()}
+        report.other_vintage_crimes, report.crimes_read = int(off.sum()), int(counts.sum())
         say(f"loading {len(chosen):,} LSOA {vintage} areas and their reference data")
         _load_boundaries(wh, bounds, set(chosen.lsoa_code), vintage, report)
         _load_tables(wh, refs, vintage, report)
