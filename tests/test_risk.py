@@ -130,3 +130,30 @@ def test_cli_risk_prints_the_ranking(risked, tmp_path):
     bad = CliRunner().invoke(app, ["risk", "--db", str(db), "--weight", "harm:1"])
     assert bad.exit_code != 0
     assert "expected component=number" in str(bad.exception)
+
+
+def test_areas_without_residents_are_left_out_and_named(demo_region, tmp_path):
+    """Three areas lose their residents: the risk job leaves them out (never a NaN or infinite
+    rate), names them in its summary, and the other areas are modelled as before."""
+    import shutil
+
+    import duckdb
+
+    from vrukit.jobs.risk import summary_lines
+
+    db = tmp_path / "w.duckdb"
+    shutil.copy(demo_region.folder / "vrukit.duckdb", db)
+    con = duckdb.connect(str(db))
+    gone = [r[0] for r in con.execute("SELECT lsoa_code FROM areas ORDER BY lsoa_code LIMIT 3")
+            .fetchall()]  # fmt: skip
+    con.execute("UPDATE areas SET population = NULL WHERE lsoa_code IN (SELECT UNNEST(?))", [gone])
+    con.close()
+    run = _risk(demo_region, db, tmp_path / "risk", options=RiskOptions(draws=50))
+    assert run.choices["left_out_no_population"] == gone
+    index = pd.read_csv(tmp_path / "risk" / "risk_index.csv")
+    assert len(index) == 1750 - 3 and not set(gone) & set(index.area_code)
+    said = " ".join(summary_lines(run))
+    assert f"3 areas with no residents loaded are left out: {', '.join(gone)}." in said
+    for f in (tmp_path / "risk").glob("*.csv"):
+        numbers = pd.read_csv(f).select_dtypes("number")
+        assert np.isfinite(numbers.to_numpy(float)[~np.isnan(numbers.to_numpy(float))]).all(), f

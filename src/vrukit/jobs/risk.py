@@ -7,7 +7,7 @@ tables docs/methods.md documents.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -218,14 +218,21 @@ def run_risk(
     run = RiskRun(out)
     extra = [read_indicators(p) for p in indicators]
     pilot_frame = read_pilots(pilots) if pilots is not None else None
-    pic = area_picture(
-        wh, selection or Selection(), harm_table=harm_table, neighbours=neighbours,
-        permutations=permutations, seed=options.seed, alpha=options.alpha, progress=say,
-        crimes=crimes,
-    )  # fmt: skip
+    selection = selection or Selection()
+
+    def picture(sel: Selection) -> AreaPicture:
+        return area_picture(
+            wh, sel, harm_table=harm_table, neighbours=neighbours, permutations=permutations,
+            seed=options.seed, alpha=options.alpha, progress=say, crimes=crimes,
+        )  # fmt: skip
+
+    pic = picture(selection)
+    unrated = _without_population(pic)
+    if unrated:  # the model and index need residents: those areas are left out, and named
+        kept = tuple(sorted(set(pic.areas.lsoa_code) - set(unrated)))
+        pic = picture(replace(selection, areas=kept))
     say("area profile")
     prof = area_profile(wh, pic, extra)
-    _need_population(prof, pic)
     say("risk-factor model")
     extra_cols = [c for e in extra for c in e.columns if c != "area_code"]
     model, factors, chosen, notes = _model(prof, pic, options, pilot_frame, extra_cols)
@@ -246,23 +253,27 @@ def run_risk(
         "model_bootstrap_draws": options.model_draws,
         "indicators": [str(p) for p in indicators],
         "pilots": str(pilots) if pilots else None,
+        "left_out_no_population": unrated,
         "deprivation": deprivation_edition(wh, int(pic.areas.vintage.iloc[0])),
     }
     _write(run, pic, prof, model, factors, index, pilot_frame)
     return run
 
 
-def _need_population(prof: pd.DataFrame, pic: AreaPicture) -> None:
-    """The risk model and index need every area's residents: name the areas that have none."""
-    unrated = prof.area_code[~(prof.population.astype(float) > 0)]
-    if len(unrated):
-        vintage = int(pic.areas.vintage.iloc[0])
+def _without_population(pic: AreaPicture) -> list[str]:
+    """The areas with no residents loaded (left out of the model and index); an error when that
+    is every area, or so many that the model would describe another region."""
+    a = pic.areas
+    unrated = sorted(a.lsoa_code[~(a.population.astype(float) > 0)].astype(str))
+    if len(unrated) > len(a) / 2:
+        vintage = int(a.vintage.iloc[0])
         raise VrukitError(
-            f"{len(unrated):,} of {len(prof):,} areas have no population "
-            f"(first: {', '.join(sorted(unrated)[:5])}): load residents for LSOA {vintage} "
+            f"{len(unrated):,} of {len(a):,} areas have no population "
+            f"(first: {', '.join(unrated[:5])}): load residents for LSOA {vintage} "
             "areas with `vrukit ingest population` (Census 2021 TS001 for LSOA 2021, mid-year "
             "estimates to 2020 for LSOA 2011)"
         )
+    return unrated
 
 
 def _model(
@@ -442,6 +453,10 @@ def summary_lines(run: RiskRun) -> list[str]:
             f"direction in at least 95% of them"
             + (f"; these do not: {', '.join(b['unstable'])}." if b["unstable"] else ".")
         )
+    left: list[str] = run.choices.get("left_out_no_population") or []  # type: ignore[assignment]
+    if left:
+        named = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+        lines.append(f"{len(left):,} areas with no residents loaded are left out: {named}.")
     tiers: dict[str, int] = s["tiers"]  # type: ignore[assignment]
     weights: dict[str, float] = run.choices["weights"]  # type: ignore[assignment]
     lines.append(
