@@ -179,3 +179,5 @@ def test_istv_commands_work_on_the_demo_with_no_options(demo_region, tmp_path, m
     assert "Unknown to police" in said["analyse"]
     assert (tmp_path / "vrukit-istv" / "location_review_queue.csv").exists()
     assert any((tmp_path / "vrukit-istv" / "share").glob("*/data/manifest.json"))
+    # what `make demo`'s istv score, analyse and share steps write: strict JSON, finite rates
+    assert strict_outputs(tmp_path / "vrukit-istv") > 10
