@@ -266,3 +266,20 @@ def test_the_2021_formats_a_newcomer_downloads(tmp_path):
         "lsoa_code": "E01000001", "msoa_code": "E02000001", "msoa_name": "City of London 001",
         "lad_code": "E09000001", "lad_name": "City of London"}]  # fmt: skip
     assert (recognise(oa21).kind, recognise(oa21).vintage) == ("rollups", 2021)
+
+
+@pytest.mark.parametrize("what", ["folder", "csv", "pdf"])
+def test_a_db_that_is_not_a_warehouse_is_refused(tmp_path, what):
+    from vrukit.errors import VrukitError
+
+    target = {"folder": tmp_path, "csv": tmp_path / "budget.csv", "pdf": tmp_path / "plan.pdf"}[
+        what
+    ]
+    if what == "csv":
+        target.write_text("a,b\n1,2\n")
+    if what == "pdf":
+        target.write_bytes(b"%PDF-1.4 not a database")
+    before = target.read_bytes() if target.is_file() else None
+    with pytest.raises(VrukitError, match=str(target.name)):
+        Warehouse(target)
+    assert before is None or target.read_bytes() == before, "nothing written over it"

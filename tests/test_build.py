@@ -138,19 +138,82 @@ def test_one_site_per_csp_in_one_run(tmp_path):
                               "--db", str(db)])  # fmt: skip
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["sna", "--db", str(db), "--each", "csp", "--out", str(out),
-                              "--language", "en"])  # fmt: skip
+                              "--language", "en", "--region", "Merseyside"])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "5 of 5 sites written" in " ".join(res.output.split())
     index = (out / "index.html").read_text()
+    assert "Strategic needs assessments in Merseyside by Community Safety Partnership" in index
     sizes = {"knowsley": 100, "liverpool": 302, "st-helens": 121, "sefton": 191, "wirral": 209}
     for name, n in sizes.items():
         folder = next(out.glob(f"{name}-e0800*"))
         assert f'href="{folder.name}/index.html"' in index
         areas = pd.read_csv(folder / "data" / "areas.csv")
         assert len(areas) == n and areas.lad_code.nunique() == 1, name
-        assert "Serious violence" in (folder / "en" / "index.html").read_text()
+        overview = (folder / "en" / "index.html").read_text()
+        assert "Serious violence" in overview
+        assert "Violence rate by local authority" not in overview, "one LA: nothing to compare"
     with pytest.raises(Exception, match="choose one of csp, force"):
         from vrukit.jobs.sna_each import area_groups
 
         with Warehouse(db, read_only=True) as wh:
             area_groups(wh, "ward")
+
+
+def _merseyside21(ref, *, file1_only=False):
+    """A downloads folder for Merseyside on LSOA 2021 (links to ../shared/data)."""
+    ref.mkdir()
+    for f in shared_path("geography", "lsoa21_merseyside").glob("*.geojson"):
+        (ref / f.name).symlink_to(f)
+    pop = shared_path("population", "TS001_usual_residents_LSOA2021.csv")
+    (ref / pop.name).symlink_to(pop)
+    iod = ["File_1_IoD2025_Index_of_Multiple_Deprivation.xlsx"]
+    if not file1_only:
+        iod.append("imd2025_england_lsoa21_humaniverse.csv.gz")
+    for name in iod:
+        (ref / name).symlink_to(shared_path("deprivation", "iod2025", name))
+    return ref
+
+
+def test_what_a_careless_download_folder_gets(tmp_path):
+    """A cut-short boundary file stops the build by name (it would lose its areas); files that
+    are not reference data are named; IoD File 1 alone (ranks, no scores) is named as the
+    reason the risk model cannot run; too small an area is refused in a sentence."""
+    police = shared_path("policeuk", "merseyside-lsoa21")
+    ref = _merseyside21(tmp_path / "downloads")
+    (ref / "budget_2024.csv").write_text("line,amount\nstaff,10\n")
+    db = tmp_path / "w.duckdb"
+    res = runner.invoke(app, ["build", "--police", str(police), "--reference", str(ref),
+                              "--db", str(db)])  # fmt: skip
+    said = " ".join(res.output.split())
+    assert res.exit_code == 0 and "budget_2024.csv" in said, said
+    assert "fall in LSOAs outside these areas" in said, "crimes over the border are counted"
+
+    cut = tmp_path / "cut"
+    _merseyside21(cut)
+    liverpool = cut / "lsoa21_boundaries_bgc_E08000012.geojson"
+    text = liverpool.read_text()
+    liverpool.unlink()
+    liverpool.write_text(text[: len(text) // 3])
+    res = runner.invoke(app, ["build", "--police", str(police), "--reference", str(cut),
+                              "--db", str(tmp_path / "cut.duckdb")])  # fmt: skip
+    assert isinstance(res.exception, VrukitError)
+    assert liverpool.name in str(res.exception) and "Download the file again" in str(res.exception)
+
+    f1 = _merseyside21(tmp_path / "f1", file1_only=True)
+    db1 = tmp_path / "f1.duckdb"
+    res = runner.invoke(app, ["build", "--police", str(police), "--reference", str(f1),
+                              "--db", str(db1)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["sna", "--db", str(db1), "--out", str(tmp_path / "s1"),
+                              "--language", "en"])  # fmt: skip
+    assert isinstance(res.exception, VrukitError) and "File 7" in str(res.exception)
+
+    res = runner.invoke(app, ["build", "--police", str(police), "--reference", str(ref),
+                              "--area", "E01006512",
+                              "--db", str(tmp_path / "one.duckdb")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["sna", "--db", str(tmp_path / "one.duckdb"), "--out",
+                              str(tmp_path / "s2"), "--language", "en"])  # fmt: skip
+    assert isinstance(res.exception, VrukitError) and "need at least 30" in str(res.exception)
+    res = runner.invoke(app, ["sna", "--db", str(db), "--out", str(ref / "budget_2024.csv")])
+    assert "is a file" in str(res.exception)

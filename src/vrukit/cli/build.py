@@ -45,8 +45,9 @@ def build(
             str(r.repaired or ""), r.note,
         )  # fmt: skip
     console.print(t)
-    for why, n in report.not_recognised.items():
-        console.print(f"[dim]{n:,} file(s) not loaded: {why}[/dim]")
+    for why, names in report.not_recognised.items():
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        console.print(f"[dim]not loaded ({why}): {shown}[/dim]")
     if report.police is not None:
         print_report(report.police, "police.uk street files")
     console.print(
@@ -54,6 +55,12 @@ def build(
         f"{len(report.local_authorities)} local authorities: "
         f"{', '.join(report.local_authorities)}."
     )
+    if report.outside_crimes:
+        console.print(
+            f"{report.outside_crimes:,} of {report.crimes_read:,} crimes fall in LSOAs outside "
+            "these areas (over the border, or codes of the other vintage): the analyses count "
+            "them apart."
+        )
     if report.other_vintage_crimes:
         console.print(
             f"[yellow]{report.other_vintage_crimes:,} of {report.crimes_read:,} crimes carry "

@@ -26,7 +26,7 @@ from vrukit.analysis.hexes import cells_of
 from vrukit.analysis.hotspots import hotspots
 from vrukit.analysis.neighbours import Neighbours, knn, queen
 from vrukit.analysis.rates import monthly_trend, rates, year_on_year
-from vrukit.errors import ConfigError, SchemaError
+from vrukit.errors import ConfigError, SchemaError, VrukitError
 from vrukit.jobs.maps import density_surface, hex_emerging, hex_layer, peak_area, write_geojson
 from vrukit.store import relational
 from vrukit.store.relational import Selection
@@ -43,6 +43,9 @@ __all__ = [
     "monthly_counts",
     "run_analysis",
 ]
+
+#: The fewest areas an analysis compares (Gi* and the risk model need neighbours and spread).
+MIN_AREAS = 30
 
 AREA_COLUMNS = [
     "area_code",
@@ -274,6 +277,12 @@ def area_picture(
     areas = areas_of_vintage(wh, counts.lsoa_code)
     if selection.areas:
         areas = areas[areas.lsoa_code.isin(selection.areas)].reset_index(drop=True)
+    if len(areas) < MIN_AREAS:
+        raise VrukitError(
+            f"the selection covers {len(areas)} small area(s): hot spots, trends by area and the "
+            f"risk model compare areas with their neighbours and need at least {MIN_AREAS}; "
+            "choose a whole local authority or more"
+        )
     inside = counts[counts.lsoa_code.isin(areas.lsoa_code)]
     map_first, map_last = _map_window(inside.month, selection.map_months)
     mapped = inside[pd.to_datetime(inside.month) >= pd.Timestamp(map_first)]

@@ -65,8 +65,10 @@ class BuildReport:
     crimes_read: int = 0
     #: street files holding crimes on codes found only in the other vintage's boundaries
     other_vintage_files: dict[str, int] = field(default_factory=dict)
-    #: files not recognised, counted by the reason
-    not_recognised: dict[str, int] = field(default_factory=dict)
+    #: files not recognised, by the reason
+    not_recognised: dict[str, list[str]] = field(default_factory=dict)
+    #: crimes on LSOA codes outside the build's areas (over the border, or the other vintage)
+    outside_crimes: int = 0
 
 
 def _codes(files: Sequence[StreetFile]) -> pd.DataFrame:
@@ -74,8 +76,17 @@ def _codes(files: Sequence[StreetFile]) -> pd.DataFrame:
     only."""
     parts = []
     for sf in files:
-        with sf.open_bytes() as fh:
-            col = pd.read_csv(fh, usecols=["LSOA code"], dtype=str)["LSOA code"]
+        try:
+            with sf.open_bytes() as fh:
+                col = pd.read_csv(fh, usecols=["LSOA code"], dtype=str)["LSOA code"]
+        except (ValueError, pd.errors.ParserError):
+            # a malformed line (the ingest quarantines it, naming the line): count the rest
+            try:
+                with sf.open_bytes() as fh:
+                    col = pd.read_csv(fh, usecols=["LSOA code"], dtype=str, engine="python",
+                                      on_bad_lines="skip")["LSOA code"]  # fmt: skip
+            except (ValueError, pd.errors.ParserError):
+                continue  # no LSOA column at all: the ingest rejects the file with the reason
         n = col.dropna().value_counts().rename_axis("lsoa_code").rename("n").reset_index()
         parts.append(n.assign(file=sf.path.name))
     return pd.concat(parts, ignore_index=True)
@@ -153,7 +164,16 @@ def build(
     """Load a real area into ``wh`` from published files (see the module docstring)."""
     say = progress or (lambda _m: None)
     say("recognising the reference files")
+    missing = [str(p) for p in reference if not Path(p).exists()]
+    if missing:
+        raise VrukitError(f"--reference {', '.join(missing)}: no such file or folder")
     refs = find_reference(reference)
+    broken = [r for r in refs if r.what.startswith("cannot be read")]
+    if broken:  # a cut-short download would silently lose its areas or rows
+        raise VrukitError(
+            "; ".join(f"{r.path}: {r.what}" for r in broken[:5]) + ". Download the file again "
+            "(a truncated download is the usual cause), or move it out of the reference folder"
+        )
     with tempfile.TemporaryDirectory(prefix="vrukit-build-") as work:
         found = find_street_files(police, workdir=Path(work))
         files = [f for f in found.files if force is None or f.force == force]
@@ -172,6 +192,7 @@ def build(
             frames = frames.assign(lad_code=frames.lad_code.fillna(lad))
         chosen = _choose_areas(frames, counts, areas, min_share)
         report = BuildReport(vintage, sorted(set(chosen.lad_code.dropna())), len(chosen))
+        report.outside_crimes = int(counts[~counts.index.isin(chosen.lsoa_code)].sum())
         off = per_file[per_file.lsoa_code.isin(others)].groupby("file").n.sum()
         report.other_vintage_files = {str(f): int(n) for f, n in off.items()}
         report.other_vintage_crimes, report.crimes_read = int(off.sum()), int(counts.sum())
@@ -183,8 +204,9 @@ def build(
     for r in refs:
         if r.kind == "boundaries" and r.vintage != vintage:
             report.rows.append(BuildRow(r.path.name, r.kind, r.vintage, note=_OTHER))
-    unknown = pd.Series([r.what for r in refs if r.kind is None], dtype=str)
-    report.not_recognised = unknown.value_counts().sort_index().to_dict()
+    for r in refs:
+        if r.kind is None:
+            report.not_recognised.setdefault(r.what, []).append(r.path.name)
     return report
 
 

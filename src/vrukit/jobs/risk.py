@@ -285,6 +285,13 @@ def _model(
 ) -> tuple[RiskModel, pd.DataFrame, list[str], list[str]]:
     """Fit the model (and its bootstrap if asked); the factor table with labels."""
     chosen, notes = _factors(prof, options, extra_cols)
+    if not [c for c in chosen if c != PILOT_AREA]:
+        raise VrukitError(
+            "the risk model has no risk factor to use: the deprivation loaded has no domain "
+            "scores (IoD File 1 holds only the IMD's rank and decile). Load File 7 of the "
+            "English Indices of Deprivation (or Files 1 to 6 together) with `vrukit build` or "
+            f"`vrukit ingest iod`{'; not used: ' + '; '.join(notes) if notes else ''}"
+        )
     controls = []
     if pilots is not None and options.pilot_control:
         prof[PILOT_AREA] = prof.area_code.isin(pilots.area_code).astype(float)

@@ -15,7 +15,7 @@ from vrukit.jobs.risk import RiskOptions, run_risk
 from vrukit.jobs.sna_istv import istv_tables
 from vrukit.publish._data import add_coverage, load_site_data
 from vrukit.publish.assets import find_assets
-from vrukit.publish.site import SiteOptions, SiteRun, build_site
+from vrukit.publish.site import SiteOptions, SiteRun, build_site, check_out
 from vrukit.store.warehouse import Warehouse
 
 __all__ = ["run_sna"]
@@ -46,6 +46,7 @@ def run_sna(
     say = progress or (lambda _m: None)
     selection = selection or Selection()
     find_assets(options.assets)  # fail before the long work, not after
+    check_out(out)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vrukit-sna-") as tmp:
         folder = work or Path(tmp)

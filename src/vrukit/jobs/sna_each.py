@@ -96,6 +96,8 @@ def run_sna_each(
     """One site per group under ``out/<slug>/`` and ``out/index.html`` listing them (``only``:
     just the groups with these slugs). Returns the index's entries."""
     say = progress or (lambda _m: None)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file: give a folder for the websites")
     groups = area_groups(wh, by, crimes)
     if only:
         groups = [g for g in groups if g.slug in set(only)]
@@ -119,8 +121,8 @@ def run_sna_each(
             continue
         seconds = time.perf_counter() - began
         entries.append(Entry(g.slug, g.name, len(g.areas), len(run.pages), None, seconds))
-    title = "Strategic needs assessments by " + ("Community Safety Partnership" if by == "csp"
-                                                  else "police force")  # fmt: skip
+    title = "Strategic needs assessments" + (f" in {options.region}" if options.region else "")
+    title += " by " + ("Community Safety Partnership" if by == "csp" else "police force")
     write_index(out / "index.html", title, entries)
     return entries
 

@@ -115,7 +115,16 @@ def build_site(
     return run
 
 
+def check_out(out: Path) -> None:
+    """Refuse, before any work, a site folder that is a file or holds something else."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file: give a folder for the website")
+    if out.exists() and any(out.iterdir()) and not (out / "data" / "manifest.json").exists():
+        raise ConfigError(f"{out} is not empty and holds no vrukit site: choose another folder")
+
+
 def _prepare(out: Path) -> None:
+    check_out(out)
     if out.exists() and any(out.iterdir()):
         if not (out / "data" / "manifest.json").exists():
             raise ConfigError(f"{out} is not empty and holds no vrukit site: choose another folder")

@@ -69,4 +69,4 @@ class DataPage(PageBase):
                 policy.marker if 0 < n <= policy.suppress_max else policy.shown(n)
             )
 
-        return {"nowhere": shown(nowhere), "outside": shown(outside)}
+        return {"nowhere": shown(nowhere), "outside": shown(outside), **self.period()}

@@ -33,13 +33,16 @@ class OverviewPage(PageBase):
                 ),
             }
         )
+        if len(las) < 2:
+            del cols["vs"]
         if "change_pct" in las:
             cols["change"] = self.t("Change on the year before")
             shown["change"] = las.change_pct.map(lambda x: self.lang.pct(num(x), 1, signed=True))
         return {
             "title": self.t("Overview"),
             "cards": self.headlines(r),
-            "figures": [self.trend_figure(1), self.la_rates_figure(1)],
+            # one local authority (a CSP's site) has nothing to be compared with
+            "figures": [self.trend_figure(1)] + ([self.la_rates_figure(1)] if len(las) > 1 else []),
             "la_table": self.table(shown, cols, {"count", "rate", "vs", "change"}),
             "crimes": self.lang.count(r["count"]),
             "rate": self.lang.num(region_rate, 1),
