@@ -236,3 +236,16 @@ def test_hospital_data_have_their_section_when_loaded(demo_site, demo_region) ->
     assert total == year.method.notna().sum() > 10_000
     _hidden, exposed = published_exposures(run.out)
     assert exposed == []
+
+
+def test_the_concentration_curve_reads_busiest_first(demo_site) -> None:
+    """The table and chart say "busiest share of areas": at 10% they give the share the
+    busiest tenth holds, as the sentence above them does (the analysis's Lorenz curve runs
+    from the quietest)."""
+    run, work = demo_site
+    conc = json.loads((work / "analysis" / "concentration.json").read_text())["count"]
+    c = pd.read_csv(run.out / "data" / "concentration.csv").set_index("area_share")
+    assert c.value_share[0.1] == pytest.approx(conc["top_10pct_share"], abs=0.002)
+    # 1% of 1,750 areas is 17.5: the curve interpolates, the summary counts 18 whole areas
+    assert c.value_share[0.01] == pytest.approx(conc["top_1pct_share"], abs=0.005)
+    assert c.value_share.is_monotonic_increasing and c.value_share[0.5] > 0.5
