@@ -1,8 +1,12 @@
 """police.uk street-level crime files: read, validate, and split into accepted and quarantined rows.
 
-The CSV scan is the one engine-specific step (DuckDB's ``read_csv``, which also reports the lines it
-cannot parse); every step after it - numbering lines, checking values, typing columns, counting -
-is an Ibis expression, so the same code can later run on another engine.
+One DuckDB ``read_csv`` reads a batch of files into a staging table and evaluates every row check
+on the way in (``_reason``: NULL for a row to accept, else why not), so the checks run once per
+row. The accepted rows and the quarantined rows are then two SQL views over that table, which the
+store inserts from; DuckDB's reader also reports the lines it cannot parse, and those are
+quarantined too. Everything after reading is plain SQL over the staged text: the per-file facts a
+check needs (the force, the month, the expected 'Reported by') are list literals indexed by the
+file a row came from.
 
 A row is *quarantined* (with a reason) when it cannot be trusted: a force or month that disagrees
 with its file, an unknown crime type, an unreadable coordinate, invalid UTF-8, the wrong number of
@@ -11,7 +15,9 @@ columns. A row that is valid but incomplete (no Crime ID, no coordinates) is *ac
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import ibis
 import ibis.expr.types as ir
@@ -28,9 +34,10 @@ LON_RANGE = (-9.0, 2.5)
 LAT_RANGE = (49.0, 61.5)
 
 _CSV_OPTIONS = (
-    "header=true, all_varchar=true, filename=true, auto_detect=false, delim=',', quote='\"', "
-    "escape='\"', store_rejects=true"
+    "header=true, all_varchar=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
+    "store_rejects=true"
 )
+_RAW_LINE = "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in STREET_COLUMNS) + ")"
 
 
 @dataclass(frozen=True)
@@ -39,279 +46,336 @@ class StreetScan:
 
     Attributes
     ----------
-    accepted
-        Rows with the columns of ``crimes`` (``lsoa_unknown`` still NULL).
-    quarantined
-        Rows with the columns of ``quarantine``; None when the batch has none.
+    accepted_view, quarantined_view
+        Temporary views with the columns of ``crimes`` (``lsoa_unknown`` still NULL) and of
+        ``quarantine``; ``quarantined_view`` is None when the batch has no row to quarantine.
     rows_read
         Per ``ingest_id``: ``rows_read`` (rows parsed plus lines the parser rejected), counted
-        from the scan so that the warehouse can check it against what it stored.
+        from the scan so that the store can check it against what it stored.
     """
 
-    accepted: ir.Table
-    quarantined: ir.Table | None
+    con: ibis.BaseBackend
+    name: str
+    accepted_view: str
+    quarantined_view: str | None
     rows_read: pd.DataFrame
 
+    @property
+    def accepted(self) -> ir.Table:
+        """The accepted rows as an Ibis table."""
+        return self.con.table(self.accepted_view)
 
-def _temp_table(con: ibis.BaseBackend, name: str, obj: ir.Table) -> ir.Table:
-    """Materialise ``obj`` as a temporary table, replacing any of that name."""
-    return con.create_table(name, obj, temp=True, overwrite=True)
+    @property
+    def quarantined(self) -> ir.Table | None:
+        """The quarantined rows as an Ibis table (None when there are none)."""
+        return None if self.quarantined_view is None else self.con.table(self.quarantined_view)
+
+    def drop(self) -> None:
+        """Drop the scan's temporary tables and views (the next scan of its name does too)."""
+        _drop(self.con, self.name)
 
 
-def _read(con: ibis.BaseBackend, files: list[StreetFile], name: str) -> tuple[ir.Table, ir.Table]:
-    """Scan the files with DuckDB into a staging table; return (rows, rejected lines)."""
-    paths = "[" + ", ".join(sql_literal(str(f.path)) for f in files) + "]"
+# -- per-file facts as SQL ---------------------------------------------------------------------
+
+
+def _literal(v: object) -> str:
+    if v is None:
+        return "NULL"
+    if isinstance(v, date):
+        return f"DATE '{v:%Y-%m-%d}'"
+    if isinstance(v, int):
+        return str(int(v))
+    return sql_literal(str(v))
+
+
+def _cat(*parts: str) -> str:
+    """SQL string concatenation of ``parts`` (SQL expressions)."""
+    return "(" + " || ".join(parts) + ")"
+
+
+def _shown(column: str) -> str:
+    """A raw value quoted for a message: 'value' ('' for a missing one)."""
+    return _cat("''''", f"coalesce({column}, '')", "''''")
+
+
+@dataclass(frozen=True)
+class _Files:
+    """The files of one scan; ``pick`` gives a per-file value for the row being looked at."""
+
+    files: list[StreetFile]
+    ingest_ids: list[int]
+
+    def pick(self, values: Sequence[object], sql_type: str = "VARCHAR") -> str:
+        items = ", ".join(_literal(v) for v in values)
+        return f"([{items}]::{sql_type}[])[_f + 1]"
+
+    def each(self, fn: Callable[[StreetFile], object], sql_type: str = "VARCHAR") -> str:
+        return self.pick([fn(f) for f in self.files], sql_type)
+
+    @property
+    def ingest_id(self) -> str:
+        return self.pick(self.ingest_ids, "BIGINT")
+
+    @property
+    def display(self) -> str:
+        return self.each(lambda f: f.display)
+
+
+# -- the checks --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Check:
+    condition: str  # SQL over the staged columns: true for a row that fails this check
+    reason: str
+    column: str
+    value: str  # SQL: the offending value
+    explain: str  # SQL: why, for the message
+
+
+def _checks(fs: _Files) -> list[_Check]:
+    """Every row check, in priority order (a row is quarantined for the first that fails)."""
+    by, month, ctype = '"Reported by"', '"Month"', '"Crime type"'
+    lon, lat = '"Longitude"', '"Latitude"'
+    lonf, latf = f"TRY_CAST({lon} AS DOUBLE)", f"TRY_CAST({lat} AS DOUBLE)"
+    folder = fs.each(lambda f: f.folder_force)
+    expected = fs.each(lambda f: force_name(f.force))
+    types = ", ".join(sql_literal(t) for t in CRIME_TYPES)
+    return [
+        _Check(
+            f"{folder} IS NOT NULL",
+            "force_mismatch",
+            "Reported by",
+            by,
+            fs.each(
+                lambda f: (
+                    f"file is for force '{f.force}' but sits in the folder of force "
+                    f"'{f.folder_force or ''}'; move it to its own force's folder"
+                )
+            ),
+        ),
+        _Check(
+            f"{expected} IS NOT NULL AND ({by} IS NULL OR {by} <> {expected})",
+            "force_mismatch",
+            "Reported by",
+            by,
+            _cat(
+                "'''Reported by'' is '",
+                _shown(by),
+                fs.each(lambda f: f", expected '{force_name(f.force)}' for a {f.force} file"),
+            ),
+        ),
+        _Check(
+            f"{month} IS NULL OR {month} <> {fs.each(lambda f: f.month_text)}",
+            "month_mismatch",
+            "Month",
+            month,
+            _cat(
+                "'''Month'' is '",
+                _shown(month),
+                fs.each(lambda f: f" but the file name says {f.month_text}"),
+            ),
+        ),
+        _Check(
+            f"{ctype} IS NULL OR {ctype} NOT IN ({types})",
+            "unknown_crime_type",
+            "Crime type",
+            ctype,
+            _cat(
+                "'''Crime type'' is '",
+                _shown(ctype),
+                "', expected one of the 14 police.uk crime types (see docs/data-model.md)'",
+            ),
+        ),
+        _Check(
+            f"{lon} IS NOT NULL AND ({lonf} IS NULL "
+            f"OR NOT ({lonf} BETWEEN {LON_RANGE[0]} AND {LON_RANGE[1]}) OR {lat} IS NULL)",
+            "bad_coordinate",
+            "Longitude",
+            lon,
+            _cat(
+                "'''Longitude'' is '",
+                _shown(lon),
+                sql_literal(f", expected a number in {LON_RANGE} with a latitude"),
+            ),
+        ),
+        _Check(
+            f"{lat} IS NOT NULL AND ({latf} IS NULL "
+            f"OR NOT ({latf} BETWEEN {LAT_RANGE[0]} AND {LAT_RANGE[1]}) OR {lon} IS NULL)",
+            "bad_coordinate",
+            "Latitude",
+            lat,
+            _cat(
+                "'''Latitude'' is '",
+                _shown(lat),
+                sql_literal(f", expected a number in {LAT_RANGE} with a longitude"),
+            ),
+        ),
+    ]
+
+
+def _case(checks: list[_Check], field: Callable[[_Check], str]) -> str:
+    whens = " ".join(f"WHEN {c.condition} THEN {field(c)}" for c in checks)
+    return f"CASE {whens} END"
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def _drop(con: ibis.BaseBackend, name: str) -> None:
+    for view in ("accepted", "quarantined", "rejects", "gaps"):
+        con.raw_sql(f"DROP VIEW IF EXISTS {name}_{view}")
+    for table in ("raw", "rej", "rejscan"):
+        con.raw_sql(f"DROP TABLE IF EXISTS {name}_{table}")
+
+
+def _read(con: ibis.BaseBackend, fs: _Files, name: str) -> None:
+    """Scan the files into ``{name}_raw``, checks evaluated; rejected lines in ``{name}_rejects``.
+
+    The staging table keeps the scan's order (insertion order is preserved), so a row's
+    ``rowid`` counts the rows before it: the basis of line numbers.
+    """
+    paths = [str(f.path) for f in fs.files]
     columns = "{" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in STREET_COLUMNS) + "}"
+    reason = _case(_checks(fs), lambda c: sql_literal(c.reason))
     con.raw_sql(
-        f"CREATE OR REPLACE TEMP TABLE {name}_raw AS SELECT * FROM read_csv({paths}, "
-        f"columns={columns}, {_CSV_OPTIONS}, rejects_table='{name}_rej', "
-        f"rejects_scan='{name}_rejscan')"
+        f"CREATE TEMP TABLE {name}_raw AS SELECT *, {reason} AS _reason FROM ("
+        f"SELECT *, file_index::INTEGER AS _f FROM read_csv("
+        f"[{', '.join(sql_literal(p) for p in paths)}], columns={columns}, {_CSV_OPTIONS}, "
+        f"rejects_table='{name}_rej', rejects_scan='{name}_rejscan'))"
     )
-    # rowid follows the scan's order (insertion order is preserved): the basis for line numbers.
+    index = f"list_position([{', '.join(sql_literal(p) for p in paths)}], s.file_path) - 1"
     con.raw_sql(
-        f"CREATE OR REPLACE TEMP VIEW {name}_rows AS SELECT rowid AS _rowid, * FROM {name}_raw"
-    )
-    con.raw_sql(
-        f"CREATE OR REPLACE TEMP VIEW {name}_rejects AS SELECT s.file_path AS filename, "
+        f"CREATE TEMP VIEW {name}_rejects AS SELECT ({index})::INTEGER AS _f, "
         "e.line::BIGINT AS line, min(e.column_name) AS column_name, "
         "min(e.error_type::VARCHAR) AS error_type, min(e.error_message) AS error_message, "
         "trim(min(e.csv_line), chr(10) || chr(13)) AS raw "
         f"FROM {name}_rej e JOIN {name}_rejscan s USING (scan_id, file_id) GROUP BY ALL"
     )
-    return con.table(f"{name}_rows"), con.table(f"{name}_rejects")
 
 
-def _files_table(files: list[StreetFile], ingest_ids: list[int]) -> ir.Table:
-    return ibis.memtable(
-        pd.DataFrame(
-            {
-                "filename": [str(f.path) for f in files],
-                "display": [f.display for f in files],
-                "force": [f.force for f in files],
-                "file_month": [f.month_text for f in files],
-                "expected_by": [force_name(f.force) for f in files],
-                "folder_force": [f.folder_force for f in files],
-                "ingest_id": ingest_ids,
-            }
-        ).astype({"expected_by": "string", "folder_force": "string"})
-    )
+def _per_file(con: ibis.BaseBackend, sql: str, n: int) -> list[tuple[int, int]]:
+    """(count, first rowid) for each of ``n`` files from ``sql`` grouped by ``_f``."""
+    out = [(0, 0)] * n
+    for f, count, first in con.raw_sql(sql).fetchall():
+        out[int(f)] = (int(count), int(first))
+    return out
 
 
-def _with_lines(rows: ir.Table, rejects: ir.Table, any_rejects: bool) -> ir.Table:
-    """Add ``line``: the physical line of each parsed row, skipping the lines DuckDB rejected.
+def _lined(fs: _Files, name: str, first: list[int], any_rejects: bool) -> str:
+    """``{name}_raw`` with ``line``: the physical line of each parsed row.
 
-    Good row k (1-based) of a file sits on line k + 1 + (rejected lines before it); k comes from
-    the scan order (``_rowid``). A rejected line r_i (i-th, 1-based) has r_i - 1 - i good rows
-    before it, so the rejects before row k are those with r_i - 1 - i < k: an as-of join.
+    Row k (0-based) of a file sits on line k + 2, plus the lines DuckDB rejected before it. A
+    rejected line r_i (i-th, 1-based) has r_i - 1 - i parsed rows before it, so the rejects
+    before row k are those with r_i - 1 - i <= k: an as-of join.
     """
-    first = rows.group_by("filename").aggregate(_first=rows._rowid.min())
-    rows = rows.join(first, "filename")
-    rows = rows.mutate(_k=rows._rowid - rows._first + 1).drop("_first")
+    numbered = f"(SELECT *, rowid - {fs.pick(first, 'BIGINT')} AS _k FROM {name}_raw)"
     if not any_rejects:
-        return rows.mutate(line=rows._k + 1).drop("_k")
-    i = ibis.row_number().over(group_by=rejects.filename, order_by=rejects.line) + 1
-    gaps = (
-        rejects.mutate(_g=rejects.line - 1 - i, _i=i)
-        .group_by(["filename", "_g"])
-        .aggregate(_before=lambda t: t._i.max())
-        .rename(_rfile="filename")
-    )
-    joined = rows.mutate(_km1=rows._k - 1).asof_join(
-        gaps, on=ibis._._km1 >= gaps._g, predicates=ibis._.filename == gaps._rfile
-    )
-    return joined.mutate(line=joined._k + 1 + joined._before.fill_null(0)).drop(
-        "_rfile", "_g", "_before", "_km1", "_k"
+        return f"(SELECT *, _k + 2 AS line FROM {numbered})"
+    return (
+        f"(SELECT n.*, n._k + 2 + coalesce(g._before, 0) AS line FROM {numbered} n "
+        f"ASOF LEFT JOIN {name}_gaps g ON n._f = g._gf AND n._k >= g._g)"
     )
 
 
-def _q(s: str) -> ir.StringValue:
-    return ibis.literal(s)
+def _gaps(con: ibis.BaseBackend, name: str) -> None:
+    con.raw_sql(
+        f"CREATE TEMP VIEW {name}_gaps AS SELECT _f AS _gf, line - 1 - i AS _g, max(i) AS _before "
+        "FROM (SELECT _f, line, row_number() OVER (PARTITION BY _f ORDER BY line) AS i "
+        f"FROM {name}_rejects) GROUP BY ALL"
+    )
 
 
-def _checks(t: ir.Table) -> list[tuple[ir.BooleanValue, str, str, ir.Value, ir.StringValue]]:
-    """(condition, reason, column, value, explanation) for each row check, in priority order."""
-    by, month, ctype = t["Reported by"], t["Month"], t["Crime type"]
-    lon, lat = t["Longitude"], t["Latitude"]
-    lonf, latf = lon.try_cast("float64"), lat.try_cast("float64")
-    bad_lon = lon.notnull() & (lonf.isnull() | ~lonf.between(*LON_RANGE) | lat.isnull())
-    bad_lat = lat.notnull() & (latf.isnull() | ~latf.between(*LAT_RANGE) | lon.isnull())
-    shown = lambda v: _q("'") + v.fill_null("") + _q("'")  # noqa: E731
-    return [
-        (
-            t.folder_force.notnull(),
-            "force_mismatch",
-            "Reported by",
-            by,
-            _q("file is for force '")
-            + t.force
-            + _q("' but sits in the folder of force '")
-            + t.folder_force.fill_null("")
-            + _q("'; move it to its own force's folder"),
-        ),
-        (
-            t.expected_by.notnull() & (by.isnull() | (by != t.expected_by)),
-            "force_mismatch",
-            "Reported by",
-            by,
-            _q("'Reported by' is ")
-            + shown(by)
-            + _q(", expected '")
-            + t.expected_by.fill_null("")
-            + _q("' for a ")
-            + t.force
-            + _q(" file"),
-        ),
-        (
-            month.isnull() | (month != t.file_month),
-            "month_mismatch",
-            "Month",
-            month,
-            _q("'Month' is ") + shown(month) + _q(" but the file name says ") + t.file_month,
-        ),
-        (
-            ctype.isnull() | ~ctype.isin(CRIME_TYPES),
-            "unknown_crime_type",
-            "Crime type",
-            ctype,
-            _q("'Crime type' is ")
-            + shown(ctype)
-            + _q(", expected one of the 14 police.uk crime types (see docs/data-model.md)"),
-        ),
-        (
-            bad_lon,
-            "bad_coordinate",
-            "Longitude",
-            lon,
-            _q("'Longitude' is ")
-            + shown(lon)
-            + _q(f", expected a number in {LON_RANGE} with a latitude"),
-        ),
-        (
-            bad_lat,
-            "bad_coordinate",
-            "Latitude",
-            lat,
-            _q("'Latitude' is ")
-            + shown(lat)
-            + _q(f", expected a number in {LAT_RANGE} with a longitude"),
-        ),
-    ]
+# -- the two shapes ----------------------------------------------------------------------------
 
 
-def _validate(t: ir.Table) -> ir.Table:
-    """Add ``_reason``: NULL for a row to accept, else why it is quarantined."""
-    reason = ibis.cases(*[(c, r) for c, r, _, _, _ in _checks(t)], else_=None)
-    return t.mutate(_reason=reason)
-
-
-def _explain(bad: ir.Table) -> ir.Table:
-    """Add column, value and message to quarantined rows (computed for those rows only)."""
-    checks = _checks(bad)
-    column = ibis.cases(*[(c, col) for c, _, col, _, _ in checks], else_=None)
-    value = ibis.cases(*[(c, v) for c, _, _, v, _ in checks], else_=None)
-    why = ibis.cases(*[(c, m) for c, _, _, _, m in checks], else_=None)
-    message = bad.display + _q(" line ") + bad.line.cast("string") + _q(": ") + why
-    return bad.mutate(_column=column, _value=value, _message=message)
-
-
-def _accepted(v: ir.Table) -> ir.Table:
-    ok = v.filter(v._reason.isnull())
-    year_month = ok["Month"] + _q("-01")
+def _accepted(con: ibis.BaseBackend, fs: _Files, name: str, lined: str) -> str:
     cols = {
-        "crime_id": ok["Crime ID"],
-        "month": year_month.cast("date"),
-        "force": ok.force,
-        "reported_by": ok["Reported by"],
-        "falls_within": ok["Falls within"],
-        "longitude": ok["Longitude"].cast("float64"),
-        "latitude": ok["Latitude"].cast("float64"),
-        "location": ok["Location"],
-        "lsoa_code": ok["LSOA code"],
-        "lsoa_name": ok["LSOA name"],
-        "crime_type": ok["Crime type"],
-        "last_outcome": ok["Last outcome category"],
-        "context": ok["Context"],
-        "no_crime_id": ok["Crime ID"].isnull(),
-        "no_location": ok["Longitude"].isnull(),
-        "lsoa_unknown": ibis.null("boolean"),
-        "source_file": ok.display,
-        "source_line": ok.line.cast("int64"),
-        "ingest_id": ok.ingest_id.cast("int64"),
+        "crime_id": '"Crime ID"',
+        "month": fs.each(lambda f: f.month, "DATE"),  # every accepted row's 'Month' is the file's
+        "force": fs.each(lambda f: f.force),
+        "reported_by": '"Reported by"',
+        "falls_within": '"Falls within"',
+        "longitude": 'CAST("Longitude" AS DOUBLE)',
+        "latitude": 'CAST("Latitude" AS DOUBLE)',
+        "location": '"Location"',
+        "lsoa_code": '"LSOA code"',
+        "lsoa_name": '"LSOA name"',
+        "crime_type": '"Crime type"',
+        "last_outcome": '"Last outcome category"',
+        "context": '"Context"',
+        "no_crime_id": '"Crime ID" IS NULL',
+        "no_location": '"Longitude" IS NULL',
+        "lsoa_unknown": "NULL::BOOLEAN",
+        "source_file": fs.display,
+        "source_line": "line",
+        "ingest_id": fs.ingest_id,
     }
     assert list(cols) == CRIMES.names
-    return ok.select(**cols)
+    select = ", ".join(f"{sql} AS {col}" for col, sql in cols.items())
+    view = f"{name}_accepted"
+    con.raw_sql(f"CREATE TEMP VIEW {view} AS SELECT {select} FROM {lined} WHERE _reason IS NULL")
+    return view
 
 
-def _raw_line(t: ir.Table) -> ir.StringValue:
-    parts = [t[c].fill_null("") for c in STREET_COLUMNS]
-    out = parts[0]
-    for p in parts[1:]:
-        out = out + _q(",") + p
-    return out
+def _message(fs: _Files, why: str) -> str:
+    return _cat(fs.display, "' line '", "line::VARCHAR", "': '", why)
+
+
+def _from_checks(fs: _Files, lined: str) -> str:
+    checks = _checks(fs)
+    cols = {
+        "ingest_id": fs.ingest_id,
+        "source_file": fs.display,
+        "line": "line",
+        "column_name": _case(checks, lambda c: sql_literal(c.column)),
+        "value": _case(checks, lambda c: c.value),
+        "reason": "_reason",
+        "message": _message(fs, _case(checks, lambda c: c.explain)),
+        "raw": _RAW_LINE,
+    }
+    assert list(cols) == QUARANTINE.names
+    select = ", ".join(f"{sql} AS {col}" for col, sql in cols.items())
+    return f"SELECT {select} FROM {lined} WHERE _reason IS NOT NULL"
+
+
+def _from_parser(fs: _Files, name: str) -> str:
+    encoding = "error_type = 'INVALID ENCODING'"
+    explain = (
+        f"CASE WHEN {encoding} THEN 'bytes that are not valid UTF-8 in column ''' || "
+        "coalesce(column_name, '?') || '''; police.uk files are UTF-8: re-download the file' "
+        "ELSE coalesce(error_message, '') || ' (police.uk rows have 12 columns; a short last "
+        "line usually means a truncated download)' END"
+    )
+    cols = {
+        "ingest_id": fs.ingest_id,
+        "source_file": fs.display,
+        "line": "line",
+        "column_name": "column_name",
+        "value": "NULL::VARCHAR",
+        "reason": f"CASE WHEN {encoding} THEN 'invalid_encoding' WHEN error_type IN "
+        "('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN 'wrong_column_count' "
+        "ELSE 'unparseable_line' END",
+        "message": _message(fs, explain),
+        "raw": "raw",
+    }
+    assert list(cols) == QUARANTINE.names
+    select = ", ".join(f"{sql} AS {col}" for col, sql in cols.items())
+    return f"SELECT {select} FROM {name}_rejects"
 
 
 def _quarantined(
-    bad: ir.Table, rejects: ir.Table, files: ir.Table, *, checks: bool, parser: bool
-) -> ir.Table | None:
-    """Quarantine rows from failed checks and from lines the parser rejected (None if neither)."""
-    parts = []
-    if checks:
-        parts.append(_from_checks(bad))
-    if parser:
-        parts.append(_from_parser(rejects, files))
+    con: ibis.BaseBackend, fs: _Files, name: str, lined: str, *, checks: bool, parser: bool
+) -> str | None:
+    """A view of the rows from failed checks and the lines the parser rejected (None if none)."""
+    parts = ([_from_checks(fs, lined)] if checks else []) + (
+        [_from_parser(fs, name)] if parser else []
+    )
     if not parts:
         return None
-    out = parts[0] if len(parts) == 1 else parts[0].union(parts[1])
-    assert out.columns == tuple(QUARANTINE.names)
-    return out
-
-
-def _from_checks(bad: ir.Table) -> ir.Table:
-    bad = _explain(bad)
-    from_checks = bad.select(
-        ingest_id=bad.ingest_id.cast("int64"),
-        source_file=bad.display,
-        line=bad.line.cast("int64"),
-        column_name=bad._column,
-        value=bad._value,
-        reason=bad._reason,
-        message=bad._message,
-        raw=_raw_line(bad),
-    )
-    return from_checks
-
-
-def _from_parser(rejects: ir.Table, files: ir.Table) -> ir.Table:
-    r = rejects.join(files, "filename")
-    reason = ibis.cases(
-        (r.error_type == "INVALID ENCODING", "invalid_encoding"),
-        (r.error_type.isin(["MISSING COLUMNS", "TOO MANY COLUMNS"]), "wrong_column_count"),
-        else_="unparseable_line",
-    )
-    explain = ibis.cases(
-        (
-            r.error_type == "INVALID ENCODING",
-            _q("bytes that are not valid UTF-8 in column '")
-            + r.column_name.fill_null("?")
-            + _q("'; police.uk files are UTF-8: re-download the file"),
-        ),
-        else_=r.error_message.fill_null("")
-        + _q(
-            " (police.uk rows have 12 columns; a short last "
-            "line usually means a truncated download)"
-        ),
-    )
-    from_parser = r.select(
-        ingest_id=r.ingest_id.cast("int64"),
-        source_file=r.display,
-        line=r.line.cast("int64"),
-        column_name=r.column_name,
-        value=ibis.null("string"),
-        reason=reason,
-        message=r.display + _q(" line ") + r.line.cast("string") + _q(": ") + explain,
-        raw=r.raw,
-    )
-    return from_parser
+    view = f"{name}_quarantined"
+    con.raw_sql(f"CREATE TEMP VIEW {view} AS " + " UNION ALL ".join(parts))
+    return view
 
 
 def scan_street(
@@ -322,35 +386,35 @@ def scan_street(
     Parameters
     ----------
     con
-        A DuckDB Ibis backend; temporary tables named ``{name}_*`` are created on it.
+        A DuckDB Ibis backend with insertion order preserved; temporary tables and views named
+        ``{name}_*`` are made on it (replacing those of the previous scan of that name).
     files, ingest_ids
         The files and the ``ingest_log`` id each one's rows will carry.
     """
-    rows, rejects = _read(con, files, name)
-    ftab = _temp_table(con, f"{name}_files", _files_table(files, ingest_ids))
-    any_rejects = bool(rejects.count().execute())
-    validated = _validate(_with_lines(rows, rejects, any_rejects).join(ftab, "filename"))
-    accepted = _accepted(validated)
-    # The few bad rows are materialised once, so their messages never touch the good rows.
-    bad = _temp_table(con, f"{name}_bad", validated.filter(validated._reason.notnull()))
-    any_bad = bool(bad.count().execute())
-    quarantined = _quarantined(bad, rejects, ftab, checks=any_bad, parser=any_rejects)
-    return StreetScan(accepted, quarantined, _rows_read(rows, rejects, ftab))
-
-
-def _rows_read(rows: ir.Table, rejects: ir.Table, files: ir.Table) -> pd.DataFrame:
-    """Rows read per file: rows the parser returned plus lines it rejected."""
-    parsed = rows.group_by("filename").aggregate(_parsed=rows.count())
-    rejected = rejects.group_by("filename").aggregate(_rejected=rejects.count())
-    return (
-        files.left_join(parsed, "filename")
-        .left_join(rejected, "filename")
-        .select(
-            "ingest_id",
-            rows_read=(ibis._._parsed.fill_null(0) + ibis._._rejected.fill_null(0)).cast("int64"),
-        )
-        .to_pandas()
+    fs = _Files(list(files), list(ingest_ids))
+    _drop(con, name)
+    _read(con, fs, name)
+    n = len(fs.files)
+    parsed = _per_file(con, f"SELECT _f, count(*), min(rowid) FROM {name}_raw GROUP BY _f", n)
+    rejected = _per_file(con, f"SELECT _f, count(*), 0 FROM {name}_rejects GROUP BY _f", n)
+    any_rejects = any(c for c, _ in rejected)
+    if any_rejects:
+        _gaps(con, name)
+    lined = _lined(fs, name, [first for _, first in parsed], any_rejects)
+    (any_bad,) = con.raw_sql(
+        f"SELECT count(*) > 0 FROM {name}_raw WHERE _reason IS NOT NULL"
+    ).fetchone()
+    accepted = _accepted(con, fs, name, lined)
+    quarantined = _quarantined(con, fs, name, lined, checks=bool(any_bad), parser=any_rejects)
+    rows_read = pd.DataFrame(
+        {
+            "ingest_id": pd.Series(fs.ingest_ids, dtype="int64"),
+            "rows_read": pd.Series(
+                [p + r for (p, _), (r, _) in zip(parsed, rejected, strict=True)], dtype="int64"
+            ),
+        }
     )
+    return StreetScan(con, name, accepted, quarantined, rows_read)
 
 
 def quarantine_whole_file(sf: StreetFile, check: HeaderCheck, ingest_id: int) -> pd.DataFrame:

@@ -5,7 +5,8 @@ out)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from vrukit.errors import InputFileError, VrukitError
-from vrukit.ingest._sources import StreetFile, sha256_file
+from vrukit.ingest._sources import HeaderCheck, StreetFile, sha256_file
 from vrukit.ingest.identifiers import IdentifierError
 from vrukit.ingest.istv import IstvScan, scan_istv
 from vrukit.ingest.istv_profile import Profile
@@ -59,6 +60,28 @@ class _Plan:
                 "message": "identical to the loaded copy; nothing to do",
             }
         )
+
+    def sort_out(
+        self,
+        files: list[StreetFile],
+        previous: pd.DataFrame,
+        *,
+        check: Callable[[StreetFile], HeaderCheck],
+    ) -> None:
+        """Set aside the files whose bytes are loaded already (``previous``: the loaded sources'
+        ``sha256`` and ``ingest_id`` by ``source_key``); ``check`` the others' headers and add
+        them.
+
+        The files are hashed two at a time, on two threads (hashlib releases the GIL).
+        """
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            hashes = list(pool.map(StreetFile.sha256, files))
+        for sf, sha in zip(files, hashes, strict=True):
+            if sf.source_key in previous.index and previous.at[sf.source_key, "sha256"] == sha:
+                self.unchanged(sf)
+                continue
+            old = previous.ingest_id.get(sf.source_key)
+            self.add(sf, sha, None if old is None else int(old), check(sf))
 
     def add(self, sf: StreetFile, sha: str, old: int | None, check: object) -> None:
         self.ids[sf.source_key] = self.next_id

@@ -244,13 +244,7 @@ class Warehouse:
             files = _last_per_source(found.files)
             previous = self._previous("policeuk-street").set_index("source_key")
             plan = _Plan(self._next_ingest_id())
-            for sf in files:
-                sha = sf.sha256()
-                if sf.source_key in previous.index and previous.at[sf.source_key, "sha256"] == sha:
-                    plan.unchanged(sf)
-                    continue
-                old = previous.ingest_id.get(sf.source_key)
-                plan.add(sf, sha, None if old is None else int(old), check_header(sf))
+            plan.sort_out(files, previous, check=check_header)
             if total:
                 total(sum(plan.estimates.values()))
             for batch in plan.batches(batch_rows):
@@ -272,9 +266,11 @@ class Warehouse:
         self.con.raw_sql("BEGIN TRANSACTION")
         try:
             self._forget(plan.old_ids(batch), ("crimes", "quarantine"))
-            self.con.insert("crimes", scan.accepted)
-            if scan.quarantined is not None:
-                self.con.insert("quarantine", scan.quarantined)
+            self.con.raw_sql(f"INSERT INTO crimes BY NAME SELECT * FROM {scan.accepted_view}")
+            if scan.quarantined_view is not None:
+                self.con.raw_sql(
+                    f"INSERT INTO quarantine BY NAME SELECT * FROM {scan.quarantined_view}"
+                )
             counts = self._stored_counts(scan.rows_read)
             log_rows = [plan.log_row(sf, counts.loc[i]) for sf, i in zip(batch, ids, strict=True)]
             self._log(pd.DataFrame(log_rows))
@@ -282,26 +278,20 @@ class Warehouse:
         except Exception:
             self.con.raw_sql("ROLLBACK")
             raise
+        finally:
+            scan.drop()
 
     def _stored_counts(self, read: pd.DataFrame) -> pd.DataFrame:
         """Rows read (from the scan) beside rows stored (from the tables), per ingest_id."""
-        ids = ibis.literal(list(read.ingest_id))
-        c, q = self.con.table("crimes"), self.con.table("quarantine")
-        accepted = (
-            c.filter(ids.contains(c.ingest_id))
-            .group_by("ingest_id")
-            .aggregate(rows_accepted=lambda t: t.count())
-            .to_pandas()
-        )
-        quarantined = (
-            q.filter(ids.contains(q.ingest_id))
-            .group_by("ingest_id")
-            .aggregate(
-                rows_quarantined=lambda t: t.count(),
-                message=lambda t: t.message.argmin(t.line),
-            )
-            .to_pandas()
-        )
+        ids = ", ".join(str(int(i)) for i in read.ingest_id)
+        accepted = self.con.raw_sql(
+            f"SELECT ingest_id, count(*) AS rows_accepted FROM crimes WHERE ingest_id IN ({ids}) "
+            "GROUP BY ingest_id"
+        ).df()
+        quarantined = self.con.raw_sql(
+            "SELECT ingest_id, count(*) AS rows_quarantined, arg_min(message, line) AS message "
+            f"FROM quarantine WHERE ingest_id IN ({ids}) GROUP BY ingest_id"
+        ).df()
         out = read.merge(accepted, "left", "ingest_id").merge(quarantined, "left", "ingest_id")
         n = ["rows_accepted", "rows_quarantined"]
         out[n] = out[n].fillna(0).astype("int64")
