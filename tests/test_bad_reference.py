@@ -217,6 +217,20 @@ def test_an_old_warehouse_gains_the_edition_column(tmp_path):
     assert d.loc[("E01000001", "IoD2025"), "imd_rank"] == 26525
 
 
+def test_an_old_warehouse_gains_the_published_lsoa_column(tmp_path):
+    """Crimes loaded before ``lsoa_published`` existed keep their rows; the column is added."""
+    import duckdb
+
+    db = tmp_path / "old.duckdb"
+    with Warehouse(db):
+        pass
+    con = duckdb.connect(str(db))
+    con.execute("ALTER TABLE crimes DROP COLUMN lsoa_published")
+    con.close()
+    with Warehouse(db) as wh:
+        assert wh.table("crimes").columns[-1] == "lsoa_published"
+
+
 def test_json_out_is_strict():
     text = dumps({"rate": float("nan"), "ratio": float("inf"), "n": [1.5, float("-inf")]})
     parsed = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-finite {c}"))

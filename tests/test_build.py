@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -93,19 +94,29 @@ def test_a_police_file_mixing_vintages_is_built_on_the_one_most_crimes_use(tmp_p
     month = tmp_path / "police" / "2023-03"
     month.mkdir(parents=True)
     rows = []
-    for i, code in enumerate(["E01000001"] * 5 + ["E01035001"] * 6 + ["E01000003"] * 2):
-        rows.append([f"id{i}", "2023-03", "Merseyside Police", "Merseyside Police", "-2.97",
-                     "53.40", "On or near A Street", code, "Liverpool 001A",
+    codes = ["E01000001"] * 5 + ["E01035001"] * 6 + ["E01000003"] * 2 + ["E01000002"]
+    for i, code in enumerate(codes):
+        # the 2011-coded records' map points lie in E01035001's square; the last one's nowhere
+        lon, lat = ("-2.958", "53.402") if code == "E01000003" else ("-2.978", "53.402")
+        if i == len(codes) - 1:
+            lon, lat = ("-1.5", "52.0")
+        rows.append([f"id{i}", "2023-03", "Merseyside Police", "Merseyside Police", lon, lat,
+                     "On or near A Street", code, "Liverpool 001A",
                      "Violence and sexual offences", "Under investigation", ""])  # fmt: skip
     (month / "2023-03-merseyside-street.csv").write_bytes(csv_bytes(rows))
     with Warehouse(tmp_path / "w.duckdb") as wh:
         report = build(wh, [tmp_path / "police"], [ref])
         areas = set(wh.table("areas").to_pandas().lsoa_code)
-        unknown = int(wh.table("crimes").lsoa_unknown.sum().execute())
+        crimes = wh.table("crimes").to_pandas()
     assert report.vintage == 2021 and areas == {"E01000001", "E01000002", "E01035001"}
-    assert report.other_vintage_crimes == 2 and report.crimes_read == 13
+    assert report.other_vintage_crimes == 2 and report.crimes_read == 14
     assert report.other_vintage_files == {"2023-03-merseyside-street.csv": 2}
-    assert unknown == 2, "the two crimes on a 2011-only code are flagged, not lost"
+    # the two 2011-coded records are placed by their map points, their published code kept
+    assert report.converted == {"2023-03-merseyside-street.csv": 2}
+    moved = crimes[crimes.lsoa_published.notna()]
+    assert list(moved.lsoa_published) == ["E01000003"] * 2
+    assert set(moved.lsoa_code) == {"E01035001"} and not crimes.lsoa_unknown.any()
+    assert crimes.lsoa_code.value_counts()["E01035001"] == 8
     notes = {r.file: r.note for r in report.rows}
     assert notes["b11.geojson"] == "other LSOA vintage"
 
@@ -217,3 +228,25 @@ def test_what_a_careless_download_folder_gets(tmp_path):
     assert isinstance(res.exception, VrukitError) and "need at least 30" in str(res.exception)
     res = runner.invoke(app, ["sna", "--db", str(db), "--out", str(ref / "budget_2024.csv")])
     assert "is a file" in str(res.exception)
+
+
+def test_a_period_across_the_vintage_change_builds_as_one(tmp_path):
+    """Merseyside 2022 (LSOA 2011 codes) and 2023-10..2025-09 (LSOA 2021) in one build: on 2021
+    areas, the 2022 records on changed codes are placed by their map points (their published
+    code kept), so the 2022 months count (nearly) all their crimes."""
+    db = tmp_path / "w.duckdb"
+    with Warehouse(db) as wh:
+        report = build(wh, [shared_path("policeuk")], [SHARED], force="merseyside")
+        c = wh.table("crimes")
+        per_month = c.filter(c.lsoa_unknown == False).group_by("month").count().to_pandas()  # noqa: E712
+        published = int(c.lsoa_published.notnull().sum().execute())
+    assert report.vintage == 2021 and report.other_vintage_crimes > 10_000
+    converted = sum(report.converted.values())
+    assert converted == published and converted > 0.99 * report.other_vintage_crimes
+    assert set(report.converted) == set(report.other_vintage_files)
+    in_areas = per_month.set_index("month").iloc[:, 0]
+    for f in sorted(shared_path("policeuk", "merseyside").glob("*-street.csv*")):
+        month = pd.Timestamp(f.name[:7] + "-01")
+        with gzip.open(f, "rt") if f.suffix == ".gz" else f.open() as fh:
+            published = sum(1 for _ in fh) - 1
+        assert in_areas[month] > 0.97 * published, (f.name, in_areas[month], published)

@@ -55,6 +55,7 @@ def test_crimes_columns_are_fixed():
         "source_file",
         "source_line",
         "ingest_id",
+        "lsoa_published",  # added last (issue 28): older warehouses gain it on open
     ]
 
 

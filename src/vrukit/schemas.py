@@ -174,8 +174,13 @@ CRIMES = Table(
         C("longitude", "DOUBLE", "WGS84 longitude of the anonymised map point; NULL if none."),
         C("latitude", "DOUBLE", "WGS84 latitude of the anonymised map point; NULL if none."),
         C("location", "VARCHAR", "'Location', e.g. 'On or near Park Road' or 'No Location'."),
-        C("lsoa_code", "VARCHAR", "LSOA code as published (2011 codes until 2023)."),
-        C("lsoa_name", "VARCHAR", "LSOA name as published."),
+        C(
+            "lsoa_code",
+            "VARCHAR",
+            "LSOA code as published (2011 codes until 2023), or as placed by the record's map "
+            "point where `vrukit build` converted it to the build's vintage (`lsoa_published`).",
+        ),
+        C("lsoa_name", "VARCHAR", "LSOA name, as published or placed with the code."),
         C("crime_type", "VARCHAR", "One of the 14 police.uk crime types.", False),
         C("last_outcome", "VARCHAR", "'Last outcome category'; NULL for ASB."),
         C("context", "VARCHAR", "'Context' free text (almost always empty)."),
@@ -194,6 +199,13 @@ CRIMES = Table(
             False,
         ),
         C("ingest_id", "BIGINT", "The `ingest_log` entry that loaded the row.", False),
+        # last, so that an older warehouse gains it with ALTER TABLE ADD COLUMN
+        C(
+            "lsoa_published",
+            "VARCHAR",
+            "The LSOA code police.uk published, where it was of the other vintage and the "
+            "record's map point placed it in a loaded area (`vrukit build`); NULL otherwise.",
+        ),
     ),
 )
 

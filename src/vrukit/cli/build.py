@@ -64,8 +64,13 @@ def build(
     if report.other_vintage_crimes:
         console.print(
             f"[yellow]{report.other_vintage_crimes:,} of {report.crimes_read:,} crimes carry "
-            "LSOA codes found only in boundary files of the other vintage (areas over the "
-            "border, or codes of the other vintage): they count as outside the areas.[/]"
+            "LSOA codes found only in boundary files of the other vintage:[/]"
         )
         for name, n in list(report.other_vintage_files.items())[:10]:
             console.print(f"[yellow]  {name}: {n:,}[/]")
+        n = sum(report.converted.values())
+        console.print(
+            f"{n:,} of them were placed in LSOA {report.vintage} areas by their map points, as "
+            "police.uk places records (the published code is kept in crimes.lsoa_published); "
+            f"the other {report.other_vintage_crimes - n:,} count as outside the areas."
+        )

@@ -310,6 +310,7 @@ def _accepted(con: ibis.BaseBackend, fs: _Files, name: str, lined: str) -> str:
         "source_file": fs.display,
         "source_line": "line",
         "ingest_id": fs.ingest_id,
+        "lsoa_published": "NULL::VARCHAR",
     }
     assert list(cols) == CRIMES.names
     select = ", ".join(f"{sql} AS {col}" for col, sql in cols.items())

@@ -69,6 +69,8 @@ class BuildReport:
     not_recognised: dict[str, list[str]] = field(default_factory=dict)
     #: crimes on LSOA codes outside the build's areas (over the border, or the other vintage)
     outside_crimes: int = 0
+    #: crimes converted to the build's vintage by their map point, per street file
+    converted: dict[str, int] = field(default_factory=dict)
 
 
 def _codes(files: Sequence[StreetFile]) -> pd.DataFrame:
@@ -193,14 +195,30 @@ def build(
         chosen = _choose_areas(frames, counts, areas, min_share)
         report = BuildReport(vintage, sorted(set(chosen.lad_code.dropna())), len(chosen))
         report.outside_crimes = int(counts[~counts.index.isin(chosen.lsoa_code)].sum())
-        off = per_file[per_file.lsoa_code.isin(others)].groupby("file").n.sum()
-        report.other_vintage_files = {str(f): int(n) for f, n in off.items()}
-        report.other_vintage_crimes, report.crimes_read = int(off.sum()), int(counts.sum())
+        report.crimes_read = int(counts.sum())
         say(f"loading {len(chosen):,} LSOA {vintage} areas and their reference data")
         _load_boundaries(wh, bounds, set(chosen.lsoa_code), vintage, report)
         _load_tables(wh, refs, vintage, report)
+        # codes of the other vintage: in no loaded file of the build's vintage (the national
+        # population and IoD list every code), or, without them, in the other's boundaries only
+        known = set(wh.known_codes(vintage).to_pandas().lsoa_code)
+        national = len(known) > 2 * len(chosen)
+        other = ~per_file.lsoa_code.isin(known) & (
+            True if national else per_file.lsoa_code.isin(others)
+        )
+        off = per_file[other].groupby("file").n.sum()
+        report.other_vintage_files = {str(f): int(n) for f, n in off.items()}
+        report.other_vintage_crimes = int(off.sum())
         say(f"loading {len(files)} police.uk files")
         report.police = wh.ingest_police([f.path for f in files])
+        if report.other_vintage_crimes:
+            say("placing crimes on the other vintage's codes by their map points")
+            done = wh.place_by_point(vintage)
+            report.converted = {
+                Path(str(f)).name: int(n)
+                for f, n in zip(done.source_file, done.converted, strict=True)
+            }
+            report.outside_crimes -= sum(report.converted.values())
     for r in refs:
         if r.kind == "boundaries" and r.vintage != vintage:
             report.rows.append(BuildRow(r.path.name, r.kind, r.vintage, note=_OTHER))

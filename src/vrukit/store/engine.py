@@ -31,7 +31,9 @@ ENGINES = ("duckdb", "spark")
 
 #: Columns of the crimes table read from the lake: the warehouse's, without its bookkeeping
 #: (``lsoa_unknown`` is derived against the loaded areas; the lake has no ``ingest_log``).
-LAKE_CRIME_COLUMNS = [c for c in CRIMES.names if c not in ("lsoa_unknown", "ingest_id")]
+LAKE_CRIME_COLUMNS = [
+    c for c in CRIMES.names if c not in ("lsoa_unknown", "ingest_id", "lsoa_published")
+]
 
 
 @dataclass

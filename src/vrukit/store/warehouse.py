@@ -8,15 +8,12 @@ keeps ``ingest_log`` so that loading the same content twice changes nothing.
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -38,6 +35,7 @@ from vrukit.ingest.istv_profile import Profile
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
 from vrukit.ingest.vintage import check_fit
 from vrukit.schemas import INGEST_LOG, TABLES, Table, validate_frame
+from vrukit.store._connect import connect as _connect
 from vrukit.store.planning import (
     _file_date,
     _IstvBatch,
@@ -49,7 +47,7 @@ from vrukit.store.planning import (
 from vrukit.store.reports import IngestReport
 
 if TYPE_CHECKING:
-    from ibis.backends.duckdb import Backend as DuckDBBackend
+    pass
 
 __all__ = ["IngestReport", "Warehouse"]
 
@@ -57,52 +55,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]
 """Called with (description, rows just processed)."""
-
-
-#: DuckDB's refusal when another process has the file open: "Could not set lock on file
-#: "<path>": Conflicting lock is held in <program> (PID <n>)".
-_HELD = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
-
-
-def _is_a_warehouse(path: str) -> None:
-    """Refuse a ``--db`` that names a folder or a file that is not a DuckDB database (a CSV, a
-    PDF): DuckDB would stop with a traceback, or open an in-memory database and lose the work."""
-    p = Path(path)
-    if path == ":memory:":
-        return
-    if p.suffix.lower() in (".csv", ".parquet", ".json", ".gz"):
-        raise VrukitError(f"--db {path}: a warehouse file ends in .duckdb, e.g. myforce.duckdb")
-    if not p.exists():
-        return
-    if p.is_dir():
-        raise VrukitError(f"--db {path} is a folder: give a file in it, e.g. {p / 'vru.duckdb'}")
-    with p.open("rb") as fh:
-        head = fh.read(12)
-    if p.stat().st_size and head[8:12] != b"DUCK":
-        raise VrukitError(
-            f"--db {path} is not a vrukit warehouse (a DuckDB file): give a new file name, such "
-            "as myforce.duckdb, or the warehouse an earlier command made"
-        )
-
-
-def _connect(path: str, *, read_only: bool = False) -> DuckDBBackend:
-    """An Ibis DuckDB connection to ``path``; a file another program holds is refused in a
-    sentence saying which program, instead of DuckDB's traceback."""
-    _is_a_warehouse(path)
-    try:
-        return ibis.duckdb.connect(path, read_only=read_only)
-    except duckdb.IOException as e:
-        held = _HELD.search(str(e))
-        if held is None:
-            raise
-        raise VrukitError(
-            f"the warehouse {path} is open in another program ({held['program']}, PID "
-            f"{held['pid']}). DuckDB lets several programs read a warehouse file at once, but "
-            "none while one writes it. Close it there (a notebook's connection, another vrukit "
-            "command) or wait for it to finish, and run this again."
-        ) from None
-    except duckdb.Error as e:
-        raise VrukitError(f"the warehouse {path} cannot be opened: {e}") from None
 
 
 class Warehouse:
@@ -149,6 +101,8 @@ class Warehouse:
     def _upgrade(self) -> None:
         """Bring a warehouse made by an older vrukit up to date: columns added since are added
         (deprivation's ``edition``: every row then was IoD2019)."""
+        if "lsoa_published" not in self.con.table("crimes").columns:
+            self.con.raw_sql("ALTER TABLE crimes ADD COLUMN lsoa_published VARCHAR")
         have = set(self.con.table("deprivation").columns)
         if "edition" not in have:  # the key changes too: the table is made again
             self.con.raw_sql("BEGIN TRANSACTION")
@@ -163,12 +117,15 @@ class Warehouse:
         """The named table as an Ibis expression."""
         return self.con.table(name)
 
-    def lsoa_at(self, lon: Sequence[float], lat: Sequence[float]) -> pd.DataFrame:
+    def lsoa_at(
+        self, lon: Sequence[float], lat: Sequence[float], *, vintage: int | None = None
+    ) -> pd.DataFrame:
         """The LSOA (``lsoa_code``, ``lsoa_name``) each point (WGS84) lies in, from the areas'
-        boundaries; None for a point outside them. Needs boundaries (``vrukit ingest
-        boundaries``)."""
+        boundaries (of ``vintage`` only, when given); None for a point outside them. Needs
+        boundaries (``vrukit ingest boundaries``)."""
         a = self.table("areas")
-        a = a.filter(a.geometry_wkb.notnull()).select("lsoa_code", "lsoa_name", "geometry_wkb")
+        a = a.filter(a.geometry_wkb.notnull() & ((a.vintage == vintage) if vintage else True))
+        a = a.select("lsoa_code", "lsoa_name", "geometry_wkb")
         areas = a.to_pandas()
         if areas.empty:
             raise VrukitError(
@@ -181,6 +138,50 @@ class Warehouse:
         out = pd.DataFrame({"lsoa_code": None, "lsoa_name": None}, index=range(len(xy)))
         out.iloc[pts] = areas[["lsoa_code", "lsoa_name"]].to_numpy()[hit]
         return out
+
+    def known_codes(self, vintage: int) -> ir.Table:
+        """The LSOA codes known to be of ``vintage``: its areas, and the codes of the population
+        and deprivation loaded for it (national files list every code of their vintage)."""
+        a, p, d = self.table("areas"), self.table("population"), self.table("deprivation")
+        edition = {2011: "IoD2019", 2021: "IoD2025"}.get(vintage, "")
+        return (
+            a.filter(a.vintage == vintage).select("lsoa_code")
+            .union(p.filter(p.vintage == vintage).select("lsoa_code"))
+            .union(d.filter(d.edition == edition).select("lsoa_code"))
+        )  # fmt: skip
+
+    def place_by_point(self, vintage: int) -> pd.DataFrame:
+        """Convert crimes published on LSOA codes of the other vintage to the loaded areas of
+        ``vintage`` by their map point - police.uk's own rule, an LSOA being where the record's
+        snap point lies - keeping the published code in ``lsoa_published``. A code is of the
+        other vintage when neither the areas, nor the population or deprivation loaded for
+        ``vintage`` (national files: every code of it), know it; a code of ``vintage`` outside
+        the areas is over the border and stays. Returns the crimes converted per file
+        (``source_file``, ``converted``)."""
+        c = self.table("crimes")
+        todo = c.filter(c.lsoa_code.notnull() & c.longitude.notnull() & c.latitude.notnull())
+        todo = todo.anti_join(self.known_codes(vintage), "lsoa_code")
+        todo = todo.select("ingest_id", "source_file", "source_line", "longitude", "latitude")
+        frame = todo.to_pandas()
+        if frame.empty:
+            return pd.DataFrame({"source_file": [], "converted": []})
+        placed = self.lsoa_at(frame.longitude, frame.latitude, vintage=vintage)
+        frame = frame.assign(
+            lsoa_code=placed.lsoa_code.to_numpy(), lsoa_name=placed.lsoa_name.to_numpy()
+        )
+        frame = frame[frame.lsoa_code.notna()]
+        if frame.empty:
+            return pd.DataFrame({"source_file": [], "converted": []})
+        cols = ["ingest_id", "source_line", "lsoa_code", "lsoa_name"]
+        typed = frame[cols].astype({"lsoa_code": "string", "lsoa_name": "string"})
+        self.con.create_table("_placed", typed, temp=True, overwrite=True)
+        self.con.raw_sql(
+            "UPDATE crimes SET lsoa_published = crimes.lsoa_code, lsoa_code = p.lsoa_code, "
+            "lsoa_name = p.lsoa_name FROM _placed p WHERE crimes.ingest_id = p.ingest_id "
+            "AND crimes.source_line = p.source_line"
+        )
+        self.refresh_lsoa_flags()
+        return frame.groupby("source_file").size().rename("converted").reset_index()
 
     def counts(self) -> dict[str, int]:
         """Row count of every table."""
