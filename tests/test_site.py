@@ -218,7 +218,7 @@ def test_hospital_data_have_their_section_when_loaded(demo_site, demo_region) ->
 
     run, _ = demo_site
     manifest = json.loads((run.out / "data" / "manifest.json").read_text())
-    for name in ("ed_hours", "ed_days", "ed_weapons", "ed_age_sex"):
+    for name in ("ed_total", "ed_hours", "ed_days", "ed_weapons", "ed_age_sex"):
         assert name in manifest["tables"], name
     index = (run.out / "en" / "index.html").read_text()
     assert "Emergency departments treated" in index and "were not known to police" in index
@@ -234,6 +234,8 @@ def test_hospital_data_have_their_section_when_loaded(demo_site, demo_region) ->
     when_ = pd.to_datetime(a.assault_at.fillna(a.arrival_at)).dt.strftime("%Y-%m")
     year = a[when_.between("2021-04", "2022-03")]
     assert total == year.method.notna().sum() > 10_000
+    every = pd.read_csv(run.out / "data" / "ed_total.csv", dtype=str)["count"].item()
+    assert int(every) == len(year) and f"treated {int(every):,} people" in index
     _hidden, exposed = published_exposures(run.out)
     assert exposed == []
 

@@ -244,6 +244,9 @@ def _istv_release(rel: Release, data: SiteData) -> None:
     same assaults (those with a known time), so the days add up to the hours' total too."""
     if not data.istv:
         return
+    # every assault of the year; the tables below count those with the field recorded
+    total = pd.DataFrame({"what": ["assaults"], "count": [int(data.istv["assaults"])]})
+    rel.add(Table("ed_total", total, ("what",), ("count",)))
     for name, key, col in ISTV_TABLES:
         frame = data.istv[key][[col, "count"]].astype({col: str})
         total = pd.DataFrame({col: [ALL], "count": [int(frame["count"].sum())]})

@@ -29,6 +29,13 @@ class DataPage(PageBase):
             "gaps": self.t("High-risk areas no current pilot reaches."),
             "coverage": self.t("High-risk areas and the Youth Map services near them."),
             "concentration": self.t("How concentrated violence is across areas."),
+            "ed_total": self.t(
+                "Assaults treated in emergency departments in the mapped year (ISTV data)."
+            ),
+            "ed_hours": self.t("Those assaults by hour of the day."),
+            "ed_days": self.t("Those assaults by day of the week."),
+            "ed_weapons": self.t("Those assaults by weapon or method."),
+            "ed_age_sex": self.t("Those assaults by age and sex."),
         }
         downloads = [
             {"name": n, "what": described.get(n, n), "files": self.downloads[n]}

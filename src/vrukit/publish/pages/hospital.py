@@ -81,10 +81,9 @@ class HospitalSection(PageBase):
         """The overview's line: assaults EDs treated in the year, and the share unknown to
         police with its interval (None without ISTV)."""
         istv = self.data.istv
-        if not istv or "ed_weapons" not in self.pub.tables:
+        if not istv or "ed_total" not in self.pub.tables:
             return None
-        w = self.pub.tables["ed_weapons"]
-        total = w.loc[w.method.astype(str) == ALL, "count"].iloc[0]
+        total = self.pub.tables["ed_total"]["count"].iloc[0]
         text = self.t(
             "Emergency departments treated %(n)s people for assault from %(first)s to %(last)s.",
             n=self.lang.count(total), **self.period(),
