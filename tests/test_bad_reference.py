@@ -227,7 +227,7 @@ def test_an_old_warehouse_gains_the_published_lsoa_column(tmp_path):
     con = duckdb.connect(str(db))
     con.execute("ALTER TABLE crimes DROP COLUMN lsoa_published")
     con.close()
-    with Warehouse(db) as wh:
+    with Warehouse(db, read_only=True) as wh:  # as `vrukit sna` opens it: upgraded first
         assert wh.table("crimes").columns[-1] == "lsoa_published"
 
 
@@ -297,3 +297,17 @@ def test_a_db_that_is_not_a_warehouse_is_refused(tmp_path, what):
     with pytest.raises(VrukitError, match=str(target.name)):
         Warehouse(target)
     assert before is None or target.read_bytes() == before, "nothing written over it"
+
+
+def test_welsh_areas_get_no_english_deprivation_but_a_reason(tmp_path):
+    wales = tmp_path / "w.geojson"
+    feats = []
+    for k, code in enumerate(["W01000001", "W01000002"]):
+        feats.append(_feature(code, {"type": "Polygon", "coordinates": [_square(k)]}))
+    wales.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    iod = tmp_path / "iod.csv"
+    iod.write_text("LSOA code (2011),Income Rank (where 1 is most deprived)\nE01000001,1\n")
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.load_reference("boundaries", read_boundaries(wales), table="areas", source=wales)
+        with pytest.raises(InputFileError, match="cover England only"):
+            wh.load_reference("iod2019", read_iod([iod]), table="deprivation", source=iod)

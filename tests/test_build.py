@@ -116,6 +116,10 @@ def test_a_police_file_mixing_vintages_is_built_on_the_one_most_crimes_use(tmp_p
     moved = crimes[crimes.lsoa_published.notna()]
     assert list(moved.lsoa_published) == ["E01000003"] * 2
     assert set(moved.lsoa_code) == {"E01035001"} and not crimes.lsoa_unknown.any()
+    with Warehouse(tmp_path / "w.duckdb") as wh:  # a rebuild reports the same, converts nothing
+        again = build(wh, [tmp_path / "police"], [ref])
+        assert int(wh.table("crimes").lsoa_published.notnull().sum().execute()) == 2
+    assert again.converted == report.converted and again.outside_crimes == report.outside_crimes
     assert crimes.lsoa_code.value_counts()["E01035001"] == 8
     notes = {r.file: r.note for r in report.rows}
     assert notes["b11.geojson"] == "other LSOA vintage"

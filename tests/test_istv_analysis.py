@@ -83,6 +83,19 @@ def test_share_unknown_is_unbiased_where_reporting_and_levels_vary():
     assert covered >= 34, covered
 
 
+def test_the_share_is_not_published_where_police_counts_are_overdispersed():
+    """Police counts with gamma noise (variance about three times the mean in busy areas): the
+    estimate is biased (each known assault sits in a size-biased cell), the run says so and the
+    share is marked not for publication; Poisson counts pass."""
+    rng = np.random.default_rng(5)
+    ed, pol, _ = _simulate(rng, reported=0.35, misplaced=0.0)
+    assert share_unknown_to_police(ed, pol, boot=100).trustworthy
+    noisy = pol.assign(count=rng.poisson(rng.gamma(4.0, pol["count"].to_numpy() / 4 + 0.01)))
+    est = share_unknown_to_police(ed, noisy, boot=100)
+    assert est.dispersion > 1.5 and not est.trustworthy
+    assert est.as_dict()["trustworthy"] is False
+
+
 def test_demo_share_unknown_to_police_matches_the_truth(demo_region, analysis):
     truth = json.loads((demo_region.istv / "istv_truth.json").read_text())["linkage"]
     u = analysis.unknown
@@ -91,6 +104,7 @@ def test_demo_share_unknown_to_police_matches_the_truth(demo_region, analysis):
     assert u.low <= truth["share_unknown_to_police"] <= u.high
     assert u.high - u.low < 0.3, "the interval says something"
     assert u.low > 0.4, "most ED-treated assaults are unknown to police, as planted"
+    assert u.trustworthy and u.dispersion < 1.2, "the demo's police counts are Poisson"
 
 
 def test_demo_areas_where_police_see_little_are_found(demo_region, analysis):

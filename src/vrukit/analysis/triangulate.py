@@ -53,6 +53,15 @@ class UnknownShare:
     high: float
     assaults: int
     weight: float
+    #: police counts' variance around their baseline over what Poisson noise gives (1: as the
+    #: estimator assumes; well above 1, the estimate is not to be trusted: ``trustworthy``)
+    dispersion: float = 1.0
+
+    @property
+    def trustworthy(self) -> bool:
+        """The estimator's assumptions hold well enough to publish the share: police counts
+        near Poisson around their local level, and an interval inside [0, 1]."""
+        return self.dispersion <= MAX_DISPERSION and self.low >= 0.0 and self.high <= 1.0
 
     def as_dict(self) -> dict[str, float | int]:
         return {
@@ -61,6 +70,8 @@ class UnknownShare:
             "ci_high": self.high,
             "assaults_used": self.assaults,
             "confidence_weight": self.weight,
+            "police_dispersion": self.dispersion,
+            "trustworthy": self.trustworthy,
         }
 
 
@@ -150,7 +161,24 @@ def share_unknown_to_police(
     draws = rng.integers(0, len(used), (boot, len(used)))
     boots = 1 - d_area[used][draws].sum(axis=1) / c_area[used][draws].sum(axis=1)
     lo, hi = np.quantile(boots, [0.025, 0.975])
-    return UnknownShare(float(share), float(lo), float(hi), int(ok.sum()), float(c.sum()))
+    return UnknownShare(
+        float(share), float(lo), float(hi), int(ok.sum()), float(c.sum()), _dispersion(grid, base)
+    )
+
+
+#: The most extra-Poisson variation of police counts at which the share is still published.
+#: Each known assault is a police record, so it sits in a cell whose count is size-biased: it
+#: adds 1 + (variance - mean) / mean to the estimate, not 1 (a reviewer's simulation: with
+#: counts' variance 3x their mean the share came out negative).
+MAX_DISPERSION = 1.5
+
+
+def _dispersion(grid: np.ndarray, base: np.ndarray) -> float:
+    """Variance of police counts around their baseline over what Poisson noise (the cell's own
+    and its 4-month baseline's) gives: 1 when counts are Poisson around the local level."""
+    ok = ~np.isnan(base) & (base > 0)
+    resid = (grid[ok] - base[ok]) ** 2
+    return float(resid.sum() / (base[ok] * 1.25).sum()) if ok.any() else float("nan")
 
 
 def ed_high_police_low(

@@ -241,6 +241,12 @@ def istv_analyse(
         f"Unknown to police: [bold]{u.share:.0%}[/bold] of ED-treated assaults "
         f"(95% interval {u.low:.0%} to {u.high:.0%}; {u.assaults:,} placed assaults)."
     )
+    if not u.trustworthy:
+        console.print(
+            f"[yellow]Not to be published: police counts vary {u.dispersion:.2f} times as much "
+            "as the estimator assumes (or the interval leaves 0-100%), which biases the share "
+            "downwards; the SNA site leaves it out (docs/istv.md).[/]"
+        )
     console.print(
         f"Areas where ED violence outruns police-recorded violence: {int(high.flag.sum())}"
     )

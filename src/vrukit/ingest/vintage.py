@@ -86,6 +86,14 @@ def check_fit(
         )
     vintage = usable[-1]
     mine = areas[areas.vintage == vintage].lsoa_code.astype(str)
+    if table == "deprivation":  # the English Indices cover England's LSOAs (E01) only
+        mine = mine[mine.str.startswith("E")]
+        if mine.empty:
+            raise InputFileError(
+                str(source),
+                "the English Indices of Deprivation cover England only, and the loaded areas are "
+                "in Wales (W01): the Welsh Index of Multiple Deprivation is not supported yet",
+            )
     codes = set(frame.lsoa_code.astype(str))
     hit = mine.isin(codes)
     if hit.mean() < MIN_SHARE:

@@ -390,10 +390,12 @@ def run_analysis(
         )  # fmt: skip
     outside = pic.outside[pd.to_datetime(pic.outside.month) >= pd.Timestamp(pic.map_first)]
     run.summary = _summary(area_table, hs, emerging, conc, time_info, outside, mapped, table)
-    # a crime without a location belongs to no area: counted for the whole warehouse only
+    # a crime without a location belongs to no area: counted only where the areas are the
+    # files' whole area (not one CSP of a force's files, where most crimes fall outside them)
+    part = selection.areas or outside["count"].sum() > mapped["count"].sum()
     run.summary["crimes_no_location"] = (
         None
-        if selection.areas
+        if part
         else relational.without_lsoa(_crimes(wh, crimes), selection, pic.map_first, pic.map_last)
     )
     run.summary["maps"] = maps

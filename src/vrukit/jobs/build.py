@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from vrukit.errors import VrukitError
+from vrukit.errors import InputFileError, VrukitError
 from vrukit.ingest._sources import StreetFile, find_street_files, sha256_file
 from vrukit.ingest.geography import read_area_lookup, read_lsoa_lookup
 from vrukit.ingest.recognise import Recognised, find_reference
@@ -213,10 +213,20 @@ def build(
         report.police = wh.ingest_police([f.path for f in files])
         if report.other_vintage_crimes:
             say("placing crimes on the other vintage's codes by their map points")
-            done = wh.place_by_point(vintage)
+            wh.place_by_point(vintage)
+            # every converted record of these files, this build's or an earlier one's
+            c = wh.table("crimes")
+            done = (
+                c.filter(c.lsoa_published.notnull())
+                .group_by("source_file")
+                .aggregate(converted=lambda t: t.count())
+                .to_pandas()
+            )
+            names = set(report.other_vintage_files)
             report.converted = {
                 Path(str(f)).name: int(n)
                 for f, n in zip(done.source_file, done.converted, strict=True)
+                if Path(str(f)).name in names
             }
             report.outside_crimes -= sum(report.converted.values())
     for r in refs:
@@ -269,7 +279,11 @@ def _load_tables(wh: Warehouse, refs: list[Recognised], vintage: int, report: Bu
         if all(_unchanged(wh, kind, r.path) for r in group):
             report.rows.append(BuildRow(names, "deprivation", vintage, note="unchanged"))
             continue
-        n = wh.load_reference(kind, frame, table="deprivation", source=group[-1].path)
+        try:
+            n = wh.load_reference(kind, frame, table="deprivation", source=group[-1].path)
+        except InputFileError as e:  # e.g. Welsh areas: the build goes on without deprivation
+            report.rows.append(BuildRow(names, "deprivation", vintage, len(frame), note=str(e)))
+            continue
         report.rows.append(BuildRow(names, "deprivation", vintage, len(frame), n))
 
 

@@ -70,4 +70,6 @@ def _unknown(wh: Warehouse, a: pd.DataFrame) -> dict[str, float] | None:
     )
     police = police_violence(wh)
     u = share_unknown_to_police(placed[["lsoa_code", "month", "confidence"]], police)
+    if not u.trustworthy:  # police counts too overdispersed for the estimator: not published
+        return None
     return {"share": u.share, "low": u.low, "high": u.high}

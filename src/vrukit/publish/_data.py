@@ -239,30 +239,37 @@ ISTV_TABLES = (("ed_hours", "hours", "hour"), ("ed_days", "days", "weekday"),
                ("ed_weapons", "weapons", "method"))  # fmt: skip
 
 
+#: The row of an ED table counting the assaults whose field was not recorded.
+NOT_RECORDED = "not recorded"
+
+
 def _istv_release(rel: Release, data: SiteData) -> None:
-    """The ED tables, each with a total row its other rows add up to; hours and days count the
-    same assaults (those with a known time), so the days add up to the hours' total too."""
+    """The ED tables. Each counts the year's assaults by one field, with a "not recorded" row,
+    so that every table adds up to ``ed_total`` (every assault): a reader who subtracts one
+    table's sum from the total meets a protected cell, not a published difference. Hours and
+    days leave out the same assaults (no time recorded): their "not recorded" cells are one."""
     if not data.istv:
         return
-    # every assault of the year; the tables below count those with the field recorded
-    total = pd.DataFrame({"what": ["assaults"], "count": [int(data.istv["assaults"])]})
-    rel.add(Table("ed_total", total, ("what",), ("count",)))
+    n = int(data.istv["assaults"])
+    rel.add(Table("ed_total", pd.DataFrame({"what": ["assaults"], "count": [n]}), ("what",),
+                  ("count",)))  # fmt: skip
+    into_total = "assaults"
     for name, key, col in ISTV_TABLES:
         frame = data.istv[key][[col, "count"]].astype({col: str})
-        total = pd.DataFrame({col: [ALL], "count": [int(frame["count"].sum())]})
-        frame = pd.concat([frame, total], ignore_index=True)
+        missing = pd.DataFrame({col: [NOT_RECORDED], "count": [n - int(frame["count"].sum())]})
+        frame = pd.concat([frame, missing], ignore_index=True)
         rel.add(Table(name, frame, (col,), ("count",)))
-        rel.sum_rows(name, name, ["count"], pd.Series([None if v == ALL else ALL
-                                                       for v in frame[col]]))  # fmt: skip
+        rel.sum_rows(name, "ed_total", ["count"], pd.Series([into_total] * len(frame)))
     days = rel.tables["ed_days"].frame
     rel.sum_rows("ed_days", "ed_hours", ["count"],
-                 pd.Series([None if v == ALL else ALL for v in days.weekday]))  # fmt: skip
+                 pd.Series([NOT_RECORDED if v == NOT_RECORDED else None
+                            for v in days.weekday]))  # fmt: skip
     a = data.istv["age_sex"][["age_band", "sex", "count"]]
-    total = pd.DataFrame({"age_band": [ALL], "sex": [ALL], "count": [int(a["count"].sum())]})
-    a = pd.concat([a, total], ignore_index=True)
+    missing = pd.DataFrame({"age_band": [NOT_RECORDED], "sex": [NOT_RECORDED],
+                            "count": [n - int(a["count"].sum())]})  # fmt: skip
+    a = pd.concat([a, missing], ignore_index=True)
     rel.add(Table("ed_age_sex", a, ("age_band", "sex"), ("count",)))
-    rel.sum_rows("ed_age_sex", "ed_age_sex", ["count"],
-                 pd.Series([None if b == ALL else f"{ALL}|{ALL}" for b in a.age_band]))  # fmt: skip
+    rel.sum_rows("ed_age_sex", "ed_total", ["count"], pd.Series([into_total] * len(a)))
 
 
 def _monthly_release(rel: Release, data: SiteData, type_cols: list[str]) -> None:

@@ -210,6 +210,8 @@ def write_analysis(
             unknown_pct=f"{unknown.share:.0%}",
             unknown_ci=f"{unknown.low:.0%} to {unknown.high:.0%}",
             used=f"{unknown.assaults:,}",
+            trustworthy=unknown.trustworthy,
+            dispersion=f"{unknown.dispersion:.2f}",
             high=list(high[high.flag].itertuples()),
             q=q,
             files=sorted(p.name for k, p in files.items() if k != "html"),

@@ -85,7 +85,9 @@ class Warehouse:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.con = _connect(self.path, read_only=self.read_only)
-        if self.read_only and not set(TABLES) <= set(self.con.list_tables()):
+        if self.read_only and (
+            not set(TABLES) <= set(self.con.list_tables()) or self._needs_upgrade()
+        ):  # made by an older vrukit: brought up to date once, then read as asked
             self.con.disconnect()
             self.con, self.read_only = _connect(self.path), False
         self.con.raw_sql(f"SET memory_limit = '{memory_limit}'")
@@ -98,6 +100,11 @@ class Warehouse:
                 self.con.raw_sql(table.ddl())
             self._upgrade()
 
+    def _needs_upgrade(self) -> bool:
+        return "lsoa_published" not in self.con.table("crimes").columns or (
+            "edition" not in self.con.table("deprivation").columns
+        )
+
     def _upgrade(self) -> None:
         """Bring a warehouse made by an older vrukit up to date: columns added since are added
         (deprivation's ``edition``: every row then was IoD2019)."""
@@ -106,11 +113,17 @@ class Warehouse:
         have = set(self.con.table("deprivation").columns)
         if "edition" not in have:  # the key changes too: the table is made again
             self.con.raw_sql("BEGIN TRANSACTION")
-            self.con.raw_sql("ALTER TABLE deprivation RENAME TO _deprivation_old")
-            self.con.raw_sql(TABLES["deprivation"].ddl())
-            self.con.raw_sql("INSERT INTO deprivation SELECT *, 'IoD2019' FROM _deprivation_old")
-            self.con.raw_sql("DROP TABLE _deprivation_old")
-            self.con.raw_sql("COMMIT")
+            try:
+                self.con.raw_sql("ALTER TABLE deprivation RENAME TO _deprivation_old")
+                self.con.raw_sql(TABLES["deprivation"].ddl())
+                self.con.raw_sql(
+                    "INSERT INTO deprivation SELECT *, 'IoD2019' FROM _deprivation_old"
+                )
+                self.con.raw_sql("DROP TABLE _deprivation_old")
+                self.con.raw_sql("COMMIT")
+            except Exception:
+                self.con.raw_sql("ROLLBACK")
+                raise
 
     # -- generic -----------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:

@@ -63,6 +63,8 @@ class DataPage(PageBase):
         """Crimes in the police.uk files that no table or map holds: without a location, or in
         an LSOA outside the region (counts shown as the disclosure policy shows a cell)."""
         s = self.data.analysis.get("summary", {})
+        if s.get("crimes_no_location") is None:  # one CSP of a force's files: not attributable
+            return None
         nowhere, outside = (
             int(s.get("crimes_no_location") or 0),
             int(s.get("crimes_outside_areas") or 0),

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from vrukit.publish import _charts as charts
-from vrukit.publish._data import ALL
+from vrukit.publish._data import NOT_RECORDED
 from vrukit.publish.pages._base import PageBase, num
 
 __all__ = ["HospitalSection"]
@@ -50,7 +50,7 @@ class HospitalSection(PageBase):
         figs = []
         for name, col, title, label in specs:
             t = self.pub.tables[name]
-            t = t[t[col].astype(str) != ALL]
+            t = t[t[col].astype(str) != NOT_RECORDED]
             labels = [self._ed_label(col, str(v)) for v in t[col]]
             values = pd.to_numeric(t["count"], errors="coerce")
             frame = pd.DataFrame({"label": labels, "value": values.to_numpy()})
@@ -69,7 +69,7 @@ class HospitalSection(PageBase):
         if "ed_age_sex" not in self.pub.tables:
             return None
         t = self.pub.tables["ed_age_sex"]
-        t = t[t.age_band.astype(str) != ALL]
+        t = t[t.age_band.astype(str) != NOT_RECORDED]
         wide = t.pivot(index="age_band", columns="sex", values="count")
         wide = wide.reindex(list(dict.fromkeys(t.age_band))).reset_index()
         cols = {"age_band": self.t("Age"), "female": self.t("Female"), "male": self.t("Male")}
