@@ -33,6 +33,7 @@ from vrukit.ingest._sources import StreetFile, find_street_files, sha256_file
 from vrukit.ingest.geography import read_area_lookup, read_lsoa_lookup
 from vrukit.ingest.recognise import Recognised, find_reference
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
+from vrukit.store.placement import known_codes, place_by_point
 from vrukit.store.reports import IngestReport
 from vrukit.store.warehouse import Warehouse
 
@@ -201,7 +202,7 @@ def build(
         _load_tables(wh, refs, vintage, report)
         # codes of the other vintage: in no loaded file of the build's vintage (the national
         # population and IoD list every code), or, without them, in the other's boundaries only
-        known = set(wh.known_codes(vintage).to_pandas().lsoa_code)
+        known = set(known_codes(wh, vintage).to_pandas().lsoa_code)
         national = len(known) > 2 * len(chosen)
         other = ~per_file.lsoa_code.isin(known) & (
             True if national else per_file.lsoa_code.isin(others)
@@ -213,7 +214,7 @@ def build(
         report.police = wh.ingest_police([f.path for f in files])
         if report.other_vintage_crimes:
             say("placing crimes on the other vintage's codes by their map points")
-            wh.place_by_point(vintage)
+            place_by_point(wh, vintage)
             # every converted record of these files, this build's or an earlier one's
             c = wh.table("crimes")
             done = (

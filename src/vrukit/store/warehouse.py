@@ -152,50 +152,6 @@ class Warehouse:
         out.iloc[pts] = areas[["lsoa_code", "lsoa_name"]].to_numpy()[hit]
         return out
 
-    def known_codes(self, vintage: int) -> ir.Table:
-        """The LSOA codes known to be of ``vintage``: its areas, and the codes of the population
-        and deprivation loaded for it (national files list every code of their vintage)."""
-        a, p, d = self.table("areas"), self.table("population"), self.table("deprivation")
-        edition = {2011: "IoD2019", 2021: "IoD2025"}.get(vintage, "")
-        return (
-            a.filter(a.vintage == vintage).select("lsoa_code")
-            .union(p.filter(p.vintage == vintage).select("lsoa_code"))
-            .union(d.filter(d.edition == edition).select("lsoa_code"))
-        )  # fmt: skip
-
-    def place_by_point(self, vintage: int) -> pd.DataFrame:
-        """Convert crimes published on LSOA codes of the other vintage to the loaded areas of
-        ``vintage`` by their map point - police.uk's own rule, an LSOA being where the record's
-        snap point lies - keeping the published code in ``lsoa_published``. A code is of the
-        other vintage when neither the areas, nor the population or deprivation loaded for
-        ``vintage`` (national files: every code of it), know it; a code of ``vintage`` outside
-        the areas is over the border and stays. Returns the crimes converted per file
-        (``source_file``, ``converted``)."""
-        c = self.table("crimes")
-        todo = c.filter(c.lsoa_code.notnull() & c.longitude.notnull() & c.latitude.notnull())
-        todo = todo.anti_join(self.known_codes(vintage), "lsoa_code")
-        todo = todo.select("ingest_id", "source_file", "source_line", "longitude", "latitude")
-        frame = todo.to_pandas()
-        if frame.empty:
-            return pd.DataFrame({"source_file": [], "converted": []})
-        placed = self.lsoa_at(frame.longitude, frame.latitude, vintage=vintage)
-        frame = frame.assign(
-            lsoa_code=placed.lsoa_code.to_numpy(), lsoa_name=placed.lsoa_name.to_numpy()
-        )
-        frame = frame[frame.lsoa_code.notna()]
-        if frame.empty:
-            return pd.DataFrame({"source_file": [], "converted": []})
-        cols = ["ingest_id", "source_line", "lsoa_code", "lsoa_name"]
-        typed = frame[cols].astype({"lsoa_code": "string", "lsoa_name": "string"})
-        self.con.create_table("_placed", typed, temp=True, overwrite=True)
-        self.con.raw_sql(
-            "UPDATE crimes SET lsoa_published = crimes.lsoa_code, lsoa_code = p.lsoa_code, "
-            "lsoa_name = p.lsoa_name FROM _placed p WHERE crimes.ingest_id = p.ingest_id "
-            "AND crimes.source_line = p.source_line"
-        )
-        self.refresh_lsoa_flags()
-        return frame.groupby("source_file").size().rename("converted").reset_index()
-
     def counts(self) -> dict[str, int]:
         """Row count of every table."""
         return {name: int(self.con.table(name).count().execute()) for name in TABLES}
