@@ -254,3 +254,17 @@ def test_a_period_across_the_vintage_change_builds_as_one(tmp_path):
         with gzip.open(f, "rt") if f.suffix == ".gz" else f.open() as fh:
             published = sum(1 for _ in fh) - 1
         assert in_areas[month] > 0.97 * published, (f.name, in_areas[month], published)
+
+
+def test_a_small_local_authority_of_the_force_is_kept_and_a_neighbour_is_not():
+    """The area rule: an LA holding 1% of the force's crimes, or with crimes in most of its
+    LSOAs (a small island authority), is the force's; a neighbour with records on a few border
+    LSOAs is not."""
+    from vrukit.jobs.build import _choose_areas
+
+    codes = [f"E0100{k:04d}" for k in range(31)]
+    las = ["E08000012"] * 10 + ["E06000053"] + ["E06000006"] * 20
+    frames = pd.DataFrame({"lsoa_code": codes, "lad_code": las})
+    counts = pd.Series([100] * 10 + [4] + [3] + [0] * 19, index=codes)  # 1,007 crimes
+    kept = _choose_areas(frames, counts, (), 0.01)
+    assert set(kept.lad_code) == {"E08000012", "E06000053"}

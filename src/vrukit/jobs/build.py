@@ -121,8 +121,11 @@ def _choose_areas(
             "the boundaries carry no local authority codes and no rollup lookup was given: add "
             "ONS's OA-LSOA-MSOA-LA lookup to --reference, or name the areas with --area"
         )
-    per_la = frames.assign(n=frames.lsoa_code.map(counts).fillna(0)).groupby("lad_code").n.sum()
-    keep = per_la[per_la >= min_share * per_la.sum()].index
+    n = frames.assign(n=frames.lsoa_code.map(counts).fillna(0)).groupby("lad_code").n
+    per_la, reached = n.sum(), n.apply(lambda s: (s > 0).mean())
+    # a force's own LA holds many of its crimes, or has crimes in most of its areas however
+    # small it is (the Isles of Scilly); a neighbour only has records near the border
+    keep = per_la[(per_la >= min_share * per_la.sum()) | (reached >= 0.5)].index
     return frames[frames.lad_code.isin(keep)]
 
 
