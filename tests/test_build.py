@@ -138,6 +138,22 @@ def test_one_csp_builds_with_its_local_authority_code(tmp_path):
     res = runner.invoke(app, ["status", "--db", str(db)])
     said = " ".join(res.output.split())
     assert "Reference files loaded" in said and "24 policeuk-street files" in said
+    # from a zip as data.police.uk delivers it, each row's source is the zip and its member
+    import zipfile
+
+    archive = tmp_path / "police.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted(police.glob("*.csv.gz"))[:2]:
+            z.writestr(
+                f"{f.name[:7]}/{f.name.removesuffix('.gz')}", gzip.decompress(f.read_bytes())
+            )
+    zdb = tmp_path / "zip.duckdb"
+    res = runner.invoke(app, ["build", "--police", str(archive), "--reference", str(SHARED),
+                              "--force", "merseyside", "--db", str(zdb)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    with Warehouse(zdb) as wh:
+        sources = set(wh.table("crimes").select("source_file").distinct().to_pandas().source_file)
+    assert len(sources) == 2 and all(s.startswith(f"{archive}!") for s in sources), sources
     bad = runner.invoke(app, ["build", "--police", str(police), "--reference", str(SHARED),
                               "--force", "west-midlands", "--db", str(db)])  # fmt: skip
     assert isinstance(bad.exception, VrukitError) and "merseyside" in str(bad.exception)

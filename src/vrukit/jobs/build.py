@@ -214,7 +214,8 @@ def build(
         report.other_vintage_files = {str(f): int(n) for f, n in off.items()}
         report.other_vintage_crimes = int(off.sum())
         say(f"loading {len(files)} police.uk files")
-        report.police = wh.ingest_police([f.path for f in files])
+        # the files as given (a zip's members keep "archive!member" as their source)
+        report.police = wh.ingest_police(police, force=force)
         if report.other_vintage_crimes:
             say("placing crimes on the other vintage's codes by their map points")
             place_by_point(wh, vintage)

@@ -201,8 +201,10 @@ class Warehouse:
         batch_rows: int = 1_000_000,
         progress: Progress | None = None,
         total: Callable[[int], None] | None = None,
+        force: str | None = None,
     ) -> IngestReport:
-        """Load police.uk street-level files (folders, files, zip archives).
+        """Load police.uk street-level files (folders, files, zip archives; only ``force``'s,
+        when given).
 
         A force-month already loaded with identical bytes is left alone; one loaded with other
         bytes (a corrected re-publication) is replaced whole. Returns the per-file accounting.
@@ -211,7 +213,7 @@ class Warehouse:
         """
         with tempfile.TemporaryDirectory(prefix="vrukit-") as work:
             found = find_street_files(paths, workdir=Path(work))
-            files = _last_per_source(found.files)
+            files = [f for f in _last_per_source(found.files) if force in (None, f.force)]
             previous = self._previous("policeuk-street").set_index("source_key")
             plan = _Plan(self._next_ingest_id())
             plan.sort_out(files, previous, check=check_header)
