@@ -69,20 +69,6 @@ REPLAY_FORCES = [
 ]
 TARGET_DUCKDB = 1.5
 TARGET_PEAK_MB = 1024
-STREET_COLUMNS = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-]
 CURRENT_ENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vrukit-bench"
 
 
@@ -131,6 +117,8 @@ def run_duckdb(files: list[str], work: str) -> dict:
 
 def run_duckdb_columns(files: list[str], work: str) -> dict:
     """The same, told the twelve columns as text (no type sniffing: what vrukit asks for)."""
+    from vrukit.schemas import STREET_COLUMNS  # this contender runs in the project's env
+
     cols = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in STREET_COLUMNS) + "}"
     return _duckdb(files, work, f"read_csv($files, header=true, auto_detect=false, columns={cols})")
 

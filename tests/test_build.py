@@ -174,9 +174,9 @@ def test_one_site_per_csp_in_one_run(tmp_path):
     assert "5 of 5 sites written" in " ".join(res.output.split())
     index = (out / "index.html").read_text()
     assert "Strategic needs assessments in Merseyside by Community Safety Partnership" in index
-    sizes = {"knowsley": 100, "liverpool": 302, "st-helens": 121, "sefton": 191, "wirral": 209}
+    sizes = {"knowsley": 100, "liverpool": 302, "st_helens": 121, "sefton": 191, "wirral": 209}
     for name, n in sizes.items():
-        folder = next(out.glob(f"{name}-e0800*"))
+        folder = next(out.glob(f"{name}_e0800*"))
         assert f'href="{folder.name}/index.html"' in index
         areas = pd.read_csv(folder / "data" / "areas.csv")
         assert len(areas) == n and areas.lad_code.nunique() == 1, name

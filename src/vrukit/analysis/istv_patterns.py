@@ -11,7 +11,7 @@ import pandas as pd
 
 from vrukit.schemas import ISTV_AGE_BANDS, ISTV_LOCATION_TYPES, ISTV_METHODS, ISTV_SEXES
 
-__all__ = ["WEEKDAYS", "patterns"]
+__all__ = ["WEEKDAYS", "assault_month", "patterns", "placed"]
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -24,6 +24,17 @@ def _mix(a: pd.DataFrame, field: str, order: tuple[str, ...]) -> pd.DataFrame:
     long = counts.stack().rename("count").reset_index()
     long["share"] = long["count"] / long.groupby("site_code")["count"].transform("sum")
     return long
+
+
+def assault_month(assaults: pd.DataFrame) -> pd.Series:
+    """Each assault's month (``YYYY-MM``): when it happened, else when the person arrived."""
+    return pd.to_datetime(assaults.assault_at.fillna(assaults.arrival_at)).dt.strftime("%Y-%m")
+
+
+def placed(assaults: pd.DataFrame) -> pd.DataFrame:
+    """The assaults resolved to an LSOA, with their ``month`` (for triangulation)."""
+    out = assaults[assaults.status.eq("resolved") & assaults.lsoa_code.notna()]
+    return out.assign(month=assault_month(out))
 
 
 def patterns(assaults: pd.DataFrame) -> dict[str, pd.DataFrame]:

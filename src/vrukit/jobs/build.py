@@ -3,17 +3,18 @@
 One call does what eight ``vrukit ingest`` commands and three geography vintages did by hand:
 
 1. every reference file is recognised by its header (``vrukit.ingest.recognise``);
-2. the police.uk street files (one force with ``force``) are read for their LSOA codes, and the
-   boundaries of each vintage found are matched against them: the vintage that places most
-   crimes is the build's (police.uk moved from LSOA 2011 to 2021 during 2023; a month may mix
-   them), and crimes on codes of the other vintage are counted and named;
+2. the police.uk street files (one force's with ``force``) are loaded first, as given, and their
+   LSOA codes read back from the warehouse; the boundaries of each vintage found are matched
+   against them: the vintage that places most crimes is the build's (police.uk moved from LSOA
+   2011 to 2021 during 2023; a month may mix them), and crimes on codes of the other vintage are
+   counted, named, and placed in the areas by their map points (``store.placement``);
 3. the area is the local authorities holding at least ``min_share`` of those crimes (a force's
    files carry a few records placed over its border), or exactly the ``areas`` given (local
    authority or LSOA codes) - a Community Safety Partnership is one local authority;
 4. boundaries (repaired where invalid), rollups, the change lookup, population and deprivation
    of that vintage are loaded in that order, each file through the same guard as ``vrukit
-   ingest`` (a file of the other vintage is left out, with the reason), a file already loaded
-   with the same bytes is left alone, and the police files are loaded last.
+   ingest`` (a file of the other vintage is left out, with the reason), and a file already
+   loaded with the same bytes is left alone.
 
 The report has one row per file: what it is, its vintage, rows read and loaded, polygons
 repaired, and why a file was left out.
@@ -21,15 +22,15 @@ repaired, and why a file was left out.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ibis
 import pandas as pd
 
 from vrukit.errors import InputFileError, VrukitError
-from vrukit.ingest._sources import StreetFile, find_street_files, sha256_file
+from vrukit.ingest._sources import sha256_file
 from vrukit.ingest.geography import read_area_lookup, read_lsoa_lookup
 from vrukit.ingest.recognise import Recognised, find_reference
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
@@ -74,25 +75,22 @@ class BuildReport:
     converted: dict[str, int] = field(default_factory=dict)
 
 
-def _codes(files: Sequence[StreetFile]) -> pd.DataFrame:
-    """Crimes per street file and LSOA code (``file``, ``lsoa_code``, ``n``), the LSOA column
-    only."""
-    parts = []
-    for sf in files:
-        try:
-            with sf.open_bytes() as fh:
-                col = pd.read_csv(fh, usecols=["LSOA code"], dtype=str)["LSOA code"]
-        except (ValueError, pd.errors.ParserError):
-            # a malformed line (the ingest quarantines it, naming the line): count the rest
-            try:
-                with sf.open_bytes() as fh:
-                    col = pd.read_csv(fh, usecols=["LSOA code"], dtype=str, engine="python",
-                                      on_bad_lines="skip")["LSOA code"]  # fmt: skip
-            except (ValueError, pd.errors.ParserError):
-                continue  # no LSOA column at all: the ingest rejects the file with the reason
-        n = col.dropna().value_counts().rename_axis("lsoa_code").rename("n").reset_index()
-        parts.append(n.assign(file=sf.path.name))
-    return pd.concat(parts, ignore_index=True)
+def _codes(wh: Warehouse, police: IngestReport) -> pd.DataFrame:
+    """Crimes per street file and LSOA code (``file``, ``lsoa_code``, ``n``) of the force-months
+    the ingest ``police`` covered, read back from the warehouse (quarantined rows left out)."""
+    keys = police.files.source_key.str.split("/", expand=True)
+    cover = ibis.memtable(pd.DataFrame({
+        "force": keys[0], "month": pd.to_datetime(keys[1] + "-01").dt.date,
+    }))  # fmt: skip
+    c = wh.table("crimes").semi_join(cover, ["force", "month"])
+    # the code as published (an earlier build may have converted it)
+    c = c.mutate(lsoa_code=c.lsoa_published.fill_null(c.lsoa_code))
+    c = c.filter(c.lsoa_code.notnull())
+    n = c.group_by(["source_file", "lsoa_code"]).aggregate(n=lambda t: t.count()).to_pandas()
+    return pd.DataFrame(
+        {"file": n.source_file.map(lambda f: Path(str(f)).name), "lsoa_code": n.lsoa_code,
+         "n": n.n.astype(int)}
+    ).sort_values(["file", "lsoa_code"], ignore_index=True)  # fmt: skip
 
 
 def _unchanged(wh: Warehouse, kind: str, path: Path) -> bool:
@@ -180,60 +178,55 @@ def build(
             "; ".join(f"{r.path}: {r.what}" for r in broken[:5]) + ". Download the file again "
             "(a truncated download is the usual cause), or move it out of the reference folder"
         )
-    with tempfile.TemporaryDirectory(prefix="vrukit-build-") as work:
-        found = find_street_files(police, workdir=Path(work))
-        files = [f for f in found.files if force is None or f.force == force]
-        if not files:
-            forces = sorted({f.force for f in found.files})
-            raise VrukitError(f"no police.uk street files for {force!r} (found: {forces})")
-        say(f"reading the LSOA codes of {len(files)} police.uk files")
-        per_file = _codes(files)
-        counts = per_file.groupby("lsoa_code").n.sum()
-        say("matching the boundaries")
-        vintage, bounds, others = _boundaries(refs, counts)
-        lookup = _rollups(refs, vintage)
-        frames = pd.concat([f for _, f in bounds]).drop_duplicates("lsoa_code")
-        if lookup is not None and frames.lad_code.isna().any():
-            lad = frames.lsoa_code.map(lookup.set_index("lsoa_code").lad_code)
-            frames = frames.assign(lad_code=frames.lad_code.fillna(lad))
-        chosen = _choose_areas(frames, counts, areas, min_share)
-        report = BuildReport(vintage, sorted(set(chosen.lad_code.dropna())), len(chosen))
-        report.outside_crimes = int(counts[~counts.index.isin(chosen.lsoa_code)].sum())
-        report.crimes_read = int(counts.sum())
-        say(f"loading {len(chosen):,} LSOA {vintage} areas and their reference data")
-        _load_boundaries(wh, bounds, set(chosen.lsoa_code), vintage, report)
-        _load_tables(wh, refs, vintage, report)
-        # codes of the other vintage: in no loaded file of the build's vintage (the national
-        # population and IoD list every code), or, without them, in the other's boundaries only
-        known = set(known_codes(wh, vintage).to_pandas().lsoa_code)
-        national = len(known) > 2 * len(chosen)
-        other = ~per_file.lsoa_code.isin(known) & (
-            True if national else per_file.lsoa_code.isin(others)
+    # the police files first, as given (a zip's rows keep "archive!member" as their source):
+    # their LSOA codes, read back, decide the vintage and the area
+    say("loading the police.uk files")
+    police_report = wh.ingest_police(police, force=force)
+    per_file = _codes(wh, police_report)
+    counts = per_file.groupby("lsoa_code").n.sum()
+    say("matching the boundaries")
+    vintage, bounds, others = _boundaries(refs, counts)
+    lookup = _rollups(refs, vintage)
+    frames = pd.concat([f for _, f in bounds]).drop_duplicates("lsoa_code")
+    if lookup is not None and frames.lad_code.isna().any():
+        lad = frames.lsoa_code.map(lookup.set_index("lsoa_code").lad_code)
+        frames = frames.assign(lad_code=frames.lad_code.fillna(lad))
+    chosen = _choose_areas(frames, counts, areas, min_share)
+    report = BuildReport(vintage, sorted(set(chosen.lad_code.dropna())), len(chosen))
+    report.police = police_report
+    report.outside_crimes = int(counts[~counts.index.isin(chosen.lsoa_code)].sum())
+    report.crimes_read = int(counts.sum())
+    say(f"loading {len(chosen):,} LSOA {vintage} areas and their reference data")
+    _load_boundaries(wh, bounds, set(chosen.lsoa_code), vintage, report)
+    _load_tables(wh, refs, vintage, report)
+    # codes of the other vintage: in no loaded file of the build's vintage (the national
+    # population and IoD list every code), or, without them, in the other's boundaries only
+    known = set(known_codes(wh, vintage).to_pandas().lsoa_code)
+    national = len(known) > 2 * len(chosen)
+    other = ~per_file.lsoa_code.isin(known) & (
+        True if national else per_file.lsoa_code.isin(others)
+    )
+    off = per_file[other].groupby("file").n.sum()
+    report.other_vintage_files = {str(f): int(n) for f, n in off.items()}
+    report.other_vintage_crimes = int(off.sum())
+    if report.other_vintage_crimes:
+        say("placing crimes on the other vintage's codes by their map points")
+        place_by_point(wh, vintage)
+        # every converted record of these files, this build's or an earlier one's
+        c = wh.table("crimes")
+        done = (
+            c.filter(c.lsoa_published.notnull())
+            .group_by("source_file")
+            .aggregate(converted=lambda t: t.count())
+            .to_pandas()
         )
-        off = per_file[other].groupby("file").n.sum()
-        report.other_vintage_files = {str(f): int(n) for f, n in off.items()}
-        report.other_vintage_crimes = int(off.sum())
-        say(f"loading {len(files)} police.uk files")
-        # the files as given (a zip's members keep "archive!member" as their source)
-        report.police = wh.ingest_police(police, force=force)
-        if report.other_vintage_crimes:
-            say("placing crimes on the other vintage's codes by their map points")
-            place_by_point(wh, vintage)
-            # every converted record of these files, this build's or an earlier one's
-            c = wh.table("crimes")
-            done = (
-                c.filter(c.lsoa_published.notnull())
-                .group_by("source_file")
-                .aggregate(converted=lambda t: t.count())
-                .to_pandas()
-            )
-            names = set(report.other_vintage_files)
-            report.converted = {
-                Path(str(f)).name: int(n)
-                for f, n in zip(done.source_file, done.converted, strict=True)
-                if Path(str(f)).name in names
-            }
-            report.outside_crimes -= sum(report.converted.values())
+        names = set(report.other_vintage_files)
+        report.converted = {
+            Path(str(f)).name: int(n)
+            for f, n in zip(done.source_file, done.converted, strict=True)
+            if Path(str(f)).name in names
+        }
+        report.outside_crimes -= sum(report.converted.values())
     for r in refs:
         if r.kind == "boundaries" and r.vintage != vintage:
             report.rows.append(BuildRow(r.path.name, r.kind, r.vintage, note=_OTHER))

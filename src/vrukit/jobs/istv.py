@@ -179,22 +179,20 @@ def police_violence(wh: Warehouse) -> pd.DataFrame:
 def run_analysis(wh: Warehouse, out: Path | str, *, q: float = 0.05) -> AnalysisRun:
     """Patterns, hotspots and triangulation of the ED assaults; tables and charts into ``out``."""
     from vrukit.analysis.hotspots import hotspots
-    from vrukit.analysis.istv_patterns import patterns
+    from vrukit.analysis.istv_patterns import patterns, placed
     from vrukit.analysis.triangulate import ed_high_police_low, share_unknown_to_police
     from vrukit.jobs.analyse import area_neighbours, areas_of_vintage
     from vrukit.publish.istv_reports import write_analysis
 
     a = located_assaults(wh)
     tables = patterns(a)
-    placed = a[a.status.eq("resolved") & a.lsoa_code.notna()].copy()
-    when = pd.to_datetime(placed.assault_at.fillna(placed.arrival_at))
-    placed["month"] = when.dt.strftime("%Y-%m")
+    here = placed(a)
     police = police_violence(wh)
-    months = sorted(set(placed.month) & set(police.month))
+    months = sorted(set(here.month) & set(police.month))
     police = police[police.month.isin(months)]
-    placed = placed[placed.month.isin(months)]
-    unknown = share_unknown_to_police(placed[["lsoa_code", "month", "confidence"]], police)
-    ed = placed.groupby("lsoa_code").confidence.sum()
+    here = here[here.month.isin(months)]
+    unknown = share_unknown_to_police(here[["lsoa_code", "month", "confidence"]], police)
+    ed = here.groupby("lsoa_code").confidence.sum()
     v = wh.table("istv_venues").to_pandas()
     venues = v.groupby("lsoa_code").size() if len(v) else None
     tables["ed_high_police_low"] = ed_high_police_low(

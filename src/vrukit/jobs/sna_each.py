@@ -11,7 +11,6 @@ reason, and the others are still built.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -25,6 +24,7 @@ from vrukit.ingest.forces import force_name
 from vrukit.jobs.analyse import Selection, areas_of_vintage, monthly_counts
 from vrukit.jobs.risk import RiskOptions
 from vrukit.jobs.sna import run_sna
+from vrukit.publish._data import slug
 from vrukit.publish.site import SiteOptions
 from vrukit.publish.sites_index import Entry, write_index
 from vrukit.store.warehouse import Warehouse
@@ -42,10 +42,6 @@ class Group:
     slug: str
     name: str
     areas: tuple[str, ...]
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "area"
 
 
 def area_groups(wh: Warehouse, by: str, crimes: ir.Table | None = None) -> list[Group]:
@@ -66,7 +62,7 @@ def area_groups(wh: Warehouse, by: str, crimes: ir.Table | None = None) -> list[
         for code, g in a.groupby("lad_code"):
             names = g.lad_name.dropna()
             name = str(names.iloc[0]) if len(names) else str(code)
-            groups.append(Group(f"{_slug(name)}-{str(code).lower()}", name,
+            groups.append(Group(f"{slug(name)}_{str(code).lower()}", name,
                                 tuple(sorted(g.lsoa_code))))  # fmt: skip
     else:
         c = crimes if crimes is not None else wh.table("crimes")
@@ -75,8 +71,8 @@ def area_groups(wh: Warehouse, by: str, crimes: ir.Table | None = None) -> list[
         per = per.sort_values(["lsoa_code", "n", "force"], ascending=[True, False, True])
         top = per.drop_duplicates("lsoa_code")
         groups = [
-            Group(_slug(str(slug)), force_name(str(slug)) or str(slug), tuple(sorted(g.lsoa_code)))
-            for slug, g in top.groupby("force")
+            Group(slug(str(f)), force_name(str(f)) or str(f), tuple(sorted(g.lsoa_code)))
+            for f, g in top.groupby("force")
         ]
     return sorted(groups, key=lambda g: g.name)
 

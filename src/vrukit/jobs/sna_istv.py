@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from vrukit.analysis.istv_patterns import patterns
+from vrukit.analysis.istv_patterns import assault_month, patterns, placed
 from vrukit.jobs.istv import located_assaults, police_violence
 from vrukit.store.warehouse import Warehouse
 
@@ -33,8 +33,7 @@ def istv_tables(
         return None
     located = bool(counts.get("istv_locations"))
     a = located_assaults(wh) if located else wh.table("istv_assaults").to_pandas()
-    when = pd.to_datetime(a.assault_at.fillna(a.arrival_at))
-    a = a[when.dt.strftime("%Y-%m").isin(_window_months(*window))]
+    a = a[assault_month(a).isin(_window_months(*window))]
     if areas:
         if not located:
             return None  # a CSP's assaults need their places: `vrukit istv locate`
@@ -62,14 +61,10 @@ def _unknown(wh: Warehouse, a: pd.DataFrame) -> dict[str, float] | None:
     """The share of the window's placed assaults unknown to police, with its interval."""
     from vrukit.analysis.triangulate import share_unknown_to_police
 
-    placed = a[a.status.eq("resolved") & a.lsoa_code.notna()].copy()
-    if placed.empty:
+    here = placed(a)
+    if here.empty:
         return None
-    placed["month"] = pd.to_datetime(placed.assault_at.fillna(placed.arrival_at)).dt.strftime(
-        "%Y-%m"
-    )
-    police = police_violence(wh)
-    u = share_unknown_to_police(placed[["lsoa_code", "month", "confidence"]], police)
+    u = share_unknown_to_police(here[["lsoa_code", "month", "confidence"]], police_violence(wh))
     if not u.trustworthy:  # police counts too overdispersed for the estimator: not published
         return None
     return {"share": u.share, "low": u.low, "high": u.high}

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from vrukit import jsonio
+from vrukit.analysis.istv_patterns import assault_month
 from vrukit.disclosure import Policy, Protected, Release, Table, protect
 from vrukit.publish._data import slug
 from vrukit.schemas import ISTV_AGE_BANDS, ISTV_LOCATION_TYPES, ISTV_METHODS, ISTV_SEXES
@@ -87,8 +88,7 @@ def write_share_package(
     ``confidence``, ``kind``), ``assault_at``/``arrival_at``, ``method``, ``location_type``,
     ``age_band``, ``sex``, ``site_code``.
     """
-    when = pd.to_datetime(assaults.assault_at.fillna(assaults.arrival_at))
-    m = assaults[when.dt.strftime("%Y-%m") == month]
+    m = assaults[assault_month(assaults) == month]
     good = m.status.eq("resolved") & m.lad_name.notna() & (
         (m.confidence >= min_confidence) | m.kind.eq("reviewed")
     )  # fmt: skip

@@ -214,6 +214,9 @@ class Warehouse:
         with tempfile.TemporaryDirectory(prefix="vrukit-") as work:
             found = find_street_files(paths, workdir=Path(work))
             files = [f for f in _last_per_source(found.files) if force in (None, f.force)]
+            if force and not files:
+                seen = ", ".join(sorted({f.force for f in found.files})) or "none"
+                raise VrukitError(f"no police.uk street files for {force!r} (forces found: {seen})")
             previous = self._previous("policeuk-street").set_index("source_key")
             plan = _Plan(self._next_ingest_id())
             plan.sort_out(files, previous, check=check_header)
@@ -410,21 +413,11 @@ class Warehouse:
             self.con.raw_sql(f"INSERT INTO {table} SELECT * FROM _ref")
             read = int(frame.attrs.get("rows_read", len(frame)))
             files = frame.attrs.get("files") or [(Path(source), read)]
-            first = self._next_ingest_id()
+            first, note = self._next_ingest_id(), "; ".join(notes) or None
             rows = [
-                {
-                    "ingest_id": first + k,
-                    "kind": kind,
-                    "source_key": Path(path).name,
-                    "source_file": str(path),
-                    "sha256": sha256_file(path),
-                    "rows_read": n if len(files) > 1 else read,
-                    "rows_accepted": n if len(files) > 1 else len(frame),
-                    "rows_quarantined": 0 if len(files) > 1 else read - len(frame),
-                    "status": "loaded",
-                    "message": "; ".join(notes) or None,
-                    "loaded_at": datetime.now(UTC).replace(tzinfo=None),
-                }
+                _file_row(first + k, kind, Path(path), n, n, note)
+                if len(files) > 1
+                else _file_row(first, kind, Path(path), read, len(frame), note)
                 for k, (path, n) in enumerate(files)
             ]
             self._log(pd.DataFrame(rows))
@@ -516,13 +509,8 @@ class Warehouse:
         log then records)."""
         vintage = int(lookup.attrs.get("vintage", 2011))
         if source is not None:
-            row = {
-                "ingest_id": self._next_ingest_id(), "kind": "rollups",
-                "source_key": Path(source).name, "source_file": str(source),
-                "sha256": sha256_file(source), "rows_read": len(lookup),
-                "rows_accepted": len(lookup), "rows_quarantined": 0, "status": "loaded",
-                "message": None, "loaded_at": datetime.now(UTC).replace(tzinfo=None),
-            }  # fmt: skip
+            row = _file_row(self._next_ingest_id(), "rollups", Path(source), len(lookup),
+                            len(lookup), None)  # fmt: skip
             self._log(pd.DataFrame([row]))
         raw = self.con.con
         raw.register("_lk", lookup)
@@ -559,3 +547,15 @@ class Warehouse:
             "WHEN lsoa_code IS NULL THEN false "
             "ELSE lsoa_code NOT IN (SELECT lsoa_code FROM areas) END WHERE true" + scope
         )
+
+
+def _file_row(
+    ingest_id: int, kind: str, path: Path, read: int, accepted: int, message: str | None
+) -> dict[str, object]:
+    """An ``ingest_log`` row for a reference file loaded whole (the rest read is left out)."""
+    return {
+        "ingest_id": ingest_id, "kind": kind, "source_key": path.name, "source_file": str(path),
+        "sha256": sha256_file(path), "rows_read": read, "rows_accepted": accepted,
+        "rows_quarantined": read - accepted, "status": "loaded", "message": message,
+        "loaded_at": datetime.now(UTC).replace(tzinfo=None),
+    }  # fmt: skip
