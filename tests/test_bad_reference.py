@@ -154,6 +154,31 @@ def test_population_of_the_other_vintage_is_refused(tmp_path):
         "1 of 3 loaded LSOA 2011 areas have no row in this file: E01000003"
         in (log.loc["mid2019.csv", "message"])
     )
+    assert "`vrukit ingest lookup FILE`" in said, "the refusal names the command that converts"
+    # with ONS's change lookup loaded, the same file is converted: E01000003 (2011) was split
+    # into two 2021 areas, one of which (E01000002 here, for the test) is also another's part
+    lookup = tmp_path / "LSOA11_LSOA21.csv"
+    lookup.write_text(
+        "LSOA11CD,LSOA21CD,CHGIND\nE01000001,E01000001,U\n"
+        "E01000002,E01000002,M\nE01000003,E01000002,M\n"
+    )
+    res = runner.invoke(app, ["ingest", "lookup", str(lookup), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["ingest", "population", str(ts001), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    with Warehouse(db) as wh:
+        pop = wh.table("population").to_pandas()
+        areas = wh.table("areas").to_pandas().set_index("lsoa_code")
+        log = wh.table("ingest_log").to_pandas().set_index("source_key")
+    census = pop[pop.year == 2021].set_index("lsoa_code").residents
+    # U carries over; the merged 2021 area's 1600 is shared equally by its two 2011 parts;
+    # E01000003 (2021) is in no lookup row and is left out, counted
+    assert census.to_dict() == {"E01000001": 1500, "E01000002": 800, "E01000003": 800}
+    assert areas.population.to_dict() == {"E01000001": 1500, "E01000002": 800, "E01000003": 800}
+    row = log.loc["TS001.csv"]
+    assert (row.rows_read, row.rows_accepted, row.rows_quarantined) == (3, 2, 1)
+    assert "converted from LSOA 2021 to LSOA 2011 through the change lookup" in row.message
+    assert "1 codes not in the lookup left out" in row.message
 
 
 def test_deprivation_with_unknown_or_welsh_codes(tmp_path):

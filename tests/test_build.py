@@ -284,3 +284,38 @@ def test_a_small_local_authority_of_the_force_is_kept_and_a_neighbour_is_not():
     counts = pd.Series([100] * 10 + [4] + [3] + [0] * 19, index=codes)  # 1,007 crimes
     kept = _choose_areas(frames, counts, (), 0.01)
     assert set(kept.lad_code) == {"E08000012", "E06000053"}
+
+
+def test_population_of_the_other_vintage_is_converted_through_a_derived_lookup(tmp_path):
+    """Merseyside 2022 (LSOA 2011) with only Census 2021 population (LSOA 2021): the build
+    derives the change lookup from the two vintages' boundaries and converts the population;
+    every area gets residents, and the residents of every 2021 area in the lookup are kept."""
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    links = [
+        shared_path("geography", "lsoa11_boundaries_bgc_liverpool-city-region_E47000004.geojson"),
+        *shared_path("geography", "lsoa21_merseyside").glob("*.geojson"),
+        *shared_path("geography").glob("OA11_LSOA11_*lookup*.csv.gz"),
+        shared_path("population", "TS001_usual_residents_LSOA2021.csv"),
+    ]
+    for f in links:
+        (ref / f.name).symlink_to(f)
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        report = build(wh, [shared_path("policeuk", "merseyside")], [ref])
+        areas = wh.table("areas").to_pandas()
+        lookup = wh.table("lsoa_lookup").to_pandas()
+        log = wh.table("ingest_log").to_pandas()
+    assert report.vintage == 2011 and len(areas) == 910
+    assert areas.population.notna().all() and (areas.population > 0).all()
+    ts001 = pd.read_csv(shared_path("population", "TS001_usual_residents_LSOA2021.csv"))
+    kept = ts001[ts001.mnemonic.isin(lookup.lsoa21_code)].total.sum()  # Nomis's query layout
+    # every 2021 area the lookup knows is shared out whole among 2011 areas, all of them loaded
+    assert set(lookup.lsoa11_code) <= set(areas.lsoa_code)
+    assert int(areas.population.sum()) == int(kept)
+    assert set(lookup.change) >= {"U", "S", "M"} and (lookup.method == "spatial").all()
+    rows = {r.kind: r for r in report.rows}
+    assert rows["population"].note == "converted to LSOA 2011 through the change lookup"
+    assert "lsoa-lookup (derived)" in rows
+    pop_log = log[log.kind == "population"].iloc[0]
+    assert "converted from LSOA 2021 to LSOA 2011" in pop_log.message
+    assert pop_log.rows_read == pop_log.rows_accepted + pop_log.rows_quarantined

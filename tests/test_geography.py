@@ -99,3 +99,48 @@ def test_oa_lookup_gives_msoa_and_la():
     assert lk.loc["E01011966", "msoa_code"] == "E02002488"
     assert lk.loc["E01011966", "lad_name"] == "Hartlepool"
     assert lk.index.str.startswith("E01").sum() == 32_844
+
+
+def test_population_converts_between_vintages_keeping_every_resident():
+    """2011 to 2021 and back through a hand-made lookup: U carries over, a split shares by
+    weight with largest-remainder rounding (whole residents, each source area's total kept),
+    a merge adds up, and 2011 -> 2021 -> 2011 gives the 2011 figures back."""
+    from vrukit.ingest.vintage import convert_population
+
+    lookup = pd.DataFrame(
+        {
+            "lsoa11_code": ["A", "B", "B", "B", "C", "D"],
+            "lsoa21_code": ["A", "B1", "B2", "B3", "CD", "CD"],
+            "change": ["U", "S", "S", "S", "M", "M"],
+            "weight": [1.0, 0.5, 0.3, 0.2, 1.0, 1.0],
+        }
+    )
+    pop11 = pd.DataFrame(
+        {
+            "lsoa_code": ["A", "B", "C", "D", "E", "B"],
+            "vintage": 2011,
+            "year": [2019, 2019, 2019, 2019, 2019, 2019],
+            "age_band": ["all", "all", "all", "all", "all", "10-17"],
+            "residents": [1500, 1001, 700, 800, 999, 7],
+            "source": "mid2019:x.csv",
+        }
+    ).astype({"vintage": "int32", "year": "int32", "residents": "int64"})
+    to21 = convert_population(pop11, lookup, to=2021)
+    got = to21.set_index(["lsoa_code", "age_band"]).residents.to_dict()
+    # 1001 x (.5, .3, .2) = 500.5, 300.3, 200.2: floors 500+300+200, the one left to B1
+    assert got == {
+        ("A", "all"): 1500, ("B1", "all"): 501, ("B2", "all"): 300, ("B3", "all"): 200,
+        ("CD", "all"): 1500, ("B1", "10-17"): 4, ("B2", "10-17"): 2, ("B3", "10-17"): 1,
+    }  # fmt: skip
+    assert (to21.vintage == 2021).all() and to21.residents.dtype == "int64"
+    assert (
+        to21.attrs["rows_in"] == 5
+        and "1 codes not in the lookup left out" in (to21.attrs["message"])
+    )
+    back = convert_population(to21, lookup, to=2011).set_index(["lsoa_code", "age_band"])
+    # B comes back whole; the merged CD is shared equally between C and D (ONS gives no weights)
+    assert back.residents.to_dict() == {
+        ("A", "all"): 1500, ("B", "all"): 1001, ("C", "all"): 750, ("D", "all"): 750,
+        ("B", "10-17"): 7,
+    }  # fmt: skip
+    assert back.source.str.endswith("(converted to LSOA 2011)").all()

@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from vrukit.errors import InputFileError
 
-__all__ = ["Fit", "check_fit", "file_vintages"]
+__all__ = ["Fit", "check_fit", "convert_population", "file_vintages"]
 
 #: Below this share of the loaded areas matched, a file is refused: it is of another area or
 #: vintage, and loading it would leave most areas without a value.
@@ -81,8 +82,10 @@ def check_fit(
             str(source),
             f"this {table} file is on {shown} codes, but the loaded boundaries are LSOA "
             f"{' and '.join(map(str, have))}: load {_OTHER.get((table, want), 'a file')} "
-            f"instead, or load LSOA {max(found)} boundaries (`vrukit ingest boundaries`) "
-            "and analyse on those",
+            f"instead; or load ONS's LSOA 2011 to 2021 lookup (`vrukit ingest lookup FILE`, "
+            "or `--derive` it from both vintages' boundaries) and load this file again, which "
+            f"then converts it; or load LSOA {max(found)} boundaries (`vrukit ingest "
+            "boundaries`) and analyse on those",
         )
     vintage = usable[-1]
     mine = areas[areas.vintage == vintage].lsoa_code.astype(str)
@@ -104,3 +107,55 @@ def check_fit(
             "for another area or another LSOA vintage?",
         )
     return Fit(vintage, len(mine), int(hit.sum()), tuple(sorted(mine[~hit])))
+
+
+def convert_population(frame: pd.DataFrame, lookup: pd.DataFrame, *, to: int) -> pd.DataFrame:
+    """Convert a population frame to LSOA vintage ``to`` through the change ``lookup``.
+
+    Residents of an unchanged (U) area carry over. From 2011 to 2021 a 2011 area's residents
+    are shared among its 2021 areas by the lookup's ``weight`` (S and X); merged (M) areas add
+    up. From 2021 to 2011 the weights are turned round: each 2021 area is shared among the 2011
+    areas it came from in proportion to their weights (equal shares for ONS's M rows, which
+    carry no weights). Shares are rounded by largest remainder within each source area, year
+    and age band, so every source area's residents are kept exactly. Rows whose code is not in
+    the lookup are left out and counted. ``attrs["message"]`` says what was converted.
+    """
+    src, dst = ("lsoa11_code", "lsoa21_code") if to == 2021 else ("lsoa21_code", "lsoa11_code")
+    pairs = lookup[["lsoa11_code", "lsoa21_code", "weight", "change"]].copy()
+    if to == 2011:
+        pairs["weight"] = pairs.weight / pairs.groupby("lsoa21_code").weight.transform("sum")
+    m = frame.merge(pairs, how="inner", left_on="lsoa_code", right_on=src)
+    # largest-remainder rounding within each source row
+    m["_share"] = m.residents.astype("float64") * m.weight
+    m["_floor"] = np.floor(m._share + 1e-9).astype("int64")
+    m["_rem"] = m._share - m._floor
+    keys = ["lsoa_code", "year", "age_band", "source"]
+    left = m.groupby(keys).residents.transform("first") - m.groupby(keys)._floor.transform("sum")
+    m = m.sort_values([*keys, "_rem", dst], ascending=[True] * len(keys) + [False, True])
+    m["_rank"] = m.groupby(keys).cumcount()
+    m["residents"] = m._floor + (m._rank < left.loc[m.index]).astype("int64")
+    out = (
+        m.assign(lsoa_code=m[dst], vintage=to)
+        .groupby(["lsoa_code", "vintage", "year", "age_band", "source"], as_index=False)
+        .residents.sum()
+    )
+    out["source"] = out.source + f" (converted to LSOA {to})"
+    out = out[list(frame.columns)].astype(frame.dtypes.to_dict())
+    codes = frame.lsoa_code.drop_duplicates()
+    known = codes.isin(pairs[src])
+    changed = set(pairs.loc[pairs.change != "U", src])
+    moved = int(codes[known].isin(changed).sum())
+    frm = 2011 if to == 2021 else 2021
+    msg = (
+        f"converted from LSOA {frm} to LSOA {to} through the change lookup: {int(known.sum()):,} "
+        f"of {len(codes):,} codes converted ({moved:,} split, merged or redrawn, their residents "
+        "shared by the lookup's weights)"
+    )
+    if not known.all():
+        msg += f"; {int((~known).sum()):,} codes not in the lookup left out"
+    out.attrs.update(frame.attrs)
+    out.attrs.setdefault("rows_read", len(frame))
+    out.attrs["rows_in"] = int(frame.lsoa_code.isin(pairs[src]).sum())  # the rest left out
+    out.attrs["message"] = "; ".join(m for m in (frame.attrs.get("message"), msg) if m)
+    out.attrs["converted"] = {"from": frm, "codes": int(known.sum()), "moved": moved}
+    return out

@@ -31,7 +31,7 @@ import pandas as pd
 
 from vrukit.errors import InputFileError, VrukitError
 from vrukit.ingest._sources import sha256_file
-from vrukit.ingest.geography import read_area_lookup, read_lsoa_lookup
+from vrukit.ingest.geography import derive_lsoa_lookup, read_area_lookup, read_lsoa_lookup
 from vrukit.ingest.recognise import Recognised, find_reference
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
 from vrukit.store.placement import known_codes, place_by_point
@@ -129,9 +129,10 @@ def _choose_areas(
 
 def _boundaries(
     refs: list[Recognised], counts: pd.Series
-) -> tuple[int, list[tuple[Recognised, pd.DataFrame]], set[str]]:
+) -> tuple[int, dict[int, list[tuple[Recognised, pd.DataFrame]]], set[str]]:
     """Read the boundary files; pick the vintage that places most crimes. Returns the vintage,
-    its files with their frames, and the codes found only in another vintage's boundaries."""
+    the files with their frames by vintage, and the codes found only in another vintage's
+    boundaries."""
     frames: dict[int, list[tuple[Recognised, pd.DataFrame]]] = {}
     for r in refs:
         if r.kind == "boundaries" and r.vintage is not None:
@@ -147,7 +148,7 @@ def _boundaries(
             f"another area? (first codes: {', '.join(counts.index[:3])})"
         )
     others = set().union(*(c for v, c in codes.items() if v != vintage)) - codes[vintage]
-    return vintage, frames[vintage], others
+    return vintage, frames, others
 
 
 def _rollups(refs: list[Recognised], vintage: int) -> pd.DataFrame | None:
@@ -185,7 +186,8 @@ def build(
     per_file = _codes(wh, police_report)
     counts = per_file.groupby("lsoa_code").n.sum()
     say("matching the boundaries")
-    vintage, bounds, others = _boundaries(refs, counts)
+    vintage, by_vintage, others = _boundaries(refs, counts)
+    bounds = by_vintage[vintage]
     lookup = _rollups(refs, vintage)
     frames = pd.concat([f for _, f in bounds]).drop_duplicates("lsoa_code")
     if lookup is not None and frames.lad_code.isna().any():
@@ -198,7 +200,8 @@ def build(
     report.crimes_read = int(counts.sum())
     say(f"loading {len(chosen):,} LSOA {vintage} areas and their reference data")
     _load_boundaries(wh, bounds, set(chosen.lsoa_code), vintage, report)
-    _load_tables(wh, refs, vintage, report)
+    other_bounds = [rf for v, fs in by_vintage.items() if v != vintage for rf in fs]
+    _load_tables(wh, refs, vintage, report, chosen, other_bounds)
     # codes of the other vintage: in no loaded file of the build's vintage (the national
     # population and IoD list every code), or, without them, in the other's boundaries only
     known = set(known_codes(wh, vintage).to_pandas().lsoa_code)
@@ -261,10 +264,30 @@ def _load_boundaries(
     wh.keep_areas(vintage, keep)
 
 
-def _load_tables(wh: Warehouse, refs: list[Recognised], vintage: int, report: BuildReport) -> None:
+def _load_tables(
+    wh: Warehouse,
+    refs: list[Recognised],
+    vintage: int,
+    report: BuildReport,
+    chosen: pd.DataFrame,
+    other_bounds: list[tuple[Recognised, pd.DataFrame]],
+) -> None:
+    native = any(r.kind == "population" and r.vintage in (None, vintage) for r in refs)
+    foreign = any(r.kind == "population" and r.vintage not in (None, vintage) for r in refs)
+    for kind in ("rollups", "lsoa-lookup"):  # the change lookup before population
+        for r in refs:
+            if r.kind == kind:
+                report.rows.append(_load_one(wh, r, vintage, convert=not native))
+    if foreign and not native and other_bounds and not _has_lookup(wh):
+        report.rows.append(_derive_lookup(wh, vintage, chosen, other_bounds))
     for r in refs:
-        if r.kind in ("rollups", "lsoa-lookup", "population"):
-            report.rows.append(_load_one(wh, r, vintage))
+        if r.kind == "population":
+            report.rows.append(_load_one(wh, r, vintage, convert=not native))
+    _load_iod(wh, refs, vintage, report)
+
+
+def _load_iod(wh: Warehouse, refs: list[Recognised], vintage: int, report: BuildReport) -> None:
+    """Load the IoD files of the build's vintage, each edition's files as one frame."""
     iod = [r for r in refs if r.kind == "deprivation"]
     for edition_vintage in sorted({r.vintage or 0 for r in iod}):
         group = [r for r in iod if (r.vintage or 0) == edition_vintage]
@@ -285,10 +308,19 @@ def _load_tables(wh: Warehouse, refs: list[Recognised], vintage: int, report: Bu
         report.rows.append(BuildRow(names, "deprivation", vintage, len(frame), n))
 
 
-def _load_one(wh: Warehouse, r: Recognised, vintage: int) -> BuildRow:
+def _load_one(wh: Warehouse, r: Recognised, vintage: int, *, convert: bool) -> BuildRow:
+    """Load one rollup, change lookup or population file. A population file of the other
+    vintage is converted through the change lookup when ``convert`` (no file of the build's
+    own vintage was given) and a lookup is loaded; otherwise it is left out, saying why."""
     row = BuildRow(r.path.name, str(r.kind), r.vintage)
-    if r.vintage is not None and r.vintage != vintage and r.kind != "lsoa-lookup":
+    other = r.vintage is not None and r.vintage != vintage and r.kind != "lsoa-lookup"
+    if other and not (r.kind == "population" and convert and _has_lookup(wh)):
         row.note = _OTHER
+        if r.kind == "population" and convert:
+            row.note += (
+                "; add ONS's LSOA 2011 to 2021 lookup (LSOA11CD, LSOA21CD, CHGIND) to "
+                "--reference to convert it"
+            )
         return row
     if _unchanged(wh, str(r.kind), r.path):
         row.note = "unchanged"
@@ -304,4 +336,30 @@ def _load_one(wh: Warehouse, r: Recognised, vintage: int) -> BuildRow:
         frame = read_population(r.path)
         row.rows_read = len(frame)
         row.loaded = wh.load_reference("population", frame, table="population", source=r.path)
+        if other:
+            row.note = f"converted to LSOA {vintage} through the change lookup"
     return row
+
+
+def _derive_lookup(
+    wh: Warehouse,
+    vintage: int,
+    chosen: pd.DataFrame,
+    other_bounds: list[tuple[Recognised, pd.DataFrame]],
+) -> BuildRow:
+    """The change lookup derived from the build's areas and the other vintage's boundaries
+    (area shares; ONS's published lookup is better, and used when given)."""
+    r = other_bounds[0][0]
+    theirs = pd.concat([f for _, f in other_bounds]).drop_duplicates("lsoa_code")
+    pair = (chosen, theirs) if vintage == 2011 else (theirs, chosen)
+    lookup = derive_lsoa_lookup(*pair)
+    lookup.attrs["message"] = (
+        f"LSOA 2011 to 2021 change lookup derived from the boundaries in {r.path.name} and the "
+        "build's (shares of area; ONS's published lookup is better: add it to --reference)"
+    )
+    n = wh.load_reference("lsoa-lookup", lookup, table="lsoa_lookup", source=r.path)
+    return BuildRow(r.path.name, "lsoa-lookup (derived)", r.vintage, len(lookup), n)
+
+
+def _has_lookup(wh: Warehouse) -> bool:
+    return bool(wh.con.raw_sql("SELECT count(*) FROM lsoa_lookup").fetchone()[0])

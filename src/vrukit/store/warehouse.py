@@ -33,7 +33,7 @@ from vrukit.ingest.geography import derive_lsoa_lookup
 from vrukit.ingest.istv import find_extracts
 from vrukit.ingest.istv_profile import Profile
 from vrukit.ingest.policeuk import quarantine_whole_file, scan_street
-from vrukit.ingest.vintage import check_fit
+from vrukit.ingest.vintage import check_fit, convert_population, file_vintages
 from vrukit.schemas import INGEST_LOG, TABLES, Table, validate_frame
 from vrukit.store._connect import connect as _connect
 from vrukit.store.planning import (
@@ -401,6 +401,8 @@ class Warehouse:
         fit = None
         if table in ("population", "deprivation"):
             areas = self.table("areas").select("lsoa_code", "vintage").to_pandas()
+            if table == "population":
+                frame = self._to_vintage_of(areas, frame)
             fit = check_fit(areas, frame, table=table, source=source)
         notes = [m for m in (frame.attrs.get("message"), fit and fit.message) if m]
         self.con.raw_sql("BEGIN TRANSACTION")
@@ -412,12 +414,13 @@ class Warehouse:
             self.con.raw_sql(f"DELETE FROM {table} WHERE ({keys}) IN (SELECT ({keys}) FROM _ref)")
             self.con.raw_sql(f"INSERT INTO {table} SELECT * FROM _ref")
             read = int(frame.attrs.get("rows_read", len(frame)))
+            accepted = int(frame.attrs.get("rows_in", len(frame)))  # a converted file's rows
             files = frame.attrs.get("files") or [(Path(source), read)]
             first, note = self._next_ingest_id(), "; ".join(notes) or None
             rows = [
                 _file_row(first + k, kind, Path(path), n, n, note)
                 if len(files) > 1
-                else _file_row(first, kind, Path(path), read, len(frame), note)
+                else _file_row(first, kind, Path(path), read, accepted, note)
                 for k, (path, n) in enumerate(files)
             ]
             self._log(pd.DataFrame(rows))
@@ -430,6 +433,15 @@ class Warehouse:
         if table == "areas":
             self.refresh_lsoa_flags()
         return len(frame)
+
+    def _to_vintage_of(self, areas: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+        """A population frame of no loaded vintage, converted through ``lsoa_lookup`` when one
+        is loaded (else as it is: the fit check then refuses it, naming the cure)."""
+        have, found = set(areas.vintage.astype(int)), file_vintages("population", frame)
+        if not have or have & found or len(found) != 1:
+            return frame
+        lookup = self.table("lsoa_lookup").to_pandas()
+        return frame if lookup.empty else convert_population(frame, lookup, to=max(have))
 
     def keep_areas(self, vintage: int, codes: set[str]) -> int:
         """Remove the areas of ``vintage`` that are not in ``codes`` (a build defines its area:
