@@ -11,9 +11,9 @@ by a third from run to run.
 
     .venv/bin/python benchmarks/ingest.py [--scale 10] [--rounds 3] [--current-duckdb]
 
-``--current-duckdb`` also runs the DuckDB peer on the current DuckDB release, installed with uv
-into a side environment (``--current-env``): the project pins DuckDB < 2 (Ibis 12 calls what
-DuckDB 2.0 removed), so vrukit itself runs on the pinned one.
+``--current-duckdb`` also runs the DuckDB peer on the newest DuckDB release, installed with uv
+into a side environment (``--current-env``): vrukit runs on the DuckDB its lock file pins
+(2.0.1 since issue 28), and a newer release may move the peer before the lock follows.
 """
 
 from __future__ import annotations

@@ -248,8 +248,8 @@ def test_fetch_police_writes_street_files_that_ingest(recorded_api, tmp_path, mo
     # Fetching the same month again changes nothing.
     assert runner.invoke(app, args).exit_code == 0
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.sql("select count(*) from crimes").fetchone() == (4,)
-        assert con.sql("select count(*) from quarantine").fetchone() == (1,)
+        assert con.sql("select count(*) from crimes").fetchall() == [(4,)]
+        assert con.sql("select count(*) from quarantine").fetchall() == [(1,)]
 
 
 def test_fetch_police_needs_one_polygon(tmp_path):

@@ -70,3 +70,25 @@ def test_validate_frame_rejects_null_keys():
     cols = {c: [None] for c in TABLES["population"].names}
     with pytest.raises(SchemaError, match="'lsoa_code' of 'population' has 1 NULL"):
         validate_frame(pd.DataFrame(cols), "population")
+
+
+def test_the_duckdb_compatibility_aliases_are_still_needed():
+    """vrukit.store._duckdb_compat gives Ibis 12 the two connection methods DuckDB 2 removed.
+    When an Ibis release stops calling them (ibis-project/ibis#12001), this fails: remove the
+    module and its imports, and raise the Ibis floor in pyproject."""
+    import inspect
+
+    import ibis
+    import ibis.backends.duckdb as backend
+
+    from vrukit.store import _duckdb_compat
+
+    source = inspect.getsource(backend)
+    calls = [name for name in ("fetch_arrow_table", "fetch_record_batch") if name in source]
+    assert calls, f"Ibis {ibis.__version__} no longer calls the removed methods: drop the aliases"
+    assert set(calls) <= set(_duckdb_compat._ALIASES)
+    # the aliases do what Ibis expects of them, on this DuckDB
+    con = ibis.duckdb.connect()
+    assert con.execute(ibis.memtable({"a": [1, 2, 3]}).a.sum()) == 6
+    batches = con.con.execute("SELECT range AS x FROM range(5)").fetch_record_batch(2)
+    assert sum(len(b) for b in batches) == 5

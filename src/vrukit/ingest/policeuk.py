@@ -225,7 +225,7 @@ def _case(checks: list[_Check], field: Callable[[_Check], str]) -> str:
 def _drop(con: ibis.BaseBackend, name: str) -> None:
     for view in ("accepted", "quarantined", "rejects", "gaps"):
         con.raw_sql(f"DROP VIEW IF EXISTS {name}_{view}")
-    for table in ("raw", "rej", "rejscan"):
+    for table in ("raw", "rej", "rejscan", "files"):
         con.raw_sql(f"DROP TABLE IF EXISTS {name}_{table}")
 
 
@@ -262,14 +262,35 @@ def _per_file(con: ibis.BaseBackend, sql: str, n: int) -> list[tuple[int, int]]:
     return out
 
 
-def _lined(fs: _Files, name: str, first: list[int], any_rejects: bool) -> str:
-    """``{name}_raw`` with ``line``: the physical line of each parsed row.
+def _files_table(con: ibis.BaseBackend, fs: _Files, name: str, first: list[int]) -> None:
+    """``{name}_files``: one row per file of the scan with what its accepted rows carry (month,
+    force, source, ingest id) and ``_first``, the rowid of its first parsed row. Joined on
+    ``_f``, it costs less per row than picking each value from a list literal."""
+    rows = ", ".join(
+        f"({k}, {first[k]}, {_literal(f.month)}, {_literal(f.force)}, {_literal(f.display)}, "
+        f"{int(fs.ingest_ids[k])})"
+        for k, f in enumerate(fs.files)
+    )
+    con.raw_sql(
+        f"CREATE TEMP TABLE {name}_files AS SELECT _f::INTEGER AS _f, _first::BIGINT AS _first, "
+        "_month::DATE AS _month, _force::VARCHAR AS _force, _display::VARCHAR AS _display, "
+        f"_ingest_id::BIGINT AS _ingest_id FROM (VALUES {rows}) "
+        "AS t(_f, _first, _month, _force, _display, _ingest_id)"
+    )
+
+
+def _lined(name: str, any_rejects: bool) -> str:
+    """``{name}_raw`` with its file's columns (``{name}_files``) and ``line``: the physical line
+    of each parsed row.
 
     Row k (0-based) of a file sits on line k + 2, plus the lines DuckDB rejected before it. A
     rejected line r_i (i-th, 1-based) has r_i - 1 - i parsed rows before it, so the rejects
     before row k are those with r_i - 1 - i <= k: an as-of join.
     """
-    numbered = f"(SELECT *, rowid - {fs.pick(first, 'BIGINT')} AS _k FROM {name}_raw)"
+    numbered = (
+        f"(SELECT r.*, r.rowid - f._first AS _k, f._month, f._force, f._display, f._ingest_id "
+        f"FROM {name}_raw r JOIN {name}_files f USING (_f))"
+    )
     if not any_rejects:
         return f"(SELECT *, _k + 2 AS line FROM {numbered})"
     return (
@@ -289,11 +310,11 @@ def _gaps(con: ibis.BaseBackend, name: str) -> None:
 # -- the two shapes ----------------------------------------------------------------------------
 
 
-def _accepted(con: ibis.BaseBackend, fs: _Files, name: str, lined: str) -> str:
+def _accepted(con: ibis.BaseBackend, name: str, lined: str) -> str:
     cols = {
         "crime_id": '"Crime ID"',
-        "month": fs.each(lambda f: f.month, "DATE"),  # every accepted row's 'Month' is the file's
-        "force": fs.each(lambda f: f.force),
+        "month": "_month",  # every accepted row's 'Month' is its file's
+        "force": "_force",
         "reported_by": '"Reported by"',
         "falls_within": '"Falls within"',
         "longitude": 'CAST("Longitude" AS DOUBLE)',
@@ -307,9 +328,9 @@ def _accepted(con: ibis.BaseBackend, fs: _Files, name: str, lined: str) -> str:
         "no_crime_id": '"Crime ID" IS NULL',
         "no_location": '"Longitude" IS NULL',
         "lsoa_unknown": "NULL::BOOLEAN",
-        "source_file": fs.display,
+        "source_file": "_display",
         "source_line": "line",
-        "ingest_id": fs.ingest_id,
+        "ingest_id": "_ingest_id",
         "lsoa_published": "NULL::VARCHAR",
     }
     assert list(cols) == CRIMES.names
@@ -401,11 +422,12 @@ def scan_street(
     any_rejects = any(c for c, _ in rejected)
     if any_rejects:
         _gaps(con, name)
-    lined = _lined(fs, name, [first for _, first in parsed], any_rejects)
-    (any_bad,) = con.raw_sql(
+    _files_table(con, fs, name, [first for _, first in parsed])
+    lined = _lined(name, any_rejects)
+    [(any_bad,)] = con.raw_sql(
         f"SELECT count(*) > 0 FROM {name}_raw WHERE _reason IS NOT NULL"
-    ).fetchone()
-    accepted = _accepted(con, fs, name, lined)
+    ).fetchall()
+    accepted = _accepted(con, name, lined)
     quarantined = _quarantined(con, fs, name, lined, checks=bool(any_bad), parser=any_rejects)
     rows_read = pd.DataFrame(
         {

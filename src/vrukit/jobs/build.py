@@ -362,4 +362,5 @@ def _derive_lookup(
 
 
 def _has_lookup(wh: Warehouse) -> bool:
-    return bool(wh.con.raw_sql("SELECT count(*) FROM lsoa_lookup").fetchone()[0])
+    [(n,)] = wh.con.raw_sql("SELECT count(*) FROM lsoa_lookup").fetchall()
+    return bool(n)

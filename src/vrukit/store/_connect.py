@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import ibis
 
+import vrukit.store._duckdb_compat  # noqa: F401  (Ibis 12 on DuckDB 2)
 from vrukit.errors import VrukitError
 
 if TYPE_CHECKING:

@@ -22,6 +22,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+import vrukit.store._duckdb_compat  # noqa: F401  (Ibis 12 on DuckDB 2)
 from vrukit.errors import ConfigError, VrukitError
 from vrukit.schemas import CRIMES
 

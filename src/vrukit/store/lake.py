@@ -32,6 +32,7 @@ import ibis
 import pandas as pd
 from filelock import FileLock, Timeout
 
+import vrukit.store._duckdb_compat  # noqa: F401  (Ibis 12 on DuckDB 2)
 from vrukit import jsonio
 from vrukit.errors import VrukitError
 from vrukit.ingest._sources import (
