@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from conftest import add_listings, small_programme
@@ -22,6 +22,7 @@ from vrukit.programme.models import (
     Place,
     PlaceEvaluation,
     ReturnSubmission,
+    SignInFailure,
     User,
 )
 from vrukit.web.open_referral import create_directory_app
@@ -151,6 +152,8 @@ def _edits(p: str) -> dict[str, str]:
         return {"email": "new@x.org", "password": "long-enough-password", "role": "analyst"}
     if p.startswith("/admin/users/"):
         return {"role": "commissioner", "active": "yes"}
+    if p == "/account/password":  # a wrong current password: refused, the sign-in kept
+        return {"current": "not-my-password", "new": "a-new-long-password"}
     return {}
 
 
@@ -163,8 +166,10 @@ ADMIN_ONLY = {"/admin/users": 403, "/admin/users POST": 403, "/admin/users/{uid}
               "/audit": 403}  # fmt: skip
 EDITS = {"/interventions/{iid}/edit": 403, "/interventions/{iid}/edit POST": 403}
 READS = {"/evaluation": 403, "/evaluation/charts/{eid}.svg": 403}
+PASSWORD = {"/account/password POST": 403}
 EXPECTED = {  # role -> (path, status) where not 200
     "admin": {
+        **PASSWORD,
         "/logout": 303,
         **SUBMIT,
         "/admin/users POST": 303,
@@ -174,6 +179,7 @@ EXPECTED = {  # role -> (path, status) where not 200
         **dict.fromkeys(VERIFY, 303),
     },
     "commissioner": {
+        **PASSWORD,
         "/logout": 303,
         **SUBMIT,
         **ADMIN_ONLY,
@@ -182,6 +188,7 @@ EXPECTED = {  # role -> (path, status) where not 200
         **VERIFY,
     },
     "analyst": {
+        **PASSWORD,
         "/logout": 303,
         **ADMIN_ONLY,
         **EDITS,
@@ -191,7 +198,16 @@ EXPECTED = {  # role -> (path, status) where not 200
         "/interventions/{iid}/returns/new": 403,
         "/interventions/{iid}/training": 403,
     },
-    "provider": {"/logout": 303, **SUBMIT, **ADMIN_ONLY, **EDITS, **READS, **PROPOSE, **VERIFY},
+    "provider": {
+        "/logout": 303,
+        **PASSWORD,
+        **SUBMIT,
+        **ADMIN_ONLY,
+        **EDITS,
+        **READS,
+        **PROPOSE,
+        **VERIFY,
+    },
 }
 
 
@@ -215,7 +231,7 @@ def test_every_role_calls_every_route(store):
             if path == "/logout":
                 continue
             twice = path in ("/admin/users", "/interventions/{iid}/edit",
-                             "/directory/services/{sid}")  # fmt: skip
+                             "/directory/services/{sid}", "/account/password")  # fmt: skip
             key = path + (" POST" if method == "POST" and twice else "")
             r = _call(client, method, path, token, own_iid, own_rid, ids=ids)
             want = EXPECTED[role].get(key, 200)
@@ -265,7 +281,7 @@ def test_forms_need_the_csrf_token(store):
 
 def test_sign_in_is_rate_limited(store):
     url, _ = store
-    client = _client(url, RateLimit(attempts=5, window=60))
+    client = _client(url, RateLimit(per_account=5, window=60))
     for _ in range(5):
         r = client.post(
             "/login",
@@ -281,6 +297,9 @@ def test_sign_in_is_rate_limited(store):
         },
     )
     assert r.status_code == 429
+    with Session(engine(url)) as s:  # the store remembers failures: the next tests start clean
+        s.execute(delete(SignInFailure))
+        s.commit()
 
 
 def test_uploads_are_refused_with_row_and_column_or_stored_and_audited(store):

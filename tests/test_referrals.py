@@ -724,3 +724,41 @@ def test_the_planted_repeat_referrals_are_flagged_and_not_merged(demo):
             assert earlier.subject_id != r.subject_id  # two subjects until a person decides
             assert earlier.receiving_org_id == r.receiving_org_id
             assert timedelta(0) < r.received_at - earlier.received_at <= timedelta(days=90)
+
+
+def test_subject_access_holds_only_what_the_requester_may_see(store):
+    """The custody suite refers a young person to a provider, who refers them on to a third
+    organisation. The custody worker gets 404 for the onward referral, and its subject-access
+    export leaves it out: its receiver, note and outcome are not the custody suite's to give."""
+    url, keyring = store
+    with session(url) as s:
+        custody = s.scalars(select(User).where(User.email == LOGINS["referrer"][0])).one()
+        first = s.scalars(
+            select(Pathway).where(Pathway.provider_id != custody.organisation_id)
+        ).first()
+        assert first is not None
+        r1 = create_referral(
+            s, keyring, pathway=first, identity=PERSON, referring_org_id=custody.organisation_id,
+            referrer_role="custody sergeant", age=16, sex="male", consent_given=True, at=NOW,
+            by=custody,
+        )  # fmt: skip
+        onward = s.scalars(
+            select(Pathway).where(
+                Pathway.provider_id.not_in([custody.organisation_id, first.provider_id])
+            )
+        ).first()
+        assert onward is not None
+        r2 = refer_on(s, None, r1, onward, NOW + timedelta(days=3), "onward-note-7731", True)
+        s.flush()
+        ids = (r1.id, r2.id)
+        onward_org = s.get(Organisation, onward.provider_id).name
+    c = _client(url, keyring)
+    _sign_in(c, "referrer")
+    assert c.get(f"/referrals/{ids[1]}").status_code == 404
+    got = c.get(f"/referrals/{ids[0]}/subject-access.json")
+    assert got.status_code == 200
+    data = got.json()
+    assert [x["id"] for x in data["referrals"]] == [ids[0]]
+    assert onward_org not in got.text, "the onward referral's receiver is not disclosed"
+    assert "other organisations answer for their own records" in data["scope"]
+    assert data["identifying_details"]["family_name"] == PERSON["family_name"]

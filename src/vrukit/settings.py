@@ -86,6 +86,49 @@ class Settings(BaseSettings):
             "it nobody can read who a referral is about. The demo uses vrukit-demo/referral.key."
         ),
     )
+    store: str | None = Field(
+        default=None,
+        description=(
+            "Programme store URL: sqlite:///FILE for a few users, "
+            "postgresql+psycopg://USER@HOST/DB for a deployment (docs/deploy.md). --store wins; "
+            "without either, the demo's."
+        ),
+    )
+    session_secret: str | None = Field(
+        default=None,
+        description=(
+            "Secret that signs the portal's session cookies: 32 or more random characters "
+            "(`python -c 'import secrets; print(secrets.token_urlsafe(48))'`). Every worker and "
+            "every restart must share it, or users are signed out; `vrukit serve --store` "
+            "refuses to start without it. Keep it out of the repository."
+        ),
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description=(
+            "Mark the session cookie Secure and send Strict-Transport-Security: set to true "
+            "whenever the portal is reached over HTTPS (behind the TLS proxy of docs/deploy.md)."
+        ),
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses or networks of reverse proxies whose X-Forwarded-For is believed, as a "
+            "JSON list ('[\"127.0.0.1\"]'); empty by default, so a client cannot choose the "
+            "address sign-in throttling sees."
+        ),
+    )
+    upload_max_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        description="Largest request (an uploaded return) the portal accepts; larger get 413.",
+    )
+    xlsx_max_inflated_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        description="Largest size an uploaded XLSX may unpack to; a larger one is refused unread.",
+    )
+    return_max_rows: int = Field(
+        default=100_000, description="Most data rows one monitoring return may hold."
+    )
     referral_duplicate_days: int = Field(
         default=90,
         description=(

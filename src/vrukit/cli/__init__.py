@@ -7,7 +7,15 @@ Importing a command module registers its commands on ``app``.
 
 from __future__ import annotations
 
-from vrukit.cli import analysis, build, ingest, istv, lake, operations  # noqa: F401 - registers commands
+from vrukit.cli import (  # noqa: F401 - registers commands
+    admin,
+    analysis,
+    build,
+    ingest,
+    istv,
+    lake,
+    operations,
+)
 from vrukit.cli._app import app, err
 from vrukit.errors import VrukitError
 

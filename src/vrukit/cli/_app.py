@@ -43,6 +43,11 @@ referrals_app = _command_group(
 )
 
 
+admin_app = _command_group(
+    "admin", "Set up a deployment: the first admin and other sign-ins, and passwords."
+)
+
+
 lake_app = _command_group(
     "lake",
     "National scale: the partitioned Parquet lake (force and month), the Spark engine, and the "

@@ -222,7 +222,8 @@ def demo_inputs(
 def _store(store: str | None) -> str:
     from vrukit.programme.db import sqlite_url
 
-    return store or sqlite_url(_settings(None).demo_dir / "programme.sqlite")
+    s = _settings(None)
+    return store or s.store or sqlite_url(s.demo_dir / "programme.sqlite")
 
 
 def _referral_key(store: str | None) -> Path:

@@ -26,6 +26,7 @@ from vrukit.cli._options import (
     RoundTo,
     SuppressMax,
 )
+from vrukit.csvio import write_csv
 from vrukit.errors import ConfigError
 from vrukit.settings import Settings
 
@@ -146,8 +147,8 @@ def istv_locate(
     with Warehouse(path, memory_limit=s.memory_limit, threads=s.threads) as wh:
         run = locate(wh, min_confidence=min_confidence, reviewed=answers)
     out.mkdir(parents=True, exist_ok=True)
-    run.rates.to_csv(out / "location_match_rates.csv", index=False)
-    run.queue.to_csv(out / "location_review_queue.csv", index=False)
+    write_csv(run.rates, out / "location_match_rates.csv")
+    write_csv(run.queue, out / "location_review_queue.csv")
     _print_match_rates(run.rates, min_confidence)
     console.print(f"Review queue: {len(run.queue):,} names ({int(run.queue.rows.sum()):,} rows) "
                   f"in {(out / 'location_review_queue.csv').resolve()}")  # fmt: skip

@@ -32,6 +32,7 @@ from vrukit.cli._options import (
     Tiles,
     TilesAttribution,
 )
+from vrukit.csvio import write_csv
 
 if TYPE_CHECKING:
     pass
@@ -44,47 +45,62 @@ def serve(
     store: StoreOption = None,
     tiles: Tiles = None,
     tiles_attribution: TilesAttribution = "",
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (a real store only).")
+    ] = 1,
 ) -> None:
     """Start the programme portal (providers submit returns; commissioners, analysts and admins
-    read them). Without --store it serves the demo programme and prints a demo login per role."""
+    read them). Without --store (or VRUKIT_STORE) it serves the demo programme and prints a
+    demo login per role; a real store needs VRUKIT_SESSION_SECRET (docs/deploy.md)."""
+    import os
+
     import uvicorn
 
-    from vrukit.programme.db import sqlite_url
-    from vrukit.referrals.crypto import Keyring
-    from vrukit.web.open_referral import create_directory_app
-    from vrukit.web.portal.app import create_app
-    from vrukit.web.youth_map import create_youth_map_app
+    from vrukit.programme.db import sqlite_url, upgrade
+    from vrukit.web.server import portal_with_mounts, secret_for
 
     s = _settings(None)
-    today, now = None, None
-    key = _referral_key(store) if (store is None or s.referral_key_file) else None
-    if store is None:
-        from vrukit.demo.directory import DIRECTORY_TODAY
-
-        today = lambda: DIRECTORY_TODAY  # noqa: E731 - the demo's listings are dated to it
-        now = _demo_clock()
-        path = s.demo_dir / "programme.sqlite"
-        if not path.exists():
-            build_demo_region(s.demo_dir, None, DEMO_MONTHS, DEMO_AREAS)
-        store = sqlite_url(path)
-        _print_demo_logins()
-    if key is None:
-        console.print("No VRUKIT_REFERRAL_KEY_FILE: referrals can be seen pseudonymised, but not "
-                      "made, nor who they are about read.")  # fmt: skip
-    portal = create_app(store, today=today, now=now,
-                        referral_key=Keyring.from_file(key) if key else None,
-                        duplicate_window=timedelta(days=s.referral_duplicate_days))  # fmt: skip
-    api = create_directory_app(store, migrate=False)
-    portal.mount("/api", api)
-    portal.mount("/youth-map", create_youth_map_app(
-        store, migrate=False, root="/youth-map", api="/api/", today=today, tiles=tiles,
-        tiles_attribution=tiles_attribution, index=api.state.index))  # fmt: skip
+    store = store or s.store
     base = f"http://{host}:{port}"
+    if store is not None:
+        secret = secret_for(s)
+        if not s.referral_key_file:
+            console.print("No VRUKIT_REFERRAL_KEY_FILE: referrals can be seen pseudonymised, but "
+                          "not made, nor who they are about read.")  # fmt: skip
+        upgrade(store)
+        _say_where(base)
+        if workers > 1:  # each worker builds the same server from the environment
+            os.environ.update(VRUKIT_STORE=store, VRUKIT_TILES=tiles or "",
+                              VRUKIT_TILES_ATTRIBUTION=tiles_attribution)  # fmt: skip
+            uvicorn.run("vrukit.web.server:from_environment", factory=True, host=host,
+                        port=port, workers=workers, log_level="warning")  # fmt: skip
+            return
+        app = portal_with_mounts(store, s, secret=secret, tiles=tiles,
+                                 tiles_attribution=tiles_attribution, migrate=False)  # fmt: skip
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    if workers > 1:
+        raise typer.BadParameter("the demo runs on one worker; give --store for more")
+    from vrukit.demo.directory import DIRECTORY_TODAY
+
+    path = s.demo_dir / "programme.sqlite"
+    if not path.exists():
+        build_demo_region(s.demo_dir, None, DEMO_MONTHS, DEMO_AREAS)
+    demo = s.model_copy(update={"referral_key_file": _referral_key(None)})
+    _print_demo_logins()
+    app = portal_with_mounts(
+        sqlite_url(path), demo, tiles=tiles, tiles_attribution=tiles_attribution,
+        today=lambda: DIRECTORY_TODAY, now=_demo_clock(),
+    )  # fmt: skip
+    _say_where(base)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _say_where(base: str) -> None:
     console.print(f"Portal on {base}/, the Youth Map's search on {base}/youth-map/ and its Open "
                   f"Referral UK API on {base}/api/ (OpenAPI: /api/openapi.json). Ctrl+C stops "
                   "them.")  # fmt: skip
     console.file.flush()  # seen at once when the output is a pipe or a log
-    uvicorn.run(portal, host=host, port=port, log_level="warning")
 
 
 @directory_app.command("import")
@@ -156,6 +172,26 @@ def referrals_keygen(
     )
 
 
+@referrals_app.command("rotate-key")
+def referrals_rotate_key(
+    new: Annotated[Path, typer.Argument(help="The new key file (`vrukit referrals keygen`).")],
+    store: StoreOption = None,
+) -> None:
+    """Re-seal every identifying detail under a new key (the old one: VRUKIT_REFERRAL_KEY_FILE).
+    One transaction: it all moves, or nothing does. Stop the portal first; start it again with
+    VRUKIT_REFERRAL_KEY_FILE set to the new file."""
+    from vrukit.programme.db import session
+    from vrukit.referrals.crypto import Keyring
+    from vrukit.referrals.identity import rotate_key
+
+    old = Keyring.from_file(_referral_key(store))
+    with session(_store(store)) as s:
+        n = rotate_key(s, old, Keyring.from_file(new))
+    console.print(f"{n:,} subjects' details re-sealed under {new}; set "
+                  f"VRUKIT_REFERRAL_KEY_FILE={new}, and keep the old key until backups made "
+                  "with it have expired.")  # fmt: skip
+
+
 @referrals_app.command("pathways")
 def referrals_pathways(
     path: Annotated[
@@ -206,8 +242,8 @@ def referrals_report(
         frame, table, c = evaluation_figures(s)
         clocks = sla(s, now)
     out.mkdir(parents=True, exist_ok=True)
-    clocks[clocks.overdue].to_csv(out / "overdue.csv", index=False)
-    table.to_csv(out / "by_pathway_and_provider.csv", index=False)
+    write_csv(clocks[clocks.overdue], out / "overdue.csv")
+    write_csv(table, out / "by_pathway_and_provider.csv")
     t = Table(
         title=f"Referrals by pathway and provider ({len(frame):,}; consent withdrawn left out)"
     )
@@ -246,7 +282,7 @@ def referrals_export(
 
     with session(_store(store)) as s:
         frame = referral_frame(s)
-    frame.to_csv(out, index=False)
+    write_csv(frame, out)
     console.print(f"{len(frame):,} referrals written to {out}")
 
 

@@ -34,7 +34,9 @@ from vrukit.directory.models import (
     DirServiceAtLocation,
     DirTaxonomy,
     DirTaxonomyTerm,
+    UnsafeLink,
     normalise_postcode,
+    safe_link,
 )
 from vrukit.errors import InputFileError
 
@@ -54,6 +56,18 @@ class DirectoryLoad:
     locations: int
 
 
+def _unsafe_links(data: dict[str, Any]) -> list[str]:
+    """A problem for each website or service link that is not http(s), mailto or tel."""
+    problems = []
+    for kind, field in (("organizations", "website"), ("services", "url")):
+        for k, rec in enumerate(data.get(kind, [])):
+            try:
+                safe_link(field, rec.get(field))
+            except UnsafeLink as e:
+                problems.append(f"{kind}[{k}] id {rec.get('id')!r}: {e}")
+    return problems
+
+
 def _check(path: Path, data: dict[str, Any]) -> None:
     problems = []
     for kind, fields in REQUIRED.items():
@@ -61,6 +75,7 @@ def _check(path: Path, data: dict[str, Any]) -> None:
             for f in fields:
                 if rec.get(f) in (None, ""):
                     problems.append(f"{kind}[{k}] id {rec.get('id')!r}: {f} is required")
+    problems += _unsafe_links(data)
     for k, svc in enumerate(data.get("services", [])):
         if svc.get("status") not in SERVICE_STATUSES:
             problems.append(f"services[{k}] id {svc.get('id')!r}: status {svc.get('status')!r} "

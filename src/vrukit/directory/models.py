@@ -10,6 +10,7 @@ postcode lookup the search uses (the demo region ships its own, fictional, postc
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -25,12 +26,14 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from vrukit.errors import VrukitError
 from vrukit.programme.models import Base, one_of
 
 __all__ = [
     "EDIT_STATUSES",
+    "LINK_SCHEMES",
     "LOCATION_TYPES",
     "SERVICE_STATUSES",
     "DirAddress",
@@ -46,7 +49,9 @@ __all__ = [
     "DirState",
     "DirTaxonomy",
     "DirTaxonomyTerm",
+    "UnsafeLink",
     "normalise_postcode",
+    "safe_link",
 ]
 
 #: HSDS ``service.status`` values.
@@ -56,6 +61,41 @@ EDIT_STATUSES = ("pending", "approved", "rejected")
 #: HSDS ``location.location_type`` values.
 LOCATION_TYPES = ("physical", "postal", "virtual")
 _ID = 36  # a UUID as text
+
+
+#: The link schemes a listing may carry; anything else (javascript:, data:, vbscript:, file:)
+#: could run in, or take over, the page of whoever clicks it.
+LINK_SCHEMES = ("http", "https", "mailto", "tel")
+_BARE_HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?(/|$)")
+
+
+class UnsafeLink(VrukitError, ValueError):
+    """A stored link whose scheme is not one of ``LINK_SCHEMES``."""
+
+
+def safe_link(field: str, value: str | None) -> str | None:
+    """``value`` stripped, if it is empty or an http(s), mailto or tel link; else UnsafeLink.
+
+    Browsers ignore tabs, newlines and leading control characters in a scheme
+    ("java\tscript:"), so they are taken out before the scheme is read.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    bare = "".join(ch for ch in text if ch > " " and ch != "\x7f").lower()
+    if _BARE_HOST.match(bare):  # "www.example.org/x", as directories often hold them
+        text, bare = "https://" + text, "https://" + bare
+    scheme = bare.split(":", 1)[0] if ":" in bare else ""
+    if scheme not in LINK_SCHEMES or not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme):
+        raise UnsafeLink(
+            f"{field} {value[:80]!r} is not a link vrukit stores: give a web address starting "
+            "https:// (or http://), or a mailto: or tel: link"
+        )
+    if any(ch < " " or ch == "\x7f" for ch in text):
+        raise UnsafeLink(f"{field} {value[:80]!r} holds control characters")
+    return text
 
 
 class DirOrganization(Base):
@@ -72,6 +112,10 @@ class DirOrganization(Base):
     last_modified: Mapped[datetime] = mapped_column(DateTime)
 
     services: Mapped[list[DirService]] = relationship(back_populates="organization")
+
+    @validates("website")
+    def _website(self, key: str, value: str | None) -> str | None:
+        return safe_link("website", value)
 
 
 class DirService(Base):
@@ -113,6 +157,10 @@ class DirService(Base):
         cascade="all, delete-orphan",
         primaryjoin="DirService.id == foreign(DirAttribute.link_id)",
     )
+
+    @validates("url")
+    def _url(self, key: str, value: str | None) -> str | None:
+        return safe_link("url", value)
 
 
 class DirLocation(Base):

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vrukit.errors import ConfigError
 
-__all__ = ["MIGRATIONS", "alembic_config", "engine", "session", "sqlite_url", "upgrade"]
+__all__ = [
+    "MIGRATIONS", "alembic_config", "engine", "session", "sqlite_url", "upgrade", "writing",
+]  # fmt: skip
 
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
@@ -27,18 +29,49 @@ def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
+#: How long a SQLite writer waits for another to finish before giving up (seconds).
+SQLITE_BUSY_SECONDS = 30
+
+
 def engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys enforced, as PostgreSQL has them."""
+    """An engine for ``url``. SQLite gets foreign keys enforced, as PostgreSQL has them, and is
+    set up for several writers at once: write-ahead logging (readers never wait for a writer),
+    a busy timeout (a writer waits its turn instead of failing), and a write transaction that
+    takes the write lock when it begins (``writing``), so two writers never deadlock on
+    upgrading read locks. The pool holds enough connections for a busy worker's threads."""
     if not url.startswith(("sqlite", "postgresql")):
         raise ConfigError(f"store URL {url!r}: expected sqlite:///FILE or postgresql+psycopg://...")
-    eng = create_engine(url)
-    if eng.dialect.name == "sqlite":
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_size=10, max_overflow=30, pool_timeout=60)
+    eng = create_engine(
+        url, pool_size=10, max_overflow=30, pool_timeout=60,
+        connect_args={"timeout": SQLITE_BUSY_SECONDS},
+    )  # fmt: skip
 
-        @event.listens_for(eng, "connect")
-        def _fk(dbapi_conn, _record):
-            dbapi_conn.execute("PRAGMA foreign_keys = ON")
+    @event.listens_for(eng, "connect")
+    def _setup(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # BEGIN is ours to send (below)
+        dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        dbapi_conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_SECONDS * 1000}")
+        if url not in ("sqlite://", "sqlite:///:memory:"):
+            dbapi_conn.execute("PRAGMA journal_mode = WAL")
+
+    @event.listens_for(eng, "begin")
+    def _begin(conn):
+        write = conn.get_execution_options().get("vrukit_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return eng
+
+
+@contextmanager
+def writing(maker: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose transaction is for writing: on SQLite it holds the write lock from its
+    first statement (other writers wait, none fails), elsewhere it is an ordinary one.
+    Commits on success."""
+    with maker() as s, s.begin():
+        s.connection(execution_options={"vrukit_write": True})
+        yield s
 
 
 def alembic_config(url: str) -> Config:
@@ -55,11 +88,11 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 @contextmanager
 def session(url: str) -> Iterator[Session]:
-    """A session on the store at ``url`` (migrated first); commits on success."""
+    """A session on the store at ``url`` (migrated first), for writing; commits on success."""
     upgrade(url)
     eng = engine(url)
     try:
-        with sessionmaker(eng)() as s, s.begin():
+        with writing(sessionmaker(eng)) as s:
             yield s
     finally:
         eng.dispose()

@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -49,6 +50,8 @@ __all__ = [
     "ReturnRow",
     "ReturnSubmission",
     "ReturnTemplate",
+    "SignInFailure",
+    "StoreSetting",
     "TheoryStep",
     "TrainingRecord",
     "TrainingScore",
@@ -341,6 +344,31 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Raised at sign-out and on a password change: every session signed with an older value
+    #: (a copied cookie, another browser) is over, on every worker.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SignInFailure(Base):
+    """A failed sign-in, under each key it counts against (the client's address, the account,
+    the device): the throttle counts recent rows, so every worker sees the same counts."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class StoreSetting(Base):
+    """Facts the store keeps about itself, such as the fingerprint of the referral key its
+    identifying details are sealed with."""
+
+    __tablename__ = "store_setting"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class AuditEvent(Base):

@@ -10,6 +10,8 @@ row) and column, and if there is any, **nothing is stored**. An accepted upload 
 
 from __future__ import annotations
 
+import math
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -32,15 +34,18 @@ from vrukit.programme.models import (
 __all__ = [
     "DUE_DAYS",
     "FIELD_TYPES",
+    "CheckedReturn",
     "Field",
     "Problem",
     "ReturnRejected",
+    "check_return",
     "fields_of",
     "latest_template",
     "quarter_end",
     "read_upload",
     "return_folder",
     "return_status",
+    "store_return",
     "submit_return",
     "submit_table",
     "validate_rows",
@@ -168,9 +173,36 @@ def write_template(fields: list[Field], path: Path | str) -> Path:
     return path
 
 
-def read_upload(path: Path | str) -> tuple[pd.DataFrame, int]:
-    """An uploaded return as text cells, and the row number of its first data row."""
+#: An XLSX is a zip: what its parts unpack to, at most, unless the caller says otherwise.
+XLSX_MAX_INFLATED = 200 * 1024 * 1024
+
+
+def _check_xlsx_size(path: Path, limit: int) -> None:
+    """Refuse an XLSX that would unpack past ``limit`` bytes, before any of it is unpacked (a
+    few megabytes of zip can inflate to gigabytes and take the server's memory with them)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            size = sum(i.file_size for i in z.infolist())
+    except zipfile.BadZipFile:
+        raise InputFileError(
+            path.name, "cannot be read as CSV or XLSX: not a zip file, as every XLSX is"
+        ) from None
+    if size > limit:
+        raise InputFileError(
+            path.name,
+            f"unpacks to {size / 2**20:,.0f} MB, more than the {limit / 2**20:,.0f} MB a "
+            "return may; save it again from the template, or send it as CSV",
+        )
+
+
+def read_upload(
+    path: Path | str, *, max_inflated: int = XLSX_MAX_INFLATED
+) -> tuple[pd.DataFrame, int]:
+    """An uploaded return as text cells, and the row number of its first data row. Messages
+    name the file by its name only (never the folder it was saved in)."""
     path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        _check_xlsx_size(path, max_inflated)
     try:
         if path.suffix.lower() == ".xlsx":
             raw = pd.read_excel(
@@ -179,20 +211,28 @@ def read_upload(path: Path | str) -> tuple[pd.DataFrame, int]:
         else:
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, CalamineError) as e:
-        raise InputFileError(str(path), f"cannot be read as CSV or XLSX: {e}") from None
+        raise InputFileError(path.name, f"cannot be read as CSV or XLSX: {e}") from None
     raw.columns = [str(c).strip() for c in raw.columns]
     return raw.map(lambda v: str(v).strip()), 2
 
 
+#: The largest integer a return stores (what a 64-bit column holds).
+MAX_INTEGER = 2**63 - 1
+
+
 def _parse(kind: str, text: str) -> Any:
-    """The typed value of a non-empty cell; ValueError when it is not of ``kind``."""
+    """The typed value of a non-empty cell; ValueError when it is not of ``kind`` (infinite,
+    not a number, or too large to store are not values of any kind)."""
     if kind == "integer":
         number = float(text)
-        if number != int(number):
+        if not math.isfinite(number) or number != int(number) or abs(number) > MAX_INTEGER:
             raise ValueError(text)
         return int(number)
     if kind == "number":
-        return float(text)
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(text)
+        return number
     if kind == "date":
         # a date cell typed in Excel reads back as "YYYY-MM-DD 00:00:00"
         if text.endswith((" 00:00:00", "T00:00:00")):
@@ -259,6 +299,45 @@ def _check_period(period: str) -> None:
         raise ConfigError(f"period {period!r}: expected a quarter such as 2021-Q2")
 
 
+@dataclass(frozen=True)
+class CheckedReturn:
+    """A return that passed every check, ready to store: what ``check_return`` gives
+    ``store_return``."""
+
+    intervention_id: int
+    template_id: int
+    period: str
+    rows: list[dict[str, Any]]
+    source: str
+    name: str | None
+
+
+def check_return(
+    s: Session, intervention: Intervention, period: str, upload: Path | str, *,
+    max_rows: int = 100_000, max_inflated: int = XLSX_MAX_INFLATED,
+) -> CheckedReturn:  # fmt: skip
+    """Read and check an uploaded return against the intervention's latest template, writing
+    nothing. Raises ``ReturnRejected`` with every problem (one for a file that cannot be read,
+    would unpack too far, or holds more than ``max_rows`` rows)."""
+    name = Path(upload).name
+    try:
+        raw, first = read_upload(upload, max_inflated=max_inflated)
+    except InputFileError as e:
+        raise ReturnRejected(name, [Problem(None, None, None, str(e))]) from None
+    if len(raw) > max_rows:
+        why = f"the return has {len(raw):,} rows, more than the {max_rows:,} one return may hold"
+        raise ReturnRejected(name, [Problem(None, None, None, why)])
+    return _checked(s, intervention, period, raw, first, "upload", name, name)
+
+
+def store_return(
+    s: Session, checked: CheckedReturn, *, organisation_id: int,
+    submitted_by: int | None = None, submitted_at: datetime | None = None,
+) -> ReturnSubmission:  # fmt: skip
+    """Store a checked return as a new submission superseding any earlier one for its period."""
+    return _store(s, checked, organisation_id, submitted_by, submitted_at)
+
+
 def submit_return(
     s: Session,
     intervention: Intervention,
@@ -272,12 +351,21 @@ def submit_return(
     """Validate an uploaded return against the intervention's latest template and store it as
     a new submission superseding any earlier one for ``period``. Raises ``ReturnRejected`` (with
     every problem) and stores nothing if anything is wrong."""
-    raw, first = read_upload(upload)
-    return submit_table(
-        s, intervention, period, raw, first, organisation_id=organisation_id,
-        submitted_by=submitted_by, submitted_at=submitted_at, source="upload",
-        name=Path(upload).name, where=str(upload),
-    )  # fmt: skip
+    checked = check_return(s, intervention, period, upload)
+    return store_return(s, checked, organisation_id=organisation_id,
+                        submitted_by=submitted_by, submitted_at=submitted_at)  # fmt: skip
+
+
+def _checked(
+    s: Session, intervention: Intervention, period: str, raw: pd.DataFrame, first_row: int,
+    source: str, name: str | None, where: str,
+) -> CheckedReturn:  # fmt: skip
+    _check_period(period)
+    template = latest_template(s, intervention)
+    rows, problems = validate_rows(fields_of(template.fields), raw, first_row)
+    if problems:
+        raise ReturnRejected(where, problems)
+    return CheckedReturn(intervention.id, template.id, period, rows, source, name)
 
 
 def submit_table(
@@ -296,13 +384,8 @@ def submit_table(
 ) -> ReturnSubmission:
     """``submit_return`` for cells already in a table (text, one column per template field):
     what the web form sends. Same validation, same all-or-nothing storage."""
-    _check_period(period)
-    template = latest_template(s, intervention)
-    rows, problems = validate_rows(fields_of(template.fields), raw, first_row)
-    if problems:
-        raise ReturnRejected(where, problems)
-    return _store(s, intervention, template, period, rows, organisation_id, submitted_by,
-                  submitted_at, source, name)  # fmt: skip
+    checked = _checked(s, intervention, period, raw, first_row, source, name, where)
+    return _store(s, checked, organisation_id, submitted_by, submitted_at)
 
 
 def latest_template(s: Session, intervention: Intervention) -> ReturnTemplate:
@@ -318,17 +401,16 @@ def latest_template(s: Session, intervention: Intervention) -> ReturnTemplate:
 
 
 def _store(
-    s: Session, intervention: Intervention, template: ReturnTemplate, period: str,
-    rows: list[dict[str, Any]], organisation_id: int, submitted_by: int | None,
-    submitted_at: datetime | None, source: str, file_name: str | None,
+    s: Session, c: CheckedReturn, organisation_id: int, submitted_by: int | None,
+    submitted_at: datetime | None,
 ) -> ReturnSubmission:  # fmt: skip
-    latest = _latest(s, intervention.id, period)
+    latest = _latest(s, c.intervention_id, c.period)
     sub = ReturnSubmission(
-        intervention_id=intervention.id, organisation_id=organisation_id,
-        template_id=template.id, period=period, submitted_at=submitted_at or datetime.now(),
-        submitted_by=submitted_by, source=source, file_name=file_name,
+        intervention_id=c.intervention_id, organisation_id=organisation_id,
+        template_id=c.template_id, period=c.period, submitted_at=submitted_at or datetime.now(),
+        submitted_by=submitted_by, source=c.source, file_name=c.name,
         supersedes_id=latest.id if latest else None,
-        rows=[ReturnRow(row_number=k + 1, data=r) for k, r in enumerate(rows)],
+        rows=[ReturnRow(row_number=k + 1, data=r) for k, r in enumerate(c.rows)],
     )  # fmt: skip
     s.add(sub)
     s.flush()

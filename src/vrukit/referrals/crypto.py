@@ -68,6 +68,9 @@ class Keyring:
             raise ConfigError("a referral key is 32 bytes, base64-encoded")
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(master, b"vrukit identity")))
         self._match = _derive(master, b"vrukit match key")
+        #: Names the key without revealing it (a one-way derivation): the store keeps it and
+        #: refuses any other key.
+        self.fingerprint = _derive(master, b"vrukit key fingerprint").hex()[:16]
 
     @classmethod
     def from_file(cls, path: Path | str) -> Keyring:

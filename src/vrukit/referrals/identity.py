@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
-from vrukit.programme.models import Organisation, User
+from vrukit.programme.models import Organisation, StoreSetting, User
 from vrukit.referrals.crypto import Keyring
 from vrukit.referrals.models import (
     Pathway,
@@ -22,9 +23,16 @@ from vrukit.referrals.models import (
     RefOutcome,
     Subject,
 )
-from vrukit.referrals.workflow import NotAllowed, on_referral
+from vrukit.referrals.workflow import NotAllowed, on_referral, scope
 
-__all__ = ["RetentionReport", "read_identity", "retain", "subject_access"]
+__all__ = [
+    "KEY_SETTING",
+    "RetentionReport",
+    "check_key",
+    "read_identity",
+    "retain",
+    "subject_access",
+]
 
 
 def read_identity(
@@ -48,22 +56,79 @@ def read_identity(
     return keyring.open(subject.identity) if subject.identity is not None else None
 
 
+#: The ``store_setting`` that holds the fingerprint of the store's referral key.
+KEY_SETTING = "referral_key_fingerprint"
+
+
+def check_key(s: Session, keyring: Keyring) -> None:
+    """Refuse a referral key other than the store's. The first key used is recorded by its
+    fingerprint (after checking it opens the details already sealed, if any); from then on a
+    different key is refused before it can seal anything, so a store never holds details
+    sealed under two keys."""
+    row = s.get(StoreSetting, KEY_SETTING)
+    if row is not None and row.value != keyring.fingerprint:
+        raise ConfigError(
+            f"this referral key (fingerprint {keyring.fingerprint}) is not the key this store's "
+            f"identifying details are sealed with (fingerprint {row.value}): set "
+            "VRUKIT_REFERRAL_KEY_FILE to the store's key file"
+        )
+    if row is None:
+        sealed = s.scalars(select(Subject.identity).where(Subject.identity.is_not(None))).first()
+        if sealed is not None:
+            keyring.open(sealed)  # ConfigError when the details are under another key
+        s.add(StoreSetting(name=KEY_SETTING, value=keyring.fingerprint))
+        s.flush()
+
+
+def rotate_key(s: Session, old: Keyring, new: Keyring) -> int:
+    """Re-seal every subject's identifying details, and recompute their match keys, under
+    ``new``; the store then accepts only ``new``. All in the caller's transaction: a failure
+    leaves every detail under ``old``. Returns the subjects re-sealed."""
+    check_key(s, old)
+    if new.fingerprint == old.fingerprint:
+        raise ConfigError("the new key is the key in use: make one with `vrukit referrals keygen`")
+    n = 0
+    for subject in s.scalars(select(Subject).where(Subject.identity.is_not(None))):
+        details = old.open(subject.identity)  # type: ignore[arg-type]
+        subject.identity = new.seal(details)
+        subject.match_key = new.match_key(
+            details["given_name"], details["family_name"], details["date_of_birth"]
+        )
+        n += 1
+    row = s.get(StoreSetting, KEY_SETTING)
+    assert row is not None  # check_key recorded it
+    row.value = new.fingerprint
+    audit(s, None, "rotate_key", "store_setting", KEY_SETTING, {"fingerprint": old.fingerprint},
+          {"fingerprint": new.fingerprint, "subjects": n})  # fmt: skip
+    return n
+
+
 def subject_access(
     s: Session, keyring: Keyring, user: User, r: Referral, at: datetime
 ) -> dict[str, Any]:
-    """Everything held about ``r``'s subject, for a subject-access request: identifying
-    details, every referral with its history, needs and outcomes, and the consent record."""
+    """What ``user``'s organisation holds about ``r``'s subject, for a subject-access request:
+    identifying details, each referral it made or received with its history, needs and
+    outcomes, and the consent given on those. Referrals between other organisations are left
+    out (the requester may not see them; ``scope``), and the export says so without counting
+    them, since even their number would tell the requester something it may not know."""
     identity = read_identity(s, keyring, user, r, at, purpose="subject access request")
     subject = r.subject
     names = {i: n for i, n in s.execute(select(Organisation.id, Organisation.name))}
     refs = s.scalars(
-        select(Referral).where(Referral.subject_id == subject.id).order_by(Referral.received_at)
+        select(Referral)
+        .where(Referral.subject_id == subject.id, scope(user))
+        .order_by(Referral.received_at)
     ).all()
+    seen = {x.id for x in refs}
     pathways = {p.id: p.name for p in s.scalars(select(Pathway))}
     return {
         "pseudonym": subject.pseudonym,
         "identifying_details": identity,
         "identifying_details_deleted_at": _iso(subject.identity_deleted_at),
+        "scope": (
+            "the referrals this organisation made or received; other organisations answer for "
+            "their own records"
+        ),
         "consent": [
             {"given": c.given, "at": _iso(c.at), "referral": c.referral_id, "note": c.note}
             for c in s.scalars(
@@ -71,6 +136,7 @@ def subject_access(
                 .where(RefConsent.subject_id == subject.id)
                 .order_by(RefConsent.id)
             )
+            if c.referral_id is None or c.referral_id in seen
         ],
         "referrals": [
             {

@@ -36,7 +36,9 @@ from vrukit.directory.models import (
     DirService,
     DirServiceAtLocation,
     DirTaxonomyTerm,
+    UnsafeLink,
     normalise_postcode,
+    safe_link,
 )
 from vrukit.directory.search import DAYS, UnknownPostcode, is_open, is_stale
 from vrukit.directory.search import Query as Search
@@ -136,7 +138,16 @@ def day(d: date | None) -> str:
     return d.strftime("%-d %B %Y") if d else "never"
 
 
-PAGES.env.filters.update(km=km, address=address, age_range=age_range, when=when, day=day)
+def link(value: str | None) -> str | None:
+    """A stored link as it may be shown: None unless http(s), mailto or tel (a listing stored
+    before links were checked, or by hand in the database, never becomes a script link)."""
+    try:
+        return safe_link("link", value)
+    except UnsafeLink:
+        return None
+
+
+PAGES.env.filters.update(km=km, address=address, age_range=age_range, when=when, day=day, link=link)
 
 
 def _form(what: str, postcode: str, town: str, age: int | None, open_now: bool) -> dict[str, Any]:

@@ -9,6 +9,7 @@ evaluation pages in ``evaluation``. Sign-in failures are rate-limited per client
 from __future__ import annotations
 
 import secrets
+import shutil
 import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -25,7 +26,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from vrukit.directory.models import DirService
 from vrukit.errors import VrukitError
 from vrukit.programme.audit import audit
-from vrukit.programme.db import engine, upgrade
+from vrukit.programme.db import engine, upgrade, writing
 from vrukit.programme.load import TRAINING_FIELDS
 from vrukit.programme.models import (
     ROLES,
@@ -37,17 +38,35 @@ from vrukit.programme.models import (
     TrainingRecord,
     User,
 )
-from vrukit.programme.returns import ReturnRejected, fields_of, submit_return, write_template
+from vrukit.programme.returns import (
+    ReturnRejected,
+    check_return,
+    fields_of,
+    store_return,
+    write_template,
+)
 from vrukit.referrals.crypto import Keyring
+from vrukit.referrals.identity import check_key
 from vrukit.referrals.workflow import NotAllowed
+from vrukit.web.guard import BodyLimit, Guard, SecurityHeaders, client_address
 from vrukit.web.portal import directory, entry, evaluation, referrals, registry
-from vrukit.web.portal.security import RateLimit, hash_password, new_csrf_token, verify_password
+from vrukit.web.portal.security import (
+    DEVICE_COOKIE,
+    DEVICE_DAYS,
+    Devices,
+    RateLimit,
+    check_password,
+    hash_password,
+    new_csrf_token,
+)
 from vrukit.web.portal.web import (
     EDITORS,
     SUBMITTERS,
     Csrf,
     Db,
     Me,
+    MeReading,
+    ReadDb,
     Redirect,
     admin_only,
     error_page,
@@ -71,23 +90,38 @@ def create_app(
     now: Callable[[], datetime] | None = None,
     referral_key: Keyring | None = None,
     duplicate_window: timedelta = timedelta(days=90),
+    guard: Guard | None = None,
+    migrate: bool = True,
 ) -> FastAPI:
-    """The portal over the programme store at ``store_url`` (migrated first). ``today`` decides
-    which Youth Map listings are overdue for verification and ``now`` runs the referrals' SLA
-    clocks (the demo passes its own). ``referral_key`` seals and opens referral subjects'
-    identifying details; without it, pages that need them say so. A subject referred again
-    within ``duplicate_window`` is flagged as a possible duplicate."""
-    upgrade(store_url)
+    """The portal over the programme store at ``store_url`` (migrated first, unless
+    ``migrate`` is False: ``vrukit serve --workers`` migrates once before starting them).
+    ``today`` decides which Youth Map listings are overdue for verification and ``now`` runs
+    the referrals' SLA clocks (the demo passes its own). ``referral_key`` seals and opens
+    referral subjects' identifying details (a store refuses a key other than the one it was
+    first used with); without it, pages that need them say so. A subject referred again within
+    ``duplicate_window`` is flagged as a possible duplicate. ``secret_key`` signs session and
+    device cookies (a random one when not given: sessions then end at a restart); ``guard``
+    holds the deployment's limits."""
+    if migrate:
+        upgrade(store_url)
+    guard = guard or Guard()
+    secret = secret_key or secrets.token_hex(32)
     app = FastAPI(title="vrukit programme portal", docs_url=None, redoc_url=None,
                   openapi_url=None)  # fmt: skip
     app.state.maker = sessionmaker(engine(store_url))
+    if referral_key is not None:
+        with writing(app.state.maker) as s:
+            check_key(s, referral_key)
     app.state.limit = rate_limit or RateLimit()
+    app.state.devices, app.state.guard = Devices(secret), guard
     app.state.today, app.state.now = today, now
     app.state.keyring, app.state.duplicate_window = referral_key, duplicate_window
     app.add_middleware(
-        SessionMiddleware, secret_key=secret_key or secrets.token_hex(32),
-        session_cookie="vrukit_portal", same_site="strict", max_age=8 * 3600,
+        SessionMiddleware, secret_key=secret, session_cookie="vrukit_portal",
+        same_site="strict", max_age=8 * 3600, https_only=guard.cookie_secure,
     )  # fmt: skip
+    app.add_middleware(SecurityHeaders, guard=guard)
+    app.add_middleware(BodyLimit, limit=guard.upload_max_bytes)
     app.add_exception_handler(Redirect, to_redirect)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, error_page)  # type: ignore[arg-type]
     app.add_exception_handler(VrukitError, refused)  # type: ignore[arg-type]
@@ -109,25 +143,63 @@ def login_form(request: Request) -> HTMLResponse:
 def login(
     request: Request, s: Db, email: Annotated[str, Form()], password: Annotated[str, Form()]
 ) -> Response:
-    key = f"{request.client.host if request.client else '?'}|{email.strip().lower()}"
-    if request.app.state.limit.blocked(key):
-        wait = "Too many failed sign-ins: wait 15 minutes and try again."
+    email = email.strip().lower()
+    state, at = request.app.state, datetime.now()
+    client = client_address(request, state.guard)
+    device = state.devices.known(request.cookies.get(DEVICE_COOKIE), email)
+    if state.limit.blocked(s, at, client, email, device):
+        wait = ("Too many failed sign-ins: wait 15 minutes and try again, or sign in from a "
+                "browser you have signed in on before.")  # fmt: skip
         return render(request, "login.html", 429, error=wait)
-    user = s.scalars(select(User).where(User.email == email.strip().lower())).first()
-    if user is None or not user.active or not verify_password(user.password_hash, password):
-        request.app.state.limit.failed(key)
+    user = s.scalars(select(User).where(User.email == email)).first()
+    ok = check_password(user.password_hash if user else None, password)
+    if user is None or not user.active or not ok:
+        state.limit.failed(s, at, client, email, device)
         return render(request, "login.html", 401, error="E-mail or password is wrong.")
-    request.app.state.limit.succeeded(key)
+    state.limit.succeeded(s, device)
     request.session.clear()
-    request.session["uid"] = user.id
-    request.session["csrf"] = new_csrf_token()
-    return RedirectResponse("/", status_code=303)
+    request.session.update(uid=user.id, epoch=user.session_epoch, csrf=new_csrf_token())
+    done = RedirectResponse("/", status_code=303)
+    done.set_cookie(DEVICE_COOKIE, device or state.devices.issue(email),
+                    max_age=DEVICE_DAYS * 86400, httponly=True, samesite="strict",
+                    secure=state.guard.cookie_secure)  # fmt: skip
+    return done
 
 
 @router.post("/logout", dependencies=[Csrf])
-def logout(request: Request) -> Response:
+def logout(request: Request, s: Db) -> Response:
+    """Sign out: the session ends on the server too, so a copy of its cookie opens nothing
+    (every session of the user ends: sign-out is everywhere)."""
+    uid = request.session.get("uid")
+    user = s.get(User, uid) if uid else None
+    if user is not None and request.session.get("epoch") == user.session_epoch:
+        user.session_epoch += 1
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def password_form(request: Request, me: Me) -> HTMLResponse:
+    return render(request, "password.html", user=me)
+
+
+@router.post("/account/password", dependencies=[Csrf])
+def change_password(
+    request: Request, s: Db, me: Me, current: Annotated[str, Form()],
+    new: Annotated[str, Form()],
+) -> Response:  # fmt: skip
+    """A new password ends every other session of the user (this one goes on)."""
+    if not check_password(me.password_hash, current):
+        return render(request, "password.html", 403, user=me,
+                      error="The current password is wrong.")  # fmt: skip
+    if len(new) < 12:
+        return render(request, "password.html", 422, user=me,
+                      error="The new password must have at least 12 characters.")  # fmt: skip
+    me.password_hash = hash_password(new)
+    me.session_epoch += 1
+    request.session["epoch"] = me.session_epoch
+    audit(s, me, "password", "app_user", str(me.id), None, {"sessions_ended": True})
+    return render(request, "password.html", user=me, done=True)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -179,33 +251,41 @@ def template_download(s: Db, me: Me, iid: int, fmt: str) -> Response:
 
 
 @router.post("/interventions/{iid}/returns", dependencies=[Csrf])
-async def upload(
-    request: Request, s: Db, me: Me, iid: int, period: Annotated[str, Form()],
+def upload(
+    request: Request, s: ReadDb, me: MeReading, iid: int, period: Annotated[str, Form()],
     file: UploadFile,
 ) -> Response:  # fmt: skip
+    """A return uploaded as the template's CSV or XLSX. The handler is a plain function, so it
+    runs on a worker thread and a large upload never holds up other requests; the file is
+    read and checked before the store's write lock is taken, and stored in one write."""
     iv = intervention(s, me, iid)
     if me.role not in SUBMITTERS:
         raise HTTPException(403, "your role may read returns but not submit them")
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise HTTPException(422, "upload the return as the CSV or XLSX template")
+    name = Path(file.filename or f"return{suffix}").name
+    limits = request.app.state.guard
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(await file.read())
+        path = Path(tmp) / name
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out, 1024 * 1024)
         try:
-            with s.begin_nested():
-                sub = submit_return(
-                    s, iv, period.strip(), path, organisation_id=iv.provider_id,
-                    submitted_by=me.id,
-                )  # fmt: skip
-                sub.file_name = file.filename
+            checked = check_return(
+                s, iv, period.strip(), path, max_rows=limits.return_max_rows,
+                max_inflated=limits.xlsx_max_inflated_bytes,
+            )  # fmt: skip
         except ReturnRejected as e:
             return render(request, "problems.html", 422, user=me, iv=iv,
-                          problems=e.problems, file=file.filename)  # fmt: skip
-    audit(s, me, "submit", "return_submission", str(sub.id), None,
-          {"intervention": iv.name, "period": sub.period, "rows": len(sub.rows),
-           "supersedes": sub.supersedes_id})  # fmt: skip
-    return RedirectResponse(f"/returns/{sub.id}", status_code=303)
+                          problems=e.problems, file=name)  # fmt: skip
+    with writing(request.app.state.maker) as w:
+        sub = store_return(w, checked, organisation_id=iv.provider_id, submitted_by=me.id)
+        sub.file_name = name
+        audit(w, w.get(User, me.id), "submit", "return_submission", str(sub.id), None,
+              {"intervention": iv.name, "period": sub.period, "rows": len(sub.rows),
+               "supersedes": sub.supersedes_id})  # fmt: skip
+        sid = sub.id
+    return RedirectResponse(f"/returns/{sid}", status_code=303)
 
 
 @router.get("/returns", response_class=HTMLResponse)
@@ -280,7 +360,8 @@ ROUTES = (
     ("GET", "/interventions"), ("GET", "/interventions/{iid}"),
     ("GET", "/interventions/{iid}/template.{fmt}"), ("POST", "/interventions/{iid}/returns"),
     ("GET", "/returns"), ("GET", "/returns/{rid}"), ("GET", "/admin/users"),
-    ("POST", "/admin/users"), ("GET", "/audit"),
+    ("POST", "/admin/users"), ("GET", "/audit"), ("GET", "/account/password"),
+    ("POST", "/account/password"),
     ("GET", "/interventions/{iid}/returns/new"), ("POST", "/interventions/{iid}/returns/form"),
     ("POST", "/interventions/{iid}/training"), ("GET", "/interventions/{iid}/edit"),
     ("POST", "/interventions/{iid}/edit"), ("POST", "/admin/users/{uid}"),

@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from vrukit.directory.index import bump
-from vrukit.directory.models import SERVICE_STATUSES, DirEdit, DirService
+from vrukit.directory.models import SERVICE_STATUSES, DirEdit, DirService, UnsafeLink, safe_link
 from vrukit.directory.search import STALE_AFTER, is_stale
 from vrukit.programme.audit import audit
 from vrukit.programme.models import Intervention, Organisation, Place, User
@@ -118,27 +118,36 @@ def _choices(s: Session, me: User) -> dict[str, list[tuple[int, str]]]:
                 Intervention.name))]}  # fmt: skip
 
 
+def _field(c: str, label: str, kind: str, text: str, choices: dict[str, Any]) -> Any:
+    """One edited field, typed; HTTPException(422) naming it when it is wrong."""
+    if kind in LINKS:
+        allowed = {str(i): i for i, _ in choices[kind]}
+        if text and text not in allowed:
+            raise HTTPException(422, f"{label}: {text!r} is not one you may choose")
+        return allowed.get(text)
+    if kind == "age":
+        if text and not (text.isdigit() and int(text) <= 130):
+            raise HTTPException(422, f"{label}: {text!r} is not an age from 0 to 130")
+        return int(text) if text else None
+    if kind == "status":
+        if text not in SERVICE_STATUSES:
+            raise HTTPException(422, f"{label}: {text!r} is not one of "
+                                f"{', '.join(SERVICE_STATUSES)}")  # fmt: skip
+        return text
+    if c == "url":
+        try:
+            return safe_link(label, text)
+        except UnsafeLink as e:
+            raise HTTPException(422, str(e)) from None
+    return text or None
+
+
 def _parse(form: Any, choices: dict[str, list[tuple[int, str]]]) -> dict[str, Any]:
     """The edited fields, typed; HTTPException(422) naming the first field that is wrong."""
-    out: dict[str, Any] = {}
-    for c, label, kind in FIELDS:
-        text = str(form.get(c, "")).strip()
-        if kind in LINKS:
-            allowed = {str(i): i for i, _ in choices[kind]}
-            if text and text not in allowed:
-                raise HTTPException(422, f"{label}: {text!r} is not one you may choose")
-            out[c] = allowed.get(text)
-        elif kind == "age":
-            if text and not (text.isdigit() and int(text) <= 130):
-                raise HTTPException(422, f"{label}: {text!r} is not an age from 0 to 130")
-            out[c] = int(text) if text else None
-        elif kind == "status":
-            if text not in SERVICE_STATUSES:
-                raise HTTPException(422, f"{label}: {text!r} is not one of "
-                                    f"{', '.join(SERVICE_STATUSES)}")  # fmt: skip
-            out[c] = text
-        else:
-            out[c] = text or None
+    out = {
+        c: _field(c, label, kind, str(form.get(c, "")).strip(), choices)
+        for c, label, kind in FIELDS
+    }
     if not out["name"]:
         raise HTTPException(422, "Name is required")
     lo, hi = out["minimum_age"], out["maximum_age"]

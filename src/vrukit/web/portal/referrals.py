@@ -10,7 +10,6 @@ it did not exist.
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vrukit import jsonio
+from vrukit.csvio import write_csv
 from vrukit.programme.models import Organisation, User
 from vrukit.referrals.crypto import IDENTITY_FIELDS, Keyring
 from vrukit.referrals.identity import read_identity, subject_access
@@ -223,10 +223,8 @@ def report(request: Request, s: Db, me: Me) -> HTMLResponse:
 @router.get("/referrals/export.csv")
 def export(request: Request, s: Db, me: Me) -> Response:
     frame = referral_frame(s, scope(me) if me.role not in VRU_ROLES else None)
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False)
     return Response(
-        buf.getvalue(),
+        write_csv(frame),
         media_type="text/csv",
         headers={"Content-Disposition": "attachment; filename=referrals-pseudonymised.csv"},
     )

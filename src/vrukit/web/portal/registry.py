@@ -122,5 +122,7 @@ async def edit_user(request: Request, s: Db, me: Me, uid: int) -> Response:
         raise HTTPException(422, "you cannot remove your own admin role or sign-in")
     new = {"role": role, "organisation_id": org if role == "provider" else None,
            "active": active}  # fmt: skip
+    if any(getattr(user, c) != v for c, v in new.items()):
+        user.session_epoch += 1  # their sessions end: the next sign-in carries the new rights
     _change(s, me, user, "app_user", str(user.id), new)
     return RedirectResponse("/admin/users", status_code=303)

@@ -1,36 +1,131 @@
-"""CSRF tokens and a sign-in rate limit; passwords are hashed by ``programme.accounts``."""
+"""CSRF tokens, the sign-in throttle and the device cookie; passwords are hashed by
+``programme.accounts``.
+
+The throttle follows OWASP's advice on slowing password guessing without handing attackers a
+way to lock people out. Failed sign-ins are counted in the store (every worker sees them) under
+three keys:
+
+- the **client address** (``client_address``: forwarded addresses only from trusted proxies),
+  whatever account was tried, which slows guessing spread over many accounts;
+- the **account**, for browsers it has never signed in on: five wrong passwords and strangers'
+  attempts wait, so guessing one account is slow;
+- the **device**: a browser where the account has signed in before carries a signed cookie, and
+  its own counter, so an attacker who exhausts the account's limit does not lock the owner out.
+
+Whether an account exists changes nothing a client can see: the same messages, the same
+counting and, through a dummy hash, the same time.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-import time
-from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from vrukit.programme.accounts import hash_password, verify_password
+from vrukit.programme.models import SignInFailure
 
-__all__ = ["RateLimit", "hash_password", "new_csrf_token", "verify_password"]
+__all__ = [
+    "DEVICE_COOKIE",
+    "Devices",
+    "RateLimit",
+    "check_password",
+    "hash_password",
+    "new_csrf_token",
+    "verify_password",
+]
+
+#: The cookie that marks a browser an account has signed in on.
+DEVICE_COOKIE = "vrukit_device"
+DEVICE_DAYS = 180
 
 
 def new_csrf_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def check_password(stored: str | None, password: str) -> bool:
+    """``verify_password``, taking as long for an account that does not exist (``stored`` None):
+    the time a sign-in takes must not tell which e-mail addresses have accounts."""
+    if stored is None:
+        verify_password(_dummy_hash(), password)
+        return False
+    return verify_password(stored, password)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
 class RateLimit:
-    """At most ``attempts`` failed sign-ins per key (client and e-mail) in ``window`` seconds."""
+    """Failed sign-ins allowed in ``window`` seconds per client address, per account from
+    unknown browsers, and per known browser."""
 
-    def __init__(self, attempts: int = 5, window: float = 900.0) -> None:
-        self.attempts, self.window = attempts, window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+    per_client: int = 20
+    per_account: int = 5
+    per_device: int = 10
+    window: float = 900.0
 
-    def blocked(self, key: str) -> bool:
-        q = self._failures[key]
-        now = time.monotonic()
-        while q and now - q[0] > self.window:
-            q.popleft()
-        return len(q) >= self.attempts
+    def _keys(self, client: str, email: str, device: str | None) -> dict[str, int]:
+        keys = {f"client:{client}": self.per_client}
+        if device:
+            keys[f"device:{_digest(device)}"] = self.per_device
+        else:
+            keys[f"account:{_digest(email)}"] = self.per_account
+        return keys
 
-    def failed(self, key: str) -> None:
-        self._failures[key].append(time.monotonic())
+    def blocked(self, s: Session, now: datetime, client: str, email: str,
+                device: str | None) -> bool:  # fmt: skip
+        since = now - timedelta(seconds=self.window)
+        for key, most in self._keys(client, email, device).items():
+            n = s.scalar(select(func.count()).select_from(SignInFailure)
+                         .where(SignInFailure.key == key, SignInFailure.at > since))  # fmt: skip
+            if (n or 0) >= most:
+                return True
+        return False
 
-    def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
+    def failed(self, s: Session, now: datetime, client: str, email: str,
+               device: str | None) -> None:  # fmt: skip
+        keys = list(self._keys(client, email, device))
+        old = now - timedelta(seconds=self.window)
+        s.execute(delete(SignInFailure).where(SignInFailure.key.in_(keys),
+                                              SignInFailure.at <= old))  # fmt: skip
+        s.add_all(SignInFailure(key=k, at=now) for k in keys)
+
+    def succeeded(self, s: Session, device: str | None) -> None:
+        """A right password from a known browser clears that browser's count (not the
+        account's: strangers' attempts still count against them)."""
+        if device:
+            s.execute(delete(SignInFailure).where(SignInFailure.key == f"device:{_digest(device)}"))
+
+
+class Devices:
+    """Signed device cookies: which account has signed in on this browser."""
+
+    def __init__(self, secret: str) -> None:
+        self._s = URLSafeTimedSerializer(secret, salt="vrukit device")
+
+    def issue(self, email: str) -> str:
+        return self._s.dumps({"a": _digest(email), "t": secrets.token_urlsafe(16)})
+
+    def known(self, cookie: str | None, email: str) -> str | None:
+        """The cookie, if it is ours, unexpired and from a sign-in of ``email``; else None."""
+        if not cookie:
+            return None
+        try:
+            data = self._s.loads(cookie, max_age=DEVICE_DAYS * 86400)
+        except BadSignature:
+            return None
+        return cookie if isinstance(data, dict) and data.get("a") == _digest(email) else None

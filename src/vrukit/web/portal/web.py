@@ -11,7 +11,9 @@ carries a CSRF token.
 
 from __future__ import annotations
 
+import re
 import secrets
+import tempfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -51,23 +53,53 @@ def visible(user: User) -> Any:
     return Intervention.id.is_not(None)
 
 
+#: Methods that change nothing: their transaction reads; any other takes the write lock.
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 def db(request: Request) -> Iterator[Session]:
+    """The request's session. A request that may write holds the store's write lock from its
+    first statement (on SQLite; ``programme.db.writing``), so bursts of writes queue instead
+    of failing. It commits before the response is sent (``scope="function"``): a redirect
+    after a change never reaches a page that does not show it yet."""
+    with request.app.state.maker() as s, s.begin():
+        if request.method not in SAFE_METHODS:
+            s.connection(execution_options={"vrukit_write": True})
+        yield s
+
+
+def read_db(request: Request) -> Iterator[Session]:
+    """A reading session, for a request that does its slow work before it writes (an upload
+    is checked outside any lock, then stored in a write session of its own)."""
     with request.app.state.maker() as s, s.begin():
         yield s
 
 
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
+ReadDb = Annotated[Session, Depends(read_db, scope="function")]
 
 
-def current(request: Request, s: Db) -> User:
+def _signed_in(request: Request, s: Session) -> User:
+    """The signed-in user; a session from before their last sign-out or password change (a
+    copied cookie, another browser) is over."""
     uid = request.session.get("uid")
     user = s.get(User, uid) if uid else None
-    if user is None or not user.active:
+    if user is None or not user.active or request.session.get("epoch") != user.session_epoch:
+        request.session.clear()
         raise Redirect("/login")
     return user
 
 
+def current(request: Request, s: Db) -> User:
+    return _signed_in(request, s)
+
+
+def current_reader(request: Request, s: ReadDb) -> User:
+    return _signed_in(request, s)
+
+
 Me = Annotated[User, Depends(current)]
+MeReading = Annotated[User, Depends(current_reader)]
 
 
 async def csrf(request: Request) -> None:
@@ -126,11 +158,22 @@ async def to_redirect(request: Request, exc: Redirect) -> Response:
     return RedirectResponse(exc.to, status_code=303)
 
 
+#: Paths on the server a message must not show (the temporary folder uploads are kept in,
+#: the installation): replaced by what they stand for.
+_HIDDEN = sorted({tempfile.gettempdir(), str(Path(__file__).parents[3])}, key=len, reverse=True)
+_SERVER_PATHS = re.compile("(" + "|".join(map(re.escape, _HIDDEN)) + r")[^\s'\":;,]*")
+
+
+def public(message: object) -> str:
+    """A message as a browser may see it: no server path in it."""
+    return _SERVER_PATHS.sub("the uploaded file", str(message))
+
+
 async def error_page(request: Request, exc: HTTPException) -> Response:
     return render(request, "error.html", exc.status_code, code=exc.status_code,
-                  message=exc.detail)  # fmt: skip
+                  message=public(exc.detail))  # fmt: skip
 
 
 async def refused(request: Request, exc: VrukitError) -> Response:
     """A store or input error the user can correct (a malformed quarter, a missing template)."""
-    return render(request, "error.html", 422, code=422, message=str(exc))
+    return render(request, "error.html", 422, code=422, message=public(exc))

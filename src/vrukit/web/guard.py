@@ -1,0 +1,196 @@
+"""What the deployed web apps share against hostile and busy clients: the deployment's limits
+(``Guard``), a body-size limit that answers 413 before a large upload is read, security headers
+with a per-response Content-Security-Policy nonce, and the client's address (forwarded addresses
+are believed only from proxies the deployment names).
+
+The middlewares are plain ASGI, so they wrap the portal and the apps mounted in it (the Youth
+Map and the Open Referral API) alike.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+__all__ = ["BodyLimit", "Guard", "SecurityHeaders", "client_address", "tile_source"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A deployment's limits (from settings; docs/settings.md)."""
+
+    #: Largest request body accepted (an upload included); larger ones get 413 at once.
+    upload_max_bytes: int = 32 * MB
+    #: Largest size an XLSX upload may unpack to (a small zip can inflate to gigabytes).
+    xlsx_max_inflated_bytes: int = 200 * MB
+    #: Most data rows a monitoring return may hold.
+    return_max_rows: int = 100_000
+    #: Send the session cookie with ``Secure`` and HSTS: set when the portal is behind TLS.
+    cookie_secure: bool = False
+    #: Proxies (addresses or networks) whose X-Forwarded-For is believed; none by default.
+    trusted_proxies: tuple[str, ...] = ()
+    #: Extra image sources for the Content-Security-Policy (the Youth Map's tile server).
+    img_sources: tuple[str, ...] = field(default_factory=tuple)
+
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies]
+
+
+def tile_source(tiles: str | None) -> tuple[str, ...]:
+    """The CSP source of a Leaflet tile URL template ("https://{s}.tile.example/{z}/..." gives
+    "https://*.tile.example"); none for no tiles."""
+    if not tiles:
+        return ()
+    parts = urlsplit(tiles.replace("{s}", "x-sub"))
+    host = (parts.hostname or "").replace("x-sub", "*")
+    if parts.scheme not in ("http", "https") or not host:
+        return ()
+    port = f":{parts.port}" if parts.port else ""
+    return (f"{parts.scheme}://{host}{port}",)
+
+
+def client_address(request: Request, guard: Guard) -> str:
+    """The client's address: the connecting one, or, when that is a trusted proxy, the last
+    address in X-Forwarded-For that is not a trusted proxy (a client can write any address
+    into the header, so only what trusted proxies appended is believed)."""
+    peer = request.client.host if request.client else "?"
+    nets = guard.networks()
+    if not nets or not _within(peer, nets):
+        return peer
+    chain = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",") if a]
+    for addr in reversed(chain):
+        if not _within(addr, nets):
+            return addr
+    return peer
+
+
+def _within(addr: str, nets: list[Any]) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    return any(ip in n for n in nets)
+
+
+def _too_large_message(limit: int) -> str:
+    return (
+        f"the upload is larger than this server accepts ({limit / MB:g} MB). Split the return, "
+        "or ask the administrator to raise VRUKIT_UPLOAD_MAX_BYTES."
+    )
+
+
+class _TooLarge(HTTPException):
+    """Raised while a body is being read past the limit: an HTTPException, so the frameworks'
+    body parsers pass it on (FastAPI turns any other error there into a 400) and the app's
+    error page answers 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, _too_large_message(limit))
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes: at once (413) when Content-Length says so,
+    and as soon as a body sent without it passes the limit."""
+
+    def __init__(self, app: App, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._refuse(send)
+            return
+        seen = 0
+        started = False
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge(self.limit)
+            return message
+
+        async def watching(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, watching)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = f"413: {_too_large_message(self.limit)}".encode()
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()), (b"connection", b"close"),
+        ]})  # fmt: skip
+        await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """Add security headers to every response, with a fresh CSP nonce per request (templates
+    put ``request.state.csp_nonce`` on their own ``<script>`` and ``<style>`` elements)."""
+
+    def __init__(self, app: App, guard: Guard) -> None:
+        self.app, self.guard = app, guard
+
+    def policy(self, nonce: str) -> str:
+        images = " ".join(("'self'", "data:", *self.guard.img_sources))
+        return "; ".join((
+            "default-src 'self'", f"script-src 'self' 'nonce-{nonce}'",
+            f"style-src 'self' 'nonce-{nonce}'", f"img-src {images}", "connect-src 'self'",
+            "object-src 'none'", "base-uri 'none'", "form-action 'self'",
+            "frame-ancestors 'none'",
+        ))  # fmt: skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(16)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+        extra = [
+            (b"content-security-policy", self.policy(nonce).encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
+        ]
+        if self.guard.cookie_secure:
+            extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                headers = list(message.get("headers", []))
+                headers += [(k, v) for k, v in extra if k not in have]
+                if b"cache-control" not in have and "/static/" not in scope.get("path", ""):
+                    headers.append((b"cache-control", b"no-store"))  # pages hold personal data
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

