@@ -4,6 +4,7 @@ row and column (nothing stored) and the audit trail."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date, datetime
 
@@ -22,6 +23,7 @@ from vrukit.programme.models import (
     Place,
     PlaceEvaluation,
     ReturnSubmission,
+    ReturnTemplate,
     SignInFailure,
     User,
 )
@@ -75,6 +77,19 @@ def store(tmp_path_factory):
         s.commit()
         ids["uid"] = spare.id
         ids["sid"], ids["did"] = "svc-1", add_listings(s, tmp_path_factory.mktemp("listings"))
+        own = ids["boxing@demo.vru"][0]
+        fields = s.scalars(select(ReturnTemplate).where(ReturnTemplate.intervention_id == own)
+                           .order_by(ReturnTemplate.version.desc())).first().fields  # fmt: skip
+        TEMPLATE_FORM.clear()
+        for k, f in enumerate(fields):
+            TEMPLATE_FORM.update({f"name_{k}": f["name"], f"type_{k}": f["type"],
+                                  f"label_{k}": f.get("label", f["name"]),
+                                  f"allowed_{k}": "; ".join(f.get("allowed", []))})  # fmt: skip
+            TEMPLATE_FORM.update(
+                {f"{b}_{k}": str(f[b]) for b in ("min", "max") if f.get(b) is not None}
+            )
+            if f.get("required", True):
+                TEMPLATE_FORM[f"required_{k}"] = "yes"
     eng.dispose()
     return url, ids
 
@@ -154,7 +169,29 @@ def _edits(p: str) -> dict[str, str]:
         return {"role": "commissioner", "active": "yes"}
     if p == "/account/password":  # a wrong current password: refused, the sign-in kept
         return {"current": "not-my-password", "new": "a-new-long-password"}
-    return {}
+    return _set_up_form(p, next(_UNIQUE))
+
+
+def _set_up_form(p: str, n: int) -> dict[str, str]:
+    """What the programme set-up forms send to ``p`` (names made unique by ``n``)."""
+    forms = {
+        "/registry/organisations": {"name": f"Organisation {n}", "kind": "provider"},
+        "/registry/places": {"name": f"Place {n}", "start_date": "2021-04-01",
+                             "areas": "E01000001 E01000002"},
+        "/interventions/new": {"name": f"Intervention {n}", "provider_id": "1", "partners": "2",
+                               "thematic_area": "sport", "prevention_tier": "secondary",
+                               "contract_start": "2022-01-01"},
+        "/providers": {},  # no partners: other tests count on who sees the boxing club
+        "/theory": {"stage": "activity", "text": "Weekly sessions", "indicator": "Sessions",
+                    "target": "10"},
+        "/template": TEMPLATE_FORM,  # the fields it has: the returns posted after it still fit
+    }  # fmt: skip
+    return next((form for end, form in forms.items() if p.endswith(end)), {})
+
+
+_UNIQUE = itertools.count()
+#: The boxing club's template as the set-up form sends it (filled in by the ``store`` fixture).
+TEMPLATE_FORM: dict[str, str] = {}
 
 
 LISTING_EDIT = {"name": "Eastford Boxing", "description": "Boxing for 11 to 18s.",
@@ -167,9 +204,15 @@ ADMIN_ONLY = {"/admin/users": 403, "/admin/users POST": 403, "/admin/users/{uid}
 EDITS = {"/interventions/{iid}/edit": 403, "/interventions/{iid}/edit POST": 403}
 READS = {"/evaluation": 403, "/evaluation/charts/{eid}.svg": 403}
 PASSWORD = {"/account/password POST": 403}
+SET_UP = {"/registry/organisations": 303, "/registry/places": 303, "/interventions/new POST": 303,
+          "/interventions/{iid}/providers": 303, "/interventions/{iid}/theory": 303,
+          "/interventions/{iid}/template": 303}  # fmt: skip
+NO_SET_UP = {**dict.fromkeys(SET_UP, 403), "/registry": 403, "/interventions/new": 403,
+             "/interventions/{iid}/setup": 403}  # fmt: skip
 EXPECTED = {  # role -> (path, status) where not 200
     "admin": {
         **PASSWORD,
+        **SET_UP,
         "/logout": 303,
         **SUBMIT,
         "/admin/users POST": 303,
@@ -180,6 +223,7 @@ EXPECTED = {  # role -> (path, status) where not 200
     },
     "commissioner": {
         **PASSWORD,
+        **SET_UP,
         "/logout": 303,
         **SUBMIT,
         **ADMIN_ONLY,
@@ -189,6 +233,7 @@ EXPECTED = {  # role -> (path, status) where not 200
     },
     "analyst": {
         **PASSWORD,
+        **NO_SET_UP,
         "/logout": 303,
         **ADMIN_ONLY,
         **EDITS,
@@ -201,6 +246,7 @@ EXPECTED = {  # role -> (path, status) where not 200
     "provider": {
         "/logout": 303,
         **PASSWORD,
+        **NO_SET_UP,
         **SUBMIT,
         **ADMIN_ONLY,
         **EDITS,
@@ -231,7 +277,8 @@ def test_every_role_calls_every_route(store):
             if path == "/logout":
                 continue
             twice = path in ("/admin/users", "/interventions/{iid}/edit",
-                             "/directory/services/{sid}", "/account/password")  # fmt: skip
+                             "/directory/services/{sid}", "/account/password",
+                             "/interventions/new")  # fmt: skip
             key = path + (" POST" if method == "POST" and twice else "")
             r = _call(client, method, path, token, own_iid, own_rid, ids=ids)
             want = EXPECTED[role].get(key, 200)

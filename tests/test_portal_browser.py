@@ -147,3 +147,96 @@ def test_portal_pages_fit_320_pixels(browser, portal) -> None:
             assert width <= 320, f"{path} is {width} px wide at 320 px: {wide}"
         assert not problems
         page.close()
+
+
+def test_a_vru_sets_up_its_programme_from_an_empty_store(browser, store_url, tmp_path):
+    """From an empty store (SQLite, then the real PostgreSQL): `vrukit admin create-user`
+    makes the first admin, who signs in and creates two organisations, an intervention with a
+    lead and a partner provider, its Theory of Change and a return template, and the sign-ins
+    of a provider and a commissioner; the partner provider submits a return; the commissioner
+    sees it. Every page on the way passes axe and logs no error (the CSP included)."""
+    from typer.testing import CliRunner
+
+    from vrukit.cli import app as cli
+
+    admin = ("first.admin@vru.test", "a-long-admin-password")
+    res = CliRunner().invoke(cli, ["admin", "create-user", admin[0], "--role", "admin",
+                                   "--store", store_url, "--password-stdin"],
+                             input=admin[1] + "\n")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    with serve(create_app(store_url, secret_key="s" * 40)) as base:
+        page, problems = _sign_in(browser, base, admin)
+        page.goto(base + "/registry")
+        for name in ("Northfield Boxing", "Westside Youth Trust"):
+            page.get_by_label("Name", exact=True).first.fill(name)
+            page.get_by_role("button", name="Add the organisation").click()
+            page.wait_for_load_state("load")
+        assert "Westside Youth Trust" in page.content()
+        page.get_by_role("link", name="Add an intervention").click()
+        page.get_by_label("Name", exact=True).fill("Street Sport")
+        page.get_by_label("Lead provider").select_option(label="Northfield Boxing")
+        page.get_by_label("Westside Youth Trust").check()
+        page.get_by_label("Thematic area").select_option("sport")
+        page.get_by_label("Prevention tier").select_option("secondary")
+        page.get_by_label("Contract start").fill("2022-01-01")
+        page.get_by_role("button", name="Create the intervention").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("/setup"), page.url
+        setup_url = page.url
+        failures = _check(page, base, [setup_url.removeprefix(base)], problems)
+        assert not failures, failures
+        page.get_by_label("What happens").fill("Weekly coached sessions in the park")
+        page.get_by_label("Indicator (optional)").fill("Sessions attended")
+        page.get_by_label("Return field it is measured by (optional)").fill("sessions")
+        page.get_by_label("Target (optional)").fill("10")
+        page.get_by_role("button", name="Add the step").click()
+        page.wait_for_load_state("load")
+        page.get_by_label("Field 1 name").fill("participant_ref")
+        page.get_by_label("Field 2 name").fill("sessions")
+        page.get_by_label("Field 2 type").select_option("integer")
+        page.get_by_label("Field 2 minimum").fill("0")
+        for k in range(3, 11):  # the rows left blank are not fields
+            page.get_by_label(f"Field {k} required").uncheck()
+        page.get_by_role("button", name="Save as a new version").click()
+        page.wait_for_load_state("load")
+        assert "Version 1 is in use" in page.content() and "Weekly coached" in page.content()
+        page.goto(base + "/admin/users")
+        for email, role, org in (("coach@westside.test", "provider", "Westside Youth Trust"),
+                                 ("commissioner@vru.test", "commissioner", None)):  # fmt: skip
+            page.locator("#email").fill(email)
+            page.locator("#password").fill("another-long-password")
+            page.locator("#role").select_option(role)
+            if org:
+                page.locator("#organisation_id").select_option(label=org)
+            page.get_by_role("button", name="Add").last.click()
+            page.wait_for_load_state("load")
+        assert not problems, problems
+        page.close()
+
+        page, problems = _sign_in(browser, base, ("coach@westside.test", "another-long-password"))
+        page.get_by_role("link", name="Street Sport").first.click()
+        page.wait_for_load_state("load")
+        returns = tmp_path / "street-sport-2022-Q1.csv"
+        returns.write_text("participant_ref,sessions\nW001,7\nW002,12\n")
+        page.get_by_label("Quarter (for example 2021-Q2)").fill("2022-Q1")
+        page.get_by_label("Completed template (CSV or XLSX)").set_input_files(str(returns))
+        page.get_by_role("button", name="Submit return").click()
+        page.wait_for_load_state("load")
+        assert "/returns/" in page.url and "W002" in page.content(), page.content()[-800:]
+        assert not problems, problems
+        page.close()
+
+        page, problems = _sign_in(browser, base, ("commissioner@vru.test", "another-long-password"))
+        page.goto(base + "/returns")
+        listing = page.content()
+        assert "Street Sport" in listing and "2022-Q1" in listing
+        failures = _check(page, base, ["/returns", "/registry"], problems)
+        assert not failures, failures
+        page.close()
+    with Session(engine(store_url)) as s:
+        sub = s.scalars(select(ReturnSubmission)).one()
+        org = s.scalars(select(User).where(User.email == "coach@westside.test")).one()
+        assert sub.organisation_id == org.organisation_id  # the partner's own return
+        rows = [{"participant_ref": "W001", "sessions": 7},
+                {"participant_ref": "W002", "sessions": 12}]  # fmt: skip
+        assert [r.data for r in sub.rows] == rows

@@ -43,6 +43,7 @@ __all__ = [
     "BoardMember",
     "Indicator",
     "Intervention",
+    "InterventionProvider",
     "Organisation",
     "Place",
     "PlaceArea",
@@ -206,7 +207,28 @@ class Intervention(Base):
     place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"))
 
     provider: Mapped[Organisation] = relationship(back_populates="interventions")
+    #: Further providers delivering it beside the lead (``provider``): the seed report's sports
+    #: programme had 26. Each sees the intervention and submits its own returns.
+    partners: Mapped[list[Organisation]] = relationship(
+        secondary="intervention_provider", order_by="Organisation.name"
+    )
     theory: Mapped[list[TheoryStep]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def provider_ids(self) -> set[int]:
+        """Every organisation that delivers it: the lead and the partners."""
+        return {self.provider_id, *(o.id for o in self.partners)}
+
+
+class InterventionProvider(Base):
+    """A further provider of an intervention (beside its lead provider)."""
+
+    __tablename__ = "intervention_provider"
+
+    intervention_id: Mapped[int] = mapped_column(
+        ForeignKey("intervention.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
 
 
 class TheoryStep(Base):

@@ -404,7 +404,7 @@ def _store(
     s: Session, c: CheckedReturn, organisation_id: int, submitted_by: int | None,
     submitted_at: datetime | None,
 ) -> ReturnSubmission:  # fmt: skip
-    latest = _latest(s, c.intervention_id, c.period)
+    latest = _latest(s, c.intervention_id, c.period, organisation_id)
     sub = ReturnSubmission(
         intervention_id=c.intervention_id, organisation_id=organisation_id,
         template_id=c.template_id, period=c.period, submitted_at=submitted_at or datetime.now(),
@@ -417,8 +417,11 @@ def _store(
     return sub
 
 
-def _latest(s: Session, intervention_id: int, period: str) -> ReturnSubmission | None:
-    """The current version of a quarter's return: the one nothing supersedes."""
+def _latest(
+    s: Session, intervention_id: int, period: str, organisation_id: int
+) -> ReturnSubmission | None:
+    """The current version of a provider's return for a quarter: the one nothing supersedes
+    (each provider of an intervention makes its own return)."""
     superseded = select(ReturnSubmission.supersedes_id).where(
         ReturnSubmission.supersedes_id.is_not(None)
     )
@@ -426,24 +429,26 @@ def _latest(s: Session, intervention_id: int, period: str) -> ReturnSubmission |
         select(ReturnSubmission).where(
             ReturnSubmission.intervention_id == intervention_id,
             ReturnSubmission.period == period,
+            ReturnSubmission.organisation_id == organisation_id,
             ReturnSubmission.id.not_in(superseded),
         )
     ).first()
 
 
 def return_status(s: Session, periods: list[str], today: date) -> pd.DataFrame:
-    """For every intervention with a return template and under contract in each period: when
-    its return was due, when it
+    """For every intervention with a return template and under contract in each period, and
+    each of its providers: when the return was due, when it
     first came, how many versions, and ``on_time``, ``late``, ``missing`` or ``not_yet_due``."""
     for p in periods:
         _check_period(p)
     subs = s.execute(
         select(
-            ReturnSubmission.intervention_id, ReturnSubmission.period,
-            func.min(ReturnSubmission.submitted_at), func.count(),
-        ).group_by(ReturnSubmission.intervention_id, ReturnSubmission.period)
+            ReturnSubmission.intervention_id, ReturnSubmission.organisation_id,
+            ReturnSubmission.period, func.min(ReturnSubmission.submitted_at), func.count(),
+        ).group_by(ReturnSubmission.intervention_id, ReturnSubmission.organisation_id,
+                   ReturnSubmission.period)
     ).all()  # fmt: skip
-    got = {(i, p): (first, n) for i, p, first, n in subs}
+    got = {(i, o, p): (first, n) for i, o, p, first, n in subs}
     rows = []
     reporting = select(ReturnTemplate.intervention_id)
     for iv in s.scalars(
@@ -455,13 +460,14 @@ def return_status(s: Session, periods: list[str], today: date) -> pd.DataFrame:
             if iv.contract_start > end or (iv.contract_end and iv.contract_end < start):
                 continue
             due = end + timedelta(days=DUE_DAYS)
-            first, n = got.get((iv.id, p), (None, 0))
-            if first is not None:
-                status = "on_time" if first.date() <= due else "late"
-            else:
-                status = "missing" if today > due else "not_yet_due"
-            rows.append((iv.id, iv.name, p, due, first, n, status))
+            for org in sorted(iv.provider_ids):  # each provider owes its own return
+                first, n = got.get((iv.id, org, p), (None, 0))
+                if first is not None:
+                    status = "on_time" if first.date() <= due else "late"
+                else:
+                    status = "missing" if today > due else "not_yet_due"
+                rows.append((iv.id, iv.name, p, due, first, n, status, org))
     return pd.DataFrame(
         rows, columns=["intervention_id", "intervention", "period", "due", "first_received",
-                       "versions", "status"],
+                       "versions", "status", "organisation_id"],
     )  # fmt: skip

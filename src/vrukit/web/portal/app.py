@@ -49,7 +49,7 @@ from vrukit.referrals.crypto import Keyring
 from vrukit.referrals.identity import check_key
 from vrukit.referrals.workflow import NotAllowed
 from vrukit.web.guard import BodyLimit, Guard, SecurityHeaders, client_address
-from vrukit.web.portal import directory, entry, evaluation, referrals, registry
+from vrukit.web.portal import directory, entry, evaluation, referrals, registry, setup
 from vrukit.web.portal.security import (
     DEVICE_COOKIE,
     DEVICE_DAYS,
@@ -71,8 +71,10 @@ from vrukit.web.portal.web import (
     admin_only,
     error_page,
     intervention,
+    own_returns,
     refused,
     render,
+    submitting_for,
     template_of,
     to_redirect,
     visible,
@@ -218,7 +220,8 @@ def interventions(request: Request, s: Db, me: Me) -> HTMLResponse:
 @router.get("/interventions/{iid}", response_class=HTMLResponse)
 def intervention_page(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse:
     iv = intervention(s, me, iid)
-    subs = s.scalars(select(ReturnSubmission).where(ReturnSubmission.intervention_id == iid)
+    subs = s.scalars(select(ReturnSubmission).where(ReturnSubmission.intervention_id == iid,
+                                                    own_returns(me))
                      .order_by(ReturnSubmission.period, ReturnSubmission.id)).all()  # fmt: skip
     trained = s.scalar(select(func.count()).select_from(TrainingRecord)
                        .where(TrainingRecord.intervention_id == iid)) or 0  # fmt: skip
@@ -279,7 +282,7 @@ def upload(
             return render(request, "problems.html", 422, user=me, iv=iv,
                           problems=e.problems, file=name)  # fmt: skip
     with writing(request.app.state.maker) as w:
-        sub = store_return(w, checked, organisation_id=iv.provider_id, submitted_by=me.id)
+        sub = store_return(w, checked, organisation_id=submitting_for(me, iv), submitted_by=me.id)
         sub.file_name = name
         audit(w, w.get(User, me.id), "submit", "return_submission", str(sub.id), None,
               {"intervention": iv.name, "period": sub.period, "rows": len(sub.rows),
@@ -292,14 +295,16 @@ def upload(
 def returns(request: Request, s: Db, me: Me) -> HTMLResponse:
     q = (select(ReturnSubmission, Intervention.name)
          .join(Intervention, Intervention.id == ReturnSubmission.intervention_id)
-         .where(visible(me)).order_by(Intervention.name, ReturnSubmission.period))  # fmt: skip
+         .where(visible(me), own_returns(me))
+         .order_by(Intervention.name, ReturnSubmission.period))  # fmt: skip
     return render(request, "returns.html", user=me, rows=s.execute(q).all())
 
 
 @router.get("/returns/{rid}", response_class=HTMLResponse)
 def return_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
     sub = s.get(ReturnSubmission, rid)
-    if sub is None:
+    mine = sub is not None and (me.role != "provider" or sub.organisation_id == me.organisation_id)
+    if sub is None or not mine:
         raise HTTPException(404, "no such return")
     iv = intervention(s, me, sub.intervention_id)  # 404 when not visible
     fields = [f.name for f in fields_of(s.get(ReturnTemplate, sub.template_id).fields)]  # type: ignore[union-attr]
@@ -352,8 +357,8 @@ def audit_page(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 #: The portal's routers, in the order they are included.
-ROUTERS = (router, entry.router, registry.router, evaluation.router, directory.router,
-           referrals.router)  # fmt: skip
+ROUTERS = (setup.router, router, entry.router, registry.router, evaluation.router,
+           directory.router, referrals.router)  # fmt: skip
 #: Every route, for the access tests: (method, path with {iid}/{rid}/{fmt} placeholders).
 ROUTES = (
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
@@ -369,5 +374,6 @@ ROUTES = (
     ("GET", "/directory"), ("GET", "/directory/services/{sid}"),
     ("POST", "/directory/services/{sid}"), ("POST", "/directory/services/{sid}/verify"),
     ("POST", "/directory/edits/{did}"),
+    *setup.ROUTES,
     *referrals.ROUTES,
 )  # fmt: skip

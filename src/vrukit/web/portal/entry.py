@@ -26,7 +26,16 @@ from vrukit.programme.returns import (
     read_upload,
     submit_table,
 )
-from vrukit.web.portal.web import SUBMITTERS, Csrf, Db, Me, intervention, need_role, render
+from vrukit.web.portal.web import (
+    SUBMITTERS,
+    Csrf,
+    Db,
+    Me,
+    intervention,
+    need_role,
+    render,
+    submitting_for,
+)
 
 __all__ = ["router"]
 
@@ -74,7 +83,7 @@ async def submit_form(request: Request, s: Db, me: Me, iid: int) -> Response:
     raw = pd.DataFrame(filled, columns=[f.name for f in fields], dtype=str)
     try:
         with s.begin_nested():
-            sub = submit_table(s, iv, period, raw, 1, organisation_id=iv.provider_id,
+            sub = submit_table(s, iv, period, raw, 1, organisation_id=submitting_for(me, iv),
                                submitted_by=me.id)  # fmt: skip
     except ReturnRejected as e:
         return _form(request, iv, fields, filled or cells, period, 422, user=me,

@@ -22,11 +22,17 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from vrukit.errors import VrukitError
-from vrukit.programme.models import Intervention, ReturnTemplate, User
+from vrukit.programme.models import (
+    Intervention,
+    InterventionProvider,
+    ReturnSubmission,
+    ReturnTemplate,
+    User,
+)
 from vrukit.web.portal.security import new_csrf_token
 
 #: The portal's pages, and the publishing templates it shares (the evaluation's tiers).
@@ -49,8 +55,27 @@ class Redirect(Exception):
 def visible(user: User) -> Any:
     """The interventions ``user`` may see, as a WHERE clause."""
     if user.role == "provider":
-        return Intervention.provider_id == user.organisation_id
+        partner = select(InterventionProvider.intervention_id).where(
+            InterventionProvider.organisation_id == user.organisation_id
+        )
+        return or_(Intervention.provider_id == user.organisation_id, Intervention.id.in_(partner))
     return Intervention.id.is_not(None)
+
+
+def own_returns(user: User) -> Any:
+    """The returns ``user`` may read, as a WHERE clause: a provider, only its own organisation's
+    (the partners delivering one intervention do not read each other's returns)."""
+    if user.role == "provider":
+        return ReturnSubmission.organisation_id == user.organisation_id
+    return ReturnSubmission.id.is_not(None)
+
+
+def submitting_for(user: User, iv: Intervention) -> int:
+    """The organisation a return ``user`` submits is from: a provider's own; for the VRU's
+    staff submitting on a provider's behalf, the lead provider's."""
+    if user.role == "provider" and user.organisation_id in iv.provider_ids:
+        return int(user.organisation_id)
+    return iv.provider_id
 
 
 #: Methods that change nothing: their transaction reads; any other takes the write lock.

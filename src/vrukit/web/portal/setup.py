@@ -1,0 +1,262 @@
+"""Setting the programme up in the portal, without Python: organisations, places, interventions
+with their lead and partner providers, Theory of Change steps with indicators, and return
+templates. Admins and commissioners (``EDITORS``) do it; every change is in the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vrukit.errors import ConfigError
+from vrukit.programme.audit import audit
+from vrukit.programme.models import (
+    ORGANISATION_KINDS,
+    TOC_STAGES,
+    Indicator,
+    Intervention,
+    Organisation,
+    Place,
+    PlaceArea,
+    ReturnTemplate,
+    TheoryStep,
+    User,
+)
+from vrukit.programme.returns import FIELD_TYPES, fields_of
+from vrukit.web.portal.registry import EDITABLE, _value
+from vrukit.web.portal.web import EDITORS, Csrf, Db, Me, intervention, need_role, render
+
+__all__ = ["ROUTES", "TEMPLATE_ROWS", "router"]
+
+router = APIRouter()
+#: Blank field rows the template form offers.
+TEMPLATE_ROWS = 10
+_LSOA = r"^[EW]0[01]\d{6}$"
+
+
+def _editor(me: User) -> None:
+    need_role(me, EDITORS, "set up the programme")
+
+
+def _text(form: Any, name: str, label: str, *, required: bool = True, most: int = 200) -> str:
+    text = str(form.get(name, "")).strip()
+    if required and not text:
+        raise HTTPException(422, f"{label} is required")
+    if len(text) > most:
+        raise HTTPException(422, f"{label} is longer than {most} characters")
+    return text
+
+
+def _organisation(s: Session, text: str, label: str) -> Organisation:
+    org = s.get(Organisation, int(text)) if text.isdigit() else None
+    if org is None:
+        raise HTTPException(422, f"{label}: choose one of the organisations listed")
+    return org
+
+
+@router.get("/registry", response_class=HTMLResponse)
+def registry(request: Request, s: Db, me: Me) -> HTMLResponse:
+    _editor(me)
+    return render(
+        request, "registry.html", user=me, kinds=ORGANISATION_KINDS,
+        organisations=s.scalars(select(Organisation).order_by(Organisation.name)).all(),
+        places=s.scalars(select(Place).order_by(Place.name)).all(),
+        interventions=s.scalars(select(Intervention).order_by(Intervention.name)).all(),
+    )  # fmt: skip
+
+
+@router.post("/registry/organisations", dependencies=[Csrf])
+async def add_organisation(request: Request, s: Db, me: Me) -> Response:
+    _editor(me)
+    form = await request.form()
+    name = _text(form, "name", "Name")
+    kind = str(form.get("kind", ""))
+    if kind not in ORGANISATION_KINDS:
+        raise HTTPException(422, f"Kind: {kind!r} is not one of {', '.join(ORGANISATION_KINDS)}")
+    if s.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == name)):
+        raise HTTPException(422, f"{name} is already in the registry")
+    org = Organisation(name=name, kind=kind, verifies_directory=form.get("verifies") == "yes")
+    s.add(org)
+    s.flush()
+    audit(s, me, "create", "organisation", str(org.id), None,
+          {"name": name, "kind": kind, "verifies_directory": org.verifies_directory})  # fmt: skip
+    return RedirectResponse("/registry", status_code=303)
+
+
+@router.post("/registry/places", dependencies=[Csrf])
+async def add_place(request: Request, s: Db, me: Me) -> Response:
+    import re
+
+    _editor(me)
+    form = await request.form()
+    name = _text(form, "name", "Name")
+    start = _value("date", "Start date", str(form.get("start_date", "")), ())
+    if start is None:
+        raise HTTPException(422, "Start date is required")
+    codes = sorted({c.strip().upper() for c in re.split(r"[\s,;]+", str(form.get("areas", "")))
+                    if c.strip()})  # fmt: skip
+    bad = [c for c in codes if not re.match(_LSOA, c)]
+    if not codes or bad:
+        wrong = f"; not LSOA codes: {', '.join(bad[:5])}" if bad else ""
+        raise HTTPException(422, "Areas: give the place's LSOA codes (E01... or W01...), "
+                            f"separated by spaces or commas{wrong}")  # fmt: skip
+    if s.scalar(select(func.count()).select_from(Place).where(Place.name == name)):
+        raise HTTPException(422, f"{name} is already a place")
+    place = Place(name=name, start_date=start, description=_text(form, "description",
+                  "Description", required=False, most=2000) or None,
+                  areas=[PlaceArea(lsoa_code=c) for c in codes])  # fmt: skip
+    s.add(place)
+    s.flush()
+    audit(s, me, "create", "place", str(place.id), None,
+          {"name": name, "start_date": start.isoformat(), "areas": codes})  # fmt: skip
+    return RedirectResponse("/registry", status_code=303)
+
+
+@router.get("/interventions/new", response_class=HTMLResponse)
+def new_intervention_form(request: Request, s: Db, me: Me) -> HTMLResponse:
+    _editor(me)
+    return render(
+        request, "intervention_new.html", user=me, fields=EDITABLE,
+        organisations=s.scalars(select(Organisation).order_by(Organisation.name)).all(),
+        places=s.scalars(select(Place).order_by(Place.name)).all(),
+    )  # fmt: skip
+
+
+@router.post("/interventions/new", dependencies=[Csrf])
+async def new_intervention(request: Request, s: Db, me: Me) -> Response:
+    _editor(me)
+    form = await request.form()
+    name = _text(form, "name", "Name")
+    if s.scalar(select(func.count()).select_from(Intervention).where(Intervention.name == name)):
+        raise HTTPException(422, f"{name} is already an intervention")
+    lead = _organisation(s, str(form.get("provider_id", "")), "Lead provider")
+    values = {c: _value(kind, label, str(form.get(c, "")), allowed)
+              for c, label, kind, allowed in EDITABLE}  # fmt: skip
+    for c in ("thematic_area", "prevention_tier"):
+        if not values[c]:
+            raise HTTPException(422, f"{dict((e[0], e[1]) for e in EDITABLE)[c]} is required")
+    place_text = str(form.get("place_id", ""))
+    place = s.get(Place, int(place_text)) if place_text.isdigit() else None
+    iv = Intervention(name=name, provider_id=lead.id, place_id=place.id if place else None,
+                      **values)  # fmt: skip
+    iv.partners = _partners(s, form, lead.id)
+    s.add(iv)
+    s.flush()
+    partners = [o.name for o in iv.partners]
+    audit(s, me, "create", "intervention", str(iv.id), None,
+          {"name": name, "provider": lead.name, "partners": partners})  # fmt: skip
+    return RedirectResponse(f"/interventions/{iv.id}/setup", status_code=303)
+
+
+def _partners(s: Session, form: Any, lead: int) -> list[Organisation]:
+    ids = {int(v) for v in form.getlist("partners") if str(v).isdigit()} - {lead}
+    orgs = s.scalars(select(Organisation).where(Organisation.id.in_(ids))).all() if ids else []
+    if len(orgs) != len(ids):
+        raise HTTPException(422, "Partner providers: choose organisations from the list")
+    return sorted(orgs, key=lambda o: o.name)
+
+
+@router.get("/interventions/{iid}/setup", response_class=HTMLResponse)
+def setup_page(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse:
+    iv = intervention(s, me, iid)  # 404 before 403: another's intervention does not exist
+    _editor(me)
+    templates = s.scalars(select(ReturnTemplate).where(ReturnTemplate.intervention_id == iid)
+                          .order_by(ReturnTemplate.version.desc())).all()  # fmt: skip
+    return render(
+        request, "intervention_setup.html", user=me, iv=iv, stages=TOC_STAGES,
+        organisations=s.scalars(select(Organisation).order_by(Organisation.name)).all(),
+        templates=templates, field_types=FIELD_TYPES, rows=TEMPLATE_ROWS,
+        current=fields_of(templates[0].fields) if templates else [],
+    )  # fmt: skip
+
+
+@router.post("/interventions/{iid}/providers", dependencies=[Csrf])
+async def set_partners(request: Request, s: Db, me: Me, iid: int) -> Response:
+    iv = intervention(s, me, iid)  # 404 before 403: another's intervention does not exist
+    _editor(me)
+    before = [o.name for o in iv.partners]
+    iv.partners = _partners(s, await request.form(), iv.provider_id)
+    after = [o.name for o in iv.partners]
+    if after != before:
+        audit(s, me, "update", "intervention", str(iv.id), {"partners": before},
+              {"partners": after})  # fmt: skip
+    return RedirectResponse(f"/interventions/{iid}/setup", status_code=303)
+
+
+@router.post("/interventions/{iid}/theory", dependencies=[Csrf])
+async def add_step(request: Request, s: Db, me: Me, iid: int) -> Response:
+    iv = intervention(s, me, iid)  # 404 before 403: another's intervention does not exist
+    _editor(me)
+    form = await request.form()
+    stage = str(form.get("stage", ""))
+    if stage not in TOC_STAGES:
+        raise HTTPException(422, f"Stage: {stage!r} is not one of {', '.join(TOC_STAGES)}")
+    step = TheoryStep(intervention_id=iv.id, stage=stage,
+                      text=_text(form, "text", "What happens", most=2000))  # fmt: skip
+    indicator = _text(form, "indicator", "Indicator", required=False)
+    if indicator:
+        target = _value("number", "Target", str(form.get("target", "")), ())
+        direction = str(form.get("direction", "at_least"))
+        if direction not in ("at_least", "at_most"):
+            raise HTTPException(422, "Direction: at_least or at_most")
+        step.indicators = [Indicator(name=indicator, target=target, direction=direction,
+                                     return_field=_text(form, "return_field", "Return field",
+                                                        required=False) or None)]  # fmt: skip
+    s.add(step)
+    s.flush()
+    audit(s, me, "create", "theory_step", str(step.id), None,
+          {"intervention": iv.name, "stage": stage, "text": step.text,
+           "indicator": indicator or None})  # fmt: skip
+    return RedirectResponse(f"/interventions/{iid}/setup", status_code=303)
+
+
+@router.post("/interventions/{iid}/template", dependencies=[Csrf])
+async def new_template(request: Request, s: Db, me: Me, iid: int) -> Response:
+    """A new version of the intervention's return template, from the form's field rows;
+    returns already made stay checked against the version they were made with."""
+    iv = intervention(s, me, iid)  # 404 before 403: another's intervention does not exist
+    _editor(me)
+    form = await request.form()
+    definition = []
+    for k in range(TEMPLATE_ROWS):
+        name = str(form.get(f"name_{k}", "")).strip()
+        if not name:
+            continue
+        field: dict[str, Any] = {"name": name, "type": str(form.get(f"type_{k}", "")),
+                                 "label": str(form.get(f"label_{k}", "")).strip() or name,
+                                 "required": form.get(f"required_{k}") == "yes"}  # fmt: skip
+        allowed = [a.strip() for a in str(form.get(f"allowed_{k}", "")).split(";") if a.strip()]
+        if allowed:
+            field["allowed"] = allowed
+        for bound in ("min", "max"):
+            v = _value("number", f"{name}: {bound}", str(form.get(f"{bound}_{k}", "")), ())
+            if v is not None:
+                field[bound] = v
+        definition.append(field)
+    if not definition:
+        raise HTTPException(422, "a template needs at least one field")
+    try:
+        fields_of(definition)
+    except ConfigError as e:
+        raise HTTPException(422, str(e)) from None
+    latest = s.scalar(select(func.max(ReturnTemplate.version))
+                      .where(ReturnTemplate.intervention_id == iid)) or 0  # fmt: skip
+    t = ReturnTemplate(intervention_id=iv.id, version=latest + 1, fields=definition)
+    s.add(t)
+    s.flush()
+    audit(s, me, "create", "return_template", str(t.id), None,
+          {"intervention": iv.name, "version": t.version,
+           "fields": [f["name"] for f in definition]})  # fmt: skip
+    return RedirectResponse(f"/interventions/{iid}/setup", status_code=303)
+
+
+#: This module's routes, for the access tests.
+ROUTES = (
+    ("GET", "/registry"), ("POST", "/registry/organisations"), ("POST", "/registry/places"),
+    ("GET", "/interventions/new"), ("POST", "/interventions/new"),
+    ("GET", "/interventions/{iid}/setup"), ("POST", "/interventions/{iid}/providers"),
+    ("POST", "/interventions/{iid}/theory"), ("POST", "/interventions/{iid}/template"),
+)  # fmt: skip
