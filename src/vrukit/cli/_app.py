@@ -48,6 +48,11 @@ admin_app = _command_group(
 )
 
 
+programme_app = _command_group(
+    "programme", "The programme registry as a workbook: export it, and import a VRU's own."
+)
+
+
 lake_app = _command_group(
     "lake",
     "National scale: the partitioned Parquet lake (force and month), the Spark engine, and the "

@@ -1,15 +1,17 @@
-"""``vrukit admin ...``: setting up a deployment without Python. Passwords are asked for at
-the terminal (or read from standard input with ``--password-stdin``), never taken from the
-command line, where other users and the shell's history would see them."""
+"""``vrukit admin ...`` and ``vrukit programme ...``: setting up a deployment without Python.
+Passwords are asked for at the terminal (or read from standard input with
+``--password-stdin``), never taken from the command line, where other users and the shell's
+history would see them."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from vrukit.cli._app import admin_app, console
+from vrukit.cli._app import admin_app, console, programme_app
 from vrukit.cli._common import _store
 from vrukit.cli._options import StoreOption
 from vrukit.errors import ConfigError
@@ -107,3 +109,40 @@ def set_password(
         audit(s, None, "password", "app_user", str(user.id), None,
               {"by": "vrukit admin set-password", "sessions_ended": True})  # fmt: skip
     console.print(f"{email}'s password is set; their sessions have ended.")
+
+
+@programme_app.command("export")
+def programme_export(
+    path: Annotated[Path, typer.Argument(help="The workbook to write (.xlsx).")],
+    store: StoreOption = None,
+) -> None:
+    """Write the registry (organisations, places, boards, interventions and their providers,
+    Theory of Change, indicators, return templates) to one workbook (docs/programme.md)."""
+    from vrukit.programme.db import session
+    from vrukit.programme.exchange import export_registry
+
+    if path.suffix.lower() != ".xlsx":
+        raise ConfigError(f"{path}: the registry is written as an .xlsx workbook")
+    with session(_store(store)) as s:
+        counts = export_registry(s, path)
+    console.print(
+        f"{path}: " + ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in counts.items())
+    )
+
+
+@programme_app.command("import")
+def programme_import(
+    path: Annotated[Path, typer.Argument(help="A workbook in the layout `export` writes.")],
+    store: StoreOption = None,
+) -> None:
+    """Add or update the registry from a workbook, matching records by name; all or nothing."""
+    from vrukit.programme.db import session
+    from vrukit.programme.exchange import import_registry
+
+    if not path.exists():
+        raise ConfigError(f"{path}: no such file")
+    with session(_store(store)) as s:
+        rep = import_registry(s, path)
+    done = [f"{k.replace('_', ' ')}: {rep.added[k]:,} added, {rep.updated[k]:,} updated"
+            for k in rep.added if rep.added[k] or rep.updated[k]]  # fmt: skip
+    console.print(f"{path}: " + ("; ".join(done) or "nothing new"))

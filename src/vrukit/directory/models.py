@@ -178,7 +178,7 @@ class DirLocation(Base):
     location_type: Mapped[str] = mapped_column(String(10))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    lsoa_code: Mapped[str | None] = mapped_column(String(9))
+    lsoa_code: Mapped[str | None] = mapped_column(String(10))
 
     addresses: Mapped[list[DirAddress]] = relationship(cascade="all, delete-orphan")
 
@@ -277,7 +277,7 @@ class DirPostcode(Base):
     postcode: Mapped[str] = mapped_column(String(8), primary_key=True)
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
-    lsoa_code: Mapped[str | None] = mapped_column(String(9))
+    lsoa_code: Mapped[str | None] = mapped_column(String(10))
 
 
 class DirState(Base):

@@ -154,7 +154,7 @@ class PlaceArea(Base):
     __tablename__ = "place_area"
 
     place_id: Mapped[int] = mapped_column(ForeignKey("place.id"), primary_key=True)
-    lsoa_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    lsoa_code: Mapped[str] = mapped_column(String(10), primary_key=True)
 
     place: Mapped[Place] = relationship(back_populates="areas")
 

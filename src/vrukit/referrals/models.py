@@ -164,7 +164,7 @@ class Referral(Base):
     age: Mapped[int] = mapped_column(Integer)
     sex: Mapped[str] = mapped_column(String(10))
     prior_offences: Mapped[int | None] = mapped_column(Integer)
-    lsoa_code: Mapped[str | None] = mapped_column(String(9))
+    lsoa_code: Mapped[str | None] = mapped_column(String(10))
     imd_decile: Mapped[int | None] = mapped_column(Integer)
     referred_on_from_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
@@ -213,5 +213,5 @@ class AreaDeprivation(Base):
 
     __tablename__ = "area_deprivation"
 
-    lsoa_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    lsoa_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     imd_decile: Mapped[int] = mapped_column(Integer)

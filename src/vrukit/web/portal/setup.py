@@ -34,7 +34,8 @@ __all__ = ["ROUTES", "TEMPLATE_ROWS", "router"]
 router = APIRouter()
 #: Blank field rows the template form offers.
 TEMPLATE_ROWS = 10
-_LSOA = r"^[EW]0[01]\d{6}$"
+#: An LSOA code (E01/W01 and six digits), or one of the demo region's (a digit longer).
+_LSOA = r"^[EW]01\d{6,7}$"
 
 
 def _editor(me: User) -> None:
