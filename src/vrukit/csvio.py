@@ -4,12 +4,17 @@ A cell whose text begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage re
 Excel, LibreOffice and Google Sheets as a formula, and a formula typed into a referral note or
 an ED's location field (``=HYPERLINK(...)``, ``=WEBSERVICE(...)``) would run on the reader's
 machine. Such text is written with a leading apostrophe, which spreadsheets show as text and
-do not display (OWASP's advice on CSV injection). Numbers stay numbers: only text columns
-change. Machine exchange formats (HSDS, police.uk) are not written through this module.
+do not display (OWASP's advice on CSV injection). A spreadsheet set to split on ';' (as in many
+European locales) would start a new cell after one inside a text, so a formula start there gets
+the apostrophe too; and text cells are quoted.
+Numbers stay numbers: only text columns change. Machine exchange formats (HSDS, police.uk)
+are not written through this module.
 """
 
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +27,18 @@ __all__ = ["FORMULA_START", "neutralise", "spreadsheet_safe", "write_csv"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: A separator some spreadsheets split on (';' in many locales, a tab), then a formula start.
+_SPLIT_FORMULA = re.compile(r"([;\t])(?=[=+\-@])")
+
+
 def neutralise(value: Any) -> Any:
-    """``value`` with a leading apostrophe when it is text a spreadsheet would run."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    """``value`` with an apostrophe before anything a spreadsheet would run: at its start, and
+    after a ';' or a tab inside it (a spreadsheet that splits on those would start a cell
+    there)."""
+    if not isinstance(value, str):
+        return value
+    value = _SPLIT_FORMULA.sub(r"\1'", value)
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -43,4 +55,5 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, path: Path | str | None = None, **kwargs: Any) -> str | None:
     """``frame`` as CSV for a spreadsheet (no index), to ``path`` or returned as text."""
+    kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC)  # text quoted: a ';' splits no cell
     return spreadsheet_safe(frame).to_csv(path, index=False, **kwargs)

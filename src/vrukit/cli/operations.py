@@ -73,11 +73,12 @@ def serve(
             os.environ.update(VRUKIT_STORE=store, VRUKIT_TILES=tiles or "",
                               VRUKIT_TILES_ATTRIBUTION=tiles_attribution)  # fmt: skip
             uvicorn.run("vrukit.web.server:from_environment", factory=True, host=host,
-                        port=port, workers=workers, log_level="warning")  # fmt: skip
+                        port=port, workers=workers, log_level="warning",
+                        proxy_headers=False)  # fmt: skip
             return
         app = portal_with_mounts(store, s, secret=secret, tiles=tiles,
                                  tiles_attribution=tiles_attribution, migrate=False)  # fmt: skip
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
         return
     if workers > 1:
         raise typer.BadParameter("the demo runs on one worker; give --store for more")
@@ -93,7 +94,7 @@ def serve(
         today=lambda: DIRECTORY_TODAY, now=_demo_clock(),
     )  # fmt: skip
     _say_where(base)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def _say_where(base: str) -> None:

@@ -14,6 +14,8 @@ from vrukit.directory.models import (
     DirServiceAtLocation,
     DirTaxonomy,
     DirTaxonomyTerm,
+    UnsafeLink,
+    safe_link,
 )
 
 __all__ = [
@@ -46,9 +48,21 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
     return {k: json_value(v) for k, v in d.items() if v is not None and v != "" and v != []}
 
 
+#: Fields that hold links: given out only when they are http(s), mailto or tel (one stored
+#: before links were checked, or by hand in the database, is left out).
+LINK_FIELDS = ("url", "website")
+
+
 def record_fields(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    """``names`` of a record (an ORM object or a row), empty ones left out."""
-    return _clean({n: getattr(row, n) for n in names})
+    """``names`` of a record (an ORM object or a row), empty ones and unsafe links left out."""
+    out = {n: getattr(row, n) for n in names}
+    for n in LINK_FIELDS:
+        if out.get(n):
+            try:
+                out[n] = safe_link(n, out[n])
+            except UnsafeLink:
+                out[n] = None
+    return _clean(out)
 
 
 ORG_FIELDS = ("id", "name", "description", "email", "website")

@@ -177,7 +177,7 @@ def write_template(fields: list[Field], path: Path | str) -> Path:
 XLSX_MAX_INFLATED = 200 * 1024 * 1024
 
 
-def _check_xlsx_size(path: Path, limit: int) -> None:
+def _check_xlsx_size(path: Path, limit: int, name: str) -> None:
     """Refuse an XLSX that would unpack past ``limit`` bytes, before any of it is unpacked (a
     few megabytes of zip can inflate to gigabytes and take the server's memory with them)."""
     try:
@@ -185,24 +185,77 @@ def _check_xlsx_size(path: Path, limit: int) -> None:
             size = sum(i.file_size for i in z.infolist())
     except zipfile.BadZipFile:
         raise InputFileError(
-            path.name, "cannot be read as CSV or XLSX: not a zip file, as every XLSX is"
+            name, "cannot be read as CSV or XLSX: not a zip file, as every XLSX is"
         ) from None
     if size > limit:
         raise InputFileError(
-            path.name,
+            name,
             f"unpacks to {size / 2**20:,.0f} MB, more than the {limit / 2**20:,.0f} MB a "
             "return may; save it again from the template, or send it as CSV",
         )
+    text = _xlsx_text_size(path, name)
+    if text > limit:
+        raise InputFileError(
+            name,
+            f"holds {text / 2**20:,.0f} MB of cell text once its shared strings are filled in, "
+            f"more than the {limit / 2**20:,.0f} MB a return may; send it as CSV",
+        )
+
+
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _xlsx_text_size(path: Path, name: str) -> int:
+    """The characters a workbook's cells hold once each shared string is put in every cell that
+    uses it: what reading it costs. A 12 KB file whose one 1 MB string fills 1,000 cells holds
+    1 GB; its zip sizes look small. Streamed, so the file is never held whole."""
+    from xml.etree.ElementTree import iterparse
+
+    with zipfile.ZipFile(path) as z:
+        members = [m for m in z.namelist() if m.endswith(".xml")]
+        for m in members:  # an XLSX has no DTD; one could only be an entity bomb
+            with z.open(m) as f:
+                if b"<!DOCTYPE" in f.read(2048).upper():
+                    raise InputFileError(name, f"{m} declares a DTD, which no XLSX does")
+        shared: list[int] = []
+        if "xl/sharedStrings.xml" in members:
+            with z.open("xl/sharedStrings.xml") as f:
+                for _, el in iterparse(f):
+                    if el.tag == _NS + "si":
+                        shared.append(sum(len(t.text or "") for t in el.iter(_NS + "t")))
+                        el.clear()
+        sheets = [m for m in members if m.startswith("xl/worksheets/")]
+        return sum(_cells_text(z, m, shared) for m in sheets)
+
+
+def _cells_text(z: zipfile.ZipFile, member: str, shared: list[int]) -> int:
+    """The characters in one worksheet's cells, shared strings counted where they are used."""
+    from xml.etree.ElementTree import iterparse
+
+    total = 0
+    with z.open(member) as f:
+        for _, el in iterparse(f):
+            if el.tag != _NS + "c":
+                continue
+            v = el.find(_NS + "v")
+            value = v.text if v is not None and v.text else ""
+            if el.get("t") == "s" and value.isdigit() and int(value) < len(shared):
+                total += shared[int(value)]
+            else:
+                total += len(value)
+            el.clear()
+    return total
 
 
 def read_upload(
-    path: Path | str, *, max_inflated: int = XLSX_MAX_INFLATED
+    path: Path | str, *, max_inflated: int = XLSX_MAX_INFLATED, name: str | None = None
 ) -> tuple[pd.DataFrame, int]:
     """An uploaded return as text cells, and the row number of its first data row. Messages
     name the file by its name only (never the folder it was saved in)."""
     path = Path(path)
+    name = name or path.name
     if path.suffix.lower() == ".xlsx":
-        _check_xlsx_size(path, max_inflated)
+        _check_xlsx_size(path, max_inflated, name)
     try:
         if path.suffix.lower() == ".xlsx":
             raw = pd.read_excel(
@@ -211,7 +264,7 @@ def read_upload(
         else:
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, CalamineError) as e:
-        raise InputFileError(path.name, f"cannot be read as CSV or XLSX: {e}") from None
+        raise InputFileError(name, f"cannot be read as CSV or XLSX: {e}") from None
     raw.columns = [str(c).strip() for c in raw.columns]
     return raw.map(lambda v: str(v).strip()), 2
 
@@ -281,16 +334,32 @@ def validate_rows(
     if raw.empty:
         return [], [Problem(None, None, None, "the return has no rows")]
     rows: list[dict[str, Any]] = []
+    more = 0
     for k, (_, r) in enumerate(raw.iterrows()):
         row: dict[str, Any] = {}
         for f in fields:
             value, why = _cell(f, r[f.name])
-            if why:
-                problems.append(Problem(first_row + k, f.name, r[f.name], f"{r[f.name]!r} {why}"
-                                        if r[f.name] else why))  # fmt: skip
+            if why and len(problems) >= MAX_PROBLEMS:
+                more += 1
+            elif why:
+                shown = _shown(r[f.name])
+                problems.append(Problem(first_row + k, f.name, shown,
+                                        f"{shown!r} {why}" if shown else why))  # fmt: skip
             row[f.name] = value
         rows.append(row)
+    if more:
+        problems.append(Problem(None, None, None, f"and {more:,} more problems like these"))
     return rows, problems
+
+
+#: The most problems listed one by one (the rest are counted): a page of a million problems
+#: helps nobody and costs the server its memory.
+MAX_PROBLEMS = 1000
+
+
+def _shown(text: str) -> str:
+    """A cell as a problem quotes it: at most 60 characters of it."""
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check_period(period: str) -> None:
@@ -314,14 +383,14 @@ class CheckedReturn:
 
 def check_return(
     s: Session, intervention: Intervention, period: str, upload: Path | str, *,
-    max_rows: int = 100_000, max_inflated: int = XLSX_MAX_INFLATED,
+    max_rows: int = 100_000, max_inflated: int = XLSX_MAX_INFLATED, name: str | None = None,
 ) -> CheckedReturn:  # fmt: skip
     """Read and check an uploaded return against the intervention's latest template, writing
     nothing. Raises ``ReturnRejected`` with every problem (one for a file that cannot be read,
     would unpack too far, or holds more than ``max_rows`` rows)."""
-    name = Path(upload).name
+    name = name or Path(upload).name
     try:
-        raw, first = read_upload(upload, max_inflated=max_inflated)
+        raw, first = read_upload(upload, max_inflated=max_inflated, name=name)
     except InputFileError as e:
         raise ReturnRejected(name, [Problem(None, None, None, str(e))]) from None
     if len(raw) > max_rows:

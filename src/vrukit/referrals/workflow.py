@@ -512,16 +512,29 @@ def record_outcome(
         )
 
 
+def _parties(s: Session, subject_id: int) -> set[int]:
+    """The organisations party to any referral of a subject (they may read its details)."""
+    refs = s.execute(select(Referral.referring_org_id, Referral.receiving_org_id)
+                     .where(Referral.subject_id == subject_id)).all()  # fmt: skip
+    return {o for pair in refs for o in pair}
+
+
 def decide_duplicate(s: Session, user: User | None, r: Referral, same: bool, at: datetime) -> None:
-    """A person's decision on a possible duplicate: the same person (the referral joins the
-    earlier subject, whose details become the newer ones) or a different one (kept apart)."""
+    """A person's decision on a possible duplicate: the same person or a different one.
+
+    The same person, known to the same organisations on both sides, is merged: the referral
+    joins the earlier subject, whose details become the newer ones. When other organisations
+    are party to the two (custody referred one, A&E the other), the decision is recorded but
+    the records stay apart: merging would let each referrer read, and the later one replace,
+    the details the other gave, which neither may see."""
     _need_receiver(user, r, "decide on a possible duplicate")
     if r.duplicate_status != "pending" or r.duplicate_of_id is None:
         raise NotAllowed("there is no possible duplicate to decide on")
     earlier = s.get(Referral, r.duplicate_of_id)
     assert earlier is not None
     r.duplicate_status = "same" if same else "different"
-    if same and earlier.subject_id != r.subject_id:
+    apart = _parties(s, earlier.subject_id) != _parties(s, r.subject_id)
+    if same and earlier.subject_id != r.subject_id and not apart:
         old, new = earlier.subject, r.subject
         old.identity, old.match_key = new.identity, new.match_key
         for c in s.scalars(select(RefConsent).where(RefConsent.subject_id == new.id)):
@@ -544,6 +557,10 @@ def decide_duplicate(s: Session, user: User | None, r: Referral, same: bool, at:
         "referral",
         str(r.id),
         {"duplicate_status": "pending"},
-        {"duplicate_status": r.duplicate_status, "earlier": earlier.id},
+        {
+            "duplicate_status": r.duplicate_status,
+            "earlier": earlier.id,
+            "merged": same and not apart,
+        },
         at,
     )

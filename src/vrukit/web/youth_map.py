@@ -10,6 +10,7 @@ person's postcode to a third party by default.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
@@ -165,7 +166,7 @@ def search_page(
     open_now: bool = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
-    years = int(age) if age.strip().isdigit() else None
+    years = int(age) if re.fullmatch(r"[0-9]{1,3}", age.strip()) else None
     form = _form(what, postcode, town, years, open_now)
     terms = list(s.scalars(select(DirTaxonomyTerm).order_by(DirTaxonomyTerm.name)))
     term = next((t for t in terms if t.code == what), None)

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -69,6 +70,7 @@ from vrukit.web.portal.web import (
     ReadDb,
     Redirect,
     admin_only,
+    busy,
     error_page,
     intervention,
     own_returns,
@@ -77,7 +79,9 @@ from vrukit.web.portal.web import (
     submitting_for,
     template_of,
     to_redirect,
+    upload_name,
     visible,
+    whole_number,
 )
 
 __all__ = ["ROUTERS", "ROUTES", "create_app"]
@@ -127,6 +131,7 @@ def create_app(
     app.add_exception_handler(Redirect, to_redirect)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, error_page)  # type: ignore[arg-type]
     app.add_exception_handler(VrukitError, refused)  # type: ignore[arg-type]
+    app.add_exception_handler(OperationalError, busy)
     app.add_exception_handler(NotAllowed, referrals.not_allowed)  # type: ignore[arg-type]
     for r in ROUTERS:
         app.include_router(r)
@@ -143,9 +148,11 @@ def login_form(request: Request) -> HTMLResponse:
 
 @router.post("/login", dependencies=[Csrf])
 def login(
-    request: Request, s: Db, email: Annotated[str, Form()], password: Annotated[str, Form()]
+    request: Request, s: ReadDb, email: Annotated[str, Form()], password: Annotated[str, Form()]
 ) -> Response:
-    email = email.strip().lower()
+    """Sign in. The password is checked (argon2id, on purpose slow) outside any write lock; the
+    throttle's count is written in a short transaction of its own."""
+    email = email.strip().lower()[:254]
     state, at = request.app.state, datetime.now()
     client = client_address(request, state.guard)
     device = state.devices.known(request.cookies.get(DEVICE_COOKIE), email)
@@ -156,9 +163,12 @@ def login(
     user = s.scalars(select(User).where(User.email == email)).first()
     ok = check_password(user.password_hash if user else None, password)
     if user is None or not user.active or not ok:
-        state.limit.failed(s, at, client, email, device)
+        with writing(state.maker) as w:
+            state.limit.failed(w, at, client, email, device)
         return render(request, "login.html", 401, error="E-mail or password is wrong.")
-    state.limit.succeeded(s, device)
+    if device:
+        with writing(state.maker) as w:
+            state.limit.succeeded(w, device)
     request.session.clear()
     request.session.update(uid=user.id, epoch=user.session_epoch, csrf=new_csrf_token())
     done = RedirectResponse("/", status_code=303)
@@ -267,16 +277,16 @@ def upload(
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise HTTPException(422, "upload the return as the CSV or XLSX template")
-    name = Path(file.filename or f"return{suffix}").name
+    name = upload_name(file.filename, suffix)
     limits = request.app.state.guard
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
+        path = Path(tmp) / f"upload{suffix}"
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, 1024 * 1024)
         try:
             checked = check_return(
                 s, iv, period.strip(), path, max_rows=limits.return_max_rows,
-                max_inflated=limits.xlsx_max_inflated_bytes,
+                max_inflated=limits.xlsx_max_inflated_bytes, name=name,
             )  # fmt: skip
         except ReturnRejected as e:
             return render(request, "problems.html", 422, user=me, iv=iv,
@@ -334,7 +344,7 @@ def add_user(
         problems.append("the password must have at least 12 characters")
     if s.scalars(select(User).where(User.email == email)).first():
         problems.append(f"{email} already has an account")
-    org = int(organisation_id) if organisation_id.strip().isdigit() else None
+    org = whole_number(organisation_id)
     if role == "provider" and (org is None or s.get(Organisation, org) is None):
         problems.append("a provider user needs their organisation")
     if problems:

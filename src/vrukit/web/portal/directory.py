@@ -25,7 +25,7 @@ from vrukit.directory.models import SERVICE_STATUSES, DirEdit, DirService, Unsaf
 from vrukit.directory.search import STALE_AFTER, is_stale
 from vrukit.programme.audit import audit
 from vrukit.programme.models import Intervention, Organisation, Place, User
-from vrukit.web.portal.web import Csrf, Db, Me, plain, render, visible
+from vrukit.web.portal.web import Csrf, Db, Me, plain, render, visible, whole_number
 
 __all__ = ["FIELDS", "router", "verifier"]
 
@@ -126,9 +126,10 @@ def _field(c: str, label: str, kind: str, text: str, choices: dict[str, Any]) ->
             raise HTTPException(422, f"{label}: {text!r} is not one you may choose")
         return allowed.get(text)
     if kind == "age":
-        if text and not (text.isdigit() and int(text) <= 130):
-            raise HTTPException(422, f"{label}: {text!r} is not an age from 0 to 130")
-        return int(text) if text else None
+        age = whole_number(text, 130)
+        if text and age is None:
+            raise HTTPException(422, f"{label}: {text[:20]!r} is not an age from 0 to 130")
+        return age
     if kind == "status":
         if text not in SERVICE_STATUSES:
             raise HTTPException(422, f"{label}: {text!r} is not one of "

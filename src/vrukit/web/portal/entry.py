@@ -8,6 +8,7 @@ and every problem named by row and column; nothing is stored until it is all cor
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from fastapi import APIRouter, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vrukit.programme.audit import audit
-from vrukit.programme.load import add_training
-from vrukit.programme.models import Intervention
+from vrukit.programme.db import writing
+from vrukit.programme.load import TRAINING_FIELDS, add_training
+from vrukit.programme.models import Intervention, User
 from vrukit.programme.returns import (
     Field,
     ReturnRejected,
@@ -25,16 +27,21 @@ from vrukit.programme.returns import (
     latest_template,
     read_upload,
     submit_table,
+    validate_rows,
 )
 from vrukit.web.portal.web import (
     SUBMITTERS,
     Csrf,
     Db,
     Me,
+    MeReading,
+    ReadDb,
     intervention,
     need_role,
     render,
     submitting_for,
+    upload_name,
+    whole_number,
 )
 
 __all__ = ["router"]
@@ -73,7 +80,7 @@ async def submit_form(request: Request, s: Db, me: Me, iid: int) -> Response:
     form = await request.form()
     period = str(form.get("period", "")).strip()
     rows = str(form.get("rows", ""))
-    n = min(int(rows), MAX_ROWS) if rows.isdigit() else 0
+    n = min(whole_number(rows) or 0, MAX_ROWS)
     cells = [{f.name: str(form.get(f"r{k}.{f.name}", "")).strip() for f in fields}
              for k in range(n)]  # fmt: skip
     if form.get("more"):  # "add rows" keeps what was typed and offers five more
@@ -95,26 +102,39 @@ async def submit_form(request: Request, s: Db, me: Me, iid: int) -> Response:
 
 
 @router.post("/interventions/{iid}/training", dependencies=[Csrf])
-async def training_upload(request: Request, s: Db, me: Me, iid: int, file: UploadFile) -> Response:
+def training_upload(
+    request: Request, s: ReadDb, me: MeReading, iid: int, file: UploadFile
+) -> Response:
+    """Training records as CSV or XLSX: read and checked on a worker thread before the store's
+    write lock is taken (as returns are), within the deployment's row and size limits."""
     iv = intervention(s, me, iid)
     need_role(me, SUBMITTERS, "add training records")
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise HTTPException(422, "upload training records as CSV or XLSX")
+    name = upload_name(file.filename, suffix)
+    limits = request.app.state.guard
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(await file.read())
-        raw, first = read_upload(path)
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out, 1024 * 1024)
+        raw, first = read_upload(path, max_inflated=limits.xlsx_max_inflated_bytes, name=name)
+    if len(raw) > limits.return_max_rows:
+        raise HTTPException(422, f"{name} has {len(raw):,} rows, more than the "
+                            f"{limits.return_max_rows:,} one upload may hold")  # fmt: skip
+    _, problems = validate_rows(TRAINING_FIELDS, raw, first)
     try:
-        with s.begin_nested():
-            added = add_training(s, iv, raw, first, where=file.filename or "upload")
+        if problems:
+            raise ReturnRejected(name, problems)
+        with writing(request.app.state.maker) as w:
+            added = add_training(w, w.get(Intervention, iv.id), raw, first, where=name)  # type: ignore[arg-type]
+            after = {"intervention": iv.name, "participants_added": added, "file": name}
+            audit(w, w.get(User, me.id), "add", "training_record", iv.name, None, after)
     except ReturnRejected as e:
         return render(request, "problems.html", 422, user=me, iv=iv, problems=e.problems,
-                      file=file.filename, what="Training records")  # fmt: skip
-    after = {"intervention": iv.name, "participants_added": added, "file": file.filename}
-    audit(s, me, "add", "training_record", iv.name, None, after)
+                      file=name, what="Training records")  # fmt: skip
     message = (
-        f"{added} participant(s) added from {file.filename} ({len(raw)} rows; participants "
+        f"{added} participant(s) added from {name} ({len(raw)} rows; participants "
         "already recorded were left as they were)."
     )
     return render(request, "done.html", user=me, iv=iv, message=message)

@@ -47,7 +47,7 @@ from vrukit.referrals.workflow import (
     set_consent,
     transition,
 )
-from vrukit.web.portal.web import Csrf, Db, Me, render
+from vrukit.web.portal.web import Csrf, Db, Me, render, whole_number
 
 __all__ = ["ROUTES", "router"]
 
@@ -172,9 +172,10 @@ def _int(form: Any, name: str, label: str, required: bool = True) -> int | None:
     text = str(form.get(name, "")).strip()
     if not text and not required:
         return None
-    if not text.isdigit() or int(text) > 130:
-        raise HTTPException(422, f"{label}: {text!r} is not a whole number from 0 to 130")
-    return int(text)
+    n = whole_number(text, 130)
+    if n is None:
+        raise HTTPException(422, f"{label}: {text[:20]!r} is not a whole number from 0 to 130")
+    return n
 
 
 @router.post("/referrals", dependencies=[Csrf])

@@ -29,6 +29,7 @@ from vrukit.web.portal.web import (
     need_role,
     plain,
     render,
+    whole_number,
 )
 
 __all__ = ["EDITABLE", "router"]
@@ -112,7 +113,7 @@ async def edit_user(request: Request, s: Db, me: Me, uid: int) -> Response:
     form = await request.form()
     role = str(form.get("role", user.role))
     org_text = str(form.get("organisation_id", "")).strip()
-    org = int(org_text) if org_text.isdigit() else None
+    org = whole_number(org_text)
     active = form.get("active") == "yes"
     if role not in ROLES:
         raise HTTPException(422, f"role must be one of {', '.join(ROLES)}")

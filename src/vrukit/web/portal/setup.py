@@ -27,7 +27,16 @@ from vrukit.programme.models import (
 )
 from vrukit.programme.returns import FIELD_TYPES, fields_of
 from vrukit.web.portal.registry import EDITABLE, _value
-from vrukit.web.portal.web import EDITORS, Csrf, Db, Me, intervention, need_role, render
+from vrukit.web.portal.web import (
+    EDITORS,
+    Csrf,
+    Db,
+    Me,
+    intervention,
+    need_role,
+    render,
+    whole_number,
+)
 
 __all__ = ["ROUTES", "TEMPLATE_ROWS", "router"]
 
@@ -52,7 +61,8 @@ def _text(form: Any, name: str, label: str, *, required: bool = True, most: int 
 
 
 def _organisation(s: Session, text: str, label: str) -> Organisation:
-    org = s.get(Organisation, int(text)) if text.isdigit() else None
+    n = whole_number(text)
+    org = s.get(Organisation, n) if n is not None else None
     if org is None:
         raise HTTPException(422, f"{label}: choose one of the organisations listed")
     return org
@@ -140,7 +150,8 @@ async def new_intervention(request: Request, s: Db, me: Me) -> Response:
         if not values[c]:
             raise HTTPException(422, f"{dict((e[0], e[1]) for e in EDITABLE)[c]} is required")
     place_text = str(form.get("place_id", ""))
-    place = s.get(Place, int(place_text)) if place_text.isdigit() else None
+    n = whole_number(place_text)
+    place = s.get(Place, n) if n is not None else None
     iv = Intervention(name=name, provider_id=lead.id, place_id=place.id if place else None,
                       **values)  # fmt: skip
     iv.partners = _partners(s, form, lead.id)
@@ -153,7 +164,8 @@ async def new_intervention(request: Request, s: Db, me: Me) -> Response:
 
 
 def _partners(s: Session, form: Any, lead: int) -> list[Organisation]:
-    ids = {int(v) for v in form.getlist("partners") if str(v).isdigit()} - {lead}
+    given = [whole_number(v) for v in form.getlist("partners")]
+    ids = {n for n in given if n is not None} - {lead}
     orgs = s.scalars(select(Organisation).where(Organisation.id.in_(ids))).all() if ids else []
     if len(orgs) != len(ids):
         raise HTTPException(422, "Partner providers: choose organisations from the list")

@@ -100,8 +100,12 @@ def read_db(request: Request) -> Iterator[Session]:
         yield s
 
 
-Db = Annotated[Session, Depends(db, scope="function")]
-ReadDb = Annotated[Session, Depends(read_db, scope="function")]
+#: Requests one worker runs against the store at once. The rest wait without holding a thread,
+#: so those holding the store's write lock always have threads to finish on (with every thread
+#: waiting for the lock, the holder could not commit, and all of them failed at once).
+STORE_REQUESTS = 8
+Db = Annotated[Session, Depends(db, scope="function", max_concurrency=STORE_REQUESTS)]
+ReadDb = Annotated[Session, Depends(read_db, scope="function", max_concurrency=STORE_REQUESTS)]
 
 
 def _signed_in(request: Request, s: Session) -> User:
@@ -148,6 +152,25 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     return PAGES.TemplateResponse(
         request, name, {"csrf": token(request), **context}, status_code=status
     )
+
+
+def upload_name(given: str | None, suffix: str) -> str:
+    """An uploaded file's name as pages and the store show it: its last part only, without
+    control characters, at most 120 characters (the file itself is saved under a name of
+    ours, so no name a browser sends can reach the file system)."""
+    name = "".join(ch for ch in Path(given or "").name if ch >= " " and ch != "\x7f").strip()
+    if len(name) > 120:
+        name = name[: 116 - len(suffix)] + "..." + suffix
+    return name or f"upload{suffix}"
+
+
+def whole_number(text: object, most: int = 10**9) -> int | None:
+    """``text`` as a whole number from 0 to ``most`` (ASCII digits only: ``str.isdigit`` also
+    takes "²", which ``int`` refuses), else None."""
+    t = str(text).strip()
+    if not re.fullmatch(r"[0-9]{1,10}", t) or int(t) > most:
+        return None
+    return int(t)
 
 
 def plain(value: Any) -> Any:
@@ -197,6 +220,18 @@ def public(message: object) -> str:
 async def error_page(request: Request, exc: HTTPException) -> Response:
     return render(request, "error.html", exc.status_code, code=exc.status_code,
                   message=public(exc.detail))  # fmt: skip
+
+
+async def busy(request: Request, exc: Exception) -> Response:
+    """The store stayed locked past its wait (a burst larger than it can queue): 503 with a
+    time to try again, never a 500."""
+    if "locked" not in str(exc) and "busy" not in str(exc):
+        raise exc
+    response = render(request, "error.html", 503, code=503, message=(
+        "the store is busy with other changes just now: nothing was lost; try again in a "
+        "few seconds"))  # fmt: skip
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 async def refused(request: Request, exc: VrukitError) -> Response:
