@@ -40,10 +40,7 @@ from vrukit.programme.models import (
     User,
 )
 from vrukit.programme.returns import (
-    ReturnRejected,
-    check_return,
     fields_of,
-    store_return,
     write_template,
 )
 from vrukit.referrals.crypto import Keyring
@@ -51,6 +48,7 @@ from vrukit.referrals.identity import check_key
 from vrukit.referrals.workflow import NotAllowed
 from vrukit.web.guard import BodyLimit, Guard, SecurityHeaders, client_address
 from vrukit.web.portal import directory, entry, evaluation, referrals, registry, setup
+from vrukit.web.portal.offload import submit_upload
 from vrukit.web.portal.security import (
     DEVICE_COOKIE,
     DEVICE_DAYS,
@@ -114,7 +112,7 @@ def create_app(
     secret = secret_key or secrets.token_hex(32)
     app = FastAPI(title="vrukit programme portal", docs_url=None, redoc_url=None,
                   openapi_url=None)  # fmt: skip
-    app.state.maker = sessionmaker(engine(store_url))
+    app.state.maker, app.state.store_url = sessionmaker(engine(store_url)), store_url
     if referral_key is not None:
         with writing(app.state.maker) as s:
             check_key(s, referral_key)
@@ -268,9 +266,9 @@ def upload(
     request: Request, s: ReadDb, me: MeReading, iid: int, period: Annotated[str, Form()],
     file: UploadFile,
 ) -> Response:  # fmt: skip
-    """A return uploaded as the template's CSV or XLSX. The handler is a plain function, so it
-    runs on a worker thread and a large upload never holds up other requests; the file is
-    read and checked before the store's write lock is taken, and stored in one write."""
+    """A return uploaded as the template's CSV or XLSX. The handler is a plain function, on a
+    worker thread; the file is checked, then stored in one write, in a helper process
+    (``offload``), so a large upload never holds up other requests."""
     iv = intervention(s, me, iid)
     if me.role not in SUBMITTERS:
         raise HTTPException(403, "your role may read returns but not submit them")
@@ -278,27 +276,18 @@ def upload(
     if suffix not in (".csv", ".xlsx"):
         raise HTTPException(422, "upload the return as the CSV or XLSX template")
     name = upload_name(file.filename, suffix)
-    limits = request.app.state.guard
+    g = request.app.state.guard
+    limits = {"max_rows": g.return_max_rows, "max_inflated": g.xlsx_max_inflated_bytes}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, 1024 * 1024)
-        try:
-            checked = check_return(
-                s, iv, period.strip(), path, max_rows=limits.return_max_rows,
-                max_inflated=limits.xlsx_max_inflated_bytes, name=name,
-            )  # fmt: skip
-        except ReturnRejected as e:
-            return render(request, "problems.html", 422, user=me, iv=iv,
-                          problems=e.problems, file=name)  # fmt: skip
-    with writing(request.app.state.maker) as w:
-        sub = store_return(w, checked, organisation_id=submitting_for(me, iv), submitted_by=me.id)
-        sub.file_name = name
-        audit(w, w.get(User, me.id), "submit", "return_submission", str(sub.id), None,
-              {"intervention": iv.name, "period": sub.period, "rows": len(sub.rows),
-               "supersedes": sub.supersedes_id})  # fmt: skip
-        sid = sub.id
-    return RedirectResponse(f"/returns/{sid}", status_code=303)
+        done = submit_upload(request.app.state.store_url, iv, period.strip(), path, name, limits,
+                             submitting_for(me, iv), me.id)  # fmt: skip
+    if done.problems is not None:
+        return render(request, "problems.html", 422, user=me, iv=iv, problems=done.problems,
+                      file=name)  # fmt: skip
+    return RedirectResponse(f"/returns/{done.submission_id}", status_code=303)
 
 
 @router.get("/returns", response_class=HTMLResponse)
