@@ -313,8 +313,9 @@ def test_sign_in_takes_as_long_for_an_unknown_account(url):
         assert _login(c, (email, "not-the-password")).status_code == 401
         return time.perf_counter() - t
 
-    known = statistics.median(seconds(ANALYST[0]) for _ in range(5))
-    unknown = statistics.median(seconds("no-such-person@demo.vru") for _ in range(5))
+    pairs = [(seconds(ANALYST[0]), seconds("no-such-person@demo.vru")) for _ in range(7)]
+    known = statistics.median(k for k, _ in pairs)  # taken in turn: a busy machine slows both
+    unknown = statistics.median(u for _, u in pairs)
     assert 0.5 < unknown / known < 2, (known, unknown)
 
 
