@@ -237,10 +237,10 @@ def _referral_key(store: str | None) -> Path:
 
 
 def _now(store: str | None) -> datetime:
-    """Now, or the demo's "now" on the demo store."""
+    """Now, or the demo's "now" on the demo store (no --store and no VRUKIT_STORE)."""
     from vrukit.demo.referrals import REFERRALS_TODAY
 
-    return REFERRALS_TODAY if store is None else datetime.now()
+    return REFERRALS_TODAY if store is None and not _settings(None).store else datetime.now()
 
 
 def _demo_clock() -> Callable[[], datetime]:

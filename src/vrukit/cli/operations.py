@@ -68,6 +68,7 @@ def serve(
             console.print("No VRUKIT_REFERRAL_KEY_FILE: referrals can be seen pseudonymised, but "
                           "not made, nor who they are about read.")  # fmt: skip
         upgrade(store)
+        _learn_key(store, s.referral_key_file)
         _say_where(base)
         if workers > 1:  # each worker builds the same server from the environment
             os.environ.update(VRUKIT_STORE=store, VRUKIT_TILES=tiles or "",
@@ -95,6 +96,18 @@ def serve(
     )  # fmt: skip
     _say_where(base)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def _learn_key(store: str, key_file: Path | None) -> None:
+    """Once, before any worker starts: the store records its referral key (or refuses it)."""
+    if key_file is None:
+        return
+    from vrukit.programme.db import session
+    from vrukit.referrals.crypto import Keyring
+    from vrukit.referrals.identity import check_key
+
+    with session(store) as db:
+        check_key(db, Keyring.from_file(key_file))
 
 
 def _say_where(base: str) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vrukit.errors import ConfigError
@@ -76,8 +77,11 @@ def check_key(s: Session, keyring: Keyring) -> None:
         sealed = s.scalars(select(Subject.identity).where(Subject.identity.is_not(None))).first()
         if sealed is not None:
             keyring.open(sealed)  # ConfigError when the details are under another key
-        s.add(StoreSetting(name=KEY_SETTING, value=keyring.fingerprint))
-        s.flush()
+        try:
+            with s.begin_nested():  # several workers starting at once: the first one records it
+                s.add(StoreSetting(name=KEY_SETTING, value=keyring.fingerprint))
+        except IntegrityError:
+            check_key(s, keyring)  # recorded meanwhile: the same key, or refused
 
 
 def rotate_key(s: Session, old: Keyring, new: Keyring) -> int:
