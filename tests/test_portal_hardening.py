@@ -626,3 +626,112 @@ def test_a_duplicate_across_organisations_keeps_each_referrers_details(demo_regi
     assert "07700 900002" not in shown and "ae&#39;s note" not in shown
     shown = ae_client.get(f"/referrals/{ids[1]}/identity").text
     assert "07700 900002" in shown and "07700 900001" not in shown
+
+
+# -- the second probe's findings -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["namespace", "plus"])
+def test_an_xlsx_cannot_hide_its_shared_strings_from_the_size_check(url, variant):
+    """The same 300 MB of cell text, under another XML namespace or with indexes written "+0"
+    (the reader takes both), is refused before it is read."""
+    c = _client(url, guard=Guard(xlsx_max_inflated_bytes=50 * 1024 * 1024))
+    token = _sign_in(c, BOXING)
+    ns = 'xmlns="urn:bogus"' if variant == "namespace" else (
+        'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')  # fmt: skip
+    index = "+0" if variant == "plus" else "0"
+    cells = "".join(f'<row r="{k}"><c r="A{k}" t="s"><v>{index}</v></c></row>'
+                    for k in range(1, 301))  # fmt: skip
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/strings.xml", f"<sst {ns}><si><t>{'x' * 2**20}</t></si></sst>")
+        z.writestr("xl/worksheets/sheet1.xml", f"<worksheet {ns}><sheetData>{cells}"
+                                               "</sheetData></worksheet>")  # fmt: skip
+    r = c.post(f"/interventions/{_own_intervention(url)}/returns",
+               data={"csrf_token": token, "period": "2022-Q1"},
+               files={"file": ("hidden.xlsx", buf.getvalue(), "application/zip")})  # fmt: skip
+    assert r.status_code == 422 and "300 MB of cell text" in r.text, r.text[-400:]
+
+
+def test_parallel_guesses_count_before_the_password_is_checked(url):
+    """20 wrong passwords sent at once for one account (the probe: 20 checked against a limit
+    of 5): at most five are checked, the rest wait 15 minutes."""
+    app = create_app(url, secret_key=SECRET, rate_limit=RateLimit(per_client=100, per_account=5))
+    with serve(app) as root:
+        clients = []
+        for _ in range(20):
+            c = httpx.Client(base_url=root, follow_redirects=False, timeout=120)
+            clients.append((c, re.search(r'csrf_token" value="([^"]+)',
+                                         c.get("/login").text).group(1)))  # fmt: skip
+        gate = threading.Barrier(20)
+        codes: list[int] = []
+
+        def one(k: int) -> None:
+            c, token = clients[k]
+            gate.wait()
+            codes.append(c.post("/login", data={"email": ANALYST[0], "password": f"guess-{k}",
+                                                "csrf_token": token}).status_code)  # fmt: skip
+
+        threads = [threading.Thread(target=one, args=(k,)) for k in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        for c, _ in clients:
+            c.close()
+    assert len(codes) == 20 and codes.count(401) == 5 and codes.count(429) == 15, sorted(codes)
+
+
+def test_a_partners_training_records_are_its_own(url):
+    """A partner provider's training records are stored as its own, and do not stop the lead
+    provider recording a participant of the same reference (the probe: stored as the lead's)."""
+    iid = _own_intervention(url)
+    with Session(engine(url)) as s:
+        iv = s.get(Intervention, iid)
+        other = s.scalars(select(User).where(User.email == "ae@demo.vru")).one()
+        iv.partners = [s.get(type(iv.provider), other.organisation_id)]
+        s.commit()
+        lead_org, partner_org = iv.provider_id, other.organisation_id
+    lead_email, partner_email = BOXING[0], "ae@demo.vru"
+    head = "participant_ref,organisation,trained_on,reached_per_week,statement,pre,post\n"
+    for email, pre in ((partner_email, 5), (lead_email, 1)):
+        c = _client(url, client=("203.0.113.30", 3))
+        token = _sign_in(c, (email, "demo-provider-password"))
+        body = (head + f"SAME-001,School,2022-01-10,20,I feel safe,{pre},3\n").encode()
+        r = c.post(f"/interventions/{iid}/training", data={"csrf_token": token},
+                   files={"file": ("t.csv", body, "text/csv")})  # fmt: skip
+        assert r.status_code == 200 and "1 participant(s) added" in r.text, r.text[-400:]
+    from vrukit.programme.models import TrainingRecord
+
+    with Session(engine(url)) as s:
+        got = s.execute(select(TrainingRecord.organisation_id).where(
+            TrainingRecord.intervention_id == iid,
+            TrainingRecord.participant_ref == "SAME-001")).scalars().all()  # fmt: skip
+    assert sorted(got) == sorted([lead_org, partner_org])
+
+
+def test_small_things_the_second_probe_found(url):
+    from vrukit.csvio import neutralise
+    from vrukit.web.portal.web import upload_name
+
+    c = _client(url, rate_limit=RateLimit(per_client=100, per_account=5))
+    token = _sign_in(c, ADMIN)
+    # ids past 2**63 in a path: no such page, not a server error
+    for path in ("/interventions/9223372036854775808", "/returns/99999999999999999999"):
+        assert c.get(path).status_code == 404, path
+    # a formula after a line break inside a cell
+    assert neutralise("PC\n=HYPERLINK(1)") == "PC\n'=HYPERLINK(1)"
+    # a right-to-left override in a file name
+    assert upload_name("x\u202egpj.csv", ".csv") == "xgpj.csv"
+    # numbers in the set-up forms: ASCII decimals only, never inf or nan
+    iid = _own_intervention(url)
+    for bad in ("inf", "1e999", "nan", "1_000", "\u0663"):
+        r = c.post(f"/interventions/{iid}/theory", data={"stage": "activity", "text": "x",
+                                                         "indicator": "y", "target": bad,
+                                                         "csrf_token": token})  # fmt: skip
+        assert r.status_code == 422, bad
+    # guessing the current password on the password page is limited like signing in
+    codes = [c.post("/account/password", data={"current": f"guess-{k}", "new": "x" * 12,
+                                               "csrf_token": token}).status_code
+             for k in range(7)]  # fmt: skip
+    assert codes == [403] * 5 + [429] * 2, codes

@@ -27,14 +27,15 @@ __all__ = ["FORMULA_START", "neutralise", "spreadsheet_safe", "write_csv"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-#: A separator some spreadsheets split on (';' in many locales, a tab), then a formula start.
-_SPLIT_FORMULA = re.compile(r"([;\t])(?=[=+\-@])")
+#: Where some spreadsheets start a new cell inside a text (';' in many locales, a tab, a line
+#: break), then a formula start.
+_SPLIT_FORMULA = re.compile(r"([;\t\r\n])(?=[=+\-@])")
 
 
 def neutralise(value: Any) -> Any:
     """``value`` with an apostrophe before anything a spreadsheet would run: at its start, and
-    after a ';' or a tab inside it (a spreadsheet that splits on those would start a cell
-    there)."""
+    after a ';', a tab or a line break inside it (a spreadsheet that splits on those would
+    start a cell there)."""
     if not isinstance(value, str):
         return value
     value = _SPLIT_FORMULA.sub(r"\1'", value)

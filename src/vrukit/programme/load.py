@@ -189,10 +189,18 @@ def load_training(s: Session, path: Path | str, intervention: str) -> int:
 
 
 def add_training(
-    s: Session, iv: Intervention, raw: pd.DataFrame, first_row: int = 2, *, where: str = "upload"
-) -> int:
-    """Validate training records given as text cells and add them (all or nothing)."""
-    rows, problems = validate_rows(TRAINING_FIELDS, raw, first_row)
+    s: Session, iv: Intervention, raw: pd.DataFrame, first_row: int = 2, *, where: str = "upload",
+    organisation_id: int | None = None, checked: list[dict[str, Any]] | None = None,
+) -> int:  # fmt: skip
+    """Validate training records given as text cells and add them (all or nothing), as the
+    records of ``organisation_id`` (the lead provider's by default). A participant already
+    recorded *by that organisation* is left as it was; another provider's records are its own.
+    ``checked``: the rows ``validate_rows`` gave, when they were checked before (outside the
+    store's write lock)."""
+    org = iv.provider_id if organisation_id is None else organisation_id
+    rows, problems = (
+        (checked, []) if checked is not None else validate_rows(TRAINING_FIELDS, raw, first_row)
+    )
     seen: dict[tuple[str, str], int] = {}
     for k, r in enumerate(rows):
         key = (str(r["participant_ref"]), str(r["statement"]))
@@ -203,7 +211,8 @@ def add_training(
     if problems:
         raise ReturnRejected(where, problems)
     known = set(s.scalars(select(TrainingRecord.participant_ref)
-                          .where(TrainingRecord.intervention_id == iv.id)))  # fmt: skip
+                          .where(TrainingRecord.intervention_id == iv.id,
+                                 TrainingRecord.organisation_id == org)))  # fmt: skip
     people: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         people.setdefault(str(r["participant_ref"]), []).append(r)
@@ -211,7 +220,7 @@ def add_training(
     for ref in sorted(people.keys() - known):
         g = people[ref]
         s.add(TrainingRecord(
-            intervention_id=iv.id, organisation_id=iv.provider_id, participant_ref=ref,
+            intervention_id=iv.id, organisation_id=org, participant_ref=ref,
             participant_organisation=g[0]["organisation"],
             trained_on=date.fromisoformat(g[0]["trained_on"]),
             reached_per_week=g[0]["reached_per_week"],

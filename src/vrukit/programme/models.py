@@ -320,7 +320,7 @@ class TrainingRecord(Base):
 
     __tablename__ = "training_record"
     __table_args__ = (
-        UniqueConstraint("intervention_id", "participant_ref"),
+        UniqueConstraint("intervention_id", "organisation_id", "participant_ref"),
         CheckConstraint("reached_per_week IS NULL OR reached_per_week >= 0", name="reached"),
     )
 

@@ -202,45 +202,66 @@ def _check_xlsx_size(path: Path, limit: int, name: str) -> None:
         )
 
 
-_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+def _local(tag: str) -> str:
+    """An XML tag without its namespace: the spreadsheet reader matches by local name only,
+    so a workbook under any namespace is counted as it will be read."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _root(z: zipfile.ZipFile, member: str) -> str:
+    from xml.etree.ElementTree import iterparse
+
+    with z.open(member) as f:
+        for _, el in iterparse(f, events=("start",)):
+            return _local(el.tag)
+    return ""
 
 
 def _xlsx_text_size(path: Path, name: str) -> int:
     """The characters a workbook's cells hold once each shared string is put in every cell that
     uses it: what reading it costs. A 12 KB file whose one 1 MB string fills 1,000 cells holds
-    1 GB; its zip sizes look small. Streamed, so the file is never held whole."""
+    1 GB; its zip sizes look small. Parts are found by what they are (their root element), not
+    by their names, and streamed, so the file is never held whole."""
     from xml.etree.ElementTree import iterparse
 
     with zipfile.ZipFile(path) as z:
-        members = [m for m in z.namelist() if m.endswith(".xml")]
+        members = [m for m in z.namelist() if m.lower().endswith((".xml", ".rels"))]
         for m in members:  # an XLSX has no DTD; one could only be an entity bomb
             with z.open(m) as f:
                 if b"<!DOCTYPE" in f.read(2048).upper():
                     raise InputFileError(name, f"{m} declares a DTD, which no XLSX does")
+        roots = {m: _root(z, m) for m in members}
         shared: list[int] = []
-        if "xl/sharedStrings.xml" in members:
-            with z.open("xl/sharedStrings.xml") as f:
+        for m in (m for m, r in roots.items() if r == "sst"):
+            with z.open(m) as f:
                 for _, el in iterparse(f):
-                    if el.tag == _NS + "si":
-                        shared.append(sum(len(t.text or "") for t in el.iter(_NS + "t")))
+                    if _local(el.tag) == "si":
+                        shared.append(
+                            sum(len(t.text or "") for t in el.iter() if _local(t.tag) == "t")
+                        )
                         el.clear()
-        sheets = [m for m in members if m.startswith("xl/worksheets/")]
-        return sum(_cells_text(z, m, shared) for m in sheets)
+        longest = max(shared, default=0)
+        sheets = [m for m, r in roots.items() if r in ("worksheet", "chartsheet", "dialogsheet")]
+        return sum(_cells_text(z, m, shared, longest) for m in sheets)
 
 
-def _cells_text(z: zipfile.ZipFile, member: str, shared: list[int]) -> int:
-    """The characters in one worksheet's cells, shared strings counted where they are used."""
+def _cells_text(z: zipfile.ZipFile, member: str, shared: list[int], longest: int) -> int:
+    """The characters in one worksheet's cells, shared strings counted where they are used (a
+    reference that cannot be read as an index counts as the longest shared string)."""
     from xml.etree.ElementTree import iterparse
 
     total = 0
     with z.open(member) as f:
         for _, el in iterparse(f):
-            if el.tag != _NS + "c":
+            if _local(el.tag) != "c":
                 continue
-            v = el.find(_NS + "v")
-            value = v.text if v is not None and v.text else ""
-            if el.get("t") == "s" and value.isdigit() and int(value) < len(shared):
-                total += shared[int(value)]
+            v = next((c for c in el if _local(c.tag) == "v"), None)
+            value = (v.text or "") if v is not None else ""
+            if el.get("t") == "s":
+                try:
+                    total += shared[int(value.strip())]
+                except (ValueError, IndexError):
+                    total += longest
             else:
                 total += len(value)
             el.clear()

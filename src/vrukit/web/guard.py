@@ -10,6 +10,7 @@ Map and the Open Referral API) alike.
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from urllib.parse import urlsplit
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-__all__ = ["BodyLimit", "Guard", "SecurityHeaders", "client_address", "tile_source"]
+__all__ = [
+    "BodyLimit", "Guard", "NoHugeIds", "SecurityHeaders", "client_address", "tile_source",
+]  # fmt: skip
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -148,6 +151,24 @@ class BodyLimit:
             (b"content-length", str(len(body)).encode()), (b"connection", b"close"),
         ]})  # fmt: skip
         await send({"type": "http.response.body", "body": body})
+
+
+class NoHugeIds:
+    """404 for a path with a number of 19 digits or more in it: no record has such an id, and
+    the stores cannot take it as one (SQLite overflows; PostgreSQL refuses)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and re.search(r"(^|/)\d{19,}(/|\.|$)", scope.get("path", "")):
+            body = b"404: no such page"
+            await send({"type": "http.response.start", "status": 404, "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode())]})  # fmt: skip
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:

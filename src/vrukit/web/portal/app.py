@@ -46,7 +46,7 @@ from vrukit.programme.returns import (
 from vrukit.referrals.crypto import Keyring
 from vrukit.referrals.identity import check_key
 from vrukit.referrals.workflow import NotAllowed
-from vrukit.web.guard import BodyLimit, Guard, SecurityHeaders, client_address
+from vrukit.web.guard import BodyLimit, Guard, NoHugeIds, SecurityHeaders, client_address
 from vrukit.web.portal import directory, entry, evaluation, referrals, registry, setup
 from vrukit.web.portal.offload import submit_upload
 from vrukit.web.portal.security import (
@@ -64,9 +64,10 @@ from vrukit.web.portal.web import (
     Csrf,
     Db,
     Me,
-    MeReading,
+    MeUploading,
     ReadDb,
     Redirect,
+    UploadDb,
     admin_only,
     busy,
     error_page,
@@ -77,6 +78,7 @@ from vrukit.web.portal.web import (
     submitting_for,
     template_of,
     to_redirect,
+    too_large_id,
     upload_name,
     visible,
     whole_number,
@@ -124,12 +126,14 @@ def create_app(
         SessionMiddleware, secret_key=secret, session_cookie="vrukit_portal",
         same_site="strict", max_age=8 * 3600, https_only=guard.cookie_secure,
     )  # fmt: skip
+    app.add_middleware(NoHugeIds)
     app.add_middleware(SecurityHeaders, guard=guard)
     app.add_middleware(BodyLimit, limit=guard.upload_max_bytes)
     app.add_exception_handler(Redirect, to_redirect)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, error_page)  # type: ignore[arg-type]
     app.add_exception_handler(VrukitError, refused)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, busy)
+    app.add_exception_handler(OverflowError, too_large_id)
     app.add_exception_handler(NotAllowed, referrals.not_allowed)  # type: ignore[arg-type]
     for r in ROUTERS:
         app.include_router(r)
@@ -154,19 +158,20 @@ def login(
     state, at = request.app.state, datetime.now()
     client = client_address(request, state.guard)
     device = state.devices.known(request.cookies.get(DEVICE_COOKIE), email)
-    if state.limit.blocked(s, at, client, email, device):
+    with writing(state.maker) as w:  # check and count in one write: parallel tries queue here
+        blocked = state.limit.blocked(w, at, client, email, device)
+        counted = [] if blocked else state.limit.failed(w, at, client, email, device)
+    if blocked:
         wait = ("Too many failed sign-ins: wait 15 minutes and try again, or sign in from a "
                 "browser you have signed in on before.")  # fmt: skip
         return render(request, "login.html", 429, error=wait)
     user = s.scalars(select(User).where(User.email == email)).first()
     ok = check_password(user.password_hash if user else None, password)
     if user is None or not user.active or not ok:
-        with writing(state.maker) as w:
-            state.limit.failed(w, at, client, email, device)
         return render(request, "login.html", 401, error="E-mail or password is wrong.")
-    if device:
-        with writing(state.maker) as w:
-            state.limit.succeeded(w, device)
+    with writing(state.maker) as w:
+        state.limit.forget(w, counted)
+        state.limit.succeeded(w, device)
     request.session.clear()
     request.session.update(uid=user.id, epoch=user.session_epoch, csrf=new_csrf_token())
     done = RedirectResponse("/", status_code=303)
@@ -198,8 +203,16 @@ def change_password(
     request: Request, s: Db, me: Me, current: Annotated[str, Form()],
     new: Annotated[str, Form()],
 ) -> Response:  # fmt: skip
-    """A new password ends every other session of the user (this one goes on)."""
+    """A new password ends every other session of the user (this one goes on). Wrong current
+    passwords count against the account as wrong sign-ins do: a stolen session cannot guess."""
+    state, at = request.app.state, datetime.now()
+    client = client_address(request, state.guard)
+    device = None  # counted against the account: a stolen session brings its device cookie
+    if state.limit.blocked(s, at, client, me.email, device):
+        return render(request, "password.html", 429, user=me,
+                      error="Too many wrong passwords: wait 15 minutes.")  # fmt: skip
     if not check_password(me.password_hash, current):
+        state.limit.failed(s, at, client, me.email, device)
         return render(request, "password.html", 403, user=me,
                       error="The current password is wrong.")  # fmt: skip
     if len(new) < 12:
@@ -263,7 +276,7 @@ def template_download(s: Db, me: Me, iid: int, fmt: str) -> Response:
 
 @router.post("/interventions/{iid}/returns", dependencies=[Csrf])
 def upload(
-    request: Request, s: ReadDb, me: MeReading, iid: int, period: Annotated[str, Form()],
+    request: Request, s: UploadDb, me: MeUploading, iid: int, period: Annotated[str, Form()],
     file: UploadFile,
 ) -> Response:  # fmt: skip
     """A return uploaded as the template's CSV or XLSX. The handler is a plain function, on a

@@ -34,8 +34,8 @@ from vrukit.web.portal.web import (
     Csrf,
     Db,
     Me,
-    MeReading,
-    ReadDb,
+    MeUploading,
+    UploadDb,
     intervention,
     need_role,
     render,
@@ -103,7 +103,7 @@ async def submit_form(request: Request, s: Db, me: Me, iid: int) -> Response:
 
 @router.post("/interventions/{iid}/training", dependencies=[Csrf])
 def training_upload(
-    request: Request, s: ReadDb, me: MeReading, iid: int, file: UploadFile
+    request: Request, s: UploadDb, me: MeUploading, iid: int, file: UploadFile
 ) -> Response:
     """Training records as CSV or XLSX: read and checked on a worker thread before the store's
     write lock is taken (as returns are), within the deployment's row and size limits."""
@@ -122,12 +122,14 @@ def training_upload(
     if len(raw) > limits.return_max_rows:
         raise HTTPException(422, f"{name} has {len(raw):,} rows, more than the "
                             f"{limits.return_max_rows:,} one upload may hold")  # fmt: skip
-    _, problems = validate_rows(TRAINING_FIELDS, raw, first)
+    rows, problems = validate_rows(TRAINING_FIELDS, raw, first)
+    org = submitting_for(me, iv)
     try:
         if problems:
             raise ReturnRejected(name, problems)
         with writing(request.app.state.maker) as w:
-            added = add_training(w, w.get(Intervention, iv.id), raw, first, where=name)  # type: ignore[arg-type]
+            added = add_training(w, w.get(Intervention, iv.id), raw, first, where=name,  # type: ignore[arg-type]
+                                 organisation_id=org, checked=rows)  # fmt: skip
             after = {"intervention": iv.name, "participants_added": added, "file": name}
             audit(w, w.get(User, me.id), "add", "training_record", iv.name, None, after)
     except ReturnRejected as e:

@@ -3,6 +3,7 @@ and after in the audit trail; a save that changes nothing records nothing."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -60,11 +61,10 @@ def _value(kind: str, label: str, text: str, allowed: tuple[str, ...]) -> Any:
             raise HTTPException(422, f"{label} is required")
         return None
     try:
-        if kind == "number":
-            value = float(text)
-            if value < 0:
+        if kind == "number":  # ASCII digits only: float() also takes "inf", "1_000" and "٣"
+            if not re.fullmatch(r"[0-9]{1,15}(\.[0-9]{1,10})?", text):
                 raise ValueError
-            return value
+            return float(text)
         if kind == "date":
             return date.fromisoformat(text)
     except ValueError:

@@ -97,12 +97,23 @@ class RateLimit:
         return False
 
     def failed(self, s: Session, now: datetime, client: str, email: str,
-               device: str | None) -> None:  # fmt: skip
+               device: str | None) -> list[int]:  # fmt: skip
+        """Count an attempt against its keys; the rows' ids. The portal counts each attempt
+        *before* checking the password, so that attempts sent in parallel are counted while
+        they run (checking first let 20 parallel guesses through a limit of 5), and takes the
+        count back (``forget``) when the password was right."""
         keys = list(self._keys(client, email, device))
         old = now - timedelta(seconds=self.window)
         s.execute(delete(SignInFailure).where(SignInFailure.key.in_(keys),
                                               SignInFailure.at <= old))  # fmt: skip
-        s.add_all(SignInFailure(key=k, at=now) for k in keys)
+        rows = [SignInFailure(key=k, at=now) for k in keys]
+        s.add_all(rows)
+        s.flush()
+        return [r.id for r in rows]
+
+    def forget(self, s: Session, ids: list[int]) -> None:
+        """Take back the attempt ``failed`` counted: the password was right."""
+        s.execute(delete(SignInFailure).where(SignInFailure.id.in_(ids)))
 
     def succeeded(self, s: Session, device: str | None) -> None:
         """A right password from a known browser clears that browser's count (not the

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -103,9 +104,12 @@ def read_db(request: Request) -> Iterator[Session]:
 #: Requests one worker runs against the store at once. The rest wait without holding a thread,
 #: so those holding the store's write lock always have threads to finish on (with every thread
 #: waiting for the lock, the holder could not commit, and all of them failed at once).
-STORE_REQUESTS = 8
+STORE_REQUESTS = 16
 Db = Annotated[Session, Depends(db, scope="function", max_concurrency=STORE_REQUESTS)]
 ReadDb = Annotated[Session, Depends(read_db, scope="function", max_concurrency=STORE_REQUESTS)]
+#: Uploads wait for their own two places, never for those sign-in and pages use: ten large
+#: returns queued for the helper process held every place, and a sign-in waited 41 s.
+UploadDb = Annotated[Session, Depends(read_db, scope="function", max_concurrency=2)]
 
 
 def _signed_in(request: Request, s: Session) -> User:
@@ -127,8 +131,13 @@ def current_reader(request: Request, s: ReadDb) -> User:
     return _signed_in(request, s)
 
 
+def current_uploader(request: Request, s: UploadDb) -> User:
+    return _signed_in(request, s)
+
+
 Me = Annotated[User, Depends(current)]
 MeReading = Annotated[User, Depends(current_reader)]
+MeUploading = Annotated[User, Depends(current_uploader)]
 
 
 async def csrf(request: Request) -> None:
@@ -156,9 +165,10 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
 
 def upload_name(given: str | None, suffix: str) -> str:
     """An uploaded file's name as pages and the store show it: its last part only, without
-    control characters, at most 120 characters (the file itself is saved under a name of
+    control or format characters, at most 120 characters (the file itself is saved under a name of
     ours, so no name a browser sends can reach the file system)."""
-    name = "".join(ch for ch in Path(given or "").name if ch >= " " and ch != "\x7f").strip()
+    shown = Path(given or "").name  # control and format characters (a right-to-left override
+    name = "".join(ch for ch in shown if unicodedata.category(ch) not in ("Cc", "Cf")).strip()
     if len(name) > 120:
         name = name[: 116 - len(suffix)] + "..." + suffix
     return name or f"upload{suffix}"
@@ -220,6 +230,11 @@ def public(message: object) -> str:
 async def error_page(request: Request, exc: HTTPException) -> Response:
     return render(request, "error.html", exc.status_code, code=exc.status_code,
                   message=public(exc.detail))  # fmt: skip
+
+
+async def too_large_id(request: Request, exc: Exception) -> Response:
+    """An id in the path larger than the store can hold (2**63 and up): no such record."""
+    return render(request, "error.html", 404, code=404, message="no such page")
 
 
 async def busy(request: Request, exc: Exception) -> Response:
