@@ -631,22 +631,26 @@ def test_a_duplicate_across_organisations_keeps_each_referrers_details(demo_regi
 # -- the second probe's findings -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", ["namespace", "plus"])
+@pytest.mark.parametrize("variant", ["namespace", "plus", "decoy", "root", "bin"])
 def test_an_xlsx_cannot_hide_its_shared_strings_from_the_size_check(url, variant):
-    """The same 300 MB of cell text, under another XML namespace or with indexes written "+0"
-    (the reader takes both), is refused before it is read."""
+    """The same 300 MB of cell text, hidden as the two probes hid it, is refused before it is
+    read: another XML namespace, indexes written "+0", a one-letter decoy table before the
+    real one, a sheet whose root is renamed, a sheet in a part not ending in .xml."""
     c = _client(url, guard=Guard(xlsx_max_inflated_bytes=50 * 1024 * 1024))
     token = _sign_in(c, BOXING)
-    ns = 'xmlns="urn:bogus"' if variant == "namespace" else (
-        'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')  # fmt: skip
+    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    ns = 'xmlns="urn:bogus"' if variant == "namespace" else main
     index = "+0" if variant == "plus" else "0"
+    root = "x" if variant == "root" else "worksheet"
+    sheet = "xl/worksheets/sheet1." + ("bin" if variant == "bin" else "xml")
     cells = "".join(f'<row r="{k}"><c r="A{k}" t="s"><v>{index}</v></c></row>'
                     for k in range(1, 301))  # fmt: skip
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("xl/strings.xml", f"<sst {ns}><si><t>{'x' * 2**20}</t></si></sst>")
-        z.writestr("xl/worksheets/sheet1.xml", f"<worksheet {ns}><sheetData>{cells}"
-                                               "</sheetData></worksheet>")  # fmt: skip
+        if variant == "decoy":
+            z.writestr("xl/a.xml", f"<sst {ns}><si><t>y</t></si></sst>")
+        z.writestr("xl/sharedStrings.xml", f"<sst {ns}><si><t>{'x' * 2**20}</t></si></sst>")
+        z.writestr(sheet, f"<{root} {ns}><sheetData>{cells}</sheetData></{root}>")
     r = c.post(f"/interventions/{_own_intervention(url)}/returns",
                data={"csrf_token": token, "period": "2022-Q1"},
                files={"file": ("hidden.xlsx", buf.getvalue(), "application/zip")})  # fmt: skip
@@ -735,3 +739,30 @@ def test_small_things_the_second_probe_found(url):
                                                "csrf_token": token}).status_code
              for k in range(7)]  # fmt: skip
     assert codes == [403] * 5 + [429] * 2, codes
+
+
+def test_the_upload_helper_ends_when_its_server_is_killed(tmp_path):
+    """A server killed outright (SIGKILL, an out-of-memory kill) must not leave its helper
+    process running as an orphan, holding its memory (benchmark runs had left two)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys\n"
+        "from vrukit.web.portal import offload\n"
+        "print(offload._pool().submit(os.getpid).result(), flush=True)\n"
+        "os._exit(0)\n"  # gone at once: no clean shutdown of the pool
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, check=True)  # fmt: skip
+    helper = int(out.stdout.strip())
+    for _ in range(150):
+        try:
+            os.kill(helper, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(helper, 9)
+        pytest.fail("the helper outlived its server by 30 s")

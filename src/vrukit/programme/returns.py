@@ -10,10 +10,12 @@ row) and column, and if there is any, **nothing is stored**. An accepted upload 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -220,38 +222,52 @@ def _root(z: zipfile.ZipFile, member: str) -> str:
 def _xlsx_text_size(path: Path, name: str) -> int:
     """The characters a workbook's cells hold once each shared string is put in every cell that
     uses it: what reading it costs. A 12 KB file whose one 1 MB string fills 1,000 cells holds
-    1 GB; its zip sizes look small. Parts are found by what they are (their root element), not
-    by their names, and streamed, so the file is never held whole."""
-    from xml.etree.ElementTree import iterparse
+    1 GB; its zip sizes look small. Counted so that no part can hide from it, whatever the
+    reader makes of the file: every part that is, or is named, a shared-strings table counts
+    (an index takes the longest string any of them has there), and cells are counted in every
+    other part that parses as XML, whatever its name or root. Streamed, never held whole."""
+    from xml.etree.ElementTree import ParseError, iterparse
 
     with zipfile.ZipFile(path) as z:
-        members = [m for m in z.namelist() if m.lower().endswith((".xml", ".rels"))]
+        members = [i.filename for i in z.infolist() if not i.is_dir()]
         for m in members:  # an XLSX has no DTD; one could only be an entity bomb
             with z.open(m) as f:
                 if b"<!DOCTYPE" in f.read(2048).upper():
                     raise InputFileError(name, f"{m} declares a DTD, which no XLSX does")
-        roots = {m: _root(z, m) for m in members}
+        roots = {}
+        for m in members:
+            try:
+                roots[m] = _root(z, m)
+            except ParseError:
+                roots[m] = ""  # not XML: no reader takes cells from it
+        tables = [
+            m for m, r in roots.items() if r == "sst" or m.lower().endswith("sharedstrings.xml")
+        ]
         shared: list[int] = []
-        for m in (m for m, r in roots.items() if r == "sst"):
-            with z.open(m) as f:
-                for _, el in iterparse(f):
-                    if _local(el.tag) == "si":
-                        shared.append(
-                            sum(len(t.text or "") for t in el.iter() if _local(t.tag) == "t")
-                        )
-                        el.clear()
+        for m in tables:
+            lengths = []
+            try:
+                with z.open(m) as f:
+                    for _, el in iterparse(f):
+                        if _local(el.tag) == "si":
+                            texts = (t.text or "" for t in el.iter() if _local(t.tag) == "t")
+                            lengths.append(sum(map(len, texts)))
+                            el.clear()
+            except ParseError:
+                pass
+            shared = [max(a, b) for a, b in zip_longest(shared, lengths, fillvalue=0)]
         longest = max(shared, default=0)
-        sheets = [m for m, r in roots.items() if r in ("worksheet", "chartsheet", "dialogsheet")]
-        return sum(_cells_text(z, m, shared, longest) for m in sheets)
+        parts = [m for m, r in roots.items() if r and m not in tables]
+        return sum(_cells_text(z, m, shared, longest) for m in parts)
 
 
 def _cells_text(z: zipfile.ZipFile, member: str, shared: list[int], longest: int) -> int:
     """The characters in one worksheet's cells, shared strings counted where they are used (a
     reference that cannot be read as an index counts as the longest shared string)."""
-    from xml.etree.ElementTree import iterparse
+    from xml.etree.ElementTree import ParseError, iterparse
 
     total = 0
-    with z.open(member) as f:
+    with z.open(member) as f, contextlib.suppress(ParseError):
         for _, el in iterparse(f):
             if _local(el.tag) != "c":
                 continue

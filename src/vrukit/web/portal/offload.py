@@ -10,7 +10,9 @@ first use; uploads queue for it, and waiting costs the server nothing.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,8 +47,23 @@ def _pool() -> ProcessPoolExecutor:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:  # "spawn": a fresh interpreter, never a fork of a threaded server
-            _POOL = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            _POOL = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_follow,
+                initargs=(os.getpid(),),
+            )  # fmt: skip
         return _POOL
+
+
+def _follow(parent: int) -> None:
+    """In the helper: end when the server process that started it has gone (killed, say),
+    rather than live on as an orphan holding its memory."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(2)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="vrukit-follow-parent").start()
 
 
 def _check_and_store(
