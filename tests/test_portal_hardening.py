@@ -52,10 +52,12 @@ def base(tmp_path_factory):
     """The demo programme with two listings: a store to copy for each test."""
     folder = tmp_path_factory.mktemp("hardening")
     url = small_programme(folder)
-    with Session(engine(url)) as s:
+    eng = engine(url)
+    with Session(eng) as s:
         add_listings(s, folder)
         s.commit()
-    return folder / "programme.sqlite"
+    eng.dispose()  # the last connection closed: SQLite moves its write-ahead log into the file
+    return folder / "programme.sqlite"  # which the tests copy (a copy of the file alone)
 
 
 @pytest.fixture
