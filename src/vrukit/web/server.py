@@ -19,7 +19,7 @@ from vrukit.referrals.crypto import Keyring
 from vrukit.settings import Settings, get_settings
 from vrukit.web.guard import Guard, tile_source
 
-__all__ = ["MIN_SECRET", "from_environment", "guard_of", "portal_with_mounts"]
+__all__ = ["MIN_SECRET", "from_environment", "guard_of", "portal_with_mounts", "secret_for"]
 
 #: The shortest session secret accepted for a real store.
 MIN_SECRET = 32
@@ -37,7 +37,8 @@ def guard_of(s: Settings, tiles: str | None = None) -> Guard:
     )
 
 
-def _secret(s: Settings) -> str:
+def secret_for(s: Settings) -> str:
+    """The session secret a real store's server must have (ConfigError without one)."""
     if not s.session_secret or len(s.session_secret) < MIN_SECRET:
         raise ConfigError(
             f"set VRUKIT_SESSION_SECRET to a random string of {MIN_SECRET} or more characters "
@@ -85,11 +86,6 @@ def from_environment() -> FastAPI:
     if not s.store:
         raise ConfigError("VRUKIT_STORE is not set: `vrukit serve --store URL` sets it")
     return portal_with_mounts(
-        s.store, s, secret=_secret(s), tiles=os.environ.get("VRUKIT_TILES") or None,
+        s.store, s, secret=secret_for(s), tiles=os.environ.get("VRUKIT_TILES") or None,
         tiles_attribution=os.environ.get("VRUKIT_TILES_ATTRIBUTION", ""), migrate=False,
     )  # fmt: skip
-
-
-def secret_for(s: Settings) -> str:
-    """The session secret a real store's server must have (ConfigError without one)."""
-    return _secret(s)
