@@ -763,3 +763,61 @@ def test_the_upload_helper_ends_when_its_server_is_killed(tmp_path):
     else:
         os.kill(helper, 9)
         pytest.fail("the helper outlived its server by 30 s")
+
+
+def test_uploads_past_the_bound_are_refused_at_once_and_an_account_has_one_at_a_time(url):
+    """What uploads one server holds is bounded: with room for one upload of the largest size,
+    a held upload sent without a length fills it, so a second account's upload is refused
+    with 503 and a time to try again, and the first account's second upload with 429, both
+    before the held one has finished arriving. When it has been stored, the next is taken (on
+    the old code both waited for it, each holding its file on disk, without bound). A burst of
+    ordinary returns fits (the burst test below)."""
+    release = threading.Event()
+    app = create_app(url, secret_key=SECRET, guard=Guard(uploads_at_once=1))
+    iid = _own_intervention(url)
+    with serve(app) as root:
+        first, token = _live_sign_in(root, BOXING)
+        held = httpx.Request("POST", f"{root}/interventions/{iid}/returns",
+                             data={"csrf_token": token, "period": "2022-Q3"},
+                             files={"file": ("q3.csv", GOOD.encode(), "text/csv")})  # fmt: skip
+        whole = held.read()
+
+        def slowly():
+            yield whole[:100]
+            assert release.wait(60)
+            yield whole[100:]
+
+        answer: dict[str, httpx.Response] = {}
+
+        def send_held() -> None:
+            answer["first"] = first.post(held.url, content=slowly(), headers={
+                "content-type": held.headers["content-type"]})  # fmt: skip
+
+        t = threading.Thread(target=send_held)
+        t.start()
+        try:
+            time.sleep(0.5)  # the held upload has been taken
+            again = _upload(first, token, iid, "again.csv", GOOD.encode(), "2022-Q4")  # 429
+            other, other_token = _live_sign_in(root, ADMIN)
+            started = time.monotonic()
+            busy = _upload(other, other_token, iid, "other.csv", GOOD.encode(), "2022-Q4")
+            waited = time.monotonic() - started
+        finally:
+            release.set()
+            t.join(60)
+        after = _upload(first, token, iid, "after.csv", GOOD.encode(), "2022-Q4")
+        first.close()
+        other.close()
+    assert again.status_code == 429 and "still being checked" in again.text
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "60"
+    assert waited < 5, "the refusal waited for the held upload"
+    assert answer["first"].status_code == 303, answer["first"].text[-300:]
+    assert after.status_code == 303, after.text[-300:]
+    assert _submissions_for(url, "2022-Q3") == 1 and _submissions_for(url, "2022-Q4") == 1
+
+
+def _submissions_for(url: str, period: str) -> int:
+    with Session(engine(url)) as s:
+        q = select(func.count()).select_from(ReturnSubmission).where(
+            ReturnSubmission.period == period)  # fmt: skip
+        return s.scalar(q) or 0

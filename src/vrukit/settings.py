@@ -129,6 +129,17 @@ class Settings(BaseSettings):
     return_max_rows: int = Field(
         default=100_000, description="Most data rows one monitoring return may hold."
     )
+    uploads_at_once: int = Field(
+        default=4,
+        ge=1,
+        description=(
+            "Uploads of the largest size (upload_max_bytes) one server process takes at once; "
+            "smaller uploads share this room by size, and one account has room for one. An "
+            "upload that does not fit is answered at once with a time to try again (503; 429 "
+            "for the account's), before it is read. Each upload in the room may use its size "
+            "of temporary disk."
+        ),
+    )
     referral_duplicate_days: int = Field(
         default=90,
         description=(

@@ -21,7 +21,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 __all__ = [
-    "BodyLimit", "Guard", "NoHugeIds", "SecurityHeaders", "client_address", "tile_source",
+    "BodyLimit", "Guard", "NoHugeIds", "SecurityHeaders", "UploadQueue", "client_address",
+    "tile_source",
 ]  # fmt: skip
 
 Scope = MutableMapping[str, Any]
@@ -43,6 +44,9 @@ class Guard:
     xlsx_max_inflated_bytes: int = 200 * MB
     #: Most data rows a monitoring return may hold.
     return_max_rows: int = 100_000
+    #: Uploads of the largest size one server process takes at once (received, checked or
+    #: waiting to be; smaller ones share the room by size); one of them per account.
+    uploads_at_once: int = 4
     #: Send the session cookie with ``Secure`` and HSTS: set when the portal is behind TLS.
     cookie_secure: bool = False
     #: Proxies (addresses or networks) whose X-Forwarded-For is believed; none by default.
@@ -151,6 +155,63 @@ class BodyLimit:
             (b"content-length", str(len(body)).encode()), (b"connection", b"close"),
         ]})  # fmt: skip
         await send({"type": "http.response.body", "body": body})
+
+
+def _plain(status: int, text: str, *extra: tuple[bytes, bytes]) -> list[Message]:
+    body = f"{status}: {text}".encode()
+    return [
+        {"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()), (b"connection", b"close"), *extra]},
+        {"type": "http.response.body", "body": body},
+    ]  # fmt: skip
+
+
+class UploadQueue:
+    """Bound what uploads (multipart requests) one server process holds at once, by their size:
+    room for ``at_once`` uploads of the largest size ``most`` in all, and for one of them per
+    signed-in account; smaller uploads share the room by size (a request without a length
+    counts as the largest). A request that does not fit is answered at once, before its body
+    is read: 503 when the server is full, 429 when its account's room is, each with a time to
+    try again. So a queue of large returns never fills the disk or keeps a provider waiting
+    minutes for an answer, while a quarter-end burst of ordinary returns all goes through.
+    Sits inside the session middleware, which names the account."""
+
+    def __init__(self, app: App, most: int, at_once: int) -> None:
+        self.app, self.most, self.room = app, most, most * at_once
+        self.taken = 0
+        self.accounts: dict[Any, int] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or [])
+        kind = headers.get(b"content-type", b"").lower()
+        if scope["type"] != "http" or not kind.startswith(b"multipart/"):
+            await self.app(scope, receive, send)
+            return
+        length = headers.get(b"content-length", b"")
+        size = min(int(length), self.most) if length.isdigit() else self.most
+        account = (scope.get("session") or {}).get("uid")
+        mine = self.accounts.get(account, 0)
+        refusal = None
+        if account is not None and mine + size > self.most:
+            why = "your last upload is still being checked: wait for its answer, then send the next"
+            refusal = _plain(429, why, (b"retry-after", b"30"))
+        elif self.taken + size > self.room:
+            why = "the server is busy checking other uploads: nothing was stored; try again soon"
+            refusal = _plain(503, why, (b"retry-after", b"60"))
+        if refusal is not None:
+            for message in refusal:
+                await send(message)
+            return
+        self.taken += size
+        self.accounts[account] = mine + size
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.taken -= size
+            self.accounts[account] -= size
+            if not self.accounts[account]:
+                del self.accounts[account]
 
 
 class NoHugeIds:

@@ -46,7 +46,14 @@ from vrukit.programme.returns import (
 from vrukit.referrals.crypto import Keyring
 from vrukit.referrals.identity import check_key
 from vrukit.referrals.workflow import NotAllowed
-from vrukit.web.guard import BodyLimit, Guard, NoHugeIds, SecurityHeaders, client_address
+from vrukit.web.guard import (
+    BodyLimit,
+    Guard,
+    NoHugeIds,
+    SecurityHeaders,
+    UploadQueue,
+    client_address,
+)
 from vrukit.web.portal import directory, entry, evaluation, referrals, registry, setup
 from vrukit.web.portal.offload import submit_upload
 from vrukit.web.portal.security import (
@@ -122,6 +129,7 @@ def create_app(
     app.state.devices, app.state.guard = Devices(secret), guard
     app.state.today, app.state.now = today, now
     app.state.keyring, app.state.duplicate_window = referral_key, duplicate_window
+    app.add_middleware(UploadQueue, most=guard.upload_max_bytes, at_once=guard.uploads_at_once)
     app.add_middleware(
         SessionMiddleware, secret_key=secret, session_cookie="vrukit_portal",
         same_site="strict", max_age=8 * 3600, https_only=guard.cookie_secure,

@@ -17,18 +17,15 @@ from fastapi import APIRouter, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vrukit.programme.audit import audit
-from vrukit.programme.db import writing
-from vrukit.programme.load import TRAINING_FIELDS, add_training
-from vrukit.programme.models import Intervention, User
+from vrukit.programme.models import Intervention
 from vrukit.programme.returns import (
     Field,
     ReturnRejected,
     fields_of,
     latest_template,
-    read_upload,
     submit_table,
-    validate_rows,
 )
+from vrukit.web.portal.offload import submit_training
 from vrukit.web.portal.web import (
     SUBMITTERS,
     Csrf,
@@ -105,38 +102,27 @@ async def submit_form(request: Request, s: Db, me: Me, iid: int) -> Response:
 def training_upload(
     request: Request, s: UploadDb, me: MeUploading, iid: int, file: UploadFile
 ) -> Response:
-    """Training records as CSV or XLSX: read and checked on a worker thread before the store's
-    write lock is taken (as returns are), within the deployment's row and size limits."""
+    """Training records as CSV or XLSX, read, checked and added in the helper process that
+    checks returns (``offload``), within the deployment's row and size limits."""
     iv = intervention(s, me, iid)
     need_role(me, SUBMITTERS, "add training records")
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise HTTPException(422, "upload training records as CSV or XLSX")
     name = upload_name(file.filename, suffix)
-    limits = request.app.state.guard
+    g = request.app.state.guard
+    limits = {"max_rows": g.return_max_rows, "max_inflated": g.xlsx_max_inflated_bytes}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, 1024 * 1024)
-        raw, first = read_upload(path, max_inflated=limits.xlsx_max_inflated_bytes, name=name)
-    if len(raw) > limits.return_max_rows:
-        raise HTTPException(422, f"{name} has {len(raw):,} rows, more than the "
-                            f"{limits.return_max_rows:,} one upload may hold")  # fmt: skip
-    rows, problems = validate_rows(TRAINING_FIELDS, raw, first)
-    org = submitting_for(me, iv)
-    try:
-        if problems:
-            raise ReturnRejected(name, problems)
-        with writing(request.app.state.maker) as w:
-            added = add_training(w, w.get(Intervention, iv.id), raw, first, where=name,  # type: ignore[arg-type]
-                                 organisation_id=org, checked=rows)  # fmt: skip
-            after = {"intervention": iv.name, "participants_added": added, "file": name}
-            audit(w, w.get(User, me.id), "add", "training_record", iv.name, None, after)
-    except ReturnRejected as e:
-        return render(request, "problems.html", 422, user=me, iv=iv, problems=e.problems,
+        done = submit_training(request.app.state.store_url, iv, path, name, limits,
+                               submitting_for(me, iv), me.id)  # fmt: skip
+    if done.problems is not None:
+        return render(request, "problems.html", 422, user=me, iv=iv, problems=done.problems,
                       file=name, what="Training records")  # fmt: skip
     message = (
-        f"{added} participant(s) added from {name} ({len(raw)} rows; participants "
+        f"{done.added} participant(s) added from {name} ({done.rows} rows; participants "
         "already recorded were left as they were)."
     )
     return render(request, "done.html", user=me, iv=iv, message=message)

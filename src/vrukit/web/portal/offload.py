@@ -1,4 +1,4 @@
-"""Uploaded returns are checked and stored in a process of their own.
+"""Uploaded returns and training records are checked and stored in a process of their own.
 
 A 16 MB return is 600,000 rows: checking each cell and storing each row is seconds of pure
 Python. On a thread of the server it holds the interpreter's lock, and every other request
@@ -13,20 +13,29 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from vrukit.programme.audit import audit
 from vrukit.programme.db import engine, writing
+from vrukit.programme.load import TRAINING_FIELDS, add_training
 from vrukit.programme.models import Intervention, User
-from vrukit.programme.returns import Problem, ReturnRejected, check_return, store_return
+from vrukit.programme.returns import (
+    Problem,
+    ReturnRejected,
+    check_return,
+    read_upload,
+    store_return,
+    validate_rows,
+)
 
-__all__ = ["Outcome", "submit_upload"]
+__all__ = ["Outcome", "submit_training", "submit_upload"]
 
 _POOL: ProcessPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
@@ -41,6 +50,8 @@ class Outcome:
     rows: int
     supersedes_id: int | None
     problems: list[Problem] | None
+    #: Training records: the participants added (those already recorded are left as they were).
+    added: int = 0
 
 
 def _pool() -> ProcessPoolExecutor:
@@ -71,7 +82,7 @@ def _check_and_store(
     organisation_id: int, user_id: int,
 ) -> Outcome:  # fmt: skip
     """In the helper process: check the file outside any lock, then store it in one write."""
-    maker = sessionmaker(_ENGINES.setdefault(store, engine(store)))
+    maker = _maker(store)
     with maker() as s, s.begin():
         iv = s.get(Intervention, iid)
         assert iv is not None
@@ -89,13 +100,59 @@ def _check_and_store(
         return Outcome(sub.id, len(checked.rows), sub.supersedes_id, None)
 
 
+def _maker(store: str) -> sessionmaker[Session]:
+    return sessionmaker(_ENGINES.setdefault(store, engine(store)))
+
+
+def _check_and_store_training(
+    store: str, iid: int, path: str, name: str, limits: dict[str, int], organisation_id: int,
+    user_id: int,
+) -> Outcome:  # fmt: skip
+    """In the helper process: read and check training records outside any lock, then add
+    them in one write (all or nothing)."""
+    raw, first = read_upload(path, max_inflated=limits["max_inflated"], name=name)
+    if len(raw) > limits["max_rows"]:
+        most = limits["max_rows"]
+        why = f"{name} has {len(raw):,} rows, more than the {most:,} one upload may hold"
+        return Outcome(None, len(raw), None, [Problem(None, None, None, why)])
+    rows, problems = validate_rows(TRAINING_FIELDS, raw, first)
+    if problems:
+        return Outcome(None, len(raw), None, problems)
+    with writing(_maker(store)) as w:
+        iv = w.get(Intervention, iid)
+        assert iv is not None
+        try:
+            added = add_training(w, iv, raw, first, where=name, organisation_id=organisation_id,
+                                 checked=rows)  # fmt: skip
+        except ReturnRejected as e:
+            return Outcome(None, len(raw), None, e.problems)
+        after = {"intervention": iv.name, "participants_added": added, "file": name}
+        audit(w, w.get(User, user_id), "add", "training_record", iv.name, None, after)
+    return Outcome(None, len(raw), None, None, added)
+
+
+def _in_helper(store: str, job: Callable[..., Outcome], *args: Any) -> Outcome:
+    """Run ``job`` in the helper process (in this one for a store that lives in memory, which
+    another process cannot reach) and wait for its outcome."""
+    if store in ("sqlite://", "sqlite:///:memory:"):
+        return job(store, *args)
+    return _pool().submit(job, store, *args).result()
+
+
+def submit_training(
+    store: str, iv: Intervention, path: Path, name: str, limits: dict[str, Any],
+    organisation_id: int, user_id: int,
+) -> Outcome:  # fmt: skip
+    """Check and add uploaded training records in the helper process; waits for the outcome."""
+    return _in_helper(store, _check_and_store_training, iv.id, str(path), name, limits,
+                      organisation_id, user_id)  # fmt: skip
+
+
 def submit_upload(
     store: str, iv: Intervention, period: str, path: Path, name: str, limits: dict[str, Any],
     organisation_id: int, user_id: int,
 ) -> Outcome:  # fmt: skip
     """Check and store an uploaded return in the helper process (in this one for a store that
     lives in memory, which another process cannot reach); waits for the outcome."""
-    args = (store, iv.id, period, str(path), name, limits, organisation_id, user_id)
-    if store in ("sqlite://", "sqlite:///:memory:"):
-        return _check_and_store(*args)
-    return _pool().submit(_check_and_store, *args).result()
+    return _in_helper(store, _check_and_store, iv.id, period, str(path), name, limits,
+                      organisation_id, user_id)  # fmt: skip
