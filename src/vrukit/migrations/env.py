@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from vrukit.commissioning import models as _commissioning  # noqa: F401 - so do the rounds
 from vrukit.directory import models as _directory  # noqa: F401 - its tables share the store
 from vrukit.programme.db import engine
 from vrukit.programme.models import Base

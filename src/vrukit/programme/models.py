@@ -69,7 +69,9 @@ ORGANISATION_KINDS = ("provider", "partner", "funder", "vru")
 TOC_STAGES = ("activity", "output", "short_term", "medium_term", "long_term")
 #: Place-tier designs ``vrukit evaluate`` runs.
 EVALUATION_DESIGNS = ("did", "synthetic_control")
-ROLES = ("admin", "commissioner", "analyst", "provider")
+#: "panel": someone from outside the VRU's staff who scores funding applications (a partner, a
+#: young people's panel member): they see the rounds whose panel they sit on, and nothing else.
+ROLES = ("admin", "commissioner", "analyst", "provider", "panel")
 #: YEF Toolkit impact bands, as published per strand.
 YEF_IMPACT = ("low", "moderate", "high", "unclear")
 

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
 from vrukit.errors import VrukitError
@@ -46,6 +46,11 @@ PAGES = Jinja2Templates(directory=[str(d) for d in TEMPLATES])
 SUBMITTERS = ("admin", "commissioner", "provider")
 #: Roles that may edit the registry.
 EDITORS = ("admin", "commissioner")
+#: The VRU's own staff: they read every intervention and return.
+STAFF = ("admin", "commissioner", "analyst")
+#: Where a "panel" account may go: the funding rounds it scores, its password, signing out.
+PANEL_PATHS = ("/", "/logout", "/account/password")
+PANEL_PREFIXES = ("/rounds/", "/applications/")
 
 
 class Redirect(Exception):
@@ -60,7 +65,7 @@ def visible(user: User) -> Any:
             InterventionProvider.organisation_id == user.organisation_id
         )
         return or_(Intervention.provider_id == user.organisation_id, Intervention.id.in_(partner))
-    return Intervention.id.is_not(None)
+    return Intervention.id.is_not(None) if user.role in STAFF else false()
 
 
 def own_returns(user: User) -> Any:
@@ -68,7 +73,7 @@ def own_returns(user: User) -> Any:
     (the partners delivering one intervention do not read each other's returns)."""
     if user.role == "provider":
         return ReturnSubmission.organisation_id == user.organisation_id
-    return ReturnSubmission.id.is_not(None)
+    return ReturnSubmission.id.is_not(None) if user.role in STAFF else false()
 
 
 def submitting_for(user: User, iv: Intervention) -> int:
@@ -120,6 +125,11 @@ def _signed_in(request: Request, s: Session) -> User:
     if user is None or not user.active or request.session.get("epoch") != user.session_epoch:
         request.session.clear()
         raise Redirect("/login")
+    path = request.url.path
+    if user.role == "panel" and path not in PANEL_PATHS + ("/rounds",) and not path.startswith(
+        PANEL_PREFIXES
+    ):
+        raise HTTPException(403, "a panel member's account opens the funding rounds only")
     return user
 
 
