@@ -31,8 +31,10 @@ from vrukit.commissioning.models import (
     Score,
 )
 from vrukit.errors import ConfigError
+from vrukit.programme.returns import fields_of
 
 __all__ = [
+    "STANDARD_TEMPLATE",
     "Ranked",
     "can_see",
     "declare_conflict",
@@ -47,6 +49,15 @@ __all__ = [
     "submit",
 ]
 
+#: The monitoring-return template an award starts with when its round names none: one row
+#: per young person a quarter, as the demo's interventions report.
+STANDARD_TEMPLATE: list[dict[str, Any]] = [
+    {"name": "participant_ref", "type": "text", "label": "pseudonymous reference (never a name)"},
+    {"name": "age", "type": "integer", "min": 8, "max": 25, "label": "age at referral"},
+    {"name": "engaged", "type": "boolean", "label": "took up the offer"},
+    {"name": "sessions_attended", "type": "integer", "min": 0, "label": "this quarter"},
+    {"name": "completed", "type": "boolean", "label": "finished the programme this quarter"},
+]
 #: Allowed moves between a round's statuses.
 MOVES = {"draft": ("open",), "open": ("scoring",), "scoring": ("open", "decided")}
 
@@ -65,8 +76,11 @@ def open_round(
     if len(set(panel)) < min_scorers:
         raise ConfigError(f"round {name!r}: a panel of {len(set(panel))} cannot give each "
                           f"application the {min_scorers} scorers it needs")  # fmt: skip
+    fields_of(template or STANDARD_TEMPLATE)
+    if closes < opens:
+        raise ConfigError(f"round {name!r}: it closes ({closes}) before it opens ({opens})")
     rnd = FundingRound(name=name, fund=fund, budget=budget, opens=opens, closes=closes,
-                       questions=questions or [], template=template or [],
+                       questions=questions or [], template=template or STANDARD_TEMPLATE,
                        baseline=baseline or {}, description=description,
                        min_scorers=min_scorers, intervention_id=intervention_id)  # fmt: skip
     for k, c in enumerate(criteria):

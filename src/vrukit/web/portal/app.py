@@ -54,7 +54,16 @@ from vrukit.web.guard import (
     UploadQueue,
     client_address,
 )
-from vrukit.web.portal import directory, entry, evaluation, referrals, registry, setup
+from vrukit.web.portal import (
+    applications,
+    directory,
+    entry,
+    evaluation,
+    referrals,
+    registry,
+    rounds,
+    setup,
+)
 from vrukit.web.portal.offload import submit_upload
 from vrukit.web.portal.security import (
     DEVICE_COOKIE,
@@ -237,7 +246,8 @@ def change_password(
 def home(request: Request, s: Db, me: Me) -> HTMLResponse:
     ivs = s.scalars(select(Intervention).where(visible(me)).order_by(Intervention.name)).all()
     org = s.get(Organisation, me.organisation_id) if me.organisation_id else None
-    return render(request, "home.html", user=me, interventions=ivs, organisation=org)
+    return render(request, "home.html", user=me, interventions=ivs, organisation=org,
+                  rounds=rounds.home_rounds(s, me))  # fmt: skip
 
 
 @router.get("/interventions", response_class=HTMLResponse)
@@ -378,7 +388,7 @@ def audit_page(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 #: The portal's routers, in the order they are included.
 ROUTERS = (setup.router, router, entry.router, registry.router, evaluation.router,
-           directory.router, referrals.router)  # fmt: skip
+           directory.router, referrals.router, rounds.router, applications.router)  # fmt: skip
 #: Every route, for the access tests: (method, path with {iid}/{rid}/{fmt} placeholders).
 ROUTES = (
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
@@ -396,4 +406,6 @@ ROUTES = (
     ("POST", "/directory/edits/{did}"),
     *setup.ROUTES,
     *referrals.ROUTES,
+    *rounds.ROUTES,
+    *applications.ROUTES,
 )  # fmt: skip

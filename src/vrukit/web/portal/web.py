@@ -49,7 +49,7 @@ EDITORS = ("admin", "commissioner")
 #: The VRU's own staff: they read every intervention and return.
 STAFF = ("admin", "commissioner", "analyst")
 #: Where a "panel" account may go: the funding rounds it scores, its password, signing out.
-PANEL_PATHS = ("/", "/logout", "/account/password")
+PANEL_PATHS = ("/", "/logout", "/account/password", "/rounds")
 PANEL_PREFIXES = ("/rounds/", "/applications/")
 
 
@@ -126,9 +126,7 @@ def _signed_in(request: Request, s: Session) -> User:
         request.session.clear()
         raise Redirect("/login")
     path = request.url.path
-    if user.role == "panel" and path not in PANEL_PATHS + ("/rounds",) and not path.startswith(
-        PANEL_PREFIXES
-    ):
+    if user.role == "panel" and path not in PANEL_PATHS and not path.startswith(PANEL_PREFIXES):
         raise HTTPException(403, "a panel member's account opens the funding rounds only")
     return user
 

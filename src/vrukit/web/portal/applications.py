@@ -1,0 +1,344 @@
+"""Applications to a funding round in the portal: a provider writes one (answers, budget lines,
+places, ages, the YEF Toolkit strand of its approach, attachments) and submits it while the
+round is open; a panel member declares a conflict (and never sees that application again) or
+scores each criterion with a comment; the commissioner moderates where scorers differ, then
+awards (setting the work up in the registry) or declines with a reason."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vrukit.commissioning.awards import award, decline
+from vrukit.commissioning.models import (
+    BUDGET_CATEGORIES,
+    Application,
+    Attachment,
+    Conflict,
+    Score,
+)
+from vrukit.commissioning.rounds import (
+    declare_conflict,
+    moderate,
+    ranking,
+    record_application,
+    score,
+    submit,
+)
+from vrukit.commissioning.yef import expected_effect, strands
+from vrukit.errors import ConfigError
+from vrukit.programme.audit import audit
+from vrukit.programme.models import PREVENTION_TIERS, THEMATIC_AREAS, Place, User
+from vrukit.web.portal.registry import _value
+from vrukit.web.portal.rounds import round_for
+from vrukit.web.portal.setup import _text
+from vrukit.web.portal.web import (
+    EDITORS,
+    STAFF,
+    Csrf,
+    Db,
+    Me,
+    render,
+    upload_name,
+    whole_number,
+)
+
+__all__ = ["ROUTES", "router"]
+
+router = APIRouter()
+#: Budget lines the form offers; attachments one application may hold, and their size.
+BUDGET_ROWS, MOST_ATTACHMENTS, ATTACHMENT_BYTES = 10, 10, 10 * 1024 * 1024
+
+
+def application_for(s: Session, me: User, aid: int) -> Application:
+    """Application ``aid`` if ``me`` may see it: its own organisation, the VRU's staff and the
+    round's panel (once submitted), never someone who declared a conflict with it; else 404."""
+    a = s.get(Application, aid)
+    if a is None or s.get(Conflict, (aid, me.id)) is not None:
+        raise HTTPException(404, "no such application")
+    panel = {p.user_id for p in a.round.panel}
+    seen = (
+        (me.role == "provider" and a.organisation_id == me.organisation_id)
+        or me.role in STAFF
+        or (me.id in panel and a.status != "draft")
+    )  # fmt: skip
+    if not seen:
+        raise HTTPException(404, "no such application")
+    return a
+
+
+def _refused(e: ConfigError) -> HTTPException:
+    return HTTPException(422, str(e))
+
+
+def _form_context(s: Session, rnd: Any) -> dict[str, Any]:
+    return {"rnd": rnd, "places": s.scalars(select(Place).order_by(Place.name)).all(),
+            "strands": sorted(st.name for st in strands().values()),
+            "areas": THEMATIC_AREAS, "tiers": PREVENTION_TIERS, "categories": BUDGET_CATEGORIES,
+            "rows": BUDGET_ROWS}  # fmt: skip
+
+
+@router.get("/rounds/{rid}/apply", response_class=HTMLResponse)
+def apply_form(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
+    rnd = round_for(s, me, rid)
+    _applicant(me)
+    return render(request, "application_form.html", user=me, a=None, **_form_context(s, rnd))
+
+
+def _applicant(me: User) -> None:
+    if me.role != "provider":
+        raise HTTPException(403, "organisations apply from a provider's account")
+
+
+def _budget(form: Any) -> list[tuple[str, str, float]]:
+    lines = []
+    for k in range(BUDGET_ROWS):
+        item = str(form.get(f"item_{k}", "")).strip()
+        if not item:
+            continue
+        category = str(form.get(f"category_{k}", ""))
+        if category not in BUDGET_CATEGORIES or len(item) > 200:
+            raise HTTPException(422, f"Budget line {k + 1}: a category from the list and an "
+                                "item of 200 characters at most")  # fmt: skip
+        amount = _value("number", f"Budget line {k + 1}: amount",
+                        str(form.get(f"amount_{k}", "")), ())  # fmt: skip
+        lines.append((item, category, float(amount or 0)))
+    return lines
+
+
+def _application_values(s: Session, rnd: Any, form: Any) -> dict[str, Any]:
+    reach = whole_number(form.get("reach", ""), 10**7)
+    ages = [whole_number(form.get(k, ""), 120) for k in ("age_min", "age_max")]
+    if reach is None:
+        raise HTTPException(422, "Young people you will work with: a whole number")
+    strand = str(form.get("yef_strand", "")).strip() or None
+    if strand is not None and strand.lower() not in strands():
+        raise HTTPException(422, "YEF Toolkit strand: choose one from the list (or none)")
+    choices = {"thematic_area": THEMATIC_AREAS, "prevention_tier": PREVENTION_TIERS}
+    picked = {k: str(form.get(k, "")) for k in choices}
+    if any(picked[k] not in allowed for k, allowed in choices.items()):
+        raise HTTPException(422, "Thematic area and prevention tier: choose from the lists")
+    places = {whole_number(v) for v in form.getlist("places")} - {None}
+    if places and len(s.scalars(select(Place.id).where(Place.id.in_(places))).all()) != len(places):
+        raise HTTPException(422, "Places: choose from the list")
+    answers = {q["key"]: _text(form, q["key"], q["text"], required=False, most=2000)
+               for q in rnd.questions}  # fmt: skip
+    return {"title": _text(form, "title", "Title"),
+            "summary": _text(form, "summary", "What you will do", most=8000),
+            "reach": reach, "ages": (ages[0], ages[1]), "yef_strand": strand,
+            "budget": _budget(form), "places": sorted(places), "answers": answers,
+            **picked}  # fmt: skip
+
+
+def _today(request: Request) -> date:
+    today = request.app.state.today
+    return today() if today else date.today()
+
+
+@router.post("/rounds/{rid}/apply", dependencies=[Csrf])
+async def apply(request: Request, s: Db, me: Me, rid: int) -> Response:
+    rnd = round_for(s, me, rid)
+    _applicant(me)
+    form = await request.form()
+    values = _application_values(s, rnd, form)
+    if s.scalars(select(Application.id).where(
+            Application.round_id == rid, Application.organisation_id == me.organisation_id,
+            Application.title == values["title"])).first():  # fmt: skip
+        raise HTTPException(422, f"you have already applied to this round as {values['title']!r}")
+    try:
+        a = record_application(s, rnd, int(me.organisation_id or 0), **values)
+        if form.get("action") == "submit":
+            submit(a, _today(request))
+    except ConfigError as e:
+        raise _refused(e) from None
+    audit(
+        s,
+        me,
+        "create",
+        "application",
+        str(a.id),
+        None,
+        {"round": rnd.name, "title": a.title, "amount": a.amount, "status": a.status},
+    )
+    return RedirectResponse(f"/applications/{a.id}", status_code=303)
+
+
+@router.get("/applications/{aid}", response_class=HTMLResponse)
+def application_page(request: Request, s: Db, me: Me, aid: int) -> HTMLResponse:
+    a = application_for(s, me, aid)
+    rnd = a.round
+    on_panel = me.id in {p.user_id for p in rnd.panel}
+    mine = {sc.criterion_id: sc for sc in s.scalars(select(Score).where(
+        Score.application_id == aid, Score.user_id == me.id))}  # fmt: skip
+    ranked = next((r for r in ranking(s, rnd) if r.application.id == aid), None)
+    files = s.scalars(select(Attachment).where(Attachment.application_id == aid)
+                      .order_by(Attachment.id)).all()  # fmt: skip
+    effect = expected_effect(a.reach, rnd.baseline.get(a.prevention_tier), a.yef_strand,
+                             a.amount)  # fmt: skip
+    return render(
+        request, "application.html", user=me, a=a, files=files, mine=mine,
+        ranked=ranked if me.role in STAFF else None, effect=effect,
+        own=me.role == "provider" and a.organisation_id == me.organisation_id,
+        can_score=on_panel and rnd.status == "scoring" and a.status == "submitted",
+        can_decide=me.role in EDITORS and rnd.status == "scoring" and a.status == "submitted",
+        **_form_context(s, rnd),
+    )  # fmt: skip
+
+
+def _own_draft(s: Session, me: User, aid: int) -> Application:
+    a = application_for(s, me, aid)
+    if me.role != "provider" or a.organisation_id != me.organisation_id:
+        raise HTTPException(403, "only the applicant changes its application")
+    if a.status != "draft":
+        raise HTTPException(422, f"the application is {a.status}: it can no longer be changed")
+    return a
+
+
+@router.post("/applications/{aid}/edit", dependencies=[Csrf])
+async def edit_application(request: Request, s: Db, me: Me, aid: int) -> Response:
+    a = _own_draft(s, me, aid)
+    form = await request.form()
+    try:
+        record_application(s, a.round, a.organisation_id, application=a,
+                           **_application_values(s, a.round, form))  # fmt: skip
+        if form.get("action") == "submit":
+            submit(a, _today(request))
+    except ConfigError as e:
+        raise _refused(e) from None
+    audit(s, me, "update", "application", str(aid), None,
+          {"title": a.title, "amount": a.amount, "status": a.status})  # fmt: skip
+    return RedirectResponse(f"/applications/{aid}", status_code=303)
+
+
+@router.post("/applications/{aid}/attachments", dependencies=[Csrf])
+def attach(request: Request, s: Db, me: Me, aid: int, file: UploadFile) -> Response:
+    """A file for the panel (a constitution, accounts, a safeguarding policy): stored in the
+    store, within ``ATTACHMENT_BYTES``, and always downloaded, never shown in the browser."""
+    a = _own_draft(s, me, aid)
+    have = s.scalar(select(func.count()).select_from(Attachment)
+                    .where(Attachment.application_id == aid)) or 0  # fmt: skip
+    if have >= MOST_ATTACHMENTS:
+        raise HTTPException(422, f"an application holds at most {MOST_ATTACHMENTS} files")
+    content = file.file.read(ATTACHMENT_BYTES + 1)
+    if len(content) > ATTACHMENT_BYTES or not content:
+        raise HTTPException(422, "attach a file of 10 MB at most (and not an empty one)")
+    name = upload_name(file.filename, "")
+    s.add(Attachment(application_id=a.id, file_name=name, size=len(content),
+                     media_type="application/octet-stream", content=content))  # fmt: skip
+    audit(s, me, "attach", "application", str(aid), None, {"file": name, "bytes": len(content)})
+    return RedirectResponse(f"/applications/{aid}", status_code=303)
+
+
+@router.get("/applications/{aid}/attachments/{fid}")
+def attachment(s: Db, me: Me, aid: int, fid: int) -> Response:
+    application_for(s, me, aid)
+    f = s.get(Attachment, fid)
+    if f is None or f.application_id != aid:
+        raise HTTPException(404, "no such file")
+    return Response(f.content, media_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(f.file_name)}"})  # fmt: skip
+
+
+def _panel_member(a: Application, me: User) -> None:
+    if me.id not in {p.user_id for p in a.round.panel}:
+        raise HTTPException(403, "only a member of the round's panel does this")
+
+
+@router.post("/applications/{aid}/conflict", dependencies=[Csrf])
+async def conflict(request: Request, s: Db, me: Me, aid: int) -> Response:
+    a = application_for(s, me, aid)
+    _panel_member(a, me)
+    reason = _text(await request.form(), "reason", "The conflict", most=2000)
+    try:
+        declare_conflict(s, a, me.id, reason)
+    except ConfigError as e:
+        raise _refused(e) from None
+    audit(s, me, "declare", "conflict", f"{aid}/{me.id}", None, {"reason": reason})
+    return RedirectResponse(f"/rounds/{a.round_id}", status_code=303)
+
+
+@router.post("/applications/{aid}/scores", dependencies=[Csrf])
+async def scores(request: Request, s: Db, me: Me, aid: int) -> Response:
+    a = application_for(s, me, aid)
+    _panel_member(a, me)
+    form = await request.form()
+    given = {}
+    for c in a.round.criteria:
+        value = whole_number(form.get(f"score_{c.id}", ""), c.top)
+        if value is None:
+            raise HTTPException(422, f"{c.name}: a whole number from 0 to {c.top}")
+        given[c] = (value, _text(form, f"comment_{c.id}", f"{c.name}: comment", required=False,
+                                 most=4000) or None)  # fmt: skip
+    try:
+        for c, (value, comment) in given.items():
+            score(s, a, c, me.id, value, comment)
+    except ConfigError as e:
+        raise _refused(e) from None
+    audit(s, me, "score", "application", str(aid), None,
+          {c.name: v for c, (v, _) in given.items()})  # fmt: skip
+    return RedirectResponse(f"/applications/{aid}", status_code=303)
+
+
+@router.post("/applications/{aid}/moderation", dependencies=[Csrf])
+async def moderation(request: Request, s: Db, me: Me, aid: int) -> Response:
+    a = application_for(s, me, aid)
+    if me.role not in EDITORS:
+        raise HTTPException(403, f"your role ({me.role}) may not moderate scores")
+    form = await request.form()
+    criterion = next((c for c in a.round.criteria
+                      if c.id == whole_number(form.get("criterion", ""))), None)  # fmt: skip
+    value = _value("number", "Moderated score", str(form.get("score", "")), ())
+    if criterion is None or value is None:
+        raise HTTPException(422, "choose a criterion and give the agreed score")
+    try:
+        moderate(s, a, criterion, me.id, float(value), str(form.get("note", "")))
+    except ConfigError as e:
+        raise _refused(e) from None
+    audit(s, me, "moderate", "application", str(aid), None,
+          {"criterion": criterion.name, "score": value})  # fmt: skip
+    return RedirectResponse(f"/applications/{aid}", status_code=303)
+
+
+@router.post("/applications/{aid}/decision", dependencies=[Csrf])
+async def decision(request: Request, s: Db, me: Me, aid: int) -> Response:
+    a = application_for(s, me, aid)
+    if me.role not in EDITORS:
+        raise HTTPException(403, f"your role ({me.role}) may not decide applications")
+    form = await request.form()
+    try:
+        if form.get("decision") == "decline":
+            decline(s, a, me, str(form.get("reason", ""))[:4000])
+        elif form.get("decision") == "award":
+            _award(s, a, me, form)
+        else:
+            raise HTTPException(422, "decide: award or decline")
+    except ConfigError as e:
+        raise _refused(e) from None
+    return RedirectResponse(f"/rounds/{a.round_id}", status_code=303)
+
+
+def _award(s: Session, a: Application, me: User, form: Any) -> None:
+    labels = (("start", "Contract start"), ("end", "Contract end"))
+    start, end = (_value("date", label, str(form.get(k, "")), ()) for k, label in labels)
+    amount = _value("number", "Amount", str(form.get("amount", "")), ())
+    if amount is None or start is None or end is None:
+        raise HTTPException(422, "an award needs its amount and contract dates")
+    award(s, a, me, amount=float(amount), start=start, end=end,
+          conditions=str(form.get("conditions", ""))[:4000],
+          instalments=whole_number(form.get("instalments", "4"), 24) or 1)  # fmt: skip
+
+
+ROUTES = (
+    ("GET", "/rounds/{rid}/apply"), ("POST", "/rounds/{rid}/apply"),
+    ("GET", "/applications/{aid}"), ("POST", "/applications/{aid}/edit"),
+    ("POST", "/applications/{aid}/attachments"),
+    ("GET", "/applications/{aid}/attachments/{fid}"), ("POST", "/applications/{aid}/conflict"),
+    ("POST", "/applications/{aid}/scores"), ("POST", "/applications/{aid}/moderation"),
+    ("POST", "/applications/{aid}/decision"),
+)  # fmt: skip

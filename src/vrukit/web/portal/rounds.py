@@ -1,0 +1,229 @@
+"""Funding rounds in the portal: the commissioner sets a round up (fund, budget, dates,
+criteria and weights, eligibility questions, panel, the template awards start with) and moves
+it on; providers see open rounds and apply; the panel sees what it scores; the round page
+ranks applications with the scorers' spread, the expected effect against cost, and the
+awards against the budget. The application pages are in ``applications``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from vrukit.commissioning.models import Application, Conflict, FundingRound, PanelMember
+from vrukit.commissioning.rounds import STANDARD_TEMPLATE, open_round, ranking, set_status
+from vrukit.commissioning.yef import check_baseline, expected_effect, portfolio
+from vrukit.errors import ConfigError
+from vrukit.programme.audit import audit
+from vrukit.programme.models import PREVENTION_TIERS, Intervention, User
+from vrukit.web.portal.registry import _value
+from vrukit.web.portal.setup import _text
+from vrukit.web.portal.web import EDITORS, STAFF, Csrf, Db, Me, render, template_of, whole_number
+
+__all__ = ["ROUTES", "round_for", "router"]
+
+router = APIRouter()
+
+
+def _panel_ids(rnd: FundingRound) -> set[int]:
+    return {p.user_id for p in rnd.panel}
+
+
+def round_for(s: Session, me: User, rid: int) -> FundingRound:
+    """Round ``rid`` if ``me`` may see it (staff; its panel; providers once it has opened);
+    404 otherwise."""
+    rnd = s.get(FundingRound, rid)
+    seen = rnd is not None and (
+        me.role in STAFF or me.id in _panel_ids(rnd)
+        or (me.role == "provider" and rnd.status != "draft")
+    )  # fmt: skip
+    if rnd is None or not seen:
+        raise HTTPException(404, "no such round")
+    return rnd
+
+
+def _visible_rounds(s: Session, me: User) -> list[FundingRound]:
+    q = select(FundingRound).order_by(FundingRound.opens.desc(), FundingRound.name)
+    if me.role == "provider":
+        q = q.where(FundingRound.status != "draft")
+    elif me.role not in STAFF:
+        q = q.where(FundingRound.id.in_(select(PanelMember.round_id)
+                                        .where(PanelMember.user_id == me.id)))  # fmt: skip
+    return list(s.scalars(q))
+
+
+@router.get("/rounds", response_class=HTMLResponse)
+def rounds(request: Request, s: Db, me: Me) -> HTMLResponse:
+    return render(request, "rounds.html", user=me, rounds=_visible_rounds(s, me),
+                  can_edit=me.role in EDITORS)  # fmt: skip
+
+
+def _panel_choices(s: Session) -> list[User]:
+    return list(s.scalars(select(User).where(User.active, User.role != "provider")
+                          .order_by(User.email)))  # fmt: skip
+
+
+@router.get("/rounds/new", response_class=HTMLResponse)
+def new_round_form(request: Request, s: Db, me: Me) -> HTMLResponse:
+    _editor(me)
+    ivs = s.scalars(select(Intervention).order_by(Intervention.name)).all()
+    return render(request, "round_new.html", user=me, people=_panel_choices(s),
+                  interventions=ivs, tiers=PREVENTION_TIERS)  # fmt: skip
+
+
+def _editor(me: User) -> None:
+    if me.role not in EDITORS:
+        raise HTTPException(403, f"your role ({me.role}) may not run funding rounds")
+
+
+def _lines(text: str, label: str, most: int = 20) -> list[list[str]]:
+    """A textarea of "a | b" lines, each split at its bars."""
+    rows = [[p.strip() for p in line.split("|")] for line in text.splitlines() if line.strip()]
+    if len(rows) > most:
+        raise HTTPException(422, f"{label}: at most {most} lines")
+    return rows
+
+
+def _criteria(text: str) -> list[tuple[str, float]]:
+    out = []
+    for parts in _lines(text, "Criteria"):
+        weight = _value("number", f"Weight of {parts[0]!r}", parts[1] if len(parts) > 1 else "1",
+                        ())  # fmt: skip
+        if not parts[0] or len(parts[0]) > 200 or not weight:
+            raise HTTPException(422, "Criteria: one per line, as 'name | weight' with a weight "
+                                f"above 0 (got {' | '.join(parts)!r})")  # fmt: skip
+        out.append((parts[0], float(weight)))
+    if not out:
+        raise HTTPException(422, "Criteria: give at least one, as 'name | weight'")
+    return out
+
+
+def _questions(text: str) -> list[dict[str, Any]]:
+    out = []
+    for k, parts in enumerate(_lines(text, "Eligibility questions")):
+        if not parts[0] or len(parts[0]) > 300:
+            raise HTTPException(422, f"Eligibility question {k + 1} is empty or too long")
+        must = parts[1].lower() if len(parts) > 1 and parts[1] else None
+        out.append({"key": f"q{k + 1}", "text": parts[0], "must": must})
+    return out
+
+
+def _template(s: Session, form: Any) -> list[dict[str, Any]]:
+    n = whole_number(form.get("template_from", ""))
+    if n is None:
+        return list(STANDARD_TEMPLATE)
+    t = template_of(s, n)
+    if t is None:
+        raise HTTPException(422, "Template: that intervention has no return template")
+    return list(t.fields)
+
+
+def _baseline(form: Any) -> dict[str, float]:
+    given = {t: str(form.get(f"baseline_{t}", "")).strip() for t in PREVENTION_TIERS}
+    values = {t: _value("number", f"Baseline ({t})", v, ()) for t, v in given.items() if v}
+    return check_baseline({t: float(v) for t, v in values.items() if v is not None})
+
+
+@router.post("/rounds/new", dependencies=[Csrf])
+async def new_round(request: Request, s: Db, me: Me) -> Response:
+    _editor(me)
+    form = await request.form()
+    name = _text(form, "name", "Name")
+    if s.scalars(select(FundingRound.id).where(FundingRound.name == name)).first():
+        raise HTTPException(422, f"{name} is already a round")
+    dates = {k: _value("date", label, str(form.get(k, "")), ())
+             for k, label in (("opens", "Opens"), ("closes", "Closes"))}  # fmt: skip
+    budget = _value("number", "Budget", str(form.get("budget", "")), ())
+    if None in dates.values() or budget is None:
+        raise HTTPException(422, "Budget, opening and closing dates are required")
+    panel = [n for n in (whole_number(v) for v in form.getlist("panel")) if n is not None]
+    allowed = {u.id for u in _panel_choices(s)}
+    if not set(panel) <= allowed:
+        raise HTTPException(422, "Panel: choose people from the list (providers cannot score)")
+    programme = whole_number(form.get("programme", ""))
+    if programme is not None and s.get(Intervention, programme) is None:
+        raise HTTPException(422, "Programme: choose an intervention from the list")
+    try:
+        rnd = open_round(
+            s, name=name, fund=_text(form, "fund", "Fund"), budget=budget, opens=dates["opens"],
+            closes=dates["closes"], criteria=_criteria(str(form.get("criteria", ""))),
+            panel=panel, questions=_questions(str(form.get("questions", ""))),
+            template=_template(s, form), baseline=_baseline(form),
+            description=_text(form, "description", "Description", required=False,
+                              most=4000) or None,
+            min_scorers=whole_number(form.get("min_scorers", "2"), 20) or 2,
+            intervention_id=programme,
+        )  # fmt: skip
+    except ConfigError as e:
+        raise HTTPException(422, str(e)) from None
+    audit(s, me, "create", "funding_round", str(rnd.id), None,
+          {"name": name, "budget": budget, "criteria": [c.name for c in rnd.criteria],
+           "panel": sorted(panel)})  # fmt: skip
+    return RedirectResponse(f"/rounds/{rnd.id}", status_code=303)
+
+
+@router.post("/rounds/{rid}/status", dependencies=[Csrf])
+async def move_round(request: Request, s: Db, me: Me, rid: int) -> Response:
+    rnd = round_for(s, me, rid)
+    _editor(me)
+    status, before = str((await request.form()).get("status", "")), rnd.status
+    try:
+        set_status(rnd, status)
+    except ConfigError as e:
+        raise HTTPException(422, str(e)) from None
+    audit(s, me, "update", "funding_round", str(rid), {"status": before}, {"status": status})
+    return RedirectResponse(f"/rounds/{rid}", status_code=303)
+
+
+def _hidden_from(s: Session, rnd: FundingRound, me: User) -> set[int]:
+    """The applications ``me`` declared a conflict with: never shown to them."""
+    return set(s.scalars(select(Conflict.application_id).join(Application).where(
+        Application.round_id == rnd.id, Conflict.user_id == me.id)))  # fmt: skip
+
+
+@router.get("/rounds/{rid}", response_class=HTMLResponse)
+def round_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
+    rnd = round_for(s, me, rid)
+    hidden = _hidden_from(s, rnd, me)
+    context: dict[str, Any] = {"rnd": rnd, "hidden": len(hidden), "can_edit": me.role in EDITORS,
+                               "on_panel": me.id in _panel_ids(rnd)}  # fmt: skip
+    if me.role == "provider":
+        context["mine"] = [a for a in rnd.applications if a.organisation_id == me.organisation_id]
+    else:
+        shown = [r for r in ranking(s, rnd) if r.application.id not in hidden]
+        context["ranked"] = shown
+        if me.role in STAFF:
+            context |= _effects(rnd, shown)
+        else:  # a panel member from outside: what they score, not the others' scores
+            context["ranked"] = [r for r in shown if r.application.status == "submitted"]
+    return render(request, "round.html", user=me, **context)
+
+
+def _effects(rnd: FundingRound, shown: list[Any]) -> dict[str, Any]:
+    rows = {}
+    for r in shown:
+        a = r.application
+        rows[a.id] = expected_effect(a.reach, rnd.baseline.get(a.prevention_tier), a.yef_strand,
+                                     a.amount)  # fmt: skip
+    awarded = [(rows[r.application.id], r.application.awarded or 0.0) for r in shown
+               if r.application.status == "awarded"]  # fmt: skip
+    given = sum(a for _, a in awarded)
+    return {"effects": rows, "portfolio": portfolio(awarded) if awarded else None,
+            "awarded_total": given, "left": rnd.budget - given}  # fmt: skip
+
+
+def home_rounds(s: Session, me: User) -> list[FundingRound]:
+    """The rounds on ``me``'s home page: open ones for providers, theirs for the panel."""
+    if me.role == "provider":
+        return [r for r in _visible_rounds(s, me) if r.status == "open"]
+    q = select(FundingRound).where(or_(FundingRound.status.in_(("open", "scoring"))))
+    return [r for r in s.scalars(q) if me.id in _panel_ids(r)]
+
+
+ROUTES = (
+    ("GET", "/rounds"), ("GET", "/rounds/new"), ("POST", "/rounds/new"),
+    ("GET", "/rounds/{rid}"), ("POST", "/rounds/{rid}/status"),
+)  # fmt: skip
