@@ -36,14 +36,14 @@ HEADER = "participant_ref,age,referred_by,engaged,sessions_attended,completed\n"
 
 def build_store(url: str, folder: Path) -> None:
     """The demo programme and the demo directory in the store at ``url``."""
+    from vrukit.demo.commissioning import write_programme_year
     from vrukit.demo.directory import write_directory
-    from vrukit.demo.programme import write_programme
     from vrukit.demo.region import make_region
     from vrukit.directory.load import load_hsds, load_postcodes
     from vrukit.jobs.demo import load_programme
     from vrukit.programme.db import session
 
-    files = write_programme(folder / "demo", 2021, PILOTS)
+    files = write_programme_year(folder / "demo", 2021, PILOTS)
     load_programme(url, files.folder)
     d = write_directory(folder / "dir", 2021, make_region(2021, 600))
     with session(url) as s:

@@ -198,10 +198,10 @@ PILOTS = [
 def small_programme(folder: Path) -> str:
     """The demo programme (registry, eight quarters of returns, training, demo sign-ins) for
     the three ``PILOTS``, loaded into a SQLite store in ``folder``; its URL."""
-    from vrukit.demo.programme import write_programme
+    from vrukit.demo.commissioning import write_programme_year
     from vrukit.jobs.demo import load_programme
 
-    files = write_programme(folder / "demo", 2021, PILOTS)
+    files = write_programme_year(folder / "demo", 2021, PILOTS)
     url = f"sqlite:///{folder / 'programme.sqlite'}"
     load_programme(url, files.folder)
     return url

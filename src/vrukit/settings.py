@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         default=Path("vrukit-demo"),
         description="Folder where `vrukit demo` writes the demo region's files and warehouse.",
     )
+    chromium: str | None = Field(
+        default=None,
+        description=(
+            "The Chromium that prints board packs to PDF (`vrukit board-pack`); the first "
+            "`chromium` on the PATH when unset."
+        ),
+    )
     cache_dir: Path = Field(
         default=Path.home() / ".cache" / "vrukit",
         description="Folder for cached artefacts such as the built demo warehouse.",

@@ -53,6 +53,11 @@ programme_app = _command_group(
 )
 
 
+spend_app = _command_group(
+    "spend", "Spend by intervention and quarter: import a spend return (docs/commissioning.md)."
+)
+
+
 lake_app = _command_group(
     "lake",
     "National scale: the partitioned Parquet lake (force and month), the Spark engine, and the "

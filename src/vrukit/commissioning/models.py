@@ -1,4 +1,4 @@
-"""The commissioning tables, in the programme store beside the registry.
+"""The commissioning and governance tables, in the programme store beside the registry.
 
 A **funding round** of a fund has a budget, dates, eligibility questions, scoring criteria with
 weights and a panel. Organisations **apply** (answers, budget lines, the places and ages they will
@@ -7,6 +7,12 @@ conflicts** (a conflicted member neither sees nor scores that application) and *
 criterion with a comment; the commissioner **moderates** where scorers differ and **decides**:
 an award creates (or joins) an intervention in the registry with its contract dates, payment
 schedule and monitoring-return template; a decline records its reason.
+
+Governance: **spend** by intervention and quarter (typed, uploaded as a spend return, or taken
+from monitoring returns) against the payment schedule as forecast; the **delivery plan**
+(objectives, actions with owners, due dates and a RAG status, each update kept); the **risk
+register** (likelihood × impact, owner, mitigations, review date, each review kept); and the
+**decision and issue log** the quarterly board keeps.
 """
 
 from __future__ import annotations
@@ -32,9 +38,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from vrukit.programme.models import PREVENTION_TIERS, THEMATIC_AREAS, Base, one_of
 
 __all__ = [
+    "ACTION_STATUSES",
     "APPLICATION_STATUSES",
     "BUDGET_CATEGORIES",
+    "LOG_KINDS",
     "ROUND_STATUSES",
+    "SPEND_SOURCES",
+    "Action",
+    "ActionUpdate",
     "Application",
     "ApplicationPlace",
     "Attachment",
@@ -42,10 +53,15 @@ __all__ = [
     "Conflict",
     "Criterion",
     "FundingRound",
+    "LogEntry",
     "Moderation",
+    "Objective",
     "PanelMember",
     "Payment",
+    "Risk",
+    "RiskReview",
     "Score",
+    "Spend",
 ]
 
 #: A round's life: set up, taking applications, being scored, decided.
@@ -53,6 +69,11 @@ ROUND_STATUSES = ("draft", "open", "scoring", "decided")
 #: An application's life.
 APPLICATION_STATUSES = ("draft", "submitted", "awarded", "declined", "withdrawn")
 BUDGET_CATEGORIES = ("staff", "activities", "venue", "equipment", "management", "other")
+#: Where a spend figure came from.
+SPEND_SOURCES = ("typed", "upload", "return")
+#: An action's status; the board reads it as a RAG rating (``rag``).
+ACTION_STATUSES = ("not_started", "on_track", "at_risk", "off_track", "complete")
+LOG_KINDS = ("decision", "issue")
 
 
 class FundingRound(Base):
@@ -261,3 +282,147 @@ class Payment(Base):
     due: Mapped[date] = mapped_column(Date)
     amount: Mapped[float] = mapped_column(Float)
     paid_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Spend(Base):
+    """Money spent on an intervention in a quarter, as one figure from one source: typed by
+    the VRU's finance lead, a line of an uploaded spend return, or the sum of a monitoring
+    return's ``spend`` column. A quarter's spend is the sum of its rows."""
+
+    __tablename__ = "spend"
+    __table_args__ = (
+        CheckConstraint(one_of("source", SPEND_SOURCES), name="source"),
+        CheckConstraint("amount >= 0", name="amount"),
+        CheckConstraint(
+            "length(quarter) = 7 AND substr(quarter, 5, 2) = '-Q' "
+            "AND substr(quarter, 7, 1) IN ('1', '2', '3', '4')",
+            name="quarter",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intervention_id: Mapped[int] = mapped_column(ForeignKey("intervention.id"))
+    quarter: Mapped[str] = mapped_column(String(7))
+    amount: Mapped[float] = mapped_column(Float)
+    category: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    entered_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+
+class Objective(Base):
+    """An objective of the delivery plan agreed with the Home Office."""
+
+    __tablename__ = "objective"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    actions: Mapped[list[Action]] = relationship(back_populates="objective", order_by="Action.due")
+
+
+class Action(Base):
+    """An action of the plan: who owns it, when it is due, how it stands, and what it is for
+    (an intervention, a place)."""
+
+    __tablename__ = "action"
+    __table_args__ = (CheckConstraint(one_of("status", ACTION_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objective_id: Mapped[int] = mapped_column(ForeignKey("objective.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    owner: Mapped[str] = mapped_column(String(200))
+    due: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="not_started")
+    intervention_id: Mapped[int | None] = mapped_column(ForeignKey("intervention.id"))
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"))
+
+    objective: Mapped[Objective] = relationship(back_populates="actions")
+    updates: Mapped[list[ActionUpdate]] = relationship(
+        cascade="all, delete-orphan", order_by="ActionUpdate.at"
+    )
+
+
+class ActionUpdate(Base):
+    """One update of an action: its status from then on, and what was said."""
+
+    __tablename__ = "action_update"
+    __table_args__ = (CheckConstraint(one_of("status", ACTION_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id"))
+    at: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class Risk(Base):
+    """A risk of the register: likelihood and impact (1-5 each; their product is its score),
+    its owner, mitigations and next review; each review is kept (``RiskReview``)."""
+
+    __tablename__ = "risk"
+    __table_args__ = (
+        CheckConstraint("likelihood BETWEEN 1 AND 5 AND impact BETWEEN 1 AND 5", name="scale"),
+        CheckConstraint(one_of("status", ("open", "closed")), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    likelihood: Mapped[int] = mapped_column(Integer)
+    impact: Mapped[int] = mapped_column(Integer)
+    mitigations: Mapped[str | None] = mapped_column(Text)
+    review_by: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    raised: Mapped[date] = mapped_column(Date)
+    intervention_id: Mapped[int | None] = mapped_column(ForeignKey("intervention.id"))
+
+    reviews: Mapped[list[RiskReview]] = relationship(
+        cascade="all, delete-orphan", order_by="RiskReview.at"
+    )
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+
+class RiskReview(Base):
+    """A review of a risk: its likelihood and impact from then on, and why."""
+
+    __tablename__ = "risk_review"
+    __table_args__ = (
+        CheckConstraint("likelihood BETWEEN 1 AND 5 AND impact BETWEEN 1 AND 5", name="scale"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    risk_id: Mapped[int] = mapped_column(ForeignKey("risk.id"))
+    at: Mapped[date] = mapped_column(Date)
+    likelihood: Mapped[int] = mapped_column(Integer)
+    impact: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class LogEntry(Base):
+    """A decision of the board, or an issue it is tracking, with its owner and status."""
+
+    __tablename__ = "log_entry"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", LOG_KINDS), name="kind"),
+        CheckConstraint(one_of("status", ("open", "closed")), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    at: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    #: Public: may be printed in a public board pack (through the disclosure layer).
+    public: Mapped[bool] = mapped_column(default=False)

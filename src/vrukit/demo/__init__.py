@@ -18,6 +18,7 @@ import pandas as pd
 from vrukit.demo import _records
 from vrukit.demo._stable import json_text, order
 from vrukit.demo._writers import REFERENCE_FILES, write_reference
+from vrukit.demo.commissioning import write_programme_year
 from vrukit.demo.crimes import (
     CrimeModel,
     Hotspot,
@@ -28,7 +29,6 @@ from vrukit.demo.crimes import (
 )
 from vrukit.demo.directory import write_directory
 from vrukit.demo.istv import write_istv
-from vrukit.demo.programme import write_programme
 from vrukit.demo.referrals import write_referrals
 from vrukit.demo.region import LA_NAMES, Region, make_region
 from vrukit.errors import ConfigError
@@ -333,7 +333,7 @@ def build_demo(
         names,
     )
     say("writing the programme: registry, monitoring returns, training")
-    write_programme(files.programme, seed, truth["model"]["pilots"])
+    write_programme_year(files.programme, seed, truth["model"]["pilots"])
     say("writing the Youth Map: ~600 services in Open Referral (HSDS) JSON, postcodes")
     directory = write_directory(files.directory, seed, region)
     say("writing two years of referrals across the seed's pathways")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from vrukit.commissioning.load import load_commissioning
 from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo, build_steps, demo_files
 from vrukit.demo.national import NationalFiles
 from vrukit.directory.load import DirectoryLoad, load_hsds, load_postcodes
@@ -163,13 +164,16 @@ def load_demo_referrals(url: str, files: DemoFiles) -> int:
 
 def load_programme(url: str, folder: Path) -> ReturnsReport:
     """Load the demo programme's registry, returns and training records into the store at
-    ``url`` (migrated first), as providers' uploads would arrive."""
+    ``url`` (migrated first), as providers' uploads would arrive; then its commissioning year
+    (rounds, awards, spend, plan, risks, log) and the returns of the grants it awarded."""
     with session(url) as s:
         load_registry(s, json.loads((folder / "registry.json").read_text()))
         report = load_returns(s, folder / "returns")
         load_training(s, folder / "training.csv", TRAINING_DEMO)
         add_demo_users(s)
-    return report
+        load_commissioning(s, folder / "commissioning.json", folder / "spend_return_2022-Q1.csv")
+        grants = load_returns(s, folder / "commissioning_returns")
+    return ReturnsReport(pd.concat([report.files, grants.files], ignore_index=True))
 
 
 def run_demo(

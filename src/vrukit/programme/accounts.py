@@ -1,7 +1,8 @@
 """Accounts of the programme store: passwords hashed with argon2id, and the demo sign-ins for
 the portal on the demo programme: one per role (two providers, so that
 each can be seen not to reach the other's data), one from the youth network trusted to
-verify Youth Map listings and a custody sergeant who refers young people. Printed by
+verify Youth Map listings, a custody sergeant who refers young people and a funding panel
+member from outside the VRU. Printed by
 ``vrukit serve``; demo only."""
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ DEMO_LOGINS = (
      "Kingsmere General Hospital Youth Work"),
     ("provider", "network@demo.vru", "demo-network-password", "Demo Youth Network"),
     ("provider", "custody@demo.vru", "demo-referrer-password", "Northbrook Police Custody Suite"),
+    ("panel", "panel@demo.vru", "demo-panel-password", None),
 )  # fmt: skip
 #: The demo's locally trusted organisation: its people verify Youth Map listings.
 DEMO_VERIFIER = "Demo Youth Network"

@@ -1,12 +1,14 @@
-"""funding rounds, panels, scores and awards
+"""commissioning and governance
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-12-03 18:57:10
+Create Date: 2026-12-03 19:15:00
 
 Commissioning: rounds with criteria and a panel, applications with budget lines, places and
-attachments, conflicts, scores, moderation, and the payments an award schedules. Users gain a
-role, "panel", for scorers from outside the VRU's staff.
+attachments, conflicts, scores, moderation, and the payments an award schedules. Governance:
+spend by quarter, the delivery plan's objectives and actions (with their updates), the risk
+register (with its reviews) and the decision and issue log. Users gain a role, "panel", for
+scorers from outside the VRU's staff.
 """
 
 from __future__ import annotations
@@ -21,6 +23,54 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "log_entry",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("at", sa.Date(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("owner", sa.String(length=200), nullable=True),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("public", sa.Boolean(), nullable=False),
+        sa.CheckConstraint("kind IN ('decision', 'issue')", name=op.f("ck_log_entry_kind")),
+        sa.CheckConstraint("status IN ('open', 'closed')", name=op.f("ck_log_entry_status")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_log_entry")),
+    )
+    op.create_table(
+        "objective",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_objective")),
+        sa.UniqueConstraint("title", name=op.f("uq_objective_title")),
+    )
+    op.create_table(
+        "action",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("objective_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("owner", sa.String(length=200), nullable=False),
+        sa.Column("due", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("intervention_id", sa.Integer(), nullable=True),
+        sa.Column("place_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('not_started', 'on_track', 'at_risk', 'off_track', 'complete')",
+            name=op.f("ck_action_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["intervention_id"],
+            ["intervention.id"],
+            name=op.f("fk_action_intervention_id_intervention"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["objective_id"], ["objective.id"], name=op.f("fk_action_objective_id_objective")
+        ),
+        sa.ForeignKeyConstraint(["place_id"], ["place.id"], name=op.f("fk_action_place_id_place")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action")),
+    )
     op.create_table(
         "funding_round",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -51,6 +101,76 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_funding_round")),
         sa.UniqueConstraint("name", name=op.f("uq_funding_round_name")),
+    )
+    op.create_table(
+        "risk",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("owner", sa.String(length=200), nullable=False),
+        sa.Column("likelihood", sa.Integer(), nullable=False),
+        sa.Column("impact", sa.Integer(), nullable=False),
+        sa.Column("mitigations", sa.Text(), nullable=True),
+        sa.Column("review_by", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("raised", sa.Date(), nullable=False),
+        sa.Column("intervention_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint("status IN ('open', 'closed')", name=op.f("ck_risk_status")),
+        sa.CheckConstraint(
+            "likelihood BETWEEN 1 AND 5 AND impact BETWEEN 1 AND 5", name=op.f("ck_risk_scale")
+        ),
+        sa.ForeignKeyConstraint(
+            ["intervention_id"],
+            ["intervention.id"],
+            name=op.f("fk_risk_intervention_id_intervention"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_risk")),
+        sa.UniqueConstraint("title", name=op.f("uq_risk_title")),
+    )
+    op.create_table(
+        "spend",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("intervention_id", sa.Integer(), nullable=False),
+        sa.Column("quarter", sa.String(length=7), nullable=False),
+        sa.Column("amount", sa.Float(), nullable=False),
+        sa.Column("category", sa.String(length=20), nullable=True),
+        sa.Column("source", sa.String(length=10), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("entered_by", sa.Integer(), nullable=True),
+        sa.Column("entered_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "length(quarter) = 7 AND substr(quarter, 5, 2) = '-Q' AND substr(quarter, 7, 1) IN ('1', '2', '3', '4')",
+            name=op.f("ck_spend_quarter"),
+        ),
+        sa.CheckConstraint("source IN ('typed', 'upload', 'return')", name=op.f("ck_spend_source")),
+        sa.CheckConstraint("amount >= 0", name=op.f("ck_spend_amount")),
+        sa.ForeignKeyConstraint(
+            ["entered_by"], ["app_user.id"], name=op.f("fk_spend_entered_by_app_user")
+        ),
+        sa.ForeignKeyConstraint(
+            ["intervention_id"],
+            ["intervention.id"],
+            name=op.f("fk_spend_intervention_id_intervention"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_spend")),
+    )
+    op.create_table(
+        "action_update",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("action_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("by", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('not_started', 'on_track', 'at_risk', 'off_track', 'complete')",
+            name=op.f("ck_action_update_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["action_id"], ["action.id"], name=op.f("fk_action_update_action_id_action")
+        ),
+        sa.ForeignKeyConstraint(["by"], ["app_user.id"], name=op.f("fk_action_update_by_app_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action_update")),
     )
     op.create_table(
         "application",
@@ -125,6 +245,23 @@ def upgrade() -> None:
             ["user_id"], ["app_user.id"], name=op.f("fk_panel_member_user_id_app_user")
         ),
         sa.PrimaryKeyConstraint("round_id", "user_id", name=op.f("pk_panel_member")),
+    )
+    op.create_table(
+        "risk_review",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("risk_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.Date(), nullable=False),
+        sa.Column("likelihood", sa.Integer(), nullable=False),
+        sa.Column("impact", sa.Integer(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("by", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "likelihood BETWEEN 1 AND 5 AND impact BETWEEN 1 AND 5",
+            name=op.f("ck_risk_review_scale"),
+        ),
+        sa.ForeignKeyConstraint(["by"], ["app_user.id"], name=op.f("fk_risk_review_by_app_user")),
+        sa.ForeignKeyConstraint(["risk_id"], ["risk.id"], name=op.f("fk_risk_review_risk_id_risk")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_risk_review")),
     )
     op.create_table(
         "round_criterion",
@@ -304,6 +441,13 @@ def downgrade() -> None:
     op.drop_table("application_place")
     op.drop_table("application_attachment")
     op.drop_table("round_criterion")
+    op.drop_table("risk_review")
     op.drop_table("panel_member")
     op.drop_table("application")
+    op.drop_table("action_update")
+    op.drop_table("spend")
+    op.drop_table("risk")
     op.drop_table("funding_round")
+    op.drop_table("action")
+    op.drop_table("objective")
+    op.drop_table("log_entry")
