@@ -23,6 +23,8 @@ demo: $(STAMP)
 	$(VENV)/bin/vrukit istv analyse --out vrukit-demo/istv-analysis
 	$(VENV)/bin/vrukit istv share --out vrukit-demo/istv-share
 	$(VENV)/bin/vrukit evaluate --out vrukit-demo/evaluation
+	for q in 2021-Q2 2021-Q3 2021-Q4 2022-Q1; do \
+	  $(VENV)/bin/vrukit board-pack --quarter $$q --out vrukit-demo/board-packs || exit 1; done
 	$(VENV)/bin/vrukit sna --out vrukit-demo/site
 
 # `make test`: install, lint (ruff, mypy), then run the whole test suite on TEST_WORKERS

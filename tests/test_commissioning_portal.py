@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conftest import axe_violations, open_page, serve, small_programme
-from vrukit.commissioning.models import Application, Attachment
+from vrukit.commissioning.models import Action, Application, Attachment, LogEntry, Risk
 from vrukit.commissioning.rounds import (
     STANDARD_TEMPLATE,
     declare_conflict,
@@ -30,7 +30,7 @@ from vrukit.commissioning.rounds import (
 from vrukit.programme.accounts import hash_password
 from vrukit.programme.db import engine
 from vrukit.programme.models import Intervention, Organisation, ReturnTemplate, User
-from vrukit.web.portal import applications, rounds
+from vrukit.web.portal import applications, governance, rounds
 from vrukit.web.portal.app import ROUTES, create_app
 
 SECRET = "a-test-session-secret-of-forty-characters!"
@@ -378,4 +378,62 @@ def test_a_round_runs_end_to_end_in_the_browser(browser, live):
     assert club == "Eastford Boxing Club"
     boss.goto(root + f"/interventions/{iv.id}")
     assert "Template version 1" in boss.inner_text("main")
+    for path in ("/board-pack", "/plan", "/risks", "/log", "/spend?quarter=2022-Q1"):
+        assert boss.goto(root + path).status == 200, path
+        assert axe_violations(boss) == [], path
     boss.close()
+
+
+# -- governance: plan, risks, log, spend, board pack --------------------------------------------
+
+GOVERNANCE_FORMS = {
+    "/plan/objectives": {"title": "A new objective"},
+    "/plan/actions": {"objective": "1", "title": "Do it", "owner": "Someone", "due": "2022-06-30"},
+    "/plan/actions/{aid}/update": {"status": "at_risk", "note": "slipping"},
+    "/risks": {"title": "A new risk", "owner": "Someone", "likelihood": "3", "impact": "4",
+               "review_by": "2022-06-30"},
+    "/risks/{kid}/review": {"likelihood": "2", "impact": "2", "note": "better"},
+    "/log": {"kind": "issue", "title": "An issue"},
+    "/spend": {"intervention": "1", "quarter": "2022-Q1", "amount": "100"},
+}  # fmt: skip
+SPEND_RETURN = b"intervention,quarter,amount,category,note\nResettlement,2022-Q1,10,,\n"
+GOVERNANCE_WRITES = [r for r in governance.ROUTES if r[0] == "POST"]
+EXPECTED_GOVERNANCE = {  # role -> {(method, path): status}, 200 otherwise
+    "admin": dict.fromkeys(GOVERNANCE_WRITES, 303),
+    "commissioner": dict.fromkeys(GOVERNANCE_WRITES, 303),
+    "analyst": dict.fromkeys(GOVERNANCE_WRITES, 403),
+    "provider": dict.fromkeys(governance.ROUTES, 403),
+    "panel": dict.fromkeys(governance.ROUTES, 403),
+}
+
+
+def test_the_access_test_covers_every_governance_route():
+    served = {(m, r.path) for r in governance.router.routes for m in r.methods}
+    assert served == set(governance.ROUTES)
+
+
+@pytest.mark.parametrize("role", list(EXPECTED_GOVERNANCE))
+def test_every_role_calls_every_governance_route(base, tmp_path, role):
+    path_, _ = base
+    c = _client(path_, tmp_path)
+    token = _sign_in(c, WHO[role])
+    with Session(engine(f"sqlite:///{tmp_path / 'p.sqlite'}")) as s:
+        ids = {"aid": s.scalars(select(Action.id)).first(),
+               "kid": s.scalars(select(Risk.id)).first(),
+               "eid": s.scalars(select(LogEntry.id).where(LogEntry.status == "open")).first(),
+               "quarter": "2022-Q1", "fmt": "html"}  # fmt: skip
+    for method, path in governance.ROUTES:
+        url = path.format(**ids)
+        if method == "GET":
+            r = c.get(url, follow_redirects=False)
+        elif path.endswith("/upload"):
+            r = c.post(url, data={"csrf_token": token}, follow_redirects=False,
+                       files={"file": ("spend.csv", SPEND_RETURN, "text/csv")})  # fmt: skip
+        else:
+            form = {"csrf_token": token, **GOVERNANCE_FORMS.get(path, {})}
+            r = c.post(url, data=form, follow_redirects=False)
+        want = EXPECTED_GOVERNANCE[role].get((method, path), 200)
+        assert r.status_code == want, (role, method, path, r.status_code, r.text[-300:])
+        if role == "admin" and path == "/board-pack/{quarter}.{fmt}":
+            assert "attachment" in r.headers["content-disposition"]
+            assert "Programme board pack: 2022-Q1" in r.text

@@ -28,7 +28,7 @@ from vrukit.programme.models import (
     User,
 )
 from vrukit.web.open_referral import create_directory_app
-from vrukit.web.portal import applications, referrals, rounds
+from vrukit.web.portal import applications, governance, referrals, rounds
 from vrukit.web.portal.app import ROUTERS, ROUTES, create_app
 from vrukit.web.portal.security import RateLimit
 
@@ -257,9 +257,9 @@ EXPECTED = {  # role -> (path, status) where not 200
 }
 
 
-#: The programme and directory routes; the referral and funding-round routes have their own tests
-#: (test_referrals, test_commissioning_portal).
-OWN_TESTS = (*referrals.ROUTES, *rounds.ROUTES, *applications.ROUTES)
+#: The programme and directory routes; the referral, funding-round and governance routes have
+#: their own tests (test_referrals, test_commissioning_portal).
+OWN_TESTS = (*referrals.ROUTES, *rounds.ROUTES, *applications.ROUTES, *governance.ROUTES)
 PROGRAMME_ROUTES = [r for r in ROUTES if r not in OWN_TESTS]
 
 

@@ -143,17 +143,20 @@ def _rounds(s: Session, start: date, end: date) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _evaluation(s: Session, end: date) -> pd.DataFrame:
-    newest = (select(func.max(PlaceEvaluation.id)).where(
-        func.date(PlaceEvaluation.run_at) <= end.isoformat())
-        .group_by(PlaceEvaluation.place_id, PlaceEvaluation.design).scalar_subquery())  # fmt: skip
+def _evaluation(s: Session) -> pd.DataFrame:
+    """The newest run of each design for each place (whenever it ran: an evaluation is re-run
+    on the whole series, so the newest is the best the board can be told)."""
+    newest = (select(func.max(PlaceEvaluation.id))
+              .group_by(PlaceEvaluation.place_id, PlaceEvaluation.design)
+              .scalar_subquery())  # fmt: skip
     q = (select(Place.name, PlaceEvaluation.design, PlaceEvaluation.effect, PlaceEvaluation.low,
-                PlaceEvaluation.high, PlaceEvaluation.p, PlaceEvaluation.sms_level)
+                PlaceEvaluation.high, PlaceEvaluation.p, PlaceEvaluation.sms_level,
+                PlaceEvaluation.run_at)
          .join(Place, Place.id == PlaceEvaluation.place_id)
          .where(PlaceEvaluation.id.in_(newest))
          .order_by(Place.name, PlaceEvaluation.design))  # fmt: skip
     return pd.DataFrame(s.execute(q).all(), columns=["place", "design", "effect", "low", "high",
-                                                     "p", "sms_level"])  # fmt: skip
+                                                     "p", "sms_level", "run_at"])  # fmt: skip
 
 
 def _log(s: Session, start: date, end: date, public: bool) -> pd.DataFrame:
@@ -208,7 +211,7 @@ def collect(
         quarter=quarter, start=start, end=end, as_of=as_of,
         plan=_plan(s, start, end), risks=pd.DataFrame() if public else _risks(s, start, end),
         spend=spend, compliance=status, reach=_reach(s, quarter),
-        rounds=_rounds(s, start, end), evaluation=_evaluation(s, end),
+        rounds=_rounds(s, start, end), evaluation=_evaluation(s),
         log=_log(s, start, end, public), sna=sna_headlines(sna, start, end),
         training_reach=int(trained),
     )  # fmt: skip

@@ -59,6 +59,7 @@ from vrukit.web.portal import (
     directory,
     entry,
     evaluation,
+    governance,
     referrals,
     registry,
     rounds,
@@ -388,7 +389,8 @@ def audit_page(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 #: The portal's routers, in the order they are included.
 ROUTERS = (setup.router, router, entry.router, registry.router, evaluation.router,
-           directory.router, referrals.router, rounds.router, applications.router)  # fmt: skip
+           directory.router, referrals.router, rounds.router, applications.router,
+           governance.router)  # fmt: skip
 #: Every route, for the access tests: (method, path with {iid}/{rid}/{fmt} placeholders).
 ROUTES = (
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
@@ -408,4 +410,5 @@ ROUTES = (
     *referrals.ROUTES,
     *rounds.ROUTES,
     *applications.ROUTES,
+    *governance.ROUTES,
 )  # fmt: skip

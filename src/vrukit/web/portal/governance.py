@@ -1,0 +1,355 @@
+"""Governance in the portal: the delivery plan (objectives, actions, their updates), the risk
+register with its heat map (each review kept), the decision and issue log, spend by quarter
+(typed, or a spend return uploaded) against the forecast, and the quarterly board pack to
+download as HTML or PDF. The VRU's staff read them; admins and commissioners change them."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vrukit.commissioning.governance import (
+    RAG,
+    load_spend_return,
+    quarter_dates,
+    quarter_of,
+    quarters_to,
+    review_risk,
+    spend_by_intervention,
+    update_action,
+)
+from vrukit.commissioning.models import (
+    ACTION_STATUSES,
+    LOG_KINDS,
+    Action,
+    LogEntry,
+    Objective,
+    Risk,
+    Spend,
+)
+from vrukit.errors import ConfigError
+from vrukit.programme.audit import audit
+from vrukit.programme.models import Intervention, User
+from vrukit.programme.returns import ReturnRejected
+from vrukit.web.portal.registry import _value
+from vrukit.web.portal.setup import _text
+from vrukit.web.portal.web import EDITORS, STAFF, Csrf, Db, Me, render, upload_name, whole_number
+
+__all__ = ["ROUTES", "router"]
+
+router = APIRouter()
+
+
+def _reader(me: User) -> None:
+    if me.role not in STAFF:
+        raise HTTPException(403, f"your role ({me.role}) may not read the programme's governance")
+
+
+def _editor(me: User) -> None:
+    if me.role not in EDITORS:
+        raise HTTPException(403, f"your role ({me.role}) may not change the programme's governance")
+
+
+def _today(request: Request) -> date:
+    today = request.app.state.today
+    return today() if today else date.today()
+
+
+def _quarter(text: str | None, request: Request) -> str:
+    q = (text or "").strip() or quarter_of(_today(request))
+    try:
+        quarter_dates(q)
+    except ConfigError as e:
+        raise HTTPException(422, str(e)) from None
+    return q
+
+
+# -- the delivery plan -------------------------------------------------------------------------
+
+
+@router.get("/plan", response_class=HTMLResponse)
+def plan(request: Request, s: Db, me: Me) -> HTMLResponse:
+    _reader(me)
+    return render(request, "plan.html", user=me, rag=RAG, statuses=ACTION_STATUSES,
+                  objectives=s.scalars(select(Objective).order_by(Objective.position)).all(),
+                  interventions=s.scalars(select(Intervention).order_by(Intervention.name)).all(),
+                  can_edit=me.role in EDITORS, today=_today(request))  # fmt: skip
+
+
+@router.post("/plan/objectives", dependencies=[Csrf])
+async def add_objective(request: Request, s: Db, me: Me) -> Response:
+    _editor(me)
+    form = await request.form()
+    title = _text(form, "title", "Objective", most=300)
+    if s.scalars(select(Objective.id).where(Objective.title == title)).first():
+        raise HTTPException(422, f"{title!r} is already an objective")
+    position = len(s.scalars(select(Objective.id)).all())
+    o = Objective(title=title, position=position,
+                  description=_text(form, "description", "Description", required=False,
+                                    most=2000) or None)  # fmt: skip
+    s.add(o)
+    s.flush()
+    audit(s, me, "create", "objective", str(o.id), None, {"title": title})
+    return RedirectResponse("/plan", status_code=303)
+
+
+@router.post("/plan/actions", dependencies=[Csrf])
+async def add_action(request: Request, s: Db, me: Me) -> Response:
+    _editor(me)
+    form = await request.form()
+    objective = s.get(Objective, whole_number(form.get("objective", "")) or 0)
+    due = _value("date", "Due", str(form.get("due", "")), ())
+    if objective is None or due is None:
+        raise HTTPException(422, "choose the objective and give the due date")
+    iv = whole_number(form.get("intervention", ""))
+    if iv is not None and s.get(Intervention, iv) is None:
+        raise HTTPException(422, "Intervention: choose one from the list")
+    a = Action(objective_id=objective.id, title=_text(form, "title", "Action", most=300),
+               owner=_text(form, "owner", "Owner"), due=due, intervention_id=iv)  # fmt: skip
+    s.add(a)
+    s.flush()
+    audit(s, me, "create", "action", str(a.id), None, {"title": a.title, "due": due.isoformat()})
+    return RedirectResponse("/plan", status_code=303)
+
+
+@router.post("/plan/actions/{aid}/update", dependencies=[Csrf])
+async def action_update(request: Request, s: Db, me: Me, aid: int) -> Response:
+    a = s.get(Action, aid)
+    _reader(me)
+    if a is None:
+        raise HTTPException(404, "no such action")
+    _editor(me)
+    form = await request.form()
+    status = str(form.get("status", ""))
+    before = a.status
+    try:
+        note = _text(form, "note", "Update", required=False, most=2000) or None
+        update_action(s, a, status, _today(request), note, me.id)
+    except ConfigError as e:
+        raise HTTPException(422, str(e)) from None
+    audit(s, me, "update", "action", str(aid), {"status": before}, {"status": a.status})
+    return RedirectResponse("/plan", status_code=303)
+
+
+# -- the risk register -------------------------------------------------------------------------
+
+
+def _scale(form: Any, name: str, label: str) -> int:
+    n = whole_number(form.get(name, ""), 5)
+    if n is None or n < 1:
+        raise HTTPException(422, f"{label}: 1 to 5")
+    return n
+
+
+@router.get("/risks", response_class=HTMLResponse)
+def risks(request: Request, s: Db, me: Me) -> HTMLResponse:
+    import pandas as pd
+
+    from vrukit.publish.board_pack import heat_map
+
+    _reader(me)
+    open_risks = s.scalars(select(Risk).where(Risk.status == "open")).all()
+    frame = pd.DataFrame([{"likelihood": r.likelihood, "impact": r.impact} for r in open_risks],
+                         columns=["likelihood", "impact"])  # fmt: skip
+    svg, cells = heat_map(frame)
+    ordered = sorted(open_risks, key=lambda r: (-r.score, r.title))
+    return render(request, "risks.html", user=me, risks=ordered, svg=svg, cells=cells,
+                  can_edit=me.role in EDITORS)  # fmt: skip
+
+
+@router.post("/risks", dependencies=[Csrf])
+async def add_risk(request: Request, s: Db, me: Me) -> Response:
+    _editor(me)
+    form = await request.form()
+    title = _text(form, "title", "Risk", most=300)
+    if s.scalars(select(Risk.id).where(Risk.title == title)).first():
+        raise HTTPException(422, f"{title!r} is already in the register")
+    review_by = _value("date", "Review by", str(form.get("review_by", "")), ())
+    if review_by is None:
+        raise HTTPException(422, "Review by: give a date")
+    today = _today(request)
+    r = Risk(title=title, owner=_text(form, "owner", "Owner"), raised=today,
+             likelihood=_scale(form, "likelihood", "Likelihood"),
+             impact=_scale(form, "impact", "Impact"), review_by=review_by,
+             mitigations=_text(form, "mitigations", "Mitigations", required=False,
+                               most=4000) or None)  # fmt: skip
+    s.add(r)
+    s.flush()
+    review_risk(s, r, r.likelihood, r.impact, today, "Raised", me.id)
+    audit(s, me, "create", "risk", str(r.id), None, {"title": title, "score": r.score})
+    return RedirectResponse("/risks", status_code=303)
+
+
+@router.post("/risks/{kid}/review", dependencies=[Csrf])
+async def risk_review(request: Request, s: Db, me: Me, kid: int) -> Response:
+    _reader(me)
+    r = s.get(Risk, kid)
+    if r is None:
+        raise HTTPException(404, "no such risk")
+    _editor(me)
+    form = await request.form()
+    before = {"likelihood": r.likelihood, "impact": r.impact}
+    review_by = _value("date", "Next review", str(form.get("review_by", "")), ())
+    review_risk(s, r, _scale(form, "likelihood", "Likelihood"), _scale(form, "impact", "Impact"),
+                _today(request), _text(form, "note", "Why", required=False, most=2000) or None,
+                me.id, review_by)  # fmt: skip
+    if form.get("close") == "yes":
+        r.status = "closed"
+    audit(s, me, "review", "risk", str(kid), before,
+          {"likelihood": r.likelihood, "impact": r.impact, "status": r.status})  # fmt: skip
+    return RedirectResponse("/risks", status_code=303)
+
+
+# -- the decision and issue log ----------------------------------------------------------------
+
+
+@router.get("/log", response_class=HTMLResponse)
+def log(request: Request, s: Db, me: Me) -> HTMLResponse:
+    _reader(me)
+    entries = s.scalars(select(LogEntry).order_by(LogEntry.at.desc(), LogEntry.id.desc())).all()
+    return render(request, "log.html", user=me, entries=entries, kinds=LOG_KINDS,
+                  can_edit=me.role in EDITORS)  # fmt: skip
+
+
+@router.post("/log", dependencies=[Csrf])
+async def add_log(request: Request, s: Db, me: Me) -> Response:
+    _editor(me)
+    form = await request.form()
+    kind = str(form.get("kind", ""))
+    if kind not in LOG_KINDS:
+        raise HTTPException(422, "a decision or an issue")
+    e = LogEntry(kind=kind, at=_today(request), title=_text(form, "title", "What", most=300),
+                 detail=_text(form, "detail", "Detail", required=False, most=4000) or None,
+                 owner=_text(form, "owner", "Owner", required=False) or None,
+                 status="closed" if kind == "decision" else "open",
+                 public=form.get("public") == "yes")  # fmt: skip
+    s.add(e)
+    s.flush()
+    audit(s, me, "create", "log_entry", str(e.id), None, {"kind": kind, "title": e.title})
+    return RedirectResponse("/log", status_code=303)
+
+
+@router.post("/log/{eid}/close", dependencies=[Csrf])
+def close_log(s: Db, me: Me, eid: int) -> Response:
+    _reader(me)
+    e = s.get(LogEntry, eid)
+    if e is None:
+        raise HTTPException(404, "no such entry")
+    _editor(me)
+    e.status = "closed"
+    audit(s, me, "update", "log_entry", str(eid), {"status": "open"}, {"status": "closed"})
+    return RedirectResponse("/log", status_code=303)
+
+
+# -- spend -------------------------------------------------------------------------------------
+
+
+@router.get("/spend", response_class=HTMLResponse)
+def spend(request: Request, s: Db, me: Me, quarter: str | None = None) -> HTMLResponse:
+    _reader(me)
+    q = _quarter(quarter, request)
+    lines = spend_by_intervention(s, q)
+    return render(request, "spend.html", user=me, quarter=q, lines=lines,
+                  interventions=s.scalars(select(Intervention).order_by(Intervention.name)).all(),
+                  can_edit=me.role in EDITORS)  # fmt: skip
+
+
+@router.post("/spend", dependencies=[Csrf])
+async def add_spend(request: Request, s: Db, me: Me) -> Response:
+    _editor(me)
+    form = await request.form()
+    iv = s.get(Intervention, whole_number(form.get("intervention", "")) or 0)
+    quarter = _quarter(str(form.get("quarter", "")), request)
+    amount = _value("number", "Amount", str(form.get("amount", "")), ())
+    if iv is None or amount is None:
+        raise HTTPException(422, "choose the intervention and give the amount")
+    row = Spend(intervention_id=iv.id, quarter=quarter, amount=float(amount), source="typed",
+                note=_text(form, "note", "Note", required=False, most=2000) or None,
+                entered_by=me.id)  # fmt: skip
+    s.add(row)
+    s.flush()
+    audit(s, me, "create", "spend", str(row.id), None,
+          {"intervention": iv.name, "quarter": quarter, "amount": row.amount})  # fmt: skip
+    return RedirectResponse(f"/spend?quarter={quarter}", status_code=303)
+
+
+@router.post("/spend/upload", dependencies=[Csrf])
+def upload_spend(request: Request, s: Db, me: Me, file: UploadFile) -> Response:
+    """A spend return (CSV or XLSX, ``SPEND_FIELDS``), added whole or refused with every
+    problem named by row and column."""
+    _editor(me)
+    suffix = Path(file.filename or "").suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise HTTPException(422, "upload the spend return as CSV or XLSX")
+    name = upload_name(file.filename, suffix)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"spend{suffix}"
+        path.write_bytes(file.file.read())
+        try:
+            n = load_spend_return(s, path, name=name, by=me.id)
+        except ReturnRejected as e:
+            return render(request, "problems.html", 422, user=me, iv=None, problems=e.problems,
+                          file=name, what="The spend return")  # fmt: skip
+    audit(s, me, "upload", "spend", name, None, {"lines": n})
+    return RedirectResponse("/spend", status_code=303)
+
+
+# -- the board pack ----------------------------------------------------------------------------
+
+
+@router.get("/board-pack", response_class=HTMLResponse)
+def board_pack_page(request: Request, me: Me) -> HTMLResponse:
+    _reader(me)
+    today = _today(request)
+    last = quarter_of(date.fromordinal(quarter_dates(quarter_of(today))[0].toordinal() - 1))
+    return render(request, "board_pack.html", user=me, quarters=quarters_to(last, 8)[::-1])
+
+
+def _pack(s: Session, quarter: str, public: bool, pdf: bool) -> Path:
+    from vrukit.jobs.board_pack import collect
+    from vrukit.publish.board_pack import print_pdf, write_pack
+
+    out = Path(tempfile.mkdtemp(prefix="vrukit-pack-"))
+    html = write_pack(collect(s, quarter, public=public), out, public=public)
+    return print_pdf(html) if pdf else html
+
+
+@router.get("/board-pack/{quarter}.{fmt}")
+async def board_pack(s: Db, me: Me, quarter: str, fmt: str, public: bool = False) -> Response:
+    """The quarter's pack as a download (HTML, or PDF printed by Chromium off the event
+    loop): opened as a file, never as a portal page, so its own styles apply."""
+    _reader(me)
+    if fmt not in ("html", "pdf"):
+        raise HTTPException(404, "no such format: html or pdf")
+    try:
+        quarter_dates(quarter)
+        path = await run_in_threadpool(_pack, s, quarter, public, fmt == "pdf")
+    except ConfigError as e:
+        raise HTTPException(422, str(e)) from None
+    try:
+        content = path.read_bytes()
+    finally:
+        for f in path.parent.iterdir():
+            f.unlink()
+        path.parent.rmdir()
+    kind = "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"
+    return Response(content, media_type=kind, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(path.name)}"})  # fmt: skip
+
+
+ROUTES = (
+    ("GET", "/plan"), ("POST", "/plan/objectives"), ("POST", "/plan/actions"),
+    ("POST", "/plan/actions/{aid}/update"), ("GET", "/risks"), ("POST", "/risks"),
+    ("POST", "/risks/{kid}/review"), ("GET", "/log"), ("POST", "/log"),
+    ("POST", "/log/{eid}/close"), ("GET", "/spend"), ("POST", "/spend"),
+    ("POST", "/spend/upload"), ("GET", "/board-pack"), ("GET", "/board-pack/{quarter}.{fmt}"),
+)  # fmt: skip
