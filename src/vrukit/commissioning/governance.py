@@ -153,7 +153,8 @@ class SpendLine:
     ``UNDERSPEND_SHARE`` and ``UNDERSPEND_POUNDS`` below the forecast so far."""
 
     intervention: str
-    strand: str | None
+    #: The YEF Toolkit approach ("" for none).
+    strand: str
     allocation: float
     forecast: dict[str, float]
     actual: dict[str, float]
@@ -243,7 +244,7 @@ def spend_by_intervention(s: Session, quarter: str) -> list[SpendLine]:
         filled = {q for (i, q) in reported if i == iv.id and q in year and q not in got}
         for q in filled:
             got[q] = reported[(iv.id, q)]
-        lines.append(SpendLine(iv.name, iv.yef_strand, sum(whole_year.values()),
+        lines.append(SpendLine(iv.name, iv.yef_strand or "", sum(whole_year.values()),
                                {q: v for q, v in whole_year.items() if q in year}, got,
                                filled))  # fmt: skip
     return lines

@@ -76,7 +76,7 @@ def _plan(s: Session, start: date, end: date) -> pd.DataFrame:
                 "objective": o.title, "action": a.title, "owner": a.owner, "due": a.due,
                 "status": now, "rag": RAG[now], "before": RAG[before],
                 "changed": now != before,
-                "overdue": a.due <= end and now != "complete",
+                "overdue": a.due < end and now != "complete",
                 "note": update.note if update is not None and update.at >= start else "",
             })  # fmt: skip
     return pd.DataFrame(rows)

@@ -38,7 +38,7 @@ from vrukit.commissioning.models import (
 )
 from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
-from vrukit.programme.models import Intervention, User
+from vrukit.programme.models import Intervention, Place, User
 from vrukit.programme.returns import ReturnRejected
 from vrukit.web.portal.registry import _value
 from vrukit.web.portal.setup import _text
@@ -82,6 +82,7 @@ def plan(request: Request, s: Db, me: Me) -> HTMLResponse:
     return render(request, "plan.html", user=me, rag=RAG, statuses=ACTION_STATUSES,
                   objectives=s.scalars(select(Objective).order_by(Objective.position)).all(),
                   interventions=s.scalars(select(Intervention).order_by(Intervention.name)).all(),
+                  places=s.scalars(select(Place).order_by(Place.name)).all(),
                   can_edit=me.role in EDITORS, today=_today(request))  # fmt: skip
 
 
@@ -113,8 +114,12 @@ async def add_action(request: Request, s: Db, me: Me) -> Response:
     iv = whole_number(form.get("intervention", ""))
     if iv is not None and s.get(Intervention, iv) is None:
         raise HTTPException(422, "Intervention: choose one from the list")
+    place = whole_number(form.get("place", ""))
+    if place is not None and s.get(Place, place) is None:
+        raise HTTPException(422, "Place: choose one from the list")
     a = Action(objective_id=objective.id, title=_text(form, "title", "Action", most=300),
-               owner=_text(form, "owner", "Owner"), due=due, intervention_id=iv)  # fmt: skip
+               owner=_text(form, "owner", "Owner"), due=due, intervention_id=iv,
+               place_id=place)  # fmt: skip
     s.add(a)
     s.flush()
     audit(s, me, "create", "action", str(a.id), None, {"title": a.title, "due": due.isoformat()})

@@ -57,7 +57,14 @@ def _visible_rounds(s: Session, me: User) -> list[FundingRound]:
 
 @router.get("/rounds", response_class=HTMLResponse)
 def rounds(request: Request, s: Db, me: Me) -> HTMLResponse:
-    return render(request, "rounds.html", user=me, rounds=_visible_rounds(s, me),
+    shown = _visible_rounds(s, me)
+    whole = None
+    if me.role in STAFF:  # the portfolio as awarded, across every round
+        awarded = [(expected_effect(a.reach, r.baseline.get(a.prevention_tier), a.yef_strand,
+                                    a.awarded or 0.0), a.awarded or 0.0)
+                   for r in shown for a in r.applications if a.status == "awarded"]  # fmt: skip
+        whole = (portfolio(awarded), sum(a for _, a in awarded), len(awarded)) if awarded else None
+    return render(request, "rounds.html", user=me, rounds=shown, whole=whole,
                   can_edit=me.role in EDITORS)  # fmt: skip
 
 
