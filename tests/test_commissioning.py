@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from conftest import small_programme
 from vrukit.commissioning.awards import award, decline, schedule
-from vrukit.commissioning.models import Payment
+from vrukit.commissioning.models import Application, Payment
 from vrukit.commissioning.rounds import (
     can_see,
     declare_conflict,
@@ -191,15 +191,22 @@ def test_scorers_who_differ_are_moderated_before_an_award(s):
     r = ranking(s, rnd)[0]
     assert r.criteria[0].used == 4 and not r.notes
     assert r.total == pytest.approx(100 * (3 * 4 + 2 * 3 + 3) / 5 / 6)
-    with pytest.raises(ConfigError, match="over its budget"):
-        award(s, a, None, amount=100_001, start=date(2022, 4, 1), end=date(2023, 3, 31))
+    rnd.budget = 20_000
+    with pytest.raises(ConfigError, match="over its budget of £20,000.00"):
+        award(s, a, None, amount=25_000, start=date(2022, 4, 1), end=date(2023, 3, 31))
+    rnd.budget = 100_000
     award(s, a, None, amount=25_000, start=date(2022, 4, 1), end=date(2023, 3, 31))
 
 
-def test_an_ineligible_or_late_application_is_not_awarded(s):
+def test_an_ineligible_or_late_application_is_not_submitted_or_awarded(s):
     rnd = _round(s)
     one, two = _orgs(s, 2)
-    a = _apply(s, rnd, one, "Not constituted", 10_000, eligible=False)
+    with pytest.raises(ConfigError, match="not eligible.*requires 'yes'"):
+        _apply(s, rnd, one, "Not constituted", 10_000, eligible=False)
+    a = s.scalars(select(Application).where(Application.title == "Not constituted")).one()
+    assert a.status == "draft"
+    a.answers = {"charity": "Yes, charity 1234567"}  # "yes", in a sentence
+    submit(a, date(2022, 2, 1))
     late = record_application(
         s, rnd, two.id, title="Late", summary="-", reach=10, thematic_area="sport",
         prevention_tier="primary", budget=[("All", "other", 1_000)], answers={"charity": "yes"},
@@ -209,6 +216,9 @@ def test_an_ineligible_or_late_application_is_not_awarded(s):
     set_status(rnd, "scoring")
     p1, p2, _ = _users(s)
     _score_all(s, rnd, a, {p1: [3, 3, 3], p2: [3, 3, 3]})
+    with pytest.raises(ConfigError, match="more than the £10,000.00"):
+        award(s, a, None, amount=12_000, start=date(2022, 4, 1), end=date(2023, 3, 31))
+    a.answers = {"charity": "no"}  # changed behind the form's back: not ready to award
     r = ranking(s, rnd)[0]
     assert r.rank is None and "requires 'yes'" in r.ineligible[0]
     with pytest.raises(ConfigError, match="not ready to award"):

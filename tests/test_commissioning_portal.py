@@ -17,7 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conftest import axe_violations, open_page, serve, small_programme
-from vrukit.commissioning.models import Action, Application, Attachment, LogEntry, Risk
+from vrukit.commissioning.models import (
+    Action,
+    Application,
+    Attachment,
+    LogEntry,
+    Risk,
+    Spend,
+)
 from vrukit.commissioning.rounds import (
     STANDARD_TEMPLATE,
     declare_conflict,
@@ -255,7 +262,7 @@ def _apply_in_browser(browser, root: str, who, title: str, amounts: tuple[str, s
     page.get_by_label("The YEF Toolkit approach your work belongs to").select_option(
         "Sports programmes"
     )
-    page.get_by_label("Are you a registered charity?").fill("yes")
+    page.get_by_label("Are you a registered charity?").select_option("yes")
     page.get_by_label("Item 1", exact=True).fill("Coaches")
     page.get_by_label("Amount 1", exact=True).fill(amounts[0])
     page.get_by_label("Item 2", exact=True).fill("Venue")
@@ -352,11 +359,11 @@ def test_a_round_runs_end_to_end_in_the_browser(browser, live):
     boss.get_by_label("Contract start").fill("2022-04-01")
     boss.get_by_label("Contract end").fill("2023-03-31")
     boss.get_by_label("Conditions of the award", exact=False).fill("Safeguarding lead named")
-    boss.get_by_role("button", name="Award").click()
+    boss.get_by_role("button", name="Award it").click()
     boss.wait_for_load_state("load")
     boss.get_by_role("link", name="Hospital youth work").click()
-    boss.get_by_label("Or decline it", exact=False).fill("Outside the priority places")
-    boss.get_by_role("button", name="Decline").click()
+    boss.get_by_label("Why (the applicant reads this)").fill("Outside the priority places")
+    boss.get_by_role("button", name="Decline it").click()
     boss.wait_for_load_state("load")
     assert "Stage: decided" in boss.inner_text("main")
 
@@ -419,9 +426,10 @@ def test_every_role_calls_every_governance_route(base, tmp_path, role):
     token = _sign_in(c, WHO[role])
     with Session(engine(f"sqlite:///{tmp_path / 'p.sqlite'}")) as s:
         ids = {"aid": s.scalars(select(Action.id)).first(),
+               "sid": s.scalars(select(Spend.id)).first(),
                "kid": s.scalars(select(Risk.id)).first(),
                "eid": s.scalars(select(LogEntry.id).where(LogEntry.status == "open")).first(),
-               "quarter": "2022-Q1", "fmt": "html"}  # fmt: skip
+               "quarter": "2021-Q4", "fmt": "html"}  # fmt: skip
     for method, path in governance.ROUTES:
         url = path.format(**ids)
         if method == "GET":
@@ -436,4 +444,6 @@ def test_every_role_calls_every_governance_route(base, tmp_path, role):
         assert r.status_code == want, (role, method, path, r.status_code, r.text[-300:])
         if role == "admin" and path == "/board-pack/{quarter}.{fmt}":
             assert "attachment" in r.headers["content-disposition"]
-            assert "Programme board pack: 2022-Q1" in r.text
+            assert "Programme board pack: 2021-Q4" in r.text
+            future = c.get("/board-pack/2022-Q1.html")  # the client's today is 1 February 2022
+            assert future.status_code == 422 and "has not ended" in future.text

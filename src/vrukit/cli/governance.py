@@ -41,8 +41,10 @@ def board_pack(
     if sna is None and store is None and _settings(None).store is None:
         demo_sna = _settings(None).demo_dir / "analysis"
         sna = demo_sna if (demo_sna / "summary.json").exists() else None
+    from datetime import date
+
     with session(url) as s:
-        data = collect(s, quarter, sna=sna, public=public)
+        data = collect(s, quarter, sna=sna, public=public, today=date.today())
     html = write_pack(data, out, public=public)
     console.print(f"Board pack for {quarter}: [bold]{html.resolve()}[/bold]")
     if pdf:

@@ -69,6 +69,9 @@ def award(
         raise ConfigError(f"application {a.title!r}: " + "; ".join(ranked.notes))
     given = s.scalar(select(func.coalesce(func.sum(Application.awarded), 0.0))
                      .where(Application.round_id == rnd.id)) or 0.0  # fmt: skip
+    if amount > a.amount + 0.005:
+        raise ConfigError(f"£{amount:,.2f} is more than the £{a.amount:,.2f} the application "
+                          "asked for")  # fmt: skip
     if amount <= 0 or given + amount > rnd.budget + 0.005:
         total = given + amount
         raise ConfigError(f"£{amount:,.2f} would take the round's awards to £{total:,.2f}, "
@@ -78,6 +81,7 @@ def award(
         s.add(Payment(intervention_id=iv.id, organisation_id=a.organisation_id,
                       application_id=a.id, due=due, amount=pay))  # fmt: skip
     a.status, a.awarded, a.intervention_id = "awarded", round(amount, 2), iv.id
+    a.contract_start, a.contract_end = start, end
     a.decision_note, a.decided_at = conditions.strip() or None, now or datetime.now()
     a.decided_by = by.id if by else None
     _close_when_done(rnd)
@@ -127,6 +131,9 @@ def _intervention(
         if a.organisation_id not in iv.provider_ids and org is not None:
             iv.partners.append(org)
         iv.funding = (iv.funding or 0.0) + amount
+        # the programme runs as long as the contracts it holds
+        iv.contract_start = min(iv.contract_start, start)
+        iv.contract_end = max(iv.contract_end or end, end)
         return iv
     fields = fields_of(rnd.template)  # checked again: it may have been edited
     if not fields:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from vrukit.commissioning.models import (
     BUDGET_CATEGORIES,
     Action,
     ActionUpdate,
+    Application,
     Risk,
     RiskReview,
     Spend,
@@ -170,6 +171,11 @@ class SpendLine:
         f, a = self.through(quarter)
         return f - a > max(UNDERSPEND_POUNDS, UNDERSPEND_SHARE * f)
 
+    def overspent(self, quarter: str) -> bool:
+        """Spend so far more than the same margin above the forecast so far."""
+        f, a = self.through(quarter)
+        return a - f > max(UNDERSPEND_POUNDS, UNDERSPEND_SHARE * f)
+
 
 def financial_year(quarter: str) -> list[str]:
     """The four quarters of the financial year (April to March) ``quarter`` falls in."""
@@ -221,6 +227,37 @@ def _return_spend(s: Session, through: str) -> dict[tuple[int, str], float]:
     return dict(out)
 
 
+def _profile(iv: Intervention, awards: list[Application]) -> dict[str, float]:
+    """An intervention's forecast: each award spread over its own contract, and the rest of
+    the funding over the intervention's."""
+    rest = float(iv.funding or 0.0) - sum(a.awarded or 0.0 for a in awards)
+    out: dict[str, float] = defaultdict(float)
+    parts: list[tuple[float, date, date | None]] = (
+        [(rest, iv.contract_start, iv.contract_end)] if rest > 0.005 else []
+    )
+    parts += [(a.awarded or 0.0, a.contract_start, a.contract_end) for a in awards
+              if a.contract_start is not None]  # fmt: skip
+    for amount, start, end in parts:
+        for q, v in forecast_profile(amount, start, end).items():
+            out[q] += v
+    return dict(out)
+
+
+def latest_spend(rows: list[Spend]) -> dict[tuple[int, str], float]:
+    """Each intervention's spend per quarter: the sum of its newest entry's lines (a spend
+    return's lines for the quarter, or one typed figure). A later entry replaces an earlier
+    one, so a correction is a new entry and a return sent twice is not counted twice."""
+    newest: dict[tuple[int, str], Any] = {}
+    for r in rows:
+        key = (r.intervention_id, r.quarter)
+        newest[key] = max(newest.get(key, r.entered_at), r.entered_at)
+    out: dict[tuple[int, str], float] = defaultdict(float)
+    for r in rows:
+        if r.entered_at == newest[(r.intervention_id, r.quarter)]:
+            out[(r.intervention_id, r.quarter)] += r.amount
+    return dict(out)
+
+
 def spend_by_intervention(s: Session, quarter: str) -> list[SpendLine]:
     """Every funded intervention's forecast and actual spend in the financial year of
     ``quarter``, up to it. The forecast spreads the funding over the contract by days; actual
@@ -228,15 +265,19 @@ def spend_by_intervention(s: Session, quarter: str) -> list[SpendLine]:
     providers' returns reported (those quarters are in ``from_returns``)."""
     year = [q for q in financial_year(quarter) if q <= quarter]
     actual: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    spent = select(Spend.intervention_id, Spend.quarter, Spend.amount).where(
-        Spend.quarter.in_(year))  # fmt: skip
-    for iid, q, amount in s.execute(spent):
+    rows = list(s.scalars(select(Spend).where(Spend.quarter.in_(year))))
+    for (iid, q), amount in latest_spend(rows).items():
         actual[iid][q] += amount
     reported = _return_spend(s, quarter)
+    awards: dict[int, list[Application]] = defaultdict(list)
+    dated = select(Application).where(Application.status == "awarded",
+                                      Application.contract_start.is_not(None))  # fmt: skip
+    for a in s.scalars(dated):
+        awards[a.intervention_id or 0].append(a)
     lines = []
     for iv in s.scalars(select(Intervention).where(Intervention.funding.is_not(None))
                         .order_by(Intervention.name)):  # fmt: skip
-        profile = forecast_profile(float(iv.funding or 0.0), iv.contract_start, iv.contract_end)
+        profile = _profile(iv, awards.get(iv.id, []))
         whole_year = {q: v for q, v in profile.items() if q in financial_year(quarter)}
         if not whole_year:
             continue  # no contract in this year
@@ -269,10 +310,11 @@ def load_spend_return(
         if r["quarter"] is not None and not re.fullmatch(r"[0-9]{4}-Q[1-4]", r["quarter"]):
             problems.append(Problem(first + k, "quarter", r["quarter"], "is not YYYY-Qn"))
     if problems:
-        raise ReturnRejected(where, problems)
+        raise ReturnRejected(where, sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
+    now = datetime.now()  # one entry: its lines replace earlier entries for their quarters
     s.add_all(Spend(intervention_id=known[r["intervention"]], quarter=r["quarter"],
                     amount=float(r["amount"]), category=r["category"], note=r["note"],
-                    source=source, entered_by=by) for r in rows)  # fmt: skip
+                    source=source, entered_by=by, entered_at=now) for r in rows)  # fmt: skip
     s.flush()
     return len(rows)
 
@@ -286,4 +328,5 @@ def as_dict(line: SpendLine, quarter: str) -> dict[str, Any]:
     f, a = line.through(quarter)
     return {"intervention": line.intervention, "strand": line.strand,
             "allocation": line.allocation, "forecast": f, "actual": a,
-            "underspent": line.underspent(quarter)}  # fmt: skip
+            "underspent": line.underspent(quarter),
+            "overspent": line.overspent(quarter)}  # fmt: skip

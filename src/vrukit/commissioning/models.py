@@ -35,7 +35,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vrukit.programme.models import PREVENTION_TIERS, THEMATIC_AREAS, Base, one_of
+from vrukit.programme.models import (
+    PREVENTION_TIERS,
+    THEMATIC_AREAS,
+    Base,
+    Organisation,
+    one_of,
+)
 
 __all__ = [
     "ACTION_STATUSES",
@@ -182,9 +188,14 @@ class Application(Base):
     #: The award's conditions, or the reason for a decline.
     decision_note: Mapped[str | None] = mapped_column(Text)
     awarded: Mapped[float | None] = mapped_column(Float)
+    #: The award's contract (a programme's providers may be funded for other dates than the
+    #: programme's first contract).
+    contract_start: Mapped[date | None] = mapped_column(Date)
+    contract_end: Mapped[date | None] = mapped_column(Date)
     intervention_id: Mapped[int | None] = mapped_column(ForeignKey("intervention.id"))
 
     round: Mapped[FundingRound] = relationship(back_populates="applications")
+    organisation: Mapped[Organisation] = relationship()
     budget_lines: Mapped[list[BudgetLine]] = relationship(
         cascade="all, delete-orphan", order_by="BudgetLine.line"
     )

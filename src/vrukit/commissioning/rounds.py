@@ -10,6 +10,7 @@ portal's business; what a *conflicted* member may not do is enforced here as wel
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from math import fsum
@@ -131,15 +132,23 @@ def record_application(
     return a
 
 
+def _first_word(text: str) -> str:
+    words = re.findall(r"[\w']+", text.lower())
+    return words[0] if words else ""
+
+
 def ineligible_because(rnd: FundingRound, a: Application) -> list[str]:
-    """Why an application is not eligible (empty when it is): an eligibility question left
-    unanswered, or answered other than the round requires."""
+    """Why an application is not eligible (empty when it is): a question with a required answer
+    left unanswered or answered otherwise ("Yes." and "Yes, charity 1234567" are yes).
+    Questions without a required answer may be left blank."""
     reasons = []
     for q in rnd.questions:
+        if not q.get("must"):
+            continue
         got = str(a.answers.get(q["key"], "")).strip()
         if not got:
             reasons.append(f"not answered: {q['text']}")
-        elif q.get("must") and got.lower() != str(q["must"]).lower():
+        elif _first_word(got) != str(q["must"]).strip().lower():
             reasons.append(f"{q['text']}: answered {got!r}, the round requires {q['must']!r}")
     return reasons
 
@@ -152,6 +161,10 @@ def submit(a: Application, today: date) -> None:
                           f"{rnd.closes} while open; it is {rnd.status} on {today}")  # fmt: skip
     if a.status != "draft":
         raise ConfigError(f"application {a.title!r} is already {a.status}")
+    reasons = ineligible_because(rnd, a)
+    if reasons:
+        raise ConfigError("the application is not eligible for this round, so it was kept as "
+                          "a draft: " + "; ".join(reasons))  # fmt: skip
     a.status, a.submitted_at = "submitted", datetime.combine(today, datetime.min.time())
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from vrukit.commissioning.governance import (
@@ -92,7 +92,7 @@ def _risks(s: Session, start: date, end: date) -> pd.DataFrame:
         movement = ("new" if was is None else "up" if score > was else
                     "down" if score < was else "same")  # fmt: skip
         rows.append({"risk": r.title, "owner": r.owner, "likelihood": now[0], "impact": now[1],
-                     "score": score, "was": was, "movement": movement,
+                     "score": score, "was": "" if was is None else str(was), "movement": movement,
                      "mitigations": r.mitigations or ""})  # fmt: skip
     return (
         pd.DataFrame(rows).sort_values(["score", "risk"], ascending=[False, True])
@@ -115,7 +115,8 @@ def _reach(s: Session, quarter: str) -> pd.DataFrame:
 
 def _rounds(s: Session, start: date, end: date) -> pd.DataFrame:
     rows = []
-    for rnd in s.scalars(select(FundingRound).order_by(FundingRound.opens)):
+    for rnd in s.scalars(select(FundingRound).where(FundingRound.status != "draft")
+                         .order_by(FundingRound.opens)):  # fmt: skip
         apps = [a for a in rnd.applications if a.submitted_at is not None
                 and a.submitted_at.date() <= end]  # fmt: skip
         decided = [a for a in apps if a.decided_at is not None and a.decided_at.date() <= end]
@@ -160,7 +161,10 @@ def _evaluation(s: Session) -> pd.DataFrame:
 
 
 def _log(s: Session, start: date, end: date, public: bool) -> pd.DataFrame:
-    q = select(LogEntry).where(LogEntry.at >= start, LogEntry.at <= end).order_by(LogEntry.at)
+    """What was logged in the quarter, and the issues logged before it that are still open."""
+    q = select(LogEntry).where(LogEntry.at <= end, or_(
+        LogEntry.at >= start, (LogEntry.kind == "issue") & (LogEntry.status == "open"),
+    )).order_by(LogEntry.at)  # fmt: skip
     if public:
         q = q.where(LogEntry.public)
     return pd.DataFrame([{"at": e.at, "kind": e.kind, "title": e.title, "owner": e.owner or "",
@@ -195,10 +199,15 @@ def sna_headlines(folder: Path | None, start: date, end: date) -> dict[str, Any]
 
 def collect(
     s: Session, quarter: str, *, sna: Path | None = None, public: bool = False,
-    as_of: date | None = None,
+    as_of: date | None = None, today: date | None = None,
 ) -> PackData:  # fmt: skip
-    """A quarter's board pack from the store (``public``: the parts marked public only)."""
+    """A quarter's board pack from the store (``public``: the parts marked public only). A
+    quarter that has not ended by ``today`` (when given) is refused: its pack would report
+    returns not yet due as missing."""
     start, end = quarter_dates(quarter)
+    if today is not None and end >= today:
+        raise ConfigError(f"{quarter} has not ended yet (it ends on {end}): its board pack "
+                          "can be made from the day after")  # fmt: skip
     as_of = as_of or end + timedelta(days=DUE_DAYS + 15)
     year = [q for q in financial_year(quarter) if q <= quarter]
     spend = pd.DataFrame([as_dict(line, quarter) for line in spend_by_intervention(s, quarter)],

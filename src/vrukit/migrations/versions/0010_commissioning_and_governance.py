@@ -193,6 +193,8 @@ def upgrade() -> None:
         sa.Column("decided_by", sa.Integer(), nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=True),
         sa.Column("awarded", sa.Float(), nullable=True),
+        sa.Column("contract_start", sa.Date(), nullable=True),
+        sa.Column("contract_end", sa.Date(), nullable=True),
         sa.Column("intervention_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "prevention_tier IN ('primary', 'secondary', 'tertiary')",

@@ -21,10 +21,12 @@ from vrukit.commissioning.models import (
     Application,
     Attachment,
     Conflict,
+    Moderation,
     Score,
 )
 from vrukit.commissioning.rounds import (
     declare_conflict,
+    ineligible_because,
     moderate,
     ranking,
     record_application,
@@ -35,7 +37,7 @@ from vrukit.commissioning.yef import expected_effect, strands
 from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
 from vrukit.programme.models import PREVENTION_TIERS, THEMATIC_AREAS, Place, User
-from vrukit.web.portal.registry import _value
+from vrukit.web.portal.registry import _value, money
 from vrukit.web.portal.rounds import round_for
 from vrukit.web.portal.setup import _text
 from vrukit.web.portal.web import (
@@ -106,8 +108,7 @@ def _budget(form: Any) -> list[tuple[str, str, float]]:
         if category not in BUDGET_CATEGORIES or len(item) > 200:
             raise HTTPException(422, f"Budget line {k + 1}: a category from the list and an "
                                 "item of 200 characters at most")  # fmt: skip
-        amount = _value("number", f"Budget line {k + 1}: amount",
-                        str(form.get(f"amount_{k}", "")), ())  # fmt: skip
+        amount = money(form.get(f"amount_{k}", ""), f"Budget line {k + 1}: amount")
         lines.append((item, category, float(amount or 0)))
     return lines
 
@@ -117,6 +118,9 @@ def _application_values(s: Session, rnd: Any, form: Any) -> dict[str, Any]:
     ages = [whole_number(form.get(k, ""), 120) for k in ("age_min", "age_max")]
     if reach is None:
         raise HTTPException(422, "Young people you will work with: a whole number")
+    if ages[0] is not None and ages[1] is not None and ages[0] > ages[1]:
+        raise HTTPException(422, f"Ages: the youngest ({ages[0]}) is older than the oldest "
+                            f"({ages[1]})")  # fmt: skip
     strand = str(form.get("yef_strand", "")).strip() or None
     if strand is not None and strand.lower() not in strands():
         raise HTTPException(422, "YEF Toolkit strand: choose one from the list (or none)")
@@ -153,41 +157,61 @@ async def apply(request: Request, s: Db, me: Me, rid: int) -> Response:
         raise HTTPException(422, f"you have already applied to this round as {values['title']!r}")
     try:
         a = record_application(s, rnd, int(me.organisation_id or 0), **values)
-        if form.get("action") == "submit":
-            submit(a, _today(request))
     except ConfigError as e:
         raise _refused(e) from None
-    audit(
-        s,
-        me,
-        "create",
-        "application",
-        str(a.id),
-        None,
-        {"round": rnd.name, "title": a.title, "amount": a.amount, "status": a.status},
-    )
+    audit(s, me, "create", "application", str(a.id), None,
+          {"round": rnd.name, "title": a.title, "amount": a.amount})  # fmt: skip
+    return _submitted(request, s, me, a, form)
+
+
+def _submitted(request: Request, s: Session, me: User, a: Application, form: Any) -> Response:
+    """Submit a saved draft when asked; when it cannot be (ineligible, the round closed), the
+    draft stays saved and its page says why."""
+    if form.get("action") != "submit":
+        return RedirectResponse(f"/applications/{a.id}", status_code=303)
+    try:
+        submit(a, _today(request))
+    except ConfigError as e:
+        return _page(request, s, me, a, 422, notice=f"Saved as a draft, not submitted: {e}")
+    audit(s, me, "submit", "application", str(a.id), None, {"title": a.title})
     return RedirectResponse(f"/applications/{a.id}", status_code=303)
 
 
 @router.get("/applications/{aid}", response_class=HTMLResponse)
 def application_page(request: Request, s: Db, me: Me, aid: int) -> HTMLResponse:
-    a = application_for(s, me, aid)
+    return _page(request, s, me, application_for(s, me, aid))
+
+
+def _page(
+    request: Request, s: Session, me: User, a: Application, status: int = 200,
+    notice: str | None = None,
+) -> HTMLResponse:  # fmt: skip
+    """An application as ``me`` may see it. A panel member sees the panel's scores, comments
+    and moderation only once they have scored it themselves, so each scores independently."""
     rnd = a.round
     on_panel = me.id in {p.user_id for p in rnd.panel}
     mine = {sc.criterion_id: sc for sc in s.scalars(select(Score).where(
-        Score.application_id == aid, Score.user_id == me.id))}  # fmt: skip
-    ranked = next((r for r in ranking(s, rnd) if r.application.id == aid), None)
-    files = s.scalars(select(Attachment).where(Attachment.application_id == aid)
+        Score.application_id == a.id, Score.user_id == me.id))}  # fmt: skip
+    scored = len(mine) == len(rnd.criteria)
+    show = (me.role in STAFF or on_panel) and (scored or not on_panel)
+    ranked = next((r for r in ranking(s, rnd) if r.application.id == a.id), None)
+    files = s.scalars(select(Attachment).where(Attachment.application_id == a.id)
                       .order_by(Attachment.id)).all()  # fmt: skip
     effect = expected_effect(a.reach, rnd.baseline.get(a.prevention_tier), a.yef_strand,
                              a.amount)  # fmt: skip
+    comments = s.execute(select(Score, User.email).join(User, User.id == Score.user_id).where(
+        Score.application_id == a.id).order_by(Score.criterion_id, User.email)).all() if show \
+        else []  # fmt: skip
+    notes = s.scalars(select(Moderation).where(Moderation.application_id == a.id)).all() \
+        if show else []  # fmt: skip
     return render(
-        request, "application.html", user=me, a=a, files=files, mine=mine,
-        ranked=ranked if me.role in STAFF else None, effect=effect,
+        request, "application.html", status, user=me, a=a, files=files, mine=mine,
+        ranked=ranked if show else None, effect=effect, comments=comments, notes=notes,
+        baseline=rnd.baseline.get(a.prevention_tier), notice=notice,
         own=me.role == "provider" and a.organisation_id == me.organisation_id,
         can_score=on_panel and rnd.status == "scoring" and a.status == "submitted",
         can_decide=me.role in EDITORS and rnd.status == "scoring" and a.status == "submitted",
-        **_form_context(s, rnd),
+        ineligible=ineligible_because(rnd, a), **_form_context(s, rnd),
     )  # fmt: skip
 
 
@@ -207,13 +231,10 @@ async def edit_application(request: Request, s: Db, me: Me, aid: int) -> Respons
     try:
         record_application(s, a.round, a.organisation_id, application=a,
                            **_application_values(s, a.round, form))  # fmt: skip
-        if form.get("action") == "submit":
-            submit(a, _today(request))
     except ConfigError as e:
         raise _refused(e) from None
-    audit(s, me, "update", "application", str(aid), None,
-          {"title": a.title, "amount": a.amount, "status": a.status})  # fmt: skip
-    return RedirectResponse(f"/applications/{aid}", status_code=303)
+    audit(s, me, "update", "application", str(aid), None, {"title": a.title, "amount": a.amount})
+    return _submitted(request, s, me, a, form)
 
 
 @router.post("/applications/{aid}/attachments", dependencies=[Csrf])
@@ -326,7 +347,7 @@ async def decision(request: Request, s: Db, me: Me, aid: int) -> Response:
 def _award(s: Session, a: Application, me: User, form: Any) -> None:
     labels = (("start", "Contract start"), ("end", "Contract end"))
     start, end = (_value("date", label, str(form.get(k, "")), ()) for k, label in labels)
-    amount = _value("number", "Amount", str(form.get("amount", "")), ())
+    amount = money(form.get("amount", ""), "Amount")
     if amount is None or start is None or end is None:
         raise HTTPException(422, "an award needs its amount and contract dates")
     award(s, a, me, amount=float(amount), start=start, end=end,

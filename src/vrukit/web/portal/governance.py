@@ -14,11 +14,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vrukit.commissioning.governance import (
     RAG,
+    financial_year,
+    latest_spend,
     load_spend_return,
     quarter_dates,
     quarter_of,
@@ -31,6 +33,8 @@ from vrukit.commissioning.models import (
     ACTION_STATUSES,
     LOG_KINDS,
     Action,
+    ActionUpdate,
+    FundingRound,
     LogEntry,
     Objective,
     Risk,
@@ -263,9 +267,32 @@ def spend(request: Request, s: Db, me: Me, quarter: str | None = None) -> HTMLRe
     _reader(me)
     q = _quarter(quarter, request)
     lines = spend_by_intervention(s, q)
-    return render(request, "spend.html", user=me, quarter=q, lines=lines,
+    entries = s.scalars(select(Spend).where(Spend.quarter.in_(financial_year(q)))
+                        .order_by(Spend.entered_at.desc(), Spend.id.desc())).all()  # fmt: skip
+    counted = latest_spend(list(entries))
+    newest: dict[tuple[int, str], Any] = {}
+    for e in entries:
+        newest.setdefault((e.intervention_id, e.quarter), e.entered_at)
+    names = dict(s.execute(select(Intervention.id, Intervention.name)).all())
+    return render(request, "spend.html", user=me, quarter=q, lines=lines, entries=entries,
+                  names=names, newest=newest, counted=counted,
                   interventions=s.scalars(select(Intervention).order_by(Intervention.name)).all(),
                   can_edit=me.role in EDITORS)  # fmt: skip
+
+
+@router.post("/spend/{sid}/delete", dependencies=[Csrf])
+def delete_spend(s: Db, me: Me, sid: int) -> Response:
+    """Remove a spend entry typed or uploaded in error (the audit trail keeps it)."""
+    _reader(me)
+    row = s.get(Spend, sid)
+    if row is None:
+        raise HTTPException(404, "no such spend entry")
+    _editor(me)
+    before = {"intervention_id": row.intervention_id, "quarter": row.quarter,
+              "amount": row.amount, "source": row.source}  # fmt: skip
+    s.delete(row)
+    audit(s, me, "delete", "spend", str(sid), before, None)
+    return RedirectResponse(f"/spend?quarter={before['quarter']}", status_code=303)
 
 
 @router.post("/spend", dependencies=[Csrf])
@@ -312,24 +339,35 @@ def upload_spend(request: Request, s: Db, me: Me, file: UploadFile) -> Response:
 
 
 @router.get("/board-pack", response_class=HTMLResponse)
-def board_pack_page(request: Request, me: Me) -> HTMLResponse:
+def board_pack_page(request: Request, s: Db, me: Me) -> HTMLResponse:
+    """Every ended quarter since the programme's governance began (its first round, action
+    update or spend), newest first; at most the last six years."""
     _reader(me)
     today = _today(request)
     last = quarter_of(date.fromordinal(quarter_dates(quarter_of(today))[0].toordinal() - 1))
-    return render(request, "board_pack.html", user=me, quarters=quarters_to(last, 8)[::-1])
+    firsts = [s.scalar(select(func.min(Spend.quarter)))]
+    days = (s.scalar(select(func.min(ActionUpdate.at))),
+            s.scalar(select(func.min(FundingRound.opens))))  # fmt: skip
+    firsts += [quarter_of(d) for d in days if d]
+    first = min((q for q in firsts if q), default=last)
+    quarters = [q for q in quarters_to(last, 24) if q >= first][::-1]
+    return render(request, "board_pack.html", user=me, quarters=quarters or [last])
 
 
-def _pack(s: Session, quarter: str, public: bool, pdf: bool) -> Path:
+def _pack(s: Session, quarter: str, public: bool, pdf: bool, today: date) -> Path:
     from vrukit.jobs.board_pack import collect
     from vrukit.publish.board_pack import print_pdf, write_pack
 
+    data = collect(s, quarter, public=public, today=today)
     out = Path(tempfile.mkdtemp(prefix="vrukit-pack-"))
-    html = write_pack(collect(s, quarter, public=public), out, public=public)
+    html = write_pack(data, out, public=public)
     return print_pdf(html) if pdf else html
 
 
 @router.get("/board-pack/{quarter}.{fmt}")
-async def board_pack(s: Db, me: Me, quarter: str, fmt: str, public: bool = False) -> Response:
+async def board_pack(
+    request: Request, s: Db, me: Me, quarter: str, fmt: str, public: bool = False
+) -> Response:
     """The quarter's pack as a download (HTML, or PDF printed by Chromium off the event
     loop): opened as a file, never as a portal page, so its own styles apply."""
     _reader(me)
@@ -337,7 +375,7 @@ async def board_pack(s: Db, me: Me, quarter: str, fmt: str, public: bool = False
         raise HTTPException(404, "no such format: html or pdf")
     try:
         quarter_dates(quarter)
-        path = await run_in_threadpool(_pack, s, quarter, public, fmt == "pdf")
+        path = await run_in_threadpool(_pack, s, quarter, public, fmt == "pdf", _today(request))
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
     try:
@@ -356,5 +394,6 @@ ROUTES = (
     ("POST", "/plan/actions/{aid}/update"), ("GET", "/risks"), ("POST", "/risks"),
     ("POST", "/risks/{kid}/review"), ("GET", "/log"), ("POST", "/log"),
     ("POST", "/log/{eid}/close"), ("GET", "/spend"), ("POST", "/spend"),
-    ("POST", "/spend/upload"), ("GET", "/board-pack"), ("GET", "/board-pack/{quarter}.{fmt}"),
+    ("POST", "/spend/upload"), ("POST", "/spend/{sid}/delete"), ("GET", "/board-pack"),
+    ("GET", "/board-pack/{quarter}.{fmt}"),
 )  # fmt: skip

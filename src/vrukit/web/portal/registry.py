@@ -73,6 +73,14 @@ def _value(kind: str, label: str, text: str, allowed: tuple[str, ...]) -> Any:
     return text
 
 
+def money(text: object, label: str) -> float | None:
+    """An amount of money as people type it ("£40,000", "1,250.50"), or None for blank;
+    HTTPException(422) naming the field otherwise."""
+    cleaned = str(text).strip().replace("£", "").replace(",", "").strip()
+    value = _value("number", label, cleaned, ())
+    return None if value is None else float(value)
+
+
 @router.get("/interventions/{iid}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse:
     iv = intervention(s, me, iid)

@@ -195,17 +195,22 @@ def _hidden_from(s: Session, rnd: FundingRound, me: User) -> set[int]:
 def round_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
     rnd = round_for(s, me, rid)
     hidden = _hidden_from(s, rnd, me)
+    on_panel = me.id in _panel_ids(rnd)
+    people = dict(s.execute(select(User.id, User.email).where(User.id.in_(_panel_ids(rnd)))).all())
     context: dict[str, Any] = {"rnd": rnd, "hidden": len(hidden), "can_edit": me.role in EDITORS,
-                               "on_panel": me.id in _panel_ids(rnd)}  # fmt: skip
+                               "on_panel": on_panel, "people": people,
+                               "scoring_only": False}  # fmt: skip
     if me.role == "provider":
         context["mine"] = [a for a in rnd.applications if a.organisation_id == me.organisation_id]
-    else:
-        shown = [r for r in ranking(s, rnd) if r.application.id not in hidden]
-        context["ranked"] = shown
-        if me.role in STAFF:
-            context |= _effects(rnd, shown)
-        else:  # a panel member from outside: what they score, not the others' scores
-            context["ranked"] = [r for r in shown if r.application.status == "submitted"]
+        return render(request, "round.html", user=me, **context)
+    shown = [r for r in ranking(s, rnd) if r.application.id not in hidden]
+    context["ranked"] = shown
+    if on_panel and me.role not in EDITORS and rnd.status != "decided":
+        # a scorer sees what to score, not the others' totals, until the round is decided
+        context["ranked"] = [r for r in shown if r.application.status == "submitted"]
+        context["scoring_only"] = True
+    elif me.role in STAFF:
+        context |= _effects(rnd, shown)
     return render(request, "round.html", user=me, **context)
 
 
