@@ -821,3 +821,118 @@ def _submissions_for(url: str, period: str) -> int:
         q = select(func.count()).select_from(ReturnSubmission).where(
             ReturnSubmission.period == period)  # fmt: skip
         return s.scalar(q) or 0
+
+
+# -- the fourth probe ------------------------------------------------------------------------------
+
+
+def _sparse_xlsx(far: str) -> bytes:
+    """A 2 KB workbook whose one sheet has a cell at A1 and one at ``far`` (XFD1048576: the
+    reader would allocate the whole rectangle, hundreds of gigabytes)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws[far] = "participant_ref", "x"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_a_sheet_whose_cells_reach_far_past_a_return_is_refused_unread(url):
+    """A cell at XFD1048576 took the upload helper to a 512 GiB allocation and killed it; a
+    cell at F1048576 cost 40 s of reading before the row limit was checked. Both are refused
+    from the cells' references, in a fraction of a second, and the next upload works."""
+    c = _client(url)
+    token = _sign_in(c, BOXING)
+    iid, before = _own_intervention(url), _submissions(url)
+    for far, what in (("XFD1048576", "column 16,384"), ("F1048576", "row 1,048,576")):
+        started = time.monotonic()
+        r = c.post(f"/interventions/{iid}/returns", data={"csrf_token": token,
+                   "period": "2022-Q1"}, files={"file": ("s.xlsx", _sparse_xlsx(far),
+                   "application/zip")})  # fmt: skip
+        assert r.status_code == 422 and what in r.text, r.text[-400:]
+        assert time.monotonic() - started < 5
+    assert _submissions(url) == before
+    assert _upload(c, token, iid, "ok.csv", GOOD.encode()).status_code == 303
+
+
+def test_a_csv_with_a_very_wide_header_is_refused_before_it_is_parsed(url):
+    """200,000 columns in a header took 1.15 GB and 30 s: now refused from its first line."""
+    c = _client(url)
+    token = _sign_in(c, BOXING)
+    wide = (",".join(f"c{k}" for k in range(200_000)) + "\n").encode()
+    started = time.monotonic()
+    r = _upload(c, token, _own_intervention(url), "wide.csv", wide)
+    assert r.status_code == 422 and "more than the 200 a return may have" in r.text
+    assert time.monotonic() - started < 5 and len(r.content) < 20_000
+
+
+def _crash(*_args):  # runs in the upload helper: it dies as the out-of-memory killer would
+    import os
+
+    os._exit(9)
+
+
+def test_the_helper_dying_on_a_file_refuses_that_file_and_the_next_upload_works(url):
+    """A helper that died (a reader aborting, the system killing it) left every later upload on
+    that server answering 500 until a restart; now that file is refused and a new helper takes
+    the next."""
+    from vrukit.web.portal import offload
+
+    outcome = offload._in_helper(url, _crash)
+    assert outcome.problems and "stopped the checker" in outcome.problems[0].message
+    app = create_app(url, secret_key=SECRET)
+    with serve(app) as root:
+        c, token = _live_sign_in(root, BOXING)
+        r = _upload(c, token, _own_intervention(url), "after.csv", GOOD.encode(), "2022-Q3")
+        c.close()
+    assert r.status_code == 303, r.text[-300:]
+
+
+def test_a_stranger_takes_no_room_and_a_slow_body_is_cut_off(url):
+    """Without an account, eight connections sending a byte every 5 s held every upload room
+    for as long as they liked. Uploads now need a signed-in session before any room is given,
+    and a body that takes longer than ``upload_seconds`` is refused (408) and its room freed."""
+    app = create_app(url, secret_key=SECRET, guard=Guard(uploads_at_once=1, upload_seconds=2))
+    iid = _own_intervention(url)
+    with serve(app) as root:
+        anon = httpx.Client(base_url=root, timeout=30)
+        r = anon.post(f"/interventions/{iid}/returns", files={"file": ("a.csv", b"x", "text/csv")},
+                      data={"period": "2022-Q1"})  # fmt: skip
+        assert r.status_code == 403 and "sign in" in r.text
+        c, token = _live_sign_in(root, BOXING)
+        whole = httpx.Request("POST", f"{root}/interventions/{iid}/returns",
+                              data={"csrf_token": token, "period": "2022-Q3"},
+                              files={"file": ("q3.csv", GOOD.encode(), "text/csv")})  # fmt: skip
+        body = whole.read()
+
+        def dribble():
+            yield body[:50]
+            time.sleep(4)  # longer than the two seconds allowed
+            yield body[50:]
+
+        started = time.monotonic()
+        slow = c.post(whole.url, content=dribble(),
+                      headers={"content-type": whole.headers["content-type"]})  # fmt: skip
+        assert slow.status_code == 408, slow.text[-300:]
+        assert time.monotonic() - started < 10
+        assert _upload(c, token, iid, "q3.csv", GOOD.encode(), "2022-Q3").status_code == 303
+        c.close()
+        anon.close()
+
+
+def test_the_returns_pages_count_rows_in_the_store_and_show_a_page_of_them(url):
+    """/returns loaded every row of every return to count them (minutes, then the worker was
+    killed, on 3 million rows); a return's page printed all 100,000 rows. Now the rows are
+    counted in the store and the page shows the first 500."""
+    c = _client(url, guard=Guard(return_max_rows=1_000_000))
+    token = _sign_in(c, BOXING)
+    iid = _own_intervention(url)
+    rows = "".join(f"P{k},15,school,yes,4,no\n" for k in range(2_000))
+    r = _upload(c, token, iid, "big.csv", (HEADER + rows).encode(), "2022-Q4")
+    assert r.status_code == 303
+    page = c.get(r.headers["location"])
+    assert "2,000 rows: the first 500 shown" in page.text
+    assert page.text.count("<tr><td>") == 500
+    assert "2,000" in c.get("/returns").text

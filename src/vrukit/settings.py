@@ -147,6 +147,14 @@ class Settings(BaseSettings):
             "of temporary disk."
         ),
     )
+    upload_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description=(
+            "Seconds an upload may take to arrive; a slower one is refused (408), so a client "
+            "sending a byte now and then cannot hold the server's room for uploads."
+        ),
+    )
     referral_duplicate_days: int = Field(
         default=90,
         description=(

@@ -148,7 +148,7 @@ def expected_effect(
     if found.estimate is None:
         why = (f"the Toolkit finds {found.name} harmful: it is expected to raise violence"
                if found.band == "harmful" else
-               f"the Toolkit finds insufficient evidence of the impact of {found.name}")  # fmt: skip
+               f"the Toolkit finds too little evidence of the impact of {found.name}")  # fmt: skip
         return Expected(None, None, None, None, None, None, found.band, found.security, why)
     scale = reach * baseline
     lo = scale * (found.low if found.low is not None else found.estimate)

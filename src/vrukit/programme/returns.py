@@ -10,17 +10,13 @@ row) and column, and if there is any, **nothing is stored**. An accepted upload 
 
 from __future__ import annotations
 
-import contextlib
 import math
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from python_calamine import CalamineError
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
@@ -32,6 +28,7 @@ from vrukit.programme.models import (
     ReturnSubmission,
     ReturnTemplate,
 )
+from vrukit.programme.uploads import XLSX_MAX_INFLATED, read_upload
 
 __all__ = [
     "DUE_DAYS",
@@ -175,137 +172,6 @@ def write_template(fields: list[Field], path: Path | str) -> Path:
     return path
 
 
-#: An XLSX is a zip: what its parts unpack to, at most, unless the caller says otherwise.
-XLSX_MAX_INFLATED = 200 * 1024 * 1024
-
-
-def _check_xlsx_size(path: Path, limit: int, name: str) -> None:
-    """Refuse an XLSX that would unpack past ``limit`` bytes, before any of it is unpacked (a
-    few megabytes of zip can inflate to gigabytes and take the server's memory with them)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            size = sum(i.file_size for i in z.infolist())
-    except zipfile.BadZipFile:
-        raise InputFileError(
-            name, "cannot be read as CSV or XLSX: not a zip file, as every XLSX is"
-        ) from None
-    if size > limit:
-        raise InputFileError(
-            name,
-            f"unpacks to {size / 2**20:,.0f} MB, more than the {limit / 2**20:,.0f} MB a "
-            "return may; save it again from the template, or send it as CSV",
-        )
-    text = _xlsx_text_size(path, name)
-    if text > limit:
-        raise InputFileError(
-            name,
-            f"holds {text / 2**20:,.0f} MB of cell text once its shared strings are filled in, "
-            f"more than the {limit / 2**20:,.0f} MB a return may; send it as CSV",
-        )
-
-
-def _local(tag: str) -> str:
-    """An XML tag without its namespace: the spreadsheet reader matches by local name only,
-    so a workbook under any namespace is counted as it will be read."""
-    return tag.rsplit("}", 1)[-1]
-
-
-def _root(z: zipfile.ZipFile, member: str) -> str:
-    from xml.etree.ElementTree import iterparse
-
-    with z.open(member) as f:
-        for _, el in iterparse(f, events=("start",)):
-            return _local(el.tag)
-    return ""
-
-
-def _xlsx_text_size(path: Path, name: str) -> int:
-    """The characters a workbook's cells hold once each shared string is put in every cell that
-    uses it: what reading it costs. A 12 KB file whose one 1 MB string fills 1,000 cells holds
-    1 GB; its zip sizes look small. Counted so that no part can hide from it, whatever the
-    reader makes of the file: every part that is, or is named, a shared-strings table counts
-    (an index takes the longest string any of them has there), and cells are counted in every
-    other part that parses as XML, whatever its name or root. Streamed, never held whole."""
-    from xml.etree.ElementTree import ParseError, iterparse
-
-    with zipfile.ZipFile(path) as z:
-        members = [i.filename for i in z.infolist() if not i.is_dir()]
-        for m in members:  # an XLSX has no DTD; one could only be an entity bomb
-            with z.open(m) as f:
-                if b"<!DOCTYPE" in f.read(2048).upper():
-                    raise InputFileError(name, f"{m} declares a DTD, which no XLSX does")
-        roots = {}
-        for m in members:
-            try:
-                roots[m] = _root(z, m)
-            except ParseError:
-                roots[m] = ""  # not XML: no reader takes cells from it
-        tables = [
-            m for m, r in roots.items() if r == "sst" or m.lower().endswith("sharedstrings.xml")
-        ]
-        shared: list[int] = []
-        for m in tables:
-            lengths = []
-            try:
-                with z.open(m) as f:
-                    for _, el in iterparse(f):
-                        if _local(el.tag) == "si":
-                            texts = (t.text or "" for t in el.iter() if _local(t.tag) == "t")
-                            lengths.append(sum(map(len, texts)))
-                            el.clear()
-            except ParseError:
-                pass
-            shared = [max(a, b) for a, b in zip_longest(shared, lengths, fillvalue=0)]
-        longest = max(shared, default=0)
-        parts = [m for m, r in roots.items() if r and m not in tables]
-        return sum(_cells_text(z, m, shared, longest) for m in parts)
-
-
-def _cells_text(z: zipfile.ZipFile, member: str, shared: list[int], longest: int) -> int:
-    """The characters in one worksheet's cells, shared strings counted where they are used (a
-    reference that cannot be read as an index counts as the longest shared string)."""
-    from xml.etree.ElementTree import ParseError, iterparse
-
-    total = 0
-    with z.open(member) as f, contextlib.suppress(ParseError):
-        for _, el in iterparse(f):
-            if _local(el.tag) != "c":
-                continue
-            v = next((c for c in el if _local(c.tag) == "v"), None)
-            value = (v.text or "") if v is not None else ""
-            if el.get("t") == "s":
-                try:
-                    total += shared[int(value.strip())]
-                except (ValueError, IndexError):
-                    total += longest
-            else:
-                total += len(value)
-            el.clear()
-    return total
-
-
-def read_upload(
-    path: Path | str, *, max_inflated: int = XLSX_MAX_INFLATED, name: str | None = None
-) -> tuple[pd.DataFrame, int]:
-    """An uploaded return as text cells, and the row number of its first data row. Messages
-    name the file by its name only (never the folder it was saved in)."""
-    path = Path(path)
-    name = name or path.name
-    if path.suffix.lower() == ".xlsx":
-        _check_xlsx_size(path, max_inflated, name)
-    try:
-        if path.suffix.lower() == ".xlsx":
-            raw = pd.read_excel(
-                path, sheet_name=0, dtype=str, keep_default_na=False, engine="calamine"
-            )
-        else:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, CalamineError) as e:
-        raise InputFileError(name, f"cannot be read as CSV or XLSX: {e}") from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    return raw.map(lambda v: str(v).strip()), 2
-
-
 #: The largest integer a return stores (what a 64-bit column holds).
 MAX_INTEGER = 2**63 - 1
 
@@ -352,20 +218,28 @@ def _cell(f: Field, text: str) -> tuple[Any, str | None]:
     return value, None
 
 
+def _header_problems(names: list[str], columns: list[str]) -> list[Problem]:
+    """Columns the template has and the file lacks, and the other way round (at most
+    ``MAX_PROBLEMS`` of each, the rest counted)."""
+    missing = [n for n in names if n not in columns]
+    extra = [c for c in columns if c not in names]
+    problems = [Problem(1, n, None, "column is missing from the header")
+                for n in missing[:MAX_PROBLEMS]]  # fmt: skip
+    problems += [Problem(1, c, None, f"column is not in the template (expected: "
+                         f"{', '.join(names)})") for c in extra[:MAX_PROBLEMS]]  # fmt: skip
+    more = max(0, len(missing) - MAX_PROBLEMS) + max(0, len(extra) - MAX_PROBLEMS)
+    if more:
+        problems.append(Problem(1, None, None, f"and {more:,} more header problems like these"))
+    return problems
+
+
 def validate_rows(
     fields: list[Field], raw: pd.DataFrame, first_row: int = 2
 ) -> tuple[list[dict[str, Any]], list[Problem]]:
     """Typed rows of an upload, and every problem in it."""
-    problems: list[Problem] = []
     names = [f.name for f in fields]
-    missing = [n for n in names if n not in raw.columns]
-    extra = [c for c in raw.columns if c not in names]
-    for n in missing:
-        problems.append(Problem(1, n, None, "column is missing from the header"))
-    for c in extra:
-        problems.append(Problem(1, c, None, "column is not in the template "
-                                f"(expected: {', '.join(names)})"))  # fmt: skip
-    if missing or extra:
+    problems = _header_problems(names, list(raw.columns))
+    if problems:
         return [], problems
     raw = raw[~(raw == "").all(axis=1)]  # blank lines at the end of a sheet are not rows
     if raw.empty:
@@ -427,7 +301,7 @@ def check_return(
     would unpack too far, or holds more than ``max_rows`` rows)."""
     name = name or Path(upload).name
     try:
-        raw, first = read_upload(upload, max_inflated=max_inflated, name=name)
+        raw, first = read_upload(upload, max_inflated=max_inflated, name=name, max_rows=max_rows)
     except InputFileError as e:
         raise ReturnRejected(name, [Problem(None, None, None, str(e))]) from None
     if len(raw) > max_rows:

@@ -9,6 +9,8 @@ Map and the Open Referral API) alike.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import re
 import secrets
@@ -47,6 +49,8 @@ class Guard:
     #: Uploads of the largest size one server process takes at once (received, checked or
     #: waiting to be; smaller ones share the room by size); one of them per account.
     uploads_at_once: int = 4
+    #: Seconds an upload's body may take to arrive before it is refused (408).
+    upload_seconds: float = 600.0
     #: Send the session cookie with ``Secure`` and HSTS: set when the portal is behind TLS.
     cookie_secure: bool = False
     #: Proxies (addresses or networks) whose X-Forwarded-For is believed; none by default.
@@ -99,6 +103,13 @@ def _too_large_message(limit: int) -> str:
         f"the upload is larger than this server accepts ({limit / MB:g} MB). Split the return, "
         "or ask the administrator to raise VRUKIT_UPLOAD_MAX_BYTES."
     )
+
+
+class _TooSlow(HTTPException):
+    """Raised while a body arrives past its deadline (an HTTPException, as ``_TooLarge``)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"the upload took longer than {seconds:g} s to arrive")
 
 
 class _TooLarge(HTTPException):
@@ -177,10 +188,22 @@ class UploadQueue:
     minutes for an answer, while a quarter-end burst of ordinary returns all goes through.
     Sits inside the session middleware, which names the account."""
 
-    def __init__(self, app: App, most: int, at_once: int) -> None:
+    def __init__(self, app: App, most: int, at_once: int, seconds: float = 600.0) -> None:
         self.app, self.most, self.room = app, most, most * at_once
+        self.seconds = seconds
         self.taken = 0
         self.accounts: dict[Any, int] = {}
+
+    def _refusal(self, account: Any, mine: int, size: int) -> list[Message] | None:
+        if account is None:  # every upload form is behind sign-in: no room for strangers
+            return _plain(403, "sign in before sending a file")
+        if mine + size > self.most:
+            why = "your last upload is still being checked: wait for its answer, then send the next"
+            return _plain(429, why, (b"retry-after", b"30"))
+        if self.taken + size > self.room:
+            why = "the server is busy checking other uploads: nothing was stored; try again soon"
+            return _plain(503, why, (b"retry-after", b"60"))
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers") or [])
@@ -192,21 +215,31 @@ class UploadQueue:
         size = min(int(length), self.most) if length.isdigit() else self.most
         account = (scope.get("session") or {}).get("uid")
         mine = self.accounts.get(account, 0)
-        refusal = None
-        if account is not None and mine + size > self.most:
-            why = "your last upload is still being checked: wait for its answer, then send the next"
-            refusal = _plain(429, why, (b"retry-after", b"30"))
-        elif self.taken + size > self.room:
-            why = "the server is busy checking other uploads: nothing was stored; try again soon"
-            refusal = _plain(503, why, (b"retry-after", b"60"))
+        refusal = self._refusal(account, mine, size)
         if refusal is not None:
             for message in refusal:
                 await send(message)
             return
         self.taken += size
         self.accounts[account] = mine + size
+        deadline = asyncio.get_running_loop().time() + self.seconds
+
+        async def timed() -> Message:
+            """The body, as long as it keeps to the deadline: a client that sends a byte now
+            and then holds its room no longer than ``seconds``."""
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                return await asyncio.wait_for(receive(), timeout=max(left, 0.001))
+            except TimeoutError:
+                raise _TooSlow(self.seconds) from None
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, timed, send)
+        except _TooSlow:
+            for message in _plain(408, f"the upload took longer than {self.seconds:g} s to "
+                                  "arrive; try again on a faster connection"):  # fmt: skip
+                with contextlib.suppress(Exception):
+                    await send(message)
         finally:
             self.taken -= size
             self.accounts[account] -= size

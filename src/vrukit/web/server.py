@@ -32,6 +32,7 @@ def guard_of(s: Settings, tiles: str | None = None) -> Guard:
         xlsx_max_inflated_bytes=s.xlsx_max_inflated_bytes,
         return_max_rows=s.return_max_rows,
         uploads_at_once=s.uploads_at_once,
+        upload_seconds=s.upload_seconds,
         cookie_secure=s.cookie_secure,
         trusted_proxies=tuple(s.trusted_proxies),
         img_sources=tile_source(tiles),

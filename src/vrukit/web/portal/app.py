@@ -34,6 +34,7 @@ from vrukit.programme.models import (
     AuditEvent,
     Intervention,
     Organisation,
+    ReturnRow,
     ReturnSubmission,
     ReturnTemplate,
     TrainingRecord,
@@ -103,6 +104,9 @@ from vrukit.web.portal.web import (
 
 __all__ = ["ROUTERS", "ROUTES", "create_app"]
 
+#: The rows a return's page shows (a return may hold 100,000; the page would be megabytes).
+RETURN_PAGE_ROWS = 500
+
 
 def create_app(
     store_url: str,
@@ -139,7 +143,8 @@ def create_app(
     app.state.devices, app.state.guard = Devices(secret), guard
     app.state.today, app.state.now = today, now
     app.state.keyring, app.state.duplicate_window = referral_key, duplicate_window
-    app.add_middleware(UploadQueue, most=guard.upload_max_bytes, at_once=guard.uploads_at_once)
+    app.add_middleware(UploadQueue, most=guard.upload_max_bytes, at_once=guard.uploads_at_once,
+                       seconds=guard.upload_seconds)  # fmt: skip
     app.add_middleware(
         SessionMiddleware, secret_key=secret, session_cookie="vrukit_portal",
         same_site="strict", max_age=8 * 3600, https_only=guard.cookie_secure,
@@ -328,7 +333,13 @@ def returns(request: Request, s: Db, me: Me) -> HTMLResponse:
          .join(Intervention, Intervention.id == ReturnSubmission.intervention_id)
          .where(visible(me), own_returns(me))
          .order_by(Intervention.name, ReturnSubmission.period))  # fmt: skip
-    return render(request, "returns.html", user=me, rows=s.execute(q).all())
+    rows = s.execute(q).all()
+    # counted in the store: loading every row of every return to count them took minutes
+    ids = [sub.id for sub, _ in rows]
+    counts = dict(s.execute(select(ReturnRow.submission_id, func.count())
+                            .where(ReturnRow.submission_id.in_(ids))
+                            .group_by(ReturnRow.submission_id)).all()) if ids else {}  # fmt: skip
+    return render(request, "returns.html", user=me, rows=rows, counts=counts)
 
 
 @router.get("/returns/{rid}", response_class=HTMLResponse)
@@ -339,7 +350,12 @@ def return_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
         raise HTTPException(404, "no such return")
     iv = intervention(s, me, sub.intervention_id)  # 404 when not visible
     fields = [f.name for f in fields_of(s.get(ReturnTemplate, sub.template_id).fields)]  # type: ignore[union-attr]
-    return render(request, "return.html", user=me, sub=sub, iv=iv, fields=fields)
+    total = s.scalar(select(func.count()).select_from(ReturnRow)
+                     .where(ReturnRow.submission_id == rid)) or 0  # fmt: skip
+    shown = s.scalars(select(ReturnRow).where(ReturnRow.submission_id == rid)
+                      .order_by(ReturnRow.row_number).limit(RETURN_PAGE_ROWS)).all()  # fmt: skip
+    return render(request, "return.html", user=me, sub=sub, iv=iv, fields=fields, total=total,
+                  shown=shown)  # fmt: skip
 
 
 @router.get("/admin/users", response_class=HTMLResponse)

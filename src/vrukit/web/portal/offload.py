@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,8 @@ def _check_and_store_training(
 ) -> Outcome:  # fmt: skip
     """In the helper process: read and check training records outside any lock, then add
     them in one write (all or nothing)."""
-    raw, first = read_upload(path, max_inflated=limits["max_inflated"], name=name)
+    raw, first = read_upload(path, max_inflated=limits["max_inflated"], name=name,
+                             max_rows=limits["max_rows"])  # fmt: skip
     if len(raw) > limits["max_rows"]:
         most = limits["max_rows"]
         why = f"{name} has {len(raw):,} rows, more than the {most:,} one upload may hold"
@@ -133,10 +135,24 @@ def _check_and_store_training(
 
 def _in_helper(store: str, job: Callable[..., Outcome], *args: Any) -> Outcome:
     """Run ``job`` in the helper process (in this one for a store that lives in memory, which
-    another process cannot reach) and wait for its outcome."""
+    another process cannot reach) and wait for its outcome. When the helper dies on a file (a
+    reader aborting on memory, the system killing it), that upload is refused and the next
+    starts a new helper: one bad file never stops the uploads after it."""
+    global _POOL
     if store in ("sqlite://", "sqlite:///:memory:"):
         return job(store, *args)
-    return _pool().submit(job, store, *args).result()
+    pool = _pool()
+    try:
+        return pool.submit(job, store, *args).result()
+    except BrokenProcessPool:
+        with _POOL_LOCK:
+            if _POOL is pool:
+                _POOL = None
+        pool.shutdown(wait=False, cancel_futures=True)
+        why = ("the file could not be checked: reading it stopped the checker (a sheet that "
+               "reaches far beyond its data can do this); save the filled template again, or "
+               "send it as CSV")  # fmt: skip
+        return Outcome(None, 0, None, [Problem(None, None, None, why)])
 
 
 def submit_training(
