@@ -192,7 +192,7 @@ def test_scorers_who_differ_are_moderated_before_an_award(s):
     assert r.criteria[0].used == 4 and not r.notes
     assert r.total == pytest.approx(100 * (3 * 4 + 2 * 3 + 3) / 5 / 6)
     rnd.budget = 20_000
-    with pytest.raises(ConfigError, match="over its budget of £20,000.00"):
+    with pytest.raises(ConfigError, match=r"over its budget of £20,000\.00"):
         award(s, a, None, amount=25_000, start=date(2022, 4, 1), end=date(2023, 3, 31))
     rnd.budget = 100_000
     award(s, a, None, amount=25_000, start=date(2022, 4, 1), end=date(2023, 3, 31))
@@ -201,7 +201,7 @@ def test_scorers_who_differ_are_moderated_before_an_award(s):
 def test_an_ineligible_or_late_application_is_not_submitted_or_awarded(s):
     rnd = _round(s)
     one, two = _orgs(s, 2)
-    with pytest.raises(ConfigError, match="not eligible.*requires 'yes'"):
+    with pytest.raises(ConfigError, match=r"not eligible.*requires .yes."):
         _apply(s, rnd, one, "Not constituted", 10_000, eligible=False)
     a = s.scalars(select(Application).where(Application.title == "Not constituted")).one()
     assert a.status == "draft"
@@ -216,7 +216,7 @@ def test_an_ineligible_or_late_application_is_not_submitted_or_awarded(s):
     set_status(rnd, "scoring")
     p1, p2, _ = _users(s)
     _score_all(s, rnd, a, {p1: [3, 3, 3], p2: [3, 3, 3]})
-    with pytest.raises(ConfigError, match="more than the £10,000.00"):
+    with pytest.raises(ConfigError, match=r"more than the £10,000\.00"):
         award(s, a, None, amount=12_000, start=date(2022, 4, 1), end=date(2023, 3, 31))
     a.answers = {"charity": "no"}  # changed behind the form's back: not ready to award
     r = ranking(s, rnd)[0]

@@ -936,3 +936,44 @@ def test_the_returns_pages_count_rows_in_the_store_and_show_a_page_of_them(url):
     assert "2,000 rows: the first 500 shown" in page.text
     assert page.text.count("<tr><td>") == 500
     assert "2,000" in c.get("/returns").text
+
+
+def test_small_things_the_fourth_probe_found(url, tmp_path):
+    """Formulas in a template's field names, labels and choices; a listing change of 900 KB and
+    a verifier's queue without end; an import workbook with a bad kind (a raw SQL traceback)
+    or a 100,000-character name; framework JSON for unknown paths and malformed ids."""
+    from vrukit.programme.exchange import export_registry, import_registry
+    from vrukit.programme.returns import fields_of
+
+    formula = {"name": '=HYPERLINK("http://evil.example")', "type": "text"}
+    quoted = {"name": "ok", "type": "choice", "allowed": ['a",WEBSERVICE("x"),"b']}
+    for bad in (formula, quoted):
+        with pytest.raises(ConfigError):
+            fields_of([bad])
+    c = _client(url)
+    token = _sign_in(c, BOXING)
+    long = {"csrf_token": token, "name": "Eastford Boxing", "description": "x" * 900_000,
+            "status": "active"}  # fmt: skip
+    assert c.post("/directory/services/svc-1", data=long).status_code == 422
+    for k in range(21):
+        r = c.post("/directory/services/svc-1", data={**long, "description": f"change {k}"},
+                   follow_redirects=False)  # fmt: skip
+    assert r.status_code == 429 and "waiting for a verifier" in r.text
+    for path in ("/interventions/abc", "/no-such-page"):
+        r = c.get(path)
+        assert r.headers["content-type"].startswith("text/html") and r.status_code in (404, 422)
+    book = tmp_path / "registry.xlsx"
+    with Session(engine(url)) as s:
+        export_registry(s, book)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(book)
+    wb["organisations"].cell(row=2, column=2, value="evil")
+    wb.save(book)
+    with Session(engine(url)) as s, pytest.raises(InputFileError, match="expected one of"):
+        import_registry(s, book)
+    wb["organisations"].cell(row=2, column=2, value="provider")
+    wb["organisations"].cell(row=2, column=1, value="n" * 100_000)
+    wb.save(book)
+    with Session(engine(url)) as s, pytest.raises(InputFileError, match="at most 200"):
+        import_registry(s, book)

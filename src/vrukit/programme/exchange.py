@@ -30,10 +30,12 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vrukit.errors import ConfigError, InputFileError
 from vrukit.programme.models import (
+    ORGANISATION_KINDS,
     Board,
     BoardMember,
     Indicator,
@@ -201,12 +203,25 @@ def import_registry(s: Session, path: Path | str) -> ImportReport:
     """Add or update the registry from the workbook ``path`` (the layout above), in the
     caller's transaction; InputFileError naming sheet, row and column on the first problem."""
     r = WorkbookReader(Path(path), SHEETS)
+    try:
+        return _import(s, r)
+    except IntegrityError as e:  # a rule of the store the checks above did not name
+        rule = re.search(r"(ck|uq|fk)_[a-z_]+", str(e.orig))
+        which = rule.group(0) if rule else "a constraint"
+        raise InputFileError(str(path), f"a value breaks a rule of the registry ({which}): "
+                             "correct the workbook and import it again; nothing was changed",
+                             ) from None  # fmt: skip
+
+
+def _import(s: Session, r: WorkbookReader) -> ImportReport:
     rep = ImportReport({k: 0 for k in SHEETS}, {k: 0 for k in SHEETS})
     orgs = {o.name: o for o in s.scalars(select(Organisation))}
     for line, rec in r.rows("organisations"):
         nm = r.text("organisations", line, rec, "name", True)
         kind = r.text("organisations", line, rec, "kind", True)
         assert nm and kind
+        if kind not in ORGANISATION_KINDS:
+            r.fail("organisations", line, "kind", kind, "one of " + ", ".join(ORGANISATION_KINDS))
         verifies = r.flag("organisations", line, rec, "verifies_directory", False)
         org = orgs.get(nm)
         if org is None:
@@ -252,7 +267,7 @@ def _import_places(s: Session, r: WorkbookReader, rep: ImportReport) -> dict[str
         for c in codes:
             if not re.match(_LSOA, c):
                 r.fail("places", line, "areas", c, "LSOA codes (E01... or W01...) separated by ;")
-        desc = r.text("places", line, rec, "description")
+        desc = r.text("places", line, rec, "description", most=4000)
         p = places.get(nm)
         if p is None:
             p = places[nm] = Place(
@@ -456,7 +471,7 @@ def _replace_theory(
         line, rec = numbered[k]
         made[k] = TheoryStep(
             intervention_id=iv.id, stage=r.text("theory", line, rec, "stage", True),
-            text=r.text("theory", line, rec, "text", True),
+            text=r.text("theory", line, rec, "text", True, most=4000),
             indicators=indicators.get((iv.name, k), []),
         )  # fmt: skip
         iv.theory.append(made[k])
@@ -492,7 +507,7 @@ def _wanted_rows(
         line, rec = numbered[k]
         frm = r.number("theory", line, rec, "leads_from")
         stage = r.text("theory", line, rec, "stage", True)
-        text = r.text("theory", line, rec, "text", True)
+        text = r.text("theory", line, rec, "text", True, most=4000)
         inds = [(i.name, i.return_field, i.target, i.direction)
                 for i in indicators.get((name, k), [])]  # fmt: skip
         out.append((k, stage, text, int(frm) if frm is not None else None, inds))

@@ -11,6 +11,7 @@ row) and column, and if there is any, **nothing is stored**. An accepted upload 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from vrukit.csvio import neutralise
 from vrukit.errors import ConfigError, InputFileError
 from vrukit.ingest.periods import DUE_DAYS, quarter_end, return_folder
 from vrukit.programme.models import (
@@ -90,11 +92,18 @@ def fields_of(definition: list[dict[str, Any]]) -> list[Field]:
         name = str(f.get("name", "")).strip()
         if not name or name in {x.name for x in out}:
             raise ConfigError(f"template field {k + 1}: a unique name is needed, got {name!r}")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_ .()/-]{0,99}", name):
+            raise ConfigError(f"template field {name!r}: a name starts with a letter or digit "
+                              "and holds letters, digits, spaces and _ . ( ) / - only")  # fmt: skip
         kind = f.get("type")
         if kind not in FIELD_TYPES:
             raise ConfigError(f"template field {name!r}: type {kind!r} is not one of "
                               f"{', '.join(FIELD_TYPES)}")  # fmt: skip
         allowed = tuple(str(a) for a in f.get("allowed", ()))
+        bad = [a for a in allowed if '"' in a or "," in a or neutralise(a) != a]
+        if bad:
+            raise ConfigError(f"template field {name!r}: the choice {bad[0]!r} may not hold a "
+                              "comma or a double quote, or start as a formula does")  # fmt: skip
         if kind == "choice" and not allowed:
             raise ConfigError(f"template field {name!r}: a choice needs its allowed values")
         if kind not in ("integer", "number") and (
@@ -166,8 +175,8 @@ def write_template(fields: list[Field], path: Path | str) -> Path:
             ws.add_data_validation(dv)
     guide = wb.create_sheet("guide")
     guide.append(["column", "meaning", "what to enter"])
-    for f in fields:
-        guide.append([f.name, f.label, f.describe()])
+    for f in fields:  # a label is the commissioner's text: never a live formula in a sheet
+        guide.append([neutralise(f.name), neutralise(f.label), neutralise(f.describe())])
     wb.save(path)
     return path
 

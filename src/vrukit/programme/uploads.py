@@ -16,7 +16,7 @@ from python_calamine import CalamineError
 
 from vrukit.errors import InputFileError
 
-__all__ = ["MAX_COLUMNS", "SPARE_ROWS", "XLSX_MAX_INFLATED", "read_upload"]
+__all__ = ["MAX_COLUMNS", "SPARE_ROWS", "XLSX_MAX_INFLATED", "check_xlsx", "read_upload"]
 
 
 #: An XLSX is a zip: what its parts unpack to, at most, unless the caller says otherwise.
@@ -29,7 +29,7 @@ MAX_COLUMNS = 200
 SPARE_ROWS = 1000
 
 
-def _check_xlsx_size(path: Path, limit: int, name: str, max_rows: int | None = None) -> None:
+def check_xlsx(path: Path, limit: int, name: str, max_rows: int | None = None) -> None:
     """Refuse an XLSX that would unpack past ``limit`` bytes, before any of it is unpacked (a
     few megabytes of zip can inflate to gigabytes and take the server's memory with them), or
     whose cells reach past ``MAX_COLUMNS`` columns or ``max_rows`` (and ``SPARE_ROWS``) rows."""
@@ -192,7 +192,7 @@ def read_upload(
     path = Path(path)
     name = name or path.name
     if path.suffix.lower() == ".xlsx":
-        _check_xlsx_size(path, max_inflated, name, max_rows)
+        check_xlsx(path, max_inflated, name, max_rows)
     else:
         _check_csv_header(path, name)
     try:

@@ -10,6 +10,10 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from vrukit.errors import InputFileError
+from vrukit.programme.uploads import XLSX_MAX_INFLATED, check_xlsx
+
+#: The most rows a registry sheet may reach.
+MOST_ROWS = 100_000
 
 __all__ = ["WorkbookReader"]
 
@@ -19,6 +23,8 @@ class WorkbookReader:
 
     def __init__(self, path: Path, sheets: dict[str, tuple[str, ...]]) -> None:
         self.path = path
+        # the checks an upload gets: a small zip may unpack to gigabytes, a sheet may reach far
+        check_xlsx(path, XLSX_MAX_INFLATED, str(path), MOST_ROWS)
         try:
             book = pd.read_excel(path, sheet_name=None, dtype=object, engine="calamine")
         except Exception as e:  # calamine's and zip's errors: a file that is not a workbook
@@ -56,14 +62,18 @@ class WorkbookReader:
         )
 
     def text(
-        self, sheet: str, line: int, rec: dict[str, Any], column: str, required: bool = False
-    ) -> str | None:
+        self, sheet: str, line: int, rec: dict[str, Any], column: str, required: bool = False,
+        most: int = 200,
+    ) -> str | None:  # fmt: skip
         v = rec.get(column)
         if v is None:
             if required:
                 self.fail(sheet, line, column, "", "a value")
             return None
-        return str(v).strip()
+        text = str(v).strip()
+        if len(text) > most:
+            self.fail(sheet, line, column, text[:40] + "...", f"at most {most} characters")
+        return text
 
     def number(self, sheet: str, line: int, rec: dict[str, Any], column: str) -> float | None:
         v = rec.get(column)

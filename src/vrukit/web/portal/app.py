@@ -18,10 +18,12 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Form, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from vrukit.directory.models import DirService
@@ -97,6 +99,7 @@ from vrukit.web.portal.web import (
     template_of,
     to_redirect,
     too_large_id,
+    unreadable,
     upload_name,
     visible,
     whole_number,
@@ -153,7 +156,10 @@ def create_app(
     app.add_middleware(SecurityHeaders, guard=guard)
     app.add_middleware(BodyLimit, limit=guard.upload_max_bytes)
     app.add_exception_handler(Redirect, to_redirect)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, error_page)  # type: ignore[arg-type]
+    # the routing's own 404 and 405 (Starlette's) and malformed parameters get the portal's
+    # error page too, not a framework's JSON echoing the input
+    app.add_exception_handler(StarletteHTTPException, error_page)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, unreadable)
     app.add_exception_handler(VrukitError, refused)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, busy)
     app.add_exception_handler(OverflowError, too_large_id)

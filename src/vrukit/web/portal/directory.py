@@ -118,8 +118,18 @@ def _choices(s: Session, me: User) -> dict[str, list[tuple[int, str]]]:
                 Intervention.name))]}  # fmt: skip
 
 
+#: The longest text a listing's field takes ("long" fields, then the rest), and the most
+#: changes one account may have waiting for a verifier (the verifier's queue is one page).
+LONGEST = {"long": 5000, "text": 500}
+MOST_PENDING = 20
+
+
 def _field(c: str, label: str, kind: str, text: str, choices: dict[str, Any]) -> Any:
     """One edited field, typed; HTTPException(422) naming it when it is wrong."""
+    most = LONGEST.get(kind)
+    if most is not None and len(text) > most:
+        raise HTTPException(422, f"{label}: {len(text):,} characters, more than the {most:,} "
+                            "a listing takes")  # fmt: skip
     if kind in LINKS:
         allowed = {str(i): i for i, _ in choices[kind]}
         if text and text not in allowed:
@@ -182,6 +192,11 @@ async def propose(request: Request, s: Db, me: Me, sid: str) -> Response:
     if changes and verifier(s, me):
         _apply(s, me, row, changes, _today(request))
     elif changes:
+        waiting = s.scalar(select(func.count()).select_from(DirEdit).where(
+            DirEdit.proposed_by == me.id, DirEdit.status == "pending")) or 0  # fmt: skip
+        if waiting >= MOST_PENDING:
+            raise HTTPException(429, f"you have {waiting} changes waiting for a verifier: wait "
+                                "for them to be decided before proposing more")  # fmt: skip
         edit = DirEdit(service_id=row.id, changes=changes,
                        before={c: getattr(row, c) for c in changes}, proposed_by=me.id,
                        proposed_at=datetime.now(), status="pending")  # fmt: skip

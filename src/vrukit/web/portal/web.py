@@ -240,6 +240,15 @@ async def error_page(request: Request, exc: HTTPException) -> Response:
                   message=public(exc.detail))  # fmt: skip
 
 
+async def unreadable(request: Request, exc: Exception) -> Response:
+    """A path or form value of the wrong kind (a word where an id goes): the error page, saying
+    which, without echoing what was sent."""
+    where = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) or "value"
+                      for e in getattr(exc, "errors", lambda: [])()[:5])  # fmt: skip
+    message = f"this page cannot use what was sent for: {where or 'the request'}"
+    return render(request, "error.html", 422, code=422, message=message)
+
+
 async def too_large_id(request: Request, exc: Exception) -> Response:
     """An id in the path larger than the store can hold (2**63 and up): no such record."""
     return render(request, "error.html", 404, code=404, message="no such page")
