@@ -977,3 +977,18 @@ def test_small_things_the_fourth_probe_found(url, tmp_path):
     wb.save(book)
     with Session(engine(url)) as s, pytest.raises(InputFileError, match="at most 200"):
         import_registry(s, book)
+
+
+def test_guesses_from_a_shared_address_do_not_lock_out_its_known_browsers(url):
+    """Behind one address (a hospital's, a school's), 20 failed sign-ins to unknown e-mails
+    locked every colleague out for 15 minutes, even on browsers they had signed in on. A known
+    browser now counts only against itself; strangers at that address still wait."""
+    app = create_app(url, secret_key=SECRET)
+    colleague = TestClient(app, client=("192.0.2.10", 1))
+    token = _sign_in(colleague, ANALYST)
+    colleague.post("/logout", data={"csrf_token": token})
+    guesser = TestClient(app, client=("192.0.2.10", 2))
+    for k in range(20):
+        assert _login(guesser, (f"nobody{k}@x.org", "guess-guess-guess")).status_code == 401
+    assert _login(guesser, ADMIN).status_code == 429  # the address waits, for strangers
+    assert _login(colleague, ANALYST).status_code == 303  # not for a browser it knows

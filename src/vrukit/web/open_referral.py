@@ -85,6 +85,10 @@ def create_directory_app(
         version=HSDS_VERSION,
         description="Local youth services in the Human Services Data Specification (HSDS 3) "
         "as profiled by Open Referral UK. Read-only.",
+        # the interactive pages load their scripts from a CDN, which the CSP (rightly) blocks
+        # and a deployment may not reach; the machine-readable /openapi.json stays
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.maker = sessionmaker(engine(store_url))
     app.state.index = DirectoryIndex(app.state.maker, check_every)

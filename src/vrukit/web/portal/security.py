@@ -70,8 +70,8 @@ def _digest(text: str) -> str:
 
 @dataclass(frozen=True)
 class RateLimit:
-    """Failed sign-ins allowed in ``window`` seconds per client address, per account from
-    unknown browsers, and per known browser."""
+    """Failed sign-ins allowed in ``window`` seconds per client address and per account from
+    browsers the account has not signed in on, and per known browser."""
 
     per_client: int = 20
     per_account: int = 5
@@ -79,12 +79,12 @@ class RateLimit:
     window: float = 900.0
 
     def _keys(self, client: str, email: str, device: str | None) -> dict[str, int]:
-        keys = {f"client:{client}": self.per_client}
+        """A browser where the account has signed in counts only against itself, so strangers
+        behind the same address (a hospital's or a school's) cannot lock its owner out; any
+        other attempt counts against the address and the account."""
         if device:
-            keys[f"device:{_digest(device)}"] = self.per_device
-        else:
-            keys[f"account:{_digest(email)}"] = self.per_account
-        return keys
+            return {f"device:{_digest(device)}": self.per_device}
+        return {f"client:{client}": self.per_client, f"account:{_digest(email)}": self.per_account}
 
     def blocked(self, s: Session, now: datetime, client: str, email: str,
                 device: str | None) -> bool:  # fmt: skip
