@@ -6,6 +6,7 @@ download as HTML or PDF. The VRU's staff read them; admins and commissioners cha
 from __future__ import annotations
 
 import tempfile
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -354,14 +355,26 @@ def board_pack_page(request: Request, s: Db, me: Me) -> HTMLResponse:
     return render(request, "board_pack.html", user=me, quarters=quarters or [last])
 
 
+#: One Chromium prints at a time in each server process; a second request meanwhile is told to
+#: try again (a browser per request would let a few clicks take the server's memory).
+_PRINTING = threading.BoundedSemaphore(1)
+
+
 def _pack(s: Session, quarter: str, public: bool, pdf: bool, today: date) -> Path:
     from vrukit.jobs.board_pack import collect
     from vrukit.publish.board_pack import print_pdf, write_pack
 
-    data = collect(s, quarter, public=public, today=today)
-    out = Path(tempfile.mkdtemp(prefix="vrukit-pack-"))
-    html = write_pack(data, out, public=public)
-    return print_pdf(html) if pdf else html
+    if pdf and not _PRINTING.acquire(blocking=False):
+        raise HTTPException(503, "another board pack is being printed: try again in a moment",
+                            headers={"Retry-After": "10"})  # fmt: skip
+    try:
+        data = collect(s, quarter, public=public, today=today)
+        out = Path(tempfile.mkdtemp(prefix="vrukit-pack-"))
+        html = write_pack(data, out, public=public)
+        return print_pdf(html) if pdf else html
+    finally:
+        if pdf:
+            _PRINTING.release()
 
 
 @router.get("/board-pack/{quarter}.{fmt}")

@@ -236,8 +236,11 @@ def public(message: object) -> str:
 
 
 async def error_page(request: Request, exc: HTTPException) -> Response:
-    return render(request, "error.html", exc.status_code, code=exc.status_code,
-                  message=public(exc.detail))  # fmt: skip
+    response = render(request, "error.html", exc.status_code, code=exc.status_code,
+                      message=public(exc.detail))  # fmt: skip
+    for name, value in (getattr(exc, "headers", None) or {}).items():
+        response.headers[name] = value  # Retry-After, for one
+    return response
 
 
 async def unreadable(request: Request, exc: Exception) -> Response:
