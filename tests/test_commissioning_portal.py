@@ -22,6 +22,7 @@ from vrukit.commissioning.models import (
     Application,
     Attachment,
     LogEntry,
+    Payment,
     Risk,
     Spend,
 )
@@ -148,6 +149,7 @@ STAFF_WRITE = {"/rounds/new POST": 303, "/rounds/{rid}/status": 303, "/rounds/{r
                "/applications/{aid}/moderation": 303,
                "/applications/{aid}/decision": 303}  # fmt: skip
 NOT_STAFF = {"/rounds/new": 403, "/rounds/new POST": 403, "/rounds/{rid}/status": 403,
+             "/rounds/{rid}/ranking.csv": 403,
              "/applications/{aid}/moderation": 403,
              "/applications/{aid}/decision": 403}  # fmt: skip
 UNSEEN = {path + (" POST" if m == "POST" and path in ("/rounds/{rid}/apply",) else ""): 404
@@ -211,6 +213,9 @@ def test_every_role_calls_every_round_route(base, tmp_path, role):
             r = c.post(url, data={"csrf_token": token, **form}, follow_redirects=False)
         want = EXPECTED[role].get(key, 200)
         assert r.status_code == want, (role, method, path, r.status_code, r.text[-300:])
+        if want == 200 and path.endswith("ranking.csv"):
+            head, top = r.text.splitlines()[:2]
+            assert '"organisation"' in head and "Boxing after school" in top
 
 
 def test_a_panel_account_opens_nothing_but_its_rounds(base, tmp_path):
@@ -429,6 +434,7 @@ def test_every_role_calls_every_governance_route(base, tmp_path, role):
                "sid": s.scalars(select(Spend.id)).first(),
                "kid": s.scalars(select(Risk.id)).first(),
                "eid": s.scalars(select(LogEntry.id).where(LogEntry.status == "open")).first(),
+               "pid": s.scalars(select(Payment.id)).first(),
                "quarter": "2021-Q4", "fmt": "html"}  # fmt: skip
     for method, path in governance.ROUTES:
         url = path.format(**ids)
@@ -442,6 +448,9 @@ def test_every_role_calls_every_governance_route(base, tmp_path, role):
             r = c.post(url, data=form, follow_redirects=False)
         want = EXPECTED_GOVERNANCE[role].get((method, path), 200)
         assert r.status_code == want, (role, method, path, r.status_code, r.text[-300:])
+        if role == "admin" and path == "/payments/{pid}/paid":
+            with Session(engine(f"sqlite:///{tmp_path / 'p.sqlite'}")) as s:
+                assert s.get(Payment, ids["pid"]).paid_on == date(2022, 2, 1)
         if role == "admin" and path == "/board-pack/{quarter}.{fmt}":
             assert "attachment" in r.headers["content-disposition"]
             assert "Programme board pack: 2021-Q4" in r.text

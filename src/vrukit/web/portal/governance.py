@@ -38,12 +38,13 @@ from vrukit.commissioning.models import (
     FundingRound,
     LogEntry,
     Objective,
+    Payment,
     Risk,
     Spend,
 )
 from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
-from vrukit.programme.models import Intervention, Place, User
+from vrukit.programme.models import Intervention, Organisation, Place, User
 from vrukit.programme.returns import ReturnRejected
 from vrukit.web.portal.registry import _value
 from vrukit.web.portal.setup import _text
@@ -336,6 +337,36 @@ def upload_spend(request: Request, s: Db, me: Me, file: UploadFile) -> Response:
     return RedirectResponse("/spend", status_code=303)
 
 
+# -- payments ----------------------------------------------------------------------------------
+
+
+@router.get("/payments", response_class=HTMLResponse)
+def payments(request: Request, s: Db, me: Me) -> HTMLResponse:
+    """Every instalment of every payment schedule, due date first: what is due, what is paid."""
+    _reader(me)
+    rows = s.execute(select(Payment, Intervention.name, Organisation.name)
+                     .join(Intervention, Intervention.id == Payment.intervention_id)
+                     .join(Organisation, Organisation.id == Payment.organisation_id)
+                     .order_by(Payment.due, Intervention.name)).all()  # fmt: skip
+    return render(request, "payments.html", user=me, rows=rows, today=_today(request),
+                  can_edit=me.role in EDITORS)  # fmt: skip
+
+
+@router.post("/payments/{pid}/paid", dependencies=[Csrf])
+async def payment_paid(request: Request, s: Db, me: Me, pid: int) -> Response:
+    _reader(me)
+    p = s.get(Payment, pid)
+    if p is None:
+        raise HTTPException(404, "no such payment")
+    _editor(me)
+    form = await request.form()
+    paid = _value("date", "Paid on", str(form.get("paid_on", "")), ()) or _today(request)
+    before = {"paid_on": p.paid_on.isoformat() if p.paid_on else None}
+    p.paid_on = paid
+    audit(s, me, "update", "payment", str(pid), before, {"paid_on": paid.isoformat()})
+    return RedirectResponse("/payments", status_code=303)
+
+
 # -- the board pack ----------------------------------------------------------------------------
 
 
@@ -408,5 +439,5 @@ ROUTES = (
     ("POST", "/risks/{kid}/review"), ("GET", "/log"), ("POST", "/log"),
     ("POST", "/log/{eid}/close"), ("GET", "/spend"), ("POST", "/spend"),
     ("POST", "/spend/upload"), ("POST", "/spend/{sid}/delete"), ("GET", "/board-pack"),
-    ("GET", "/board-pack/{quarter}.{fmt}"),
+    ("GET", "/board-pack/{quarter}.{fmt}"), ("GET", "/payments"), ("POST", "/payments/{pid}/paid"),
 )  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import or_, select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from vrukit.commissioning.models import Application, Conflict, FundingRound, PanelMember
 from vrukit.commissioning.rounds import STANDARD_TEMPLATE, open_round, ranking, set_status
 from vrukit.commissioning.yef import check_baseline, expected_effect, portfolio
+from vrukit.csvio import write_csv
 from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
 from vrukit.programme.models import PREVENTION_TIERS, Intervention, User
@@ -227,6 +229,34 @@ def _effects(rnd: FundingRound, shown: list[Any]) -> dict[str, Any]:
             "awarded_total": given, "left": rnd.budget - given}  # fmt: skip
 
 
+@router.get("/rounds/{rid}/ranking.csv")
+def ranking_csv(s: Db, me: Me, rid: int) -> Response:
+    """The round's ranking for the panel's papers: each application's scores by criterion,
+    weighted total, rank, tie rule, notes and decision (staff off the panel, and editors)."""
+    rnd = round_for(s, me, rid)
+    if me.role not in STAFF or (me.id in _panel_ids(rnd) and me.role not in EDITORS
+                                and rnd.status != "decided"):  # fmt: skip
+        raise HTTPException(403, "the ranking is for the VRU's staff once scoring is done")
+    hidden = _hidden_from(s, rnd, me)
+    rows = []
+    for r in ranking(s, rnd):
+        a = r.application
+        if a.id in hidden:
+            continue
+        row = {"rank": r.rank, "application": a.title, "organisation": a.organisation.name,
+               "requested": a.amount, "young_people": a.reach,
+               "weighted_total": None if r.total is None else round(r.total, 1),
+               "scorers": r.scorers}  # fmt: skip
+        row |= {f"{c.name} (mean)": None if c.used is None else round(c.used, 2)
+                for c in r.criteria}  # fmt: skip
+        row |= {"notes": "; ".join(r.ineligible + r.notes + ([r.tie] if r.tie else [])),
+                "decision": a.status, "awarded": a.awarded}  # fmt: skip
+        rows.append(row)
+    name = f"ranking-{rnd.id}.csv"
+    return Response(write_csv(pd.DataFrame(rows)), media_type="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})  # fmt: skip
+
+
 def home_rounds(s: Session, me: User) -> list[FundingRound]:
     """The rounds on ``me``'s home page: open ones for providers, theirs for the panel."""
     if me.role == "provider":
@@ -238,4 +268,5 @@ def home_rounds(s: Session, me: User) -> list[FundingRound]:
 ROUTES = (
     ("GET", "/rounds"), ("GET", "/rounds/new"), ("POST", "/rounds/new"),
     ("GET", "/rounds/{rid}"), ("POST", "/rounds/{rid}/status"),
+    ("GET", "/rounds/{rid}/ranking.csv"),
 )  # fmt: skip
