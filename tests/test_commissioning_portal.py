@@ -390,7 +390,15 @@ def test_a_round_runs_end_to_end_in_the_browser(browser, live):
     assert club == "Eastford Boxing Club"
     boss.goto(root + f"/interventions/{iv.id}")
     assert "Template version 1" in boss.inner_text("main")
-    for path in ("/board-pack", "/plan", "/risks", "/log", "/spend?quarter=2022-Q1"):
+    for path in (
+        "/board-pack",
+        "/plan",
+        "/risks",
+        "/log",
+        "/spend?quarter=2022-Q1",
+        "/payments",
+        "/rounds",
+    ):
         assert boss.goto(root + path).status == 200, path
         assert axe_violations(boss) == [], path
     boss.close()
