@@ -46,7 +46,7 @@ from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
 from vrukit.programme.models import Intervention, Organisation, Place, User
 from vrukit.programme.returns import ReturnRejected
-from vrukit.web.portal.registry import _value
+from vrukit.web.portal.registry import _value, money
 from vrukit.web.portal.setup import _text
 from vrukit.web.portal.web import EDITORS, STAFF, Csrf, Db, Me, render, upload_name, whole_number
 
@@ -303,7 +303,7 @@ async def add_spend(request: Request, s: Db, me: Me) -> Response:
     form = await request.form()
     iv = s.get(Intervention, whole_number(form.get("intervention", "")) or 0)
     quarter = _quarter(str(form.get("quarter", "")), request)
-    amount = _value("number", "Amount", str(form.get("amount", "")), ())
+    amount = money(form.get("amount", ""), "Amount")
     if iv is None or amount is None:
         raise HTTPException(422, "choose the intervention and give the amount")
     row = Spend(intervention_id=iv.id, quarter=quarter, amount=float(amount), source="typed",

@@ -21,7 +21,7 @@ from vrukit.csvio import write_csv
 from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
 from vrukit.programme.models import PREVENTION_TIERS, Intervention, User
-from vrukit.web.portal.registry import _value
+from vrukit.web.portal.registry import _value, money
 from vrukit.web.portal.setup import _text
 from vrukit.web.portal.web import EDITORS, STAFF, Csrf, Db, Me, render, template_of, whole_number
 
@@ -145,7 +145,7 @@ async def new_round(request: Request, s: Db, me: Me) -> Response:
         raise HTTPException(422, f"{name} is already a round")
     dates = {k: _value("date", label, str(form.get(k, "")), ())
              for k, label in (("opens", "Opens"), ("closes", "Closes"))}  # fmt: skip
-    budget = _value("number", "Budget", str(form.get("budget", "")), ())
+    budget = money(form.get("budget", ""), "Budget")
     if None in dates.values() or budget is None:
         raise HTTPException(422, "Budget, opening and closing dates are required")
     panel = [n for n in (whole_number(v) for v in form.getlist("panel")) if n is not None]
