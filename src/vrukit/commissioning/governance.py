@@ -55,6 +55,9 @@ UNDERSPEND_SHARE = 0.10
 #: ...and by at least this much (a few pounds' rounding is not news).
 UNDERSPEND_POUNDS = 1000.0
 
+#: The most rows a spend return may hold (one per intervention and quarter: a few dozen).
+MOST_SPEND_ROWS = 5_000
+
 #: The columns of a spend return (CSV or XLSX): one row per intervention and quarter.
 SPEND_FIELDS = [
     Field("intervention", "text", "the intervention's name as in the registry"),
@@ -80,7 +83,7 @@ def quarters_to(last: str, n: int) -> list[str]:
 
 
 def _check_quarter(text: str) -> str:
-    if not re.fullmatch(r"[0-9]{4}-Q[1-4]", text):
+    if not re.fullmatch(r"(19|20)[0-9]{2}-Q[1-4]", text):
         raise ConfigError(f"quarter {text!r}: expected YYYY-Qn, as 2021-Q3")
     return text
 
@@ -299,7 +302,10 @@ def load_spend_return(
     problem (an unknown intervention, a malformed quarter, a negative amount) is named by row
     and column in ``ReturnRejected``. Returns the rows added."""
     where = name or str(path)
-    raw, first = read_upload(Path(path), name=where)
+    raw, first = read_upload(Path(path), name=where, max_rows=MOST_SPEND_ROWS)
+    if len(raw) > MOST_SPEND_ROWS:
+        why = f"{len(raw):,} rows, more than the {MOST_SPEND_ROWS:,} a spend return may hold"
+        raise ReturnRejected(where, [Problem(None, None, None, why)])
     rows, problems = validate_rows(SPEND_FIELDS, raw, first)
     known = dict(s.execute(select(Intervention.name, Intervention.id)).all())
 
@@ -310,7 +316,8 @@ def load_spend_return(
         if r["quarter"] is not None and not re.fullmatch(r"[0-9]{4}-Q[1-4]", r["quarter"]):
             problems.append(Problem(first + k, "quarter", r["quarter"], "is not YYYY-Qn"))
     if problems:
-        raise ReturnRejected(where, sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
+        ordered = sorted(problems, key=lambda p: (p.row or 0, p.column or ""))
+        raise ReturnRejected(where, ordered[:1000])
     now = datetime.now()  # one entry: its lines replace earlier entries for their quarters
     s.add_all(Spend(intervention_id=known[r["intervention"]], quarter=r["quarter"],
                     amount=float(r["amount"]), category=r["category"], note=r["note"],

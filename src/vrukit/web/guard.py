@@ -194,6 +194,11 @@ class UploadQueue:
         self.taken = 0
         self.accounts: dict[Any, int] = {}
 
+    @staticmethod
+    async def _send_all(send: Send, messages: list[Message]) -> None:
+        for message in messages:
+            await send(message)
+
     def _refusal(self, account: Any, mine: int, size: int) -> list[Message] | None:
         if account is None:  # every upload form is behind sign-in: no room for strangers
             return _plain(403, "sign in before sending a file")
@@ -206,9 +211,13 @@ class UploadQueue:
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers") or [])
-        kind = headers.get(b"content-type", b"").lower()
-        if scope["type"] != "http" or not kind.startswith(b"multipart/"):
+        raw = list(scope.get("headers") or [])
+        headers = dict(raw)
+        kinds = [v.lower() for k, v in raw if k.lower() == b"content-type"]
+        if scope["type"] == "http" and len(kinds) > 1:  # the body parser reads the first
+            await self._send_all(send, _plain(400, "send one Content-Type header"))
+            return
+        if scope["type"] != "http" or not kinds or b"multipart/" not in kinds[0]:
             await self.app(scope, receive, send)
             return
         length = headers.get(b"content-length", b"")
@@ -217,8 +226,7 @@ class UploadQueue:
         mine = self.accounts.get(account, 0)
         refusal = self._refusal(account, mine, size)
         if refusal is not None:
-            for message in refusal:
-                await send(message)
+            await self._send_all(send, refusal)
             return
         self.taken += size
         self.accounts[account] = mine + size

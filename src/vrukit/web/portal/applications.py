@@ -56,6 +56,8 @@ __all__ = ["ROUTES", "router"]
 router = APIRouter()
 #: Budget lines the form offers; attachments one application may hold, and their size.
 BUDGET_ROWS, MOST_ATTACHMENTS, ATTACHMENT_BYTES = 10, 10, 10 * 1024 * 1024
+#: Applications (drafts included) one organisation may make to one round.
+MOST_APPLICATIONS = 5
 
 
 def application_for(s: Session, me: User, aid: int) -> Application:
@@ -155,6 +157,12 @@ async def apply(request: Request, s: Db, me: Me, rid: int) -> Response:
             Application.round_id == rid, Application.organisation_id == me.organisation_id,
             Application.title == values["title"])).first():  # fmt: skip
         raise HTTPException(422, f"you have already applied to this round as {values['title']!r}")
+    ours = select(func.count()).select_from(Application).where(
+        Application.round_id == rid, Application.organisation_id == me.organisation_id)  # fmt: skip
+    made = s.scalar(ours) or 0
+    if made >= MOST_APPLICATIONS:
+        raise HTTPException(422, f"your organisation has {made} applications in this round, the "
+                            "most it may make")  # fmt: skip
     try:
         a = record_application(s, rnd, int(me.organisation_id or 0), **values)
     except ConfigError as e:
