@@ -9,7 +9,7 @@ import tempfile
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request, UploadFile
@@ -48,21 +48,43 @@ from vrukit.programme.models import Intervention, Organisation, Place, User
 from vrukit.programme.returns import ReturnRejected
 from vrukit.web.portal.registry import _value, money
 from vrukit.web.portal.setup import _text
-from vrukit.web.portal.web import EDITORS, STAFF, Csrf, Db, Me, render, upload_name, whole_number
+from vrukit.web.portal.web import (
+    EDITORS,
+    STAFF,
+    Csrf,
+    Db,
+    Me,
+    need_role,
+    render,
+    upload_name,
+    whole_number,
+)
 
 __all__ = ["ROUTES", "router"]
 
 router = APIRouter()
 
 
+T = TypeVar("T")
+
+
 def _reader(me: User) -> None:
-    if me.role not in STAFF:
-        raise HTTPException(403, f"your role ({me.role}) may not read the programme's governance")
+    need_role(me, STAFF, "read the programme's governance")
 
 
 def _editor(me: User) -> None:
-    if me.role not in EDITORS:
-        raise HTTPException(403, f"your role ({me.role}) may not change the programme's governance")
+    need_role(me, EDITORS, "change the programme's governance")
+
+
+def _editable(s: Session, me: User, model: type[T], key: int, what: str) -> T:
+    """Record ``key`` of ``model`` for an editor: 403 for a role that may not read governance,
+    404 for no such record, then 403 for a reader who may not change it."""
+    _reader(me)
+    row = s.get(model, key)
+    if row is None:
+        raise HTTPException(404, f"no such {what}")
+    _editor(me)
+    return row
 
 
 def _today(request: Request) -> date:
@@ -134,11 +156,7 @@ async def add_action(request: Request, s: Db, me: Me) -> Response:
 
 @router.post("/plan/actions/{aid}/update", dependencies=[Csrf])
 async def action_update(request: Request, s: Db, me: Me, aid: int) -> Response:
-    a = s.get(Action, aid)
-    _reader(me)
-    if a is None:
-        raise HTTPException(404, "no such action")
-    _editor(me)
+    a = _editable(s, me, Action, aid, "action")
     form = await request.form()
     status = str(form.get("status", ""))
     before = a.status
@@ -202,11 +220,7 @@ async def add_risk(request: Request, s: Db, me: Me) -> Response:
 
 @router.post("/risks/{kid}/review", dependencies=[Csrf])
 async def risk_review(request: Request, s: Db, me: Me, kid: int) -> Response:
-    _reader(me)
-    r = s.get(Risk, kid)
-    if r is None:
-        raise HTTPException(404, "no such risk")
-    _editor(me)
+    r = _editable(s, me, Risk, kid, "risk")
     form = await request.form()
     before = {"likelihood": r.likelihood, "impact": r.impact}
     review_by = _value("date", "Next review", str(form.get("review_by", "")), ())
@@ -251,11 +265,7 @@ async def add_log(request: Request, s: Db, me: Me) -> Response:
 
 @router.post("/log/{eid}/close", dependencies=[Csrf])
 def close_log(s: Db, me: Me, eid: int) -> Response:
-    _reader(me)
-    e = s.get(LogEntry, eid)
-    if e is None:
-        raise HTTPException(404, "no such entry")
-    _editor(me)
+    e = _editable(s, me, LogEntry, eid, "entry")
     e.status = "closed"
     audit(s, me, "update", "log_entry", str(eid), {"status": "open"}, {"status": "closed"})
     return RedirectResponse("/log", status_code=303)
@@ -285,11 +295,7 @@ def spend(request: Request, s: Db, me: Me, quarter: str | None = None) -> HTMLRe
 @router.post("/spend/{sid}/delete", dependencies=[Csrf])
 def delete_spend(s: Db, me: Me, sid: int) -> Response:
     """Remove a spend entry typed or uploaded in error (the audit trail keeps it)."""
-    _reader(me)
-    row = s.get(Spend, sid)
-    if row is None:
-        raise HTTPException(404, "no such spend entry")
-    _editor(me)
+    row = _editable(s, me, Spend, sid, "spend entry")
     before = {"intervention_id": row.intervention_id, "quarter": row.quarter,
               "amount": row.amount, "source": row.source}  # fmt: skip
     s.delete(row)
@@ -354,11 +360,7 @@ def payments(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 @router.post("/payments/{pid}/paid", dependencies=[Csrf])
 async def payment_paid(request: Request, s: Db, me: Me, pid: int) -> Response:
-    _reader(me)
-    p = s.get(Payment, pid)
-    if p is None:
-        raise HTTPException(404, "no such payment")
-    _editor(me)
+    p = _editable(s, me, Payment, pid, "payment")
     form = await request.form()
     paid = _value("date", "Paid on", str(form.get("paid_on", "")), ()) or _today(request)
     before = {"paid_on": p.paid_on.isoformat() if p.paid_on else None}

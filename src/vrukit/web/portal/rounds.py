@@ -23,7 +23,17 @@ from vrukit.programme.audit import audit
 from vrukit.programme.models import PREVENTION_TIERS, Intervention, User
 from vrukit.web.portal.registry import _value, money
 from vrukit.web.portal.setup import _text
-from vrukit.web.portal.web import EDITORS, STAFF, Csrf, Db, Me, render, template_of, whole_number
+from vrukit.web.portal.web import (
+    EDITORS,
+    STAFF,
+    Csrf,
+    Db,
+    Me,
+    need_role,
+    render,
+    template_of,
+    whole_number,
+)
 
 __all__ = ["ROUTES", "round_for", "router"]
 
@@ -84,8 +94,7 @@ def new_round_form(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 def _editor(me: User) -> None:
-    if me.role not in EDITORS:
-        raise HTTPException(403, f"your role ({me.role}) may not run funding rounds")
+    need_role(me, EDITORS, "run funding rounds")
 
 
 def _lines(text: str, label: str, most: int = 20) -> list[list[str]]:
