@@ -17,11 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conftest import axe_violations, open_page, serve, small_programme
+from vrukit.commissioning.awards import award
 from vrukit.commissioning.models import (
     Action,
     Application,
     Attachment,
+    FundingRound,
     LogEntry,
+    PanelMember,
     Payment,
     Risk,
     Spend,
@@ -239,6 +242,58 @@ def test_a_panel_account_opens_nothing_but_its_rounds(base, tmp_path):
     # the application it declared a conflict with does not exist for it
     assert c.get(f"/applications/{ids['theirs']}").status_code == 404
     assert "Hospital youth work" not in c.get(f"/rounds/{ids['rid']}").text
+
+
+def test_a_conflicted_reader_sees_no_hidden_title_in_tie_notes_and_the_true_budget(base, tmp_path):
+    """The fifth probe: a tie note named the application its reader declared a conflict with,
+    and "awarded ... left" left out that application's award (so the budget shown was wrong)."""
+    path_, ids = base
+    c = _client(path_, tmp_path)
+    with Session(engine(f"sqlite:///{tmp_path / 'p.sqlite'}")) as s:
+        rnd = s.get(FundingRound, ids["rid"])
+        late = User(email="analyst-2@demo.vru", password_hash=hash_password(PASSWORD),
+                    role="analyst")  # fmt: skip
+        s.add(late)
+        s.flush()
+        s.add(PanelMember(round_id=rnd.id, user_id=late.id))
+        theirs, mine = s.get(Application, ids["theirs"]), s.get(Application, ids["aid"])
+        for email in ("commissioner@demo.vru", "analyst@demo.vru"):  # the same scores: a tie
+            for criterion in rnd.criteria:
+                score(s, theirs, criterion, _user(s, email).id, 4)
+        declare_conflict(s, theirs, late.id, "a trustee")
+        s.flush()
+        for a, amount in ((mine, 20_000), (theirs, 15_000)):
+            award(s, a, None, amount=amount, start=date(2022, 4, 1), end=date(2023, 3, 31))
+        assert rnd.status == "decided"
+        s.commit()
+    _sign_in(c, ("analyst-2@demo.vru", PASSWORD))
+    page = c.get(f"/rounds/{ids['rid']}").text
+    sheet = c.get(f"/rounds/{ids['rid']}/ranking.csv").text
+    assert "Boxing after school" in page and "Boxing after school" in sheet
+    assert "an application you declared a conflict with" in page
+    assert "an application you declared a conflict with" in sheet
+    assert "Hospital youth work" not in page and "Hospital youth work" not in sheet
+    assert "Awarded: £35,000 of £60,000 (£25,000 left), counting 1 award(s)" in page
+    # a reader without the conflict sees the name and the same budget
+    other = TestClient(create_app(f"sqlite:///{tmp_path / 'p.sqlite'}", secret_key=SECRET,
+                                  today=lambda: date(2022, 2, 1)))  # fmt: skip
+    _sign_in(other, WHO["analyst"])
+    plain = other.get(f"/rounds/{ids['rid']}").text
+    assert re.search(r"tied with &#39;(Hospital youth work|Boxing after school)&#39;", plain)
+    assert "Awarded: £35,000 of £60,000 (£25,000 left)." in plain
+
+
+def test_an_applicant_sees_the_panel_s_size_not_its_members_addresses(base, tmp_path):
+    path_, ids = base
+    c = _client(path_, tmp_path)
+    _sign_in(c, WHO["provider"])
+    page = c.get(f"/rounds/{ids['rid']}").text
+    assert "A panel of 3;" in page
+    assert "@" not in re.sub(r"boxing@demo\.vru", "", page), "a panel member's address is shown"
+    (tmp_path / "staff").mkdir()
+    staff = _client(path_, tmp_path / "staff")
+    _sign_in(staff, WHO["analyst"])
+    assert "panel-a@x.org" in staff.get(f"/rounds/{ids['rid']}").text
 
 
 # -- in a browser: a round end to end ----------------------------------------------------------

@@ -25,11 +25,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from conftest import add_listings, serve, small_programme
+from vrukit.commissioning.models import Spend
 from vrukit.directory.load import load_hsds
 from vrukit.directory.models import DirService
 from vrukit.errors import ConfigError, InputFileError
 from vrukit.programme.db import engine, session
-from vrukit.programme.models import Intervention, ReturnSubmission, User
+from vrukit.programme.models import AuditEvent, Intervention, ReturnSubmission, User
 from vrukit.referrals.crypto import Keyring, write_key
 from vrukit.referrals.models import Pathway, Referral
 from vrukit.referrals.workflow import create_referral
@@ -45,6 +46,7 @@ GOOD = HEADER + "P9001,15,school,yes,4,no\nP9002,16,police,no,0,no\n"
 BOXING = ("boxing@demo.vru", "demo-provider-password")
 ANALYST = ("analyst@demo.vru", "demo-analyst-password")
 ADMIN = ("admin@demo.vru", "demo-admin-password")
+COMMISSIONER = ("commissioner@demo.vru", "demo-commissioner-password")
 
 
 @pytest.fixture(scope="module")
@@ -1032,3 +1034,72 @@ def test_the_fifth_probe_s_ways_round_the_upload_checks_are_closed(url):
     two = [("content-type", form.headers["content-type"]), ("content-type", "text/plain")]
     r = c.post(f"/interventions/{iid}/returns", content=form.read(), headers=two)
     assert r.status_code == 400 and "one Content-Type" in r.text
+
+
+def test_a_spend_return_is_checked_outside_the_write_lock(url):
+    """The sixth finding (fifth probe): a spend return was read and checked in the server's own
+    worker while its request held the store's write lock, so a large one stopped every other
+    change. It is now checked in the helper process that checks returns, and stored after."""
+    line = "Resettlement,2022-Q1,10,staff,a note about this quarter's spend\n"
+    body = ("intervention,quarter,amount,category,note\n" + line * 400_000).encode()
+    with Session(engine(url)) as s:
+        spends_before = s.scalar(select(func.count()).select_from(Spend))
+    app = create_app(url, secret_key=SECRET)
+    with serve(app) as root:
+        up, token = _live_sign_in(root, ADMIN, timeout=300)
+        other, other_token = _live_sign_in(root, COMMISSIONER)
+        done: dict[str, object] = {}
+
+        def upload() -> None:
+            r = up.post("/spend/upload", data={"csrf_token": token},
+                        files={"file": ("spend.csv", body, "text/csv")})  # fmt: skip
+            done["at"], done["status"], done["text"] = time.monotonic(), r.status_code, r.text
+
+        t = threading.Thread(target=upload)
+        t.start()
+        time.sleep(0.5)
+        wrote = other.post(
+            "/log",
+            data={
+                "csrf_token": other_token,
+                "kind": "issue",
+                "title": "Written while a spend return is checked",
+            },
+        )
+        wrote_at = time.monotonic()
+        t.join(300)
+        up.close()
+        other.close()
+    assert wrote.status_code == 303, wrote.text[-300:]
+    assert done["status"] == 422 and "more than the 5,000" in str(done["text"]), done["status"]
+    assert wrote_at < done["at"], "a change waited for the spend return to be checked"
+    with Session(engine(url)) as s:
+        assert s.scalar(select(func.count()).select_from(Spend)) == spends_before
+
+
+def test_a_good_spend_return_uploaded_is_stored_and_audited(url):
+    with Session(engine(url)) as s:
+        before = s.scalar(select(func.count()).select_from(Spend))
+    c = _client(url)
+    token = _sign_in(c, ADMIN)
+    body = b"intervention,quarter,amount,category,note\nResettlement,2022-Q1,10,,\n"
+    r = c.post("/spend/upload", data={"csrf_token": token}, follow_redirects=False,
+               files={"file": ("spend.csv", body, "text/csv")})  # fmt: skip
+    assert r.status_code == 303, r.text[-300:]
+    with Session(engine(url)) as s:
+        assert s.scalar(select(func.count()).select_from(Spend)) == before + 1
+        entry = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (entry.action, entry.table_name, entry.row_key) == ("upload", "spend", "spend.csv")
+
+
+def test_a_sheet_reaching_a_rectangle_within_each_limit_but_too_large_is_refused_unread(url):
+    """The fifth probe: a 1.5 KB XLSX with a cell at GR101001 (column 200, row 101,001) is within
+    the column and row limits, yet the reader fills 20 million cells (12 s, 1.4 GB)."""
+    c = _client(url)
+    token = _sign_in(c, BOXING)
+    iid = _own_intervention(url)
+    started = time.monotonic()
+    r = c.post(f"/interventions/{iid}/returns", data={"csrf_token": token, "period": "2022-Q1"},
+               files={"file": ("s.xlsx", _with_ref("GR101001"), "application/zip")})  # fmt: skip
+    assert r.status_code == 422 and "a rectangle of 20,200,200 cells" in r.text, r.text[-400:]
+    assert time.monotonic() - started < 5

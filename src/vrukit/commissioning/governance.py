@@ -32,12 +32,15 @@ from vrukit.errors import ConfigError
 from vrukit.ingest.periods import quarter_end
 from vrukit.programme.models import Intervention, ReturnRow, ReturnSubmission
 from vrukit.programme.returns import Field, Problem, ReturnRejected, read_upload, validate_rows
+from vrukit.programme.uploads import XLSX_MAX_INFLATED
 
 __all__ = [
     "RAG",
     "SPEND_FIELDS",
     "SpendLine",
     "action_status",
+    "add_spend",
+    "check_spend_return",
     "load_spend_return",
     "quarter_of",
     "quarters_to",
@@ -294,21 +297,21 @@ def spend_by_intervention(s: Session, quarter: str) -> list[SpendLine]:
     return lines
 
 
-def load_spend_return(
-    s: Session, path: Path | str, *, name: str | None = None, by: int | None = None,
-    source: str = "upload",
-) -> int:  # fmt: skip
-    """Add the rows of a spend return (``SPEND_FIELDS``) as spend, all or nothing: every
-    problem (an unknown intervention, a malformed quarter, a negative amount) is named by row
-    and column in ``ReturnRejected``. Returns the rows added."""
+def check_spend_return(
+    s: Session, path: Path | str, *, name: str | None = None,
+    max_inflated: int = XLSX_MAX_INFLATED,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The rows of a spend return (``SPEND_FIELDS``), checked: every problem (an unknown
+    intervention, a malformed quarter, a negative amount) is named by row and column in
+    ``ReturnRejected``. Only reads, so it may run outside any write lock."""
     where = name or str(path)
-    raw, first = read_upload(Path(path), name=where, max_rows=MOST_SPEND_ROWS)
+    raw, first = read_upload(Path(path), name=where, max_rows=MOST_SPEND_ROWS,
+                             max_inflated=max_inflated)  # fmt: skip
     if len(raw) > MOST_SPEND_ROWS:
         why = f"{len(raw):,} rows, more than the {MOST_SPEND_ROWS:,} a spend return may hold"
         raise ReturnRejected(where, [Problem(None, None, None, why)])
     rows, problems = validate_rows(SPEND_FIELDS, raw, first)
-    known = dict(s.execute(select(Intervention.name, Intervention.id)).all())
-
+    known = set(s.scalars(select(Intervention.name)))
     for k, r in enumerate(rows):
         if r["intervention"] is not None and r["intervention"] not in known:
             problems.append(Problem(first + k, "intervention", r["intervention"],
@@ -318,12 +321,37 @@ def load_spend_return(
     if problems:
         ordered = sorted(problems, key=lambda p: (p.row or 0, p.column or ""))
         raise ReturnRejected(where, ordered[:1000])
-    now = datetime.now()  # one entry: its lines replace earlier entries for their quarters
+    return rows
+
+
+def add_spend(
+    s: Session, rows: list[dict[str, Any]], *, name: str, by: int | None = None,
+    source: str = "upload",
+) -> int:  # fmt: skip
+    """Add checked spend rows (``check_spend_return``) as one entry: its lines replace earlier
+    entries for their quarters. An intervention removed since the check refuses the whole."""
+    known = dict(s.execute(select(Intervention.name, Intervention.id)).all())
+    gone = sorted({r["intervention"] for r in rows} - known.keys())
+    if gone:
+        why = f"the intervention {gone[0]!r} was removed while the file was being checked"
+        raise ReturnRejected(name, [Problem(None, "intervention", gone[0], why)])
+    now = datetime.now()
     s.add_all(Spend(intervention_id=known[r["intervention"]], quarter=r["quarter"],
                     amount=float(r["amount"]), category=r["category"], note=r["note"],
                     source=source, entered_by=by, entered_at=now) for r in rows)  # fmt: skip
     s.flush()
     return len(rows)
+
+
+def load_spend_return(
+    s: Session, path: Path | str, *, name: str | None = None, by: int | None = None,
+    source: str = "upload",
+) -> int:  # fmt: skip
+    """Check a spend return and add it, all or nothing (``check_spend_return``, then
+    ``add_spend``). Returns the rows added."""
+    where = name or str(path)
+    rows = check_spend_return(s, path, name=where)
+    return add_spend(s, rows, name=where, by=by, source=source)
 
 
 def quarter_dates(quarter: str) -> tuple[date, date]:

@@ -5,6 +5,7 @@ download as HTML or PDF. The VRU's staff read them; admins and commissioners cha
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 from datetime import date
@@ -22,7 +23,6 @@ from vrukit.commissioning.governance import (
     RAG,
     financial_year,
     latest_spend,
-    load_spend_return,
     quarter_dates,
     quarter_of,
     quarters_to,
@@ -45,7 +45,7 @@ from vrukit.commissioning.models import (
 from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
 from vrukit.programme.models import Intervention, Organisation, Place, User
-from vrukit.programme.returns import ReturnRejected
+from vrukit.web.portal.offload import submit_spend
 from vrukit.web.portal.registry import _value, money
 from vrukit.web.portal.setup import _text
 from vrukit.web.portal.web import (
@@ -54,6 +54,8 @@ from vrukit.web.portal.web import (
     Csrf,
     Db,
     Me,
+    MeUploading,
+    UploadDb,
     need_role,
     render,
     upload_name,
@@ -323,23 +325,24 @@ async def add_spend(request: Request, s: Db, me: Me) -> Response:
 
 
 @router.post("/spend/upload", dependencies=[Csrf])
-def upload_spend(request: Request, s: Db, me: Me, file: UploadFile) -> Response:
-    """A spend return (CSV or XLSX, ``SPEND_FIELDS``), added whole or refused with every
-    problem named by row and column."""
+def upload_spend(request: Request, s: UploadDb, me: MeUploading, file: UploadFile) -> Response:
+    """A spend return (CSV or XLSX, ``SPEND_FIELDS``), read and checked in the helper process
+    that checks returns (``offload``), then added whole or refused with every problem named by
+    row and column."""
     _editor(me)
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise HTTPException(422, "upload the spend return as CSV or XLSX")
     name = upload_name(file.filename, suffix)
+    limits = {"max_inflated": request.app.state.guard.xlsx_max_inflated_bytes}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"spend{suffix}"
-        path.write_bytes(file.file.read())
-        try:
-            n = load_spend_return(s, path, name=name, by=me.id)
-        except ReturnRejected as e:
-            return render(request, "problems.html", 422, user=me, iv=None, problems=e.problems,
-                          file=name, what="The spend return")  # fmt: skip
-    audit(s, me, "upload", "spend", name, None, {"lines": n})
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out, 1024 * 1024)
+        done = submit_spend(request.app.state.store_url, path, name, limits, me.id)
+    if done.problems is not None:
+        return render(request, "problems.html", 422, user=me, iv=None, problems=done.problems,
+                      file=name, what="The spend return")  # fmt: skip
     return RedirectResponse("/spend", status_code=303)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from vrukit.commissioning.governance import add_spend, check_spend_return
 from vrukit.programme.audit import audit
 from vrukit.programme.db import engine, writing
 from vrukit.programme.load import TRAINING_FIELDS, add_training
@@ -36,7 +37,7 @@ from vrukit.programme.returns import (
     validate_rows,
 )
 
-__all__ = ["Outcome", "submit_training", "submit_upload"]
+__all__ = ["Outcome", "submit_spend", "submit_training", "submit_upload"]
 
 _POOL: ProcessPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
@@ -133,6 +134,23 @@ def _check_and_store_training(
     return Outcome(None, len(raw), None, None, added)
 
 
+def _check_and_store_spend(
+    store: str, path: str, name: str, limits: dict[str, int], user_id: int
+) -> Outcome:
+    """In the helper process: read and check a spend return outside any lock, then add it in
+    one write (all or nothing)."""
+    maker = _maker(store)
+    try:
+        with maker() as s, s.begin():
+            rows = check_spend_return(s, path, name=name, max_inflated=limits["max_inflated"])
+        with writing(maker) as w:
+            n = add_spend(w, rows, name=name, by=user_id)
+            audit(w, w.get(User, user_id), "upload", "spend", name, None, {"lines": n})
+    except ReturnRejected as e:
+        return Outcome(None, 0, None, e.problems)
+    return Outcome(None, n, None, None, n)
+
+
 def _in_helper(store: str, job: Callable[..., Outcome], *args: Any) -> Outcome:
     """Run ``job`` in the helper process (in this one for a store that lives in memory, which
     another process cannot reach) and wait for its outcome. When the helper dies on a file (a
@@ -172,3 +190,10 @@ def submit_upload(
     lives in memory, which another process cannot reach); waits for the outcome."""
     return _in_helper(store, _check_and_store, iv.id, period, str(path), name, limits,
                       organisation_id, user_id)  # fmt: skip
+
+
+def submit_spend(
+    store: str, path: Path, name: str, limits: dict[str, Any], user_id: int
+) -> Outcome:
+    """Check and add an uploaded spend return in the helper process; waits for the outcome."""
+    return _in_helper(store, _check_and_store_spend, str(path), name, limits, user_id)

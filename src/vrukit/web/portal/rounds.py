@@ -202,12 +202,27 @@ def _hidden_from(s: Session, rnd: FundingRound, me: User) -> set[int]:
         Application.round_id == rnd.id, Conflict.user_id == me.id)))  # fmt: skip
 
 
+def _notes(r: Any, hidden_titles: list[str]) -> str:
+    """A ranked application's notes (ineligibility, scoring, how a tie was settled), with the
+    title of any application hidden from the reader (their declared conflict) left out."""
+    text = "; ".join(r.ineligible + r.notes + ([r.tie] if r.tie else []))
+    for title in hidden_titles:
+        text = text.replace(repr(title), "an application you declared a conflict with")
+    return text
+
+
+def _hidden_titles(rnd: FundingRound, hidden: set[int]) -> list[str]:
+    # longest first, so a title that contains another is replaced whole
+    return sorted((a.title for a in rnd.applications if a.id in hidden), key=len, reverse=True)
+
+
 @router.get("/rounds/{rid}", response_class=HTMLResponse)
 def round_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
     rnd = round_for(s, me, rid)
     hidden = _hidden_from(s, rnd, me)
     on_panel = me.id in _panel_ids(rnd)
-    people = dict(s.execute(select(User.id, User.email).where(User.id.in_(_panel_ids(rnd)))).all())
+    people = {} if me.role == "provider" else dict(s.execute(
+        select(User.id, User.email).where(User.id.in_(_panel_ids(rnd)))).all())  # fmt: skip
     context: dict[str, Any] = {"rnd": rnd, "hidden": len(hidden), "can_edit": me.role in EDITORS,
                                "on_panel": on_panel, "people": people,
                                "scoring_only": False}  # fmt: skip
@@ -216,26 +231,32 @@ def round_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
         return render(request, "round.html", user=me, **context)
     shown = [r for r in ranking(s, rnd) if r.application.id not in hidden]
     context["ranked"] = shown
+    titles = _hidden_titles(rnd, hidden)
+    context["notes"] = {r.application.id: _notes(r, titles) for r in shown}
     if on_panel and me.role not in EDITORS and rnd.status != "decided":
         # a scorer sees what to score, not the others' totals, until the round is decided
         context["ranked"] = [r for r in shown if r.application.status == "submitted"]
         context["scoring_only"] = True
     elif me.role in STAFF:
-        context |= _effects(rnd, shown)
+        context |= _effects(rnd, shown, hidden)
     return render(request, "round.html", user=me, **context)
 
 
-def _effects(rnd: FundingRound, shown: list[Any]) -> dict[str, Any]:
-    rows = {}
-    for r in shown:
-        a = r.application
-        rows[a.id] = expected_effect(a.reach, rnd.baseline.get(a.prevention_tier), a.yef_strand,
-                                     a.amount)  # fmt: skip
-    awarded = [(rows[r.application.id], r.application.awarded or 0.0) for r in shown
-               if r.application.status == "awarded"]  # fmt: skip
+def _effects(rnd: FundingRound, shown: list[Any], hidden: set[int]) -> dict[str, Any]:
+    """Each shown application's expected effect, and the round's awards as a whole: the total
+    awarded, what is left and the portfolio's effect count every award, those hidden from the
+    reader too (a budget that left one out would be wrong), and say how many are hidden."""
+
+    def effect(a: Application, amount: float) -> Any:
+        return expected_effect(a.reach, rnd.baseline.get(a.prevention_tier), a.yef_strand, amount)
+
+    rows = {r.application.id: effect(r.application, r.application.amount) for r in shown}
+    made = [a for a in rnd.applications if a.status == "awarded"]
+    awarded = [(effect(a, a.awarded or 0.0), a.awarded or 0.0) for a in made]
     given = sum(a for _, a in awarded)
     return {"effects": rows, "portfolio": portfolio(awarded) if awarded else None,
-            "awarded_total": given, "left": rnd.budget - given}  # fmt: skip
+            "awarded_total": given, "left": rnd.budget - given,
+            "hidden_awards": sum(a.id in hidden for a in made)}  # fmt: skip
 
 
 @router.get("/rounds/{rid}/ranking.csv")
@@ -247,6 +268,7 @@ def ranking_csv(s: Db, me: Me, rid: int) -> Response:
                                 and rnd.status != "decided"):  # fmt: skip
         raise HTTPException(403, "the ranking is for the VRU's staff once scoring is done")
     hidden = _hidden_from(s, rnd, me)
+    titles = _hidden_titles(rnd, hidden)
     rows = []
     for r in ranking(s, rnd):
         a = r.application
@@ -258,7 +280,7 @@ def ranking_csv(s: Db, me: Me, rid: int) -> Response:
                "scorers": r.scorers}  # fmt: skip
         row |= {f"{c.name} (mean)": None if c.used is None else round(c.used, 2)
                 for c in r.criteria}  # fmt: skip
-        row |= {"notes": "; ".join(r.ineligible + r.notes + ([r.tie] if r.tie else [])),
+        row |= {"notes": _notes(r, titles),
                 "decision": a.status, "awarded": a.awarded}  # fmt: skip
         rows.append(row)
     name = f"ranking-{rnd.id}.csv"
