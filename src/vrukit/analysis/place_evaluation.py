@@ -21,8 +21,9 @@ the pre-period alone with a false start half-way: it should find nothing).
 months before the start, by a weighted average of donor places (weights >= 0, summing to 1);
 after the start the weighted average is the counterfactual. The effect is the relative gap
 after the start. Inference is by **placebos in space**: every donor in turn is treated as if it
-had been the pilot; the spread of their (null) effects gives the interval and the rank gives a
-p-value.
+had been the pilot. The p-value ranks the pilot's ratio of post- to pre-period prediction error
+among theirs (Abadie, Diamond and Hainmueller 2010); the spread of their effects gives the
+interval.
 
 Both are **Maryland Scientific Methods Scale level 3**: a comparison between places with and
 without the intervention, before and after, with checks on the comparison's credibility. Level 4
@@ -85,7 +86,18 @@ class SynthResult:
     series: pd.DataFrame
     pre_rmspe: float
     placebo_effects: np.ndarray
+    post_rmspe: float
+    #: Each donor's post/pre RMSPE ratio as a placebo (the p-value ranks the pilot's among them).
+    placebo_ratios: np.ndarray
+    #: Each donor's pre-period RMSPE as a placebo: how well the method fits a place before.
+    placebo_pre_rmspe: np.ndarray
+    #: How the interval was found: "test inversion" or (failing that) "placebo effects".
+    interval: str
     sms_level: int = SMS_PLACE[0]
+
+    @property
+    def rmspe_ratio(self) -> float:
+        return _ratio(self.pre_rmspe, self.post_rmspe)
 
 
 def screen_breaks(counts: pd.DataFrame, *, p: float = 1e-3, change: float = 0.25) -> set[str]:
@@ -295,12 +307,45 @@ def _simplex_weights(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     return w / w.sum()
 
 
-def _relative_gap(y: np.ndarray, x: np.ndarray, pre: int) -> tuple[float, np.ndarray, float]:
+def _fit(y: np.ndarray, x: np.ndarray, pre: int) -> tuple[float, np.ndarray, float, float]:
+    """The relative gap after the start, the weights, and the root mean squared prediction
+    error before and after it."""
     w = _simplex_weights(y[:pre], x[:pre])
     synth = x @ w
     effect = y[pre:].sum() / synth[pre:].sum() - 1
-    rmspe = float(np.sqrt(np.mean((y[:pre] - synth[:pre]) ** 2)))
-    return float(effect), w, rmspe
+    gap = y - synth
+    before, after = np.sqrt(np.mean(gap[:pre] ** 2)), np.sqrt(np.mean(gap[pre:] ** 2))
+    return float(effect), w, float(before), float(after)
+
+
+def _ratio(before: float, after: float) -> float:
+    """Post/pre RMSPE; a perfect fit before the start counts as infinitely far apart after."""
+    return after / before if before > 0 else (np.inf if after > 0 else 1.0)
+
+
+def _inverted_interval(
+    y: np.ndarray, synth: np.ndarray, pre: int, before: float, ratios: np.ndarray, level: float
+) -> tuple[float, float] | None:
+    """The relative effects ``a`` the placebo test does not reject at ``1 - level``: the
+    pilot's months after the start divided by ``1 + a`` (the effect taken out) leave a post/pre
+    RMSPE ratio that at least ``m`` placebos reach, ``m`` the fewest for p > 1 - level
+    (Firpo and Possebom 2018, with a proportional effect). The post-period error of
+    ``c * y - synth`` is quadratic in ``c = 1 / (1 + a)``, so the set is an interval, found in
+    closed form. ``None`` when it is empty or unbounded (no proportional effect fits the months
+    after the start, or too few donors to reject any)."""
+    m = int(np.floor((1 - level) * (len(ratios) + 1) + 1e-9))
+    if m < 1 or before <= 0:
+        return None
+    bound = np.sort(ratios)[::-1][m - 1] * before  # the post-period RMSPE at the edge
+    yp, sp, n = y[pre:], synth[pre:], len(y) - pre
+    qa, qb, qc = yp @ yp, -2 * (yp @ sp), sp @ sp - n * bound**2
+    disc = qb * qb - 4 * qa * qc
+    if qa <= 0 or disc < 0 or not np.isfinite(bound):
+        return None
+    c_lo, c_hi = (-qb - np.sqrt(disc)) / (2 * qa), (-qb + np.sqrt(disc)) / (2 * qa)
+    if c_lo <= 0:
+        return None
+    return float(1 / c_hi - 1), float(1 / c_lo - 1)
 
 
 def synthetic_control(
@@ -310,22 +355,34 @@ def synthetic_control(
     ``donors`` (months x donor places, same index), the intervention starting at ``start``.
 
     Series should be rates (per 1,000 residents) so places of different size compare. The
-    interval is the estimate minus the central ``level`` range of the donors' placebo effects.
+    p-value is Abadie, Diamond and Hainmueller's (2010) placebo test: every donor in turn is
+    fitted from the others as if it were the pilot, and the pilot's ratio of post- to
+    pre-period RMSPE is ranked among all the ratios, its own included (so p is never below
+    1 / (donors + 1)). Ranking the ratio, not the post-period gap, discounts a placebo whose
+    large gap after the start only continues a poor fit before it. The interval inverts the
+    same test (``_inverted_interval``), so it leaves out 0% exactly when p < 1 - level; where
+    it cannot (no proportional effect fits), it is the estimate minus the central range of
+    the donors' placebo effects, and ``interval`` says so.
     """
     months = sorted(treated.index)
     donors = donors.reindex(months)
     pre = sum(m < start for m in months)
     y, x = treated.reindex(months).to_numpy(float), donors.to_numpy(float)
-    effect, w, rmspe = _relative_gap(y, x, pre)
-    placebos = np.array(
-        [_relative_gap(x[:, j], np.delete(x, j, axis=1), pre)[0] for j in range(x.shape[1])]
-    )
-    a = (1 - level) / 2
-    lo_q, hi_q = np.quantile(placebos, [a, 1 - a])
-    p = float((np.sum(np.abs(placebos) >= abs(effect)) + 1) / (len(placebos) + 1))
+    effect, w, before, after = _fit(y, x, pre)
+    fits = [_fit(x[:, j], np.delete(x, j, axis=1), pre) for j in range(x.shape[1])]
+    placebos = np.array([f[0] for f in fits])
+    ratios = np.array([_ratio(f[2], f[3]) for f in fits])
+    p = float((np.sum(ratios >= _ratio(before, after)) + 1) / (len(ratios) + 1))
+    inverted = _inverted_interval(y, x @ w, pre, before, ratios, level)
+    if inverted is not None:
+        low, high, how = *inverted, "test inversion"
+    else:
+        a = (1 - level) / 2
+        lo_q, hi_q = np.quantile(placebos, [a, 1 - a])
+        low, high, how = float(effect - hi_q), float(effect - lo_q), "placebo effects"
     series = pd.DataFrame({"month": months, "actual": y, "synthetic": x @ w})
     weights = pd.Series(w, index=donors.columns).sort_values(ascending=False)
     return SynthResult(
-        effect, float(effect - hi_q), float(effect - lo_q), p, weights[weights > 1e-6],
-        series, rmspe, placebos,
+        effect, low, high, p, weights[weights > 1e-6], series, before, placebos, after, ratios,
+        np.array([f[2] for f in fits]), how,
     )  # fmt: skip

@@ -258,6 +258,10 @@ def referrals_report(
     out.mkdir(parents=True, exist_ok=True)
     write_csv(clocks[clocks.overdue], out / "overdue.csv")
     write_csv(table, out / "by_pathway_and_provider.csv")
+    if c is not None:
+        from vrukit.publish.evaluation import reoffending_table
+
+        write_csv(reoffending_table(c), out / "reoffending.csv")
     t = Table(
         title=f"Referrals by pathway and provider ({len(frame):,}; consent withdrawn left out)"
     )
@@ -276,9 +280,14 @@ def referrals_report(
                       "engage, not what engaging does.")  # fmt: skip
         if c.matched:
             m = c.matched
-            console.print(f"Matched on age, sex, prior offences and deprivation ({m.pairs} "
-                          f"pairs): {m.effect * 100:+.0f} points (95% interval "
+            console.print(f"Matched on age, sex, prior offences and deprivation ({m.method}, "
+                          f"{m.pairs} pairs): {m.effect * 100:+.0f} points (95% interval "
                           f"{m.low * 100:+.0f} to {m.high * 100:+.0f}).")  # fmt: skip
+            if m.sensitivity is not None and len(m.sensitivity):
+                s = m.sensitivity
+                console.print(f"By other calipers, matching with replacement and weighting: "
+                              f"{s.effect.min() * 100:+.0f} to {s.effect.max() * 100:+.0f} "
+                              "points (each in reoffending.csv).")  # fmt: skip
         else:
             console.print(f"No matched comparison: {c.why_not_matched}.")
     console.print(f"Tables in [bold]{out.resolve()}[/bold]")

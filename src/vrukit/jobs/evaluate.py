@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -96,7 +97,10 @@ def _detail_synth(r: Any) -> dict[str, Any]:
         "series": r.series.to_dict("records"),
         "weights": {str(k): float(v) for k, v in r.weights.head(10).items()},
         "pre_rmspe": r.pre_rmspe,
+        "post_rmspe": r.post_rmspe,
+        "rmspe_ratio": r.rmspe_ratio if np.isfinite(r.rmspe_ratio) else None,
         "donors": len(r.placebo_effects),
+        "interval": r.interval,
     }
 
 

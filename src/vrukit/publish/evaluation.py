@@ -19,14 +19,28 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from vrukit.publish._charts import ACCENT, CONFIG, INK, MUTED
 from vrukit.publish._data import slug
 
-__all__ = ["DESIGNS", "event_study_svg", "group_tables", "synthetic_svg", "write_evaluation"]
+__all__ = [
+    "DESIGNS",
+    "event_study_svg",
+    "group_tables",
+    "reoffending_table",
+    "synthetic_svg",
+    "write_evaluation",
+]
 
 #: How each place design is named and what its Maryland SMS level means.
 DESIGNS = {
     "did": "Difference-in-differences against comparison areas with the same history "
-    "(SMS level 3: a comparison group and before/after measures)",
+    "(SMS level 3: a comparison group and before/after measures). The interval and p come from "
+    "placebo pilots drawn at random among the comparison areas: with a handful of pilot areas "
+    "the usual cluster-robust interval is too narrow (on the demo region it left out the "
+    "planted effect for one of three places), so it is only kept in the detail.",
     "synthetic_control": "Synthetic control from donor places of similar size "
-    "(SMS level 3: a constructed comparison matched on the whole history before the start)",
+    "(SMS level 3: a constructed comparison matched on the whole history before the start). "
+    "p ranks the place's ratio of prediction error after the start to before it among every "
+    "donor's, each treated as if it had been the pilot (Abadie, Diamond and Hainmueller); the "
+    "interval holds the changes that test does not reject, so it includes 0% exactly when p is "
+    "above 0.05.",
 }
 
 
@@ -124,7 +138,7 @@ def write_evaluation(
     if referrals is not None and not referrals.empty:
         csv(referrals, "referrals_by_pathway.csv")
     if reoffending is not None:
-        csv(_reoffending_table(reoffending), "referrals_reoffending.csv")
+        csv(reoffending_table(reoffending), "referrals_reoffending.csv")
     charts = []
     for place, design, detail in details:
         name = f"{slug(place)}-{'event-study' if design == 'did' else 'synthetic-control'}.svg"
@@ -147,14 +161,18 @@ def write_evaluation(
     return written
 
 
-def _reoffending_table(c: Any) -> pd.DataFrame:
+def reoffending_table(c: Any) -> pd.DataFrame:
     """Re-offending of engaged against declined, naive and matched, as one table."""
     rows = [{"comparison": "naive (engaged minus declined)", "difference": c.naive_gap,
              "low": None, "high": None, "n": c.engaged_n + c.declined_n,
              "engaged_rate": c.engaged_rate, "declined_rate": c.declined_rate}]  # fmt: skip
     if c.matched is not None:
         m = c.matched
-        rows.append({"comparison": f"propensity-matched ({m.matched_group} matched)",
+        rows.append({"comparison": f"{m.method} ({m.matched_group} matched)",
                      "difference": m.effect, "low": m.low, "high": m.high, "n": 2 * m.pairs,
                      "engaged_rate": None, "declined_rate": None})  # fmt: skip
+        for r in [] if m.sensitivity is None else m.sensitivity.itertuples():
+            rows.append({"comparison": f"sensitivity: {r.method}", "difference": r.effect,
+                         "low": r.low, "high": r.high, "n": None, "engaged_rate": None,
+                         "declined_rate": None})  # fmt: skip
     return pd.DataFrame(rows)

@@ -243,7 +243,7 @@ class ReoffendingComparison:
     why_not_matched: str | None
 
 
-def reoffending_comparison(frame: pd.DataFrame, seed: int = 0) -> ReoffendingComparison | None:
+def reoffending_comparison(frame: pd.DataFrame) -> ReoffendingComparison | None:
     """The naive gap and the propensity-matched comparison, on referrals whose 12-month
     re-offending is known and who either engaged or declined; ``None`` with no such referrals."""
     f = frame[frame.reoffended_12m.notna() & (frame.engaged | frame.declined)].copy()
@@ -251,7 +251,7 @@ def reoffending_comparison(frame: pd.DataFrame, seed: int = 0) -> ReoffendingCom
         return None
     f["reoffended"] = f.reoffended_12m.astype(bool)
     rate_e, rate_d, gap = naive_gap(f, "engaged", "reoffended")
-    matched = matched_comparison(f, "engaged", "reoffended", COVARIATES, seed=seed)
+    matched = matched_comparison(f, "engaged", "reoffended", COVARIATES, key="referral")
     why = None
     if matched is None:
         missing = f[COVARIATES].isna().any(axis=1).sum()
