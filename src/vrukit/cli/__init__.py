@@ -11,6 +11,7 @@ from vrukit.cli import (  # noqa: F401 - registers commands
     admin,
     analysis,
     build,
+    forecast,
     governance,
     ingest,
     istv,
