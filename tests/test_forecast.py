@@ -151,3 +151,22 @@ def test_on_merseyside_the_check_is_reported_as_docs_methods_md_says(tmp_path):
         verdict = meta["published"][level]
         said = f"Forecast for {words}: {'written' if verdict['published'] else 'not written'}"
         assert said in doc and verdict["why"] in " ".join(doc.split())
+
+
+def test_the_site_s_when_page_says_whether_the_forecast_passed_and_how_well_it_did(demo_site):
+    """The SNA site shows the local authorities' forecast only where the rolling-origin check
+    passed for them, and says how well it did either way, in every language."""
+    run, work = demo_site
+    meta = json.loads((work / "forecast" / "forecast.json").read_text())
+    verdict = meta["published"]["group"]
+    page = (run.out / "en" / "when.html").read_text()
+    assert "The next three months" in page
+    assert f"Checked at {verdict['origins']} earlier points" in page
+    data = run.out / "data"
+    if verdict["published"]:
+        assert "Violence expected in each local authority" in page
+        assert (data / "forecast.csv").exists()
+    else:
+        assert "No forecast is shown" in page and not (data / "forecast.csv").exists()
+        assert "Average of the last 12 months" in page
+    assert "اگلے تین مہینے" in (run.out / "ur" / "when.html").read_text()

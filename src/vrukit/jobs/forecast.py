@@ -51,6 +51,8 @@ def area_series(
     if c.empty:
         raise ConfigError("the selection has no crimes with an area: ingest police.uk first")
     areas = areas_of_vintage(wh, c.lsoa_code)
+    if selection.areas:
+        areas = areas[areas.lsoa_code.isin(selection.areas)].reset_index(drop=True)
     month = pd.to_datetime(c.month)
     span = pd.period_range(month.min(), month.max(), freq="M").strftime("%Y-%m").tolist()
     c = c.assign(month=month.dt.strftime("%Y-%m"))
@@ -62,6 +64,15 @@ def area_series(
 def _next_months(last: str) -> list[str]:
     start = pd.Period(last, freq="M")
     return [(start + k).strftime("%Y-%m") for k in range(1, HORIZON + 1)]
+
+
+def _judged(table: pd.DataFrame, level: str) -> dict[str, object]:
+    """The figures the decision rests on, for pages that say it in their own words."""
+    s = table[table.level == level].set_index("model")
+    model, others = s.loc["negative binomial model"], s.drop(index="negative binomial model")
+    return {"mase": float(model.mase), "baseline": str(others.mase.idxmin()),
+            "baseline_mase": float(others.mase.min()), "coverage_95": float(model.coverage_95),
+            "origins": int(model.origins)}  # fmt: skip
 
 
 def run_forecast(
@@ -107,7 +118,8 @@ def run_forecast(
     files[-1].write_text(jsonio.dumps({
         "data": {"first_month": months[0], "last_month": months[-1], "areas": len(wide)},
         "forecast_months": ahead,
-        "published": {k: {"published": v[0], "why": v[1]} for k, v in published.items()},
+        "published": {k: {"published": v[0], "why": v[1]} | _judged(table, k)
+                      for k, v in published.items()},
         "summary": table.to_dict("records"),
     }, indent=1))  # fmt: skip
     return ForecastRun(evaluation, table, published, forecast, files)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -69,8 +70,40 @@ def run_sna(
             geo = geo[geo.lsoa_code.isin(selection.areas)].reset_index(drop=True)
         data = load_site_data(analysis.out, risk_dir, counts, geo)
         data.istv = istv_tables(wh, data.window, selection.areas)
+        data.forecast = _forecast(wh, folder / "forecast", selection, say)
         if services is not None and risk_dir is not None:
             add_coverage(data, geo, services)
         run = build_site(data, out, options, say)
     run.seconds = {"analysis": round(t1 - t0, 3), "risk": round(t2 - t1, 3), **run.seconds}
     return run
+
+
+def _forecast(
+    wh: Warehouse, out: Path, selection: Selection, say: Callable[[str], None]
+) -> dict[str, Any] | None:
+    """The forecast's check and, where it passed for local authorities, their forecast, for the
+    "When" page (``vrukit.jobs.forecast``, as ``vrukit forecast`` runs it). None when the
+    selection has too few months to check a forecast."""
+    import json
+
+    from vrukit.errors import ConfigError
+    from vrukit.jobs.forecast import run_forecast
+
+    say("forecast: checking it against the baselines")
+    try:
+        run = run_forecast(wh, out, selection=selection)
+    except ConfigError:
+        return None
+    meta = json.loads((out / "forecast.json").read_text())
+    table = None
+    if run.forecast is not None:
+        las = run.forecast[run.forecast.level == "local authority"]
+        if len(las):
+            table = las.drop(columns="level").rename(columns={"code": "lad_code"})
+    methods = run.summary[run.summary.level == "group"][["model", "mase", "coverage_95"]]
+    return {
+        "group": meta["published"]["group"],
+        "months": meta["forecast_months"],
+        "methods": methods.to_dict("records"),
+        "table": None if table is None else table.reset_index(drop=True),
+    }

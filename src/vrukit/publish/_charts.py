@@ -135,6 +135,17 @@ def forest(frame: pd.DataFrame, *, x_title: str) -> Any:
     return alt.layer(ci, dot, one.encode(x="v:Q")).properties(width=520, height=alt.Step(26))
 
 
+def ranges(frame: pd.DataFrame, *, x_title: str) -> Any:
+    """Values with a range each (``irr``, ``irr_lo``, ``irr_hi`` by ``label``), from zero."""
+    base = alt.Chart(frame).encode(y=alt.Y("label:N", title=None, sort=None))
+    scale = alt.Scale(zero=True)
+    span = base.mark_rule(color=MUTED, strokeWidth=2).encode(
+        x=alt.X("irr_lo:Q", title=x_title, scale=scale), x2="irr_hi:Q"
+    )
+    dot = base.mark_point(filled=True, size=70, color=ACCENT).encode(x=alt.X("irr:Q", scale=scale))
+    return alt.layer(span, dot).properties(width="container", height=alt.Step(26))
+
+
 def lorenz(frame: pd.DataFrame, *, x_title: str, y_title: str) -> Any:
     """The concentration curve: share of areas against share of violence, with equality."""
     pts = frame.iloc[:: max(1, len(frame) // 200)]

@@ -51,6 +51,9 @@ class SiteData:
     #: hospital (ISTV) tables of the mapped year: ``assaults``, ``hours``, ``days``, ``weapons``,
     #: ``age_sex`` (counts) and ``unknown`` (the share unknown to police), or None
     istv: dict[str, Any] | None = None
+    #: The forecast's check for local authorities and, where it passed, their forecast
+    #: (``vrukit.jobs.sna``): ``group`` (the decision and its figures), ``months``, ``table``.
+    forecast: dict[str, Any] | None = None
 
 
 def _month_str(s: pd.Series) -> pd.Series:
@@ -230,6 +233,9 @@ def release(data: SiteData) -> Release:
     rel.sum_rows("areas", "local_authorities", ["count"], areas.lad_code)
     _monthly_release(rel, data, type_cols)
     _risk_release(rel, data, areas, rate)
+    if data.forecast is not None and data.forecast["table"] is not None:
+        # model estimates, not counts of events: published as they are, through the layer
+        rel.add(Table("forecast", data.forecast["table"], ("lad_code", "month")))
     _istv_release(rel, data)
     return rel
 
@@ -328,6 +334,7 @@ def _risk_release(rel: Release, data: SiteData, areas: pd.DataFrame, rate: Deriv
         rel.add(Table("gaps", data.gaps, ("area_code",)))
     if data.coverage is not None:
         rel.add(Table("coverage", data.coverage, ("area_code",)))
+
 
 
 def add_coverage(data: SiteData, areas_geo: pd.DataFrame, services: pd.DataFrame) -> None:

@@ -91,7 +91,69 @@ class WhenPage(PageBase):
                 1,
             )
         )
+        forecast = self.forecast_figure()
+        if forecast is not None:
+            figs.append(forecast)
         return {
             "title": self.t("When"), "figures": figs, "months": len(m),
             **self.hospital_context(),  # type: ignore[attr-defined]
         }  # fmt: skip
+
+    def forecast_figure(self) -> charts.Figure | None:
+        """The next three months for each local authority, where the rolling-origin check
+        passed (``vrukit.analysis.forecast``); else why not. Either way, how well it did."""
+        f = self.data.forecast
+        if f is None:
+            return None
+        g = f["group"]
+        checked = self.t(
+            "Checked at %(origins)s earlier points: its typical error was %(mase)s of that of "
+            "the same month a year before (the best simple method scored %(baseline)s), and "
+            "the wider range held %(cover)s of the months.",
+            origins=self.lang.num(g["origins"]), mase=self.lang.num(g["mase"], 2),
+            baseline=self.lang.num(g["baseline_mase"], 2),
+            cover=self.lang.pct(100 * g["coverage_95"]),
+        )  # fmt: skip
+        title = self.t("The next three months")
+        if f["table"] is None:
+            why = (self.t("No forecast is shown: it was not closer to what happened than a "
+                          "simple method.") if g["mase"] >= g["baseline_mase"] else
+                   self.t("No forecast is shown: its ranges did not hold the right share of "
+                          "the months."))  # fmt: skip
+            label = {
+                "negative binomial model": self.t("This forecast"),
+                "seasonal naive": self.t("Same month a year before"),
+                "rolling mean (12 months)": self.t("Average of the last 12 months"),
+            }
+            rows = [[label.get(m["model"], m["model"]), self.lang.num(m["mase"], 2),
+                     self.lang.pct(100 * m["coverage_95"])] for m in f["methods"]]  # fmt: skip
+            columns = [self.t("Method"), self.t("Typical error"),
+                       self.t("Months in the wider range")]  # fmt: skip
+            return charts.Figure("forecast", title, f"{why} {checked}", columns, rows)
+        las = self.data.las
+        names = (dict(zip(las.lad_code, las.lad_name, strict=True)) if "lad_code" in las
+                 else las.lad_name.to_dict())  # fmt: skip
+        table = self.pub.tables["forecast"]
+        rows = [[names.get(r.lad_code, r.lad_code), self.lang.month(r.month),
+                 self.lang.num(r.mean), f"{self.lang.num(r.lo80)}–{self.lang.num(r.hi80)}",
+                 f"{self.lang.num(r.lo95)}–{self.lang.num(r.hi95)}"]
+                for r in table.itertuples()]  # fmt: skip
+        first = table[table.month == table.month.min()].assign(
+            label=lambda d: [names.get(c, c) for c in d.lad_code],
+            irr=lambda d: d["mean"], irr_lo=lambda d: d.lo95, irr_hi=lambda d: d.hi95,
+        )  # fmt: skip
+        summary = self.t(
+            "Violence expected in each local authority from %(first)s to %(last)s, with the "
+            "range it should fall in 80 and 95 times in 100.",
+            first=self.lang.month(f["months"][0]), last=self.lang.month(f["months"][-1]),
+        )  # fmt: skip
+        return self.render_fig(
+            charts.Figure(
+                "forecast", title, f"{summary} {checked}",
+                [self.t("Local authority"), self.t("Month"), self.t("Expected"),
+                 self.t("Likely range (80 in 100)"), self.t("Wider range (95 in 100)")],
+                rows,
+                charts.ranges(first, x_title=self.t("Crimes expected next month")),
+            ),
+            1,
+        )  # fmt: skip
