@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conftest import axe_violations, open_page, serve, small_programme
+from conftest import CHROMIUM, axe_violations, open_page, serve, small_programme
 from vrukit.commissioning.awards import award
 from vrukit.commissioning.models import (
     Action,
@@ -519,3 +520,29 @@ def test_every_role_calls_every_governance_route(base, tmp_path, role):
             assert "Programme board pack: 2021-Q4" in r.text
             future = c.get("/board-pack/2022-Q1.html")  # the client's today is 1 February 2022
             assert future.status_code == 422 and "has not ended" in future.text
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is needed to print "
+                    "the PDF (apt-get install chromium; .ci/run installs it)")  # fmt: skip
+def test_one_reader_cannot_keep_the_board_pack_printer_from_others(base, tmp_path):
+    """The fifth probe: one PDF prints at a time per worker, so one reader clicking again and
+    again held it from everyone. An account now waits PRINT_GAP seconds between its PDFs (429),
+    and a print while another is running is told to try again (503)."""
+    path_, _ = base
+    c = _client(path_, tmp_path)
+    _sign_in(c, WHO["analyst"])
+    first = c.get("/board-pack/2021-Q4.pdf")
+    assert first.status_code == 200 and first.content.startswith(b"%PDF")
+    again = c.get("/board-pack/2021-Q4.pdf")
+    assert again.status_code == 429 and int(again.headers["retry-after"]) <= governance.PRINT_GAP
+    assert c.get("/board-pack/2021-Q4.html").status_code == 200  # HTML is never held back
+    other = TestClient(create_app(f"sqlite:///{tmp_path / 'p.sqlite'}", secret_key=SECRET,
+                                  today=lambda: date(2022, 2, 1)))  # fmt: skip
+    _sign_in(other, WHO["commissioner"])
+    assert governance._PRINTING.acquire(blocking=False)  # someone else is printing
+    try:
+        busy = other.get("/board-pack/2021-Q4.pdf")
+    finally:
+        governance._PRINTING.release()
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "10"
+    assert other.get("/board-pack/2021-Q4.pdf").status_code == 200

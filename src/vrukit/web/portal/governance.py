@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -394,9 +395,30 @@ def board_pack_page(request: Request, s: Db, me: Me) -> HTMLResponse:
 #: One Chromium prints at a time in each server process; a second request meanwhile is told to
 #: try again (a browser per request would let a few clicks take the server's memory).
 _PRINTING = threading.BoundedSemaphore(1)
+#: Seconds an account waits between the PDFs it has printed, so one reader clicking again and
+#: again cannot keep the printer from everyone else.
+PRINT_GAP = 30.0
+_PRINTED: dict[int, float] = {}
+_PRINTED_LOCK = threading.Lock()
 
 
-def _pack(s: Session, quarter: str, public: bool, pdf: bool, today: date) -> Path:
+def _may_print(uid: int) -> None:
+    """Refuse (429) an account that printed a PDF less than ``PRINT_GAP`` seconds ago."""
+    now = time.monotonic()
+    with _PRINTED_LOCK:
+        wait = PRINT_GAP - (now - _PRINTED.get(uid, -PRINT_GAP))
+        if wait > 0:
+            raise HTTPException(429, "you printed a board pack moments ago: try again shortly",
+                                headers={"Retry-After": str(int(wait) + 1)})  # fmt: skip
+        _PRINTED[uid] = now
+        for who, at in list(_PRINTED.items()):  # forget what no longer matters
+            if now - at > PRINT_GAP:
+                del _PRINTED[who]
+
+
+def _pack(
+    s: Session, quarter: str, public: bool, pdf: bool, today: date, uid: int | None = None
+) -> Path:
     from vrukit.jobs.board_pack import collect
     from vrukit.publish.board_pack import print_pdf, write_pack
 
@@ -404,6 +426,8 @@ def _pack(s: Session, quarter: str, public: bool, pdf: bool, today: date) -> Pat
         raise HTTPException(503, "another board pack is being printed: try again in a moment",
                             headers={"Retry-After": "10"})  # fmt: skip
     try:
+        if pdf and uid is not None:
+            _may_print(uid)
         data = collect(s, quarter, public=public, today=today)
         out = Path(tempfile.mkdtemp(prefix="vrukit-pack-"))
         html = write_pack(data, out, public=public)
@@ -424,7 +448,8 @@ async def board_pack(
         raise HTTPException(404, "no such format: html or pdf")
     try:
         quarter_dates(quarter)
-        path = await run_in_threadpool(_pack, s, quarter, public, fmt == "pdf", _today(request))
+        path = await run_in_threadpool(_pack, s, quarter, public, fmt == "pdf", _today(request),
+                                       me.id)  # fmt: skip
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
     try:
