@@ -58,8 +58,9 @@ def test_intervals_and_the_interval_score_by_hand():
         stats.nbinom.ppf(0.9, 2, 2 / 12),
     )
     # width 10, and a count 3 above the top of a 95% interval costs 2 / 0.05 * 3 = 120 more
-    assert _interval_score(np.array([2.0]), np.array([12.0]), np.array([15.0]), 0.95)[0] == pytest.approx(130)
-    assert _interval_score(np.array([2.0]), np.array([12.0]), np.array([7.0]), 0.95)[0] == 10
+    lo, hi = np.array([2.0]), np.array([12.0])
+    assert _interval_score(lo, hi, np.array([15.0]), 0.95)[0] == pytest.approx(130)
+    assert _interval_score(lo, hi, np.array([7.0]), 0.95)[0] == 10
 
 
 def test_a_sum_of_areas_takes_its_spread_from_the_sums_of_past_errors():

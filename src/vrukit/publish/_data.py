@@ -336,7 +336,6 @@ def _risk_release(rel: Release, data: SiteData, areas: pd.DataFrame, rate: Deriv
         rel.add(Table("coverage", data.coverage, ("area_code",)))
 
 
-
 def add_coverage(data: SiteData, areas_geo: pd.DataFrame, services: pd.DataFrame) -> None:
     """The Youth Map services near each high-risk area (``services``: ``latitude``,
     ``longitude`` of each service location) as ``data.coverage``."""
