@@ -245,9 +245,12 @@ def test_a_panel_account_opens_nothing_but_its_rounds(base, tmp_path):
     assert "Hospital youth work" not in c.get(f"/rounds/{ids['rid']}").text
 
 
-def test_a_conflicted_reader_sees_no_hidden_title_in_tie_notes_and_the_true_budget(base, tmp_path):
-    """The fifth probe: a tie note named the application its reader declared a conflict with,
-    and "awarded ... left" left out that application's award (so the budget shown was wrong)."""
+def test_a_conflicted_reader_learns_nothing_of_the_hidden_application(base, tmp_path):
+    """The fifth and sixth probes: a tie note named the application its reader declared a
+    conflict with, then (unnamed) still gave its total and scores; the ranks shown started at
+    2 when the hidden one came first; the budget "left" gave its award by subtraction. Now a
+    conflicted reader sees no note about it, ranks among what they are shown, and only the
+    awards to applications shown to them."""
     path_, ids = base
     c = _client(path_, tmp_path)
     with Session(engine(f"sqlite:///{tmp_path / 'p.sqlite'}")) as s:
@@ -271,11 +274,15 @@ def test_a_conflicted_reader_sees_no_hidden_title_in_tie_notes_and_the_true_budg
     page = c.get(f"/rounds/{ids['rid']}").text
     sheet = c.get(f"/rounds/{ids['rid']}/ranking.csv").text
     assert "Boxing after school" in page and "Boxing after school" in sheet
-    assert "an application you declared a conflict with" in page
-    assert "an application you declared a conflict with" in sheet
-    assert "Hospital youth work" not in page and "Hospital youth work" not in sheet
-    assert "Awarded: £35,000 of £60,000 (£25,000 left), counting 1 award(s)" in page
-    # a reader without the conflict sees the name and the same budget
+    for shown in (page, sheet):
+        assert "Hospital youth work" not in shown and "tied" not in shown
+        assert "conflict with (" not in shown and "64.0" not in shown
+    assert sheet.splitlines()[1].split(",")[0] == "1"  # ranked first among what it is shown
+    assert (
+        "Awarded to the applications shown to you: £20,000; the round's budget is £60,000." in page
+    )
+    assert "left)" not in page and "35,000" not in page and "15,000" not in page
+    # a reader without the conflict sees the tie, the ranks and the whole budget
     other = TestClient(create_app(f"sqlite:///{tmp_path / 'p.sqlite'}", secret_key=SECRET,
                                   today=lambda: date(2022, 2, 1)))  # fmt: skip
     _sign_in(other, WHO["analyst"])

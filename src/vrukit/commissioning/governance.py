@@ -308,7 +308,7 @@ def check_spend_return(
     raw, first = read_upload(Path(path), name=where, max_rows=MOST_SPEND_ROWS,
                              max_inflated=max_inflated)  # fmt: skip
     if len(raw) > MOST_SPEND_ROWS:
-        why = f"{len(raw):,} rows, more than the {MOST_SPEND_ROWS:,} a spend return may hold"
+        why = f"more than {MOST_SPEND_ROWS:,} rows, the most a spend return may hold"
         raise ReturnRejected(where, [Problem(None, None, None, why)])
     rows, problems = validate_rows(SPEND_FIELDS, raw, first)
     known = set(s.scalars(select(Intervention.name)))

@@ -33,6 +33,12 @@ def sqlite_url(path: Path | str) -> str:
 SQLITE_BUSY_SECONDS = 30
 
 
+#: PostgreSQL: the longest a statement waits for another transaction's lock.
+PG_LOCK_SECONDS = 30
+#: PostgreSQL: the longest a transaction may sit idle holding its locks.
+PG_IDLE_SECONDS = 300
+
+
 def engine(url: str) -> Engine:
     """An engine for ``url``. SQLite gets foreign keys enforced, as PostgreSQL has them, and is
     set up for several writers at once: write-ahead logging (readers never wait for a writer),
@@ -42,7 +48,13 @@ def engine(url: str) -> Engine:
     if not url.startswith(("sqlite", "postgresql")):
         raise ConfigError(f"store URL {url!r}: expected sqlite:///FILE or postgresql+psycopg://...")
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_size=10, max_overflow=30, pool_timeout=60)
+        # a request never waits on another's row lock for longer than PG_LOCK_SECONDS (it is
+        # told the store is busy), and a transaction left idle is ended rather than holding
+        # its locks
+        options = (f"-c lock_timeout={PG_LOCK_SECONDS * 1000} "
+                   f"-c idle_in_transaction_session_timeout={PG_IDLE_SECONDS * 1000}")  # fmt: skip
+        return create_engine(url, pool_size=10, max_overflow=30, pool_timeout=60,
+                             connect_args={"options": options})  # fmt: skip
     eng = create_engine(
         url, pool_size=10, max_overflow=30, pool_timeout=60,
         connect_args={"timeout": SQLITE_BUSY_SECONDS},

@@ -284,8 +284,23 @@ def _shown(text: str) -> str:
 
 def _check_period(period: str) -> None:
     ok = len(period) == 7 and period[4:6] == "-Q" and period[:4].isdigit() and period[6] in "1234"
-    if not ok:
+    if not ok or not 1900 <= int(period[:4]) <= 2099:
         raise ConfigError(f"period {period!r}: expected a quarter such as 2021-Q2")
+
+
+def _check_contract(intervention: Intervention, period: str, today: date) -> None:
+    """A return is for a quarter of the intervention's contract that has begun: one for 1950 or
+    9999 would only add rows every report then reads."""
+    end = quarter_end(period)
+    begins = date(end.year, end.month - 2, 1)
+    if end < intervention.contract_start:
+        raise ConfigError(f"period {period}: {intervention.name}'s contract starts on "
+                          f"{intervention.contract_start}, after that quarter")  # fmt: skip
+    if intervention.contract_end is not None and begins > intervention.contract_end:
+        raise ConfigError(f"period {period}: {intervention.name}'s contract ended on "
+                          f"{intervention.contract_end}, before that quarter")  # fmt: skip
+    if begins > today:
+        raise ConfigError(f"period {period}: that quarter has not begun")
 
 
 @dataclass(frozen=True)
@@ -314,7 +329,7 @@ def check_return(
     except InputFileError as e:
         raise ReturnRejected(name, [Problem(None, None, None, str(e))]) from None
     if len(raw) > max_rows:
-        why = f"the return has {len(raw):,} rows, more than the {max_rows:,} one return may hold"
+        why = f"the return has more than {max_rows:,} rows, the most one return may hold"
         raise ReturnRejected(name, [Problem(None, None, None, why)])
     return _checked(s, intervention, period, raw, first, "upload", name, name)
 
@@ -350,6 +365,7 @@ def _checked(
     source: str, name: str | None, where: str,
 ) -> CheckedReturn:  # fmt: skip
     _check_period(period)
+    _check_contract(intervention, period, date.today())
     template = latest_template(s, intervention)
     rows, problems = validate_rows(fields_of(template.fields), raw, first_row)
     if problems:

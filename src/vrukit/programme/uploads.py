@@ -5,11 +5,12 @@ too wide. Messages name the file by the name it was sent under, never a server p
 
 from __future__ import annotations
 
-import contextlib
 import re
 import zipfile
+from collections.abc import Iterator
 from itertools import zip_longest
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from python_calamine import CalamineError
@@ -88,58 +89,139 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _root(z: zipfile.ZipFile, member: str) -> str:
-    from xml.etree.ElementTree import iterparse
+#: The most XML elements a workbook's parts may hold in all: a return of 100,000 rows of 40
+#: columns holds about 8 million. Past it the file is refused before the reader sees it (an
+#: 430 KB styles part of 9 million elements took the reader's memory).
+MAX_ELEMENTS = 12_000_000
+#: Parts a workbook may hold that are not XML (images, printer settings, embedded files)...
+_BINARY_DIRS = ("/media/", "/printersettings/", "/embeddings/", "docprops/thumbnail")
+#: ...unless a relationship of one of these types points at them: the reader parses those.
+_READ_TYPES = ("/worksheet", "/sharedstrings", "/styles", "/officedocument", "/chartsheet",
+               "/dialogsheet", "/theme", "/calcchain")  # fmt: skip
 
-    with z.open(member) as f:
-        for _, el in iterparse(f, events=("start",)):
-            return _local(el.tag)
-    return ""
+
+class _Counter:
+    """Elements seen so far across a workbook's parts, against ``MAX_ELEMENTS``."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.seen = name, 0
+
+    def tick(self) -> None:
+        self.seen += 1
+        if self.seen > MAX_ELEMENTS:
+            raise InputFileError(
+                self.name, f"holds more than {MAX_ELEMENTS:,} XML elements, more than a return "
+                "does; save the filled template again, or send it as CSV",
+            )  # fmt: skip
+
+
+def _stream(z: zipfile.ZipFile, member: str, name: str, counter: _Counter) -> Iterator[
+    tuple[str, str, Any]
+]:  # fmt: skip
+    """Every element of a part as ("start" | "end", local tag, element), streamed: each
+    element is dropped from its parent once it ends, so memory stays flat however many there
+    are. A part that is not well-formed XML refuses the file: the reader is more lenient than
+    any check, so a part the check cannot read is a part it cannot vouch for."""
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    stack: list[Any] = []
+    try:
+        with z.open(member) as f:
+            for event, el in iterparse(f, events=("start", "end")):
+                tag = _local(el.tag)
+                if event == "start":
+                    counter.tick()
+                    stack.append(el)
+                    yield "start", tag, el
+                    continue
+                stack.pop()
+                yield "end", tag, el
+                el.clear()
+                if stack and len(stack[-1]) and stack[-1][-1] is el:
+                    del stack[-1][-1]
+    except (ParseError, LookupError, ValueError) as e:
+        raise InputFileError(
+            name,
+            f"its part {member} is not well-formed XML ({e}); save the "
+            "filled template again from a spreadsheet program",
+        ) from None
+
+
+def _read_parts(z: zipfile.ZipFile, members: list[str], name: str, counter: _Counter) -> set[str]:
+    """The parts the reader may parse: every part but the binary ones a workbook may carry
+    (images, printer settings, embedded files), and any part a relationship of a kind the
+    reader follows points at, whatever it is called."""
+    read = {m for m in members if not any(d in "/" + m.lower() for d in _BINARY_DIRS)}
+    for rels in [m for m in members if m.lower().endswith(".rels")]:
+        base = rels.rsplit("_rels/", 1)[0]
+        for event, tag, el in _stream(z, rels, name, counter):
+            if event != "start" or tag != "Relationship":
+                continue
+            kind, target = (el.get("Type") or "").lower(), el.get("Target") or ""
+            if kind.endswith(_READ_TYPES):
+                path = target.lstrip("/") if target.startswith("/") else base + target
+                parts: list[str] = []
+                for piece in path.split("/"):
+                    if piece == "..":
+                        parts = parts[:-1]
+                    elif piece not in ("", "."):
+                        parts.append(piece)
+                read.add("/".join(parts))
+    return read & set(members)
 
 
 def _xlsx_text_size(path: Path, name: str) -> tuple[int, int, int]:
     """The characters a workbook's cells hold once each shared string is put in every cell that
     uses it: what reading it costs. A 12 KB file whose one 1 MB string fills 1,000 cells holds
     1 GB; its zip sizes look small. Counted so that no part can hide from it, whatever the
-    reader makes of the file: every part that is, or is named, a shared-strings table counts
-    (an index takes the longest string any of them has there), and cells are counted in every
-    other part that parses as XML, whatever its name or root. Streamed, never held whole.
-    Also the furthest row and column any cell, row or sheet dimension names."""
-    from xml.etree.ElementTree import ParseError, iterparse
-
+    reader makes of the file: every part the reader may parse must be well-formed XML (or the
+    file is refused), every shared-strings table counts (an index takes the longest string any
+    of them has there), and cells are counted in every other part, whatever its name or root.
+    Streamed, never held whole. Also the furthest row and column any cell, row or sheet
+    dimension names."""
+    counter = _Counter(name)
     with zipfile.ZipFile(path) as z:
         members = [i.filename for i in z.infolist() if not i.is_dir()]
         for m in members:  # an XLSX has no DTD; one could only be an entity bomb
             with z.open(m) as f:
                 if b"<!DOCTYPE" in f.read(2048).upper():
                     raise InputFileError(name, f"{m} declares a DTD, which no XLSX does")
-        roots = {}
-        for m in members:
-            try:
-                roots[m] = _root(z, m)
-            except ParseError:
-                roots[m] = ""  # not XML: no reader takes cells from it
+        read = _read_parts(z, members, name, counter)
+        roots = {m: _root(z, m, name) for m in sorted(read)}
         tables = [
             m for m, r in roots.items() if r == "sst" or m.lower().endswith("sharedstrings.xml")
         ]
         shared: list[int] = []
         for m in tables:
-            lengths = []
-            try:
-                with z.open(m) as f:
-                    for _, el in iterparse(f):
-                        if _local(el.tag) == "si":
-                            texts = (t.text or "" for t in el.iter() if _local(t.tag) == "t")
-                            lengths.append(sum(map(len, texts)))
-                            el.clear()
-            except ParseError:
-                pass
+            lengths = _shared_lengths(z, m, name, counter)
             shared = [max(a, b) for a, b in zip_longest(shared, lengths, fillvalue=0)]
         longest = max(shared, default=0)
-        parts = [m for m, r in roots.items() if r and m not in tables]
-        found = [_cells_text(z, m, shared, longest) for m in parts]
+        found = [
+            _cells_text(z, m, shared, longest, name, counter) for m in roots if m not in tables
+        ]
         return (sum(f[0] for f in found), max((f[1] for f in found), default=0),
                 max((f[2] for f in found), default=0))  # fmt: skip
+
+
+def _root(z: zipfile.ZipFile, member: str, name: str) -> str:
+    """A part's root tag (the whole part is checked to be XML when it is counted)."""
+    for _event, tag, _el in _stream(z, member, name, _Counter(name)):
+        return tag
+    return ""
+
+
+def _shared_lengths(z: zipfile.ZipFile, member: str, name: str, counter: _Counter) -> list[int]:
+    """The length of each string in a shared-strings table."""
+    lengths: list[int] = []
+    at = 0
+    for event, tag, el in _stream(z, member, name, counter):
+        if event == "start" and tag == "si":
+            at = 0
+        elif event == "end" and tag == "t":
+            at += len(el.text or "")
+        elif event == "end" and tag == "si":
+            lengths.append(at)
+    return lengths
 
 
 def _extent(ref: str | None) -> tuple[int, int]:
@@ -158,44 +240,45 @@ def _extent(ref: str | None) -> tuple[int, int]:
 
 
 def _cells_text(
-    z: zipfile.ZipFile, member: str, shared: list[int], longest: int
-) -> tuple[int, int, int]:
+    z: zipfile.ZipFile, member: str, shared: list[int], longest: int, name: str,
+    counter: _Counter,
+) -> tuple[int, int, int]:  # fmt: skip
     """The characters in one worksheet's cells, shared strings counted where they are used (a
     reference that cannot be read as an index counts as the longest shared string), and the
     furthest row and column its cells, rows and dimension name."""
-    from xml.etree.ElementTree import ParseError, iterparse
-
     total = rows = columns = 0
     row_at = col_at = 0  # where a row or cell without a reference falls: after the last
-    with z.open(member) as f, contextlib.suppress(ParseError):
-        for event, el in iterparse(f, events=("start", "end")):
-            tag = _local(el.tag)
-            if event == "start":
-                if tag == "row":
-                    row_at = _extent(el.get("r"))[0] if el.get("r") else row_at + 1
-                    col_at = 0
-                    rows = max(rows, row_at)
-                elif tag == "c":
-                    r, c = _extent(el.get("r")) if el.get("r") else (row_at, col_at + 1)
-                    col_at = c
-                    rows, columns = max(rows, r), max(columns, c)
-                elif tag == "dimension":
-                    r, c = _extent(el.get("ref"))
-                    rows, columns = max(rows, r), max(columns, c)
-                continue
-            if tag != "c":
-                continue
-            v = next((c for c in el if _local(c.tag) == "v"), None)
-            value = (v.text or "") if v is not None else ""
-            if el.get("t") == "s":
-                try:
-                    total += shared[int(value.strip())]
-                except (ValueError, IndexError):
-                    total += longest
-            else:
-                total += len(value)
-            el.clear()
+    kind, value = None, ""
+    for event, tag, el in _stream(z, member, name, counter):
+        if event == "start":
+            if tag == "row":
+                row_at = _extent(el.get("r"))[0] if el.get("r") else row_at + 1
+                col_at = 0
+                rows = max(rows, row_at)
+            elif tag == "c":
+                r, c = _extent(el.get("r")) if el.get("r") else (row_at, col_at + 1)
+                col_at, kind, value = c, el.get("t"), ""
+                rows, columns = max(rows, r), max(columns, c)
+            elif tag == "dimension":
+                r, c = _extent(el.get("ref"))
+                rows, columns = max(rows, r), max(columns, c)
+        elif tag == "v":
+            value = el.text or ""
+        elif tag == "t":  # an inline string's text
+            total += len(el.text or "")
+        elif tag == "c":
+            total += _cell_chars(kind, value, shared, longest)
     return total, rows, columns
+
+
+def _cell_chars(kind: str | None, value: str, shared: list[int], longest: int) -> int:
+    """A cell's characters: its shared string's, for a shared-string cell."""
+    if kind != "s":
+        return len(value)
+    try:
+        return shared[int(value.strip())]
+    except (ValueError, IndexError):
+        return longest
 
 
 def _check_csv_header(path: Path, name: str) -> None:
@@ -233,7 +316,10 @@ def read_upload(
                 path, sheet_name=0, dtype=str, keep_default_na=False, engine="calamine"
             )
         else:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            # one row past the limit is enough to refuse the file: the rest is never parsed
+            most = None if max_rows is None else max_rows + 1
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                              nrows=most)  # fmt: skip
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, CalamineError) as e:
         raise InputFileError(name, f"cannot be read as CSV or XLSX: {e}") from None
     raw.columns = [str(c).strip() for c in raw.columns]

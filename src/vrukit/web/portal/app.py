@@ -21,7 +21,7 @@ from fastapi import APIRouter, FastAPI, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -84,6 +84,7 @@ from vrukit.web.portal.web import (
     Csrf,
     Db,
     Me,
+    MeReading,
     MeUploading,
     ReadDb,
     Redirect,
@@ -99,6 +100,7 @@ from vrukit.web.portal.web import (
     template_of,
     to_redirect,
     too_large_id,
+    too_long,
     unreadable,
     upload_name,
     visible,
@@ -162,6 +164,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, unreadable)
     app.add_exception_handler(VrukitError, refused)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, busy)
+    app.add_exception_handler(DataError, too_long)
     app.add_exception_handler(OverflowError, too_large_id)
     app.add_exception_handler(NotAllowed, referrals.not_allowed)  # type: ignore[arg-type]
     for r in ROUTERS:
@@ -229,28 +232,40 @@ def password_form(request: Request, me: Me) -> HTMLResponse:
 
 @router.post("/account/password", dependencies=[Csrf])
 def change_password(
-    request: Request, s: Db, me: Me, current: Annotated[str, Form()],
+    request: Request, s: ReadDb, me: MeReading, current: Annotated[str, Form()],
     new: Annotated[str, Form()],
 ) -> Response:  # fmt: skip
     """A new password ends every other session of the user (this one goes on). Wrong current
-    passwords count against the account as wrong sign-ins do: a stolen session cannot guess."""
+    passwords count against the account as wrong sign-ins do: a stolen session cannot guess.
+    As at sign-in, each try is counted before its password is checked, and the checking and
+    hashing (argon2id, slow on purpose) happen outside any write lock."""
     state, at = request.app.state, datetime.now()
     client = client_address(request, state.guard)
     device = None  # counted against the account: a stolen session brings its device cookie
-    if state.limit.blocked(s, at, client, me.email, device):
+    with writing(state.maker) as w:
+        blocked = state.limit.blocked(w, at, client, me.email, device)
+        counted = [] if blocked else state.limit.failed(w, at, client, me.email, device)
+    if blocked:
         return render(request, "password.html", 429, user=me,
                       error="Too many wrong passwords: wait 15 minutes.")  # fmt: skip
     if not check_password(me.password_hash, current):
-        state.limit.failed(s, at, client, me.email, device)
         return render(request, "password.html", 403, user=me,
                       error="The current password is wrong.")  # fmt: skip
     if len(new) < 12:
+        with writing(state.maker) as w:
+            state.limit.forget(w, counted)
         return render(request, "password.html", 422, user=me,
                       error="The new password must have at least 12 characters.")  # fmt: skip
-    me.password_hash = hash_password(new)
-    me.session_epoch += 1
-    request.session["epoch"] = me.session_epoch
-    audit(s, me, "password", "app_user", str(me.id), None, {"sessions_ended": True})
+    hashed = hash_password(new)
+    with writing(state.maker) as w:
+        state.limit.forget(w, counted)
+        user = w.get(User, me.id)
+        assert user is not None
+        user.password_hash = hashed
+        user.session_epoch += 1
+        audit(w, user, "password", "app_user", str(user.id), None, {"sessions_ended": True})
+        epoch = user.session_epoch
+    request.session["epoch"] = epoch
     return render(request, "password.html", user=me, done=True)
 
 

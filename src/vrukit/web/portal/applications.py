@@ -46,6 +46,7 @@ from vrukit.web.portal.web import (
     Csrf,
     Db,
     Me,
+    Posted,
     render,
     upload_name,
     whole_number,
@@ -148,10 +149,9 @@ def _today(request: Request) -> date:
 
 
 @router.post("/rounds/{rid}/apply", dependencies=[Csrf])
-async def apply(request: Request, s: Db, me: Me, rid: int) -> Response:
+def apply(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     rnd = round_for(s, me, rid)
     _applicant(me)
-    form = await request.form()
     values = _application_values(s, rnd, form)
     if s.scalars(select(Application.id).where(
             Application.round_id == rid, Application.organisation_id == me.organisation_id,
@@ -233,9 +233,8 @@ def _own_draft(s: Session, me: User, aid: int) -> Application:
 
 
 @router.post("/applications/{aid}/edit", dependencies=[Csrf])
-async def edit_application(request: Request, s: Db, me: Me, aid: int) -> Response:
+def edit_application(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
     a = _own_draft(s, me, aid)
-    form = await request.form()
     try:
         record_application(s, a.round, a.organisation_id, application=a,
                            **_application_values(s, a.round, form))  # fmt: skip
@@ -280,10 +279,10 @@ def _panel_member(a: Application, me: User) -> None:
 
 
 @router.post("/applications/{aid}/conflict", dependencies=[Csrf])
-async def conflict(request: Request, s: Db, me: Me, aid: int) -> Response:
+def conflict(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
     a = application_for(s, me, aid)
     _panel_member(a, me)
-    reason = _text(await request.form(), "reason", "The conflict", most=2000)
+    reason = _text(form, "reason", "The conflict", most=2000)
     try:
         declare_conflict(s, a, me.id, reason)
     except ConfigError as e:
@@ -293,10 +292,9 @@ async def conflict(request: Request, s: Db, me: Me, aid: int) -> Response:
 
 
 @router.post("/applications/{aid}/scores", dependencies=[Csrf])
-async def scores(request: Request, s: Db, me: Me, aid: int) -> Response:
+def scores(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
     a = application_for(s, me, aid)
     _panel_member(a, me)
-    form = await request.form()
     given = {}
     for c in a.round.criteria:
         value = whole_number(form.get(f"score_{c.id}", ""), c.top)
@@ -315,11 +313,10 @@ async def scores(request: Request, s: Db, me: Me, aid: int) -> Response:
 
 
 @router.post("/applications/{aid}/moderation", dependencies=[Csrf])
-async def moderation(request: Request, s: Db, me: Me, aid: int) -> Response:
+def moderation(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
     a = application_for(s, me, aid)
     if me.role not in EDITORS:
         raise HTTPException(403, f"your role ({me.role}) may not moderate scores")
-    form = await request.form()
     criterion = next((c for c in a.round.criteria
                       if c.id == whole_number(form.get("criterion", ""))), None)  # fmt: skip
     value = _value("number", "Moderated score", str(form.get("score", "")), ())
@@ -335,11 +332,10 @@ async def moderation(request: Request, s: Db, me: Me, aid: int) -> Response:
 
 
 @router.post("/applications/{aid}/decision", dependencies=[Csrf])
-async def decision(request: Request, s: Db, me: Me, aid: int) -> Response:
+def decision(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
     a = application_for(s, me, aid)
     if me.role not in EDITORS:
         raise HTTPException(403, f"your role ({me.role}) may not decide applications")
-    form = await request.form()
     try:
         if form.get("decision") == "decline":
             decline(s, a, me, str(form.get("reason", ""))[:4000])

@@ -25,7 +25,7 @@ from vrukit.directory.models import SERVICE_STATUSES, DirEdit, DirService, Unsaf
 from vrukit.directory.search import STALE_AFTER, is_stale
 from vrukit.programme.audit import audit
 from vrukit.programme.models import Intervention, Organisation, Place, User
-from vrukit.web.portal.web import Csrf, Db, Me, plain, render, visible, whole_number
+from vrukit.web.portal.web import Csrf, Db, Me, Posted, plain, render, visible, whole_number
 
 __all__ = ["FIELDS", "router", "verifier"]
 
@@ -181,10 +181,10 @@ def _apply(s: Session, me: User, row: DirService, changes: dict[str, Any], today
 
 
 @router.post("/directory/services/{sid}", dependencies=[Csrf])
-async def propose(request: Request, s: Db, me: Me, sid: str) -> Response:
+def propose(request: Request, s: Db, me: Me, sid: str, form: Posted) -> Response:
     row = _service(s, sid)
     choices = _choices(s, me)
-    new = _parse(await request.form(), choices)
+    new = _parse(form, choices)
     for c, _, kind in FIELDS:  # a link to something this user cannot see stays as it is
         if kind in LINKS and getattr(row, c) not in (None, *(i for i, _ in choices[kind])):
             del new[c]
@@ -216,7 +216,7 @@ def verify(request: Request, s: Db, me: Me, sid: str) -> Response:
 
 
 @router.post("/directory/edits/{did}", dependencies=[Csrf])
-async def decide(request: Request, s: Db, me: Me, did: int) -> Response:
+def decide(request: Request, s: Db, me: Me, did: int, form: Posted) -> Response:
     edit = s.get(DirEdit, did)
     if edit is None:
         raise HTTPException(404, "no such change")
@@ -224,7 +224,6 @@ async def decide(request: Request, s: Db, me: Me, did: int) -> Response:
         raise HTTPException(403, "only a trusted organisation may approve or reject changes")
     if edit.status != "pending":
         raise HTTPException(409, f"this change was already {edit.status}")
-    form = await request.form()
     decision = str(form.get("decision", ""))
     if decision not in ("approve", "reject"):
         raise HTTPException(422, "decision must be approve or reject")

@@ -32,6 +32,7 @@ from vrukit.web.portal.web import (
     Db,
     Me,
     MeUploading,
+    Posted,
     UploadDb,
     intervention,
     need_role,
@@ -70,11 +71,10 @@ def return_form(
 
 
 @router.post("/interventions/{iid}/returns/form", dependencies=[Csrf])
-async def submit_form(request: Request, s: Db, me: Me, iid: int) -> Response:
+def submit_form(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Response:
     iv = intervention(s, me, iid)
     need_role(me, SUBMITTERS, "submit returns")
     fields = fields_of(latest_template(s, iv).fields)
-    form = await request.form()
     period = str(form.get("period", "")).strip()
     rows = str(form.get("rows", ""))
     n = min(whole_number(rows) or 0, MAX_ROWS)

@@ -56,6 +56,7 @@ from vrukit.web.portal.web import (
     Db,
     Me,
     MeUploading,
+    Posted,
     UploadDb,
     need_role,
     render,
@@ -118,9 +119,8 @@ def plan(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 @router.post("/plan/objectives", dependencies=[Csrf])
-async def add_objective(request: Request, s: Db, me: Me) -> Response:
+def add_objective(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    form = await request.form()
     title = _text(form, "title", "Objective", most=300)
     if s.scalars(select(Objective.id).where(Objective.title == title)).first():
         raise HTTPException(422, f"{title!r} is already an objective")
@@ -135,9 +135,8 @@ async def add_objective(request: Request, s: Db, me: Me) -> Response:
 
 
 @router.post("/plan/actions", dependencies=[Csrf])
-async def add_action(request: Request, s: Db, me: Me) -> Response:
+def add_action(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    form = await request.form()
     objective = s.get(Objective, whole_number(form.get("objective", "")) or 0)
     due = _value("date", "Due", str(form.get("due", "")), ())
     if objective is None or due is None:
@@ -158,9 +157,8 @@ async def add_action(request: Request, s: Db, me: Me) -> Response:
 
 
 @router.post("/plan/actions/{aid}/update", dependencies=[Csrf])
-async def action_update(request: Request, s: Db, me: Me, aid: int) -> Response:
+def action_update(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
     a = _editable(s, me, Action, aid, "action")
-    form = await request.form()
     status = str(form.get("status", ""))
     before = a.status
     try:
@@ -199,9 +197,8 @@ def risks(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 @router.post("/risks", dependencies=[Csrf])
-async def add_risk(request: Request, s: Db, me: Me) -> Response:
+def add_risk(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    form = await request.form()
     title = _text(form, "title", "Risk", most=300)
     if s.scalars(select(Risk.id).where(Risk.title == title)).first():
         raise HTTPException(422, f"{title!r} is already in the register")
@@ -222,9 +219,8 @@ async def add_risk(request: Request, s: Db, me: Me) -> Response:
 
 
 @router.post("/risks/{kid}/review", dependencies=[Csrf])
-async def risk_review(request: Request, s: Db, me: Me, kid: int) -> Response:
+def risk_review(request: Request, s: Db, me: Me, kid: int, form: Posted) -> Response:
     r = _editable(s, me, Risk, kid, "risk")
-    form = await request.form()
     before = {"likelihood": r.likelihood, "impact": r.impact}
     review_by = _value("date", "Next review", str(form.get("review_by", "")), ())
     review_risk(s, r, _scale(form, "likelihood", "Likelihood"), _scale(form, "impact", "Impact"),
@@ -249,9 +245,8 @@ def log(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 @router.post("/log", dependencies=[Csrf])
-async def add_log(request: Request, s: Db, me: Me) -> Response:
+def add_log(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    form = await request.form()
     kind = str(form.get("kind", ""))
     if kind not in LOG_KINDS:
         raise HTTPException(422, "a decision or an issue")
@@ -307,9 +302,8 @@ def delete_spend(s: Db, me: Me, sid: int) -> Response:
 
 
 @router.post("/spend", dependencies=[Csrf])
-async def add_spend(request: Request, s: Db, me: Me) -> Response:
+def add_spend(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    form = await request.form()
     iv = s.get(Intervention, whole_number(form.get("intervention", "")) or 0)
     quarter = _quarter(str(form.get("quarter", "")), request)
     amount = money(form.get("amount", ""), "Amount")
@@ -363,9 +357,8 @@ def payments(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 @router.post("/payments/{pid}/paid", dependencies=[Csrf])
-async def payment_paid(request: Request, s: Db, me: Me, pid: int) -> Response:
+def payment_paid(request: Request, s: Db, me: Me, pid: int, form: Posted) -> Response:
     p = _editable(s, me, Payment, pid, "payment")
-    form = await request.form()
     paid = _value("date", "Paid on", str(form.get("paid_on", "")), ()) or _today(request)
     before = {"paid_on": p.paid_on.isoformat() if p.paid_on else None}
     p.paid_on = paid

@@ -42,6 +42,9 @@ __all__ = ["Outcome", "submit_spend", "submit_training", "submit_upload"]
 _POOL: ProcessPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 _ENGINES: dict[str, Engine] = {}  # in the helper process: one engine per store
+#: Uploads one helper process checks before a fresh one takes over: a large file's memory is
+#: given back to the system rather than held by an idle helper.
+HELPER_TASKS = 10
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def _pool() -> ProcessPoolExecutor:
         if _POOL is None:  # "spawn": a fresh interpreter, never a fork of a threaded server
             _POOL = ProcessPoolExecutor(
                 1, mp_context=multiprocessing.get_context("spawn"), initializer=_follow,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(),), max_tasks_per_child=HELPER_TASKS,
             )  # fmt: skip
         return _POOL
 
@@ -116,7 +119,7 @@ def _check_and_store_training(
                              max_rows=limits["max_rows"])  # fmt: skip
     if len(raw) > limits["max_rows"]:
         most = limits["max_rows"]
-        why = f"{name} has {len(raw):,} rows, more than the {most:,} one upload may hold"
+        why = f"{name} has more than {most:,} rows, the most one upload may hold"
         return Outcome(None, len(raw), None, [Problem(None, None, None, why)])
     rows, problems = validate_rows(TRAINING_FIELDS, raw, first)
     if problems:

@@ -47,7 +47,7 @@ from vrukit.referrals.workflow import (
     set_consent,
     transition,
 )
-from vrukit.web.portal.web import Csrf, Db, Me, render, whole_number
+from vrukit.web.portal.web import Csrf, Db, Me, Posted, render, whole_number
 
 __all__ = ["ROUTES", "router"]
 
@@ -179,9 +179,8 @@ def _int(form: Any, name: str, label: str, required: bool = True) -> int | None:
 
 
 @router.post("/referrals", dependencies=[Csrf])
-async def create(request: Request, s: Db, me: Me) -> Response:
+def create(request: Request, s: Db, me: Me, form: Posted) -> Response:
     org = _need_referrer(me)
-    form = await request.form()
     pathway = s.get(Pathway, _int(form, "pathway", "Pathway"))
     if pathway is None:
         raise HTTPException(422, "choose a pathway")
@@ -290,9 +289,8 @@ def access_export(request: Request, s: Db, me: Me, rid: int) -> Response:
 
 
 @router.post("/referrals/{rid}/status", dependencies=[Csrf])
-async def status(request: Request, s: Db, me: Me, rid: int) -> Response:
+def status(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     r = _referral(s, me, rid)
-    form = await request.form()
     data = {k[5:]: str(v) for k, v in form.items() if k.startswith("data.")}
     transition(
         s, me, r, str(form.get("status", "")), _now(request), str(form.get("note", "")), data
@@ -301,9 +299,8 @@ async def status(request: Request, s: Db, me: Me, rid: int) -> Response:
 
 
 @router.post("/referrals/{rid}/refer-on", dependencies=[Csrf])
-async def onward(request: Request, s: Db, me: Me, rid: int) -> Response:
+def onward(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     r = _referral(s, me, rid)
-    form = await request.form()
     pathway = s.get(Pathway, _int(form, "pathway", "Pathway"))
     if pathway is None:
         raise HTTPException(422, "choose the pathway to refer on to")
@@ -322,9 +319,8 @@ async def onward(request: Request, s: Db, me: Me, rid: int) -> Response:
 
 
 @router.post("/referrals/{rid}/consent", dependencies=[Csrf])
-async def consent(request: Request, s: Db, me: Me, rid: int) -> Response:
+def consent(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     r = _referral(s, me, rid)
-    form = await request.form()
     given = str(form.get("consent", ""))
     if given not in ("given", "withdrawn"):
         raise HTTPException(422, "consent is given or withdrawn")
@@ -333,9 +329,8 @@ async def consent(request: Request, s: Db, me: Me, rid: int) -> Response:
 
 
 @router.post("/referrals/{rid}/outcome", dependencies=[Csrf])
-async def outcome(request: Request, s: Db, me: Me, rid: int) -> Response:
+def outcome(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     r = _referral(s, me, rid)
-    form = await request.form()
     months = _int(form, "months", "Months")
     reoffended = {"yes": True, "no": False}.get(str(form.get("reoffended", "")))
     record_outcome(s, me, r, months or 0, str(form.get("outcome", "")), reoffended, _now(request))
@@ -343,9 +338,8 @@ async def outcome(request: Request, s: Db, me: Me, rid: int) -> Response:
 
 
 @router.post("/referrals/{rid}/duplicate", dependencies=[Csrf])
-async def duplicate(request: Request, s: Db, me: Me, rid: int) -> Response:
+def duplicate(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     r = _referral(s, me, rid)
-    form = await request.form()
     decision = str(form.get("decision", ""))
     if decision not in ("same", "different"):
         raise HTTPException(422, "decide: the same person, or a different one")

@@ -25,6 +25,7 @@ from vrukit.web.portal.web import (
     Csrf,
     Db,
     Me,
+    Posted,
     admin_only,
     intervention,
     need_role,
@@ -90,10 +91,9 @@ def edit_form(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse:
 
 
 @router.post("/interventions/{iid}/edit", dependencies=[Csrf])
-async def edit(request: Request, s: Db, me: Me, iid: int) -> Response:
+def edit(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Response:
     iv = intervention(s, me, iid)
     need_role(me, EDITORS, "edit the registry")
-    form = await request.form()
     new = {c: _value(k, label, str(form.get(c, "")), allowed) for c, label, k, allowed in EDITABLE}
     if new["contract_end"] and new["contract_end"] < new["contract_start"]:
         raise HTTPException(422, "Contract end: before the contract start")
@@ -113,12 +113,11 @@ def _change(s: Session, me: User, row: Any, table: str, key: str, new: dict[str,
 
 
 @router.post("/admin/users/{uid}", dependencies=[Csrf])
-async def edit_user(request: Request, s: Db, me: Me, uid: int) -> Response:
+def edit_user(request: Request, s: Db, me: Me, uid: int, form: Posted) -> Response:
     admin_only(me)
     user = s.get(User, uid)
     if user is None:
         raise HTTPException(404, "no such user")
-    form = await request.form()
     role = str(form.get("role", user.role))
     org_text = str(form.get("organisation_id", "")).strip()
     org = whole_number(org_text)

@@ -29,6 +29,7 @@ from vrukit.web.portal.web import (
     Csrf,
     Db,
     Me,
+    Posted,
     need_role,
     render,
     template_of,
@@ -146,9 +147,8 @@ def _baseline(form: Any) -> dict[str, float]:
 
 
 @router.post("/rounds/new", dependencies=[Csrf])
-async def new_round(request: Request, s: Db, me: Me) -> Response:
+def new_round(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    form = await request.form()
     name = _text(form, "name", "Name")
     if s.scalars(select(FundingRound.id).where(FundingRound.name == name)).first():
         raise HTTPException(422, f"{name} is already a round")
@@ -184,10 +184,10 @@ async def new_round(request: Request, s: Db, me: Me) -> Response:
 
 
 @router.post("/rounds/{rid}/status", dependencies=[Csrf])
-async def move_round(request: Request, s: Db, me: Me, rid: int) -> Response:
+def move_round(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     rnd = round_for(s, me, rid)
     _editor(me)
-    status, before = str((await request.form()).get("status", "")), rnd.status
+    status, before = str(form.get("status", "")), rnd.status
     try:
         set_status(rnd, status)
     except ConfigError as e:
@@ -203,12 +203,21 @@ def _hidden_from(s: Session, rnd: FundingRound, me: User) -> set[int]:
 
 
 def _notes(r: Any, hidden_titles: list[str]) -> str:
-    """A ranked application's notes (ineligibility, scoring, how a tie was settled), with the
-    title of any application hidden from the reader (their declared conflict) left out."""
-    text = "; ".join(r.ineligible + r.notes + ([r.tie] if r.tie else []))
-    for title in hidden_titles:
-        text = text.replace(repr(title), "an application you declared a conflict with")
-    return text
+    """A ranked application's notes (ineligibility, scoring, how a tie was settled), leaving
+    out every note about an application hidden from the reader (their declared conflict): a
+    tie note gives the other's total and scores, so even unnamed it would tell them."""
+    notes = r.ineligible + r.notes + (r.tie.split("; ") if r.tie else [])
+    return "; ".join(n for n in notes if not any(repr(t) in n for t in hidden_titles))
+
+
+def _ranks(shown: list[Any]) -> dict[int, int | None]:
+    """Ranks among the applications shown (tied ones sharing one): with a hidden application
+    ranked first, the shown ranks would otherwise start at 2 and say where it came."""
+    out: dict[int, int | None] = {}
+    for r in shown:
+        out[r.application.id] = None if r.rank is None else 1 + sum(
+            1 for other in shown if other.rank is not None and other.rank < r.rank)  # fmt: skip
+    return out
 
 
 def _hidden_titles(rnd: FundingRound, hidden: set[int]) -> list[str]:
@@ -233,6 +242,8 @@ def round_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
     context["ranked"] = shown
     titles = _hidden_titles(rnd, hidden)
     context["notes"] = {r.application.id: _notes(r, titles) for r in shown}
+    context["ranks"] = (_ranks(shown) if hidden else
+                        {r.application.id: r.rank for r in shown})  # fmt: skip
     if on_panel and me.role not in EDITORS and rnd.status != "decided":
         # a scorer sees what to score, not the others' totals, until the round is decided
         context["ranked"] = [r for r in shown if r.application.status == "submitted"]
@@ -243,20 +254,19 @@ def round_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
 
 
 def _effects(rnd: FundingRound, shown: list[Any], hidden: set[int]) -> dict[str, Any]:
-    """Each shown application's expected effect, and the round's awards as a whole: the total
-    awarded, what is left and the portfolio's effect count every award, those hidden from the
-    reader too (a budget that left one out would be wrong), and say how many are hidden."""
+    """Each shown application's expected effect, and the awards the reader may see: for a
+    reader with a declared conflict, only the awards to applications shown to them, and no
+    "left" (the budget less those would give the hidden award by subtraction)."""
 
     def effect(a: Application, amount: float) -> Any:
         return expected_effect(a.reach, rnd.baseline.get(a.prevention_tier), a.yef_strand, amount)
 
     rows = {r.application.id: effect(r.application, r.application.amount) for r in shown}
-    made = [a for a in rnd.applications if a.status == "awarded"]
+    made = [a for a in rnd.applications if a.status == "awarded" and a.id not in hidden]
     awarded = [(effect(a, a.awarded or 0.0), a.awarded or 0.0) for a in made]
     given = sum(a for _, a in awarded)
     return {"effects": rows, "portfolio": portfolio(awarded) if awarded else None,
-            "awarded_total": given, "left": rnd.budget - given,
-            "hidden_awards": sum(a.id in hidden for a in made)}  # fmt: skip
+            "awarded_total": given, "left": None if hidden else rnd.budget - given}  # fmt: skip
 
 
 @router.get("/rounds/{rid}/ranking.csv")
@@ -270,11 +280,11 @@ def ranking_csv(s: Db, me: Me, rid: int) -> Response:
     hidden = _hidden_from(s, rnd, me)
     titles = _hidden_titles(rnd, hidden)
     rows = []
-    for r in ranking(s, rnd):
+    shown = [r for r in ranking(s, rnd) if r.application.id not in hidden]
+    ranks = _ranks(shown) if hidden else {r.application.id: r.rank for r in shown}
+    for r in shown:
         a = r.application
-        if a.id in hidden:
-            continue
-        row = {"rank": r.rank, "application": a.title, "organisation": a.organisation.name,
+        row = {"rank": ranks[a.id], "application": a.title, "organisation": a.organisation.name,
                "requested": a.amount, "young_people": a.reach,
                "weighted_total": None if r.total is None else round(r.total, 1),
                "scorers": r.scorers}  # fmt: skip

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from vrukit.programme.accounts import hash_password, verify_password
@@ -88,6 +88,12 @@ class RateLimit:
 
     def blocked(self, s: Session, now: datetime, client: str, email: str,
                 device: str | None) -> bool:  # fmt: skip
+        """Whether any of the attempt's keys is at its limit. On PostgreSQL the counting
+        transaction first takes a lock of its own (held to its end), so tries sent at once are
+        counted one after another, as SQLite's write lock makes them there: without it 36 of
+        100 parallel tries were checked against a limit of 5."""
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(7274611)"))
         since = now - timedelta(seconds=self.window)
         for key, most in self._keys(client, email, device).items():
             n = s.scalar(select(func.count()).select_from(SignInFailure)

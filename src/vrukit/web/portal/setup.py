@@ -32,6 +32,7 @@ from vrukit.web.portal.web import (
     Csrf,
     Db,
     Me,
+    Posted,
     intervention,
     need_role,
     render,
@@ -80,9 +81,8 @@ def registry(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 @router.post("/registry/organisations", dependencies=[Csrf])
-async def add_organisation(request: Request, s: Db, me: Me) -> Response:
+def add_organisation(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    form = await request.form()
     name = _text(form, "name", "Name")
     kind = str(form.get("kind", ""))
     if kind not in ORGANISATION_KINDS:
@@ -98,11 +98,10 @@ async def add_organisation(request: Request, s: Db, me: Me) -> Response:
 
 
 @router.post("/registry/places", dependencies=[Csrf])
-async def add_place(request: Request, s: Db, me: Me) -> Response:
+def add_place(request: Request, s: Db, me: Me, form: Posted) -> Response:
     import re
 
     _editor(me)
-    form = await request.form()
     name = _text(form, "name", "Name")
     start = _value("date", "Start date", str(form.get("start_date", "")), ())
     if start is None:
@@ -137,9 +136,8 @@ def new_intervention_form(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 @router.post("/interventions/new", dependencies=[Csrf])
-async def new_intervention(request: Request, s: Db, me: Me) -> Response:
+def new_intervention(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    form = await request.form()
     name = _text(form, "name", "Name")
     if s.scalar(select(func.count()).select_from(Intervention).where(Intervention.name == name)):
         raise HTTPException(422, f"{name} is already an intervention")
@@ -187,11 +185,11 @@ def setup_page(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse:
 
 
 @router.post("/interventions/{iid}/providers", dependencies=[Csrf])
-async def set_partners(request: Request, s: Db, me: Me, iid: int) -> Response:
+def set_partners(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Response:
     iv = intervention(s, me, iid)  # 404 before 403: another's intervention does not exist
     _editor(me)
     before = [o.name for o in iv.partners]
-    iv.partners = _partners(s, await request.form(), iv.provider_id)
+    iv.partners = _partners(s, form, iv.provider_id)
     after = [o.name for o in iv.partners]
     if after != before:
         audit(s, me, "update", "intervention", str(iv.id), {"partners": before},
@@ -200,10 +198,9 @@ async def set_partners(request: Request, s: Db, me: Me, iid: int) -> Response:
 
 
 @router.post("/interventions/{iid}/theory", dependencies=[Csrf])
-async def add_step(request: Request, s: Db, me: Me, iid: int) -> Response:
+def add_step(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Response:
     iv = intervention(s, me, iid)  # 404 before 403: another's intervention does not exist
     _editor(me)
-    form = await request.form()
     stage = str(form.get("stage", ""))
     if stage not in TOC_STAGES:
         raise HTTPException(422, f"Stage: {stage!r} is not one of {', '.join(TOC_STAGES)}")
@@ -227,12 +224,11 @@ async def add_step(request: Request, s: Db, me: Me, iid: int) -> Response:
 
 
 @router.post("/interventions/{iid}/template", dependencies=[Csrf])
-async def new_template(request: Request, s: Db, me: Me, iid: int) -> Response:
+def new_template(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Response:
     """A new version of the intervention's return template, from the form's field rows;
     returns already made stay checked against the version they were made with."""
     iv = intervention(s, me, iid)  # 404 before 403: another's intervention does not exist
     _editor(me)
-    form = await request.form()
     definition = []
     for k in range(TEMPLATE_ROWS):
         name = str(form.get(f"name_{k}", "")).strip()

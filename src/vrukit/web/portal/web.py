@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from vrukit.errors import VrukitError
 from vrukit.programme.models import (
@@ -158,6 +159,17 @@ async def csrf(request: Request) -> None:
 Csrf = Depends(csrf)
 
 
+async def posted(request: Request) -> FormData:
+    """The request's form, read on the event loop (Starlette keeps it for the CSRF check too),
+    so the handler that uses it can be a plain function on a worker thread: a handler that
+    waits on the store (a row lock on PostgreSQL) must never wait on the event loop, which
+    the lock's holder needs to commit."""
+    return await request.form()
+
+
+Posted = Annotated[FormData, Depends(posted)]
+
+
 def token(request: Request) -> str:
     if "csrf" not in request.session:
         request.session["csrf"] = new_csrf_token()
@@ -257,10 +269,18 @@ async def too_large_id(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", 404, code=404, message="no such page")
 
 
+async def too_long(request: Request, exc: Exception) -> Response:
+    """A value the store refused (on PostgreSQL, text longer than its column): 422 saying so,
+    never a 500, and nothing of the statement shown."""
+    return render(request, "error.html", 422, code=422, message=(
+        "a value was longer or larger than the store holds: shorten it and try again; nothing "
+        "was saved"))  # fmt: skip
+
+
 async def busy(request: Request, exc: Exception) -> Response:
     """The store stayed locked past its wait (a burst larger than it can queue): 503 with a
     time to try again, never a 500."""
-    if "locked" not in str(exc) and "busy" not in str(exc):
+    if not any(w in str(exc) for w in ("locked", "busy", "lock timeout")):
         raise exc
     response = render(request, "error.html", 503, code=503, message=(
         "the store is busy with other changes just now: nothing was lost; try again in a "
