@@ -15,6 +15,7 @@ MODULES = [
     "vrukit.analysis.hotspots",
     "vrukit.analysis.kde",
     "vrukit.analysis.neighbours",
+    "vrukit.analysis.predictive",
     "vrukit.analysis.rates",
     "vrukit.demo._stable",
     "vrukit.geo",
