@@ -341,3 +341,44 @@ def test_the_command_refuses_too_few_months_or_areas_in_a_sentence(tmp_path):
     )
     assert done.returncode == 2 and "error:" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+# --- real data ---------------------------------------------------------------------------------
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _doc_rows(marker: str) -> list[list[str]]:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "methods.md").read_text()
+    block = doc.split(f"<!-- {marker} -->")[1].split(f"<!-- /{marker} -->")[0]
+    return [[c.strip() for c in line.strip("|").split("|")]
+            for line in block.strip().splitlines()[2:]]  # fmt: skip
+
+
+def test_on_merseyside_the_figures_are_those_docs_methods_md_quotes(tmp_path):
+    """Real police.uk files (Merseyside, 2023-10..2025-09, LSOA 2021), loaded by the ingest
+    commands: the summary docs/methods.md quotes is the one the command writes."""
+    police = SHARED / "policeuk" / "merseyside-lsoa21"
+    if not police.exists():
+        pytest.skip(f"real data not here: {police} (see ../shared/data/SOURCES.md)")
+    db = str(tmp_path / "m.duckdb")
+    for f in sorted((SHARED / "geography" / "lsoa21_merseyside").glob("*.geojson")):
+        assert runner.invoke(app, ["ingest", "boundaries", str(f), "--db", db]).exit_code == 0
+    pop = SHARED / "population" / "TS001_usual_residents_LSOA2021.csv"
+    assert runner.invoke(app, ["ingest", "population", str(pop), "--db", db]).exit_code == 0
+    assert runner.invoke(app, ["ingest", "police", str(police), "--db", db]).exit_code == 0
+    out = tmp_path / "acc"
+    res = runner.invoke(app, ["hotspots-accuracy", "--db", db, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    s = pd.read_csv(out / "hotspot_accuracy_summary.csv")
+    expected = [
+        [r.method, f"{r.selected:.1f}", f"{100 * r.area_share:.1f}%", f"{100 * r.hit_rate:.1f}%",
+         f"{r.pai:.2f}", f"{r.pei:.2f}", f"{r.rri:.2f}", f"{100 * r.hit_rate_at_1pct:.1f}%",
+         f"{100 * r.hit_rate_at_5pct:.1f}%", f"{r.stability:.2f}"]
+        for r in s[s.horizon == 3].itertuples()
+    ]  # fmt: skip
+    assert _doc_rows("accuracy-merseyside") == expected
+    meta = json.loads((out / "hotspot_accuracy.json").read_text())
+    assert meta["data"]["areas"] == 923
+    assert meta["choices"]["origins"] == ["2024-10", "2025-01", "2025-04", "2025-07"]
+    assert round(meta["choices"]["region_km2"]) == 652
