@@ -9,6 +9,7 @@ import importlib
 import pytest
 
 MODULES = [
+    "vrukit.analysis._scores",
     "vrukit.analysis.areas",
     "vrukit.analysis.concentration",
     "vrukit.analysis.harm",

@@ -40,8 +40,10 @@ from vrukit.analysis.predictive import (
     pei,
     rri,
 )
+from vrukit.analysis.predictive_points import grid_units, hex_units
 from vrukit.cli import app
 from vrukit.errors import ConfigError, SchemaError, VrukitError
+from vrukit.geo import to_wgs84
 
 runner = CliRunner()
 
@@ -150,7 +152,7 @@ def test_the_columns_are_the_documented_ones():
     assert list(acc.summary.columns) == SUMMARY_COLUMNS
     assert list(acc.stability.columns) == STABILITY_COLUMNS
     assert list(acc.selections.columns) == SELECTION_COLUMNS
-    assert len(acc.table) == 5 * 1 * 3  # methods x origins x horizons
+    assert len(acc.table) == 6 * 1 * 3  # methods x origins x horizons
 
 
 def test_gi_star_picks_the_hot_spots_vrukit_analyse_reports():
@@ -173,6 +175,7 @@ def test_a_persistent_hot_block_is_predicted_far_above_chance():
     s = acc.summary[acc.summary.horizon == 3].set_index("method")
     assert s.loc["top_count", "pai"] > 7 and s.loc["top_count", "pei"] > 0.9
     assert s.loc["prior_count", "pai"] > 7 and s.loc["top_rate", "pai"] > 7
+    assert s.loc["top_density", "pai"] > 7
     assert s.loc["gi_star", "pai"] > 3 and s.loc["emerging", "pai"] > 3
     assert (s.rri.between(0.85, 1.15)).all()
     assert (s.stability > 0.9).all()
@@ -228,8 +231,12 @@ def test_bad_inputs_are_refused_in_a_sentence():
         hotspot_accuracy(y, units, nb, fit_months=13)
     with pytest.raises(ConfigError, match="top n is 64"):
         hotspot_accuracy(y, units, nb, top_n=64)
-    with pytest.raises(ConfigError, match="method 'kde' is not one of"):
+    with pytest.raises(ConfigError, match="method 'lisa' is not one of"):
+        hotspot_accuracy(y, units, nb, methods=["lisa"])
+    with pytest.raises(ConfigError, match="kernel density needs each unit's centre"):
         hotspot_accuracy(y, units, nb, methods=["kde"])
+    with pytest.raises(ConfigError, match="need the units' neighbours"):
+        hotspot_accuracy(y, units, None, methods=["gi_star"])
     with pytest.raises(SchemaError, match="same units in the same order"):
         hotspot_accuracy(y.iloc[::-1], units, nb)
     with pytest.raises(SchemaError, match="has no positive area"):
@@ -257,6 +264,59 @@ def test_the_same_tables_under_any_hash_seed(tmp_path):
         for seed in ("1", "2")
     }
     assert len(outs) == 1
+
+
+# --- hexagons and density cells from map points ----------------------------------------------
+
+# Two small areas in Liverpool (British National Grid metres): a 200 x 100 m rectangle and a
+# 100 x 50 m one beside it, 0.025 km² in all.
+X, Y = 334000, 390000
+AREAS = np.array([shapely.box(X, Y, X + 200, Y + 100), shapely.box(X + 200, Y, X + 300, Y + 50)])
+
+
+def _points(rows: list[tuple[float, float, str, int]]) -> pd.DataFrame:
+    """Crimes at map points given in metres east and north of (X, Y), as lon/lat."""
+    east, north, month, n = zip(*rows, strict=True)
+    lonlat = to_wgs84(X + np.array(east), Y + np.array(north))
+    return pd.DataFrame({"lon": lonlat[:, 0], "lat": lonlat[:, 1], "month": month, "count": n})
+
+
+POINTS = _points([(50, 50, "2024-01", 3), (150, 20, "2024-02", 2), (250, 20, "2024-01", 1),
+                  (250, 80, "2024-02", 5), (550, 50, "2024-01", 4)])  # fmt: skip
+
+
+def test_grid_cells_hold_their_land_and_their_map_points_by_hand():
+    """Cells of 100 m: two inside the rectangle (0.01 km² each), one half over the small area
+    (0.005 km²); the cells that only touch an edge have no land and are left out. The point at
+    (250, 80) lies beyond the small area but in its cell, so it counts there; the one at (550,
+    50) is in no cell with land: its 4 crimes are left out, and said."""
+    g = grid_units(POINTS, ["2024-01", "2024-02"], AREAS, cell=100)
+    assert list(g.units.area_code) == ["E334000N390000", "E334100N390000", "E334200N390000"]
+    assert g.units.area_km2.tolist() == pytest.approx([0.01, 0.01, 0.005])
+    assert g.units.x.tolist() == [X + 50, X + 150, X + 250] and set(g.units.y) == {Y + 50}
+    assert g.counts.to_numpy().tolist() == [[3, 0], [0, 2], [1, 5]]
+    assert g.left_out == 4 and g.nb is None
+
+
+def test_hexagons_keep_every_crime_or_say_where_it_went():
+    h = hex_units(POINTS, ["2024-01", "2024-02"], AREAS, resolution=10)
+    assert h.units.area_km2.sum() == pytest.approx(0.025)
+    assert int(h.counts.to_numpy().sum()) + h.left_out == 15
+    assert h.nb is not None and list(h.nb.ids) == list(h.units.area_code)
+    assert (h.nb.matrix != h.nb.matrix.T).nnz == 0
+
+
+def test_kernel_density_finds_a_planted_block_on_a_grid():
+    """The 30 x 30 lattice as 100 m cells: the density of the fit window's crimes peaks on the
+    hot block, so its densest 16 cells are the block and score far above chance."""
+    nb, _ = lattice()
+    ix, iy = np.arange(nb.n) % SIDE, np.arange(nb.n) // SIDE
+    units = pd.DataFrame({"area_code": nb.ids, "area_km2": 0.01, "x": X + 100 * ix + 50,
+                          "y": Y + 100 * iy + 50})  # fmt: skip
+    y = counts(np.random.default_rng(8), nb, hot=20.0)
+    acc = hotspot_accuracy(y, units, None, methods=["kde"], top_n=16, kde_cell=100)
+    assert acc.summary.pai.min() > 7
+    assert set(acc.selections.area_code) == set(nb.ids[BLOCK])
 
 
 # --- the command, on a warehouse built through the ingest commands -----------------------------
@@ -312,15 +372,21 @@ def test_the_command_writes_the_tables_and_prints_the_summary(tmp_path):
                  "hotspot_selections.csv", "hotspot_accuracy.json"):  # fmt: skip
         assert (out / name).exists()
     table = pd.read_csv(out / "hotspot_accuracy.csv")
-    assert list(table.columns) == ACCURACY_COLUMNS and len(table) == 5 * 2 * 3
+    # six area methods, four on hexagons and kernel density, two origins, three horizons
+    assert list(table.columns) == ACCURACY_COLUMNS and len(table) == (6 + 4 + 1) * 2 * 3
     summary = pd.read_csv(out / "hotspot_accuracy_summary.csv").set_index(["method", "horizon"])
     assert summary.loc[("top_count", 3), "pai"] > 5  # 4 hot squares of 64
-    assert f"top_count {summary.loc[('top_count', 3), 'selected']:.1f}" in said
+    assert " top_count 4 " in said and " kde_100m " in said and " hex_r8_gi_star " in said
+    assert summary.loc[("kde_100m", 3), "pai"] > 5
     meta = json.loads((out / "hotspot_accuracy.json").read_text())
-    assert meta["choices"]["origins"] == ["2024-10", "2025-01"]
+    assert meta["choices"]["areas"]["origins"] == ["2024-10", "2025-01"]
     assert meta["data"]["areas"] == 64
-    region = meta["choices"]["region_km2"]  # 64 squares of about 0.33 x 0.56 km
+    region = meta["choices"]["areas"]["region_km2"]  # 64 squares of about 0.33 x 0.56 km
     assert 10 < region < 14
+    # hexagons and cells count only their land: the same region, so the shares compare
+    for part in ("hex_r8", "kde_100m"):
+        assert meta["choices"][part]["region_km2"] == pytest.approx(region)
+        assert meta["choices"][part]["crimes_left_out"] == 0
     assert (table.area_share * region).to_numpy() == pytest.approx(table.selected_km2.to_numpy())
 
 
@@ -380,5 +446,5 @@ def test_on_merseyside_the_figures_are_those_docs_methods_md_quotes(tmp_path):
     assert _doc_rows("accuracy-merseyside") == expected
     meta = json.loads((out / "hotspot_accuracy.json").read_text())
     assert meta["data"]["areas"] == 923
-    assert meta["choices"]["origins"] == ["2024-10", "2025-01", "2025-04", "2025-07"]
-    assert round(meta["choices"]["region_km2"]) == 652
+    assert meta["choices"]["areas"]["origins"] == ["2024-10", "2025-01", "2025-04", "2025-07"]
+    assert round(meta["choices"]["areas"]["region_km2"]) == 652

@@ -20,7 +20,8 @@ Uhlig 2008; Hunt 2016; Levine 2008; docs/methods.md, "Do the hotspots predict?")
   months later (the previous origin when no two origins are that far apart).
 
 Every metric is a small pure function of arrays (one value per unit: area, hexagon or cell), so
-any of them can be checked by hand; ``hotspot_accuracy`` runs them all over the origins. A value
+any of them can be checked by hand (``vrukit.analysis._scores``, re-exported here);
+``hotspot_accuracy`` runs them all over the origins. A value
 that is undefined (no hotspot selected, no crime to score) is missing (``None``, a blank cell),
 never NaN or infinity.
 """
@@ -35,13 +36,28 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from vrukit.analysis._scores import (
+    area_share,
+    best_crimes,
+    fill,
+    hit_rate,
+    hit_rate_at,
+    jaccard,
+    pai,
+    pai_best,
+    pei,
+    ranking,
+    rri,
+)
 from vrukit.analysis.emerging import emerging_hotspots
 from vrukit.analysis.hotspots import fdr, gi_analytic
+from vrukit.analysis.kde import kde_surface
 from vrukit.analysis.neighbours import Neighbours
 from vrukit.errors import ConfigError, SchemaError
 
 __all__ = [
     "ACCURACY_COLUMNS",
+    "AREA_METHODS",
     "COVERAGES",
     "METHODS",
     "SELECTION_COLUMNS",
@@ -75,10 +91,14 @@ METHODS = {
     "gi_star": "Gi* hot spots (analytic p-value, FDR) on the fit window's counts; ranked by z",
     "top_count": "the top n areas by count in the fit window",
     "top_rate": "the top n areas by rate per 1,000 residents in the fit window",
+    "top_density": "the top n areas by crimes per km² in the fit window",
     "prior_count": "the top n areas by count in the last `horizon` months before the origin",
     "emerging": "emerging hot spots over the fit window's months (every hot pattern but "
     "historical); ranked by the final month's Gi* z",
+    "kde": "the top n units by kernel density of the fit window's crimes at their centres",
 }
+#: The methods run on areas unless others are asked for (``kde`` needs units on a grid).
+AREA_METHODS = ("gi_star", "top_count", "top_rate", "top_density", "prior_count", "emerging")
 
 
 def _coverage_column(c: float) -> str:
@@ -125,136 +145,6 @@ STABILITY_COLUMNS = ["method", "origin", "later_origin", "lag_months", "jaccard"
 SELECTION_COLUMNS = ["method", "origin", "area_code", "rank"]
 
 
-# --- the metrics: arrays in (one value per unit), a number (or None, undefined) out ----------
-
-
-def hit_rate(selected: np.ndarray, scored: np.ndarray) -> float | None:
-    """The share of the crimes in ``scored`` that fall in the ``selected`` units (None: no crime).
-
-    Examples
-    --------
-    >>> hit_rate(np.array([True, False, False]), np.array([6, 3, 1]))
-    0.6
-    """
-    total = float(np.sum(scored))
-    return float(np.sum(scored[selected])) / total if total > 0 else None
-
-
-def area_share(selected: np.ndarray, km2: np.ndarray) -> float:
-    """The selected units' area over all the units' area."""
-    return float(np.sum(km2[selected]) / np.sum(km2))
-
-
-def pai(selected: np.ndarray, scored: np.ndarray, km2: np.ndarray) -> float | None:
-    """Chainey, Tompson and Uhlig's (2008) predictive accuracy index: hit rate / area share.
-    None when nothing is selected or there is no crime to score.
-
-    Examples
-    --------
-    >>> pai(np.array([True, False, False]), np.array([5, 3, 2]), np.array([1.0, 1.0, 2.0]))
-    2.0
-    """
-    h, a = hit_rate(selected, scored), area_share(selected, km2)
-    return None if h is None or a == 0 else h / a
-
-
-def fill(crimes: np.ndarray, km2: np.ndarray, area: float) -> float:
-    """The crimes gathered by taking units in the given order until ``area`` km² are covered:
-    every unit wholly inside ``area`` counts in full and the unit that crosses it counts in
-    proportion to the part of its area taken (crimes spread evenly within a unit).
-
-    Examples
-    --------
-    >>> fill(np.array([10.0, 6.0, 2.0]), np.array([1.0, 2.0, 1.0]), 2.0)  # 10 + 6 x 1/2
-    13.0
-    """
-    reach = np.cumsum(km2)
-    whole = int(np.searchsorted(reach, area, side="right"))
-    got = float(np.sum(crimes[:whole]))
-    if whole < len(km2):
-        before = float(reach[whole - 1]) if whole else 0.0
-        got += float(crimes[whole]) * max(area - before, 0.0) / float(km2[whole])
-    return got
-
-
-def ranking(score: np.ndarray) -> np.ndarray:
-    """Unit positions from the highest ``score`` down; ties keep the units' order."""
-    return np.lexsort((np.arange(len(score)), -np.asarray(score, dtype=float)))
-
-
-def best_crimes(scored: np.ndarray, km2: np.ndarray, area: float) -> float:
-    """The most crimes any selection of ``area`` km² could hold in ``scored``: the units with the
-    most crimes per km² first, the last in part (``fill``). With units divisible this way it
-    is the true maximum, so PEI never exceeds 1."""
-    order = ranking(np.asarray(scored, dtype=float) / km2)
-    return fill(np.asarray(scored, dtype=float)[order], km2[order], area)
-
-
-def pai_best(selected: np.ndarray, scored: np.ndarray, km2: np.ndarray) -> float | None:
-    """PAI*: the PAI of the best selection of the same area as ``selected`` (``best_crimes``).
-    None when nothing is selected or there is no crime to score.
-
-    Examples
-    --------
-    >>> pai_best(np.array([False, False, True]), np.array([5, 3, 2]), np.array([1.0, 1.0, 2.0]))
-    1.6
-    """
-    total, a = float(np.sum(scored)), area_share(selected, km2)
-    if total <= 0 or a == 0:
-        return None
-    return best_crimes(scored, km2, float(np.sum(km2[selected]))) / total / a
-
-
-def pei(selected: np.ndarray, scored: np.ndarray, km2: np.ndarray) -> float | None:
-    """Hunt's (2016) predictive efficiency index: PAI / PAI*, PAI* the PAI of the best selection
-    of the same area (``best_crimes``); as the areas are equal, it is the hotspots' crimes over
-    the most that area could hold. None when nothing is selected or nothing is scored.
-
-    Examples
-    --------
-    >>> pei(np.array([False, False, True]), np.array([5, 3, 2]), np.array([1.0, 1.0, 2.0]))
-    0.25
-    """
-    if not np.any(selected):
-        return None
-    best = best_crimes(scored, km2, float(np.sum(km2[selected])))
-    return float(np.sum(scored[selected])) / best if best > 0 else None
-
-
-def rri(selected: np.ndarray, fitted: np.ndarray, scored: np.ndarray) -> float | None:
-    """Levine's (2008) recapture rate index: (n2 / n1) / (N2 / N1), with n1, n2 the hotspots'
-    crimes in the fit and scoring windows and N1, N2 the region's. Above 1: the hotspots kept
-    more of their crime than the region did. None when n1, N1 or N2 is 0.
-
-    Examples
-    --------
-    >>> rri(np.array([True, False]), np.array([10, 30]), np.array([4, 6]))  # (4/10) / (10/40)
-    1.6
-    """
-    n1, n2 = float(np.sum(fitted[selected])), float(np.sum(scored[selected]))
-    big1, big2 = float(np.sum(fitted)), float(np.sum(scored))
-    return (n2 / n1) / (big2 / big1) if n1 > 0 and big1 > 0 and big2 > 0 else None
-
-
-def hit_rate_at(
-    score: np.ndarray, scored: np.ndarray, km2: np.ndarray, coverage: float
-) -> float | None:
-    """The hit rate of a method's ranking (``score``, highest first, ties in unit order) taken
-    until ``coverage`` of the region's area is covered, the last unit in part (``fill``)."""
-    total = float(np.sum(scored))
-    if total <= 0:
-        return None
-    order = ranking(score)
-    got = fill(np.asarray(scored, dtype=float)[order], km2[order], coverage * float(np.sum(km2)))
-    return got / total
-
-
-def jaccard(a: np.ndarray, b: np.ndarray) -> float | None:
-    """|a ∩ b| / |a ∪ b| of two selections (boolean masks); None when both are empty."""
-    union = int(np.sum(a | b))
-    return int(np.sum(a & b)) / union if union else None
-
-
 # --- the methods: what each picks from a fit window ------------------------------------------
 
 
@@ -262,14 +152,26 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float | None:
 class FitWindow:
     """What a method may see at an origin: the counts of the ``fit_months`` months before it
     (units x months, oldest first), the residents, the neighbours and the settings; ``recent``
-    is the horizon, the months the prior-period method reads (the last before the origin)."""
+    is the horizon, the months the prior-period method reads (the last before the origin);
+    ``km2`` the units' areas; ``xy`` the units' centres (EPSG:27700 metres) and ``cell`` the
+    density grid's cell size, for the kernel density method."""
 
     counts: np.ndarray
     population: np.ndarray
-    nb: Neighbours
+    nb: Neighbours | None
     top_n: int
     alpha: float
     recent: int
+    km2: np.ndarray | None = None
+    xy: np.ndarray | None = None
+    cell: float = 100.0
+
+    @property
+    def neighbours(self) -> Neighbours:
+        """The units' neighbours, for the methods that compare a unit with them."""
+        if self.nb is None:
+            raise ConfigError("Gi* and emerging hot spots need the units' neighbours")
+        return self.nb
 
 
 Picked = tuple[np.ndarray, np.ndarray]  # (selected mask, score ranking every unit)
@@ -283,7 +185,7 @@ def _top(score: np.ndarray, n: int) -> Picked:
 
 
 def _gi_star(w: FitWindow) -> Picked:
-    _, z = gi_analytic(w.counts.sum(axis=1).astype(float), w.nb)
+    _, z = gi_analytic(w.counts.sum(axis=1).astype(float), w.neighbours)
     z = np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0)
     q = fdr(2 * stats.norm.sf(np.abs(z)))
     return (q <= w.alpha) & (z > 0), z
@@ -300,22 +202,48 @@ def _top_rate(w: FitWindow) -> Picked:
     return _top(rate, w.top_n)
 
 
+def _top_density(w: FitWindow) -> Picked:
+    if w.km2 is None:
+        raise ConfigError("crimes per km² need each unit's area")
+    return _top(w.counts.sum(axis=1) / w.km2, w.top_n)
+
+
 def _prior_count(w: FitWindow) -> Picked:
     return _top(w.counts[:, -w.recent :].sum(axis=1).astype(float), w.top_n)
 
 
 def _emerging(w: FitWindow) -> Picked:
-    e = emerging_hotspots(w.counts, w.nb, alpha=w.alpha)
+    e = emerging_hotspots(w.counts, w.neighbours, alpha=w.alpha)
     hot = e.pattern.str.endswith("hot spot") & (e.pattern != "historical hot spot")
     return hot.to_numpy(), np.nan_to_num(e.final_gi_z.to_numpy(float), nan=0.0)
+
+
+def _kde(w: FitWindow) -> Picked:
+    """The top n units by kernel density (quartic kernel, ArcGIS's default search radius) of
+    the fit window's crimes, placed at the units' centres, read at each unit's centre."""
+    if w.xy is None:
+        raise ConfigError("kernel density needs each unit's centre (columns x and y of units)")
+    weight = w.counts.sum(axis=1).astype(float)
+    keep = weight > 0
+    if keep.sum() < 2:
+        return _top(weight, w.top_n)
+    s = kde_surface(w.xy[keep], weights=weight[keep], cell=w.cell)
+    col = np.floor((w.xy[:, 0] - s.x0) / s.cell).astype(int)
+    row = s.shape[0] - 1 - np.floor((w.xy[:, 1] - s.y0) / s.cell).astype(int)
+    on = (col >= 0) & (col < s.shape[1]) & (row >= 0) & (row < s.shape[0])
+    density = np.zeros(len(weight))
+    density[on] = s.density[row[on], col[on]]
+    return _top(density, w.top_n)
 
 
 _METHODS: dict[str, Method] = {
     "gi_star": _gi_star,
     "top_count": _top_count,
     "top_rate": _top_rate,
+    "top_density": _top_density,
     "prior_count": _prior_count,
     "emerging": _emerging,
+    "kde": _kde,
 }
 
 
@@ -349,8 +277,9 @@ def origins(months: int, fit_months: int, horizon: int, step: int) -> list[int]:
     return list(range(fit_months, months - horizon + 1, step))
 
 
-def _check_inputs(counts: pd.DataFrame, units: pd.DataFrame, nb: Neighbours) -> None:
-    if list(counts.index) != list(nb.ids) or list(units.area_code) != list(nb.ids):
+def _check_inputs(counts: pd.DataFrame, units: pd.DataFrame, nb: Neighbours | None) -> None:
+    ids = list(units.area_code)
+    if list(counts.index) != ids or (nb is not None and list(nb.ids) != ids):
         raise SchemaError(
             "accuracy", "counts, units and neighbours must list the same units in the same order"
         )
@@ -441,26 +370,29 @@ def _summary(table: pd.DataFrame, stability: pd.DataFrame) -> pd.DataFrame:
 def hotspot_accuracy(
     counts: pd.DataFrame,
     units: pd.DataFrame,
-    nb: Neighbours,
+    nb: Neighbours | None,
     *,
     fit_months: int = 12,
     horizon: int = 3,
     step: int = 3,
     top_n: int | None = None,
     alpha: float = 0.05,
-    methods: Sequence[str] = tuple(METHODS),
+    methods: Sequence[str] = AREA_METHODS,
     coverages: Sequence[float] = COVERAGES,
     stability_lag: int = 12,
+    kde_cell: float = 100.0,
     say: Callable[[str], None] = lambda _m: None,
 ) -> Accuracy:
     """Fit every method on the ``fit_months`` months before each origin and score its hotspots
     on each of the next 1..``horizon`` months together (the scoring window of horizon h is the
     first h months from the origin).
 
-    ``counts``: crimes per unit (rows, in ``nb``'s order) and month (columns, oldest first,
-    labelled e.g. ``YYYY-MM``). ``units``: ``area_code``, ``area_km2`` and ``population`` (for
-    the rate method; missing or 0 ranks last), in the same order. ``top_n`` defaults to
-    ``TOP_SHARE`` of the units, rounded up.
+    ``counts``: crimes per unit (rows, in the order of ``units``) and month (columns, oldest
+    first, labelled e.g. ``YYYY-MM``). ``units``: ``area_code`` (any unit's id), ``area_km2``,
+    and for some methods ``population`` (the rate method; missing or 0 ranks last) and ``x, y``
+    (the kernel density method: each unit's centre, EPSG:27700 metres; ``kde_cell`` the density
+    grid's cell). ``nb``: the units' neighbours in the same order (None when no method asked
+    for reads them). ``top_n`` defaults to ``TOP_SHARE`` of the units, rounded up.
 
     Examples
     --------
@@ -480,12 +412,14 @@ def hotspot_accuracy(
     unknown = sorted(set(methods) - set(_METHODS))
     if unknown:
         raise ConfigError(f"method {unknown[0]!r} is not one of: {', '.join(_METHODS)}")
-    n_top = top_n if top_n is not None else math.ceil(TOP_SHARE * nb.n)
+    ids = units.area_code.to_numpy()
+    n_top = top_n if top_n is not None else math.ceil(TOP_SHARE * len(ids))
     y = counts.to_numpy(dtype=float)
-    _check_options(nb.n, y.shape[1], fit_months, horizon, step, n_top)
+    _check_options(len(ids), y.shape[1], fit_months, horizon, step, n_top)
     months = [str(m) for m in counts.columns]
     km2 = units.area_km2.to_numpy(dtype=float)
-    pop = units.population.to_numpy(dtype=float) if "population" in units else np.zeros(nb.n)
+    pop = units.population.to_numpy(dtype=float) if "population" in units else np.zeros(len(ids))
+    xy = units[["x", "y"]].to_numpy(dtype=float) if {"x", "y"} <= set(units) else None
     starts = origins(y.shape[1], fit_months, horizon, step)
     rows: list[dict[str, object]] = []
     picked: dict[tuple[str, int], np.ndarray] = {}
@@ -493,11 +427,13 @@ def hotspot_accuracy(
     for k, t in enumerate(starts, 1):
         say(f"origin {k} of {len(starts)}: fitting on {months[t - fit_months]} to "
             f"{months[t - 1]}, scoring {months[t]} to {months[t + horizon - 1]}")  # fmt: skip
-        window = FitWindow(y[:, t - fit_months : t], pop, nb, n_top, alpha, horizon)
+        window = FitWindow(
+            y[:, t - fit_months : t], pop, nb, n_top, alpha, horizon, km2, xy, kde_cell
+        )
         for m in methods:
             sel, score = _METHODS[m](window)
             picked[(m, t)] = sel
-            chosen.append(_chosen(m, months[t], sel, score, nb.ids))
+            chosen.append(_chosen(m, months[t], sel, score, ids))
             rows += _origin_rows(m, sel, score, y, t, window, months, km2, coverages)
     cover = [_coverage_column(c) for c in coverages]
     columns = [c for c in ACCURACY_COLUMNS if not c.startswith("hit_rate_at_")] + cover
@@ -508,8 +444,8 @@ def hotspot_accuracy(
         "methods": {m: METHODS[m] for m in methods}, "fit_months": fit_months,
         "horizon": horizon, "step": step, "origins": [months[t] for t in starts],
         "top_n": n_top, "alpha": alpha, "correction": "Benjamini-Hochberg FDR",
-        "neighbours": nb.rule, "coverages": list(coverages), "stability_lag_months": lag,
-        "units": nb.n, "region_km2": float(km2.sum()),
+        "neighbours": nb.rule if nb is not None else None, "coverages": list(coverages),
+        "stability_lag_months": lag, "units": len(ids), "region_km2": float(km2.sum()),
     }  # fmt: skip
     selections = pd.concat(chosen, ignore_index=True)
     return Accuracy(table, _summary(table, stability), stability, selections, choices)

@@ -222,3 +222,11 @@ TopN = Annotated[
         show_default=False,
     ),
 ]
+PointMethods = Annotated[
+    bool,
+    typer.Option(
+        "--points/--no-points",
+        help="Also score hotspots drawn from map points: H3 hexagons and kernel density cells.",
+    ),
+]
+HexResolution = Annotated[int, typer.Option(help="H3 resolution of the hexagons scored.")]
