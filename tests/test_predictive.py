@@ -438,7 +438,7 @@ def test_on_merseyside_the_figures_are_those_docs_methods_md_quotes(tmp_path):
     assert res.exit_code == 0, res.output
     s = pd.read_csv(out / "hotspot_accuracy_summary.csv")
     expected = [
-        [r.method, f"{r.selected:.1f}", f"{100 * r.area_share:.1f}%", f"{100 * r.hit_rate:.1f}%",
+        [r.method, f"{r.selected:,.1f}", f"{100 * r.area_share:.1f}%", f"{100 * r.hit_rate:.1f}%",
          f"{r.pai:.2f}", f"{r.pei:.2f}", f"{r.rri:.2f}", f"{100 * r.hit_rate_at_1pct:.1f}%",
          f"{100 * r.hit_rate_at_5pct:.1f}%", f"{r.stability:.2f}"]
         for r in s[s.horizon == 3].itertuples()
@@ -448,3 +448,7 @@ def test_on_merseyside_the_figures_are_those_docs_methods_md_quotes(tmp_path):
     assert meta["data"]["areas"] == 923
     assert meta["choices"]["areas"]["origins"] == ["2024-10", "2025-01", "2025-04", "2025-07"]
     assert round(meta["choices"]["areas"]["region_km2"]) == 652
+    assert (
+        meta["choices"]["hex_r8"]["units"] == 1158 and meta["choices"]["kde_100m"]["top_n"] == 3347
+    )
+    assert meta["choices"]["hex_r8"]["crimes_left_out"] == 0
