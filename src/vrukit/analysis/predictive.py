@@ -21,9 +21,10 @@ Uhlig 2008; Hunt 2016; Levine 2008; docs/methods.md, "Do the hotspots predict?")
 
 Every metric is a small pure function of arrays (one value per unit: area, hexagon or cell), so
 any of them can be checked by hand (``vrukit.analysis._scores``, re-exported here);
-``hotspot_accuracy`` runs them all over the origins. A value
+``hotspot_accuracy`` runs them all over the origins, for the methods in ``METHODS``. A value
 that is undefined (no hotspot selected, no crime to score) is missing (``None``, a blank cell),
-never NaN or infinity.
+never NaN or infinity. ``vrukit.analysis.predictive_points`` builds hexagons and density cells
+as units from crimes at map points.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ METHODS = {
     "prior_count": "the top n areas by count in the last `horizon` months before the origin",
     "emerging": "emerging hot spots over the fit window's months (every hot pattern but "
     "historical); ranked by the final month's Gi* z",
-    "kde": "the top n units by kernel density of the fit window's crimes at their centres",
+    "kde": "the top n units by kernel density (quartic, ArcGIS's search radius) of the fit "
+    "window's crimes placed at the units' centres",
 }
 #: The methods run on areas unless others are asked for (``kde`` needs units on a grid).
 AREA_METHODS = ("gi_star", "top_count", "top_rate", "top_density", "prior_count", "emerging")
