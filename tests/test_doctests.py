@@ -9,12 +9,14 @@ import importlib
 import pytest
 
 MODULES = [
+    "vrukit.analysis._scores",
     "vrukit.analysis.areas",
     "vrukit.analysis.concentration",
     "vrukit.analysis.harm",
     "vrukit.analysis.hotspots",
     "vrukit.analysis.kde",
     "vrukit.analysis.neighbours",
+    "vrukit.analysis.predictive",
     "vrukit.analysis.rates",
     "vrukit.demo._stable",
     "vrukit.geo",

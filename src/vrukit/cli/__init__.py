@@ -8,6 +8,7 @@ Importing a command module registers its commands on ``app``.
 from __future__ import annotations
 
 from vrukit.cli import (  # noqa: F401 - registers commands
+    accuracy,
     admin,
     analysis,
     build,

@@ -212,3 +212,21 @@ Each = Annotated[
     str | None,
     typer.Option(help="One site per csp (local authority) or force, with an index page."),
 ]
+FitMonths = Annotated[int, typer.Option(help="Months each hotspot method is fitted on.")]
+Horizon = Annotated[int, typer.Option(help="Months after each origin the hotspots are scored on.")]
+Step = Annotated[int, typer.Option(help="Months between one rolling origin and the next.")]
+TopN = Annotated[
+    int | None,
+    typer.Option(
+        help="Areas the top-n methods select. Default: 5% of the areas, rounded up.",
+        show_default=False,
+    ),
+]
+PointMethods = Annotated[
+    bool,
+    typer.Option(
+        "--points/--no-points",
+        help="Also score hotspots drawn from map points: H3 hexagons and kernel density cells.",
+    ),
+]
+HexResolution = Annotated[int, typer.Option(help="H3 resolution of the hexagons scored.")]
