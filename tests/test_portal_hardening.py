@@ -410,11 +410,25 @@ def test_the_session_cookie_is_secure_behind_tls_and_the_secret_is_required(url,
 # -- many writers ----------------------------------------------------------------------------------
 
 
+def _contract_quarters(url: str, iid: int) -> list[str]:
+    """The quarters an intervention takes returns for: its contract's, to a year after."""
+    with Session(engine(url)) as s:
+        iv = s.get(Intervention, iid)
+        start, end = iv.contract_start, iv.contract_end or date.today()
+    last = min(date(end.year + 1, end.month, 1), date.today())
+    out, y, q = [], start.year, (start.month - 1) // 3 + 1
+    while date(y, 3 * q - 2, 1) <= last:
+        out.append(f"{y}-Q{q}")
+        y, q = (y + 1, 1) if q == 4 else (y, q + 1)
+    return out
+
+
 def test_bursts_of_writes_never_fail_and_each_is_stored_before_its_redirect(url):
     """30 providers' uploads at once (the probe: 18 HTTP 500s, 'database is locked'): every one
     is stored, and the page it redirects to shows it at once, from another connection."""
     app = create_app(url, secret_key=SECRET)
     iid, before = _own_intervention(url), _submissions(url)
+    quarters = _contract_quarters(url, iid)
     results: list[tuple[int, int]] = []
     with serve(app) as root:
         clients = [_live_sign_in(root, BOXING) for _ in range(30)]
@@ -424,7 +438,7 @@ def test_bursts_of_writes_never_fail_and_each_is_stored_before_its_redirect(url)
             c, token = clients[k]
             gate.wait()
             r = c.post(f"/interventions/{iid}/returns",
-                       data={"csrf_token": token, "period": f"{2015 + k // 4}-Q{k % 4 + 1}"},
+                       data={"csrf_token": token, "period": quarters[k % len(quarters)]},
                        files={"file": ("r.csv", GOOD.encode(), "text/csv")})  # fmt: skip
             shown = c.get(r.headers.get("location", "/nowhere")).status_code
             results.append((r.status_code, shown))
@@ -1120,7 +1134,7 @@ def test_a_spend_return_is_checked_outside_the_write_lock(url):
         up.close()
         other.close()
     assert wrote.status_code == 303, wrote.text[-300:]
-    assert done["status"] == 422 and "is not YYYY-Qn" in str(done["text"]), done["status"]
+    assert done["status"] == 422 and "Back to spend" in str(done["text"]), done["status"]
     assert wrote_at < done["at"], "a change waited for the spend return to be checked"
     with Session(engine(url)) as s:
         assert s.scalar(select(func.count()).select_from(Spend)) == spends_before
@@ -1197,7 +1211,6 @@ def test_simultaneous_changes_to_one_row_on_postgresql_never_freeze_the_server(r
             assert not any(t.is_alive() for t in burst), "a post never came back"
         with httpx.Client(base_url=root, timeout=10) as other:
             assert other.get("/login").status_code == 200
-            assert other.get("/api/services").status_code == 200
         client.close()
     assert sorted(set(answers)) == [303] and len(answers) == 24, answers
     with Session(eng) as s:
@@ -1244,8 +1257,8 @@ def test_the_sixth_probe_s_workbooks_are_refused_before_the_reader_sees_them(url
         ("xl/worksheets/sheet1.xml", hidden, "is not well-formed XML"),
         ("xl/worksheets/sheet1.xml", first_byte, "is not well-formed XML"),
         ("xl/styles.xml", bomb, f"more than {MAX_ELEMENTS:,} XML elements"),
-        ("xl/worksheets/sheet1.xml", sheet.replace(b'encoding="UTF-8"', b'encoding="x-no"'),
-         "is not well-formed XML"),
+        ("xl/worksheets/sheet1.xml", b'<?xml version="1.0" encoding="x-no"?>'
+         + re.sub(rb"^<\?xml[^>]*\?>", b"", sheet), "is not well-formed XML"),
     ]  # fmt: skip
     for part, data, said in cases:
         started = time.monotonic()

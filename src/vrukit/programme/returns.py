@@ -289,16 +289,18 @@ def _check_period(period: str) -> None:
 
 
 def _check_contract(intervention: Intervention, period: str, today: date) -> None:
-    """A return is for a quarter of the intervention's contract that has begun: one for 1950 or
-    9999 would only add rows every report then reads."""
+    """A return is for a quarter that has begun, from the intervention's contract start to a
+    year after its end (late returns and follow-up quarters): one for 1950 or 9999 would only
+    add rows every report then reads."""
     end = quarter_end(period)
     begins = date(end.year, end.month - 2, 1)
     if end < intervention.contract_start:
         raise ConfigError(f"period {period}: {intervention.name}'s contract starts on "
                           f"{intervention.contract_start}, after that quarter")  # fmt: skip
-    if intervention.contract_end is not None and begins > intervention.contract_end:
+    last = intervention.contract_end
+    if last is not None and begins > date(last.year + 1, last.month, min(last.day, 28)):
         raise ConfigError(f"period {period}: {intervention.name}'s contract ended on "
-                          f"{intervention.contract_end}, before that quarter")  # fmt: skip
+                          f"{last}, more than a year before that quarter")  # fmt: skip
     if begins > today:
         raise ConfigError(f"period {period}: that quarter has not begun")
 
