@@ -452,3 +452,19 @@ def test_on_merseyside_the_figures_are_those_docs_methods_md_quotes(tmp_path):
         meta["choices"]["hex_r8"]["units"] == 1158 and meta["choices"]["kde_100m"]["top_n"] == 3347
     )
     assert meta["choices"]["hex_r8"]["crimes_left_out"] == 0
+
+
+def test_the_where_page_says_whether_the_hot_spots_predicted_what_came_next(demo_site):
+    """The SNA site's Where page draws each area method's out-of-sample scores, with one plain
+    sentence from the Gi* hot spots' figures, in every language."""
+    run, work = demo_site
+    s = pd.read_csv(work / "accuracy" / "hotspot_accuracy_summary.csv")
+    g = s[s.horizon == 3].set_index("method").loc["gi_star"]
+    page = (run.out / "en" / "where.html").read_text()
+    assert "Would these hot spots have predicted what came next?" in page
+    assert (f"the hot spot areas found from a year of data covered {100 * g.area_share:.1f}% of "
+            f"the land and had {100 * g.hit_rate:.0f}% of the next three months' violence, "
+            f"{g.pai:.1f} times their share of the land") in page.replace("&#39;", "'")  # fmt: skip
+    assert g.pai > 2, "the demo's planted hot spots persist: Gi* should predict well above chance"
+    assert (run.out / "charts" / "en" / "hotspot_accuracy.svg").exists()
+    assert "ہاٹ اسپاٹ" in (run.out / "ur" / "where.html").read_text()

@@ -71,6 +71,7 @@ def run_sna(
         data = load_site_data(analysis.out, risk_dir, counts, geo)
         data.istv = istv_tables(wh, data.window, selection.areas)
         data.forecast = _forecast(wh, folder / "forecast", selection, say)
+        data.accuracy = _accuracy(wh, folder / "accuracy", selection, say)
         if services is not None and risk_dir is not None:
             add_coverage(data, geo, services)
         run = build_site(data, out, options, say)
@@ -107,3 +108,22 @@ def _forecast(
         "methods": methods.to_dict("records"),
         "table": None if table is None else table.reset_index(drop=True),
     }
+
+
+def _accuracy(
+    wh: Warehouse, out: Path, selection: Selection, say: Callable[[str], None]
+) -> pd.DataFrame | None:
+    """Whether the ways of finding hot spots on areas would have predicted the next three
+    months (``vrukit.jobs.accuracy``, areas only), for the "Where" page. None when there are
+    too few months or areas, or no boundaries."""
+    from vrukit.errors import ConfigError
+    from vrukit.jobs.accuracy import run_accuracy
+
+    say("hot spots: would they have predicted what came next?")
+    try:
+        run = run_accuracy(wh, out, selection=selection, points=False)
+    except ConfigError:
+        return None
+    s = run.accuracy.summary
+    s = s[(s.horizon == s.horizon.max()) & s.pai.notna()]  # the whole three months
+    return s.reset_index(drop=True)

@@ -54,6 +54,8 @@ class SiteData:
     #: The forecast's check for local authorities and, where it passed, their forecast
     #: (``vrukit.jobs.sna``): ``group`` (the decision and its figures), ``months``, ``table``.
     forecast: dict[str, Any] | None = None
+    #: Each area method's out-of-sample scores (``vrukit.analysis.predictive`` summary).
+    accuracy: pd.DataFrame | None = None
 
 
 def _month_str(s: pd.Series) -> pd.Series:
@@ -236,6 +238,8 @@ def release(data: SiteData) -> Release:
     if data.forecast is not None and data.forecast["table"] is not None:
         # model estimates, not counts of events: published as they are, through the layer
         rel.add(Table("forecast", data.forecast["table"], ("lad_code", "month")))
+    if data.accuracy is not None:  # shares of the whole region's violence: nothing small
+        rel.add(Table("hotspot_accuracy", data.accuracy, ("method", "horizon")))
     _istv_release(rel, data)
     return rel
 
