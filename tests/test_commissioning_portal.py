@@ -245,7 +245,7 @@ def test_a_panel_account_opens_nothing_but_its_rounds(base, tmp_path):
     assert "Hospital youth work" not in c.get(f"/rounds/{ids['rid']}").text
 
 
-def test_a_conflicted_reader_learns_nothing_of_the_hidden_application(base, tmp_path):
+def test_a_conflicted_reader_learns_nothing_of_the_hidden_application_s_scoring(base, tmp_path):
     """The fifth and sixth probes: a tie note named the application its reader declared a
     conflict with, then (unnamed) still gave its total and scores; the ranks shown started at
     2 when the hidden one came first; the budget "left" gave its award by subtraction. Now a
@@ -278,10 +278,8 @@ def test_a_conflicted_reader_learns_nothing_of_the_hidden_application(base, tmp_
         assert "Hospital youth work" not in shown and "tied" not in shown
         assert "conflict with (" not in shown and "64.0" not in shown
     assert sheet.splitlines()[1].split(",")[0] == "1"  # ranked first among what it is shown
-    assert (
-        "Awarded to the applications shown to you: £20,000; the round's budget is £60,000." in page
-    )
-    assert "left)" not in page and "35,000" not in page and "15,000" not in page
+    # an award, once made, is the programme's: the totals count it, and say so
+    assert "Awarded: £35,000 of £60,000 (£25,000 left), counting 1 award(s)" in page
     # a reader without the conflict sees the tie, the ranks and the whole budget
     other = TestClient(create_app(f"sqlite:///{tmp_path / 'p.sqlite'}", secret_key=SECRET,
                                   today=lambda: date(2022, 2, 1)))  # fmt: skip

@@ -1290,7 +1290,53 @@ def test_a_return_is_for_a_quarter_of_the_contract_that_has_begun(url):
     token = _sign_in(c, BOXING)
     iid, before = _own_intervention(url), _submissions(url)
     for period, said in (("0001-Q1", ("expected a quarter",)), ("1950-Q1", ("contract starts",)),
+                         ("\uff12\uff10\uff12\uff12-Q1", ("expected a quarter",)),
                          ("2099-Q4", ("has not begun", "contract ended"))):  # fmt: skip
         r = _upload(c, token, iid, "good.csv", GOOD.encode(), period=period)
         assert r.status_code == 422 and any(s in r.text for s in said), (period, r.text[-300:])
     assert _submissions(url) == before
+
+
+def test_the_seventh_probe_s_workbooks_are_refused_or_checked_in_flat_memory(url, tmp_path):
+    """The seventh probe: a worksheet stored as ``xl/media/../worksheets/sheet1.xml`` was never
+    checked (the checker took it for an image), yet the reader opened it (3.9 GB); and 11.9
+    million nested elements took the checker 5.6 GB. Part names must mean what they say, parts
+    are parsed by expat handlers with no tree, and nesting past MAX_DEPTH is refused."""
+    import resource
+
+    from vrukit.programme.uploads import MAX_DEPTH, _xlsx_text_size
+
+    c = _client(url)
+    token = _sign_in(c, BOXING)
+    iid, before = _own_intervention(url), _submissions(url)
+    base = zipfile.ZipFile(io.BytesIO(_sparse_xlsx("B2")))
+    odd = io.BytesIO()
+    with zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in base.infolist():
+            data = base.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                z.writestr("xl/media/../worksheets/sheet1.xml", data)
+                continue
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b'Target="/xl/worksheets/sheet1.xml"',
+                                    b'Target="media/../worksheets/sheet1.xml"')  # fmt: skip
+                data = data.replace(b'Target="worksheets/sheet1.xml"',
+                                    b'Target="media/../worksheets/sheet1.xml"')  # fmt: skip
+            z.writestr(item, data)
+    deep = b"<d a='1'>" * 1_000_000 + b"</d>" * 1_000_000
+    cases = [(odd.getvalue(), "which no workbook program writes"),
+             (_with_part("xl/deep.xml", deep), f"more than {MAX_DEPTH} deep")]  # fmt: skip
+    for body, said in cases:
+        started = time.monotonic()
+        form = {"csrf_token": token, "period": "2022-Q1"}
+        r = c.post(f"/interventions/{iid}/returns", data=form,
+                   files={"file": ("s.xlsx", body, "application/zip")})  # fmt: skip
+        assert r.status_code == 422 and said in r.text, r.text[-400:]
+        assert time.monotonic() - started < 10
+    assert _submissions(url) == before
+    # two million flat elements are counted with no tree: the checker's memory stays flat
+    flat = tmp_path / "flat.xlsx"
+    flat.write_bytes(_with_part("xl/styles.xml", b"<s>" + b"<xf n='1'/>" * 2_000_000 + b"</s>"))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _xlsx_text_size(flat, "flat.xlsx")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 100 * 1024  # KiB

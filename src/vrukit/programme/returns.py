@@ -283,7 +283,7 @@ def _shown(text: str) -> str:
 
 
 def _check_period(period: str) -> None:
-    ok = len(period) == 7 and period[4:6] == "-Q" and period[:4].isdigit() and period[6] in "1234"
+    ok = re.fullmatch(r"[0-9]{4}-Q[1-4]", period) is not None  # ASCII digits: ２０２１ is not 2021
     if not ok or not 1900 <= int(period[:4]) <= 2099:
         raise ConfigError(f"period {period!r}: expected a quarter such as 2021-Q2")
 

@@ -115,31 +115,82 @@ class _Counter:
             )  # fmt: skip
 
 
+#: The deepest nesting a part may have: SpreadsheetML nests fewer than ten levels.
+MAX_DEPTH = 64
+#: The elements the checks read; every other is only counted.
+_WATCHED = frozenset({"row", "c", "v", "t", "si", "dimension", "Relationship"})
+#: Characters of a <v> kept (a shared-string index or a number); longer text is only counted.
+_KEEP = 64
+
+
+class _Events:
+    """Expat handlers that keep only what the checks read (``_WATCHED`` elements' attributes,
+    a ``<v>``'s first characters and length, a ``<t>``'s length) and count the rest."""
+
+    def __init__(self, member: str, name: str, counter: _Counter) -> None:
+        self.member, self.name, self.counter = member, name, counter
+        self.events: list[tuple[str, str, Any]] = []
+        self.tags: list[str] = []
+        self.text: list[str] = []
+        self.length = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.counter.seen += 1
+        if self.counter.seen > MAX_ELEMENTS:
+            self.counter.tick()  # raises
+        local = tag[tag.rfind("}") + 1 :]
+        self.tags.append(local)
+        if len(self.tags) > MAX_DEPTH:
+            raise InputFileError(self.name, f"its part {self.member} nests elements more than "
+                                 f"{MAX_DEPTH} deep, which no workbook does")  # fmt: skip
+        if local in _WATCHED or len(self.tags) == 1:  # the rest are only counted
+            self.text.clear()
+            self.length = 0
+            self.events.append(("start", local, {_local(k): v for k, v in attrs.items()}))
+
+    def end(self, tag: str) -> None:
+        local = self.tags.pop()
+        if local in _WATCHED:
+            kept = ("".join(self.text)[:_KEEP], self.length) if local == "v" else self.length
+            self.events.append(("end", local, kept if local in ("v", "t") else None))
+            self.text.clear()
+            self.length = 0
+
+    def chars(self, data: str) -> None:
+        if self.tags and self.tags[-1] in ("v", "t"):
+            self.length += len(data)
+            if self.tags[-1] == "v" and sum(map(len, self.text)) < _KEEP:
+                self.text.append(data)
+
+    def no_dtd(self, *_args: Any) -> None:
+        raise InputFileError(self.name, f"{self.member} declares a DTD, which no XLSX does")
+
+
 def _stream(z: zipfile.ZipFile, member: str, name: str, counter: _Counter) -> Iterator[
     tuple[str, str, Any]
 ]:  # fmt: skip
-    """Every element of a part as ("start" | "end", local tag, element), streamed: each
-    element is dropped from its parent once it ends, so memory stays flat however many there
-    are. A part that is not well-formed XML refuses the file: the reader is more lenient than
-    any check, so a part the check cannot read is a part it cannot vouch for."""
-    from xml.etree.ElementTree import ParseError, iterparse
+    """The elements the checks read, as ("start", local tag, attributes) and ("end", local
+    tag, kept text), from expat handlers (``_Events``), never a tree: memory stays flat
+    however many elements there are or however deep (past ``MAX_DEPTH`` the file is refused).
+    A part that is not well-formed XML refuses the file: the reader is more lenient than any
+    check, so a part the check cannot read is a part it cannot vouch for."""
+    from xml.parsers import expat
 
-    stack: list[Any] = []
+    seen = _Events(member, name, counter)
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler, parser.EndElementHandler = seen.start, seen.end
+    parser.CharacterDataHandler, parser.StartDoctypeDeclHandler = seen.chars, seen.no_dtd
     try:
         with z.open(member) as f:
-            for event, el in iterparse(f, events=("start", "end")):
-                tag = _local(el.tag)
-                if event == "start":
-                    counter.tick()
-                    stack.append(el)
-                    yield "start", tag, el
-                    continue
-                stack.pop()
-                yield "end", tag, el
-                el.clear()
-                if stack and len(stack[-1]) and stack[-1][-1] is el:
-                    del stack[-1][-1]
-    except (ParseError, LookupError, ValueError) as e:
+            while chunk := f.read(1 << 16):
+                parser.Parse(chunk, False)
+                yield from seen.events
+                seen.events.clear()
+            parser.Parse(b"", True)
+            yield from seen.events
+    except InputFileError:
+        raise
+    except (expat.ExpatError, LookupError, ValueError) as e:
         raise InputFileError(
             name,
             f"its part {member} is not well-formed XML ({e}); save the "
@@ -182,6 +233,11 @@ def _xlsx_text_size(path: Path, name: str) -> tuple[int, int, int]:
     counter = _Counter(name)
     with zipfile.ZipFile(path) as z:
         members = [i.filename for i in z.infolist() if not i.is_dir()]
+        for m in members:  # the reader opens names as written: they must mean what they say
+            parts = m.split("/")
+            if "\\" in m or m.startswith("/") or any(p in ("", ".", "..") for p in parts):
+                raise InputFileError(name, f"holds a part named {m[:100]!r}, which no workbook "
+                                     "program writes")  # fmt: skip
         for m in members:  # an XLSX has no DTD; one could only be an entity bomb
             with z.open(m) as f:
                 if b"<!DOCTYPE" in f.read(2048).upper():
@@ -218,7 +274,7 @@ def _shared_lengths(z: zipfile.ZipFile, member: str, name: str, counter: _Counte
         if event == "start" and tag == "si":
             at = 0
         elif event == "end" and tag == "t":
-            at += len(el.text or "")
+            at += el
         elif event == "end" and tag == "si":
             lengths.append(at)
     return lengths
@@ -248,7 +304,7 @@ def _cells_text(
     furthest row and column its cells, rows and dimension name."""
     total = rows = columns = 0
     row_at = col_at = 0  # where a row or cell without a reference falls: after the last
-    kind, value = None, ""
+    kind, value, chars = None, "", 0
     for event, tag, el in _stream(z, member, name, counter):
         if event == "start":
             if tag == "row":
@@ -257,24 +313,25 @@ def _cells_text(
                 rows = max(rows, row_at)
             elif tag == "c":
                 r, c = _extent(el.get("r")) if el.get("r") else (row_at, col_at + 1)
-                col_at, kind, value = c, el.get("t"), ""
+                col_at, kind, value, chars = c, el.get("t"), "", 0
                 rows, columns = max(rows, r), max(columns, c)
             elif tag == "dimension":
                 r, c = _extent(el.get("ref"))
                 rows, columns = max(rows, r), max(columns, c)
         elif tag == "v":
-            value = el.text or ""
-        elif tag == "t":  # an inline string's text
-            total += len(el.text or "")
+            value, chars = el
+        elif tag == "t":  # an inline string's text: its length
+            total += el
         elif tag == "c":
-            total += _cell_chars(kind, value, shared, longest)
+            total += _cell_chars(kind, value, chars, shared, longest)
     return total, rows, columns
 
 
-def _cell_chars(kind: str | None, value: str, shared: list[int], longest: int) -> int:
-    """A cell's characters: its shared string's, for a shared-string cell."""
+def _cell_chars(kind: str | None, value: str, chars: int, shared: list[int], longest: int) -> int:
+    """A cell's characters (``chars`` of its value): its shared string's, for a shared-string
+    cell."""
     if kind != "s":
-        return len(value)
+        return chars
     try:
         return shared[int(value.strip())]
     except (ValueError, IndexError):

@@ -21,7 +21,7 @@ from fastapi import APIRouter, FastAPI, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -91,6 +91,7 @@ from vrukit.web.portal.web import (
     UploadDb,
     admin_only,
     busy,
+    changed_meanwhile,
     error_page,
     intervention,
     own_returns,
@@ -165,6 +166,7 @@ def create_app(
     app.add_exception_handler(VrukitError, refused)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, busy)
     app.add_exception_handler(DataError, too_long)
+    app.add_exception_handler(IntegrityError, changed_meanwhile)
     app.add_exception_handler(OverflowError, too_large_id)
     app.add_exception_handler(NotAllowed, referrals.not_allowed)  # type: ignore[arg-type]
     for r in ROUTERS:

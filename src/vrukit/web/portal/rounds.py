@@ -254,19 +254,21 @@ def round_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
 
 
 def _effects(rnd: FundingRound, shown: list[Any], hidden: set[int]) -> dict[str, Any]:
-    """Each shown application's expected effect, and the awards the reader may see: for a
-    reader with a declared conflict, only the awards to applications shown to them, and no
-    "left" (the budget less those would give the hidden award by subtraction)."""
+    """Each shown application's expected effect, and the round's awards as a whole. A declared
+    conflict hides an application's scoring, ranking and notes; an award, once made, is part
+    of the programme every member of staff sees (the intervention, its payments, its spend),
+    so the totals count every award and say how many went to applications not shown."""
 
     def effect(a: Application, amount: float) -> Any:
         return expected_effect(a.reach, rnd.baseline.get(a.prevention_tier), a.yef_strand, amount)
 
     rows = {r.application.id: effect(r.application, r.application.amount) for r in shown}
-    made = [a for a in rnd.applications if a.status == "awarded" and a.id not in hidden]
+    made = [a for a in rnd.applications if a.status == "awarded"]
     awarded = [(effect(a, a.awarded or 0.0), a.awarded or 0.0) for a in made]
     given = sum(a for _, a in awarded)
     return {"effects": rows, "portfolio": portfolio(awarded) if awarded else None,
-            "awarded_total": given, "left": None if hidden else rnd.budget - given}  # fmt: skip
+            "awarded_total": given, "left": rnd.budget - given,
+            "hidden_awards": sum(a.id in hidden for a in made)}  # fmt: skip
 
 
 @router.get("/rounds/{rid}/ranking.csv")

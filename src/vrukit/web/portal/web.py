@@ -277,6 +277,13 @@ async def too_long(request: Request, exc: Exception) -> Response:
         "was saved"))  # fmt: skip
 
 
+async def changed_meanwhile(request: Request, exc: Exception) -> Response:
+    """Two identical changes at once (a double click), the second refused by the store: 409,
+    never a 500; the first went through."""
+    message = "the same change was made a moment ago (a second click?): reload to see it"
+    return render(request, "error.html", 409, code=409, message=message)
+
+
 async def busy(request: Request, exc: Exception) -> Response:
     """The store stayed locked past its wait (a burst larger than it can queue): 503 with a
     time to try again, never a 500."""
