@@ -278,3 +278,21 @@ def test_the_yef_table_keeps_to_the_bands_it_names():
             assert lo <= st.estimate <= hi and st.basis in ("stated", "band midpoint",
                                                             "band floor"), st.name  # fmt: skip
         assert st.source.startswith("https://youthendowmentfund.org.uk/"), st.name
+
+
+def test_an_award_finds_a_free_name_for_its_intervention(s):
+    """The seventh probe: with "T" and "T (Org)" already interventions, an award of an
+    application titled "T" failed on the unique name (500), and could never be made."""
+    rnd = _round(s)
+    (one,) = _orgs(s, 1)
+    p1, p2, _ = _users(s)
+    bid = _apply(s, rnd, one, "Boxing after school", 10_000)
+    for name in ("Boxing after school", f"Boxing after school ({one.name})"):
+        s.add(Intervention(name=name, provider_id=one.id, thematic_area="sport",
+                           prevention_tier="secondary",
+                           contract_start=date(2021, 4, 1)))  # fmt: skip
+    s.flush()
+    set_status(rnd, "scoring")
+    _score_all(s, rnd, bid, {p1: [4, 4, 3], p2: [4, 4, 3]})
+    iv = award(s, bid, None, amount=9_000, start=date(2022, 4, 1), end=date(2023, 3, 31))
+    assert iv.name == f"Boxing after school ({one.name}, 2)"

@@ -139,9 +139,11 @@ def _intervention(
     if not fields:
         raise ConfigError(f"round {rnd.name!r} has no monitoring-return template for awards")
     org_name = s.get(Organisation, a.organisation_id).name  # type: ignore[union-attr]
-    name = a.title
-    if s.scalars(select(Intervention.id).where(Intervention.name == name)).first():
-        name = f"{a.title} ({org_name})"
+    taken = set(s.scalars(select(Intervention.name).where(Intervention.name.startswith(a.title))))
+    name, k = a.title, 1
+    while name in taken:  # the title, then with the organisation, then numbered
+        name = f"{a.title} ({org_name})" if k == 1 else f"{a.title} ({org_name}, {k})"
+        k += 1
     places = [p.place_id for p in a.places]
     iv = Intervention(
         name=name, provider_id=a.organisation_id, thematic_area=a.thematic_area,

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 
 from vrukit.errors import ConfigError
 from vrukit.referrals.crypto import Keyring
@@ -73,11 +75,20 @@ def portal_with_mounts(
         guard=guard_of(s, tiles), migrate=migrate,
     )  # fmt: skip
     api = create_directory_app(store, migrate=False)
-    portal.mount("/api", api)
-    portal.mount("/youth-map", create_youth_map_app(
+    youth = create_youth_map_app(
         store, migrate=False, root="/youth-map", api="/api/", today=today, tiles=tiles,
-        tiles_attribution=tiles_attribution, index=api.state.index))  # fmt: skip
+        tiles_attribution=tiles_attribution, index=api.state.index)  # fmt: skip
+    for mounted in (api, youth):  # a NUL byte in a search on PostgreSQL: 400, never a 500
+        mounted.add_exception_handler(DataError, _unusable)
+    portal.mount("/api", api)
+    portal.mount("/youth-map", youth)
     return portal
+
+
+async def _unusable(request: Request, exc: Exception) -> Response:
+    """A value the store cannot take (a NUL byte, on PostgreSQL): 400, saying only that."""
+    return JSONResponse({"detail": "the request holds a value that cannot be searched for"},
+                        status_code=400)  # fmt: skip
 
 
 def from_environment() -> FastAPI:
