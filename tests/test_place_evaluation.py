@@ -203,17 +203,6 @@ def _pysyncon_gap(pysyncon, target: pd.Series, others: pd.DataFrame, pre: list) 
     return target - s._synthetic(Z0=others)
 
 
-def _pysyncon_gap(pysyncon, target: pd.Series, others: pd.DataFrame, pre: list) -> pd.Series:
-    """The gap between ``target`` and its synthetic control by pysyncon: V is each month's
-    variance across units, undoing pysyncon's scaling of predictors by their spread, so it
-    minimises the same unscaled pre-period error as vrukit."""
-    s = pysyncon.Synth()
-    scale = pd.concat([others.loc[pre], target.loc[pre]], axis=1).std(axis=1)
-    s.fit(X0=others.loc[pre], X1=target.loc[pre], Z0=others, Z1=target,
-          custom_V=scale.to_numpy() ** 2)  # fmt: skip
-    return target - s._synthetic(Z0=others)
-
-
 def test_the_synthetic_control_p_value_is_pysyncon_s_placebo_test_on_the_demo(
     demo_region, evaluated
 ):

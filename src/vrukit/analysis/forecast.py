@@ -73,13 +73,12 @@ class Predictive:
     mean: np.ndarray
     alpha: float
 
-    def _dist(self, mean: np.ndarray | None = None, var: np.ndarray | None = None) -> object:
-        mu = np.maximum(self.mean if mean is None else mean, 1e-9)
-        v = mu + self.alpha * mu**2 if var is None else np.maximum(var, mu * (1 + 1e-9))
-        if np.all(v <= mu * (1 + 1e-9)):
+    def _dist(self) -> object:
+        """The distributions as SciPy's: Poisson where the dispersion adds nothing."""
+        mu = np.maximum(self.mean, 1e-9)
+        if np.all(self.alpha * mu <= 1e-9):
             return stats.poisson(mu)
-        n = mu**2 / np.maximum(v - mu, 1e-12)
-        return stats.nbinom(n, n / (n + mu))
+        return stats.nbinom(1 / self.alpha, 1 / (1 + self.alpha * mu))
 
     def interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         """The central ``level`` interval (inclusive counts)."""
