@@ -8,7 +8,7 @@ publishing adds. (b) Render: serves the site on 127.0.0.1 and loads every page i
 Chromium (Playwright), recording first contentful paint and the load event; the peer is the
 site's plain language-chooser page. Target: every page's first render under 2 s.
 ``--screenshots DIR`` also saves the overview, the map page (and its hexagons' emerging hot
-spots) and the Urdu overview.
+spots), the Urdu overview, and the where and "where next" pages' first screens at 390 and 1280 px.
 
     .venv/bin/python benchmarks/sna.py [--db PATH] [--screenshots docs/screenshots]
 """
@@ -67,13 +67,17 @@ def _render(site: Path, shots: Path | None) -> dict[str, tuple[float, float]]:
             page.close()
         if shots is not None:
             shots.mkdir(parents=True, exist_ok=True)
-            for rel, name, full, layer in (
-                ("en/index.html", "overview.png", True, None),
-                ("en/where.html", "map.png", False, None),
-                ("en/where.html", "map-hex-emerging.png", False, "hex_pattern"),
-                ("ur/index.html", "overview-urdu.png", True, None),
+            for rel, name, full, layer, width in (
+                ("en/index.html", "overview.png", True, None, 1280),
+                ("en/where.html", "map.png", False, None, 1280),
+                ("en/where.html", "map-hex-emerging.png", False, "hex_pattern", 1280),
+                ("ur/index.html", "overview-urdu.png", True, None, 1280),
+                ("en/where.html", "where-390.png", False, None, 390),
+                ("en/next.html", "where-next-1280.png", False, None, 1280),
+                ("en/next.html", "where-next-390.png", False, None, 390),
+                ("ur/next.html", "where-next-urdu-390.png", False, None, 390),
             ):  # fmt: skip
-                page = browser.new_page(viewport={"width": 1280, "height": 1000})
+                page = browser.new_page(viewport={"width": width, "height": 1000})
                 page.goto(base + rel, wait_until="load")
                 if layer:
                     page.check(f'input[name="layer"][value="{layer}"]')
@@ -89,7 +93,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--db", type=Path, help="warehouse (default: the demo region)")
     ap.add_argument("--region", default="", help="the region's name for the pages")
-    ap.add_argument("--screenshots", type=Path, help="save four screenshots here")
+    ap.add_argument("--screenshots", type=Path, help="save the docs' screenshots here")
     a = ap.parse_args()
     db = ["--db", str(a.db)] if a.db else []
     with tempfile.TemporaryDirectory() as tmp:

@@ -13,6 +13,7 @@ from vrukit.analysis.priority import (
     RISK_WEIGHTS,
     clusters,
     gap_list,
+    place_names,
     rank_intervals,
     risk_index,
     sensitivity,
@@ -106,6 +107,28 @@ def test_clusters_are_contiguous_high_tier_groups():
     c = clusters(index, nb)
     assert c[[0, 1, 4]].eq(1).all()  # the corner block, highest total score
     assert c[15] == 2 and (c[[2, 3, 5, 14]] == 0).all()
+
+
+def test_priority_places_are_named_after_the_neighbourhood_carrying_their_risk():
+    members = pd.DataFrame(
+        {"cluster": [1, 1, 1, 2, 2, 3, 3],
+         "risk_score": [90.0, 80.0, 75.0, 70.0, 60.0, 50.0, 50.0],
+         "ward_name": ["Anfield", None, "", "Anfield", "Everton", "Anfield", "Anfield"],
+         "msoa_name": ["Liverpool 017", "Liverpool 018", "Liverpool 019", "Liverpool 020",
+                       "Liverpool 021", "Liverpool 022", "Liverpool 023"],
+         "lad_name": ["Liverpool"] * 7}
+    )  # fmt: skip
+    got = place_names(members).set_index("cluster")
+    # place 1: the ward where a ward is named, the MSOA where it is missing or blank
+    assert got.loc[1, "name"] == "Anfield" and got.loc[1, "other_neighbourhoods"] == 2
+    # place 2 carries more risk in Anfield, which place 1 took: it takes its next neighbourhood
+    assert got.loc[2, "name"] == "Everton" and got.loc[2, "other_neighbourhoods"] == 1
+    # place 3 has only Anfield: a number keeps its name apart
+    assert got.loc[3, "name"] == "Anfield (3)" and got.loc[3, "other_neighbourhoods"] == 0
+    # without wards, the MSOA; without either, the local authority
+    by_msoa = place_names(members.drop(columns="ward_name")).set_index("cluster")
+    assert by_msoa.loc[1, "name"] == "Liverpool 017"
+    assert place_names(members[["cluster", "risk_score", "lad_name"]]).name.iloc[0] == "Liverpool"
 
 
 def test_gap_list_by_hand():

@@ -61,6 +61,10 @@ def test_tables_have_their_documented_columns(risked):
     assert (run.out / "summary.md").read_text().startswith("The inequalities most closely")
     clusters = pd.read_csv(run.out / "priority_clusters.csv")
     assert clusters.areas.sum() == index.tier.isin(["very high", "high"]).sum()
+    # each place named after a neighbourhood (the demo's MSOAs) it holds, no two alike
+    msoa = r"^[A-Z][a-z]+( [A-Z][a-z]+)? \d{3}"
+    assert clusters.name.is_unique and clusters.name.str.match(msoa).all()
+    assert (clusters.other_neighbourhoods >= 0).all()
 
 
 def test_planted_rate_ratios_lie_in_their_intervals(risked):

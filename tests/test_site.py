@@ -157,9 +157,13 @@ def test_the_catalogue_is_current_and_complete(tmp_path: Path) -> None:
         msgs = {m.id: m for m in cat if m.id}
         assert set(msgs) == fresh, lang
         for m in msgs.values():
-            assert m.string and not m.fuzzy, (lang, m.id)
-            names = set(re.findall(r"%\((\w+)\)s", m.id))
-            assert names == set(re.findall(r"%\((\w+)\)s", m.string)), (lang, m.id)
+            ids = m.id if isinstance(m.id, tuple) else (m.id,)
+            forms = m.string if isinstance(m.string, tuple) else (m.string,)
+            assert all(forms) and not m.fuzzy, (lang, m.id)
+            # plural forms: the first answers the singular, every other the plural
+            for k, form in enumerate(forms):
+                names = set(re.findall(r"%\((\w+)\)s", ids[min(k, len(ids) - 1)]))
+                assert names == set(re.findall(r"%\((\w+)\)s", form)), (lang, m.id, k)
 
 
 def test_site_options_are_checked() -> None:

@@ -31,11 +31,13 @@ __all__ = [
     "COMPONENTS",
     "GAP_COLUMNS",
     "INDEX_COLUMNS",
+    "PLACE_LABELS",
     "RISK_WEIGHTS",
     "SENSITIVITY_WEIGHTS",
     "TIERS",
     "clusters",
     "gap_list",
+    "place_names",
     "rank_intervals",
     "risk_index",
     "sensitivity",
@@ -255,6 +257,39 @@ def clusters(index: pd.DataFrame, nb: Neighbours, *, tiers: tuple[str, ...] = ("
     scores = pd.Series(index.risk_score.to_numpy()).groupby(label).sum().drop(-1, errors="ignore")
     order = {lab: k + 1 for k, lab in enumerate(scores.sort_values(ascending=False).index)}
     return pd.Series([order.get(v, 0) for v in label], index=index.index, name="cluster")
+
+
+#: Columns that name the neighbourhood an area lies in, the most local first: the electoral ward,
+#: the House of Commons Library's MSOA name, ONS's MSOA name, the local authority.
+PLACE_LABELS = ("ward_name", "msoa_hcl_name", "msoa_name", "lad_name")
+
+
+def place_names(members: pd.DataFrame) -> pd.DataFrame:
+    """A name for each priority place from where it is: the neighbourhood (the first of
+    ``PLACE_LABELS`` that ``members`` holds for an area) carrying most of the place's risk score,
+    and how many other neighbourhoods the place reaches into. Places take names in cluster order;
+    a name a higher place took gives way to the place's next neighbourhood (a number is added
+    only when every one is taken). ``members``: ``cluster`` (> 0), ``risk_score`` and any of
+    ``PLACE_LABELS``. Returns ``cluster``, ``name``, ``other_neighbourhoods``."""
+    cols = [c for c in PLACE_LABELS if c in members]
+    label = pd.Series(pd.NA, index=members.index, dtype="object")
+    for c in cols:
+        label = label.fillna(members[c].where(members[c].astype("string").str.strip() != ""))
+    weights = (
+        members.assign(label=label.fillna("?"))
+        .groupby(["cluster", "label"], sort=True)
+        .risk_score.sum()
+        .reset_index()
+        .sort_values(["cluster", "risk_score", "label"], ascending=[True, False, True])
+    )
+    taken: set[str] = set()
+    rows = []
+    for cluster, group in weights.groupby("cluster", sort=True):
+        free = [x for x in group.label if x not in taken]
+        name = free[0] if free else f"{group.label.iloc[0]} ({cluster})"
+        taken.add(name)
+        rows.append((cluster, name, len(group) - 1))
+    return pd.DataFrame(rows, columns=["cluster", "name", "other_neighbourhoods"])
 
 
 def _reasons(row: pd.Series) -> str:

@@ -19,9 +19,11 @@ from vrukit import jsonio
 from vrukit.analysis.priority import (
     COMPONENTS,
     INDEX_COLUMNS,
+    PLACE_LABELS,
     RISK_WEIGHTS,
     clusters,
     gap_list,
+    place_names,
     rank_intervals,
     sensitivity,
 )
@@ -362,7 +364,7 @@ def _write(
         write("gradient.csv", gradient)
     write("risk_index.csv", named[cols].sort_values("rank"))
     write("risk_sensitivity.csv", ranks)
-    write("priority_clusters.csv", _cluster_table(named, prof))
+    write("priority_clusters.csv", _cluster_table(named, prof, pic.areas))
     if gaps is not None:
         write("gaps.csv", gaps.merge(names, on="area_code"))
     if pic.areas.geometry_wkb.notna().all():
@@ -377,8 +379,11 @@ def _write(
     run.files += [out / "risk_summary.json", out / "summary.md"]
 
 
-def _cluster_table(named: pd.DataFrame, prof: pd.DataFrame) -> pd.DataFrame:
+def _cluster_table(named: pd.DataFrame, prof: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    """One row per priority place, named after where it is (``place_names``)."""
     m = named[named.cluster > 0].merge(prof[["area_code", "count", "population"]], on="area_code")
+    labels = [c for c in PLACE_LABELS if c in areas and c not in m]
+    where = areas[["lsoa_code", *labels]].rename(columns={"lsoa_code": "area_code"})
     agg = {
         "areas": ("area_code", "size"),
         "population": ("population", "sum"),
@@ -391,6 +396,7 @@ def _cluster_table(named: pd.DataFrame, prof: pd.DataFrame) -> pd.DataFrame:
         agg["pilot_areas"] = ("pilot", lambda s: int((s != "").sum()))
     g = m.groupby("cluster").agg(**agg).reset_index()
     g["rate_per_1000"] = 1000 * g.violence / g.population.where(g.population > 0)
+    g = place_names(m.merge(where, on="area_code", how="left")).merge(g, on="cluster")
     return g.round({"mean_risk_score": 2, "rate_per_1000": 2})
 
 

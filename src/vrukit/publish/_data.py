@@ -348,8 +348,8 @@ def add_coverage(data: SiteData, areas_geo: pd.DataFrame, services: pd.DataFrame
 
     if "tier" not in data.areas:
         return
-    high = data.areas.loc[data.areas.tier == "high", ["area_code", "area_name", "lad_name",
-                                                      "rank"]]  # fmt: skip
+    high = data.areas.loc[data.areas.tier.isin(["very high", "high"]),
+                          ["area_code", "area_name", "lad_name", "rank"]]  # fmt: skip
     centre = shapely.centroid(shapely.from_wkb(areas_geo.geometry_wkb.to_numpy()))
     xy = pd.DataFrame({"area_code": areas_geo.lsoa_code.to_numpy(),
                        "x": shapely.get_x(centre), "y": shapely.get_y(centre)})  # fmt: skip

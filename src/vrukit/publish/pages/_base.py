@@ -148,11 +148,30 @@ class PageBase:
                 "harm": self.t("Harm per 1,000"),
                 "per_km2": self.t("Crimes per km²"),
                 "rank": self.t("Risk rank"),
+                "times": self.t("{x} times the region's"),
+                "of": self.t("{rank} of {n}, 1 the highest risk"),
             },
+            "scale": self.map_scale(),
         }
         for layer in layers:
             out["layers"].append(getattr(self, f"_layer_{layer}")())
         return out
+
+    def map_scale(self) -> dict[str, float | None]:
+        """What a pop-up compares an area with: the region's rate and harm per 1,000 residents
+        (over the areas with published figures) and how many areas are ranked."""
+        a = self.areas
+        pop = pd.to_numeric(a.population, errors="coerce")
+        count = pd.to_numeric(a["count"], errors="coerce")
+        harm = pd.to_numeric(a.harm, errors="coerce") if "harm" in a else pd.Series(np.nan, a.index)
+        rank = pd.to_numeric(a["rank"], errors="coerce") if "rank" in a else pd.Series(dtype=float)
+
+        def per_1000(v: pd.Series) -> float | None:
+            ok = v.notna() & (pop > 0)
+            return round(1000 * float(v[ok].sum()) / float(pop[ok].sum()), 3) if ok.any() else None
+
+        return {"rate": per_1000(count), "harm": per_1000(harm),
+                "ranked": float(rank.notna().sum()) or None}  # fmt: skip
 
     def _classed(self, key: str, title: str, values: pd.Series, source: str, prop: str) -> dict:
         v = pd.to_numeric(values, errors="coerce").dropna()

@@ -24,16 +24,40 @@
     return layer.colours[v] || layer.missing;
   }
 
+  function known(v) { return v !== null && v !== undefined; }
+
+  /* "69.4 (1.2 times the region's)": a figure with its scale, where the region's is known. */
+  function scaled(v, region) {
+    var text = fmt.format(v);
+    if (known(region) && region > 0) {
+      var x = new Intl.NumberFormat(fmt.resolvedOptions().locale, { maximumFractionDigits: 1 });
+      text += " (" + cfg.labels.times.replace("{x}", x.format(v / region)) + ")";
+    }
+    return text;
+  }
+
+  /* Built as DOM nodes, never as HTML: names come from data files. */
   function popup(props) {
-    var parts = ["<strong>" + (props.name || props.code) + "</strong>"];
-    if (props.la) { parts.push(props.la); }
-    var l = cfg.labels;
-    if (props.count !== undefined) { parts.push(l.count + ": " + props.count); }
-    if (props.rate !== null && props.rate !== undefined) { parts.push(l.rate + ": " + fmt.format(props.rate)); }
-    if (props.harm !== null && props.harm !== undefined) { parts.push(l.harm + ": " + fmt.format(props.harm)); }
-    if (props.per_km2 !== null && props.per_km2 !== undefined) { parts.push(l.per_km2 + ": " + fmt.format(props.per_km2)); }
-    if (props.rank !== null && props.rank !== undefined) { parts.push(l.rank + ": " + fmt.format(props.rank)); }
-    return parts.join("<br>");
+    var box = document.createElement("div");
+    var l = cfg.labels, sc = cfg.scale || {};
+    var title = document.createElement("strong");
+    title.textContent = props.name || props.code;
+    box.appendChild(title);
+    var lines = [];
+    if (props.la) { lines.push(props.la); }
+    if (props.count !== undefined) { lines.push(l.count + ": " + props.count); }
+    if (known(props.rate)) { lines.push(l.rate + ": " + scaled(props.rate, sc.rate)); }
+    if (known(props.harm)) { lines.push(l.harm + ": " + scaled(props.harm, sc.harm)); }
+    if (known(props.per_km2)) { lines.push(l.per_km2 + ": " + fmt.format(props.per_km2)); }
+    if (known(props.rank)) {
+      lines.push(l.rank + ": " + (known(sc.ranked) ? l.of.replace("{rank}", fmt.format(props.rank))
+        .replace("{n}", fmt.format(sc.ranked)) : fmt.format(props.rank)));
+    }
+    lines.forEach(function (text) {
+      box.appendChild(document.createElement("br"));
+      box.appendChild(document.createTextNode(text));
+    });
+    return box;
   }
 
   function build(layer) {

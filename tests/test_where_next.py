@@ -1,0 +1,127 @@
+"""The "Where next" page reads in a minute (issue 32, item 3): the decision first, its numbers
+reconciled with the published tables, priority places named after where they are, long tables
+collapsed with their downloads; map pop-ups give each figure its scale (item 4)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from conftest import axe_violations, open_page
+from test_browser import server  # noqa: F401  (the module's fixture: the site over HTTP)
+
+HIGH = ["very high", "high"]
+
+
+def _tables(site) -> dict[str, pd.DataFrame]:
+    read = {"dtype": {"area_code": str}, "keep_default_na": False}
+    return {n: pd.read_csv(site / "data" / f"{n}.csv", **read)
+            for n in ("areas", "gaps", "coverage", "clusters")}  # fmt: skip
+
+
+def _words(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_page_reconciles_its_numbers_with_the_published_tables(demo_site) -> None:
+    run, _ = demo_site
+    t = _tables(run.out)
+    areas, gaps, cov = t["areas"], t["gaps"], t["coverage"]
+    high = areas[areas.tier.isin(HIGH)]
+    # "high risk, few services" covers every high-risk area, very high ones too
+    assert set(cov.area_code) == set(high.area_code)
+    piloted = int((high.pilot != "").sum())
+    gap_high = int(gaps.tier.isin(HIGH).sum())
+    none = cov[cov.services_near == 0]
+    both = int(none.area_code.isin(gaps.area_code).sum())
+    assert 0 < piloted < len(high) and 0 < both <= len(none) < len(high)
+    text = _words((run.out / "en" / "next.html").read_text())
+    n = f"{len(high):,}"
+    assert f"{n} of the {len(areas):,} areas are at high or very high risk" in text
+    assert (f"{piloted:,} of these {n} areas are in a current pilot and "
+            f"{len(high) - piloted:,} are not. The list of areas no pilot reaches holds the "
+            f"{gap_high:,} of those") in text  # fmt: skip
+    assert f"{len(none):,} of the {n} high-risk areas have no youth service" in text
+    assert f"{both:,} of them are also on the list no pilot reaches" in text
+    if len(gaps) > gap_high:
+        assert f"It also holds {len(gaps) - gap_high:,} areas of lower tiers" in text
+    decision = text.split("In short", 1)[1].split("Show on the map", 1)[0]
+    assert "Cluster" not in decision and "Gi*" not in decision  # plain words first
+
+
+def test_priority_places_are_named_after_neighbourhoods_they_hold(demo_site, demo_region) -> None:
+    import duckdb
+
+    run, _ = demo_site
+    places = _tables(run.out)["clusters"]
+    areas = _tables(run.out)["areas"]
+    with duckdb.connect(str(demo_region.folder / "vrukit.duckdb"), read_only=True) as con:
+        msoa = con.sql("SELECT lsoa_code, msoa_name FROM areas").df()
+    names = areas.merge(msoa, left_on="area_code", right_on="lsoa_code")
+    assert places.name.is_unique
+    for place in places.itertuples():
+        held = set(names.msoa_name[names.cluster.astype(str) == str(place.cluster)])
+        assert re.sub(r" \(\d+\)$", "", place.name) in held
+        assert place.other_neighbourhoods == len(held) - 1
+    text = _words((run.out / "en" / "next.html").read_text())
+    first = places.iloc[0]
+    assert f"{first['name']} and {first.other_neighbourhoods:,} neighbourhoods nearby" in text
+
+
+@pytest.mark.parametrize(("lang", "width"), [("en", 390), ("ur", 390), ("en", 1280)])
+def test_the_decision_comes_first_and_long_tables_fold(browser, server, demo_site, lang,  # noqa: F811
+                                                      width) -> None:  # fmt: skip
+    run, _ = demo_site
+    t = _tables(run.out)
+    page, problems = open_page(browser, f"{server}{lang}/next.html", width=width)
+    top = {s: page.locator(s).first.bounding_box()["y"]
+           for s in ("#in-short", "#clusters", "#gaps", "#coverage", "#map",
+                     "#top-risk")}  # fmt: skip
+    # In short first, then the places and who is not reached, then the map and the ranking
+    assert top["#in-short"] < top["#clusters"] < top["#gaps"] < top["#coverage"] < top["#map"]
+    assert top["#map"] < top["#top-risk"]
+    assert top["#in-short"] < 900  # on the first screen, even on a phone
+    for section, name in (("#gaps", "gaps"), ("#coverage", "coverage"), ("#clusters", "clusters")):
+        box = page.locator(f"section:has({section})")
+        shown = box.locator("table").first.locator("tbody tr")
+        rest = box.locator("details.rest table tbody tr")
+        assert shown.count() == min(10, len(t[name]))
+        assert shown.count() + rest.count() == len(t[name])
+        if rest.count():
+            assert not box.locator("details.rest").evaluate("d => d.open")
+            assert not rest.first.is_visible()
+        link = box.locator("p.download a")
+        assert link.first.get_attribute("href").endswith(f"data/{name}.csv")
+    contents = page.locator("nav.contents a")
+    assert contents.count() >= 6
+    for href in contents.evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+        assert page.locator(href).count() == 1
+    height = page.evaluate("document.documentElement.scrollHeight")
+    # 60,489 px at 390 and 22,987 at 1280 before (Urdu 27,633); Urdu lines are taller
+    assert height < (16_000 if width < 600 else 6_500)
+    assert not problems and not axe_violations(page)
+    page.close()
+
+
+def test_map_pop_ups_give_each_figure_its_scale(browser, server, demo_site) -> None:  # noqa: F811
+    run, _ = demo_site
+    areas = _tables(run.out)["areas"]
+    page, problems = open_page(browser, server + "en/where.html")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    text = page.locator(".leaflet-popup-content").inner_text()
+    code = page.evaluate("() => document.querySelector('.leaflet-popup-content strong')"
+                         ".textContent")  # fmt: skip
+    row = areas[areas.area_name == code].iloc[0]
+    pop = pd.to_numeric(areas.population)
+    count = pd.to_numeric(areas["count"], errors="coerce")
+    ok = count.notna() & (pop > 0)
+    region = 1000 * count[ok].sum() / pop[ok].sum()
+    rate = float(row.rate_per_1000)
+    said = f"Rate per 1,000: {round(rate, 1):,g} ({round(rate / region, 1):g} times the region's)"
+    assert said in text
+    assert f"Risk rank: {int(float(row['rank'])):,} of {len(areas):,}, 1 the highest risk" in text
+    assert not problems
+    page.close()
