@@ -265,6 +265,8 @@ def test_a_conflicted_reader_learns_nothing_of_the_hidden_application_s_scoring(
             for criterion in rnd.criteria:
                 score(s, theirs, criterion, _user(s, email).id, 4)
         declare_conflict(s, theirs, late.id, "a trustee")
+        for criterion in rnd.criteria:  # the eighth probe: they score the one they may see
+            score(s, mine, criterion, late.id, 4)
         s.flush()
         for a, amount in ((mine, 20_000), (theirs, 15_000)):
             award(s, a, None, amount=amount, start=date(2022, 4, 1), end=date(2023, 3, 31))
@@ -273,9 +275,12 @@ def test_a_conflicted_reader_learns_nothing_of_the_hidden_application_s_scoring(
     _sign_in(c, ("analyst-2@demo.vru", PASSWORD))
     page = c.get(f"/rounds/{ids['rid']}").text
     sheet = c.get(f"/rounds/{ids['rid']}/ranking.csv").text
+    one = c.get(f"/applications/{ids['aid']}").text  # the application they scored
     assert "Boxing after school" in page and "Boxing after school" in sheet
-    for shown in (page, sheet):
+    assert "Weighted total" in one and re.search(r"; rank 1\.", one)
+    for shown in (page, sheet, one):
         assert "Hospital youth work" not in shown and "tied" not in shown
+        assert "same total" not in shown and "rank 2" not in shown
         assert "conflict with (" not in shown and "64.0" not in shown
     assert sheet.splitlines()[1].split(",")[0] == "1"  # ranked first among what it is shown
     # an award, once made, is the programme's: the totals count it, and say so

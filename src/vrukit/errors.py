@@ -7,6 +7,8 @@ Messages say what was wrong, which value, where, and what to do.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ConfigError",
     "FetchError",
@@ -58,6 +60,18 @@ class InputFileError(VrukitError, ValueError):
             detail.append(f"found {value!r}")
         said = f" ({', '.join(detail)})" if detail else ""
         super().__init__(f"{where}: {message}{said}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from its message and fields, not by calling __init__ again (which takes other
+        # arguments): an error raised in the upload helper process must reach the server whole
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[InputFileError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class SchemaError(InputFileError):

@@ -15,6 +15,7 @@ from vrukit.commissioning.rounds import ranking
 from vrukit.commissioning.yef import band_of
 from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
+from vrukit.programme.db import lock_row
 from vrukit.programme.models import Intervention, Organisation, ReturnTemplate, User
 from vrukit.programme.returns import fields_of
 
@@ -22,6 +23,9 @@ __all__ = ["award", "decline", "schedule"]
 
 
 def _decidable(s: Session, a: Application) -> None:
+    # one decision at a time in a round: two at once (a double click, two commissioners)
+    # would each see the application undecided and the budget unspent
+    lock_row(s, a.round, everything=True)
     rnd = a.round
     if a.status != "submitted":
         raise ConfigError(f"application {a.title!r} is {a.status}: it cannot be decided again")

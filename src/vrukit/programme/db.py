@@ -12,13 +12,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from vrukit.errors import ConfigError
 
 __all__ = [
-    "MIGRATIONS", "alembic_config", "engine", "session", "sqlite_url", "upgrade", "writing",
+    "MIGRATIONS", "alembic_config", "engine", "lock_row", "session", "sqlite_url", "upgrade",
+    "writing",
 ]  # fmt: skip
 
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
@@ -84,6 +85,25 @@ def writing(maker: sessionmaker[Session]) -> Iterator[Session]:
     with maker() as s, s.begin():
         s.connection(execution_options={"vrukit_write": True})
         yield s
+
+
+def lock_row(s: Session, row: object, *, everything: bool = False) -> None:
+    """Hold ``row``'s lock until the transaction ends, then read it (``everything``: every
+    object of the session) again: a decision that reads a status and then writes (award,
+    decline, a referral's next step) must wait for a decision made at the same moment and see
+    what it committed. PostgreSQL takes the row lock
+    (SELECT ... FOR UPDATE under READ COMMITTED); SQLite's write transactions already queue
+    (BEGIN IMMEDIATE), where the clause is left out. Changes not yet flushed are flushed
+    first, so that reading again loses none."""
+    s.flush()  # a row just added gets its key
+    state = inspect(row)
+    keys = state.mapper.primary_key
+    where = [c == v for c, v in zip(keys, state.identity or (), strict=True)]
+    s.execute(select(*keys).where(*where).with_for_update())
+    if everything:
+        s.expire_all()
+    else:
+        s.refresh(row)
 
 
 def alembic_config(url: str) -> Config:

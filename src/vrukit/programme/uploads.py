@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from itertools import zip_longest
 from pathlib import Path
@@ -58,7 +59,16 @@ def check_xlsx(path: Path, limit: int, name: str, max_rows: int | None = None) -
             f"unpacks to {size / 2**20:,.0f} MB, more than the {limit / 2**20:,.0f} MB a "
             "return may; save it again from the template, or send it as CSV",
         )
-    text, rows, columns = _xlsx_text_size(path, name)
+    try:
+        text, rows, columns = _xlsx_text_size(path, name)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as e:
+        # a damaged or encrypted zip: a bad checksum, a broken stream, a method Python cannot
+        # unpack (deflate64), a password, a part whose names disagree
+        raise InputFileError(
+            name,
+            f"cannot be read as XLSX: its zip is damaged or encrypted ({e}); save it "
+            "again from the spreadsheet without a password, or send it as CSV",
+        ) from None
     if columns > MAX_COLUMNS or (max_rows is not None and rows > max_rows + 1 + SPARE_ROWS):
         raise InputFileError(
             name,

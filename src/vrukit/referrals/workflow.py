@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from vrukit.directory.models import DirPostcode, DirService, normalise_postcode
 from vrukit.errors import InputFileError, VrukitError
 from vrukit.programme.audit import audit
+from vrukit.programme.db import lock_row
 from vrukit.programme.models import Organisation, User
 from vrukit.referrals.crypto import IDENTITY_FIELDS, Keyring
 from vrukit.referrals.models import (
@@ -363,7 +364,9 @@ def transition(
 ) -> None:
     """Move ``r`` to status ``to``. Only the receiving organisation may; consent must stand;
     ``not_accepted`` and ``declined`` need a reason (``note``); a pathway step records what the
-    pathway says it must (``data``)."""
+    pathway says it must (``data``). Two changes at once (a double click) wait in turn, and
+    the second sees the first's status."""
+    lock_row(s, r)
     _need_receiver(user, r, "change a referral's status")
     _need_consent(r)
     if to not in TRANSITIONS.get(r.status, ()):

@@ -319,12 +319,22 @@ class PageBase:
                 else N_("That is the same as the same months the year before.")
             )
             summary += " " + self.t(key, change=self.lang.pct(change, 1, signed=True))
+        names = (self.t("Crimes"), self.t("Trend and season (model)"))
+        columns, rows = (
+            [self.t("Month"), self.t("Crimes")],
+            [[self.lang.month(r.month), self.lang.count(r.count)] for r in m.itertuples()],
+        )
+        if dashed:  # the dashed line is in the table too
+            columns.append(names[1])
+            fit = frame.set_index("month").fitted
+            for row, r in zip(rows, m.itertuples(), strict=True):
+                row.append(self.lang.num(fit.get(str(r.month)), 0))
         fig = charts.Figure(
             "trend",
             self.t("Selected violence per month across the region"),
             summary,
-            [self.t("Month"), self.t("Crimes")],
-            [[self.lang.month(r.month), self.lang.count(r.count)] for r in m.itertuples()],
+            columns,
+            rows,
             charts.line(
                 frame.dropna(subset=["value"]),
                 "month",
@@ -332,6 +342,7 @@ class PageBase:
                 x_title=self.t("Month"),
                 y_title=self.t("Crimes"),
                 dashed=dashed,
+                names=names,
             ),
         )
         return self.render_fig(fig, depth)

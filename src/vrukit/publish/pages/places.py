@@ -57,11 +57,8 @@ class PlacePages(PageBase):
                     la=row.lad_name,
                 ),
                 summary,
-                [self.t("Month"), str(row.lad_name)],
-                [
-                    [self.lang.month(a), self.lang.count(b)]
-                    for a, b in zip(mine.month, mine["count"], strict=True)
-                ],
+                [self.t("Month"), str(row.lad_name), self.t("Whole region")],
+                self._rate_rows(frame, str(row.lad_name)),
                 charts.line(
                     frame,
                     "month",
@@ -85,6 +82,16 @@ class PlacePages(PageBase):
             "hot": self.lang.num(hot),
             "n_areas": self.lang.num(len(areas)),
         }
+
+    def _rate_rows(self, frame: pd.DataFrame, la: str) -> list[list[str]]:
+        """The chart's table: each month's rate per 1,000 for the authority and the region, as
+        the chart draws them (a suppressed month is blank)."""
+        wide = frame.pivot_table(index="month", columns="who", values="value", aggfunc="first")
+        region = self.t("Whole region")
+        return [
+            [self.lang.month(m), self.lang.num(r.get(la), 2), self.lang.num(r.get(region), 2)]
+            for m, r in wide.iterrows()
+        ]
 
     def page_pilot(self, row: Any) -> dict[str, Any]:
         areas = self.areas[

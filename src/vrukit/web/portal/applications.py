@@ -28,7 +28,6 @@ from vrukit.commissioning.rounds import (
     declare_conflict,
     ineligible_because,
     moderate,
-    ranking,
     record_application,
     score,
     submit,
@@ -36,9 +35,10 @@ from vrukit.commissioning.rounds import (
 from vrukit.commissioning.yef import expected_effect, strands
 from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
+from vrukit.programme.db import lock_row
 from vrukit.programme.models import PREVENTION_TIERS, THEMATIC_AREAS, Place, User
 from vrukit.web.portal.registry import _value, money
-from vrukit.web.portal.rounds import round_for
+from vrukit.web.portal.rounds import round_for, seen_ranking
 from vrukit.web.portal.setup import _text
 from vrukit.web.portal.web import (
     EDITORS,
@@ -153,6 +153,7 @@ def apply(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     rnd = round_for(s, me, rid)
     _applicant(me)
     values = _application_values(s, rnd, form)
+    lock_row(s, rnd)  # applications to a round counted one at a time: the limit holds at once
     if s.scalars(select(Application.id).where(
             Application.round_id == rid, Application.organisation_id == me.organisation_id,
             Application.title == values["title"])).first():  # fmt: skip
@@ -202,7 +203,10 @@ def _page(
         Score.application_id == a.id, Score.user_id == me.id))}  # fmt: skip
     scored = len(mine) == len(rnd.criteria)
     show = (me.role in STAFF or on_panel) and (scored or not on_panel)
-    ranked = next((r for r in ranking(s, rnd) if r.application.id == a.id), None)
+    # rank and notes among what this reader may see: a declared conflict hides an application
+    # from them, and a rank or tie note counted over it would say where it came
+    _, shown, ranks, rank_notes = seen_ranking(s, rnd, me)
+    ranked = next((r for r in shown if r.application.id == a.id), None)
     files = s.scalars(select(Attachment).where(Attachment.application_id == a.id)
                       .order_by(Attachment.id)).all()  # fmt: skip
     effect = expected_effect(a.reach, rnd.baseline.get(a.prevention_tier), a.yef_strand,
@@ -214,7 +218,8 @@ def _page(
         if show else []  # fmt: skip
     return render(
         request, "application.html", status, user=me, a=a, files=files, mine=mine,
-        ranked=ranked if show else None, effect=effect, comments=comments, notes=notes,
+        ranked=ranked if show else None, rank=ranks.get(a.id), rank_notes=rank_notes.get(a.id, ""),
+        effect=effect, comments=comments, notes=notes,
         baseline=rnd.baseline.get(a.prevention_tier), notice=notice,
         own=me.role == "provider" and a.organisation_id == me.organisation_id,
         can_score=on_panel and rnd.status == "scoring" and a.status == "submitted",

@@ -36,7 +36,7 @@ from vrukit.web.portal.web import (
     whole_number,
 )
 
-__all__ = ["ROUTES", "round_for", "router"]
+__all__ = ["ROUTES", "round_for", "router", "seen_ranking"]
 
 router = APIRouter()
 
@@ -225,10 +225,23 @@ def _hidden_titles(rnd: FundingRound, hidden: set[int]) -> list[str]:
     return sorted((a.title for a in rnd.applications if a.id in hidden), key=len, reverse=True)
 
 
+def seen_ranking(
+    s: Session, rnd: FundingRound, me: User
+) -> tuple[set[int], list[Any], dict[int, int | None], dict[int, str]]:
+    """The round's ranking as ``me`` may see it: the applications hidden from them (declared
+    conflicts), the ranked applications shown, their ranks among those shown and their notes
+    without a word about a hidden one. Every page and file that ranks goes through this."""
+    hidden = _hidden_from(s, rnd, me)
+    shown = [r for r in ranking(s, rnd) if r.application.id not in hidden]
+    titles = _hidden_titles(rnd, hidden)
+    ranks = _ranks(shown) if hidden else {r.application.id: r.rank for r in shown}
+    return hidden, shown, ranks, {r.application.id: _notes(r, titles) for r in shown}
+
+
 @router.get("/rounds/{rid}", response_class=HTMLResponse)
 def round_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
     rnd = round_for(s, me, rid)
-    hidden = _hidden_from(s, rnd, me)
+    hidden, shown, ranks, notes = seen_ranking(s, rnd, me)
     on_panel = me.id in _panel_ids(rnd)
     people = {} if me.role == "provider" else dict(s.execute(
         select(User.id, User.email).where(User.id.in_(_panel_ids(rnd)))).all())  # fmt: skip
@@ -238,12 +251,7 @@ def round_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
     if me.role == "provider":
         context["mine"] = [a for a in rnd.applications if a.organisation_id == me.organisation_id]
         return render(request, "round.html", user=me, **context)
-    shown = [r for r in ranking(s, rnd) if r.application.id not in hidden]
-    context["ranked"] = shown
-    titles = _hidden_titles(rnd, hidden)
-    context["notes"] = {r.application.id: _notes(r, titles) for r in shown}
-    context["ranks"] = (_ranks(shown) if hidden else
-                        {r.application.id: r.rank for r in shown})  # fmt: skip
+    context |= {"ranked": shown, "notes": notes, "ranks": ranks}
     if on_panel and me.role not in EDITORS and rnd.status != "decided":
         # a scorer sees what to score, not the others' totals, until the round is decided
         context["ranked"] = [r for r in shown if r.application.status == "submitted"]
@@ -279,11 +287,8 @@ def ranking_csv(s: Db, me: Me, rid: int) -> Response:
     if me.role not in STAFF or (me.id in _panel_ids(rnd) and me.role not in EDITORS
                                 and rnd.status != "decided"):  # fmt: skip
         raise HTTPException(403, "the ranking is for the VRU's staff once scoring is done")
-    hidden = _hidden_from(s, rnd, me)
-    titles = _hidden_titles(rnd, hidden)
+    _, shown, ranks, notes = seen_ranking(s, rnd, me)
     rows = []
-    shown = [r for r in ranking(s, rnd) if r.application.id not in hidden]
-    ranks = _ranks(shown) if hidden else {r.application.id: r.rank for r in shown}
     for r in shown:
         a = r.application
         row = {"rank": ranks[a.id], "application": a.title, "organisation": a.organisation.name,
@@ -292,7 +297,7 @@ def ranking_csv(s: Db, me: Me, rid: int) -> Response:
                "scorers": r.scorers}  # fmt: skip
         row |= {f"{c.name} (mean)": None if c.used is None else round(c.used, 2)
                 for c in r.criteria}  # fmt: skip
-        row |= {"notes": _notes(r, titles),
+        row |= {"notes": notes[a.id],
                 "decision": a.status, "awarded": a.awarded}  # fmt: skip
         rows.append(row)
     name = f"ranking-{rnd.id}.csv"

@@ -1,0 +1,347 @@
+"""The eighth probe of the running portal: an ordinary bad file broke the upload helper for
+everyone in its worker; damaged zips gave 500; on PostgreSQL, two decisions at once both won."""
+
+from __future__ import annotations
+
+import struct
+import threading
+
+import pytest
+
+from test_portal_hardening import (  # noqa: F401  (base and url are the module's fixtures)
+    ADMIN,
+    BOXING,
+    GOOD,
+    _client,
+    _contract_quarters,
+    _own_intervention,
+    _sign_in,
+    _sparse_xlsx,
+    _submissions,
+    _upload,
+    base,
+    url,
+)
+from vrukit.web.portal import offload
+
+
+def _damaged(kind: str) -> bytes:
+    """A small valid workbook with one zip-level fault in its sheet's entry: a wrong checksum,
+    a broken deflate stream, the encrypted flag, or the deflate64 method."""
+    good = bytearray(_sparse_xlsx("B2"))
+    target = b"xl/worksheets/sheet1.xml"
+    local = good.find(b"PK\x03\x04" + good[4:6])
+    while good[local + 30 : local + 30 + len(target)] != target:
+        local = good.find(b"PK\x03\x04", local + 4)
+    central = good.find(b"PK\x01\x02")
+    while good[central + 46 : central + 46 + len(target)] != target:
+        central = good.find(b"PK\x01\x02", central + 4)
+    if kind == "crc":
+        good[central + 16] ^= 0xFF
+        good[local + 14] ^= 0xFF
+    elif kind == "stream":
+        n, m = struct.unpack("<HH", good[local + 26 : local + 30])
+        for k in range(local + 30 + n + m, local + 38 + n + m):
+            good[k] ^= 0x5A
+    elif kind == "encrypted":
+        good[central + 8] |= 1
+        good[local + 6] |= 1
+    elif kind == "deflate64":
+        good[central + 10 : central + 12] = struct.pack("<H", 9)
+        good[local + 8 : local + 10] = struct.pack("<H", 9)
+    return bytes(good)
+
+
+def test_a_bad_training_or_spend_file_is_refused_by_name_and_the_helper_carries_on(url):  # noqa: F811
+    """An error raised while checking a file in the helper could not be sent back (it failed
+    to unpickle), so the helper was marked broken: the uploader was told "reading it stopped
+    the checker" instead of the problem, and every other upload queued in it failed too."""
+    iid = _own_intervention(url)
+    provider, admin = _client(url), _client(url)
+    token, admin_token = _sign_in(provider, BOXING), _sign_in(admin, ADMIN)
+    helper = offload._pool()
+    refused = []
+    for name, body, said in (
+        ("t.xlsx", b"not a zip", "not a zip file"),
+        ("t.xlsx", _damaged("crc"), "damaged or encrypted"),
+    ):
+        r = provider.post(f"/interventions/{iid}/training", data={"csrf_token": token},
+                          files={"file": (name, body, "application/octet-stream")})  # fmt: skip
+        refused.append((r.status_code, said in r.text, "stopped the checker" in r.text))
+        r = admin.post("/spend/upload", data={"csrf_token": admin_token},
+                       files={"file": (name, body, "application/octet-stream")})  # fmt: skip
+        refused.append((r.status_code, said in r.text, "stopped the checker" in r.text))
+    assert refused == [(422, True, False)] * 4
+    assert offload._POOL is helper, "a bad file broke the helper"
+    before = _submissions(url)
+    period = _contract_quarters(url, iid)[0]
+    assert _upload(provider, token, iid, "r.csv", GOOD.encode(), period).status_code == 303
+    assert _submissions(url) == before + 1
+
+
+@pytest.mark.parametrize("kind", ["crc", "stream", "encrypted", "deflate64"])
+def test_a_damaged_or_encrypted_workbook_is_a_422_naming_it_never_a_500(url, kind):  # noqa: F811
+    iid = _own_intervention(url)
+    c = _client(url)
+    token = _sign_in(c, BOXING)
+    period = _contract_quarters(url, iid)[0]
+    r = _upload(c, token, iid, "return.xlsx", _damaged(kind), period)
+    assert r.status_code == 422 and "damaged or encrypted" in r.text, (kind, r.status_code)
+    assert "return.xlsx" in r.text
+
+
+def test_one_failing_upload_in_the_helper_leaves_others_in_it_alone(url, tmp_path):  # noqa: F811
+    """The probe's attack: bad files sent while a colleague uploads returns to the same worker;
+    half the colleague's uploads failed."""
+    iid = _own_intervention(url)
+    provider = _client(url)
+    token = _sign_in(provider, BOXING)
+    periods = _contract_quarters(url, iid)
+    results: list[int] = []
+
+    def attack() -> None:
+        for _ in range(6):
+            provider.post(f"/interventions/{iid}/training", data={"csrf_token": token},
+                          files={"file": ("t.xlsx", b"not a zip", "text/csv")})  # fmt: skip
+
+    t = threading.Thread(target=attack)
+    t.start()
+    victim = _client(url)
+    victim_token = _sign_in(victim, BOXING)
+    for k in range(6):
+        body = GOOD.replace("P9001", f"P9{k}01").encode()
+        results.append(_upload(victim, victim_token, iid, "r.csv", body,
+                               periods[k % len(periods)]).status_code)  # fmt: skip
+    t.join(120)
+    assert results == [303] * 6
+
+
+def test_zip_faults_are_named_by_the_programme_import(tmp_path):
+    from vrukit.errors import InputFileError
+    from vrukit.programme.workbook import WorkbookReader
+
+    bad = tmp_path / "programme.xlsx"
+    bad.write_bytes(_damaged("crc"))
+    with pytest.raises(InputFileError, match="damaged or encrypted"):
+        WorkbookReader(bad, {})
+
+
+# -- PostgreSQL: one decision at a time --------------------------------------------------------
+
+
+def _pg_database(request) -> str:
+    import uuid
+
+    import psycopg
+
+    server = request.getfixturevalue("postgres_server")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql"), autocommit=True) as c:
+        c.execute(f"CREATE DATABASE {name}")
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _at_once(db: str, *jobs) -> list[str]:
+    """Each job in its own thread and session, started together; what became of each: "ok"
+    (committed), "refused" (the rule said no) or the name of any other error."""
+    from sqlalchemy.orm import Session
+
+    from vrukit.errors import VrukitError
+    from vrukit.programme.db import engine
+
+    eng = engine(db)
+    start = threading.Barrier(len(jobs))
+    out: list[str] = []
+
+    def run(job) -> None:
+        with Session(eng) as s:
+            start.wait()
+            try:
+                job(s)
+                s.commit()
+                out.append("ok")
+            except VrukitError:
+                s.rollback()
+                out.append("refused")
+            except Exception as e:  # the old code's failure, recorded
+                s.rollback()
+                out.append(type(e).__name__)
+
+    threads = [threading.Thread(target=run, args=(j,)) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    eng.dispose()
+    return sorted(out)
+
+
+@pytest.fixture
+def pg_round(request, tmp_path):
+    """The demo programme on a fresh PostgreSQL database, with a round being scored: two
+    applications, each fully scored; the round's budget holds one of them, not both."""
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from conftest import PILOTS
+    from test_commissioning_portal import _application, _user
+    from vrukit.commissioning.rounds import open_round, score, set_status
+    from vrukit.demo.commissioning import write_programme_year
+    from vrukit.jobs.demo import load_programme
+    from vrukit.programme.db import engine
+
+    db = _pg_database(request)
+    load_programme(db, write_programme_year(tmp_path / "demo", 2021, PILOTS).folder)
+    eng = engine(db)
+    with Session(eng) as s:
+        panel = [_user(s, e).id for e in ("commissioner@demo.vru", "analyst@demo.vru")]
+        rnd = open_round(s, name="Youth Fund", fund="YF", budget=30_000, opens=date(2022, 1, 10),
+                         closes=date(2022, 2, 28), criteria=[("Need", 1.0)], panel=panel,
+                         min_scorers=2)  # fmt: skip
+        set_status(rnd, "open")
+        apps = [_application(s, rnd, "boxing@demo.vru", "Boxing after school"),
+                _application(s, rnd, "ae@demo.vru", "Hospital youth work")]  # fmt: skip
+        set_status(rnd, "scoring")
+        for a, mark in zip(apps, (4, 3), strict=True):
+            for uid in panel:
+                score(s, a, rnd.criteria[0], uid, mark)
+        s.commit()
+        ids = [a.id for a in apps]
+    eng.dispose()
+    return db, ids
+
+
+def _award(aid: int, amount: float):
+    from datetime import date
+
+    from vrukit.commissioning.awards import award
+    from vrukit.commissioning.models import Application
+
+    def job(s) -> None:
+        award(s, s.get(Application, aid), None, amount=amount, start=date(2022, 4, 1),
+              end=date(2023, 3, 31))  # fmt: skip
+
+    return job
+
+
+def _decline(aid: int):
+    from vrukit.commissioning.awards import decline
+    from vrukit.commissioning.models import Application
+
+    return lambda s: decline(s, s.get(Application, aid), None, "not this time")
+
+
+def _payments(db: str, aid: int) -> tuple[str, float | None, int]:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from vrukit.commissioning.models import Application, Payment
+    from vrukit.programme.db import engine
+
+    eng = engine(db)
+    with Session(eng) as s:
+        a = s.get(Application, aid)
+        n = s.scalar(select(func.count()).select_from(Payment).where(Payment.application_id == aid))
+        out = (a.status, a.awarded, n or 0)
+    eng.dispose()
+    return out
+
+
+def test_a_double_click_on_award_awards_once_on_postgresql(pg_round):
+    db, (first, _) = pg_round
+    assert _at_once(db, _award(first, 20_000), _award(first, 20_000)) == ["ok", "refused"]
+    assert _payments(db, first) == ("awarded", 20_000.0, 4)  # one schedule, not two
+
+
+def test_award_and_decline_at_once_leave_one_decision_on_postgresql(pg_round):
+    db, (first, _) = pg_round
+    assert _at_once(db, _award(first, 20_000), _decline(first)) == ["ok", "refused"]
+    status, awarded, payments = _payments(db, first)
+    assert (status, payments) in (("awarded", 4), ("declined", 0))
+    assert (awarded is not None) == (status == "awarded")
+
+
+def test_two_awards_at_once_never_pass_the_round_s_budget_on_postgresql(pg_round):
+    db, (first, second) = pg_round
+    assert _at_once(db, _award(first, 20_000), _award(second, 20_000)) == ["ok", "refused"]
+    given = [_payments(db, a)[1] or 0 for a in (first, second)]
+    assert sum(given) == 20_000
+
+
+def test_a_referral_changed_twice_at_once_changes_once_on_postgresql(request, tmp_path):
+    from datetime import datetime
+
+    from sqlalchemy import func, select
+
+    from test_referrals import _refer, _tiny
+    from vrukit.programme.db import session
+    from vrukit.referrals.models import Referral, RefEvent
+    from vrukit.referrals.workflow import transition
+
+    db = _pg_database(request)
+    keyring = _tiny(db, tmp_path)
+    now = datetime(2022, 3, 1, 9, 0)
+    with session(db) as s:
+        rid = _refer(s, keyring, now).id
+    accept = lambda s: transition(s, None, s.get(Referral, rid), "accepted", now)  # noqa: E731
+    assert _at_once(db, accept, accept) == ["ok", "refused"]
+    with session(db) as s:
+        events = select(func.count()).select_from(RefEvent)
+        to = events.where(RefEvent.referral_id == rid, RefEvent.to_status == "accepted")
+        assert s.scalar(to) == 1
+
+
+def test_applications_made_at_once_keep_to_the_limit_on_postgresql(request, tmp_path):
+    """Ten applications posted at once by one organisation: on PostgreSQL eight were stored
+    where five may be."""
+    from datetime import date
+
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from conftest import PILOTS, serve
+    from test_commissioning_portal import _user
+    from test_portal_hardening import SECRET, _live_sign_in
+    from vrukit.commissioning.models import Application
+    from vrukit.commissioning.rounds import open_round, set_status
+    from vrukit.demo.commissioning import write_programme_year
+    from vrukit.jobs.demo import load_programme
+    from vrukit.programme.db import engine
+    from vrukit.web.portal.app import create_app
+    from vrukit.web.portal.applications import MOST_APPLICATIONS
+
+    db = _pg_database(request)
+    load_programme(db, write_programme_year(tmp_path / "demo", 2021, PILOTS).folder)
+    eng = engine(db)
+    with Session(eng) as s:
+        panel = [_user(s, "commissioner@demo.vru").id]
+        rnd = open_round(s, name="Open fund", fund="OF", budget=50_000, opens=date(2022, 1, 10),
+                         closes=date(2022, 2, 28), criteria=[("Need", 1.0)], panel=panel,
+                         min_scorers=1)  # fmt: skip
+        set_status(rnd, "open")
+        s.commit()
+        rid = rnd.id
+    app = create_app(db, secret_key=SECRET, today=lambda: date(2022, 2, 1))
+    with serve(app) as root:
+        client, token = _live_sign_in(root, BOXING, timeout=120)
+        start, codes = threading.Barrier(10), []
+
+        def apply(k: int) -> None:
+            form = {"csrf_token": token, "title": f"Idea {k}", "summary": "-", "reach": "5",
+                    "thematic_area": "sport", "prevention_tier": "primary", "item_0": "All",
+                    "category_0": "other", "amount_0": "100"}  # fmt: skip
+            start.wait()
+            codes.append(client.post(f"/rounds/{rid}/apply", data=form).status_code)
+
+        threads = [threading.Thread(target=apply, args=(k,)) for k in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        client.close()
+    with Session(eng) as s:
+        made = s.scalar(select(func.count()).select_from(Application).where(
+            Application.round_id == rid))  # fmt: skip
+    eng.dispose()
+    assert made == MOST_APPLICATIONS and sorted(set(codes)) == [303, 422], (made, codes)
