@@ -345,3 +345,30 @@ def test_applications_made_at_once_keep_to_the_limit_on_postgresql(request, tmp_
             Application.round_id == rid))  # fmt: skip
     eng.dispose()
     assert made == MOST_APPLICATIONS and sorted(set(codes)) == [303, 422], (made, codes)
+
+
+def test_a_forwarded_for_line_of_the_client_s_own_is_not_believed(url):  # noqa: F811
+    """Behind a proxy that adds its own X-Forwarded-For line (HAProxy's forwardfor), the
+    client's own line came first and was believed: rotating it defeated the per-client count."""
+    from vrukit.web.guard import Guard
+    from vrukit.web.portal.security import RateLimit
+
+    limit = RateLimit(per_client=3, per_account=100, per_device=100)
+    proxied = _client(url, rate_limit=limit, client=("192.0.2.1", 40000),
+                      guard=Guard(trusted_proxies=("192.0.2.0/24",)))  # fmt: skip
+    codes = []
+    for k in range(4):  # the client's line rotates; the proxy's line names the same client
+        headers = [("x-forwarded-for", f"10.7.7.{k}"), ("x-forwarded-for", "198.51.100.7")]
+        email, password = f"nobody{k}@x.org", "wrong-password"
+        token = _csrf_of(proxied)
+        r = proxied.post("/login", data={"email": email, "password": password,
+                                         "csrf_token": token},
+                         headers=headers, follow_redirects=False)  # fmt: skip
+        codes.append(r.status_code)
+    assert codes == [401, 401, 401, 429], codes
+
+
+def _csrf_of(c) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)

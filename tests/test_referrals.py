@@ -782,12 +782,16 @@ def test_subject_access_holds_only_what_the_requester_may_see(store):
         ).first()
         assert onward is not None
         r2 = refer_on(s, None, r1, onward, NOW + timedelta(days=3), "onward-note-7731", True)
+        # the eighth probe: consent the onward receiver records is its own to give
+        set_consent(s, None, r2, True, NOW + timedelta(days=4), "consent-note-5521")
         s.flush()
         ids = (r1.id, r2.id)
         onward_org = s.get(Organisation, onward.provider_id).name
     c = _client(url, keyring)
     _sign_in(c, "referrer")
     assert c.get(f"/referrals/{ids[1]}").status_code == 404
+    page = c.get(f"/referrals/{ids[0]}").text
+    assert "Consent" in page and "consent-note-5521" not in page
     got = c.get(f"/referrals/{ids[0]}/subject-access.json")
     assert got.status_code == 200
     data = got.json()

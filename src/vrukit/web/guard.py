@@ -83,7 +83,10 @@ def client_address(request: Request, guard: Guard) -> str:
     nets = guard.networks()
     if not nets or not _within(peer, nets):
         return peer
-    chain = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",") if a]
+    # every line of the header, in order, as one list (RFC 9110: repeated fields combine); a
+    # proxy that adds its own line (HAProxy's forwardfor) puts it after the client's
+    lines = ",".join(request.headers.getlist("x-forwarded-for"))
+    chain = [a.strip() for a in lines.split(",") if a.strip()]
     for addr in reversed(chain):
         if not _within(addr, nets):
             return addr

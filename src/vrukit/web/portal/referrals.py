@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from vrukit import jsonio
@@ -252,18 +252,21 @@ def page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
         outcomes=OUTCOMES,
         others=[p for p in pathways.values() if p.id != r.pathway_id],
         clock=next(clock.itertuples(), None),
-        consents=_consents(s, r),
+        consents=_consents(s, r, me),
         can_refer_on="referred_on" in TRANSITIONS[r.status],
         earlier=s.get(Referral, r.duplicate_of_id) if r.duplicate_of_id else None,
     )
 
 
-def _consents(s: Session, r: Referral) -> list[RefConsent]:
-    return list(
-        s.scalars(
-            select(RefConsent).where(RefConsent.subject_id == r.subject_id).order_by(RefConsent.id)
-        )
-    )
+def _consents(s: Session, r: Referral, me: User) -> list[RefConsent]:
+    """The consent recorded for ``r``'s subject on referrals ``me`` may see (or on none): a
+    note another organisation wrote on its own onward referral is its to give, as in the
+    subject-access export."""
+    seen = or_(RefConsent.referral_id.is_(None), scope(me))
+    return list(s.scalars(
+        select(RefConsent).outerjoin(Referral, RefConsent.referral_id == Referral.id)
+        .where(RefConsent.subject_id == r.subject_id, seen).order_by(RefConsent.id)
+    ))  # fmt: skip
 
 
 @router.get("/referrals/{rid}/identity", response_class=HTMLResponse)
