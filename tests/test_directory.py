@@ -1,7 +1,8 @@
 """The Youth Map's Open Referral UK API on the demo directory: the HSDS page envelope and
 required fields, fully nested services, filters checked against the source file, nearest-first
 proximity search whose distances are recomputed independently (pyproj's ellipsoidal geodesic),
-CORS, the OpenAPI document, and loading that is idempotent and refuses bad records by name."""
+CORS, the OpenAPI document, and loading that is idempotent and refuses bad records by name.
+The search page is tested in test_youth_map.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import csv
 import json
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,16 +19,15 @@ from pyproj import Geod
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from conftest import axe_violations, open_page, serve
+from conftest import serve
 from vrukit.cli import app
-from vrukit.demo.directory import CATEGORIES, DIRECTORY_TODAY, write_directory
+from vrukit.demo.directory import CATEGORIES, write_directory
 from vrukit.demo.region import make_region
 from vrukit.directory.load import load_hsds, load_postcodes
 from vrukit.directory.models import DirService
 from vrukit.errors import InputFileError
 from vrukit.programme.db import session
 from vrukit.web.open_referral import create_directory_app
-from vrukit.web.youth_map import create_youth_map_app
 
 ENVELOPE = {"total_items", "total_pages", "page_number", "size", "first_page", "last_page",
             "empty", "contents"}  # fmt: skip
@@ -232,80 +231,6 @@ def test_loading_is_idempotent_and_bad_records_are_named(directory, tmp_path):
     msg = str(e.value)
     assert "services[0]" in msg and "status 'open'" in msg and "services[1]" in msg
     assert "name is required" in msg
-
-
-SEARCH_TIME = datetime(2022, 5, 16, 17, 30)  # a Monday, after school
-
-
-@pytest.fixture(scope="module")
-def youth_map(directory):
-    url = directory[0]
-    app = create_youth_map_app(url, migrate=False, today=lambda: DIRECTORY_TODAY,
-                               clock=lambda: SEARCH_TIME)  # fmt: skip
-    with serve(app) as base:
-        yield base
-
-
-def _metres(text: str) -> float:
-    number, unit = text.split()[:2]
-    return float(number.replace(",", "")) * (1000 if unit == "km" else 1)
-
-
-def _open_at(service: dict, at: datetime) -> bool:
-    day, now = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[at.weekday()], at.strftime("%H:%M")
-    return any(day in k["byday"].split(",") and k["opens_at"] <= now < k["closes_at"]
-               for k in service.get("schedules", []))  # fmt: skip
-
-
-def test_the_search_page_in_a_browser(browser, youth_map, directory):
-    """A person searches by category, postcode, age and "open now" in Chromium: no axe
-    violations (WCAG 2.2 AA and best practice) on the empty page, the results or a service's
-    page; results nearest first with distances; the open-now list is exactly the services the
-    source file says are on at that time; stale entries are flagged; it all fits 320 px."""
-    _, _, data, files = directory
-    code = files.postcodes.read_text().splitlines()[1].split(",")[0]
-    page, problems = open_page(browser, youth_map + "/", axe=True)
-    assert not axe_violations(page) and not problems
-    page.get_by_label("What are you looking for?").select_option(
-        label="Sport and physical activity"
-    )
-    page.get_by_label("Postcode").fill(code.lower())
-    page.get_by_role("spinbutton", name="Age").fill("15")
-    page.get_by_role("button", name="Search").click()
-    page.wait_for_load_state("load")
-    heading = page.locator("#found").inner_text()
-    assert f"nearest to {code} first" in heading
-    d = [_metres(t) for t in page.locator(".distance").all_inner_texts()]
-    assert len(d) == min(20, int(heading.split()[0])) and d == sorted(d)
-    assert page.locator("#map .leaflet-interactive").count() == len(d) + 1  # and the postcode
-    assert not axe_violations(page) and not problems
-    # open now: exactly what the source file's schedules say, in any category
-    page.get_by_label("What are you looking for?").select_option(label="Anything")
-    page.get_by_role("spinbutton", name="Age").fill("")
-    page.get_by_label("Open now").check()
-    page.get_by_role("button", name="Search").click()
-    page.wait_for_load_state("load")
-    expected = sum(len(s["service_at_locations"]) for s in data["services"]
-                   if s["status"] == "active" and _open_at(s, SEARCH_TIME))  # fmt: skip
-    assert page.locator("#found").inner_text().startswith(f"{expected} service")
-    assert page.locator(".open").count() == min(20, expected) > 0
-    page.close()
-    # a stale entry is flagged on its page; every page fits a 320 px screen
-    stale = json.loads(files.truth.read_text())["stale"][0]
-    for path in ("/", f"/?postcode={code}&age=15", f"/services/{stale}"):
-        page, problems = open_page(browser, youth_map + path, width=320, axe=True)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
-        assert not axe_violations(page) and not problems, path
-        if "services" in path:
-            assert "Not checked for over 12 months" in page.locator("main").inner_text()
-        page.close()
-
-
-def test_an_unknown_postcode_is_explained_on_the_page(youth_map, directory):
-    client = TestClient(create_youth_map_app(directory[0], migrate=False))
-    r = client.get("/", params={"postcode": "ZZ9 9ZZ", "what": "sport"})
-    assert r.status_code == 200 and "could not find the postcode" in r.text
-    assert 'aria-invalid="true"' in r.text and "nearest to" not in r.text
 
 
 def test_hsds_json_and_csv_round_trip_through_the_cli(directory, tmp_path):

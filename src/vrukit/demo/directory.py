@@ -4,8 +4,11 @@ the region's own (fictional) postcode lookup.
 
 Services sit where young people live: organisations are drawn towards populous areas, each
 service is delivered at one or two locations inside its organisation's town, with realistic
-categories, age ranges and weekly sessions. Most were verified in the last year; about 8% were
-last verified more than 12 months before the demo's "today" (planted, for the stale flag).
+categories, activities named as people search for them (boxing, football, mentoring...), age
+ranges and weekly sessions. Most were verified in the last year; about 8% were last verified
+more than 12 months before the demo's "today" (planted, for the stale flag). The sport services
+nearest the busiest postcode are boxing clubs, one of them at two addresses (planted, for the
+Youth Map's keyword search; ``directory_truth.json`` names them).
 Postcodes are fictional (``Q`` + the town's initial - no UK postcode area starts with Q), one per
 LSOA at its centroid.
 """
@@ -51,6 +54,40 @@ _KINDS = ("Trust", "Foundation", "Youth Project", "CIC", "Community Association"
 _WORDS = ("Phoenix", "Bridge", "Harbour", "Lighthouse", "Compass", "Oak", "Riverside",
           "Northern Star", "Open Door", "Step Up", "Second Chance", "Youth Voice", "Kinship",
           "Crossroads", "Spark", "Anchor", "Pathway", "Unity", "Horizon", "Hope")  # fmt: skip
+#: What each category's services do, as (name, description): the words people search for.
+#: Drawn from their own random stream, so adding one changes no other draw of the demo.
+ACTIVITIES: dict[str, tuple[tuple[str, str], ...]] = {
+    "sport": (("Boxing Club", "Boxing training and fitness"),
+              ("Football", "Football coaching and matches"), ("Basketball", "Basketball sessions"),
+              ("Swimming", "Swimming lessons and open swims"),
+              ("Netball", "Netball training and matches"), ("Cricket", "Cricket coaching"),
+              ("Martial Arts", "Martial arts: judo and karate"), ("Climbing", "Indoor climbing"),
+              ("Cycling", "Cycling and bike maintenance"), ("Rugby", "Rugby coaching")),
+    "arts": (("Music Project", "Music: bands, singing and music production"),
+             ("Drama Group", "Drama and theatre"), ("Dance", "Street dance and performance"),
+             ("Art Studio", "Art, graffiti and design"),
+             ("Film Club", "Film making and photography")),
+    "youth-club": (("Youth Club", "An open-access youth club with games, food and trips"),
+                   ("Detached Youth Work", "Youth workers who meet young people in parks and "
+                    "streets"), ("Girls' Group", "A girls' group")),
+    "mentoring": (("Mentoring", "One-to-one mentoring"),
+                  ("Peer Mentoring", "Peer mentoring by trained young mentors")),
+    "education": (("Alternative Provision", "Alternative provision and tutoring"),
+                  ("Homework Club", "A homework club with tutors")),
+    "employment": (("Jobs and Training", "Help into work, apprenticeships and training"),
+                   ("Careers Advice", "Careers advice and help with a CV")),
+    "mental-health": (("Wellbeing", "Wellbeing support"), ("Counselling", "Free counselling")),
+    "substance": (("Drug and Alcohol Support", "Drug and alcohol advice and support"),),
+    "sexual-health": (("Sexual Health", "Sexual health advice and a drop-in clinic"),),
+    "family": (("Family Support", "Support for families and parents"),),
+    "domestic-abuse": (("Domestic Abuse Support", "Support after domestic abuse"),),
+    "lgbtq": (("LGBTQ+ Youth Group", "An LGBTQ+ youth group"),),
+    "diversion": (("Diversion", "Diversion from crime, with trusted adults"),
+                  ("Exploitation Support", "Support for young people at risk of exploitation")),
+    "housing": (("Housing Advice", "Housing advice and supported housing"),),
+}  # fmt: skip
+#: The planted search: this activity, near the busiest postcode (the sport services nearest it).
+PLANTED_ACTIVITY = ACTIVITIES["sport"][0]
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _STREETS = ("High Street", "Church Lane", "Station Road", "Park Road", "Mill Lane",
             "Victoria Road", "Canal Street", "Market Place", "School Lane",
@@ -85,12 +122,24 @@ def postcodes(region: Region, rng: np.random.Generator) -> pd.DataFrame:
                          "longitude": ll[:, 0].round(6), "lsoa_code": a.lsoa_code})  # fmt: skip
 
 
+def _named(service: dict[str, Any], activity: tuple[str, str]) -> dict[str, Any]:
+    """``service`` named and described for ``activity`` (from the parts kept in ``_parts``)."""
+    short, k, lo, hi, town, org = service["_parts"]
+    return service | {
+        "name": f"{short} {activity[0]}" + (f" {k + 1}" if k else ""),
+        "description": f"{activity[1]}. For young people aged {lo} to {hi} in {town}; run "
+        f"by {org}.",
+    }
+
+
 def _service(
     rng: np.random.Generator, org: dict[str, Any], k: int, home: np.ndarray, region: Region,
-    codes: pd.DataFrame, terms: dict[str, str],
+    codes: pd.DataFrame, terms: dict[str, str], pick: np.random.Generator,
 ) -> dict[str, Any]:  # fmt: skip
     a = region.areas
-    code, name, lo, hi = CATEGORIES[int(rng.integers(len(CATEGORIES)))]
+    code, _, lo, hi = CATEGORIES[int(rng.integers(len(CATEGORIES)))]
+    activities = ACTIVITIES[code]
+    activity = activities[int(pick.integers(len(activities)))]
     lo += max(0, int(rng.integers(-1, 3)))
     hi = min(25, max(lo + 3, hi + int(rng.integers(-3, 2))))
     stale = rng.random() < 0.08
@@ -120,11 +169,10 @@ def _service(
         })  # fmt: skip
     days = sorted(rng.choice(len(_DAYS), int(rng.integers(1, 4)), replace=False))
     opens = int(rng.integers(9, 19))
-    return {
-        "id": sid, "organization_id": org["id"], "name": f"{org['short']} {name.lower()}"
-        + (f" {k + 1}" if k else ""),
-        "description": f"{name} for young people aged {lo} to {hi} in {a.lad_name.iat[home[0]]},"
-        f" run by {org['name']}.",
+    return _named({
+        "id": sid, "organization_id": org["id"], "name": "", "description": "",
+        "_parts": (org["short"], k, lo, hi, a.lad_name.iat[home[0]], org["name"]),
+        "_category": code,
         "status": "temporarily closed" if rng.random() < 0.03 else "active",
         "minimum_age": lo, "maximum_age": hi,
         "eligibility_description": f"Young people aged {lo} to {hi}.",
@@ -145,7 +193,30 @@ def _service(
         "attributes": [{"id": _id(rng), "link_id": sid, "link_type": "category",
                         "link_entity": "service", "taxonomy_term_id": terms[code]}],
         "_stale": stale,
-    }  # fmt: skip
+    }, activity)  # fmt: skip
+
+
+def _plant(services: list[dict[str, Any]], codes: pd.DataFrame, region: Region) -> dict[str, Any]:
+    """Make the active sport services nearest the busiest postcode boxing clubs: the nearest two
+    at one address and the nearest at two. What a keyword search near there should find."""
+    busiest = int(np.argmax(region.areas.population.to_numpy()))
+    lat, lon = codes.latitude.iat[busiest], codes.longitude.iat[busiest]
+    scale = np.cos(np.radians(lat))
+
+    def far(s: dict[str, Any]) -> float:
+        return min(np.hypot(x["location"]["latitude"] - lat,
+                            (x["location"]["longitude"] - lon) * scale)
+                   for x in s["service_at_locations"])  # fmt: skip
+
+    sport = sorted((far(s), k) for k, s in enumerate(services)
+                   if s["_category"] == "sport" and s["status"] == "active")  # fmt: skip
+    one = [k for _, k in sport if len(services[k]["service_at_locations"]) == 1][:2]
+    two = [k for _, k in sport if len(services[k]["service_at_locations"]) == 2][:1]
+    for k in one + two:
+        services[k] = _named(services[k], PLANTED_ACTIVITY)
+    return {"postcode": codes.postcode.iat[busiest], "activity": PLANTED_ACTIVITY[0],
+            "services": [services[k]["id"] for k in one + two],
+            "at_two_addresses": [services[k]["id"] for k in two]}  # fmt: skip
 
 
 def write_directory(
@@ -167,6 +238,7 @@ def write_directory(
     a = region.areas
     weight = a.population.to_numpy(float) / a.population.sum()
     orgs, services = [], []
+    pick = np.random.default_rng([seed, 9])
     for k in range(organisations):
         town = a.lad_name.iat[int(rng.choice(len(a), p=weight))]
         short = f"{rng.choice(_WORDS)} {town}"
@@ -179,9 +251,12 @@ def write_directory(
         home = rng.choice(pool, min(5, pool.size), replace=False,
                           p=weight[pool] / weight[pool].sum())  # fmt: skip
         n = 1 + int(rng.poisson(1.4))
-        services += [_service(rng, org, j, home, region, codes, terms) for j in range(n)]
+        services += [_service(rng, org, j, home, region, codes, terms, pick) for j in range(n)]
         orgs.append(org)
+    planted = _plant(services, codes, region)
     stale = [s["id"] for s in services if s.pop("_stale")]
+    for s in services:
+        del s["_parts"], s["_category"]
     payload = {
         "taxonomies": [taxonomy], "taxonomy_terms": term_rows,
         "organizations": [{k: o[k] for k in ("id", "name", "description", "website")}
@@ -190,6 +265,7 @@ def write_directory(
     }  # fmt: skip
     files.services.write_text(jsonio.dumps(payload, indent=1))
     codes.to_csv(files.postcodes, index=False)
-    files.truth.write_text(jsonio.dumps({"today": DIRECTORY_TODAY.isoformat(), "stale": stale,
-                                       "services": len(services)}, indent=1))  # fmt: skip
+    truth = {"today": DIRECTORY_TODAY.isoformat(), "stale": stale, "services": len(services),
+             "planted_search": planted}  # fmt: skip
+    files.truth.write_text(jsonio.dumps(truth, indent=1))
     return files

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vrukit import jsonio
 from vrukit.directory.hsds import ADDRESS_FIELDS, LOCATION_FIELDS, SERVICE_FIELDS, record_fields
+from vrukit.directory.keywords import KeywordIndex, KeywordMatch
 from vrukit.directory.models import (
     DirAddress,
     DirAttribute,
@@ -35,18 +36,11 @@ from vrukit.directory.models import (
     DirServiceAtLocation,
     DirState,
     DirTaxonomyTerm,
-    normalise_postcode,
 )
-from vrukit.directory.search import (
-    Query,
-    UnknownPostcode,
-    WeeklySession,
-    distances,
-    open_at,
-    weekly,
-)
+from vrukit.directory.places import Place, centres, resolve_place
+from vrukit.directory.search import Query, WeeklySession, distances, open_at, weekly
 
-__all__ = ["DirectoryIndex", "Snapshot", "bump", "envelope", "find", "page_json"]
+__all__ = ["DirectoryIndex", "Found", "Snapshot", "bump", "envelope", "find", "page_json"]
 
 
 def _dumps(record: dict[str, Any]) -> str:
@@ -113,6 +107,12 @@ class Snapshot:
     sal_town: Any = None
     latitude: Any = None
     longitude: Any = None
+    #: The Youth Map's search: words, each service's place in name order (the same on every
+    #: store, whatever its collation), the towns' and postcode halves' middles.
+    keywords: KeywordIndex = field(default_factory=lambda: KeywordIndex([]))
+    name_rank: Any = None
+    towns: dict[str, tuple[float, float]] = field(default_factory=dict)
+    outward: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def services(self, *, words: list[str], term: str | None, taxonomy: str | None,
                  organization: str | None, modified_after: datetime | None,
@@ -213,14 +213,23 @@ def build(s: Session, version: int) -> Snapshot:
     position = {sid: k for k, sid in enumerate(snap.service_ids)}
     terms: dict[str, list[int]] = defaultdict(list)
     taxonomies: dict[str, list[int]] = defaultdict(list)
-    for link, term, taxonomy in s.execute(
-        select(DirAttribute.link_id, DirAttribute.taxonomy_term_id, DirTaxonomyTerm.taxonomy_id)
+    categories: list[list[str]] = [[] for _ in services]
+    for link, term, taxonomy, name in s.execute(
+        select(DirAttribute.link_id, DirAttribute.taxonomy_term_id, DirTaxonomyTerm.taxonomy_id,
+               DirTaxonomyTerm.name)
         .join(DirTaxonomyTerm, DirTaxonomyTerm.id == DirAttribute.taxonomy_term_id)
     ):  # fmt: skip
         if link in position:
             terms[term].append(position[link])
+            categories[position[link]].append(name)
             if taxonomy:
                 taxonomies[taxonomy].append(position[link])
+    snap.keywords = KeywordIndex([(r.name, c, r.description or "")
+                                  for r, c in zip(services, categories, strict=True)])  # fmt: skip
+    by_name = sorted(range(len(services)), key=lambda k: (services[k].name.casefold(),
+                                                          services[k].id))  # fmt: skip
+    snap.name_rank = np.empty(len(services), int)
+    snap.name_rank[by_name] = np.arange(len(services))
     for out, found in ((snap.by_term, terms), (snap.by_taxonomy, taxonomies)):
         for key, where in found.items():
             mask = np.zeros(len(services), bool)
@@ -238,6 +247,9 @@ def build(s: Session, version: int) -> Snapshot:
                                                                 k.closes_at))  # fmt: skip
     snap.postcodes = {p: (lat, lon) for p, lat, lon in s.execute(
         select(DirPostcode.postcode, DirPostcode.latitude, DirPostcode.longitude))}  # fmt: skip
+    snap.outward = centres((p[:-3], *at) for p, at in snap.postcodes.items() if len(p) > 4)
+    placed = zip(snap.sal_town, snap.latitude, snap.longitude, strict=True)
+    snap.towns = centres((t, lat, lon) for t, lat, lon in placed if t and not math.isnan(lat))
     return snap
 
 
@@ -271,28 +283,48 @@ def _locations(s: Session, snap: Snapshot, position: dict[str, int]) -> None:
     snap.longitude = np.array([c.get("longitude", nan) for c in coords], float)
 
 
-def find(snap: Snapshot, query: Query, at: datetime) -> tuple[Any, Any]:
-    """The active services-at-locations matching a person's search, as positions in
-    ``snap.sal_json``: nearest first from the postcode (with distances in metres), else by
-    service name. ``at`` is the local time for "open now"."""
-    rows = snap.at_locations(query.term_id)
-    service = snap.sal_service[rows]
-    keep = snap.status[service] == "active"
-    if query.town:
-        keep &= snap.sal_town[rows] == query.town
+@dataclass(frozen=True)
+class Found:
+    """What a person's search found: ``services`` (positions in ``Snapshot.service_ids``) once
+    each, in the order to show - nearest first from a postcode, with ``distance`` to each
+    one's nearest address in metres; else best match to the words first, then by name."""
+
+    services: Any
+    distance: Any
+    place: Place | None
+    keywords: KeywordMatch | None
+
+
+def _wanted(snap: Snapshot, query: Query, at: datetime) -> tuple[Any, KeywordMatch | None]:
+    """Which services pass the search's words, age and "open now" (a mask), and the words'
+    match."""
+    keep = snap.status == "active"
     if query.age is not None:
         with np.errstate(invalid="ignore"):  # NaN: no limit
-            keep &= ~(snap.maximum_age[service] < query.age)
-            keep &= ~(snap.minimum_age[service] > query.age)
+            keep &= ~(snap.maximum_age < query.age) & ~(snap.minimum_age > query.age)
     if query.open_now:
-        on = np.array([open_at(k, at) for k in snap.sessions], bool)
-        keep &= on[service]
-    rows = rows[keep]
-    if not query.postcode:
-        order = np.lexsort((rows, snap.sal_service[rows]))  # services are in name order
-        return rows[order], None
-    origin = snap.postcodes.get(normalise_postcode(query.postcode))
-    if origin is None:
-        raise UnknownPostcode(f"we could not find the postcode {query.postcode.strip()!r}; "
-                              "check it, or choose a town instead")  # fmt: skip
-    return snap.nearest(rows, *origin, None)
+        keep &= np.array([open_at(k, at) for k in snap.sessions], bool)
+    words = snap.keywords.match(query.words) if query.words.strip() else None
+    if words is not None and words.words:
+        keep &= words.matches
+    return keep, words
+
+
+def find(snap: Snapshot, query: Query, at: datetime) -> Found:
+    """The active services matching a person's search (``Found``), each once however many
+    addresses it has. ``at`` is the local time for "open now"; a place that is neither a
+    postcode of the lookup nor a town raises ``UnknownPlace``."""
+    place = resolve_place(query.place, snap.postcodes, snap.outward, snap.towns)
+    keep, words = _wanted(snap, query, at)
+    rows = np.flatnonzero(keep[snap.sal_service])
+    if place is not None and place.town is not None:
+        rows = rows[snap.sal_town[rows] == place.town]
+    if place is None or place.origin is None:
+        services = np.unique(snap.sal_service[rows])
+        score = words.score[services] if words is not None else np.zeros(len(services))
+        order = np.lexsort((snap.name_rank[services], -score))
+        return Found(services[order], None, place, words)
+    rows, d = snap.nearest(rows, *place.origin, None)
+    _, first = np.unique(snap.sal_service[rows], return_index=True)
+    first.sort()  # each service at its nearest address, nearest first
+    return Found(snap.sal_service[rows[first]], d[first], place, words)

@@ -1,6 +1,6 @@
-"""Finding services for people: what (a category), where (a postcode - nearest first, with the
-distance - or a town), an age, and whether a session is on now: the rules the search
-(``index.find``, on the in-memory index) and the pages share.
+"""Finding services for people: what (words, forgiving typos: ``keywords``), where (a postcode -
+nearest first, with the distance - or a town: ``places``), an age, and whether a session is on
+now: the rules the search (``index.find``, on the in-memory index) and the pages share.
 
 "Open now" reads each service's weekly schedules (``byday`` such as ``MO,TH``, ``opens_at`` and
 ``closes_at`` as ``HH:MM``) against the local time given. A service whose last verification is
@@ -54,9 +54,11 @@ class UnknownPostcode(VrukitError):
 
 @dataclass(frozen=True)
 class Query:
-    term_id: str | None = None
-    postcode: str | None = None
-    town: str | None = None
+    """A person's search, every part optional: ``words`` ("boxing"), ``place`` (a postcode,
+    the first half of one, or a town), an ``age`` the service must be open to, ``open_now``."""
+
+    words: str = ""
+    place: str = ""
     age: int | None = None
     open_now: bool = False
 

@@ -1,10 +1,13 @@
-"""The Youth Map's public search page: what (a category), where (a postcode, nearest first
-with the distance shown, or a town), age and "open now"; a list, and a map of the same results
-when Leaflet is installed. Server-rendered, so it works without JavaScript; mobile first.
+"""The Youth Map's public search page: what (words such as "boxing", forgiving typos), where (a
+postcode - nearest first with the distance shown - or a town), age and "open now"; a numbered
+list of services, each once with its addresses, then a map of the same results with numbered
+markers and a key when Leaflet is installed. Server-rendered, so it works without JavaScript;
+mobile first: on a phone the first result shows without scrolling, the map after the list.
 
 Postcodes come from the lookup the VRU loads (the demo region ships its own); the map draws
 no background tiles unless the VRU names a tile server (``tiles``), so a search never sends a
-person's postcode to a third party by default.
+person's postcode to a third party by default. A place that is neither a known postcode nor a
+town is said so, with no list: never a list of everything as if it were near.
 """
 
 from __future__ import annotations
@@ -12,14 +15,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -27,9 +28,8 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from vrukit.directory.index import DirectoryIndex, find
+from vrukit.directory.index import DirectoryIndex, Snapshot, find
 from vrukit.directory.models import (
-    DirAddress,
     DirAttribute,
     DirLocation,
     DirPostcode,
@@ -41,9 +41,11 @@ from vrukit.directory.models import (
     normalise_postcode,
     safe_link,
 )
-from vrukit.directory.search import DAYS, UnknownPostcode, is_open, is_stale
+from vrukit.directory.places import UnknownPlace
+from vrukit.directory.search import DAYS, is_stale
 from vrukit.directory.search import Query as Search
 from vrukit.programme.db import engine, upgrade
+from vrukit.web._youth_results import address, advice, hits, km, markers
 
 __all__ = ["PER_PAGE", "create_youth_map_app"]
 
@@ -108,15 +110,6 @@ def _db(request: Request) -> Iterator[Session]:
 Db = Annotated[Session, Depends(_db)]
 
 
-def km(metres: float) -> str:
-    return f"{metres:,.0f} m" if metres < 1000 else f"{metres / 1000:.1f} km"
-
-
-def address(loc: DirLocation) -> str:
-    a = loc.addresses[0] if loc.addresses else None
-    return f"{a.address_1}, {a.city} {a.postal_code}" if a else (loc.name or "")
-
-
 def age_range(s: DirService) -> str:
     lo, hi = s.minimum_age, s.maximum_age
     if lo is None and hi is None:
@@ -151,92 +144,95 @@ def link(value: str | None) -> str | None:
 PAGES.env.filters.update(km=km, address=address, age_range=age_range, when=when, day=day, link=link)
 
 
-def _form(what: str, postcode: str, town: str, age: int | None, open_now: bool) -> dict[str, Any]:
-    return {"what": what, "postcode": postcode.strip(), "town": town, "age": age,
-            "open_now": open_now}  # fmt: skip
+def _typed(text: str) -> str:
+    """What a person typed, with no control characters (a NUL byte included) or extra spaces."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def _form(what: str, where: str, age: int | None, open_now: bool) -> dict[str, Any]:
+    return {"what": _typed(what), "where": _typed(where), "age": age, "open_now": open_now}
+
+
+def _link(root: str, form: dict[str, Any], **change: Any) -> str:
+    """The search page for ``form`` with ``change`` (a value None or "" leaves a field out)."""
+    values = form | change
+    return f"{root}/?" + urlencode({k: v for k, v in values.items() if v not in ("", None, False)})
 
 
 def search_page(
     request: Request,
     s: Db,
     what: Annotated[str, Query(max_length=50)] = "",
-    postcode: Annotated[str, Query(max_length=10)] = "",
+    where: Annotated[str, Query(max_length=100)] = "",
+    postcode: Annotated[str, Query(max_length=10)] = "",  # the page's fields before "where"
     town: Annotated[str, Query(max_length=100)] = "",
     age: Annotated[str, Query(max_length=3)] = "",  # an empty box sends "age="
     open_now: bool = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
     years = int(age) if re.fullmatch(r"[0-9]{1,3}", age.strip()) else None
-    form = _form(what, postcode, town, years, open_now)
-    terms = list(s.scalars(select(DirTaxonomyTerm).order_by(DirTaxonomyTerm.name)))
-    term = next((t for t in terms if t.code == what), None)
-    searched = any([what, form["postcode"], town, years is not None, open_now])
-    at = request.app.state.clock()
-    query = Search(term.id if term else None, form["postcode"] or None, town or None, years,
-                   open_now)  # fmt: skip
-    error, rows, dist, origin = None, np.array([], int), None, None
-    if searched:
-        snap = request.app.state.index.current()
-        try:
-            rows, dist = find(snap, query, at)
-        except UnknownPostcode as e:
-            error = str(e)
-            rows, dist = find(snap, replace(query, postcode=None), at)
-        if dist is not None:
-            origin = snap.postcodes[normalise_postcode(form["postcode"])]
-    pages = max(1, math.ceil(len(rows) / PER_PAGE))
-    window = slice((page - 1) * PER_PAGE, page * PER_PAGE)
-    shown = [snap.sal_json[k]["id"] for k in rows[window]] if searched else []
-    found = _load(s, shown)
-    today = request.app.state.today()
-    view = [{"service": found[i].service, "location": found[i].location,
-             "distance": None if dist is None else float(d),
-             "open": is_open(found[i].service.schedules, at),
-             "stale": is_stale(found[i].service, today)}
-            for i, d in zip(shown, dist[window] if dist is not None else shown, strict=True)
-            if i in found]  # fmt: skip
-    context = request.app.state.page | {
-        "form": form, "terms": terms, "towns": _towns(s), "searched": searched,
-        "error": error, "hits": view, "total": len(rows), "page": page, "pages": pages,
-        "first": (page - 1) * PER_PAGE + 1, "example_postcode": _example(s),
-        "markers": _markers(request, view, origin, form["postcode"].upper()),
-        "link": lambda p: f"{request.app.state.page['root']}/?"
-        + urlencode({k: v for k, v in form.items() if v not in ("", None, False)} | {"page": p}),
+    form = _form(what, where or postcode or town, years, open_now)
+    state = request.app.state
+    snap = state.index.current()
+    code = normalise_postcode(form["what"])
+    if not form["where"] and (code in snap.postcodes or code in snap.outward):
+        form |= {"what": "", "where": form["what"]}  # a postcode typed in "what"
+    searched = any((form["what"], form["where"], years is not None, open_now))
+    context = state.page | {
+        "form": form, "searched": searched, "error": None, "found": None, "hits": [],
+        "asked": not searched and bool({"what", "where"} & set(request.query_params)),
+        "terms": _terms(s), "towns": sorted(snap.towns), "example_postcode": _example(s),
+        "link": lambda **change: _link(state.page["root"], form, **change),
     }  # fmt: skip
+    if searched:
+        context |= _results(request, s, snap, form, page)
     return PAGES.TemplateResponse(request, "youth_search.html", context)
 
 
-def _load(s: Session, ids: list[str]) -> dict[str, DirServiceAtLocation]:
+def _results(
+    request: Request, s: Session, snap: Snapshot, form: dict[str, Any], page: int
+) -> dict[str, Any]:
+    """What the page shows for a search: the page of results and the map's markers, the
+    message for an unknown place, or the advice when nothing is found."""
+    state, at = request.app.state, request.app.state.clock()
+    query = Search(form["what"], form["where"], form["age"], form["open_now"])
+    try:
+        found = find(snap, query, at)
+    except UnknownPlace as e:
+        looked = snap.keywords.match(e.text)
+        return {"error": e, "instead": bool(looked.words) and bool(looked.matches.any())}
+    total = len(found.services)
+    window = slice((page - 1) * PER_PAGE, page * PER_PAGE)
+    ids = [snap.service_ids[k] for k in found.services[window]]
+    shown = hits(_load(s, ids), ids, (page - 1) * PER_PAGE + 1, found, state.today(), at)
+    root = state.page["root"]
+    return {
+        "found": found, "hits": shown, "total": total, "page": page,
+        "pages": max(1, math.ceil(total / PER_PAGE)), "first": (page - 1) * PER_PAGE + 1,
+        "markers": markers(shown, found, snap.towns, lambda sid: f"{root}/services/{sid}"),
+        "advice": None if total else advice(snap, query, found, at),
+    }  # fmt: skip
+
+
+def _load(s: Session, ids: list[str]) -> dict[str, DirService]:
     """One page of results with what the list shows about each."""
-    rows = s.scalars(select(DirServiceAtLocation).where(DirServiceAtLocation.id.in_(ids)).options(
-        selectinload(DirServiceAtLocation.service).selectinload(DirService.organization),
-        selectinload(DirServiceAtLocation.service).selectinload(DirService.schedules),
-        selectinload(DirServiceAtLocation.location).selectinload(DirLocation.addresses),
+    rows = s.scalars(select(DirService).where(DirService.id.in_(ids)).options(
+        selectinload(DirService.organization), selectinload(DirService.schedules),
+        selectinload(DirService.at_locations).selectinload(DirServiceAtLocation.location)
+        .selectinload(DirLocation.addresses),
     ))  # fmt: skip
     return {r.id: r for r in rows}
 
 
-def _towns(s: Session) -> list[str]:
-    return list(s.scalars(select(DirAddress.city).distinct().order_by(DirAddress.city)))
+def _terms(s: Session) -> list[str]:
+    """The categories' names, offered as things to search for."""
+    return list(s.scalars(select(DirTaxonomyTerm.name).distinct().order_by(DirTaxonomyTerm.name)))
 
 
 def _example(s: Session) -> str:
     """A postcode from the lookup, written as people write it (the inward code apart)."""
     code = s.scalar(select(DirPostcode.postcode).order_by(DirPostcode.postcode).limit(1)) or ""
     return f"{code[:-3]} {code[-3:]}" if len(code) > 4 else code
-
-
-def _markers(
-    request: Request, view: list[dict[str, Any]], origin: tuple[float, float] | None, label: str
-) -> dict[str, Any]:
-    root = request.app.state.page["root"]
-    services = [{"lat": v["location"].latitude, "lon": v["location"].longitude,
-                 "name": v["service"].name, "href": f"{root}/services/{v['service'].id}"}
-                for v in view if v["location"].latitude is not None]  # fmt: skip
-    out: dict[str, Any] = {"services": services}
-    if origin is not None:
-        out["origin"] = {"lat": origin[0], "lon": origin[1], "label": label}
-    return out
 
 
 def _back(request: Request) -> str:
