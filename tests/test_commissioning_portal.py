@@ -556,3 +556,22 @@ def test_one_reader_cannot_keep_the_board_pack_printer_from_others(base, tmp_pat
         governance._PRINTING.release()
     assert busy.status_code == 503 and busy.headers["retry-after"] == "10"
     assert other.get("/board-pack/2021-Q4.pdf").status_code == 200
+
+
+def test_the_home_page_lists_the_scores_each_panel_member_owes(base, tmp_path):
+    """Issue 32, item 7: a panel member's home says which applications they still score; one
+    they declared a conflict with is never among them."""
+    from datetime import datetime
+
+    from vrukit.web.portal.todo import to_do
+
+    path_, _ = base
+    with Session(engine(f"sqlite:///{path_}")) as s:
+        owed = {}
+        for email in ("panel-a@x.org", "commissioner@demo.vru", "analyst@demo.vru"):
+            items = [i for i in to_do(s, _user(s, email), date(2022, 3, 1), datetime(2022, 3, 1))
+                     if i.href.startswith("/rounds/")]  # fmt: skip
+            owed[email] = [title for i in items for title, _ in i.examples]
+    assert owed["panel-a@x.org"] == ["Boxing after school"]  # the hospital's is its conflict
+    assert owed["commissioner@demo.vru"] == ["Hospital youth work"]
+    assert owed["analyst@demo.vru"] == ["Hospital youth work"]

@@ -249,8 +249,8 @@ def sna(
     s = get_settings(db=db, lake=lake, engine=engine)
     path = _demo_db(s)
     indicators, pilots = demo_inputs(s, indicators, pilots)
-    if s.db is None:
-        region = region or "the demo region"
+    demo = s.db is None
+    if demo:
         if store is None and (s.demo_dir / "programme.sqlite").exists():
             store = _store(None)
     options = SiteOptions(
@@ -258,6 +258,7 @@ def sna(
         languages=tuple(language) if language else SiteOptions().languages,
         region=region,
         assets=assets,
+        demo=demo,
     )
     if each:
         _sna_each(s, path, out, each, options, indicators)

@@ -67,7 +67,9 @@ def render(fig: Figure, lang: Lang, folder: Path, prefix: str) -> None:
     if fig.chart is None:
         return
     folder.mkdir(parents=True, exist_ok=True)
-    config = CONFIG | ({"font": RTL_FONT} if lang.dir == "rtl" else {})
+    # no ARIA text inside the drawing: Vega writes it in English, and the page's alt text and
+    # table already say what the chart shows
+    config = CONFIG | {"aria": False} | ({"font": RTL_FONT} if lang.dir == "rtl" else {})
     for width, suffix in ((WIDE, ""), (NARROW, "-narrow")):
         spec = sized(fig.chart.configure(**config).to_dict(), width)
         svg = vlc.vegalite_to_svg(

@@ -79,13 +79,14 @@ class Lang:
         text = str(published)
         return self.isolate(text) if text.startswith(("<", "[")) else self.num(text)
 
-    def month(self, ym: str, *, short: bool = False) -> str:
+    def month(self, ym: str, *, short: bool = False, in_sentence: bool = False) -> str:
+        """A month and year: on its own (a table's label: Polish "kwiecień 2021") or
+        ``in_sentence``, after "from" or "to" (the form a date takes: Polish "kwietnia 2021")."""
         year, mon = (int(x) for x in ym.split("-"))
         import datetime as dt
 
-        return format_date(
-            dt.date(year, mon, 1), "LLL y" if short else "LLLL y", locale=self.locale
-        )
+        pattern = "MMMM y" if in_sentence else "LLL y" if short else "LLLL y"
+        return format_date(dt.date(year, mon, 1), pattern, locale=self.locale)
 
     def month_name(self, mon: int) -> str:
         return str(self.locale.months["stand-alone"]["wide"][mon])

@@ -50,6 +50,9 @@ FACTOR_LABELS = {
     "idaopi": N_("Income deprivation affecting older people"),
     "youth_share": N_("Share of residents aged 10 to 24"),
     "pilot_area": N_("In a current pilot area (control)"),
+    # the demo region's extra indicators (a real VRU's own columns keep the names it gives them)
+    "night_time_economy_index": N_("Night-time economy index"),
+    "school_exclusions_per_1000": N_("School exclusions per 1,000 pupils"),
 }
 SEQ = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"]
 GI_COLOURS = {"hot spot": "#c0392b", "cold spot": "#2166ac", "not significant": "#e8e8e8"}

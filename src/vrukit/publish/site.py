@@ -53,6 +53,9 @@ class SiteOptions:
     languages: tuple[str, ...] = ("en", "ur", "pl")
     region: str = ""
     assets: Path | None = None
+    #: The synthetic demo region: with no ``region`` given, pages call it "the demo region" in
+    #: their own language.
+    demo: bool = False
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.languages if c not in LANGUAGES]
@@ -347,9 +350,12 @@ class _Site(Pages):
         ]
         common = {
             "lang": self.lang, "root": root, "here": path, "pages": PAGES,
-            "other_languages": other, "region": self.options.region,
+            "other_languages": other, "region": self.options.region, "demo": self.options.demo,
             "policy": self.pub.policy, "las": self.la_links(root),
             "window": [self.lang.month(m) for m in self.data.window],
+            # the same months in a sentence ("from April 2021 to March 2022"): Polish "od
+            # kwietnia 2021 do marca 2022" needs the date form
+            "window_from": [self.lang.month(m, in_sentence=True) for m in self.data.window],
             "pilots": self.pilot_links(root),
         }  # fmt: skip
         html = env.get_template(f"{template}.html").render(**common, **ctx)

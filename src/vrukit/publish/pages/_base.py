@@ -66,8 +66,8 @@ class PageBase:
     def period(self) -> dict[str, str]:
         """The mapped window's first and last month, named in this language."""
         return {
-            "first": self.lang.month(self.data.window[0]),
-            "last": self.lang.month(self.data.window[1]),
+            "first": self.lang.month(self.data.window[0], in_sentence=True),
+            "last": self.lang.month(self.data.window[1], in_sentence=True),
         }
 
     def headlines(self, row: pd.Series, compare: pd.Series | None = None) -> list[dict[str, Any]]:

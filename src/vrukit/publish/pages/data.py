@@ -46,7 +46,7 @@ class DataPage(PageBase):
             "title": self.t("Data and methods"),
             "downloads": downloads,
             "crime_types": [self.type_label(t) for t in self.data.types],
-            "months": [self.lang.month(m) for m in self.data.months],
+            "months": [self.lang.month(m, in_sentence=True) for m in self.data.months],
             "harm_table": c.get("harm_table", ""),
             "iod_year": self.iod_year(),
             "left_out": self._left_out(),

@@ -145,7 +145,8 @@ class WhenPage(PageBase):
         summary = self.t(
             "Violence expected in each local authority from %(first)s to %(last)s, with the "
             "range it should fall in 80 and 95 times in 100.",
-            first=self.lang.month(f["months"][0]), last=self.lang.month(f["months"][-1]),
+            first=self.lang.month(f["months"][0], in_sentence=True),
+            last=self.lang.month(f["months"][-1], in_sentence=True),
         )  # fmt: skip
         return self.render_fig(
             charts.Figure(

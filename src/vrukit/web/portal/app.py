@@ -78,6 +78,7 @@ from vrukit.web.portal.security import (
     hash_password,
     new_csrf_token,
 )
+from vrukit.web.portal.todo import to_do
 from vrukit.web.portal.web import (
     EDITORS,
     SUBMITTERS,
@@ -275,8 +276,12 @@ def change_password(
 def home(request: Request, s: Db, me: Me) -> HTMLResponse:
     ivs = s.scalars(select(Intervention).where(visible(me)).order_by(Intervention.name)).all()
     org = s.get(Organisation, me.organisation_id) if me.organisation_id else None
+    state = request.app.state
+    today = state.today() if state.today else date.today()
+    noon = datetime.combine(today, datetime.min.time()) + timedelta(hours=12)
+    now = state.now() if state.now else noon if state.today else datetime.now()
     return render(request, "home.html", user=me, interventions=ivs, organisation=org,
-                  rounds=rounds.home_rounds(s, me))  # fmt: skip
+                  rounds=rounds.home_rounds(s, me), todo=to_do(s, me, today, now))  # fmt: skip
 
 
 @router.get("/interventions", response_class=HTMLResponse)
