@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
+import http.server
 import io
 import os
 import shutil
@@ -400,3 +402,19 @@ def serve(app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_server(demo_site):
+    """The demo SNA site over HTTP on 127.0.0.1 for the module's browser tests; its root URL."""
+    run, _ = demo_site
+    handler = functools.partial(_QuietHandler, directory=str(run.out))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()

@@ -300,7 +300,8 @@ def test_an_applicant_sees_the_panel_s_size_not_its_members_addresses(base, tmp_
     _sign_in(c, WHO["provider"])
     page = c.get(f"/rounds/{ids['rid']}").text
     assert "A panel of 3;" in page
-    assert "@" not in re.sub(r"boxing@demo\.vru", "", page), "a panel member's address is shown"
+    addresses = set(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", page)) - {"boxing@demo.vru"}
+    assert not addresses, f"a panel member's address is shown: {addresses}"
     (tmp_path / "staff").mkdir()
     staff = _client(path_, tmp_path / "staff")
     _sign_in(staff, WHO["analyst"])

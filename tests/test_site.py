@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from babel.messages.pofile import read_po
@@ -75,9 +76,61 @@ def test_every_data_file_is_in_the_manifest(demo_site) -> None:
     manifest, _ = _published(run.out)
     listed = {f for t in manifest["tables"].values() for f in t["files"]}
     listed |= {"concentration.csv", "manifest.json", "areas.geojson", "areas.js", "hexes.geojson",
-               "hexes.js"}  # fmt: skip
-    present = {p.name for p in (run.out / "data").iterdir()}
+               "hexes.js", "map"}  # fmt: skip
+    present = {p.name for p in (run.out / "data").iterdir() if p.suffix != ".gz"}
     assert present <= listed, present - listed
+    maps = {str(p.relative_to(run.out / "data")) for p in (run.out / "data" / "map").glob("*.js")}
+    assert maps == set(manifest["maps"]["files"])
+    # every .gz is its file compressed, byte for byte
+    import gzip
+
+    for packed in (run.out / "data").rglob("*.gz"):
+        assert gzip.decompress(packed.read_bytes()) == packed.with_suffix("").read_bytes()
+
+
+def _map(path: Path) -> dict:
+    """A map file decoded as site.js expands it."""
+    text = path.read_text()
+    c = json.loads(text.split("]=", 1)[1].rstrip().removesuffix(";"))
+    keys = list(c["props"])
+    feats = []
+    for i, polygons in enumerate(c["shapes"]):
+        coords = []
+        for rings in polygons:
+            coords.append([])
+            for r in rings:
+                coords[-1].append((np.reshape(r, (-1, 2)).cumsum(axis=0) * c["step"]).tolist())
+        feats.append({"properties": {k: c["props"][k][i] for k in keys}, "coords": coords})
+    return {"features": feats}
+
+
+def test_each_page_s_map_file_holds_its_areas_published_values(demo_site) -> None:
+    """A pilot page drew all 1,750 of the region's areas to show 10: each map file now holds
+    the areas its page draws, with the published values of the areas table and no other."""
+    import shapely
+
+    run, _ = demo_site
+    _, tables = _published(run.out)
+    areas = tables["areas"].set_index("area_code")
+    full = json.loads((run.out / "data" / "areas.geojson").read_text())
+    props = {f["properties"]["code"]: f["properties"] for f in full["features"]}
+    outline = {f["properties"]["code"]: shapely.geometry.shape(f["geometry"])
+               for f in full["features"]}  # fmt: skip
+    region = _map(run.out / "data" / "map" / "areas.js")
+    assert len(region["features"]) == len(areas)
+    for name in ("areas.js", *sorted(p.name for p in (run.out / "data" / "map").glob("la-*.js"))):
+        drawn = _map(run.out / "data" / "map" / name)
+        for f in drawn["features"]:
+            code = f["properties"]["code"]
+            assert f["properties"] == props[code], code  # the published values, no others
+            assert f["properties"]["count"] == areas.loc[code, "count"]
+            shape = shapely.MultiPolygon([shapely.Polygon(p[0], p[1:]) for p in f["coords"]])
+            assert shape.hausdorff_distance(outline[code]) < 0.001  # within ~100 m
+        if name.startswith("la-"):
+            la = {f["properties"]["la"] for f in drawn["features"]}
+            assert len(la) == 1
+    pilot = next((run.out / "data" / "map").glob("pilot-*.js"))
+    assert len(_map(pilot)["features"]) < 50  # a pilot page loads its own few areas
 
 
 def test_no_suppressed_count_can_be_recovered_from_the_site(demo_site) -> None:

@@ -11,20 +11,19 @@ import pandas as pd
 import pytest
 
 from conftest import open_page
-from test_browser import server  # noqa: F401  (the module's fixture: the site over HTTP)
 from vrukit.publish import _charts as charts
 
 PAGES = ["index.html", "where.html", "when.html", "why.html", "la/E08900001.html"]
 
 
 @pytest.mark.parametrize(("lang", "width"), [("en", 390), ("ur", 390), ("en", 1280), ("ur", 1280)])
-def test_no_chart_is_shrunk_below_its_own_size(browser, server, lang, width) -> None:  # noqa: F811
-    page, problems = open_page(browser, f"{server}{lang}/data.html", width=width)
+def test_no_chart_is_shrunk_below_its_own_size(browser, site_server, lang, width) -> None:
+    page, problems = open_page(browser, f"{site_server}{lang}/data.html", width=width)
     page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400
             else None)  # fmt: skip
     seen = 0
     for rel in PAGES:
-        page.goto(f"{server}{lang}/{rel}", wait_until="load")
+        page.goto(f"{site_server}{lang}/{rel}", wait_until="load")
         page.evaluate("() => document.querySelectorAll('img').forEach(i => i.loading = 'eager')")
         page.wait_for_function("() => [...document.images].every(i => i.complete)")
         shown = page.evaluate(
@@ -55,16 +54,16 @@ def test_every_svg_text_is_12px_or_more(demo_site) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "ur"])
-def test_no_label_runs_past_a_chart_edge_in_the_browser_font(browser, server, demo_site,  # noqa: F811
+def test_no_label_runs_past_a_chart_edge_in_the_browser_font(browser, site_server, demo_site,
                                                              lang) -> None:  # fmt: skip
     run, _ = demo_site
     svgs = sorted((run.out / "charts" / lang).glob("*.svg"))
-    page, problems = open_page(browser, f"{server}{lang}/data.html")
+    page, problems = open_page(browser, f"{site_server}{lang}/data.html")
     # an image opened as a page makes the browser ask for /favicon.ico, which a site need not have
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     outside = []
     for svg in svgs:
-        page.goto(f"{server}charts/{lang}/{svg.name}", wait_until="load")
+        page.goto(f"{site_server}charts/{lang}/{svg.name}", wait_until="load")
         outside += page.evaluate(
             """name => { const s = document.documentElement; const W = s.width.baseVal.value;
                return [...s.querySelectorAll('text')].filter(t => t.textContent.trim())

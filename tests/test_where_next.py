@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from conftest import axe_violations, open_page
-from test_browser import server  # noqa: F401  (the module's fixture: the site over HTTP)
 
 HIGH = ["very high", "high"]
 
@@ -71,11 +70,11 @@ def test_priority_places_are_named_after_neighbourhoods_they_hold(demo_site, dem
 
 
 @pytest.mark.parametrize(("lang", "width"), [("en", 390), ("ur", 390), ("en", 1280)])
-def test_the_decision_comes_first_and_long_tables_fold(browser, server, demo_site, lang,  # noqa: F811
+def test_the_decision_comes_first_and_long_tables_fold(browser, site_server, demo_site, lang,
                                                       width) -> None:  # fmt: skip
     run, _ = demo_site
     t = _tables(run.out)
-    page, problems = open_page(browser, f"{server}{lang}/next.html", width=width)
+    page, problems = open_page(browser, f"{site_server}{lang}/next.html", width=width)
     top = {s: page.locator(s).first.bounding_box()["y"]
            for s in ("#in-short", "#clusters", "#gaps", "#coverage", "#map",
                      "#top-risk")}  # fmt: skip
@@ -105,10 +104,10 @@ def test_the_decision_comes_first_and_long_tables_fold(browser, server, demo_sit
     page.close()
 
 
-def test_map_pop_ups_give_each_figure_its_scale(browser, server, demo_site) -> None:  # noqa: F811
+def test_map_pop_ups_give_each_figure_its_scale(browser, site_server, demo_site) -> None:
     run, _ = demo_site
     areas = _tables(run.out)["areas"]
-    page, problems = open_page(browser, server + "en/where.html")
+    page, problems = open_page(browser, site_server + "en/where.html")
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     text = page.locator(".leaflet-popup-content").inner_text()
@@ -125,3 +124,67 @@ def test_map_pop_ups_give_each_figure_its_scale(browser, server, demo_site) -> N
     assert f"Risk rank: {int(float(row['rank'])):,} of {len(areas):,}, 1 the highest risk" in text
     assert not problems
     page.close()
+
+
+@pytest.mark.parametrize(("lang", "width"), [("en", 390), ("ur", 1280), ("pl", 1280)])
+def test_every_area_of_an_authority_is_in_a_table_to_sort_and_filter(
+    browser,
+    site_server,
+    demo_site,
+    lang,
+    width,
+) -> None:
+    """Issue 32, item 1: an area's figures are reachable without the map, for every area of a
+    local authority, sorted by any column and filtered by name."""
+    run, _ = demo_site
+    areas = _tables(run.out)["areas"]
+    code = sorted(areas.lad_code.unique())[0]
+    mine = areas[areas.lad_code == code]
+    page, problems = open_page(browser, f"{site_server}{lang}/la/{code}.html", width=width)
+    rows = page.locator("#areas-table tbody tr")
+    assert rows.count() == len(mine)  # every area, not the top 50
+    rate = page.locator("#areas-table thead th").nth(4)
+    rate.locator("button").click()
+    assert rate.get_attribute("aria-sort") == "ascending"
+    rate.locator("button").click()
+    assert rate.get_attribute("aria-sort") == "descending"
+    shown = page.eval_on_selector_all(
+        "#areas-table tbody tr", "rs => rs.map(r => r.cells[4].getAttribute('data-sort'))"
+    )
+    values = [float(v) for v in shown if v]
+    assert values == sorted(values, reverse=True) and len(values) > 10
+    name = mine.sort_values("rate_per_1000", key=pd.to_numeric).area_name.iloc[0]
+    page.fill("#areas-table-filter", name)
+    visible = page.eval_on_selector_all("#areas-table tbody tr",
+                                        "rs => rs.filter(r => !r.hidden).length")  # fmt: skip
+    assert visible == int((mine.area_name.str.contains(name, regex=False)).sum()) >= 1
+    assert page.locator("#areas-table-count").inner_text().strip()
+    assert not problems and not axe_violations(page)
+    page.close()
+
+
+def test_the_region_map_shows_where_the_reader_is(browser, site_server, demo_site) -> None:
+    """Issue 32, item 1: with no map tiles (the default: nothing loaded from elsewhere), the
+    region's map still shows each local authority's outline and name."""
+    run, _ = demo_site
+    las = sorted(set(_tables(run.out)["areas"].lad_name))
+    page, problems = open_page(browser, site_server + "en/where.html")
+    page.wait_for_selector(".leaflet-tooltip.la-label")
+    labels = sorted(page.locator(".leaflet-tooltip.la-label").all_inner_texts())
+    assert labels == las
+    outlines = page.locator(".leaflet-context-pane path")
+    assert outlines.count() == len(las)
+    assert not problems
+    page.close()
+
+
+def test_a_tile_server_needs_https_and_its_attribution() -> None:
+    from vrukit.errors import ConfigError
+    from vrukit.publish.site import SiteOptions
+
+    url = "https://tiles.example.org/{z}/{x}/{y}.png"
+    assert SiteOptions(tiles=url, tiles_attribution="© OpenStreetMap contributors").tiles == url
+    with pytest.raises(ConfigError, match="attribution"):
+        SiteOptions(tiles=url)
+    with pytest.raises(ConfigError, match="https"):
+        SiteOptions(tiles="http://tiles.example.org/{z}/{x}/{y}.png", tiles_attribution="x")

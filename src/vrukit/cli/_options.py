@@ -178,8 +178,8 @@ ApiLastMonth = Annotated[
 Tiles = Annotated[
     str | None,
     typer.Option(
-        help="Map tiles for the Youth Map, as a URL template ({z}/{x}/{y}); none by default, "
-        "so no search is sent to a third party."
+        help="Map tiles for the Youth Map or the SNA site's maps, as an https:// URL template "
+        "({z}/{x}/{y}); none by default, so no search or page is sent to a third party."
     ),
 ]
 TilesAttribution = Annotated[str, typer.Option(help="The attribution the tile server requires.")]

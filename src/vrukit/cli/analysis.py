@@ -65,6 +65,8 @@ from vrukit.cli._options import (
     SpatialLag,
     StoreOption,
     SuppressMax,
+    Tiles,
+    TilesAttribution,
     Weights,
     Work,
     out_option,
@@ -234,6 +236,8 @@ def sna(
     assets: Assets = None,
     work: Work = None,
     store: SiteStore = None,
+    tiles: Tiles = None,
+    tiles_attribution: TilesAttribution = "",
 ) -> None:
     """Publish the open-access Strategic Needs Assessment: a static, multilingual website.
 
@@ -250,15 +254,16 @@ def sna(
     path = _demo_db(s)
     indicators, pilots = demo_inputs(s, indicators, pilots)
     demo = s.db is None
-    if demo:
-        if store is None and (s.demo_dir / "programme.sqlite").exists():
-            store = _store(None)
+    if demo and store is None and (s.demo_dir / "programme.sqlite").exists():
+        store = _store(None)
     options = SiteOptions(
         policy=Policy(suppress_max, round_to),
         languages=tuple(language) if language else SiteOptions().languages,
         region=region,
         assets=assets,
         demo=demo,
+        tiles=tiles or "",
+        tiles_attribution=tiles_attribution,
     )
     if each:
         _sna_each(s, path, out, each, options, indicators)

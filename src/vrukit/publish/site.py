@@ -28,6 +28,7 @@ from vrukit.publish import _charts as charts
 from vrukit.publish._data import ALL, SiteData, lorenz_points, release, slug
 from vrukit.publish._i18n import LANGUAGES, N_, Lang, language
 from vrukit.publish._labels import FACTOR_LABELS, TYPE_LABELS
+from vrukit.publish._maps import map_file
 from vrukit.publish.assets import find_assets
 from vrukit.publish.pages import Pages
 
@@ -56,8 +57,19 @@ class SiteOptions:
     #: The synthetic demo region: with no ``region`` given, pages call it "the demo region" in
     #: their own language.
     demo: bool = False
+    #: A map tile server for a site published online ({z}/{x}/{y} URL) and its attribution;
+    #: none by default, so a page loads nothing from elsewhere and works opened from disk.
+    tiles: str = ""
+    tiles_attribution: str = ""
 
     def __post_init__(self) -> None:
+        if self.tiles and not self.tiles_attribution.strip():
+            raise ConfigError("a tile server needs its attribution (--tiles-attribution): the "
+                              "map's data are someone's, and their licence says how to credit "
+                              "them")  # fmt: skip
+        if self.tiles and not self.tiles.startswith("https://"):
+            raise ConfigError(f"--tiles {self.tiles!r}: give an https:// URL with {{z}}, {{x}} "
+                              "and {y}")  # fmt: skip
         unknown = [c for c in self.languages if c not in LANGUAGES]
         if unknown or "en" not in self.languages:
             raise ConfigError(
@@ -115,7 +127,25 @@ def build_site(
         lap(f"pages_{code}")
     _chooser(env, out, options)
     run.pages.append(out / "index.html")
+    say("compressing")
+    _precompress(out)
+    lap("compress")
     return run
+
+
+#: Files a web server may send gzipped as they are (nginx ``gzip_static on``, Caddy
+#: ``precompressed gzip``): text, written beside each as NAME.gz.
+COMPRESSED = (".html", ".js", ".css", ".svg", ".json", ".geojson", ".csv")
+
+
+def _precompress(out: Path) -> None:
+    """A .gz beside every text file of the site, at the highest level and with no time in it
+    (the same site gives the same bytes), so the server spends no time compressing."""
+    import gzip
+
+    for f in sorted(out.rglob("*")):
+        if f.suffix in COMPRESSED and f.is_file():
+            Path(f"{f}.gz").write_bytes(gzip.compress(f.read_bytes(), 9, mtime=0))
 
 
 def check_out(out: Path) -> None:
@@ -169,6 +199,7 @@ def _write_data(pub: Protected, data: SiteData, out: Path, run: SiteRun) -> dict
     folder = out / "data"
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, list[str]] = {}
+    maps: list[str] = []
     for name, table in pub.tables.items():
         table.to_csv(folder / f"{name}.csv", index=False)
         pub.numeric(name).to_parquet(folder / f"{name}.parquet", index=False)
@@ -176,6 +207,7 @@ def _write_data(pub: Protected, data: SiteData, out: Path, run: SiteRun) -> dict
     areas = _area_layer(pub, data)
     if areas is not None:
         _geo_files(folder, "areas", areas, files)
+        maps = _map_files(folder / "map", pub, data)
     hexes = _hex_layer(pub, data)
     if hexes is not None:
         _geo_files(folder, "hexes", hexes, files)
@@ -184,6 +216,10 @@ def _write_data(pub: Protected, data: SiteData, out: Path, run: SiteRun) -> dict
         lz.to_csv(folder / "concentration.csv", index=False)
         files["concentration"] = ["concentration.csv"]
     manifest = pub.manifest(files)
+    if areas is not None:
+        manifest["maps"] = {"files": maps, "note": "the published values of the areas table and "
+                            "the areas' outlines, one file for each map the pages draw, in the "
+                            "compact form of vrukit.publish.site.compact"}  # fmt: skip
     manifest["notes"] = {
         "concentration": "share of violence held by the busiest areas, at each whole percent of "
         "areas, rounded to 0.1%: a statistic, not counts"
@@ -191,6 +227,75 @@ def _write_data(pub: Protected, data: SiteData, out: Path, run: SiteRun) -> dict
     (folder / "manifest.json").write_text(jsonio.dumps(manifest, indent=1))
     run.files += sorted(folder.iterdir())
     return files
+
+
+def compact(fc: dict[str, Any] | None, step: float) -> dict[str, Any] | None:
+    """A feature collection as the map files carry it, a third lighter once gzipped: each
+    property as one list (``props``), and each shape's rings as whole numbers of ``step``, each
+    vertex the difference from the one before (``shapes``: polygons, rings, x, y, x, y...).
+    site.js ``expand`` turns it back into GeoJSON."""
+    if fc is None:
+        return None
+    feats = fc["features"]
+    keys = list(feats[0]["properties"]) if feats else []
+
+    def ring(coords: list[list[float]]) -> list[int]:
+        ints = np.rint(np.asarray(coords, dtype=float) / step).astype(np.int64)
+        return np.vstack([ints[:1], np.diff(ints, axis=0)]).ravel().tolist()
+
+    shapes = []
+    for f in feats:
+        g = f["geometry"]
+        polygons = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
+        shapes.append([[ring(r) for r in poly] for poly in polygons])
+    return {"step": step, "props": {k: [f["properties"][k] for f in feats] for k in keys},
+            "shapes": shapes}  # fmt: skip
+
+
+def _context(pub: Protected, data: SiteData) -> dict[str, Any] | None:
+    """What a reader finds their way by when no map tiles are loaded: each local authority's
+    outline (its areas joined, simplified at 60 m) and its name, to place where the outline's
+    middle is (``at``: a point inside it)."""
+    areas = pub.tables["areas"]
+    wkb = {c: data.geometry.get(c) for c in areas.area_code}
+    if any(w is None for w in wkb.values()):
+        return None
+    feats = []
+    for (code, name), group in areas.groupby(["lad_code", "lad_name"], sort=True):
+        shapes = shapely.from_wkb([bytes(wkb[c]) for c in group.area_code])  # type: ignore[arg-type]
+        outline = shapely.simplify(shapely.union_all(shapely.buffer(shapes, 1.0)), 60.0)
+        at = geoms_to_wgs84(np.array([shapely.point_on_surface(outline)]))[0]
+        feats.append((outline, {"code": code, "name": name,
+                                "at": [round(at.x, 4), round(at.y, 4)]}))  # fmt: skip
+    return _features(np.array([f[0] for f in feats]), [f[1] for f in feats], REGION_DETAIL[1])
+
+
+def _map_files(folder: Path, pub: Protected, data: SiteData) -> list[str]:
+    """The area layers the pages draw, each holding only what its page shows at the detail it
+    is seen at: the whole region coarsely; each local authority's and each pilot's areas
+    finely (a pilot page drew all 1,750 of the region's areas to show 10)."""
+    folder.mkdir(exist_ok=True)
+    areas = pub.tables["areas"]
+    parts: list[tuple[str, dict[str, Any] | None]] = [
+        (map_file("region"), _area_layer(pub, data, REGION_DETAIL))
+    ]
+    context = _context(pub, data)
+    for code in sorted(set(areas.lad_code)):
+        mine = set(areas.area_code[areas.lad_code == code])
+        parts.append((map_file("la", code), _area_layer(pub, data, PLACE_DETAIL, mine)))
+    if "pilot" in areas:
+        named = areas.pilot.fillna("").str.split("; ")
+        for pilot in sorted({p for names in named for p in names if p}):
+            mine = set(areas.area_code[named.map(lambda n, p=pilot: p in n)])
+            parts.append((map_file("pilot", pilot), _area_layer(pub, data, PLACE_DETAIL, mine)))
+    for rel, fc in parts:
+        packed = compact(fc, REGION_DETAIL[1] if rel == map_file("region") else PLACE_DETAIL[1])
+        if packed is not None and context is not None and rel == map_file("region"):
+            packed["context"] = compact(context, REGION_DETAIL[1])
+        text = jsonio.dumps(packed, separators=(",", ":"))
+        (folder.parent / rel).write_text(f"window.VRUKIT=window.VRUKIT||{{}};"
+                                         f'window.VRUKIT["areas"]={text};\n')  # fmt: skip
+    return [rel for rel, _ in parts]
 
 
 def _geo_files(folder: Path, name: str, fc: dict[str, Any], files: dict[str, list[str]]) -> None:
@@ -202,9 +307,9 @@ def _geo_files(folder: Path, name: str, fc: dict[str, Any], files: dict[str, lis
     files.setdefault(name, []).extend([f"{name}.geojson", f"{name}.js"])
 
 
-def _features(geoms: np.ndarray, props: list[dict[str, Any]]) -> dict[str, Any]:
+def _features(geoms: np.ndarray, props: list[dict[str, Any]], step: float = 1e-5) -> dict[str, Any]:
     wgs = geoms_to_wgs84(geoms)
-    wgs = shapely.set_precision(wgs, 1e-5)
+    wgs = shapely.set_precision(wgs, step)
     feats = [
         {"type": "Feature", "properties": p, "geometry": json.loads(shapely.to_geojson(g))}
         for p, g in zip(props, wgs, strict=True)
@@ -223,18 +328,32 @@ def _quantile_classes(values: pd.Series, k: int = 5) -> tuple[np.ndarray, list[f
     return np.where(v.isna(), -1, cls), [float(b) for b in breaks]
 
 
-def _area_layer(pub: Protected, data: SiteData) -> dict[str, Any] | None:
+#: How finely a map file draws its areas: the simplification tolerance (metres) and the step of
+#: its coordinates (degrees; 1e-4 is about 7 by 11 metres here). A page that draws the whole
+#: region shows an area a few pixels across; a local authority's or a pilot's page, closer.
+REGION_DETAIL, PLACE_DETAIL = (30.0, 1e-4), (5.0, 1e-5)
+
+
+def _area_layer(
+    pub: Protected, data: SiteData, detail: tuple[float, float] = PLACE_DETAIL,
+    codes: set[str] | None = None,
+) -> dict[str, Any] | None:  # fmt: skip
+    """The area layer (every area, or ``codes``), drawn at ``detail``; classes are the
+    region's whichever areas are drawn."""
     areas = pub.tables["areas"]
     wkb = [data.geometry.get(c) for c in areas.area_code]
     if any(w is None for w in wkb):
         return None
-    geoms = shapely.from_wkb([bytes(w) for w in wkb])  # type: ignore[arg-type]
-    geoms = shapely.simplify(geoms, 5.0, preserve_topology=True)
     rate_cls, _ = _quantile_classes(areas.rate_per_1000)
     harm_per = pd.to_numeric(areas.harm, errors="coerce") * 1000 / areas.population
     harm_cls, _ = _quantile_classes(harm_per)
+    keep = np.ones(len(areas), bool) if codes is None else areas.area_code.isin(codes).to_numpy()
+    geoms = shapely.from_wkb([bytes(w) for w, k in zip(wkb, keep, strict=True) if k])  # type: ignore[arg-type]
+    geoms = shapely.simplify(geoms, detail[0], preserve_topology=True)
     props = []
     for i, row in enumerate(areas.itertuples(index=False)):
+        if not keep[i]:
+            continue
         p = {
             "code": row.area_code, "name": row.area_name, "la": row.lad_name,
             "count": str(row.count), "rate": _round(row.rate_per_1000, 1),
@@ -244,7 +363,7 @@ def _area_layer(pub: Protected, data: SiteData) -> dict[str, Any] | None:
             "rank": _round(getattr(row, "rank", None), 0),
         }  # fmt: skip
         props.append(p)
-    return _features(geoms, props)
+    return _features(geoms, props, detail[1])
 
 
 def _hex_layer(pub: Protected, data: SiteData) -> dict[str, Any] | None:
@@ -308,6 +427,10 @@ class _Site(Pages):
     # -- helpers
     def t(self, message: str, **values: Any) -> str:
         return self.lang.gettext(message, **values)
+
+    def tiles(self) -> dict[str, str] | None:
+        o = self.options
+        return {"url": o.tiles, "attribution": o.tiles_attribution} if o.tiles else None
 
     def type_label(self, crime_type: str) -> str:
         return self.t(TYPE_LABELS.get(crime_type, crime_type))

@@ -25,6 +25,7 @@ from vrukit.publish._labels import (
     TIER_COLOURS,
     TIER_LABELS,
 )
+from vrukit.publish._maps import map_file
 
 __all__ = ["PageBase", "num"]
 
@@ -134,13 +135,31 @@ class PageBase:
             shown["tier"] = frame.tier.map(
                 lambda g: self.t(TIER_LABELS.get(str(g), str(g))) if isinstance(g, str) else ""
             )
-        return self.table(shown, cols, {"population", "count", "rate_per_1000"})
+        table = self.table(shown, cols, {"population", "count", "rate_per_1000"})
+        # the numbers as numbers, for sorting the table in the reader's browser (the shown text
+        # is in the page's locale: "71,2" is 71.2 in Polish)
+        raw = {"population": pd.to_numeric(frame.population, errors="coerce"),
+               "count": pd.to_numeric(frame["count"], errors="coerce"),
+               "rate_per_1000": pd.to_numeric(frame.rate_per_1000, errors="coerce")}  # fmt: skip
+        keys = [c for c in cols if c in frame]
+        table["sort"] = [
+            [("" if pd.isna(raw[c].iloc[i]) else f"{float(raw[c].iloc[i]):.6g}") if c in raw
+             else None for c in keys]
+            for i in range(len(frame))
+        ]  # fmt: skip
+        return table
 
-    def map_config(self, layers: list[str], focus: list[str] | None = None) -> dict[str, Any]:
-        """What the map script needs: the layers (property, colours) and which areas to frame."""
+    def map_config(
+        self, layers: list[str], focus: list[str] | None = None, areas: str = ""
+    ) -> dict[str, Any]:
+        """What the map script needs: the layers (property, colours), which areas to frame and
+        the files under data/ it loads: ``areas`` (the region's unless given; loaded with the
+        page) and the hexagons (loaded only if a reader picks a hexagon layer)."""
         out: dict[str, Any] = {
             "layers": [],
             "focus": focus or [],
+            "sources": {"areas": areas or map_file("region"), "hexes": "hexes.js"},
+            "tiles": self.tiles(),
             "lang": self.lang.code,
             "labels": {
                 "rate": self.t("Rate per 1,000"),
@@ -156,6 +175,9 @@ class PageBase:
         for layer in layers:
             out["layers"].append(getattr(self, f"_layer_{layer}")())
         return out
+
+    def tiles(self) -> dict[str, str] | None:  # pragma: no cover - defined by the site
+        raise NotImplementedError
 
     def map_scale(self) -> dict[str, float | None]:
         """What a pop-up compares an area with: the region's rate and harm per 1,000 residents

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from vrukit.publish import _charts as charts
+from vrukit.publish._maps import map_file
 from vrukit.publish.pages._base import PageBase, num
 
 __all__ = ["PlacePages"]
@@ -77,7 +78,9 @@ class PlacePages(PageBase):
             "figures": [fig],
             "areas_table": self.area_rows(areas.sort_values("area_name")),
             "map": self.map_config(
-                self.layers_available(["rate", "gi", "tier"]), list(areas.area_code)
+                self.layers_available(["rate", "gi", "tier"]),
+                list(areas.area_code),
+                map_file("la", row.lad_code),
             ),
             "hot": self.lang.num(hot),
             "n_areas": self.lang.num(len(areas)),
@@ -116,7 +119,9 @@ class PlacePages(PageBase):
             "summary": summary,
             "areas_table": self.area_rows(areas.sort_values("area_name")),
             "map": self.map_config(
-                self.layers_available(["rate", "gi", "tier"]), list(areas.area_code)
+                self.layers_available(["rate", "gi", "tier"]),
+                list(areas.area_code),
+                map_file("pilot", row.pilot),
             ),
             "residents": self.lang.num(row.population),
             "lad": row.lad_name,

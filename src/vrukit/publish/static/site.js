@@ -60,8 +60,33 @@
     return box;
   }
 
+  /* The map files carry each property as one list and each ring as whole-number steps from
+     the vertex before (vrukit.publish.site.compact): back to GeoJSON for Leaflet. */
+  function expand(c) {
+    if (!c || c.type === "FeatureCollection") { return c; }
+    var keys = Object.keys(c.props);
+    return { type: "FeatureCollection", features: c.shapes.map(function (polygons, i) {
+      var props = {};
+      keys.forEach(function (k) { props[k] = c.props[k][i]; });
+      var coords = polygons.map(function (rings) {
+        return rings.map(function (r) {
+          var out = [], x = 0, y = 0;
+          for (var j = 0; j < r.length; j += 2) {
+            x += r[j]; y += r[j + 1];
+            out.push([x * c.step, y * c.step]);
+          }
+          return out;
+        });
+      });
+      return { type: "Feature", properties: props,
+               geometry: { type: "MultiPolygon", coordinates: coords } };
+    }) };
+  }
+
+  var expanded = {};
   function build(layer) {
-    var data = window.VRUKIT[layer.source];
+    expanded[layer.source] = expanded[layer.source] || expand(window.VRUKIT[layer.source]);
+    var data = expanded[layer.source];
     var hasFocus = cfg.focus.length > 0;
     return L.geoJSON(data, {
       filter: function (f) { return !hasFocus || layer.source !== "areas" || focus[f.properties.code]; },
@@ -72,20 +97,107 @@
     });
   }
 
+  /* A layer's data arrive as a script: the page's areas with the page, the hexagons only when a
+     reader first picks a hexagon layer (they would double the page's weight). */
+  function withSource(name, done) {
+    if (window.VRUKIT[name]) { done(); return; }
+    var tag = document.createElement("script");
+    tag.src = (el.getAttribute("data-root") || "") + "data/" + cfg.sources[name];
+    tag.onload = done;
+    document.body.appendChild(tag);
+  }
+
   function show(id) {
     var layer = cfg.layers.filter(function (x) { return x.id === id; })[0];
     if (!layer) { return; }
-    if (current) { map.removeLayer(current); }
-    layers[id] = layers[id] || build(layer);
-    current = layers[id].addTo(map);
-    document.querySelectorAll(".legend").forEach(function (d) {
-      d.hidden = d.getAttribute("data-layer") !== id;
+    withSource(layer.source, function () {
+      if (current) { map.removeLayer(current); }
+      layers[id] = layers[id] || build(layer);
+      current = layers[id].addTo(map);
+      document.querySelectorAll(".legend").forEach(function (d) {
+        d.hidden = d.getAttribute("data-layer") !== id;
+      });
+    });
+  }
+
+  /* Where the reader is: a tile layer when the site names one (published online), and always
+     the local authorities' outlines and names, drawn over the areas. */
+  if (cfg.tiles) {
+    L.tileLayer(cfg.tiles.url, { attribution: cfg.tiles.attribution, maxZoom: 19 }).addTo(map);
+  }
+  function drawContext() {
+    var c = window.VRUKIT.areas && window.VRUKIT.areas.context;
+    if (!c) { return; }
+    map.createPane("context");
+    map.getPane("context").style.zIndex = 450;
+    map.getPane("context").style.pointerEvents = "none";
+    var fc = expand(c);
+    L.geoJSON(fc, { pane: "context", interactive: false, renderer: L.svg({ pane: "context" }),
+                    style: { color: "#1f2933", weight: 2, fill: false } }).addTo(map);
+    fc.features.forEach(function (f) {
+      var name = document.createElement("span");
+      name.textContent = f.properties.name;
+      L.tooltip({ permanent: true, direction: "center", className: "la-label" })
+        .setLatLng([f.properties.at[1], f.properties.at[0]]).setContent(name).addTo(map);
     });
   }
 
   show(cfg.layers[0].id);
-  map.fitBounds(current.getBounds(), { padding: [8, 8] });
+  drawContext();
+  if (current) { map.fitBounds(current.getBounds(), { padding: [8, 8] }); }
   document.querySelectorAll('input[name="layer"]').forEach(function (input) {
     input.addEventListener("change", function () { if (input.checked) { show(input.value); } });
+  });
+})();
+
+/* Tables marked "sortable": a column's button sorts by it (numbers by their data-sort value,
+   text by the page's language), again to reverse; the search box above keeps the rows whose
+   text holds what is typed, and says how many are shown. Without script, the table is whole. */
+(function () {
+  "use strict";
+  var lang = document.documentElement.lang || "en";
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    var heads = table.querySelectorAll("thead th");
+    var collator = new Intl.Collator(lang, { numeric: true, sensitivity: "base" });
+    function key(row, i) {
+      var cell = row.cells[i];
+      var raw = cell.getAttribute("data-sort");
+      return raw === null ? cell.textContent.trim() : (raw === "" ? null : parseFloat(raw));
+    }
+    heads.forEach(function (th, i) {
+      var button = th.querySelector("button");
+      if (!button) { return; }
+      button.addEventListener("click", function () {
+        var up = th.getAttribute("aria-sort") !== "ascending";
+        heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", up ? "ascending" : "descending");
+        rows.sort(function (a, b) {
+          var x = key(a, i), y = key(b, i);
+          if (x === null || y === null) { return (x === null) - (y === null); }
+          var c = typeof x === "number" ? x - y : collator.compare(x, y);
+          return up ? c : -c;
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+    var box = document.querySelector('input[data-filter="' + table.id + '"]');
+    var count = document.getElementById(table.id + "-count");
+    function filter() {
+      var q = (box ? box.value : "").trim().toLocaleLowerCase(lang);
+      var shown = 0;
+      rows.forEach(function (r) {
+        var keep = !q || r.textContent.toLocaleLowerCase(lang).indexOf(q) >= 0;
+        r.hidden = !keep;
+        shown += keep ? 1 : 0;
+      });
+      if (count) {
+        count.textContent = count.getAttribute("data-template")
+          .replace("{shown}", shown.toLocaleString(lang)).replace("{total}", rows.length.toLocaleString(lang));
+      }
+    }
+    if (box) { box.addEventListener("input", filter); }
+    filter();
   });
 })();
