@@ -195,7 +195,7 @@ def test_schemathesis_finds_no_failures(directory, tmp_path):
             capture_output=True, text=True, timeout=600, cwd=tmp_path,  # its cache goes there
         )  # fmt: skip
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    assert "8 selected / 8 total" in run.stdout and "No issues found" in run.stdout
+    assert "11 selected / 11 total" in run.stdout and "No issues found" in run.stdout
 
 
 def test_loading_is_idempotent_and_bad_records_are_named(directory, tmp_path):

@@ -372,3 +372,18 @@ def _csrf_of(c) -> str:
     import re
 
     return re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+
+
+def test_the_api_root_names_the_openapi_document_where_it_is_served(url):  # noqa: F811
+    """Issue 32, item 9: mounted at /api by vrukit serve, the root pointed at /openapi.json,
+    which is 404; the document is at /api/openapi.json."""
+    from fastapi.testclient import TestClient
+
+    from test_portal_hardening import SECRET
+    from vrukit.settings import get_settings
+    from vrukit.web.server import portal_with_mounts
+
+    c = TestClient(portal_with_mounts(url, get_settings(), secret=SECRET, migrate=False))
+    said = c.get("/api/").json()["openapi_url"]
+    assert said == "http://testserver/api/openapi.json"
+    assert c.get(said.removeprefix("http://testserver")).status_code == 200

@@ -255,8 +255,10 @@ def test_the_where_page_says_how_many_places_the_hot_spots_make(demo_site) -> No
     run, work = demo_site
     places = int(pd.read_csv(work / "analysis" / "hotspots.csv").hot_spot_group.max())
     assert places > 1
-    assert f"number of places: {places}." in (run.out / "en" / "where.html").read_text()
-    assert f"liczba miejsc: {places}." in (run.out / "pl" / "where.html").read_text()
+    where = (run.out / "en" / "where.html").read_text()
+    assert f"Together, touching hot spots make {places} places." in where
+    assert "Gi*" not in where.split('class="lead"')[1].split("</p>")[0]  # plain words first
+    assert f"stykające się gorące punkty: {places}." in (run.out / "pl" / "where.html").read_text()
 
 
 def test_every_json_the_sna_writes_is_strict(demo_site, demo_region) -> None:

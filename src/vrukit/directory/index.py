@@ -40,7 +40,7 @@ from vrukit.directory.models import (
 from vrukit.directory.places import Place, centres, resolve_place
 from vrukit.directory.search import Query, WeeklySession, distances, open_at, weekly
 
-__all__ = ["DirectoryIndex", "Found", "Snapshot", "bump", "envelope", "find", "page_json"]
+__all__ = ["DirectoryIndex", "Found", "Snapshot", "When", "bump", "envelope", "find", "page_json"]
 
 
 def _dumps(record: dict[str, Any]) -> str:
@@ -116,9 +116,35 @@ class Snapshot:
 
     def services(self, *, words: list[str], term: str | None, taxonomy: str | None,
                  organization: str | None, modified_after: datetime | None,
-                 minimum_age: int | None, maximum_age: int | None) -> Any:  # fmt: skip
+                 minimum_age: int | None, maximum_age: int | None,
+                 when: When | None = None) -> Any:  # fmt: skip
         """Positions (in page order) of the services matching every filter."""
+        return np.flatnonzero(self.matching(
+            words=words, term=term, taxonomy=taxonomy, organization=organization,
+            modified_after=modified_after, minimum_age=minimum_age, maximum_age=maximum_age,
+            when=when))  # fmt: skip
+
+    def meets(self, when: When) -> Any:
+        """Services with a weekly session on ``when.day`` (if given) that opens at or after
+        ``when.start`` and closes at or before ``when.end`` (each if given): one session must
+        meet all three, as the profile's day, start_time and end_time filters read together."""
+
+        def fits(sessions: list[WeeklySession]) -> bool:
+            return any((when.day is None or when.day in days)
+                       and (when.start is None or opens[:5] >= when.start)
+                       and (when.end is None or closes[:5] <= when.end)
+                       for days, opens, closes in sessions)  # fmt: skip
+
+        return np.fromiter((fits(k) for k in self.sessions), bool, len(self.sessions))
+
+    def matching(self, *, words: list[str], term: str | None, taxonomy: str | None,
+                 organization: str | None, modified_after: datetime | None,
+                 minimum_age: int | None, maximum_age: int | None,
+                 when: When | None = None) -> Any:  # fmt: skip
+        """A mask over services (in page order): those matching every filter."""
         keep = np.ones(len(self.service_ids), bool)
+        if when is not None and (when.day or when.start or when.end):
+            keep &= self.meets(when)
         for word in words:
             keep &= np.fromiter((word in t for t in self.text), bool, len(self.text))
         if term is not None:
@@ -134,14 +160,17 @@ class Snapshot:
                 keep &= ~(self.maximum_age < minimum_age)
             if maximum_age is not None:
                 keep &= ~(self.minimum_age > maximum_age)
-        return np.flatnonzero(keep)
+        return keep
 
-    def at_locations(self, term: str | None) -> Any:
-        """Positions (in id order) of the services-at-locations, of a category if given."""
-        if term is None:
-            return np.arange(len(self.sal_json))
-        return np.flatnonzero(self.by_term.get(term, np.zeros(len(self.service_ids), bool))[
-            self.sal_service])  # fmt: skip
+    def at_locations(self, term: str | None, **filters: Any) -> Any:
+        """Positions (in id order) of the services-at-locations whose service matches
+        ``filters`` (those of ``matching``) and, if given, the category ``term``."""
+        mask = self.matching(words=filters.get("words", []), term=term,
+                             taxonomy=filters.get("taxonomy"), organization=None,
+                             modified_after=None, minimum_age=filters.get("minimum_age"),
+                             maximum_age=filters.get("maximum_age"),
+                             when=filters.get("when"))  # fmt: skip
+        return np.flatnonzero(mask[self.sal_service])
 
     def nearest(self, rows: Any, lat: float, lon: float, proximity: float | None) -> Any:
         """``rows`` nearest first from (lat, lon) - ties by id - within ``proximity`` metres;
@@ -153,6 +182,15 @@ class Snapshot:
             rows, d = rows[near], d[near]
         order = np.lexsort((rows, d))
         return rows[order], d[order]
+
+
+@dataclass(frozen=True)
+class When:
+    """The profile's schedule filters: a day (``MO``...``SU``) and times (``HH:MM``)."""
+
+    day: str | None = None
+    start: str | None = None
+    end: str | None = None
 
 
 class DirectoryIndex:

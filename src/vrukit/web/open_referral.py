@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -29,7 +29,7 @@ from vrukit.directory.hsds import (
     taxonomy_json,
     term_json,
 )
-from vrukit.directory.index import DirectoryIndex, Snapshot, envelope, page_json
+from vrukit.directory.index import DirectoryIndex, Snapshot, When, envelope, page_json
 from vrukit.directory.models import (
     DirAttribute,
     DirLocation,
@@ -47,7 +47,9 @@ from vrukit.directory.schema import (
     ServiceAtLocationPage,
     ServiceOut,
     ServicePage,
+    TaxonomyOut,
     TaxonomyPage,
+    TaxonomyTermOut,
     TaxonomyTermPage,
 )
 from vrukit.programme.db import engine, upgrade
@@ -63,14 +65,60 @@ class Problem(BaseModel):
     detail: str
 
 
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters a route declares, its dependencies' included."""
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _known_only(request: Request) -> None:
+    """Refuse a query parameter the endpoint does not declare (400): a misspelt filter that was
+    silently ignored gave every service and looked like an answer."""
+    route = request.scope.get("route")
+    if route is None:
+        return
+    declared = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        takes = ", ".join(sorted(declared)) or "no parameters"
+        raise HTTPException(400, f"unknown parameter {unknown[0]!r}: this endpoint takes {takes}")
+
+
 def _out(model: type[BaseModel], *codes: int) -> dict[str, Any]:
-    """Route options: the response model (empty optional fields left out) and the documented
-    error responses."""
+    """Route options: the response model (empty optional fields left out), the documented
+    error responses, and unknown query parameters refused."""
     return {
         "response_model": model,
         "response_model_exclude_none": True,
-        "responses": {c: {"model": Problem, "description": "Not found"} for c in codes},
+        "responses": {c: {"model": Problem, "description": "Not found"} for c in codes}
+        | {400: {"model": Problem, "description": "A query parameter this endpoint does not take"}},
+        "dependencies": [Depends(_known_only)],
     }
+
+
+def _time(v: str | None) -> str | None:
+    """A time of day as the sessions store it (HH:MM), from HH:MM or HH:MM:SS."""
+    return v[:5] if v else None
+
+
+TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+Day = Annotated[
+    Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"] | None,
+    Query(
+        description="Services with a weekly session on this day (MO ... SU, as HSDS schedules "
+        "write days)."
+    ),
+]
+StartTime = Annotated[
+    str | None,
+    Query(
+        pattern=TIME, description="Services with a session starting at or after this time (HH:MM)."
+    ),
+]
+EndTime = Annotated[str | None, Query(pattern=TIME, description="Services with a session "
+                                      "ending at or before this time (HH:MM).")]  # fmt: skip
 
 
 def create_directory_app(
@@ -128,7 +176,8 @@ def _page(s: Session, q: Select[Any], page: int, per_page: int) -> tuple[list[An
 
 @router.get("/", summary="About this API and its relationship with HSDS", **_out(About))
 def about(request: Request) -> dict[str, Any]:
-    base = str(request.base_url).rstrip("/")
+    # where this app is mounted (vrukit serve puts it at /api): the document is beside it
+    base = str(request.base_url).rstrip("/") + request.scope.get("root_path", "").rstrip("/")
     return {
         "version": HSDS_VERSION,
         "profile": "https://openreferral.org.uk/",
@@ -152,6 +201,9 @@ async def services(
                                              "people of at least this age.")] = None,
     maximum_age: Annotated[int | None, Query(ge=0, le=130, description="Services open to "
                                              "people of at most this age.")] = None,
+    day: Day = None,
+    start_time: StartTime = None,
+    end_time: EndTime = None,
     page: Page = 1,
     per_page: PerPage = 50,
 ) -> Response:  # fmt: skip
@@ -161,6 +213,7 @@ async def services(
         words=(search or "").lower().split(), term=taxonomy_term_id or None,
         taxonomy=taxonomy_id or None, organization=organization_id or None,
         modified_after=modified_after, minimum_age=minimum_age, maximum_age=maximum_age,
+        when=When(day, _time(start_time), _time(end_time)),
     )  # fmt: skip
     chosen = found[(page - 1) * per_page : page * per_page]
     return _json(page_json([snap.service_raw[k] for k in chosen], len(found), page, per_page))
@@ -231,6 +284,39 @@ def taxonomies(s: Db, page: Page = 1, per_page: PerPage = 50) -> dict[str, Any]:
     return envelope([taxonomy_json(r) for r in rows], total, page, per_page)
 
 
+@router.get("/taxonomies/{id}", summary="One taxonomy", **_out(TaxonomyOut, 404))
+def taxonomy(s: Db, id: str) -> dict[str, Any]:
+    row = s.get(DirTaxonomy, id)
+    if row is None:
+        raise HTTPException(404, f"no taxonomy {id}")
+    return taxonomy_json(row)
+
+
+@router.get("/taxonomy_terms/{id}", summary="One taxonomy term", **_out(TaxonomyTermOut, 404))
+def taxonomy_term(s: Db, id: str) -> dict[str, Any]:
+    row = s.get(DirTaxonomyTerm, id)
+    if row is None:
+        raise HTTPException(404, f"no taxonomy term {id}")
+    return term_json(row)
+
+
+@router.get(
+    "/service_at_locations/{id}",
+    summary="The fully nested service at one of its locations",
+    **_out(ServiceOut, 404),
+)
+def service_at_location(s: Db, id: str) -> dict[str, Any]:
+    """The profile's response for this path is a fully nested service (compiled/service.json):
+    the service offered at this location, with this service-at-location alone."""
+    sal = s.get(DirServiceAtLocation, id)
+    if sal is None:
+        raise HTTPException(404, f"no service at location {id}")
+    whole = service(s, sal.service_id)
+    whole["service_at_locations"] = [x for x in whole.get("service_at_locations", [])
+                                     if x.get("id") == id]  # fmt: skip
+    return whole
+
+
 @router.get("/taxonomy_terms", summary="Taxonomy terms, paginated", **_out(TaxonomyTermPage))
 def taxonomy_terms(
     s: Db, taxonomy_id: str | None = None, page: Page = 1, per_page: PerPage = 50
@@ -255,10 +341,24 @@ async def service_at_locations(
                                              "many metres of the postcode (ignored without "
                                              "one).")] = None,
     taxonomy_term_id: str | None = None,
+    search: Annotated[str | None, Query(max_length=200, description="Words in the service's "
+                                        "name or description.")] = None,
+    taxonomy_id: str | None = None,
+    minimum_age: Annotated[int | None, Query(ge=0, le=130, description="Services open to "
+                                             "people of at least this age.")] = None,
+    maximum_age: Annotated[int | None, Query(ge=0, le=130, description="Services open to "
+                                             "people of at most this age.")] = None,
+    day: Day = None,
+    start_time: StartTime = None,
+    end_time: EndTime = None,
     page: Page = 1,
     per_page: PerPage = 50,
 ) -> Response:  # fmt: skip
-    rows = snap.at_locations(taxonomy_term_id or None)
+    rows = snap.at_locations(
+        taxonomy_term_id or None, words=(search or "").lower().split(),
+        taxonomy=taxonomy_id or None, minimum_age=minimum_age, maximum_age=maximum_age,
+        when=When(day, _time(start_time), _time(end_time)),
+    )  # fmt: skip
     if postcode is None:
         chosen = rows[(page - 1) * per_page : page * per_page]
         return _json(page_json([snap.sal_raw[k] for k in chosen], len(rows), page, per_page))
