@@ -11,9 +11,10 @@ import re
 import pandas as pd
 import pytest
 
-#: Words an English sentence can hardly do without, and that are not Polish (or Urdu) words.
+#: Words an English sentence can hardly do without, and that are not Polish (or Urdu) words
+#: ("by", "to", "a", "no" and "on" are Polish words too).
 ENGLISH = {"the", "and", "of", "with", "from", "is", "are", "was", "were", "this", "that",
-           "for", "by", "its", "their", "which", "areas", "violence", "crimes", "rate",
+           "for", "its", "their", "which", "areas", "violence", "crimes", "rate",
            "residents", "month", "months", "each", "every", "than", "more", "less"}  # fmt: skip
 #: Proper names a translation keeps as they are (sources, licences, ONS's geography).
 KEPT = ("Lower layer Super Output Areas", "Open Government Licence",

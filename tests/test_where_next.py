@@ -188,3 +188,26 @@ def test_a_tile_server_needs_https_and_its_attribution() -> None:
         SiteOptions(tiles=url)
     with pytest.raises(ConfigError, match="https"):
         SiteOptions(tiles="http://tiles.example.org/{z}/{x}/{y}.png", tiles_attribution="x")
+
+
+@pytest.mark.parametrize(("lang", "width"), [("en", 390), ("ur", 1280)])
+def test_a_reader_finds_an_area_on_the_map_by_name(browser, site_server, demo_site, lang,
+                                                   width) -> None:  # fmt: skip
+    """Issue 32, item 1: a search box above each map finds an area or local authority by
+    name and frames it, its figures open."""
+    run, _ = demo_site
+    areas = _tables(run.out)["areas"]
+    name = sorted(areas.area_name)[len(areas) // 2]
+    page, problems = open_page(browser, f"{site_server}{lang}/where.html", width=width)
+    page.fill("#map-find", name)
+    choices = page.locator("#map-found button")
+    assert choices.count() >= 1 and choices.first.inner_text() == name
+    choices.first.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert popup.locator("strong").inner_text() == name
+    la = sorted(set(areas.lad_name))[0]
+    page.fill("#map-find", la)
+    assert la in page.locator("#map-found").inner_text()
+    assert not problems and not axe_violations(page)
+    page.close()

@@ -164,7 +164,7 @@ class PageBase:
             "labels": {
                 "rate": self.t("Rate per 1,000"),
                 "count": self.t("Crimes"),
-                "harm": self.t("Harm per 1,000"),
+                "harm": self.t("Harm per 1,000 (days in custody)"),
                 "per_km2": self.t("Crimes per km²"),
                 "rank": self.t("Risk rank"),
                 "times": self.t("{x} times the region's"),

@@ -47,7 +47,7 @@ class DataPage(PageBase):
             "downloads": downloads,
             "crime_types": [self.type_label(t) for t in self.data.types],
             "months": [self.lang.month(m, in_sentence=True) for m in self.data.months],
-            "harm_table": c.get("harm_table", ""),
+            "harm_table": self.harm_words(str(c.get("harm_table", ""))),
             "iod_year": self.iod_year(),
             "left_out": self._left_out(),
             "permutations": self.lang.num(c.get("permutations", 0)),
@@ -79,3 +79,16 @@ class DataPage(PageBase):
             )
 
         return {"nowhere": shown(nowhere), "outside": shown(outside), **self.period()}
+
+    def harm_words(self, table: str) -> str:
+        """The harm weights in words: what each crime is weighted by, not the table's code."""
+        edition = table.rsplit("-", 1)[-1] if "-" in table else ""
+        if table.startswith("css-style"):
+            return self.t("Crime Severity Score style: each crime counts the days in custody its "
+                          "sentences carry on average (vrukit's estimate for police.uk's "
+                          "categories, edition %(edition)s)", edition=edition)  # fmt: skip
+        if table.startswith("cchi-style"):
+            return self.t("Cambridge Crime Harm Index style: each crime counts the days in prison "
+                          "of its starting-point sentence (vrukit's estimate for police.uk's "
+                          "categories, edition %(edition)s)", edition=edition)  # fmt: skip
+        return table

@@ -144,6 +144,47 @@
 
   show(cfg.layers[0].id);
   drawContext();
+
+  /* Find a place by name: up to eight areas or local authorities whose names hold what is
+     typed, each a button that frames it on the map and opens its figures. */
+  var find = document.getElementById("map-find");
+  var found = document.getElementById("map-found");
+  function places() {
+    var out = [];
+    var areas = expanded.areas || expand(window.VRUKIT.areas);
+    (areas ? areas.features : []).forEach(function (f) {
+      out.push({ name: f.properties.name || f.properties.code, feature: f });
+    });
+    var c = window.VRUKIT.areas && window.VRUKIT.areas.context;
+    (c ? expand(c).features : []).forEach(function (f) {
+      out.push({ name: f.properties.name, feature: f, whole: true });
+    });
+    return out;
+  }
+  var all = null;
+  function go(p) {
+    var bounds = L.geoJSON(p.feature).getBounds();
+    map.fitBounds(bounds, { padding: [16, 16], maxZoom: 15 });
+    if (!p.whole) { L.popup().setLatLng(bounds.getCenter()).setContent(popup(p.feature.properties)).openOn(map); }
+  }
+  if (find && found) {
+    find.addEventListener("input", function () {
+      all = all || places();
+      var q = find.value.trim().toLocaleLowerCase(cfg.lang);
+      found.textContent = "";
+      if (q.length < 2) { return; }
+      all.filter(function (p) { return p.name.toLocaleLowerCase(cfg.lang).indexOf(q) >= 0; })
+        .slice(0, 8).forEach(function (p) {
+          var li = document.createElement("li");
+          var b = document.createElement("button");
+          b.type = "button";
+          b.textContent = p.name;
+          b.addEventListener("click", function () { go(p); });
+          li.appendChild(b);
+          found.appendChild(li);
+        });
+    });
+  }
   if (current) { map.fitBounds(current.getBounds(), { padding: [8, 8] }); }
   document.querySelectorAll('input[name="layer"]').forEach(function (input) {
     input.addEventListener("change", function () { if (input.checked) { show(input.value); } });
