@@ -38,7 +38,7 @@ from vrukit.errors import ConfigError
 from vrukit.programme.db import session
 from vrukit.programme.models import Place, PlaceEvaluation
 from vrukit.programme.queries import current_return_rows
-from vrukit.programme.tiers import group_comparisons, programme_tier, project_tier
+from vrukit.programme.tiers import group_comparisons, programme_tier, project_tier, training_tier
 from vrukit.publish.evaluation import write_evaluation
 from vrukit.referrals.report import evaluation_figures
 from vrukit.schemas import VIOLENCE_TYPES
@@ -63,6 +63,8 @@ class EvaluationRun:
     indicators: pd.DataFrame
     folder: Path
     files: list[Path]
+    #: Training reach by sector and quarter (``vrukit.analysis.training_reach``).
+    reach: pd.DataFrame | None = None
 
 
 def violence_panel(wh: Warehouse) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -175,6 +177,8 @@ def run_evaluation(
         details = [(names[r.place_id], r.design, r.detail) for r in results]
         say("project tier: pre/post questionnaires")
         training = project_tier(s)
+        say("training reach: sessions, attendees, people reached by sector and quarter")
+        sessions, reach = training_tier(s)
         rows = current_return_rows(s)
         groups = group_comparisons(s, rows)
         say("programme tier: reach, engagement, completion, cost, indicators")
@@ -182,5 +186,7 @@ def run_evaluation(
         say("referrals: volumes, conversion, time to first contact, outcomes, re-offending")
         _, referrals, reoffending = evaluation_figures(s)
     files = write_evaluation(Path(out), places, details, training, groups, summary, indicators,
-                             referrals=referrals, reoffending=reoffending)  # fmt: skip
-    return EvaluationRun(places, training, groups, summary, indicators, Path(out), files)
+                             referrals=referrals, reoffending=reoffending,
+                             reach=(sessions, reach))  # fmt: skip
+    return EvaluationRun(places, training, groups, summary, indicators, Path(out), files,
+                         reach)  # fmt: skip

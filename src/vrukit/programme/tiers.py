@@ -9,11 +9,18 @@ from sqlalchemy.orm import Session
 
 from vrukit.analysis.programme_evaluation import indicator_progress, programme_summary
 from vrukit.analysis.project_evaluation import compare_groups, paired_change
-from vrukit.programme.models import Intervention, ReturnTemplate, TrainingRecord, TrainingScore
+from vrukit.analysis.training_reach import training_reach, training_sessions
+from vrukit.programme.models import (
+    Intervention,
+    Organisation,
+    ReturnTemplate,
+    TrainingRecord,
+    TrainingScore,
+)
 from vrukit.programme.queries import current_return_rows, indicators_frame, interventions_frame
 from vrukit.programme.returns import fields_of
 
-__all__ = ["group_comparisons", "programme_tier", "project_tier"]
+__all__ = ["group_comparisons", "programme_tier", "project_tier", "training_tier"]
 
 
 def project_tier(s: Session) -> pd.DataFrame:
@@ -30,6 +37,25 @@ def project_tier(s: Session) -> pd.DataFrame:
         for name, g in t.groupby("intervention", sort=True)
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def training_tier(s: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The training programme's sessions and its reach by sector and quarter
+    (``vrukit.analysis.training_reach``)."""
+    q = (
+        select(TrainingRecord.id, Intervention.name, Organisation.name, TrainingRecord.trained_on,
+               TrainingRecord.reached_per_week, TrainingRecord.participant_organisation)
+        .join(Intervention, Intervention.id == TrainingRecord.intervention_id)
+        .join(Organisation, Organisation.id == TrainingRecord.organisation_id)
+    )  # fmt: skip
+    records = pd.DataFrame(s.execute(q).all(), columns=[
+        "record", "intervention", "provider", "trained_on", "reached_per_week",
+        "participant_organisation"])  # fmt: skip
+    scores = pd.DataFrame(
+        s.execute(select(TrainingScore.record_id, TrainingScore.pre, TrainingScore.post)).all(),
+        columns=["record", "pre", "post"],
+    )
+    return training_sessions(records), training_reach(records, scores)
 
 
 def programme_tier(

@@ -112,6 +112,7 @@ def write_evaluation(
     *,
     referrals: pd.DataFrame | None = None,
     reoffending: Any = None,
+    reach: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> list[Path]:
     """Write the tables, charts and ``evaluation.html`` into ``folder``; the paths written.
     ``referrals`` and ``reoffending``: the referral figures (``vrukit.referrals.report``)."""
@@ -139,6 +140,9 @@ def write_evaluation(
         csv(referrals, "referrals_by_pathway.csv")
     if reoffending is not None:
         csv(reoffending_table(reoffending), "referrals_reoffending.csv")
+    if reach is not None and not reach[1].empty:
+        csv(reach[0], "training_sessions.csv")
+        csv(reach[1], "training_reach.csv")
     charts = []
     for place, design, detail in details:
         name = f"{slug(place)}-{'event-study' if design == 'did' else 'synthetic-control'}.svg"
@@ -155,6 +159,7 @@ def write_evaluation(
         indicators=indicators.to_dict("records"),
         referral_summary=[] if referrals is None else referrals.to_dict("records"),
         reoffending=reoffending,
+        reach=[] if reach is None else reach[1].to_dict("records"),
     )  # fmt: skip
     (folder / "evaluation.html").write_text(html, encoding="utf-8")
     written.append(folder / "evaluation.html")

@@ -44,7 +44,12 @@ def current_results(s: Session) -> list[tuple[PlaceEvaluation, str]]:
 def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
     need_role(me, READERS, "read the programme-wide evaluation")
     from vrukit.programme.queries import current_return_rows
-    from vrukit.programme.tiers import group_comparisons, programme_tier, project_tier
+    from vrukit.programme.tiers import (
+        group_comparisons,
+        programme_tier,
+        project_tier,
+        training_tier,
+    )
     from vrukit.publish.evaluation import DESIGNS, group_tables  # loaded on first use
     from vrukit.referrals.report import evaluation_figures
 
@@ -56,6 +61,7 @@ def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
     rows = current_return_rows(s)
     summary, indicators = programme_tier(s, rows)
     training = project_tier(s)
+    _, reach = training_tier(s)
     _, referrals, reoffending = evaluation_figures(s)
     return render(
         request, "evaluation.html", user=me, places=places, charts=charts, designs=DESIGNS,
@@ -63,6 +69,7 @@ def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
         groups=group_tables(group_comparisons(s, rows)),
         programme=summary.to_dict("records"), indicators=indicators.to_dict("records"),
         referral_summary=referrals.to_dict("records"), reoffending=reoffending,
+        reach=reach.to_dict("records"),
     )  # fmt: skip
 
 

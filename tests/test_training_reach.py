@@ -1,0 +1,76 @@
+"""Training reach (issue 33, item 5): sessions, attendees and the young people they reach,
+by sector and quarter, equal to the sum of the sessions; checked by hand on a small fixture and
+on the demo, where `vrukit evaluate` writes and shows it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from vrukit.analysis.training_reach import training_reach, training_sessions
+
+
+def _records() -> pd.DataFrame:
+    rows = [  # record, intervention, provider, day, reached a week, employer
+        (1, "Trauma", "Hub", date(2022, 1, 10), 30, "School"),
+        (2, "Trauma", "Hub", date(2022, 1, 10), 12, "Police"),
+        (3, "Trauma", "Hub", date(2022, 4, 5), None, "School"),
+        (4, "Trauma", "Trust", date(2022, 1, 10), 8, None),
+        (5, "Mentors", "Hub", date(2022, 4, 5), 20, "School"),
+    ]
+    return pd.DataFrame(rows, columns=["record", "intervention", "provider", "trained_on",
+                                       "reached_per_week", "participant_organisation"])  # fmt: skip
+
+
+def test_reach_by_hand() -> None:
+    records = _records()
+    scores = pd.DataFrame({"record": [1, 1, 2, 5, 5], "pre": [2, 3, 4, 1, None],
+                           "post": [4, 3, 3, 2, 5]})  # fmt: skip
+    sessions = training_sessions(records)
+    # four sessions: Trauma/Hub on two days, Trauma/Trust, Mentors/Hub
+    assert len(sessions) == 4 and sessions.attendees.sum() == 5 and sessions.reached.sum() == 70
+    reach = training_reach(records, scores).set_index(["sector", "quarter"])
+    whole = reach.loc[("all", "all")]
+    assert (whole.sessions, whole.attendees, whole.reached) == (4, 5, 70)
+    # answered pairs: 1 (2->4 up, 3->3), 2 (4->3), 5 (1->2 up; the unanswered one left out)
+    assert whole.answers == 4 and whole.improved_share == pytest.approx(2 / 4)
+    school = reach.loc[("School", "all")]
+    assert (school.sessions, school.attendees, school.reached) == (3, 3, 50)
+    assert reach.loc[("School", "2022-Q2")].reached == 20  # the unanswered week counts none
+    assert reach.loc[("not recorded", "all")].reached == 8
+    by_sector = reach.xs("all", level="quarter").drop(index="all")
+    assert by_sector.attendees.sum() == whole.attendees and by_sector.reached.sum() == 70
+
+
+def test_on_the_demo_reach_is_the_sum_of_its_sessions_and_evaluate_shows_it(
+    demo_region, tmp_path
+) -> None:
+    import shutil
+
+    from vrukit.jobs.evaluate import run_evaluation
+    from vrukit.programme.db import session
+    from vrukit.programme.tiers import training_tier
+    from vrukit.store.warehouse import Warehouse
+
+    store = tmp_path / "programme.sqlite"
+    shutil.copy(demo_region.folder / "programme.sqlite", store)
+    url = f"sqlite:///{store}"
+    with session(url) as s:
+        sessions, reach = training_tier(s)
+    whole = reach[(reach.sector == "all") & (reach.quarter == "all")].iloc[0]
+    assert len(sessions) > 1 and whole.sessions == len(sessions)
+    assert whole.attendees == sessions.attendees.sum() > 0
+    assert whole.reached == sessions.reached.sum() > 0
+    quarters = reach[(reach.sector != "all") & (reach.quarter != "all")]
+    assert quarters.reached.sum() == whole.reached
+    with Warehouse(demo_region.folder / "vrukit.duckdb", read_only=True) as wh:
+        run = run_evaluation(wh, url, tmp_path / "evaluation", say=lambda _: None)
+    written = pd.read_csv(tmp_path / "evaluation" / "training_reach.csv", keep_default_na=False)
+    total = written[(written.sector == "all") & (written.quarter == "all")].iloc[0]
+    assert (total.sessions, total.attendees, total.reached) == (
+        whole.sessions, whole.attendees, whole.reached)  # fmt: skip
+    assert run.reach is not None and len(run.reach) == len(written)
+    html = (tmp_path / "evaluation" / "evaluation.html").read_text()
+    assert f"who between them work with {int(whole.reached):,} young people a week" in html
