@@ -576,3 +576,19 @@ def test_the_home_page_lists_the_scores_each_panel_member_owes(base, tmp_path):
     assert owed["panel-a@x.org"] == ["Boxing after school"]  # the hospital's is its conflict
     assert owed["commissioner@demo.vru"] == ["Hospital youth work"]
     assert owed["analyst@demo.vru"] == ["Hospital youth work"]
+
+
+def test_a_scorer_sees_no_totals_or_rank_until_the_round_is_decided(base, tmp_path):
+    """The ninth probe: once a panel member had scored an application, its page showed its
+    weighted total and rank while the others were still scoring (the round page hid them)."""
+    path_, ids = base
+    c = _client(path_, tmp_path)
+    token = _sign_in(c, WHO["panel"])
+    with Session(engine(f"sqlite:///{tmp_path / 'p.sqlite'}")) as s:
+        criteria = [cr.id for cr in s.get(FundingRound, ids["rid"]).criteria]
+    form = {"csrf_token": token} | {f"score_{k}": "3" for k in criteria}
+    form |= {f"comment_{k}": "fine" for k in criteria}
+    assert c.post(f"/applications/{ids['aid']}/scores", data=form).status_code in (200, 303)
+    page = c.get(f"/applications/{ids['aid']}").text
+    assert "Weighted total" not in page and not re.search(r"\brank \d", page)
+    assert "shown once the round is decided" in page

@@ -387,3 +387,135 @@ def test_the_api_root_names_the_openapi_document_where_it_is_served(url):  # noq
     said = c.get("/api/").json()["openapi_url"]
     assert said == "http://testserver/api/openapi.json"
     assert c.get(said.removeprefix("http://testserver")).status_code == 200
+
+
+# -- the ninth probe ---------------------------------------------------------------------------
+
+
+def test_a_conflict_and_a_score_sent_at_once_never_both_stand_on_postgresql(pg_round):
+    """A panel member who scored and declared a conflict at the same moment kept both: the
+    conflict hid the application from them while their scores still counted."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from vrukit.commissioning.models import Application, Conflict, PanelMember, Score
+    from vrukit.commissioning.rounds import declare_conflict, score
+    from vrukit.programme.accounts import hash_password
+    from vrukit.programme.db import engine
+    from vrukit.programme.models import User
+
+    db, (first, _) = pg_round
+    eng = engine(db)
+    with Session(eng) as s:
+        a = s.get(Application, first)
+        late = User(email="late@x.org", password_hash=hash_password("a-long-password-here"),
+                    role="panel")  # fmt: skip
+        s.add(late)
+        s.flush()
+        s.add(PanelMember(round_id=a.round_id, user_id=late.id))
+        s.commit()
+        uid, criterion = late.id, a.round.criteria[0].id
+    for attempt in range(4):
+
+        def conflict(s, uid=uid) -> None:
+            declare_conflict(s, s.get(Application, first), uid, "a trustee")
+
+        def scored(s, uid=uid) -> None:
+            a = s.get(Application, first)
+            score(s, a, next(c for c in a.round.criteria if c.id == criterion), uid, 3)
+
+        _at_once(db, conflict, scored)
+        with Session(eng) as s:
+            both = (s.scalar(select(func.count()).select_from(Conflict).where(
+                        Conflict.user_id == uid)),
+                    s.scalar(select(func.count()).select_from(Score).where(
+                        Score.user_id == uid)))  # fmt: skip
+            assert both[0] == 1 and both[1] == 0, (attempt, both)
+            s.query(Conflict).filter(Conflict.user_id == uid).delete()
+            s.commit()
+    eng.dispose()
+
+
+def test_two_first_returns_for_a_quarter_at_once_leave_one_current_on_postgresql(
+    pg_round, tmp_path
+):
+    """Two uploads of a quarter's first return at once each found nothing to supersede, and
+    both stayed current: the quarter counted twice in the board pack."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from vrukit.programme.db import engine
+    from vrukit.programme.models import Intervention, ReturnSubmission, User
+    from vrukit.programme.returns import submit_return
+
+    db, _ = pg_round
+    eng = engine(db)
+    with Session(eng) as s:
+        me = s.scalars(select(User).where(User.email == BOXING[0])).one()
+        iv = s.scalars(select(Intervention).where(
+            Intervention.provider_id == me.organisation_id)).first()  # fmt: skip
+        done = set(s.scalars(select(ReturnSubmission.period).where(
+            ReturnSubmission.intervention_id == iv.id)))  # fmt: skip
+        ivid, org = iv.id, me.organisation_id
+    periods = [q for q in _contract_quarters(db, ivid) if q not in done]
+    assert len(periods) >= 2, periods
+    body = tmp_path / "r.csv"
+    body.write_text(GOOD)
+    for period in periods[:2]:
+
+        def upload(s, period=period) -> None:
+            submit_return(s, s.get(Intervention, ivid), period, body, organisation_id=org)
+
+        assert _at_once(db, upload, upload) == ["ok", "ok"]  # the second supersedes the first
+        with Session(eng) as s:
+            subs = s.scalars(select(ReturnSubmission).where(
+                ReturnSubmission.intervention_id == ivid,
+                ReturnSubmission.period == period)).all()  # fmt: skip
+            replaced = {x.supersedes_id for x in subs}
+            current = [x for x in subs if x.id not in replaced]
+            assert len(subs) == 2 and len(current) == 1, period
+    eng.dispose()
+
+
+def test_a_number_a_return_cannot_hold_is_refused_and_the_board_pack_survives_bad_data():
+    """1e308 in a spend column made every board pack fail (404); "1_000" and other scripts'
+    digits passed as numbers."""
+    from vrukit.programme.returns import _parse
+    from vrukit.publish.board_pack import pounds
+
+    for bad in ("1e308", "1e16", "1_000", "\u0661\u0662", "inf", "nan", "--1", "1e"):
+        with pytest.raises(ValueError):
+            _parse("number", bad)
+    assert _parse("number", "12.5") == 12.5 and _parse("integer", "1e3") == 1000
+    assert _parse("number", "-.5") == -0.5
+    assert pounds(float("inf")) == "not a number" and pounds(1234.4) == "£1,234"
+
+
+def test_a_spend_return_of_an_unheld_number_is_refused(url):  # noqa: F811
+    c = _client(url)
+    token = _sign_in(c, ADMIN)
+    body = b"intervention,quarter,amount,category,note\nResettlement,2022-Q1,1e308,,\n"
+    r = c.post("/spend/upload", data={"csrf_token": token},
+               files={"file": ("spend.csv", body, "text/csv")})  # fmt: skip
+    assert r.status_code == 422 and "1e308" in r.text
+
+
+@pytest.mark.parametrize("days", [-1e15, 1e15])
+def test_a_duration_cell_the_reader_cannot_convert_is_a_422(url, days):  # noqa: F811
+    """A 1.6 KB workbook with a duration of -1e15 days made the workbook reader panic (500);
+    1e15 days overflowed (shown as "no such page")."""
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"] = "participant_ref", days
+    ws["A2"].number_format = "[h]:mm:ss"
+    buf = io.BytesIO()
+    wb.save(buf)
+    iid = _own_intervention(url)
+    c = _client(url)
+    token = _sign_in(c, BOXING)
+    r = _upload(c, token, iid, "r.xlsx", buf.getvalue(), _contract_quarters(url, iid)[0])
+    assert r.status_code == 422 and "r.xlsx" in r.text, (r.status_code, r.text[-300:])

@@ -32,6 +32,7 @@ from vrukit.commissioning.models import (
     Score,
 )
 from vrukit.errors import ConfigError
+from vrukit.programme.db import lock_row
 from vrukit.programme.returns import fields_of
 
 __all__ = [
@@ -184,6 +185,7 @@ def can_see(s: Session, a: Application, user_id: int) -> bool:
 def declare_conflict(s: Session, a: Application, user_id: int, reason: str) -> None:
     """A panel member's conflict with an application: their scores of it (if any) are
     withdrawn and they can no longer see or score it."""
+    lock_row(s, a)  # a score posted at the same moment waits, then sees the conflict
     if not on_panel(a.round, user_id):
         raise ConfigError("only a member of the round's panel declares conflicts")
     if not reason.strip():
@@ -202,6 +204,7 @@ def score(
 ) -> Score:  # fmt: skip
     """A panel member's score of an application on one criterion (a second call replaces it
     while the round is being scored)."""
+    lock_row(s, a)  # a conflict declared at the same moment waits, or is seen
     rnd = a.round
     if rnd.status != "scoring":
         raise ConfigError(f"round {rnd.name!r} is {rnd.status}: scores are given while scoring")
@@ -226,6 +229,7 @@ def moderate(
     s: Session, a: Application, criterion: Criterion, user_id: int, value: float, note: str
 ) -> Moderation:
     """The agreed score of an application on a criterion, replacing the scorers' mean."""
+    lock_row(s, a)
     if a.round.status != "scoring":
         raise ConfigError("scores are moderated while the round is being scored")
     if not 0 <= value <= criterion.top or not note.strip():

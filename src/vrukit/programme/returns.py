@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from vrukit.csvio import neutralise
 from vrukit.errors import ConfigError, InputFileError
 from vrukit.ingest.periods import DUE_DAYS, quarter_end, return_folder
+from vrukit.programme.db import lock_row
 from vrukit.programme.models import (
     Intervention,
     ReturnRow,
@@ -183,21 +184,28 @@ def write_template(fields: list[Field], path: Path | str) -> Path:
 
 #: The largest integer a return stores (what a 64-bit column holds).
 MAX_INTEGER = 2**63 - 1
+#: The largest number a return takes: no count of people or amount in pounds comes near it,
+#: and sums of such numbers stay finite (1e308 in a spend column made every board pack fail).
+MAX_NUMBER = 1e15
+#: A number as a spreadsheet or a person writes it, in ASCII digits (Python's float() also
+#: reads "1_000" and other scripts' digits, which a return should not hold).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 def _parse(kind: str, text: str) -> Any:
     """The typed value of a non-empty cell; ValueError when it is not of ``kind`` (infinite,
     not a number, or too large to store are not values of any kind)."""
-    if kind == "integer":
+    if kind in ("integer", "number"):
+        if not _NUMBER.fullmatch(text.strip()):
+            raise ValueError(text)
         number = float(text)
-        if not math.isfinite(number) or number != int(number) or abs(number) > MAX_INTEGER:
+        if not math.isfinite(number) or abs(number) > MAX_NUMBER:
+            raise ValueError(text)
+        if kind == "number":
+            return number
+        if number != int(number) or abs(number) > MAX_INTEGER:
             raise ValueError(text)
         return int(number)
-    if kind == "number":
-        number = float(text)
-        if not math.isfinite(number):
-            raise ValueError(text)
-        return number
     if kind == "date":
         # a date cell typed in Excel reads back as "YYYY-MM-DD 00:00:00"
         if text.endswith((" 00:00:00", "T00:00:00")):
@@ -411,6 +419,11 @@ def _store(
     s: Session, c: CheckedReturn, organisation_id: int, submitted_by: int | None,
     submitted_at: datetime | None,
 ) -> ReturnSubmission:  # fmt: skip
+    # one version at a time for an intervention: two uploads of a quarter's first return at
+    # once would each find nothing to supersede and both stay current (PostgreSQL)
+    iv = s.get(Intervention, c.intervention_id)
+    if iv is not None:
+        lock_row(s, iv)
     latest = _latest(s, c.intervention_id, c.period, organisation_id)
     sub = ReturnSubmission(
         intervention_id=c.intervention_id, organisation_id=organisation_id,

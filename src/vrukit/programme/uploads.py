@@ -387,7 +387,16 @@ def read_upload(
             most = None if max_rows is None else max_rows + 1
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
                               nrows=most)  # fmt: skip
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, CalamineError) as e:
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, CalamineError,
+            OverflowError) as e:  # fmt: skip
         raise InputFileError(name, f"cannot be read as CSV or XLSX: {e}") from None
+    except BaseException as e:
+        # the workbook reader is Rust: a cell it cannot convert (a duration of -1e15 days)
+        # panics, which reaches Python as pyo3's PanicException, a BaseException
+        if type(e).__name__ != "PanicException":
+            raise
+        raise InputFileError(name, "cannot be read as XLSX: a cell holds a value the reader "
+                             "cannot convert; save it again from the template, or send it as "
+                             "CSV") from None  # fmt: skip
     raw.columns = [str(c).strip() for c in raw.columns]
     return raw.map(lambda v: str(v).strip()), 2

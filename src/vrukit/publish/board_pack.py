@@ -4,6 +4,7 @@ store; a public pack's counts pass through the disclosure layer here, once."""
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 import tempfile
@@ -29,7 +30,11 @@ RAG_LABELS = {"grey": "not started"}
 
 
 def pounds(value: float, sign: bool = False) -> str:
-    """£1,234 (whole pounds); with ``sign``, +£47 and −£205 (a true minus sign)."""
+    """£1,234 (whole pounds); with ``sign``, +£47 and −£205 (a true minus sign). A value that
+    is not a finite number (bad data that got past its checks) says so rather than failing
+    the whole pack."""
+    if not math.isfinite(float(value)):
+        return "not a number"
     whole = round(float(value))
     mark = "−" if whole < 0 else ("+" if sign and whole > 0 else "")
     return f"{mark}£{abs(whole):,}"

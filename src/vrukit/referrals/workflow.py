@@ -530,6 +530,7 @@ def decide_duplicate(s: Session, user: User | None, r: Referral, same: bool, at:
     are party to the two (custody referred one, A&E the other), the decision is recorded but
     the records stay apart: merging would let each referrer read, and the later one replace,
     the details the other gave, which neither may see."""
+    lock_row(s, r)  # "same" and "different" decided at once: the second sees the first
     _need_receiver(user, r, "decide on a possible duplicate")
     if r.duplicate_status != "pending" or r.duplicate_of_id is None:
         raise NotAllowed("there is no possible duplicate to decide on")

@@ -219,6 +219,7 @@ def _page(
     return render(
         request, "application.html", status, user=me, a=a, files=files, mine=mine,
         ranked=ranked if show else None, rank=ranks.get(a.id), rank_notes=rank_notes.get(a.id, ""),
+        scoring_only=on_panel and me.role not in EDITORS and rnd.status != "decided",
         effect=effect, comments=comments, notes=notes,
         baseline=rnd.baseline.get(a.prevention_tier), notice=notice,
         own=me.role == "provider" and a.organisation_id == me.organisation_id,

@@ -24,6 +24,7 @@ from vrukit.directory.index import bump
 from vrukit.directory.models import SERVICE_STATUSES, DirEdit, DirService, UnsafeLink, safe_link
 from vrukit.directory.search import STALE_AFTER, is_stale
 from vrukit.programme.audit import audit
+from vrukit.programme.db import lock_row
 from vrukit.programme.models import Intervention, Organisation, Place, User
 from vrukit.web.portal.web import Csrf, Db, Me, Posted, plain, render, visible, whole_number
 
@@ -192,6 +193,7 @@ def propose(request: Request, s: Db, me: Me, sid: str, form: Posted) -> Response
     if changes and verifier(s, me):
         _apply(s, me, row, changes, _today(request))
     elif changes:
+        lock_row(s, me)  # one account's proposals counted one at a time: the limit holds
         waiting = s.scalar(select(func.count()).select_from(DirEdit).where(
             DirEdit.proposed_by == me.id, DirEdit.status == "pending")) or 0  # fmt: skip
         if waiting >= MOST_PENDING:
@@ -222,6 +224,7 @@ def decide(request: Request, s: Db, me: Me, did: int, form: Posted) -> Response:
         raise HTTPException(404, "no such change")
     if not verifier(s, me):
         raise HTTPException(403, "only a trusted organisation may approve or reject changes")
+    lock_row(s, edit)  # approved and rejected at once: the second sees the first's decision
     if edit.status != "pending":
         raise HTTPException(409, f"this change was already {edit.status}")
     decision = str(form.get("decision", ""))

@@ -20,6 +20,7 @@ from vrukit.commissioning.yef import check_baseline, expected_effect, portfolio
 from vrukit.csvio import write_csv
 from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
+from vrukit.programme.db import lock_row
 from vrukit.programme.models import PREVENTION_TIERS, Intervention, User
 from vrukit.web.portal.registry import _value, money
 from vrukit.web.portal.setup import _text
@@ -187,6 +188,7 @@ def new_round(request: Request, s: Db, me: Me, form: Posted) -> Response:
 def move_round(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     rnd = round_for(s, me, rid)
     _editor(me)
+    lock_row(s, rnd)  # two moves at once: the second sees where the first left the round
     status, before = str(form.get("status", "")), rnd.status
     try:
         set_status(rnd, status)
