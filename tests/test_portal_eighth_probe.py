@@ -519,3 +519,27 @@ def test_a_duration_cell_the_reader_cannot_convert_is_a_422(url, days):  # noqa:
     token = _sign_in(c, BOXING)
     r = _upload(c, token, iid, "r.xlsx", buf.getvalue(), _contract_quarters(url, iid)[0])
     assert r.status_code == 422 and "r.xlsx" in r.text, (r.status_code, r.text[-300:])
+
+
+def test_the_same_person_referred_twice_at_once_is_flagged_on_postgresql(request, tmp_path):
+    """The tenth probe: two referrals of one young person sent at the same moment (a double
+    click, two colleagues) each found no earlier one, so neither was flagged as a possible
+    duplicate; one after the other, the second is."""
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from test_referrals import _refer, _tiny
+    from vrukit.programme.db import session
+    from vrukit.referrals.models import Referral
+
+    db = _pg_database(request)
+    keyring = _tiny(db, tmp_path)
+    now = datetime(2022, 3, 1, 9, 0)
+    for attempt in range(3):
+        refer = lambda s, k=attempt: _refer(s, keyring, now, family_name=f"Quartermaine{k}")  # noqa: E731
+        assert _at_once(db, refer, refer) == ["ok", "ok"]
+        with session(db) as s:
+            pair = s.scalars(select(Referral).order_by(Referral.id.desc()).limit(2)).all()
+            flagged = [r for r in pair if r.duplicate_of_id is not None]
+            assert len(flagged) == 1 and flagged[0].duplicate_status == "pending", attempt

@@ -206,6 +206,9 @@ def test_a_reader_finds_an_area_on_the_map_by_name(browser, site_server, demo_si
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert popup.locator("strong").inner_text() == name
+    # axe reads a popup still fading in as faint text: wait until it is fully shown
+    page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup'))"
+                           ".opacity === '1'")  # fmt: skip
     la = sorted(set(areas.lad_name))[0]
     page.fill("#map-find", la)
     assert la in page.locator("#map-found").inner_text()

@@ -132,11 +132,12 @@ def review_risk(
     r = RiskReview(risk_id=risk.id, at=at, likelihood=likelihood, impact=impact, note=note,
                    by=by)  # fmt: skip
     risk.reviews.append(r)
+    s.flush()  # its id first: a review on the same day as the last one is the later of the two
     latest = max(risk.reviews, key=lambda x: (x.at, x.id or 0))
     if latest is r:
         risk.likelihood, risk.impact = likelihood, impact
         risk.review_by = review_by or risk.review_by
-    s.flush()
+        s.flush()
     return r
 
 

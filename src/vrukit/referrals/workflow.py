@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from vrukit.directory.models import DirPostcode, DirService, normalise_postcode
@@ -285,6 +285,10 @@ def create_referral(
         raise NotAllowed(f"no Youth Map service {service_id!r}", 422)
     details = {f: str(identity.get(f) or "").strip() for f, _ in IDENTITY_FIELDS}
     key = keyring.match_key(details["given_name"], details["family_name"], details["date_of_birth"])
+    if s.get_bind().dialect.name == "postgresql":
+        # referrals made at once are checked for duplicates one after another (SQLite's write
+        # lock does this there): two of the same person at once each found no earlier one
+        s.execute(text("SELECT pg_advisory_xact_lock(7274612)"))
     duplicate_of = _possible_duplicate(s, key, at, duplicate_window, pathway.provider_id)
     subject = Subject(
         pseudonym=_pseudonym(),

@@ -164,7 +164,7 @@
   var all = null;
   function go(p) {
     var bounds = L.geoJSON(p.feature).getBounds();
-    map.fitBounds(bounds, { padding: [16, 16], maxZoom: 15 });
+    map.fitBounds(bounds, { padding: [16, 16], maxZoom: 15, animate: false });
     if (!p.whole) { L.popup().setLatLng(bounds.getCenter()).setContent(popup(p.feature.properties)).openOn(map); }
   }
   if (find && found) {
