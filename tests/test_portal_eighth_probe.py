@@ -543,3 +543,68 @@ def test_the_same_person_referred_twice_at_once_is_flagged_on_postgresql(request
             pair = s.scalars(select(Referral).order_by(Referral.id.desc()).limit(2)).all()
             flagged = [r for r in pair if r.duplicate_of_id is not None]
             assert len(flagged) == 1 and flagged[0].duplicate_status == "pending", attempt
+
+
+def test_two_admins_removing_each_other_at_once_leave_one_on_postgresql(pg_round):
+    """The tenth probe: each of two admins removed the other's admin role at the same moment,
+    and the store was left with no admin (4 of 4 tries)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from conftest import serve
+    from test_portal_hardening import SECRET, _live_sign_in
+    from vrukit.programme.accounts import hash_password
+    from vrukit.programme.db import engine
+    from vrukit.programme.models import User
+    from vrukit.web.portal.app import create_app
+
+    db, _ = pg_round
+    eng = engine(db)
+    second = ("admin-2@demo.vru", "another-admin-password")
+    with Session(eng) as s:
+        s.add(User(email=second[0], password_hash=hash_password(second[1]), role="admin"))
+        s.commit()
+        ids = {u.email: u.id for u in s.scalars(select(User).where(User.role == "admin"))}
+    with serve(create_app(db, secret_key=SECRET)) as root:
+        a, a_token = _live_sign_in(root, ADMIN)
+        b, b_token = _live_sign_in(root, second)
+        start, codes = threading.Barrier(2), []
+
+        def demote(client, token, whom) -> None:
+            form = {"csrf_token": token, "role": "analyst", "active": "yes"}
+            start.wait()
+            codes.append(client.post(f"/admin/users/{ids[whom]}", data=form).status_code)
+
+        threads = [threading.Thread(target=demote, args=(a, a_token, second[0])),
+                   threading.Thread(target=demote, args=(b, b_token, ADMIN[0]))]  # fmt: skip
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        a.close()
+        b.close()
+    with Session(eng) as s:
+        admins = s.scalars(select(User).where(User.role == "admin", User.active.is_(True))).all()
+    eng.dispose()
+    assert len(admins) == 1 and sorted(codes) == [303, 403], (codes, [u.email for u in admins])
+
+
+def test_rows_deleted_twice_at_once_are_a_409_not_a_500(url):  # noqa: F811
+    """The tenth probe: two editors saving an intervention's partners at once on PostgreSQL
+    gave 500 (StaleDataError: the second delete found the rows gone). Any such error is now the
+    409 an identical change at once gets."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from test_portal_hardening import SECRET
+    from vrukit.web.portal.app import create_app
+
+    app = create_app(url, secret_key=SECRET)
+
+    def gone() -> None:
+        raise StaleDataError("DELETE statement on table 'intervention_provider' expected to "
+                             "delete 2 row(s); Only 0 were matched.")  # fmt: skip
+
+    app.add_api_route("/probe-stale", gone)
+    r = TestClient(app, raise_server_exceptions=False).get("/probe-stale")
+    assert r.status_code == 409 and "a moment ago" in r.text

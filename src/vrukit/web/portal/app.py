@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -168,6 +169,8 @@ def create_app(
     app.add_exception_handler(OperationalError, busy)
     app.add_exception_handler(DataError, too_long)
     app.add_exception_handler(IntegrityError, changed_meanwhile)
+    # the same rows deleted by two requests at once (PostgreSQL): the second finds them gone
+    app.add_exception_handler(StaleDataError, changed_meanwhile)
     app.add_exception_handler(OverflowError, too_large_id)
     app.add_exception_handler(NotAllowed, referrals.not_allowed)  # type: ignore[arg-type]
     for r in ROUTERS:

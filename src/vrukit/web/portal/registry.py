@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from vrukit.programme.audit import audit
@@ -112,6 +113,23 @@ def _change(s: Session, me: User, row: Any, table: str, key: str, new: dict[str,
     audit(s, me, "update", table, key, before, {c: plain(new[c]) for c in before})
 
 
+def _keep_an_admin(s: Session, me: User, user: User) -> None:
+    """Removing an admin: changes of admins wait for each other (PostgreSQL: an advisory lock;
+    SQLite's write transactions queue), the remover must still be an admin when their turn
+    comes, and one active admin must remain (two admins removing each other at once left
+    none)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(7274613)"))
+    s.refresh(me)
+    s.refresh(user)
+    if me.role != "admin" or not me.active:
+        raise HTTPException(403, "your admin role was removed a moment ago")
+    left = s.scalar(select(func.count()).select_from(User).where(
+        User.role == "admin", User.active.is_(True), User.id != user.id)) or 0  # fmt: skip
+    if left == 0:
+        raise HTTPException(422, "that would leave no active admin: make another one first")
+
+
 @router.post("/admin/users/{uid}", dependencies=[Csrf])
 def edit_user(request: Request, s: Db, me: Me, uid: int, form: Posted) -> Response:
     admin_only(me)
@@ -128,6 +146,8 @@ def edit_user(request: Request, s: Db, me: Me, uid: int, form: Posted) -> Respon
         raise HTTPException(422, "a provider user needs their organisation")
     if user.id == me.id and (role != "admin" or not active):
         raise HTTPException(422, "you cannot remove your own admin role or sign-in")
+    if user.role == "admin" and user.active and (role != "admin" or not active):
+        _keep_an_admin(s, me, user)
     new = {"role": role, "organisation_id": org if role == "provider" else None,
            "active": active}  # fmt: skip
     if any(getattr(user, c) != v for c, v in new.items()):
