@@ -103,6 +103,11 @@ def _time(v: str | None) -> str | None:
     return v[:5] if v else None
 
 
+MinimumAge = Annotated[
+    int | None, Query(ge=0, le=130, description="Services open to people of at least this age.")
+]
+MaximumAge = Annotated[int | None, Query(ge=0, le=130, description="Services open to people "
+                                         "of at most this age.")]  # fmt: skip
 TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 Day = Annotated[
     Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"] | None,
@@ -197,10 +202,8 @@ async def services(
     organization_id: str | None = None,
     modified_after: Annotated[datetime | None, BeforeValidator(_iso_only), Query(
         description="Services changed at or after this ISO 8601 date-time.")] = None,
-    minimum_age: Annotated[int | None, Query(ge=0, le=130, description="Services open to "
-                                             "people of at least this age.")] = None,
-    maximum_age: Annotated[int | None, Query(ge=0, le=130, description="Services open to "
-                                             "people of at most this age.")] = None,
+    minimum_age: MinimumAge = None,
+    maximum_age: MaximumAge = None,
     day: Day = None,
     start_time: StartTime = None,
     end_time: EndTime = None,
@@ -344,10 +347,8 @@ async def service_at_locations(
     search: Annotated[str | None, Query(max_length=200, description="Words in the service's "
                                         "name or description.")] = None,
     taxonomy_id: str | None = None,
-    minimum_age: Annotated[int | None, Query(ge=0, le=130, description="Services open to "
-                                             "people of at least this age.")] = None,
-    maximum_age: Annotated[int | None, Query(ge=0, le=130, description="Services open to "
-                                             "people of at most this age.")] = None,
+    minimum_age: MinimumAge = None,
+    maximum_age: MaximumAge = None,
     day: Day = None,
     start_time: StartTime = None,
     end_time: EndTime = None,
