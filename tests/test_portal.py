@@ -28,7 +28,14 @@ from vrukit.programme.models import (
     User,
 )
 from vrukit.web.open_referral import create_directory_app
-from vrukit.web.portal import applications, governance, referrals, rounds
+from vrukit.web.portal import (
+    applications,
+    governance,
+    incidents,
+    partnerships,
+    referrals,
+    rounds,
+)
 from vrukit.web.portal.app import ROUTERS, ROUTES, create_app
 from vrukit.web.portal.security import RateLimit
 
@@ -258,8 +265,10 @@ EXPECTED = {  # role -> (path, status) where not 200
 
 
 #: The programme and directory routes; the referral, funding-round and governance routes have
-#: their own tests (test_referrals, test_commissioning_portal).
-OWN_TESTS = (*referrals.ROUTES, *rounds.ROUTES, *applications.ROUTES, *governance.ROUTES)
+#: their own tests (test_referrals, test_commissioning_portal); so do the partnership and
+#: incident routes (test_partnerships).
+OWN_TESTS = (*referrals.ROUTES, *rounds.ROUTES, *applications.ROUTES, *governance.ROUTES,
+             *partnerships.ROUTES, *incidents.ROUTES)  # fmt: skip
 PROGRAMME_ROUTES = [r for r in ROUTES if r not in OWN_TESTS]
 
 

@@ -74,3 +74,34 @@ def test_on_the_demo_reach_is_the_sum_of_its_sessions_and_evaluate_shows_it(
     assert run.reach is not None and len(run.reach) == len(written)
     html = (tmp_path / "evaluation" / "evaluation.html").read_text()
     assert f"who between them work with {int(whole.reached):,} young people a week" in html
+
+
+def test_the_board_pack_shows_each_quarter_s_training_by_sector_summing_its_sessions(
+    demo_region, tmp_path
+) -> None:
+    import shutil
+
+    from vrukit.jobs.board_pack import collect
+    from vrukit.programme.db import session
+    from vrukit.programme.tiers import training_tier
+    from vrukit.publish.board_pack import write_pack
+
+    store = tmp_path / "programme.sqlite"
+    shutil.copy(demo_region.folder / "programme.sqlite", store)
+    with session(f"sqlite:///{store}") as s:
+        sessions, _ = training_tier(s)
+        busiest = sessions.groupby("quarter").attendees.sum().idxmax()
+        data = collect(s, busiest)
+    mine = sessions[sessions.quarter == busiest]
+    total = data.training[data.training.sector == "all"].iloc[0]
+    assert (total.sessions, total.attendees, total.reached) == (
+        len(mine), mine.attendees.sum(), mine.reached.sum())  # fmt: skip
+    by_sector = data.training[data.training.sector != "all"]
+    assert by_sector.attendees.sum() == total.attendees == data.training_reach
+    assert by_sector.reached.sum() == total.reached
+    html = write_pack(data, tmp_path / "pack").read_text()
+    assert "Training this quarter by the attendees' sector" in html
+    assert f"{int(total.reached):,}" in html
+    public = write_pack(data, tmp_path / "pub", public=True).read_text()
+    assert "All sectors" in public
+    assert not any(f"<td>{sector}</td>" in public for sector in by_sector.sector)

@@ -28,6 +28,7 @@ from vrukit.demo.crimes import (
     violence_base,
 )
 from vrukit.demo.directory import write_directory
+from vrukit.demo.incidents import write_incidents
 from vrukit.demo.istv import write_istv
 from vrukit.demo.referrals import write_referrals
 from vrukit.demo.region import LA_NAMES, Region, make_region
@@ -81,6 +82,11 @@ class DemoFiles:
     def referrals(self) -> Path:
         """The folder of ``referrals.json`` and its truth."""
         return self.folder / "referrals"
+
+    @property
+    def incidents(self) -> Path:
+        """``incidents.json``: a year of significant incidents and the response to each."""
+        return self.folder / "incidents.json"
 
 
 def month_labels(months: int) -> list[str]:
@@ -341,6 +347,9 @@ def build_demo(
         read_iod([files.deprivation])[["lsoa_code", "imd_decile"]], on="lsoa_code"
     )
     write_referrals(files.referrals, seed, PATHWAYS_FILE, homes)
+    pilot_areas = {a for p in truth["model"]["pilots"] for a in p["areas"]}
+    write_incidents(files.incidents, seed, pd.read_csv(directory.postcodes, dtype=str)
+                    .astype({"latitude": float, "longitude": float}), pilot_areas)  # fmt: skip
     return files
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from vrukit.demo._stable import json_text
+from vrukit.demo.partnerships import write_partnerships
 from vrukit.demo.programme import (
     ORGANISATIONS,
     ProgrammeDemo,
@@ -360,8 +361,11 @@ def write_commissioning(folder: Path, seed: int) -> CommissioningDemo:
 
 
 def write_programme_year(folder: Path, seed: int, pilots: list[dict[str, Any]]) -> ProgrammeDemo:
-    """The demo programme's files (``programme.write_programme``) and its commissioning and
-    governance year beside them: everything ``jobs.demo.load_programme`` loads."""
+    """The demo programme's files (``programme.write_programme``), its commissioning and
+    governance year and its partnerships' year beside them: everything
+    ``jobs.demo.load_programme`` loads."""
     files = write_programme(folder, seed, pilots)
     write_commissioning(folder, seed)
+    registry = json.loads(files.registry.read_text())
+    write_partnerships(folder, seed, registry["boards"])
     return files

@@ -33,7 +33,10 @@ from vrukit.commissioning.models import FundingRound, LogEntry, Objective, Risk
 from vrukit.commissioning.yef import expected_effect, portfolio
 from vrukit.errors import ConfigError
 from vrukit.ingest.periods import DUE_DAYS
+from vrukit.partnerships.meetings import network_size
+from vrukit.partnerships.models import Meeting, MeetingAction
 from vrukit.programme.models import (
+    Board,
     Intervention,
     Place,
     PlaceEvaluation,
@@ -42,6 +45,7 @@ from vrukit.programme.models import (
     TrainingRecord,
 )
 from vrukit.programme.returns import return_status
+from vrukit.programme.tiers import training_tier
 
 __all__ = ["PackData", "collect"]
 
@@ -64,6 +68,10 @@ class PackData:
     log: pd.DataFrame
     sna: dict[str, Any] = field(default_factory=dict)
     training_reach: int = 0
+    #: The quarter's training by the attendees' sector (``vrukit.analysis.training_reach``).
+    training: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Each board and network: members at the quarter's end, meetings, decisions and actions.
+    partnerships: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _plan(s: Session, start: date, end: date) -> pd.DataFrame:
@@ -222,8 +230,49 @@ def collect(
         spend=spend, compliance=status, reach=_reach(s, quarter),
         rounds=_rounds(s, start, end), evaluation=_evaluation(s),
         log=_log(s, start, end, public), sna=sna_headlines(sna, start, end),
-        training_reach=int(trained),
+        training_reach=int(trained), training=_training(s, quarter),
+        partnerships=pd.DataFrame() if public else _partnerships(s, quarter, start, end),
     )  # fmt: skip
+
+
+def _training(s: Session, quarter: str) -> pd.DataFrame:
+    """The quarter's rows of the training reach by sector (sessions, attendees, people they
+    reach, the share of statements improved), then the quarter's total (``sector`` "all"; a
+    session with attendees from two sectors counts once there)."""
+    sessions, reach = training_tier(s)
+    rows = reach[reach.quarter == quarter].drop(columns="quarter").reset_index(drop=True)
+    if rows.empty:
+        return rows
+    mine = sessions[sessions.quarter == quarter]
+    answers = int(rows.answers.sum())
+    improved = float((rows.improved_share.fillna(0) * rows.answers).sum())
+    total = {"sector": "all", "sessions": len(mine), "attendees": int(mine.attendees.sum()),
+             "reached": int(mine.reached.sum()), "answers": answers,
+             "improved_share": improved / answers if answers else float("nan")}  # fmt: skip
+    return pd.concat([rows, pd.DataFrame([total])], ignore_index=True)
+
+
+def _partnerships(s: Session, quarter: str, start: date, end: date) -> pd.DataFrame:
+    """Per board and network: members (organisations and people) at the quarter's end, its
+    meetings and decisions in the quarter, the actions those meetings set, and the actions
+    still open at the quarter's end that were due by then."""
+    rows = []
+    for b in s.scalars(select(Board).order_by(Board.name)):
+        size = network_size(s, b, [quarter]).iloc[0]
+        held = Meeting.held_on.between(start, end)
+        meetings = s.scalars(select(Meeting).where(Meeting.board_id == b.id, held)).all()
+        still_open = or_(MeetingAction.closed_on.is_(None), MeetingAction.closed_on > end)
+        overdue = s.scalar(select(func.count()).select_from(MeetingAction).join(Meeting).where(
+            Meeting.board_id == b.id, MeetingAction.due < end, still_open)) or 0  # fmt: skip
+        rows.append({"board": b.name, "kind": b.kind,
+                     "members": int(size.organisations + size.people),
+                     "reached": None if pd.isna(size.reached) else int(size.reached),
+                     "meetings": len(meetings),
+                     "decisions": sum(len(m.decisions) for m in meetings),
+                     "actions": sum(len(m.actions) for m in meetings),
+                     "overdue": int(overdue)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["board", "kind", "members", "reached", "meetings",
+                                       "decisions", "actions", "overdue"])  # fmt: skip
 
 
 def previous(quarter: str) -> str:

@@ -13,10 +13,12 @@ from vrukit.commissioning.load import load_commissioning
 from vrukit.demo import DEMO_PROFILES, DemoFiles, build_demo, build_steps, demo_files
 from vrukit.demo.national import NationalFiles
 from vrukit.directory.load import DirectoryLoad, load_hsds, load_postcodes
+from vrukit.incidents.load import load_incidents
 from vrukit.ingest.istv_profile import load_profiles
 from vrukit.ingest.pathways import PATHWAYS_FILE
 from vrukit.ingest.reference import read_boundaries, read_iod, read_population
 from vrukit.jobs.istv import load_venues, locate
+from vrukit.partnerships.load import load_partnerships
 from vrukit.programme.accounts import add_demo_users
 from vrukit.programme.db import session, sqlite_url
 from vrukit.programme.load import ReturnsReport, load_registry, load_returns, load_training
@@ -35,6 +37,7 @@ __all__ = [
     "demo_steps",
     "load_demo",
     "load_demo_crime",
+    "load_demo_incidents",
     "load_demo_referrals",
     "load_directory",
     "load_national",
@@ -64,7 +67,7 @@ DEMO_LOAD_STEPS = (
     "placing A&E assaults at venues and areas",
     "loading the programme: registry, monitoring returns, training",
     "loading the Youth Map",
-    "loading two years of referrals (about 11 s)",
+    "loading two years of referrals (about 11 s) and a year of incidents",
 )
 
 
@@ -105,6 +108,7 @@ def load_demo(
     if referrals:
         say(next(steps))
         load_demo_referrals(url, files)
+        load_demo_incidents(url, files)
     return police
 
 
@@ -162,10 +166,20 @@ def load_demo_referrals(url: str, files: DemoFiles) -> int:
         return load_referrals(s, keyring, files.referrals / "referrals.json")
 
 
+def load_demo_incidents(url: str, files: DemoFiles) -> int:
+    """Load the demo's year of significant incidents into the store at ``url`` (which holds
+    the Youth Map and the pathways the surge offers name)."""
+    if not files.incidents.exists():  # demo folders written before issue 33 lack it
+        return 0
+    with session(url) as s:
+        return load_incidents(s, json.loads(files.incidents.read_text()))
+
+
 def load_programme(url: str, folder: Path) -> ReturnsReport:
     """Load the demo programme's registry, returns and training records into the store at
     ``url`` (migrated first), as providers' uploads would arrive; then its commissioning year
-    (rounds, awards, spend, plan, risks, log) and the returns of the grants it awarded."""
+    (rounds, awards, spend, plan, risks, log), the returns of the grants it awarded and the
+    partnerships' year (meetings, actions, networks)."""
     with session(url) as s:
         load_registry(s, json.loads((folder / "registry.json").read_text()))
         report = load_returns(s, folder / "returns")
@@ -173,6 +187,8 @@ def load_programme(url: str, folder: Path) -> ReturnsReport:
         add_demo_users(s)
         load_commissioning(s, folder / "commissioning.json", folder / "spend_return_2022-Q1.csv")
         grants = load_returns(s, folder / "commissioning_returns")
+        if (folder / "partnerships.json").exists():  # demo folders written before issue 33 lack it
+            load_partnerships(s, json.loads((folder / "partnerships.json").read_text()))
     return ReturnsReport(pd.concat([report.files, grants.files], ignore_index=True))
 
 

@@ -6,6 +6,8 @@ from alembic import context
 
 from vrukit.commissioning import models as _commissioning  # noqa: F401 - so do the rounds
 from vrukit.directory import models as _directory  # noqa: F401 - its tables share the store
+from vrukit.incidents import models as _incidents  # noqa: F401 - so do the incidents
+from vrukit.partnerships import models as _partnerships  # noqa: F401 - and the partnerships
 from vrukit.programme.db import engine
 from vrukit.programme.models import Base
 from vrukit.referrals import models as _referrals  # noqa: F401 - so do the referrals

@@ -6,7 +6,8 @@ record, and records are named, never numbered:
 
 - ``organisations``: name, kind, verifies_directory;
 - ``places``: name, start_date, description, areas (LSOA codes separated by ``;``);
-- ``boards``: name, kind, place; ``board_members``: board, organisation, role;
+- ``boards``: name, kind, place, network_type (optional); ``board_members``: board,
+  organisation, role, joined and left (optional dates);
 - ``interventions``: name, provider, partners (``;``), thematic_area, prevention_tier, setting,
   yef_strand, yef_impact, funding, contract_start, contract_end, place;
 - ``theory``: intervention, step (1, 2, ... within it), stage, text, leads_from (a step);
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from vrukit.errors import ConfigError, InputFileError
 from vrukit.programme.models import (
+    NETWORK_TYPES,
     ORGANISATION_KINDS,
     Board,
     BoardMember,
@@ -49,14 +52,16 @@ from vrukit.programme.models import (
 from vrukit.programme.returns import fields_of
 from vrukit.programme.workbook import WorkbookReader
 
-__all__ = ["SHEETS", "ImportReport", "export_registry", "import_registry"]
+__all__ = ["OPTIONAL_COLUMNS", "SHEETS", "ImportReport", "export_registry", "import_registry"]
 
+#: Columns added after the first version: a workbook without them still reads.
+OPTIONAL_COLUMNS = {"boards": ("network_type",), "board_members": ("joined", "left")}
 #: Each sheet's columns, in order.
 SHEETS: dict[str, tuple[str, ...]] = {
     "organisations": ("name", "kind", "verifies_directory"),
     "places": ("name", "start_date", "description", "areas"),
-    "boards": ("name", "kind", "place"),
-    "board_members": ("board", "organisation", "role"),
+    "boards": ("name", "kind", "place", "network_type"),
+    "board_members": ("board", "organisation", "role", "joined", "left"),
     "interventions": (
         "name",
         "provider",
@@ -115,9 +120,9 @@ def _frames(s: Session) -> dict[str, pd.DataFrame]:
         (p.name, p.start_date, p.description, _join(sorted(a.lsoa_code for a in p.areas)))
         for p in places
     ]
-    rows["boards"] = [(b.name, b.kind, place.get(b.place_id)) for b in boards]
+    rows["boards"] = [(b.name, b.kind, place.get(b.place_id), b.network_type) for b in boards]
     rows["board_members"] = [
-        (b.name, name[m.organisation_id], m.role)
+        (b.name, name[m.organisation_id], m.role, m.joined, m.left_on)
         for b in boards
         for m in sorted(b.members, key=lambda m: name[m.organisation_id])
     ]
@@ -202,7 +207,7 @@ class ImportReport:
 def import_registry(s: Session, path: Path | str) -> ImportReport:
     """Add or update the registry from the workbook ``path`` (the layout above), in the
     caller's transaction; InputFileError naming sheet, row and column on the first problem."""
-    r = WorkbookReader(Path(path), SHEETS)
+    r = WorkbookReader(Path(path), SHEETS, OPTIONAL_COLUMNS)
     try:
         return _import(s, r)
     except IntegrityError as e:  # a rule of the store the checks above did not name
@@ -307,6 +312,9 @@ def _import_boards(
         place = _named(
             r, "boards", line, "place", r.text("boards", line, rec, "place"), places, "a place"
         )
+        kind_of = r.text("boards", line, rec, "network_type")
+        if kind_of is not None and kind_of not in NETWORK_TYPES:
+            r.fail("boards", line, "network_type", kind_of, f"one of {', '.join(NETWORK_TYPES)}")
         b = boards.get(nm)
         if b is None:
             b = boards[nm] = Board(name=nm, kind=kind, place_id=place.id if place else None)
@@ -314,8 +322,9 @@ def _import_boards(
             rep.added["boards"] += 1
         else:
             b.kind, b.place_id = kind, place.id if place else None
+        b.network_type = kind_of
     s.flush()
-    members: dict[str, list[tuple[int, str | None]]] = {}
+    members: dict[str, list[tuple[int, str | None, date | None, date | None]]] = {}
     for line, rec in r.rows("board_members"):
         b = _named(
             r,
@@ -335,17 +344,22 @@ def _import_boards(
             orgs,
             "an organisation",
         )
-        members.setdefault(b.name, []).append((o.id, r.text("board_members", line, rec, "role")))
+        dates = (r.day("board_members", line, rec, "joined"),
+                 r.day("board_members", line, rec, "left"))  # fmt: skip
+        if dates[0] and dates[1] and dates[1] < dates[0]:
+            r.fail("board_members", line, "left", dates[1], "a date after it joined")
+        role = r.text("board_members", line, rec, "role")
+        members.setdefault(b.name, []).append((o.id, role, *dates))
     for bname, wanted in members.items():
         b = boards[bname]
         have = {m.organisation_id: m for m in b.members}
         keep = []
-        for org_id, role in wanted:
+        for org_id, role, joined, left in wanted:
             m = have.get(org_id)
             if m is None:
                 m = BoardMember(board_id=b.id, organisation_id=org_id, role=role)
                 rep.added["board_members"] += 1
-            m.role = role
+            m.role, m.joined, m.left_on = role, joined, left
             keep.append(m)
         b.members = keep
 

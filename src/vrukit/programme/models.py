@@ -32,6 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "EVALUATION_DESIGNS",
+    "NETWORK_TYPES",
     "ORGANISATION_KINDS",
     "PREVENTION_TIERS",
     "ROLES",
@@ -161,6 +162,15 @@ class PlaceArea(Base):
     place: Mapped[Place] = relationship(back_populates="areas")
 
 
+#: What a network is for, beside its kind (board or network): the seed report's partnership
+#: board, place stakeholder networks, the sports network, the faith alliance and the community
+#: champions (whose members are people; ``vrukit.partnerships.models.NetworkPerson``).
+NETWORK_TYPES = (
+    "partnership_board", "stakeholder_network", "sports_network", "faith_alliance",
+    "community_champions", "other",
+)  # fmt: skip
+
+
 class Board(Base):
     """A board or network (e.g. a place's stakeholder network) and its member organisations."""
 
@@ -171,16 +181,22 @@ class Board(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"))
+    #: One of ``NETWORK_TYPES`` (checked where it is written; None for boards made before).
+    network_type: Mapped[str | None] = mapped_column(String(30))
 
     members: Mapped[list[BoardMember]] = relationship(cascade="all, delete-orphan")
 
 
 class BoardMember(Base):
+    """A member organisation, its role, and when it joined and left (for size over time)."""
+
     __tablename__ = "board_member"
 
     board_id: Mapped[int] = mapped_column(ForeignKey("board.id"), primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
     role: Mapped[str | None] = mapped_column(String(100))
+    joined: Mapped[date | None] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Intervention(Base):

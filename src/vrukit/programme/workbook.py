@@ -21,8 +21,14 @@ __all__ = ["WorkbookReader"]
 class WorkbookReader:
     """Typed cells of one workbook, with errors that name sheet, row, column and value."""
 
-    def __init__(self, path: Path, sheets: dict[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self, path: Path, sheets: dict[str, tuple[str, ...]],
+        optional: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:  # fmt: skip
+        """``sheets``: each sheet's columns; those of ``optional`` may be left out (columns
+        added in later versions, so that older workbooks still read)."""
         self.path = path
+        later = optional or {}
         # the checks an upload gets: a small zip may unpack to gigabytes, a sheet may reach far
         check_xlsx(path, XLSX_MAX_INFLATED, str(path), MOST_ROWS)
         try:
@@ -33,7 +39,8 @@ class WorkbookReader:
         for sheet, frame in self.sheets.items():
             if sheet in sheets:
                 frame.columns = [str(c).strip().lower() for c in frame.columns]
-                missing = [c for c in sheets[sheet] if c not in frame.columns]
+                missing = [c for c in sheets[sheet]
+                           if c not in frame.columns and c not in later.get(sheet, ())]  # fmt: skip
                 if missing:
                     raise InputFileError(
                         str(path),

@@ -64,6 +64,8 @@ from vrukit.web.portal import (
     entry,
     evaluation,
     governance,
+    incidents,
+    partnerships,
     referrals,
     registry,
     rounds,
@@ -437,7 +439,7 @@ def audit_page(request: Request, s: Db, me: Me) -> HTMLResponse:
 #: The portal's routers, in the order they are included.
 ROUTERS = (setup.router, router, entry.router, registry.router, evaluation.router,
            directory.router, referrals.router, rounds.router, applications.router,
-           governance.router)  # fmt: skip
+           governance.router, partnerships.router, incidents.router)  # fmt: skip
 #: Every route, for the access tests: (method, path with {iid}/{rid}/{fmt} placeholders).
 ROUTES = (
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
@@ -458,4 +460,6 @@ ROUTES = (
     *rounds.ROUTES,
     *applications.ROUTES,
     *governance.ROUTES,
+    *partnerships.ROUTES,
+    *incidents.ROUTES,
 )  # fmt: skip

@@ -1,6 +1,7 @@
 """What needs doing now, for the home page of each role: referrals waiting for this organisation's
 next step (and how many are past the pathway's time), monitoring returns due or late, scores a
-panel member still owes, and the plan's actions past their date. Each item says how many, what,
+panel member still owes, the actions boards and networks gave this person, and the plan's
+actions past their date. Each item says how many, what,
 and links to where it is done."""
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from vrukit.commissioning.governance import action_status
 from vrukit.commissioning.models import Action, Application, Conflict, FundingRound, Score
+from vrukit.partnerships.meetings import open_actions
+from vrukit.partnerships.models import Meeting
 from vrukit.programme.models import (
     Intervention,
     InterventionProvider,
@@ -47,7 +50,7 @@ def to_do(s: Session, me: User, today: date, now: datetime) -> list[Item]:
     items: list[Item] = []
     if me.role != "panel":
         items += _referrals(s, me, now) + _returns(s, me, today)
-    items += _scores(s, me)
+    items += _scores(s, me) + _meeting_actions(s, me, today)
     if me.role in EDITORS:
         items += _actions(s, today)
     return sorted(items, key=lambda i: not i.late)
@@ -159,3 +162,23 @@ def _actions(s: Session, today: date) -> list[Item]:
     examples = [(f"{a.title} ({a.owner}, due {a.due:%d %b %Y})", "/plan") for a in past[:5]]
     return [Item(f"{len(past):,} action(s) of the plan are past their date.", "/plan", True,
                  examples)]  # fmt: skip
+
+
+def _meeting_actions(s: Session, me: User, today: date) -> list[Item]:
+    """The open actions meetings gave ``me``: those past their date first, as one late item,
+    then those still to come."""
+    mine = open_actions(s, me.id)
+    if not mine:
+        return []
+    boards = dict(s.execute(select(Meeting.id, Meeting.title)).all())
+    items = []
+    for late in (True, False):
+        found = [a for a in mine if (a.due < today) == late]
+        if not found:
+            continue
+        word = "past their date" if late else "to do"
+        examples = [(f"{a.text[:120]} (due {a.due:%d %b %Y}; {boards.get(a.meeting_id, '')})",
+                     f"/meetings/{a.meeting_id}") for a in found[:5]]  # fmt: skip
+        items.append(Item(f"{len(found):,} action(s) from board and network meetings are {word}.",
+                          f"/meetings/{found[0].meeting_id}", late, examples))  # fmt: skip
+    return items

@@ -1,0 +1,1 @@
+"""Boards, networks and their meetings, decisions and actions (issue 33)."""
