@@ -11,6 +11,7 @@ from vrukit.partnerships import models as _partnerships  # noqa: F401 - and the 
 from vrukit.programme.db import engine
 from vrukit.programme.models import Base
 from vrukit.referrals import models as _referrals  # noqa: F401 - so do the referrals
+from vrukit.voice import models as _voice  # noqa: F401 - and young people's voice
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

@@ -80,6 +80,7 @@ def portal_with_mounts(
         tiles_attribution=tiles_attribution, index=api.state.index)  # fmt: skip
     for mounted in (api, youth):  # a NUL byte in a search on PostgreSQL: 400, never a 500
         mounted.add_exception_handler(DataError, _unusable)
+    youth.state.guard = portal.state.guard  # a survey's throttle reads the client's address
     portal.mount("/api", api)
     portal.mount("/youth-map", youth)
     return portal

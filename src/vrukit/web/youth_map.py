@@ -45,6 +45,7 @@ from vrukit.directory.places import UnknownPlace
 from vrukit.directory.search import DAYS, is_stale
 from vrukit.directory.search import Query as Search
 from vrukit.programme.db import engine, upgrade
+from vrukit.web import surveys
 from vrukit.web._youth_results import address, advice, hits, km, markers
 
 __all__ = ["PER_PAGE", "create_youth_map_app"]
@@ -89,6 +90,9 @@ def create_youth_map_app(
         app.mount("/static/leaflet", StaticFiles(directory=leaflet), name="leaflet")
     app.get("/", response_class=HTMLResponse)(search_page)
     app.get("/services/{sid}", response_class=HTMLResponse)(service_page)
+    app.get("/have-your-say/{key}", response_class=HTMLResponse)(surveys.survey_form)
+    app.post("/have-your-say/{key}")(surveys.survey_sent)
+    app.get("/have-your-say/{key}/thanks", response_class=HTMLResponse)(surveys.thanks)
     return app
 
 

@@ -70,6 +70,7 @@ from vrukit.web.portal import (
     registry,
     rounds,
     setup,
+    voice,
 )
 from vrukit.web.portal.offload import submit_upload
 from vrukit.web.portal.security import (
@@ -439,7 +440,8 @@ def audit_page(request: Request, s: Db, me: Me) -> HTMLResponse:
 #: The portal's routers, in the order they are included.
 ROUTERS = (setup.router, router, entry.router, registry.router, evaluation.router,
            directory.router, referrals.router, rounds.router, applications.router,
-           governance.router, partnerships.router, incidents.router)  # fmt: skip
+           governance.router, partnerships.router, incidents.router,
+           voice.router)  # fmt: skip
 #: Every route, for the access tests: (method, path with {iid}/{rid}/{fmt} placeholders).
 ROUTES = (
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
@@ -462,4 +464,5 @@ ROUTES = (
     *governance.ROUTES,
     *partnerships.ROUTES,
     *incidents.ROUTES,
+    *voice.ROUTES,
 )  # fmt: skip

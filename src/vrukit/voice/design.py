@@ -1,0 +1,230 @@
+"""Surveys as data: checking a definition (and refusing questions that would identify someone),
+and checking a response against it (answer types, routing, required questions).
+
+A definition is JSON::
+
+    {"key": "feel-safe", "title": {"en": "...", "ur": "..."}, "intro": {"en": "..."},
+     "languages": ["en", "ur"],
+     "questions": [
+       {"id": "safe_after_dark", "type": "scale", "min": 1, "max": 5, "measure": "feel_safe",
+        "text": {"en": "How safe do you feel where you live after dark?"},
+        "labels": {"en": ["Very unsafe", "Unsafe", "Neither", "Safe", "Very safe"]}},
+       {"id": "seen_knife", "type": "single", "text": {"en": "..."},
+        "options": [{"value": "yes", "text": {"en": "Yes"}}, {"value": "no", "text": {...}}]},
+       {"id": "where_seen", "type": "multi", "show_if": {"question": "seen_knife",
+        "equals": "yes"}, ...}]}
+
+Types: ``single`` and ``multi`` (options), ``scale`` (whole numbers ``min`` to ``max``, with
+labels), ``number`` (a whole number, ``min``/``max``), ``text`` (free text, at most ``most``
+characters; kept for the VRU, never published). Every respondent also gives the place they live
+in (one of the programme's places, or somewhere else) and their age band: results are grouped by
+those and by the quarter, never by anything finer. A ``scale`` question may be marked
+``"measure": "feel_safe"``: answers of 4 or 5 on a 1 to 5 scale count as feeling safe, and place
+evaluation reads the share by place and quarter as an outcome.
+
+No question may ask for a name, contact details, an address or postcode, a date of birth, a
+school, or a social media handle: the designer refuses the definition, naming the question.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from vrukit.errors import ConfigError
+
+__all__ = [
+    "ANSWER_TYPES",
+    "MEASURES",
+    "check_answers",
+    "check_definition",
+    "in_language",
+    "visible",
+]
+
+ANSWER_TYPES = ("single", "multi", "scale", "number", "text")
+#: Measures a scale question may carry, and the answers that count (on a 1-5 scale).
+MEASURES = {"feel_safe": (4, 5)}
+MOST_QUESTIONS = 40
+_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_KEY = re.compile(r"[a-z0-9][a-z0-9-]{2,59}")
+_LANG = re.compile(r"[a-z]{2,3}")
+#: Phrases in a question's or option's text that ask who someone is (a question about feeling
+#: safe at school or being called names is fine; "which school do you go to?" is not).
+IDENTIFYING = re.compile(
+    r"\b(your (first |last |full |sur|middle |nick)?name|what is your name|names? of (the )?"
+    r"(person|people|young person|child|friend)|e-?mail|(home |your |street )address|"
+    r"post ?code|(phone|mobile|telephone) number|date of birth|d\.o\.b|birthday|"
+    r"(which|what) school|school do you (go to|attend)|user ?name|social media (handle|name|"
+    r"account)|nhs number|national insurance)\b",
+    re.IGNORECASE,
+)
+#: Question ids that name identifying data.
+IDENTIFYING_IDS = {"name", "first_name", "surname", "last_name", "full_name", "email", "address",
+                   "postcode", "phone", "mobile", "dob", "date_of_birth", "birthday", "school",
+                   "username"}  # fmt: skip
+
+
+def _texts(q: dict[str, Any], field: str, languages: list[str], where: str) -> None:
+    text = q.get(field)
+    if not isinstance(text, dict) or not all(isinstance(text.get(lang), str) and text[lang].strip()
+                                             for lang in languages):  # fmt: skip
+        raise ConfigError(f"{where}: {field!r} needs a text in each language "
+                          f"({', '.join(languages)})")  # fmt: skip
+
+
+def _identifying(q: dict[str, Any], where: str) -> None:
+    if q.get("id") in IDENTIFYING_IDS:
+        raise ConfigError(f"{where}: an answer called {q['id']!r} would identify someone. "
+                          "Surveys are anonymous: ask about experiences and views, never who "
+                          "someone is")  # fmt: skip
+    words = [str(t) for t in (q.get("text") or {}).values()]
+    for option in q.get("options") or []:
+        words += [str(t) for t in (option.get("text") or {}).values()]
+    for w in words:
+        hit = IDENTIFYING.search(" ".join(str(w).split()))
+        if hit:
+            raise ConfigError(
+                f"{where}: asks for {hit.group(0)!r}, which could identify someone. Surveys "
+                "are anonymous: ask about experiences and views, never who someone is"
+            )
+
+
+def _options(q: dict[str, Any], languages: list[str], where: str) -> None:
+    options = q.get("options")
+    if not isinstance(options, list) or not 2 <= len(options) <= 20:
+        raise ConfigError(f"{where}: a {q['type']} question needs 2 to 20 options")
+    values = [o.get("value") for o in options if isinstance(o, dict)]
+    if len(values) != len(options) or not all(isinstance(v, str) and _ID.fullmatch(v)
+                                              for v in values):  # fmt: skip
+        raise ConfigError(f"{where}: each option needs a value of lower-case letters, digits "
+                          "and _ (e.g. 'yes')")  # fmt: skip
+    if len(set(values)) != len(values):
+        raise ConfigError(f"{where}: option values repeat")
+    for o in options:
+        _texts(o, "text", languages, f"{where}, option {o['value']!r}")
+
+
+def _range(q: dict[str, Any], where: str) -> None:
+    lo, hi = q.get("min"), q.get("max")
+    if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo < hi <= 1000):
+        raise ConfigError(f"{where}: give whole numbers 'min' and 'max' (0 to 1000, min < max)")
+    if q["type"] == "scale" and hi - lo > 10:
+        raise ConfigError(f"{where}: a scale has at most 11 points")
+    measure = q.get("measure")
+    if measure is not None and (measure not in MEASURES or (lo, hi) != (1, 5)):
+        raise ConfigError(f"{where}: measure {measure!r} needs a 1 to 5 scale; known: "
+                          f"{', '.join(MEASURES)}")  # fmt: skip
+
+
+def _routing(q: dict[str, Any], earlier: dict[str, dict[str, Any]], where: str) -> None:
+    rule = q.get("show_if")
+    if rule is None:
+        return
+    target = earlier.get(rule.get("question", "")) if isinstance(rule, dict) else None
+    if target is None or target["type"] not in ("single", "multi", "scale"):
+        raise ConfigError(f"{where}: show_if must name an earlier single, multi or scale question")
+    allowed = ([o["value"] for o in target["options"]] if target["type"] != "scale"
+               else list(range(target["min"], target["max"] + 1)))  # fmt: skip
+    wanted = rule.get("equals")
+    if wanted not in allowed:
+        raise ConfigError(f"{where}: show_if equals {wanted!r}, not an answer of "
+                          f"{target['id']!r}")  # fmt: skip
+
+
+def _question(q: Any, n: int, languages: list[str], earlier: dict[str, dict[str, Any]]) -> None:
+    where = f"question {n}"
+    if not isinstance(q, dict):
+        raise ConfigError(f"{where}: expected an object with id, type and text")
+    qid = q.get("id")
+    if not isinstance(qid, str) or not _ID.fullmatch(qid) or qid in earlier:
+        raise ConfigError(f"{where}: id {qid!r} must be new, lower-case letters, digits and _")
+    where = f"question {n} ({qid})"
+    if q.get("type") not in ANSWER_TYPES:
+        raise ConfigError(
+            f"{where}: type {q.get('type')!r} is not one of {', '.join(ANSWER_TYPES)}"
+        )
+    _texts(q, "text", languages, where)
+    _identifying(q, where)
+    if q["type"] in ("single", "multi"):
+        _options(q, languages, where)
+    elif q["type"] in ("scale", "number"):
+        _range(q, where)
+    elif not isinstance(q.get("most", 500), int) or not 1 <= q.get("most", 500) <= 2000:
+        raise ConfigError(f"{where}: 'most' (characters) is 1 to 2000")
+    _routing(q, earlier, where)
+    earlier[qid] = q
+
+
+def check_definition(d: Any) -> dict[str, Any]:
+    """``d`` if it is a survey vrukit can run; ConfigError naming the first problem."""
+    if not isinstance(d, dict):
+        raise ConfigError("a survey is a JSON object with key, title, languages and questions")
+    if not isinstance(d.get("key"), str) or not _KEY.fullmatch(d["key"]):
+        raise ConfigError("key: 3 to 60 lower-case letters, digits and -, e.g. 'feel-safe-2022'")
+    languages = d.get("languages", ["en"])
+    if (not isinstance(languages, list) or not languages or languages[0] != "en"
+            or not all(isinstance(x, str) and _LANG.fullmatch(x) for x in languages)):  # fmt: skip
+        raise ConfigError("languages: a list of language codes starting with 'en', e.g. "
+                          "['en', 'ur']")  # fmt: skip
+    _texts(d, "title", languages, "the survey")
+    questions = d.get("questions")
+    if not isinstance(questions, list) or not 1 <= len(questions) <= MOST_QUESTIONS:
+        raise ConfigError(f"questions: a list of 1 to {MOST_QUESTIONS} questions")
+    earlier: dict[str, dict[str, Any]] = {}
+    for n, q in enumerate(questions, start=1):
+        _question(q, n, languages, earlier)
+    return d
+
+
+def in_language(text: dict[str, str] | None, lang: str) -> str:
+    """A text in ``lang``, else in English."""
+    text = text or {}
+    return text.get(lang) or text.get("en", "")
+
+
+def visible(q: dict[str, Any], answers: dict[str, Any]) -> bool:
+    """Whether routing shows ``q`` given the ``answers`` so far."""
+    rule = q.get("show_if")
+    if rule is None:
+        return True
+    given = answers.get(rule["question"])
+    return rule["equals"] in given if isinstance(given, list) else given == rule["equals"]
+
+
+def _one(q: dict[str, Any], raw: list[str]) -> Any:
+    """A question's answer from what was sent (ConfigError naming the question)."""
+    kind, label = q["type"], q["id"]
+    values = [o["value"] for o in q.get("options", [])]
+    if kind == "multi":
+        picked = [v for v in values if v in raw]
+        if len(picked) != len(set(raw)):
+            raise ConfigError(f"{label}: choose from the list")
+        return picked
+    text = raw[0].strip() if raw else ""
+    if kind == "single":
+        if text not in values:
+            raise ConfigError(f"{label}: choose one answer from the list")
+        return text
+    if kind in ("scale", "number"):
+        if not re.fullmatch(r"[0-9]{1,4}", text) or not q["min"] <= int(text) <= q["max"]:
+            raise ConfigError(f"{label}: a whole number from {q['min']} to {q['max']}")
+        return int(text)
+    return text[: q.get("most", 500)]
+
+
+def check_answers(definition: dict[str, Any], sent: dict[str, list[str]]) -> dict[str, Any]:
+    """The answers of a response, as kept: each question shown by the routing and answered
+    (a question hidden by it keeps no answer); ConfigError for a required one left out or an
+    answer the question does not take."""
+    answers: dict[str, Any] = {}
+    for q in definition["questions"]:
+        if not visible(q, answers):
+            continue
+        raw = [v for v in sent.get(q["id"], []) if v.strip()]
+        if not raw:
+            if q.get("required"):
+                raise ConfigError(f"{q['id']}: please answer this question")
+            continue
+        answers[q["id"]] = _one(q, raw)
+    return answers
