@@ -20,6 +20,7 @@ from vrukit.jobs.istv import load_venues, locate
 from vrukit.programme.accounts import add_demo_users
 from vrukit.programme.db import session, sqlite_url
 from vrukit.programme.load import ReturnsReport, load_registry, load_returns, load_training
+from vrukit.qualitative.exchange import import_qdpx
 from vrukit.referrals.crypto import Keyring, write_key
 from vrukit.referrals.load import load_deprivation, load_referrals
 from vrukit.referrals.workflow import load_pathways
@@ -165,7 +166,8 @@ def load_demo_referrals(url: str, files: DemoFiles) -> int:
 def load_programme(url: str, folder: Path) -> ReturnsReport:
     """Load the demo programme's registry, returns and training records into the store at
     ``url`` (migrated first), as providers' uploads would arrive; then its commissioning year
-    (rounds, awards, spend, plan, risks, log) and the returns of the grants it awarded."""
+    (rounds, awards, spend, plan, risks, log), the returns of the grants it awarded and a year
+    of interviews and focus groups with their coding (``interviews.qdpx``)."""
     with session(url) as s:
         load_registry(s, json.loads((folder / "registry.json").read_text()))
         report = load_returns(s, folder / "returns")
@@ -173,6 +175,7 @@ def load_programme(url: str, folder: Path) -> ReturnsReport:
         add_demo_users(s)
         load_commissioning(s, folder / "commissioning.json", folder / "spend_return_2022-Q1.csv")
         grants = load_returns(s, folder / "commissioning_returns")
+        import_qdpx(s, folder / "interviews.qdpx")
     return ReturnsReport(pd.concat([report.files, grants.files], ignore_index=True))
 
 

@@ -8,6 +8,7 @@ from vrukit.commissioning import models as _commissioning  # noqa: F401 - so do 
 from vrukit.directory import models as _directory  # noqa: F401 - its tables share the store
 from vrukit.programme.db import engine
 from vrukit.programme.models import Base
+from vrukit.qualitative import models as _qualitative  # noqa: F401 - and the interviews
 from vrukit.referrals import models as _referrals  # noqa: F401 - so do the referrals
 
 config = context.config
