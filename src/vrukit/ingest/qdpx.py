@@ -228,7 +228,8 @@ def _source(parent: ET.Element, s: QdaSource, variables: dict[str, QdaVariable])
         _text(el, "Description", s.description)
     for sel in s.selections:
         x = _sub(el, "PlainTextSelection", guid=sel.guid, name=sel.name,
-                 startPosition=str(sel.start), endPosition=str(sel.end))  # fmt: skip
+                 startPosition=str(sel.start), endPosition=str(sel.end),
+                 creatingUser=s.creating_user)  # fmt: skip
         for code in sel.codes:
             coding = _sub(x, "Coding", guid=guid("coding", f"{sel.guid}:{code}"))
             _sub(coding, "CodeRef", targetGUID=code)

@@ -37,7 +37,7 @@ __all__ = ["MAX_BYTES", "MAX_MEMBERS", "read_qdpx"]
 #: than ``MAX_RATIO`` times (beyond a megabyte): more is a zip bomb, not a project.
 MAX_MEMBERS = 20_000
 MAX_BYTES = 256 * 1024 * 1024
-MAX_RATIO = 1000
+MAX_RATIO = 500
 #: Elements of a project vrukit reads; others are left out with a warning.
 _USED = {"Users", "CodeBook", "Variables", "Cases", "Sources", "Description"}
 _SOURCE_PARTS = {"Description", "PlainTextContent", "PlainTextSelection", "VariableValue"}
