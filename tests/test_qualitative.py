@@ -341,6 +341,8 @@ def test_a_project_from_other_software_imports(store, tmp_path):
     group = got["sources"]["Group 2"]
     assert group[0] == "focus_group" and group[4] == 5 and group[5] is False and group[-1] == []
     assert "has no Source kind: taken as an interview" in said
+    assert "has no Date held: taken as its creation date 2021-09-01" in said
+    assert "names no Community researcher: taken as 'Dwayne Clarke'" in said
 
 
 def _zip_bytes(entries: dict[str, bytes]) -> bytes:

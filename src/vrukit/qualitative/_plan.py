@@ -150,7 +150,10 @@ class _Planner:
             self.warn(what, line, "has no Source kind: taken as an interview")
         if kind not in SOURCE_KINDS:
             raise self.fail(what, line, f"Source kind is {kind!r}, expected one of {SOURCE_KINDS}")
-        held = v.get("Date held") or src.created
+        held = v.get("Date held")
+        if not held and src.created:
+            held = src.created
+            self.warn(what, line, f"has no Date held: taken as its creation date {held[:10]}")
         if not held:
             raise self.fail(what, line, "has no Date held (nor a creationDateTime)")
         count = v.get("Participants", "")
@@ -161,7 +164,11 @@ class _Planner:
             raise self.fail(
                 what, line, f"Participants is {count!r}: give a whole number, 1 or more"
             )
-        researcher = v.get("Community researcher") or self.users.get(src.creating_user or "")
+        researcher = v.get("Community researcher")
+        if not researcher and src.creating_user in self.users:
+            researcher = self.users[src.creating_user]
+            self.warn(what, line, f"names no Community researcher: taken as {researcher!r}, "
+                                  "who created it")  # fmt: skip
         if not researcher:
             raise self.fail(what, line, "names no Community researcher (nor a creating user)")
         return {
