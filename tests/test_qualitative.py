@@ -380,6 +380,15 @@ BAD = {
     ),
     "not UTF-8": ({f"Sources/{G(40)}.txt": "Dark café".encode("latin-1")}, "not UTF-8"),
 }
+DEEP = "".join(f'<Code guid="{G(1000 + k)}" name="c{k}" isCodable="true">' for k in range(60))
+BAD["codes nested too deep"] = (
+    FOREIGN.replace("</Codes>", DEEP + "</Code>" * 60 + "</Codes>"),
+    "codes nested more than 50 deep",
+)
+BAD["a name too long for the store"] = (
+    FOREIGN.replace('name="Night buses"', f'name="{"x" * 201}"'),
+    "a name longer than 200 characters",
+)
 PLACE_VARIABLE = f'<Variable guid="{G(26)}" name="Place" typeOfVariable="Text"/>'
 BAD["place not in the registry"] = (
     FOREIGN.replace("</Variables>", PLACE_VARIABLE + "</Variables>").replace(

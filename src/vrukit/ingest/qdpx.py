@@ -112,7 +112,8 @@ class QdaUser:
 
 @dataclass(frozen=True)
 class QdaCode:
-    """A code of the codebook; ``parent`` is the GUID of the code it sits under."""
+    """A code of the codebook; ``parent`` is the GUID of the code it sits under. ``line``:
+    where it was read (0 when written here)."""
 
     guid: str
     name: str
@@ -120,6 +121,7 @@ class QdaCode:
     colour: str | None = None
     description: str | None = None
     codable: bool = True
+    line: int = 0
 
 
 @dataclass(frozen=True)

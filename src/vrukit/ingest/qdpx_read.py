@@ -31,13 +31,15 @@ from vrukit.ingest.qdpx import (
     QdaVariable,
 )
 
-__all__ = ["MAX_BYTES", "MAX_MEMBERS", "read_qdpx"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_MEMBERS", "read_qdpx"]
 
 #: The most members and uncompressed bytes a project may hold; a member may not expand more
 #: than ``MAX_RATIO`` times (beyond a megabyte): more is a zip bomb, not a project.
 MAX_MEMBERS = 20_000
 MAX_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 500
+#: The deepest a codebook may nest.
+MAX_DEPTH = 50
 #: Elements of a project vrukit reads; others are left out with a warning.
 _USED = {"Users", "CodeBook", "Variables", "Cases", "Sources", "Description"}
 _SOURCE_PARTS = {"Description", "PlainTextContent", "PlainTextSelection", "VariableValue"}
@@ -167,6 +169,7 @@ class _Reader:
         self.warnings: list[str] = []
         self.variables: dict[str, QdaVariable] = {}
         self.codes: list[QdaCode] = []
+        self.code_guids: set[str] = set()
 
     def fail(self, node: _Node, message: str) -> InputFileError:
         return InputFileError(self.qde, f"<{node.tag}>: {message}", line=node.line)
@@ -212,20 +215,23 @@ class _Reader:
             origin=root.attrib.get("origin", ""), warnings=tuple(self.warnings),
         )  # fmt: skip
 
-    def read_codes(self, parent: _Node, under: str | None) -> None:
+    def read_codes(self, parent: _Node, under: str | None, depth: int = 1) -> None:
         for node in parent.children:
             if node.tag != "Code":
                 continue
+            if depth > MAX_DEPTH:
+                raise self.fail(node, f"codes nested more than {MAX_DEPTH} deep: refused")
             desc = node.kid("Description")
             code = QdaCode(
                 self.need(node, "guid"), self.need(node, "name"), under,
                 node.attrib.get("color"), desc.text.strip() if desc is not None else None,
-                _yes(node.attrib.get("isCodable", "true")),
+                _yes(node.attrib.get("isCodable", "true")), node.line,
             )  # fmt: skip
-            if any(c.guid == code.guid for c in self.codes):
+            if code.guid in self.code_guids:
                 raise self.fail(node, f"GUID {code.guid} is given to two codes")
+            self.code_guids.add(code.guid)
             self.codes.append(code)
-            self.read_codes(node, code.guid)
+            self.read_codes(node, code.guid, depth + 1)
 
     def values(self, node: _Node) -> dict[str, str]:
         out = {}

@@ -18,6 +18,8 @@ from vrukit.qualitative.models import SOURCE_KINDS, QualSource
 
 __all__ = ["ExcerptPlan", "ProjectPlan", "Registry", "SourcePlan", "plan_project"]
 
+#: The longest names the store keeps (its columns' lengths).
+NAME_LENGTH = 200
 _LINK_FIELDS = {"place": "place_id", "intervention": "intervention_id", "toc_step": "toc_step_id"}
 
 
@@ -194,12 +196,15 @@ class _Planner:
         on = self.day(when, what, line, "Consent date")
         if on > held:
             raise self.fail(what, line, f"Consent date {on} is after the Date held {held}")
-        return {"consent_recorded": True, "consent_how": how[:200], "consent_on": on}
+        return {"consent_recorded": True, "consent_how": how, "consent_on": on}
 
     def source(self, src: QdaSource) -> SourcePlan:
         what = f"<TextSource> {src.name!r}"
-        if len(src.name) > 200:
-            raise self.fail(what, src.line, "a name longer than 200 characters")
+        named = {k: src.variables.get(k) for k in ("Community researcher", "Consent how")}
+        too_long = [k for k, v in {"name": src.name, **named}.items() if len(v or "") > NAME_LENGTH]
+        if too_long:
+            why = f"its {too_long[0]} is longer than {NAME_LENGTH} characters"
+            raise self.fail(what, src.line, why)
         fields = self.facts(src, what)
         fields |= self.consent(src, what, fields["held_on"])
         own = self.links.get(src.guid, {})
@@ -230,6 +235,10 @@ class _Planner:
 def plan_project(project: QdaProject, reg: Registry, where: str) -> ProjectPlan:
     """What storing ``project`` writes; ``InputFileError`` on the first problem."""
     p = _Planner(project, reg, where)
+    for code in project.codes:
+        if len(code.name) > NAME_LENGTH:
+            raise p.fail(f"<Code> {code.name[:40]!r}...", code.line,
+                         f"a name longer than {NAME_LENGTH} characters")  # fmt: skip
     for case in project.cases:
         p.case(case)
     seen: set[str] = set()
