@@ -14,15 +14,20 @@ import subprocess
 import sys
 import types
 import zipfile
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vrukit.errors import InputFileError
+from vrukit.errors import ConfigError, InputFileError
+from vrukit.ingest.qdpx import QdaCode, QdaProject, QdaSelection, QdaSource, guid, write_qdpx
+from vrukit.ingest.qdpx_read import read_qdpx
 from vrukit.programme.db import engine, session, sqlite_url, upgrade
 from vrukit.programme.models import Intervention, Organisation, Place, TheoryStep
 from vrukit.qualitative import export_qdpx, import_qdpx, theme_counts
@@ -389,6 +394,10 @@ BAD["a name too long for the store"] = (
     FOREIGN.replace('name="Night buses"', f'name="{"x" * 201}"'),
     "a name longer than 200 characters",
 )
+BAD["participants not a number"] = (
+    FOREIGN.replace("<IntegerValue>5</IntegerValue>", "<IntegerValue>²</IntegerValue>"),
+    "Participants is '²': give a whole number, 1 to 1,000",
+)
 PLACE_VARIABLE = f'<Variable guid="{G(26)}" name="Place" typeOfVariable="Text"/>'
 BAD["place not in the registry"] = (
     FOREIGN.replace("</Variables>", PLACE_VARIABLE + "</Variables>").replace(
@@ -548,3 +557,42 @@ def test_the_evaluation_page_shows_theme_counts_and_no_excerpt(demo_qualitative,
     html = (tmp_path / "evaluation.html").read_text()
     assert "Excerpts by theme and place" in html and "Redwater Central" in html
     assert not [w for w in words if w in html]  # counts only, never what was said
+
+
+def test_a_name_xml_cannot_carry_is_refused_before_anything_is_written(store, tmp_path):
+    with session(store) as s:
+        s.scalars(select(Theme).where(Theme.name == "Barriers")).one().name = "Bar\x01riers"
+        s.flush()
+        with pytest.raises(ConfigError, match="which XML cannot carry"):
+            export_qdpx(s, tmp_path / "p.qdpx")
+    assert not (tmp_path / "p.qdpx").exists()
+
+
+_XML_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts=st.lists(st.text(min_size=1, max_size=120), min_size=1, max_size=3),
+       names=st.lists(_XML_TEXT, min_size=1, max_size=4, unique=True), data=st.data())  # fmt: skip
+def test_any_text_names_and_spans_survive_the_format(tmp_path, texts, names, data):
+    """Written and read back, a project is the same: any Unicode transcript (\r\n, emoji,
+    control characters), any code names, any spans."""
+    codes = tuple(QdaCode(guid("theme", n), n) for n in names)
+    sources = []
+    for k, text in enumerate(texts):
+        span = st.tuples(st.integers(0, len(text) - 1), st.integers(1, len(text)))
+        spans = data.draw(st.lists(span.filter(lambda p: p[0] < p[1]), max_size=4, unique=True))
+        selections = tuple(
+            QdaSelection(guid("sel", f"{k}:{a}:{b}"), a, b,
+                         (codes[(a + b) % len(codes)].guid,)) for a, b in spans
+        )  # fmt: skip
+        sources.append(QdaSource(guid("source", str(k)), f"source {k}", text, selections))
+    project = QdaProject("p", codes=codes, sources=tuple(sources))
+    path = tmp_path / "p.qdpx"  # each example writes it anew
+    write_qdpx(project, path)
+    back = read_qdpx(path)
+    assert [replace(c, line=0) for c in back.codes] == list(codes)
+    assert [replace(s, line=0, selections=tuple(replace(x, line=0) for x in s.selections))
+            for s in back.sources] == sources  # fmt: skip

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
+
+from vrukit.errors import ConfigError
 
 __all__ = [
     "LINK_VARIABLE",
@@ -193,12 +196,24 @@ def _q(tag: str) -> str:
     return tag
 
 
+#: Characters XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE and U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(value: str, where: str) -> str:
+    if found := _NOT_XML.search(value):
+        raise ConfigError(f"{where} {value[:40]!r} holds {found.group()!r}, which XML cannot "
+                          "carry: correct it in the store before exporting")  # fmt: skip
+    return value
+
+
 def _sub(parent: ET.Element, tag: str, **attrs: str | None) -> ET.Element:
-    return ET.SubElement(parent, _q(tag), {k: v for k, v in attrs.items() if v is not None})
+    return ET.SubElement(parent, _q(tag), {k: _xml(v, f"{tag} {k}") for k, v in attrs.items()
+                                           if v is not None})  # fmt: skip
 
 
 def _text(parent: ET.Element, tag: str, text: str) -> None:
-    _sub(parent, tag).text = text
+    _sub(parent, tag).text = _xml(text, tag)
 
 
 def _codes(parent: ET.Element, codes: tuple[QdaCode, ...], under: str | None) -> None:

@@ -177,11 +177,12 @@ class _Reader:
     def warn(self, node: _Node, message: str) -> None:
         self.warnings.append(f"{self.qde} line {node.line}: <{node.tag}> {message}")
 
-    def need(self, node: _Node, name: str) -> str:
+    def need(self, node: _Node, name: str, *, strip: bool = True) -> str:
+        """The attribute ``name`` (stripped: GUIDs and numbers; not a name, kept as written)."""
         value = node.attrib.get(name)
         if value is None or not value.strip():
             raise self.fail(node, f"has no {name}, which REFI-QDA requires")
-        return value.strip()
+        return value.strip() if strip else value
 
     def integer(self, node: _Node, name: str) -> int:
         value = self.need(node, name)
@@ -203,7 +204,7 @@ class _Reader:
                 self.read_codes(group, None)
         for group in root.kids("Variables"):
             for v in group.kids("Variable"):
-                var = QdaVariable(self.need(v, "guid"), self.need(v, "name"),
+                var = QdaVariable(self.need(v, "guid"), self.need(v, "name", strip=False),
                                   v.attrib.get("typeOfVariable", "Text"))  # fmt: skip
                 self.variables[var.guid] = var
         sources = tuple(self.sources(root))
@@ -223,8 +224,8 @@ class _Reader:
                 raise self.fail(node, f"codes nested more than {MAX_DEPTH} deep: refused")
             desc = node.kid("Description")
             code = QdaCode(
-                self.need(node, "guid"), self.need(node, "name"), under,
-                node.attrib.get("color"), desc.text.strip() if desc is not None else None,
+                self.need(node, "guid"), self.need(node, "name", strip=False), under,
+                node.attrib.get("color"), desc.text if desc is not None else None,
                 _yes(node.attrib.get("isCodable", "true")), node.line,
             )  # fmt: skip
             if code.guid in self.code_guids:

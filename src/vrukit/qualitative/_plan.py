@@ -4,6 +4,7 @@ codes. ``plan_project`` returns what to write, or raises naming the file, elemen
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -162,10 +163,9 @@ class _Planner:
         if not count and kind == "interview":
             count = "1"
             self.warn(what, line, "has no Participants: taken as 1 (an interview)")
-        if not count.strip().isdigit() or int(count) < 1:
-            raise self.fail(
-                what, line, f"Participants is {count!r}: give a whole number, 1 or more"
-            )
+        if not re.fullmatch(r"[0-9]{1,4}", count.strip()) or not 1 <= int(count) <= 1000:
+            why = f"Participants is {count!r}: give a whole number, 1 to 1,000"
+            raise self.fail(what, line, why)
         researcher = v.get("Community researcher")
         if not researcher and src.creating_user in self.users:
             researcher = self.users[src.creating_user]
