@@ -333,7 +333,7 @@ def build_demo(
         lam[:, :, v],
         names,
     )
-    say("writing the programme: registry, monitoring returns, training")
+    say("writing the programme: registry, monitoring returns, training, interviews")
     write_programme_year(files.programme, seed, truth["model"]["pilots"])
     write_qualitative(files.programme, seed, [p["name"] for p in truth["model"]["pilots"]])
     say("writing the Youth Map: ~600 services in Open Referral (HSDS) JSON, postcodes")

@@ -63,7 +63,7 @@ DEMO_LOAD_STEPS = (
     "loading police.uk crime, boundaries, population and deprivation",
     "loading the emergency departments' ISTV extracts",
     "placing A&E assaults at venues and areas",
-    "loading the programme: registry, monitoring returns, training",
+    "loading the programme: registry, monitoring returns, training, interviews",
     "loading the Youth Map",
     "loading two years of referrals (about 11 s)",
 )
