@@ -48,7 +48,14 @@ from vrukit.ingest.qdpx_read import read_qdpx
 from vrukit.qualitative._plan import Registry, plan_project
 from vrukit.qualitative.models import Excerpt, QualSource, Theme
 
-__all__ = ["QualitativeImport", "export_qdpx", "import_qdpx", "load_project", "store_project"]
+__all__ = [
+    "QualitativeImport",
+    "export_qdpx",
+    "import_qdpx",
+    "load_project",
+    "store_project",
+    "theme_paths",
+]
 
 log = logging.getLogger(__name__)
 
