@@ -21,6 +21,7 @@ MODULES = [
     "vrukit.demo._stable",
     "vrukit.geo",
     "vrukit.ingest.periods",
+    "vrukit.ingest.qdpx",
     "vrukit.jsonio",
 ]
 

@@ -74,6 +74,20 @@ def test_on_the_demo_reach_is_the_sum_of_its_sessions_and_evaluate_shows_it(
     assert run.reach is not None and len(run.reach) == len(written)
     html = (tmp_path / "evaluation" / "evaluation.html").read_text()
     assert f"who between them work with {int(whole.reached):,} young people a week" in html
+    # beside it, the qualitative evidence (issue 33, item 4): the demo's year of interviews,
+    # loaded by the demo job from its .qdpx, counted exactly as planted
+    import json
+
+    truth = json.loads((demo_region.programme / "qualitative_truth.json").read_text())
+    themes = pd.read_csv(tmp_path / "evaluation" / "qualitative_themes.csv")
+    assert run.themes is not None and len(themes) == len(run.themes)
+    totals = themes[themes.by == "all"].set_index("theme").sources.to_dict()
+    assert totals == truth["sources_by_theme"]
+    places = themes[themes.by == "place"]
+    planted = {(t, p): n for t, by in truth["excerpts_by"]["place"].items() for p, n in by.items()}
+    assert dict(zip(zip(places.theme, places.value, strict=True), places.excerpts,
+                    strict=True)) == planted  # fmt: skip
+    assert "Excerpts by theme and place" in html
 
 
 def test_the_board_pack_shows_each_quarter_s_training_by_sector_summing_its_sessions(

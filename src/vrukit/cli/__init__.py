@@ -18,6 +18,7 @@ from vrukit.cli import (  # noqa: F401 - registers commands
     istv,
     lake,
     operations,
+    qualitative,
 )
 from vrukit.cli._app import app, err
 from vrukit.errors import VrukitError

@@ -53,6 +53,13 @@ programme_app = _command_group(
 )
 
 
+qualitative_app = _command_group(
+    "qualitative",
+    "Interviews and focus groups, themes and coded excerpts: exchange them with qualitative "
+    "analysis software as REFI-QDA projects (.qdpx).",
+)
+
+
 spend_app = _command_group(
     "spend", "Spend by intervention and quarter: import a spend return (docs/commissioning.md)."
 )

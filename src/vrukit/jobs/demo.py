@@ -22,6 +22,7 @@ from vrukit.partnerships.load import load_partnerships
 from vrukit.programme.accounts import add_demo_users
 from vrukit.programme.db import session, sqlite_url
 from vrukit.programme.load import ReturnsReport, load_registry, load_returns, load_training
+from vrukit.qualitative.exchange import import_qdpx
 from vrukit.referrals.crypto import Keyring, write_key
 from vrukit.referrals.load import load_deprivation, load_referrals
 from vrukit.referrals.workflow import load_pathways
@@ -65,7 +66,7 @@ DEMO_LOAD_STEPS = (
     "loading police.uk crime, boundaries, population and deprivation",
     "loading the emergency departments' ISTV extracts",
     "placing A&E assaults at venues and areas",
-    "loading the programme: registry, monitoring returns, training",
+    "loading the programme: registry, monitoring returns, training, interviews",
     "loading the Youth Map",
     "loading two years of referrals (about 11 s) and a year of incidents",
 )
@@ -178,8 +179,9 @@ def load_demo_incidents(url: str, files: DemoFiles) -> int:
 def load_programme(url: str, folder: Path) -> ReturnsReport:
     """Load the demo programme's registry, returns and training records into the store at
     ``url`` (migrated first), as providers' uploads would arrive; then its commissioning year
-    (rounds, awards, spend, plan, risks, log), the returns of the grants it awarded and the
-    partnerships' year (meetings, actions, networks)."""
+    (rounds, awards, spend, plan, risks, log), the returns of the grants it awarded, the
+    partnerships' year (meetings, actions, networks) and a year of interviews and focus
+    groups with their coding (``interviews.qdpx``)."""
     with session(url) as s:
         load_registry(s, json.loads((folder / "registry.json").read_text()))
         report = load_returns(s, folder / "returns")
@@ -189,6 +191,7 @@ def load_programme(url: str, folder: Path) -> ReturnsReport:
         grants = load_returns(s, folder / "commissioning_returns")
         if (folder / "partnerships.json").exists():  # demo folders written before issue 33 lack it
             load_partnerships(s, json.loads((folder / "partnerships.json").read_text()))
+        import_qdpx(s, folder / "interviews.qdpx")
     return ReturnsReport(pd.concat([report.files, grants.files], ignore_index=True))
 
 

@@ -12,6 +12,8 @@ the programme store and the warehouse, kept in the store for the portal and writ
   the self-selection caution.
 - **Programme:** reach, engagement, completion and cost per participant from the current returns,
   and every theory-of-change indicator against its target.
+- **Qualitative evidence:** how many excerpts (and interviews or focus groups) each theme has
+  by place, intervention and Theory of Change step, beside the figures above (counts only).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from vrukit.programme.models import Place, PlaceEvaluation
 from vrukit.programme.queries import current_return_rows
 from vrukit.programme.tiers import group_comparisons, programme_tier, project_tier, training_tier
 from vrukit.publish.evaluation import write_evaluation
+from vrukit.qualitative.counts import theme_counts
 from vrukit.referrals.report import evaluation_figures
 from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.store.warehouse import Warehouse
@@ -65,6 +68,9 @@ class EvaluationRun:
     files: list[Path]
     #: Training reach by sector and quarter (``vrukit.analysis.training_reach``).
     reach: pd.DataFrame | None = None
+    #: Excerpts and sources per theme by place, intervention and Theory of Change step
+    #: (``vrukit.qualitative.theme_counts``).
+    themes: pd.DataFrame | None = None
 
 
 def violence_panel(wh: Warehouse) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -185,8 +191,10 @@ def run_evaluation(
         summary, indicators = programme_tier(s, rows)
         say("referrals: volumes, conversion, time to first contact, outcomes, re-offending")
         _, referrals, reoffending = evaluation_figures(s)
+        say("qualitative evidence: themes by place, intervention and Theory of Change step")
+        themes = theme_counts(s)
     files = write_evaluation(Path(out), places, details, training, groups, summary, indicators,
                              referrals=referrals, reoffending=reoffending,
-                             reach=(sessions, reach))  # fmt: skip
+                             reach=(sessions, reach), themes=themes)  # fmt: skip
     return EvaluationRun(places, training, groups, summary, indicators, Path(out), files,
-                         reach)  # fmt: skip
+                         reach, themes)  # fmt: skip

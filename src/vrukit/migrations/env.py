@@ -10,6 +10,7 @@ from vrukit.incidents import models as _incidents  # noqa: F401 - so do the inci
 from vrukit.partnerships import models as _partnerships  # noqa: F401 - and the partnerships
 from vrukit.programme.db import engine
 from vrukit.programme.models import Base
+from vrukit.qualitative import models as _qualitative  # noqa: F401 - and the interviews
 from vrukit.referrals import models as _referrals  # noqa: F401 - so do the referrals
 from vrukit.voice import models as _voice  # noqa: F401 - and young people's voice
 

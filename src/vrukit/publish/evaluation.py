@@ -25,6 +25,7 @@ __all__ = [
     "group_tables",
     "reoffending_table",
     "synthetic_svg",
+    "theme_tables",
     "write_evaluation",
 ]
 
@@ -113,9 +114,12 @@ def write_evaluation(
     referrals: pd.DataFrame | None = None,
     reoffending: Any = None,
     reach: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    themes: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the tables, charts and ``evaluation.html`` into ``folder``; the paths written.
-    ``referrals`` and ``reoffending``: the referral figures (``vrukit.referrals.report``)."""
+    ``referrals`` and ``reoffending``: the referral figures (``vrukit.referrals.report``);
+    ``themes``: qualitative theme counts (``vrukit.qualitative.theme_counts``: counts only,
+    never an excerpt's words)."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
@@ -143,6 +147,8 @@ def write_evaluation(
     if reach is not None and not reach[1].empty:
         csv(reach[0], "training_sessions.csv")
         csv(reach[1], "training_reach.csv")
+    if themes is not None and not themes.empty:
+        csv(themes, "qualitative_themes.csv")
     charts = []
     for place, design, detail in details:
         name = f"{slug(place)}-{'event-study' if design == 'did' else 'synthetic-control'}.svg"
@@ -160,10 +166,28 @@ def write_evaluation(
         referral_summary=[] if referrals is None else referrals.to_dict("records"),
         reoffending=reoffending,
         reach=[] if reach is None else reach[1].to_dict("records"),
+        themes=theme_tables(themes),
     )  # fmt: skip
     (folder / "evaluation.html").write_text(html, encoding="utf-8")
     written.append(folder / "evaluation.html")
     return written
+
+
+def theme_tables(themes: pd.DataFrame | None) -> dict[str, Any]:
+    """Theme counts as the page shows them: for places and for interventions, a table of
+    excerpts (sources in brackets) with a theme per row and a place or intervention per
+    column; the total per theme."""
+    if themes is None or themes.empty:
+        return {}
+    out: dict[str, Any] = {"totals": themes[themes.by == "all"].to_dict("records")}
+    for by in ("place", "intervention"):
+        part = themes[themes.by == by]
+        out[by] = {
+            "columns": sorted(part.value.unique()),
+            "cells": {(r.theme, r.value): (int(r.excerpts), int(r.sources))
+                      for r in part.itertuples()},
+        }  # fmt: skip
+    return out
 
 
 def reoffending_table(c: Any) -> pd.DataFrame:

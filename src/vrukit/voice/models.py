@@ -37,13 +37,13 @@ __all__ = [
     "AGE_BANDS",
     "CONSENT_BY",
     "SURVEY_STATUSES",
-    "PanelAttendance",
-    "PanelMember",
-    "PanelSession",
     "Survey",
     "SurveyResponse",
     "SurveyThrottle",
     "SurveyTokenUsed",
+    "YouthPanelAttendance",
+    "YouthPanelMember",
+    "YouthPanelSession",
 ]
 
 SURVEY_STATUSES = ("draft", "open", "closed")
@@ -106,10 +106,10 @@ class SurveyThrottle(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class PanelMember(Base):
+class YouthPanelMember(Base):
     """A youth panel member: a first or chosen name, age on joining, and consent."""
 
-    __tablename__ = "panel_member"
+    __tablename__ = "youth_panel_member"
     __table_args__ = (
         CheckConstraint("age_on_joining BETWEEN 8 AND 30", name="age"),
         CheckConstraint(one_of("consent_by", CONSENT_BY), name="consent_by"),
@@ -128,18 +128,18 @@ class PanelMember(Base):
     notes: Mapped[str | None] = mapped_column(Text)
 
 
-class PanelSession(Base):
-    __tablename__ = "panel_session"
+class YouthPanelSession(Base):
+    __tablename__ = "youth_panel_session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     held_on: Mapped[date] = mapped_column(Date)
     topic: Mapped[str] = mapped_column(String(200))
 
-    attendance: Mapped[list[PanelAttendance]] = relationship(cascade="all, delete-orphan")
+    attendance: Mapped[list[YouthPanelAttendance]] = relationship(cascade="all, delete-orphan")
 
 
-class PanelAttendance(Base):
-    __tablename__ = "panel_attendance"
+class YouthPanelAttendance(Base):
+    __tablename__ = "youth_panel_attendance"
 
-    session_id: Mapped[int] = mapped_column(ForeignKey("panel_session.id"), primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("panel_member.id"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("youth_panel_session.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("youth_panel_member.id"), primary_key=True)

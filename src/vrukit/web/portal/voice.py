@@ -20,7 +20,7 @@ from vrukit.programme.audit import audit
 from vrukit.programme.db import lock_row
 from vrukit.programme.models import Place
 from vrukit.voice.design import check_definition, in_language
-from vrukit.voice.models import CONSENT_BY, PanelMember, Survey, SurveyResponse
+from vrukit.voice.models import CONSENT_BY, Survey, SurveyResponse, YouthPanelMember
 from vrukit.voice.panel import add_member, add_session, attendance
 from vrukit.voice.results import BREAKDOWNS, MIN_GROUP, question_results, responses
 from vrukit.web.portal.registry import _value
@@ -122,7 +122,9 @@ def survey_status(request: Request, s: Db, me: Me, sid: int, form: Posted) -> Re
 @router.get("/youth-panel", response_class=HTMLResponse)
 def panel(request: Request, s: Db, me: Me) -> HTMLResponse:
     need_role(me, STAFF, "read the youth panel's register")
-    members = s.scalars(select(PanelMember).order_by(PanelMember.joined, PanelMember.id)).all()
+    members = s.scalars(
+        select(YouthPanelMember).order_by(YouthPanelMember.joined, YouthPanelMember.id)
+    ).all()
     rates = attendance(s).set_index("member").to_dict("index") if members else {}
     return render(request, "youth_panel.html", user=me, members=members, rates=rates,
                   consent=CONSENT_BY, places=s.scalars(select(Place).order_by(Place.name)).all(),
@@ -146,21 +148,21 @@ def panel_member(request: Request, s: Db, me: Me, form: Posted) -> Response:
                        joined=_day(form, "joined", "Joined"), place_id=place)  # fmt: skip
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
-    audit(s, me, "create", "panel_member", str(m.id), None, {"consent_by": m.consent_by})
+    audit(s, me, "create", "youth_panel_member", str(m.id), None, {"consent_by": m.consent_by})
     return RedirectResponse("/youth-panel", status_code=303)
 
 
 @router.post("/youth-panel/members/{pid}/leave", dependencies=[Csrf])
 def panel_leave(request: Request, s: Db, me: Me, pid: int, form: Posted) -> Response:
     need_role(me, EDITORS, "change the youth panel's register")
-    m = s.get(PanelMember, pid)
+    m = s.get(YouthPanelMember, pid)
     if m is None or m.left_on is not None:
         raise HTTPException(404, "no such current member")
     left = _day(form, "left", "Left on")
     if left < m.joined:
         raise HTTPException(422, f"Left on {left}: before they joined")
     m.left_on = left
-    audit(s, me, "update", "panel_member", str(pid), None, {"left_on": left.isoformat()})
+    audit(s, me, "update", "youth_panel_member", str(pid), None, {"left_on": left.isoformat()})
     return RedirectResponse("/youth-panel", status_code=303)
 
 
@@ -175,7 +177,7 @@ def panel_session(request: Request, s: Db, me: Me, form: Posted) -> Response:
                         [p for p in present if p is not None])  # fmt: skip
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
-    audit(s, me, "create", "panel_session", str(x.id), None, {"attended": len(x.attendance)})
+    audit(s, me, "create", "youth_panel_session", str(x.id), None, {"attended": len(x.attendance)})
     return RedirectResponse("/youth-panel", status_code=303)
 
 

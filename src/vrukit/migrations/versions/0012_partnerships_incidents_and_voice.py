@@ -1,15 +1,17 @@
-"""partnerships and incidents
+"""partnerships, incidents and young people's voice
 
 Revision ID: 0012
 Revises: 0011
-Create Date: 2026-12-04 11:30:00
+Create Date: 2026-12-04 12:30:00
 
 Partnerships: boards and networks gain a type (partnership board, sports network, faith
 alliance, community champions...) and members' joining and leaving dates; meetings with
 attendance, papers, decisions and actions (each with an owner, a deadline and a status); people
 who are members in their own right (community champions); the people each network reached per
 quarter. Incidents: significant incidents (no one's identity), the response's checklist with
-times, the surge offer (services and pathways) and its uptake.
+times, the surge offer (services and pathways) and its uptake. Young people's voice: surveys
+defined as data, their anonymous responses, the one-time tokens spent and the hour's throttle,
+and the youth panel's members (with consent), sessions and attendance.
 """
 
 from __future__ import annotations
@@ -18,12 +20,68 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "survey_throttle",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_throttle")),
+    )
+    with op.batch_alter_table("survey_throttle", schema=None) as batch_op:
+        batch_op.create_index("ix_survey_throttle_key_at", ["key", "at"], unique=False)
+
+    op.create_table(
+        "survey_token_used",
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("digest", name=op.f("pk_survey_token_used")),
+    )
+    with op.batch_alter_table("survey_token_used", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_survey_token_used_used_at"), ["used_at"], unique=False)
+
+    op.create_table(
+        "youth_panel_session",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("held_on", sa.Date(), nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_youth_panel_session")),
+    )
+    op.create_table(
+        "youth_panel_member",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("age_on_joining", sa.Integer(), nullable=False),
+        sa.Column("place_id", sa.Integer(), nullable=True),
+        sa.Column("consent_by", sa.String(length=20), nullable=False),
+        sa.Column("consent_on", sa.Date(), nullable=False),
+        sa.Column("joined", sa.Date(), nullable=False),
+        sa.Column("left_on", sa.Date(), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.CheckConstraint(
+            "age_on_joining >= 16 OR consent_by = 'parent or carer'",
+            name=op.f("ck_youth_panel_member_under_16"),
+        ),
+        sa.CheckConstraint(
+            "consent_by IN ('self', 'parent or carer')",
+            name=op.f("ck_youth_panel_member_consent_by"),
+        ),
+        sa.CheckConstraint(
+            "age_on_joining BETWEEN 8 AND 30", name=op.f("ck_youth_panel_member_age")
+        ),
+        sa.CheckConstraint(
+            "left_on IS NULL OR left_on >= joined", name=op.f("ck_youth_panel_member_dates")
+        ),
+        sa.ForeignKeyConstraint(
+            ["place_id"], ["place.id"], name=op.f("fk_youth_panel_member_place_id_place")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_youth_panel_member")),
+    )
     op.create_table(
         "incident",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -111,6 +169,38 @@ def upgrade() -> None:
             ["board_id"], ["board.id"], name=op.f("fk_network_reach_board_id_board")
         ),
         sa.PrimaryKeyConstraint("board_id", "period", name=op.f("pk_network_reach")),
+    )
+    op.create_table(
+        "survey",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=60), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("definition", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.CheckConstraint("status IN ('draft', 'open', 'closed')", name=op.f("ck_survey_status")),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["app_user.id"], name=op.f("fk_survey_created_by_app_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey")),
+        sa.UniqueConstraint("key", name=op.f("uq_survey_key")),
+    )
+    op.create_table(
+        "youth_panel_attendance",
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["youth_panel_member.id"],
+            name=op.f("fk_youth_panel_attendance_member_id_youth_panel_member"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["youth_panel_session.id"],
+            name=op.f("fk_youth_panel_attendance_session_id_youth_panel_session"),
+        ),
+        sa.PrimaryKeyConstraint("session_id", "member_id", name=op.f("pk_youth_panel_attendance")),
     )
     op.create_table(
         "incident_offer",
@@ -219,6 +309,32 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "survey_response",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("survey_id", sa.Integer(), nullable=False),
+        sa.Column("submitted_on", sa.Date(), nullable=False),
+        sa.Column("place_id", sa.Integer(), nullable=True),
+        sa.Column("age_band", sa.String(length=12), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.CheckConstraint(
+            "age_band IN ('under 11', '11-13', '14-15', '16-17', '18-24', '25 or over')",
+            name=op.f("ck_survey_response_age_band"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["place_id"], ["place.id"], name=op.f("fk_survey_response_place_id_place")
+        ),
+        sa.ForeignKeyConstraint(
+            ["survey_id"], ["survey.id"], name=op.f("fk_survey_response_survey_id_survey")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_response")),
+    )
+    with op.batch_alter_table("survey_response", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_survey_response_survey_day", ["survey_id", "submitted_on"], unique=False
+        )
+
+    op.create_table(
         "incident_uptake",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
@@ -308,6 +424,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_incident_uptake_incident_id"))
 
     op.drop_table("incident_uptake")
+    with op.batch_alter_table("survey_response", schema=None) as batch_op:
+        batch_op.drop_index("ix_survey_response_survey_day")
+
+    op.drop_table("survey_response")
     with op.batch_alter_table("meeting_paper", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_meeting_paper_meeting_id"))
 
@@ -325,6 +445,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_incident_offer_incident_id"))
 
     op.drop_table("incident_offer")
+    op.drop_table("youth_panel_attendance")
+    op.drop_table("survey")
     op.drop_table("network_reach")
     with op.batch_alter_table("network_person", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_network_person_board_id"))
@@ -335,3 +457,13 @@ def downgrade() -> None:
 
     op.drop_table("meeting")
     op.drop_table("incident")
+    op.drop_table("youth_panel_member")
+    op.drop_table("youth_panel_session")
+    with op.batch_alter_table("survey_token_used", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_survey_token_used_used_at"))
+
+    op.drop_table("survey_token_used")
+    with op.batch_alter_table("survey_throttle", schema=None) as batch_op:
+        batch_op.drop_index("ix_survey_throttle_key_at")
+
+    op.drop_table("survey_throttle")
