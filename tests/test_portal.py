@@ -35,6 +35,7 @@ from vrukit.web.portal import (
     partnerships,
     referrals,
     rounds,
+    voice,
 )
 from vrukit.web.portal.app import ROUTERS, ROUTES, create_app
 from vrukit.web.portal.security import RateLimit
@@ -266,9 +267,9 @@ EXPECTED = {  # role -> (path, status) where not 200
 
 #: The programme and directory routes; the referral, funding-round and governance routes have
 #: their own tests (test_referrals, test_commissioning_portal); so do the partnership and
-#: incident routes (test_partnerships).
+#: incident routes (test_partnerships) and the survey and youth panel routes (test_voice).
 OWN_TESTS = (*referrals.ROUTES, *rounds.ROUTES, *applications.ROUTES, *governance.ROUTES,
-             *partnerships.ROUTES, *incidents.ROUTES)  # fmt: skip
+             *partnerships.ROUTES, *incidents.ROUTES, *voice.ROUTES)  # fmt: skip
 PROGRAMME_ROUTES = [r for r in ROUTES if r not in OWN_TESTS]
 
 

@@ -88,6 +88,12 @@ def test_on_the_demo_reach_is_the_sum_of_its_sessions_and_evaluate_shows_it(
     assert dict(zip(zip(places.theme, places.value, strict=True), places.excerpts,
                     strict=True)) == planted  # fmt: skip
     assert "Excerpts by theme and place" in html
+    # and feeling safe (issue 33, item 1): place evaluation reads the surveys' safety measure,
+    # which the demo planted to rise in the pilots' places after they began
+    safety = pd.read_csv(tmp_path / "evaluation" / "safety_by_place.csv")
+    assert run.safety is not None and len(safety) == len(run.safety) == 3
+    assert (safety.change > 0.08).all() and (safety.before_respondents >= 100).all()
+    assert "How safe young people feel, by place" in html
 
 
 def test_the_board_pack_shows_each_quarter_s_training_by_sector_summing_its_sessions(

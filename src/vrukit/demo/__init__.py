@@ -30,7 +30,6 @@ from vrukit.demo.crimes import (
 from vrukit.demo.directory import write_directory
 from vrukit.demo.incidents import write_incidents
 from vrukit.demo.istv import write_istv
-from vrukit.demo.qualitative import write_qualitative
 from vrukit.demo.referrals import write_referrals
 from vrukit.demo.region import LA_NAMES, Region, make_region
 from vrukit.errors import ConfigError
@@ -341,7 +340,6 @@ def build_demo(
     )
     say("writing the programme: registry, monitoring returns, training, interviews")
     write_programme_year(files.programme, seed, truth["model"]["pilots"])
-    write_qualitative(files.programme, seed, [p["name"] for p in truth["model"]["pilots"]])
     say("writing the Youth Map: ~600 services in Open Referral (HSDS) JSON, postcodes")
     directory = write_directory(files.directory, seed, region)
     say("writing two years of referrals across the seed's pathways")

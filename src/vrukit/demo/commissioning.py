@@ -36,6 +36,8 @@ from vrukit.demo.programme import (
     _return_rows,
     write_programme,
 )
+from vrukit.demo.qualitative import write_qualitative
+from vrukit.demo.voice import write_voice
 from vrukit.ingest.periods import quarter_end, return_folder
 
 __all__ = ["CommissioningDemo", "write_commissioning", "write_programme_year"]
@@ -368,4 +370,7 @@ def write_programme_year(folder: Path, seed: int, pilots: list[dict[str, Any]]) 
     write_commissioning(folder, seed)
     registry = json.loads(files.registry.read_text())
     write_partnerships(folder, seed, registry["boards"])
+    places = [p["name"] for p in registry["places"]]
+    write_voice(folder, seed, places)
+    write_qualitative(folder, seed, places)
     return files

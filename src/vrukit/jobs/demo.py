@@ -29,6 +29,7 @@ from vrukit.referrals.workflow import load_pathways
 from vrukit.store.lake import Lake
 from vrukit.store.reports import REPORT_COLUMNS
 from vrukit.store.warehouse import IngestReport, Warehouse
+from vrukit.voice.load import load_voice
 
 __all__ = [
     "DEMO_LOAD_STEPS",
@@ -191,6 +192,8 @@ def load_programme(url: str, folder: Path) -> ReturnsReport:
         grants = load_returns(s, folder / "commissioning_returns")
         if (folder / "partnerships.json").exists():  # demo folders written before issue 33 lack it
             load_partnerships(s, json.loads((folder / "partnerships.json").read_text()))
+        if (folder / "voice.json").exists():
+            load_voice(s, json.loads((folder / "voice.json").read_text()))
         import_qdpx(s, folder / "interviews.qdpx")
     return ReturnsReport(pd.concat([report.files, grants.files], ignore_index=True))
 

@@ -46,6 +46,7 @@ from vrukit.qualitative.counts import theme_counts
 from vrukit.referrals.report import evaluation_figures
 from vrukit.schemas import VIOLENCE_TYPES
 from vrukit.store.warehouse import Warehouse
+from vrukit.voice.results import safety_before_after
 
 __all__ = [
     "EvaluationRun",
@@ -71,6 +72,8 @@ class EvaluationRun:
     #: Excerpts and sources per theme by place, intervention and Theory of Change step
     #: (``vrukit.qualitative.theme_counts``).
     themes: pd.DataFrame | None = None
+    #: Feeling safe by place before and after it began (``vrukit.voice.results``).
+    safety: pd.DataFrame | None = None
 
 
 def violence_panel(wh: Warehouse) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -193,8 +196,11 @@ def run_evaluation(
         _, referrals, reoffending = evaluation_figures(s)
         say("qualitative evidence: themes by place, intervention and Theory of Change step")
         themes = theme_counts(s)
+        say("young people's voice: feeling safe by place, before and after each place began")
+        safety = safety_before_after(s)
     files = write_evaluation(Path(out), places, details, training, groups, summary, indicators,
                              referrals=referrals, reoffending=reoffending,
-                             reach=(sessions, reach), themes=themes)  # fmt: skip
+                             reach=(sessions, reach), themes=themes,
+                             safety=safety)  # fmt: skip
     return EvaluationRun(places, training, groups, summary, indicators, Path(out), files,
-                         reach, themes)  # fmt: skip
+                         reach, themes, safety)  # fmt: skip

@@ -115,11 +115,13 @@ def write_evaluation(
     reoffending: Any = None,
     reach: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     themes: pd.DataFrame | None = None,
+    safety: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the tables, charts and ``evaluation.html`` into ``folder``; the paths written.
     ``referrals`` and ``reoffending``: the referral figures (``vrukit.referrals.report``);
     ``themes``: qualitative theme counts (``vrukit.qualitative.theme_counts``: counts only,
-    never an excerpt's words)."""
+    never an excerpt's words); ``safety``: feeling safe by place before and after it began
+    (``vrukit.voice.results.safety_before_after``, from published counts only)."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
@@ -149,6 +151,8 @@ def write_evaluation(
         csv(reach[1], "training_reach.csv")
     if themes is not None and not themes.empty:
         csv(themes, "qualitative_themes.csv")
+    if safety is not None and not safety.empty:
+        csv(safety, "safety_by_place.csv")
     charts = []
     for place, design, detail in details:
         name = f"{slug(place)}-{'event-study' if design == 'did' else 'synthetic-control'}.svg"
@@ -167,6 +171,7 @@ def write_evaluation(
         reoffending=reoffending,
         reach=[] if reach is None else reach[1].to_dict("records"),
         themes=theme_tables(themes),
+        safety=[] if safety is None else safety.to_dict("records"),
     )  # fmt: skip
     (folder / "evaluation.html").write_text(html, encoding="utf-8")
     written.append(folder / "evaluation.html")

@@ -28,7 +28,14 @@ from vrukit.disclosure import Derived, Policy, Release, Table, protect
 from vrukit.voice.design import MEASURES
 from vrukit.voice.models import Survey, SurveyResponse
 
-__all__ = ["BREAKDOWNS", "MIN_GROUP", "question_results", "responses", "safety_by_place"]
+__all__ = [
+    "BREAKDOWNS",
+    "MIN_GROUP",
+    "question_results",
+    "responses",
+    "safety_before_after",
+    "safety_by_place",
+]
 
 #: The fewest respondents a published group may have (and the smallest count shown).
 MIN_GROUP = 10
@@ -177,3 +184,33 @@ def safety_by_place(s: Session, least: int = MIN_GROUP) -> pd.DataFrame:
                              "share": safe / n if n and safe is not None else None})  # fmt: skip
     return pd.DataFrame(rows, columns=["survey", "question", "place", "period", "respondents",
                                        "feel_safe", "share"])  # fmt: skip
+
+
+def safety_before_after(s: Session, least: int = MIN_GROUP) -> pd.DataFrame:
+    """For each programme place with a start date: the share of young people feeling safe in
+    the quarters before it started and after, from the published place-by-quarter counts (a
+    quarter whose counts are not published is left out, and said so), beside the crime
+    results of place evaluation."""
+    from vrukit.programme.models import Place
+
+    cells = safety_by_place(s, least)
+    cols = ["place", "start", "before_respondents", "before_share", "after_respondents",
+            "after_share", "change", "quarters_not_published"]  # fmt: skip
+    rows = []
+    for p in s.scalars(select(Place).order_by(Place.name)):
+        mine = cells[cells["place"] == p.name]
+        if mine.empty:
+            continue
+        first = f"{p.start_date.year}-Q{(p.start_date.month - 1) // 3 + 1}"
+        shown = mine.dropna(subset=["respondents", "feel_safe"])
+        row: dict[str, Any] = {"place": p.name, "start": p.start_date.isoformat(),
+                               "quarters_not_published": int(len(mine) - len(shown))}  # fmt: skip
+        for side, part in (("before", shown[shown["period"] < first]),
+                           ("after", shown[shown["period"] >= first])):  # fmt: skip
+            n = int(part["respondents"].sum())
+            row[f"{side}_respondents"] = n
+            row[f"{side}_share"] = float(part["feel_safe"].sum()) / n if n else None
+        both = row["before_share"] is not None and row["after_share"] is not None
+        row["change"] = row["after_share"] - row["before_share"] if both else None
+        rows.append(row)
+    return pd.DataFrame(rows, columns=cols)

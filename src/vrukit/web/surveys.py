@@ -103,7 +103,7 @@ def _keep(request: Request, key: str, sent: dict[str, list[str]]) -> Response:
     """Check and keep the response (on a worker thread: it waits on the store)."""
     with request.app.state.maker() as s:
         survey = _survey(s, key)
-        lang = _lang(survey, (sent.get("lang") or [""])[0])
+        lang, survey_key = _lang(survey, (sent.get("lang") or [""])[0]), survey.key
         guard = getattr(request.app.state, "guard", None)
         client = client_address(request, guard) if guard else (
             request.client.host if request.client else "?")  # fmt: skip
@@ -120,7 +120,7 @@ def _keep(request: Request, key: str, sent: dict[str, list[str]]) -> Response:
             s.rollback()
             return _page(request, s, survey, lang, sent=sent, problem=str(e), status=422)
     root = request.app.state.page["root"]
-    return RedirectResponse(f"{root}/have-your-say/{survey.key}/thanks?lang={lang}",
+    return RedirectResponse(f"{root}/have-your-say/{survey_key}/thanks?lang={lang}",
                             status_code=303)  # fmt: skip
 
 

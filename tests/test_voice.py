@@ -1,0 +1,423 @@
+"""Young people's voice (issue 33, item 1): a survey designer that refuses identifying
+questions; routing; the public link answered anonymously on a phone (no sign-in, no cookie),
+once per form, throttled per network; results only through the disclosure layer, where a
+group below the minimum size never shows; the safety measure by place that place evaluation
+reads; the youth panel's consent rule; and every new route for every role."""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from conftest import axe_violations, open_page, serve, small_programme
+from vrukit.demo.voice import SURVEY
+from vrukit.errors import ConfigError
+from vrukit.programme.db import engine
+from vrukit.voice.design import check_answers, check_definition
+from vrukit.voice.models import Survey, SurveyResponse, YouthPanelMember
+from vrukit.voice.responses import PER_HOUR
+from vrukit.voice.results import MIN_GROUP, question_results, responses, safety_before_after
+from vrukit.web.portal import voice
+from vrukit.web.portal.app import create_app
+from vrukit.web.youth_map import create_youth_map_app
+
+SECRET = "a-test-session-secret-of-forty-characters!"
+NOW = datetime(2022, 5, 16, 12, 0)
+KEY = SURVEY["key"]
+WHO = {
+    "admin": ("admin@demo.vru", "demo-admin-password"),
+    "commissioner": ("commissioner@demo.vru", "demo-commissioner-password"),
+    "analyst": ("analyst@demo.vru", "demo-analyst-password"),
+    "provider": ("boxing@demo.vru", "demo-provider-password"),
+    "panel": ("panel@demo.vru", "demo-panel-password"),
+}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """The demo programme (with its survey, a year and more of responses, and the panel)."""
+    folder = tmp_path_factory.mktemp("voice")
+    small_programme(folder)
+    return folder / "programme.sqlite"
+
+
+def _copy(base, tmp_path) -> str:
+    shutil.copy(base, tmp_path / "p.sqlite")
+    return f"sqlite:///{tmp_path / 'p.sqlite'}"
+
+
+def _youth(url: str) -> TestClient:
+    return TestClient(create_youth_map_app(url, migrate=False, clock=lambda: NOW,
+                                           today=lambda: NOW.date()))  # fmt: skip
+
+
+def _count(url: str) -> int:
+    with Session(engine(url)) as s:
+        return s.scalar(select(func.count()).select_from(SurveyResponse)) or 0
+
+
+# -- the designer -------------------------------------------------------------------------------
+
+
+def _with(question: dict) -> dict:
+    d = copy.deepcopy(SURVEY)
+    d["questions"].append(question)
+    return d
+
+
+def _q(qid: str, text: str, kind: str = "text") -> dict:
+    return {"id": qid, "type": kind, "text": {"en": text, "ur": text}}
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        (_q("who", "What is your name?"), "'What is your name'"),
+        (_q("contact", "Your e-mail, so we can reply"), "'e-mail'"),
+        (_q("where", "What's your postcode?"), "'postcode'"),
+        (_q("school_name", "Which school do you go to?"), "'Which school'"),
+        (_q("born", "Your date of birth"), "'date of birth'"),
+        (_q("email", "Anything else?"), "an answer called 'email'"),
+        (_q("insta", "Your social media handle"), "'social media handle'"),
+    ],
+)
+def test_the_designer_refuses_a_question_that_would_identify_someone(question, said):
+    with pytest.raises(ConfigError, match="identify someone") as e:
+        check_definition(_with(question))
+    assert said in str(e.value) and f"({question['id']})" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Do you feel safe at school?",
+        "Have you been called names?",
+        "Do you feel at home where you live?",
+    ],
+)
+def test_the_designer_keeps_questions_about_experiences(text):
+    assert check_definition(_with(_q("ok", text)))
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"show_if": {"question": "later", "equals": "yes"}}, "an earlier single"),
+        ({"type": "date"}, "is not one of single"),
+        ({"text": {"en": "Only English"}}, "a text in each language"),
+    ],
+)
+def test_the_designer_names_a_broken_question(change, problem):
+    with pytest.raises(ConfigError, match=problem):
+        check_definition(_with({**_q("broken", "A question"), **change}))
+
+
+def test_routing_keeps_only_the_answers_the_routing_showed():
+    d = check_definition(copy.deepcopy(SURVEY))
+    sent = {"safe_after_dark": ["4"], "seen_knife": ["no"], "where_seen": ["park"]}
+    assert "where_seen" not in check_answers(d, sent)  # hidden: "no" was the answer
+    sent["seen_knife"] = ["yes"]
+    assert check_answers(d, sent)["where_seen"] == ["park"]
+    with pytest.raises(ConfigError, match="safe_after_dark: please answer"):
+        check_answers(d, {"seen_knife": ["no"]})
+    with pytest.raises(ConfigError, match="a whole number from 1 to 5"):
+        check_answers(d, {**sent, "safe_after_dark": ["9"]})
+
+
+# -- the public link ----------------------------------------------------------------------------
+
+
+def _form(c: TestClient, lang: str = "en") -> tuple[str, dict]:
+    page = c.get(f"/have-your-say/{KEY}?lang={lang}")
+    assert page.status_code == 200
+    token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
+    place = re.search(r'name="place" value="(\d+)"', page.text).group(1)
+    return page.text, {
+        "token": token,
+        "lang": lang,
+        "place": place,
+        "age_band": "14-15",
+        "safe_after_dark": "2",
+        "seen_knife": "yes",
+        "where_seen": "park",
+    }
+
+
+def test_one_form_counts_once_and_a_forged_or_old_one_not_at_all(base, tmp_path):
+    url = _copy(base, tmp_path)
+    c = _youth(url)
+    before = _count(url)
+    _, form = _form(c)
+    first = c.post(f"/have-your-say/{KEY}", data=form, follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"].endswith("/thanks?lang=en")
+    assert "set-cookie" not in first.headers
+    again = c.post(f"/have-your-say/{KEY}", data=form, follow_redirects=False)
+    assert again.status_code == 303  # the double click is thanked, and not counted
+    assert _count(url) == before + 1
+    forged = {**form, "token": form["token"][:-4] + "0000"}
+    r = c.post(f"/have-your-say/{KEY}", data=forged)
+    assert r.status_code == 422 and "not issued here" in r.text
+    old = TestClient(create_youth_map_app(url, migrate=False, clock=lambda: datetime(2022, 5, 17)))
+    _, late = _form(c)
+    r = old.post(f"/have-your-say/{KEY}", data=late)
+    assert r.status_code == 422 and "hours old" in r.text
+    # a problem shows the form again with the answers kept, and the token unspent
+    _, form = _form(c)
+    r = c.post(f"/have-your-say/{KEY}", data={**form, "age_band": "ancient"})
+    assert r.status_code == 422 and "your age" in r.text and 'value="2" checked' in r.text
+    assert _count(url) == before + 1
+    assert c.post(f"/have-your-say/{KEY}", data=form, follow_redirects=False).status_code == 303
+    assert _count(url) == before + 2
+
+
+def test_one_network_address_is_throttled_and_no_address_is_kept(base, tmp_path):
+    url = _copy(base, tmp_path)
+    c = _youth(url)
+    before = _count(url)
+    for _ in range(PER_HOUR):
+        _, form = _form(c)
+        assert c.post(f"/have-your-say/{KEY}", data=form, follow_redirects=False).status_code == 303
+    _, form = _form(c)
+    r = c.post(f"/have-your-say/{KEY}", data=form)
+    assert r.status_code == 429 and "try again later" in r.text
+    assert _count(url) == before + PER_HOUR
+    with Session(engine(url)) as s:
+        from vrukit.voice.models import SurveyThrottle
+
+        keys = set(s.scalars(select(SurveyThrottle.key)))
+        stored = s.scalars(select(SurveyResponse).order_by(SurveyResponse.id.desc())).first()
+    assert keys and not any("testclient" in k or "127.0.0.1" in k for k in keys)
+    assert set(stored.answers) <= {q["id"] for q in SURVEY["questions"]}
+    assert not hasattr(stored, "client") and stored.submitted_on == NOW.date()
+
+
+def test_a_draft_survey_has_no_public_page_and_a_closed_one_takes_no_answers(base, tmp_path):
+    url = _copy(base, tmp_path)
+    c = _youth(url)
+    _, form = _form(c)
+    with Session(engine(url)) as s:
+        s.scalars(select(Survey)).one().status = "closed"
+        s.commit()
+    closed = c.post(f"/have-your-say/{KEY}", data=form)
+    assert closed.status_code == 422 and "closed" in closed.text
+    with Session(engine(url)) as s:
+        s.scalars(select(Survey)).one().status = "draft"
+        s.commit()
+    assert c.get(f"/have-your-say/{KEY}").status_code == 404
+    assert c.get("/have-your-say/no-such-survey").status_code == 404
+
+
+@pytest.mark.parametrize(("width", "lang"), [(390, "en"), (390, "ur"), (1280, "en")])
+def test_a_young_person_completes_the_survey_anonymously_on_a_phone(
+    browser, base, tmp_path, width, lang
+):
+    url = _copy(base, tmp_path)
+    before = _count(url)
+    app = create_youth_map_app(url, migrate=False, clock=lambda: NOW, today=lambda: NOW.date())
+    with serve(app) as root:
+        page, problems = open_page(browser, f"{root}/have-your-say/{KEY}?lang={lang}", width)
+        assert page.evaluate("document.documentElement.dir") == ("rtl" if lang == "ur" else "ltr")
+        assert not axe_violations(page)
+        page.locator("input[name=place]").first.check()
+        page.locator("input[name=age_band][value='14-15']").check()
+        page.locator("input[name=safe_after_dark][value='4']").check()
+        page.locator("input[name=seen_knife][value='yes']").check()
+        page.locator("input[name=where_seen][value='street']").check()
+        page.locator("textarea[name=what_would_help]").fill("More youth workers in the park")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.locator("button[type=submit]").click()
+        page.wait_for_load_state("load")
+        assert "/thanks" in page.url
+        assert page.locator("h1").inner_text() == ("شکریہ" if lang == "ur" else "Thank you")
+        assert not axe_violations(page)
+        assert page.context.cookies() == []  # nothing that could follow them
+        assert not problems
+        page.close()
+    assert _count(url) == before + 1
+    with Session(engine(url)) as s:
+        kept = s.scalars(select(SurveyResponse).order_by(SurveyResponse.id.desc())).first()
+        assert kept.answers["where_seen"] == ["street"] and kept.language == lang
+        assert kept.answers["what_would_help"] == "More youth workers in the park"
+
+
+# -- results through the disclosure layer -------------------------------------------------------
+
+
+def _frame(sizes: dict[str, int]) -> pd.DataFrame:
+    rows = []
+    for place, n in sizes.items():
+        for k in range(n):
+            rows.append(
+                {
+                    "place": place,
+                    "age_band": "14-15" if k % 2 else "16-17",
+                    "period": "2022-Q1",
+                    "answers": {"seen_knife": "yes" if k % 3 else "no"},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_a_group_below_the_minimum_size_never_appears_in_any_breakdown():
+    q = next(q for q in SURVEY["questions"] if q["id"] == "seen_knife")
+    small = MIN_GROUP - 4
+    out = question_results(_frame({"Big place": 60, "Other place": 45, "Tiny place": small}), q)
+    tiny = out[out["place"] == "Tiny place"]
+    assert len(tiny) == 2  # by place, and by place and quarter
+    for r in tiny.itertuples():
+        assert not str(r.n).isdigit()
+        assert {r.yes, r.no, r.rather_not} == {"[x]"}  # not even a zero is shown
+        assert pd.isna(r.share_yes)
+    # nor can it be worked out from the total and the other places
+    places = out[out["breakdown"] == "place"]
+    total = out[out["breakdown"] == "all"].iloc[0]
+    hidden = (~places["n"].astype(str).str.isdigit()).sum()
+    assert hidden >= 2 or not str(total.n).isdigit()
+    # every number published is a group of at least the minimum, or a count of at least it
+    for c in ("n", "yes", "no", "rather_not"):
+        shown = pd.to_numeric(out[c], errors="coerce").dropna()
+        assert ((shown == 0) | (shown >= MIN_GROUP)).all(), c
+
+
+def test_the_demo_s_safety_measure_rose_in_the_pilot_places_as_planted(base):
+    import json
+
+    truth = json.loads((base.parent / "demo" / "voice.json").read_text())["truth"]
+    with Session(engine(f"sqlite:///{base}")) as s:
+        table = safety_before_after(s)
+        survey = s.scalars(select(Survey)).one()
+        frame = responses(s, survey)
+    assert set(table["place"]) == set(truth["places"])
+    for r in table.itertuples():
+        assert r.before_respondents >= 100 and r.after_respondents >= 300
+        assert abs(r.before_share - truth["before"]) < 0.12
+        assert abs(r.after_share - truth["after"]) < 0.06
+        assert r.change > 0.08 and r.quarters_not_published == 0
+    elsewhere = frame[frame["place"].str.startswith("Somewhere")]
+    share = elsewhere["answers"].map(lambda a: a["safe_after_dark"] >= 4).mean()
+    assert abs(share - truth["elsewhere"]) < 0.05
+
+
+# -- the youth panel ----------------------------------------------------------------------------
+
+
+def test_an_under_16_joins_the_panel_only_with_a_parent_s_or_carer_s_consent(base, tmp_path):
+    url = _copy(base, tmp_path)
+    c = TestClient(create_app(url, secret_key=SECRET, today=lambda: NOW.date(), now=lambda: NOW))
+    token = _sign_in(c, WHO["commissioner"])
+    form = {
+        "csrf_token": token,
+        "name": "Sam",
+        "age": "14",
+        "consent_by": "self",
+        "consent_on": "2022-05-01",
+        "joined": "2022-05-02",
+    }
+    r = c.post("/youth-panel/members", data=form)
+    assert r.status_code == 422 and "Under 16: a parent" in r.text
+    r = c.post("/youth-panel/members", data={**form, "consent_by": "parent or carer"},
+               follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    with Session(engine(url)) as s:  # the store holds the rule too
+        s.add(YouthPanelMember(name="X", age_on_joining=12, consent_by="self",
+                               consent_on=date(2022, 1, 1), joined=date(2022, 1, 1)))  # fmt: skip
+        with pytest.raises(IntegrityError):
+            s.flush()
+    page = c.get("/youth-panel").text
+    assert "Sam" in page and "parent or carer, 2022-05-01" in page
+
+
+# -- every route, every role --------------------------------------------------------------------
+
+
+def _csrf(c: TestClient, path: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', c.get(path).text).group(1)
+
+
+def _sign_in(c: TestClient, who: tuple[str, str]) -> str:
+    form = {"email": who[0], "password": who[1], "csrf_token": _csrf(c, "/login")}
+    assert c.post("/login", data=form, follow_redirects=False).status_code == 303
+    return _csrf(c, "/")
+
+
+def test_the_access_test_covers_every_voice_route():
+    served = {(m, r.path) for r in voice.router.routes for m in r.methods}
+    assert served == set(voice.ROUTES)
+
+
+WRITES = [r for r in voice.ROUTES if r[0] == "POST"]
+EXPECTED = {
+    "admin": dict.fromkeys(WRITES, 303),
+    "commissioner": dict.fromkeys(WRITES, 303),
+    "analyst": dict.fromkeys(WRITES, 403),
+    "provider": dict.fromkeys(voice.ROUTES, 403),
+    "panel": dict.fromkeys(voice.ROUTES, 403),
+}
+NEW_SURVEY = {**SURVEY, "key": "a-second-survey"}
+
+
+def _voice_form(path: str, ids: dict) -> dict:
+    import json
+
+    return {
+        "/surveys": {"definition": json.dumps(NEW_SURVEY)},
+        "/surveys/{sid}/status": {"status": "closed"},
+        "/youth-panel/members": {"name": "Ola", "age": "17", "consent_by": "self",
+                                 "consent_on": "2022-05-01", "joined": "2022-05-01"},
+        "/youth-panel/members/{pid}/leave": {"left": "2022-05-10"},
+        "/youth-panel/sessions": {"held_on": "2022-05-12", "topic": "Parks",
+                                  "present": str(ids["stays"])},
+    }.get(path, {})  # fmt: skip
+
+
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_every_role_calls_every_voice_route(base, tmp_path, role):
+    url = _copy(base, tmp_path)
+    c = TestClient(create_app(url, secret_key=SECRET, today=lambda: NOW.date(), now=lambda: NOW))
+    token = _sign_in(c, WHO[role])
+    with Session(engine(url)) as s:
+        members = s.scalars(select(YouthPanelMember.id).order_by(YouthPanelMember.id)).all()
+        ids = {"sid": s.scalars(select(Survey.id)).one(), "pid": members[0], "stays": members[1]}
+    for method, path in voice.ROUTES:
+        target = path.format(**ids)
+        if method == "GET":
+            r = c.get(target, follow_redirects=False)
+        else:
+            r = c.post(target, data={"csrf_token": token, **_voice_form(path, ids)},
+                       follow_redirects=False)  # fmt: skip
+        want = EXPECTED[role].get((method, path), 200)
+        assert r.status_code == want, (role, method, path, r.status_code, r.text[-300:])
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"/have-your-say/{KEY}"),
+        ("POST", f"/have-your-say/{KEY}"),
+        ("GET", f"/have-your-say/{KEY}/thanks"),
+    ],
+)
+def test_the_public_link_needs_no_sign_in_and_shows_no_results(base, tmp_path, method, path):
+    url = _copy(base, tmp_path)
+    c = _youth(url)
+    r = c.get(path) if method == "GET" else c.post(path, data={"token": "x"})
+    assert r.status_code in (200, 422)
+    assert "share_" not in r.text and "Respondents" not in r.text
+
+
+def test_the_public_link_s_routes_are_all_in_the_access_test(base, tmp_path):
+    app = create_youth_map_app(_copy(base, tmp_path), migrate=False)
+    served = {(m, r.path) for r in app.routes if "have-your-say" in getattr(r, "path", "")
+              for m in getattr(r, "methods", ())}  # fmt: skip
+    tested = {("GET", "/have-your-say/{key}"), ("POST", "/have-your-say/{key}"),
+              ("GET", "/have-your-say/{key}/thanks")}  # fmt: skip
+    assert served == tested
