@@ -1,6 +1,7 @@
 """CSV for people: files that analysts and providers open in a spreadsheet.
 
-A cell whose text begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read by
+A cell whose text begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (or their
+full-width forms, or any of them after invisible characters) is read by
 Excel, LibreOffice and Google Sheets as a formula, and a formula typed into a referral note or
 an ED's location field (``=HYPERLINK(...)``, ``=WEBSERVICE(...)``) would run on the reader's
 machine. Such text is written with a leading apostrophe, which spreadsheets show as text and
@@ -23,13 +24,19 @@ if TYPE_CHECKING:  # pandas is imported by the callers' frames; `vrukit --help` 
 
 __all__ = ["FORMULA_START", "neutralise", "spreadsheet_safe", "write_csv"]
 
-#: The first characters that make a spreadsheet read a cell as a formula.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The first characters that make a spreadsheet read a cell as a formula, and their
+#: full-width forms (which some spreadsheets, set for East Asian input, read as the same).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: Invisible characters a cell may begin with before its formula start (zero-width spaces and
+#: joiners, the byte-order mark, direction marks): they do not stop a formula being read.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
 
 
 #: Where some spreadsheets start a new cell inside a text (';' in many locales, a tab, a line
-#: break), then a formula start.
-_SPLIT_FORMULA = re.compile(r"([;\t\r\n])(?=[=+\-@])")
+#: break), then a formula start (after any invisible characters).
+_SPLIT_FORMULA = re.compile(
+    f"([;\\t\\r\\n])(?=[{_INVISIBLE}]*[=+\\-@\\uff1d\\uff0b\\uff0d\\uff20])"
+)
 
 
 def neutralise(value: Any) -> Any:
@@ -39,7 +46,7 @@ def neutralise(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     value = _SPLIT_FORMULA.sub(r"\1'", value)
-    return "'" + value if value.startswith(FORMULA_START) else value
+    return "'" + value if value.lstrip(_INVISIBLE).startswith(FORMULA_START) else value
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:

@@ -62,6 +62,9 @@ def award(
     """Award ``amount`` to an eligible, fully scored and moderated application within what is
     left of the round's budget; returns the intervention it funds."""
     _decidable(s, a)
+    if not (date(1990, 1, 1) <= start <= end <= date(2099, 12, 31)):
+        raise ConfigError(f"contract {start} to {end}: the end must be on or after the start, "
+                          "both from 1990 to 2099")  # fmt: skip
     rnd = a.round
     ranked = next(r for r in ranking(s, rnd) if r.application.id == a.id)
     if ranked.ineligible or ranked.rank is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -47,6 +48,37 @@ def write_boundaries(region: Region, path: Path) -> Path:
         }
         for r, g in zip(a.itertuples(), geoms, strict=True)
     ]
+    path.write_text(jsonio.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+#: The demo's ward names: each local authority's wards are "<authority> <word>".
+WARD_WORDS = ("Central", "North", "South", "East", "West", "Park", "Hill", "Green", "Bridge",
+              "Moor", "Vale", "Heath", "Cross", "Fields", "Common", "Riverside", "Abbey",
+              "Castle", "Meadow", "Forest")  # fmt: skip
+
+
+def write_wards(region: Region, path: Path) -> Path:
+    """Electoral wards as ONS-style GeoJSON (``WD24CD``, ``WD24NM``, ``LAD24CD``): each local
+    authority's MSOAs two by two, in the order of their numbers, each ward the union of their
+    LSOAs."""
+    a = region.areas.reset_index(drop=True)
+    features = []
+    k = 0
+    for (lad_code, lad_name), g in a.groupby(["lad_code", "lad_name"], sort=True):
+        msoas = sorted(set(g.msoa_code))
+        for j in range(0, len(msoas), 2):
+            rows = g.index[g.msoa_code.isin(msoas[j : j + 2])].to_numpy()
+            shape = shapely.union_all(shapely.buffer(region.geometry[rows], 0.5))
+            word = WARD_WORDS[j // 2 % len(WARD_WORDS)]
+            suffix = f" {j // 2 // len(WARD_WORDS) + 1}" if j // 2 >= len(WARD_WORDS) else ""
+            features.append({
+                "type": "Feature",
+                "properties": {"WD24CD": f"E0599{k:04d}", "WD24NM": f"{lad_name} {word}{suffix}",
+                               "LAD24CD": lad_code},
+                "geometry": json.loads(shapely.to_geojson(geoms_to_wgs84(np.array([shape]))[0])),
+            })  # fmt: skip
+            k += 1
     path.write_text(jsonio.dumps({"type": "FeatureCollection", "features": features}))
     return path
 

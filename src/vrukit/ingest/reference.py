@@ -25,7 +25,7 @@ from vrukit.schemas import (
     POPULATION,
 )
 
-__all__ = ["iod_edition", "read_boundaries", "read_iod", "read_population"]
+__all__ = ["iod_edition", "read_boundaries", "read_iod", "read_population", "read_wards"]
 
 LSOA_CODE = re.compile(r"^[EW]01\d{6}$")
 
@@ -123,6 +123,34 @@ def read_boundaries(path: Path | str) -> pd.DataFrame:
 
 
 _LAD_OF_LSOA_NAME = r"^(.+?) \d{3}[A-Z]$"
+
+
+def read_wards(path: Path | str) -> pd.DataFrame:
+    """Electoral ward polygons (ONS ``WDyyCD``/``WDyyNM``, GeoJSON or GeoPackage, any CRS) as
+    ``ward_code``, ``ward_name``, ``lad_code`` (when given) and ``geometry_wkb`` in EPSG:27700.
+    Invalid polygons are repaired and empty ones left out, as for LSOAs."""
+    path = Path(path)
+    meta, _, geom, fields = _read_layer(path)
+    cols = list(meta["fields"])
+    data = dict(zip(cols, fields, strict=True))
+    code = _pick(cols, r"WD\d\dCD", path, "ward code (e.g. WD25CD)")
+    name = _pick(cols, r"WD\d\dNM", path, "ward name (e.g. WD25NM)")
+    lad = _find(cols, r"LAD(\d\d)?CD(_ACTIVE)?")
+    shapes = shapely.from_wkb(geom)
+    crs = meta.get("crs") or "EPSG:4326"
+    if "27700" not in str(crs):
+        tr = transformer(crs, 27700)
+        shapes = shapely.transform(
+            shapes, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+        )
+    shapes, repairs = repair_polygons(shapes)
+    frame = pd.DataFrame({
+        "ward_code": data[code], "ward_name": [str(v).strip() for v in data[name]],
+        "lad_code": data[lad] if lad else [None] * len(shapes),
+        "geometry_wkb": shapely.to_wkb(shapes),
+    })  # fmt: skip
+    gone = [r.index for r in repairs if r.action == "left out"]
+    return frame.drop(index=gone).reset_index(drop=True)
 
 
 def _repair_message(repairs: list[dict[str, object]]) -> str | None:

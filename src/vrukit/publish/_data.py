@@ -56,6 +56,9 @@ class SiteData:
     forecast: dict[str, Any] | None = None
     #: Each area method's out-of-sample scores (``vrukit.analysis.predictive`` summary).
     accuracy: pd.DataFrame | None = None
+    #: Electoral wards (``vrukit.ingest.reference.read_wards``), for the maps' search and
+    #: context: ``ward_code``, ``ward_name``, ``geometry_wkb`` (EPSG:27700).
+    wards: pd.DataFrame | None = None
 
 
 def _month_str(s: pd.Series) -> pd.Series:

@@ -24,6 +24,7 @@ from vrukit import jsonio
 from vrukit.disclosure import Policy, Protected, protect
 from vrukit.errors import ConfigError
 from vrukit.geo import geoms_to_wgs84
+from vrukit.ingest.reference import read_wards
 from vrukit.publish import _charts as charts
 from vrukit.publish._data import ALL, SiteData, lorenz_points, release, slug
 from vrukit.publish._i18n import LANGUAGES, N_, Lang, language
@@ -61,6 +62,8 @@ class SiteOptions:
     #: none by default, so a page loads nothing from elsewhere and works opened from disk.
     tiles: str = ""
     tiles_attribution: str = ""
+    #: Electoral ward boundaries (ONS WDyyCD/WDyyNM), so a reader can find a ward on the maps.
+    wards: Path | None = None
 
     def __post_init__(self) -> None:
         if self.tiles and not self.tiles_attribution.strip():
@@ -109,6 +112,8 @@ def build_site(
         run.seconds[step] = round(now - clock, 3)
         clock = now
 
+    if options.wards is not None and data.wards is None:
+        data.wards = read_wards(options.wards)
     say("disclosure control")
     pub = protect(release(data), options.policy)
     run.suppressed = pub.suppressed()
@@ -265,9 +270,27 @@ def _context(pub: Protected, data: SiteData) -> dict[str, Any] | None:
         shapes = shapely.from_wkb([bytes(wkb[c]) for c in group.area_code])  # type: ignore[arg-type]
         outline = shapely.simplify(shapely.union_all(shapely.buffer(shapes, 1.0)), 60.0)
         at = geoms_to_wgs84(np.array([shapely.point_on_surface(outline)]))[0]
-        feats.append((outline, {"code": code, "name": name,
+        feats.append((outline, {"code": code, "name": name, "kind": "la",
                                 "at": [round(at.x, 4), round(at.y, 4)]}))  # fmt: skip
     return _features(np.array([f[0] for f in feats]), [f[1] for f in feats], REGION_DETAIL[1])
+
+
+def _wards(data: SiteData, wkb: list[Any]) -> list[dict[str, Any]]:
+    """The wards holding the inside point of at least one of the areas ``wkb``: code, name
+    and extent (``box``: west, south, east, north in WGS84), for the maps' search to frame.
+    Extents, not outlines: a page stays light, and the areas drawn show the streets."""
+    if data.wards is None or data.wards.empty or not wkb:
+        return []
+    inside = shapely.point_on_surface(shapely.from_wkb([bytes(w) for w in wkb]))
+    shapes = shapely.from_wkb(data.wards.geometry_wkb.map(bytes).to_numpy())
+    hit = sorted(set(shapely.STRtree(shapes).query(inside, predicate="within")[1].tolist()))
+    out = []
+    for i in hit:
+        box = geoms_to_wgs84(np.array([shapely.envelope(shapes[i])]))[0].bounds
+        w = data.wards.iloc[i]
+        out.append({"code": str(w.ward_code), "name": str(w.ward_name),
+                    "box": [round(float(v), 4) for v in box]})  # fmt: skip
+    return sorted(out, key=lambda w: (w["name"], w["code"]))
 
 
 def _map_files(folder: Path, pub: Protected, data: SiteData) -> list[str]:
@@ -292,6 +315,9 @@ def _map_files(folder: Path, pub: Protected, data: SiteData) -> list[str]:
         packed = compact(fc, REGION_DETAIL[1] if rel == map_file("region") else PLACE_DETAIL[1])
         if packed is not None and context is not None and rel == map_file("region"):
             packed["context"] = compact(context, REGION_DETAIL[1])
+        if packed is not None and fc is not None and data.wards is not None:
+            codes = [f["properties"]["code"] for f in fc["features"]]
+            packed["wards"] = _wards(data, [data.geometry[c] for c in codes if c in data.geometry])
         text = jsonio.dumps(packed, separators=(",", ":"))
         (folder.parent / rel).write_text(f"window.VRUKIT=window.VRUKIT||{{}};"
                                          f'window.VRUKIT["areas"]={text};\n')  # fmt: skip

@@ -188,6 +188,11 @@ def _pseudonym() -> str:
     return "S-" + "".join(secrets.choice(_PSEUDONYM) for _ in range(10))
 
 
+#: The longest each identifying detail may be (sealed details were once taken at any size).
+IDENTITY_MOST = {"given_name": 100, "family_name": 100, "date_of_birth": 10, "postcode": 10,
+                 "phone": 30, "contact_notes": 2000}  # fmt: skip
+
+
 def _check_new(
     pathway: Pathway, identity: dict[str, Any], age: int, sex: str, needs: list[str]
 ) -> None:
@@ -195,6 +200,10 @@ def _check_new(
     for f in ("given_name", "family_name", "date_of_birth"):
         if not str(identity.get(f) or "").strip():
             problems.append(f"{dict(IDENTITY_FIELDS)[f]} is required")
+    for f, label in IDENTITY_FIELDS:
+        most = IDENTITY_MOST.get(f, 100)
+        if len(str(identity.get(f) or "").strip()) > most:
+            problems.append(f"{label} is longer than {most:,} characters")
     lo, hi = pathway.min_age, pathway.max_age
     if (lo is not None and age < lo) or (hi is not None and age > hi):
         problems.append(
@@ -357,6 +366,10 @@ def _id(s: Session, r: Referral) -> int:
 # -- the workflow -------------------------------------------------------------------------------
 
 
+#: The longest value a pathway step records, and the longest note on a change.
+STEP_VALUE_MOST, NOTE_MOST = 500, 4000
+
+
 def transition(
     s: Session,
     user: User | None,
@@ -380,6 +393,19 @@ def transition(
         raise NotAllowed(f"say why the referral was {to.replace('_', ' ')}", 422)
     pathway = s.get(Pathway, r.pathway_id)
     data = {k: v for k, v in (data or {}).items() if str(v).strip()}
+    steps = pathway.steps if pathway else []
+    known = {f for step in steps for f in step.get("records", [])}
+    extra = sorted(set(data) - known)
+    if extra:  # a step keeps what its pathway asks it to record, and nothing else
+        raise NotAllowed(f"this pathway records no {extra[0][:40]!r}", 422)
+    # the form offers every next step's fields: keep the ones of the step taken
+    data = {k: v for k, v in data.items()
+            if any(k in st.get("records", []) for st in steps if st["status"] == to)}  # fmt: skip
+    long = [k for k, v in data.items() if len(str(v)) > STEP_VALUE_MOST]
+    if long or len(str(note or "")) > NOTE_MOST:
+        what = f"{long[0]!r}" if long else "the note"
+        raise NotAllowed(f"{what} is too long: at most {STEP_VALUE_MOST:,} characters for a "
+                         f"recorded value, {NOTE_MOST:,} for a note", 422)  # fmt: skip
     for step in pathway.steps if pathway else []:
         missing = [f for f in step.get("records", []) if step["status"] == to and f not in data]
         if missing:

@@ -26,6 +26,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # a listing's assurer_email is published by the Open Referral API: verifications made
+    # before this revision wrote the verifier's portal sign-in there
+    op.execute(
+        "UPDATE dir_service SET assurer_email = NULL "
+        "WHERE assurer_email IN (SELECT email FROM app_user)"
+    )
     op.create_table(
         "survey_throttle",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -161,8 +161,10 @@ def create_app(
         same_site="strict", max_age=8 * 3600, https_only=guard.cookie_secure,
     )  # fmt: skip
     app.add_middleware(NoHugeIds)
-    app.add_middleware(SecurityHeaders, guard=guard)
     app.add_middleware(BodyLimit, limit=guard.upload_max_bytes)
+    # outermost, so that every answer carries the headers: a 413 for a declared body over the
+    # limit had none (the eleventh probe)
+    app.add_middleware(SecurityHeaders, guard=guard)
     app.add_exception_handler(Redirect, to_redirect)  # type: ignore[arg-type]
     # the routing's own 404 and 405 (Starlette's) and malformed parameters get the portal's
     # error page too, not a framework's JSON echoing the input
@@ -198,7 +200,9 @@ def login(
     email = email.strip().lower()[:254]
     state, at = request.app.state, datetime.now()
     client = client_address(request, state.guard)
-    device = state.devices.known(request.cookies.get(DEVICE_COOKIE), email)
+    user = s.scalars(select(User).where(User.email == email)).first()
+    device = state.devices.known(request.cookies.get(DEVICE_COOKIE), email,
+                                 user.password_hash if user else None)  # fmt: skip
     with writing(state.maker) as w:  # check and count in one write: parallel tries queue here
         blocked = state.limit.blocked(w, at, client, email, device)
         counted = [] if blocked else state.limit.failed(w, at, client, email, device)
@@ -206,7 +210,6 @@ def login(
         wait = ("Too many failed sign-ins: wait 15 minutes and try again, or sign in from a "
                 "browser you have signed in on before.")  # fmt: skip
         return render(request, "login.html", 429, error=wait)
-    user = s.scalars(select(User).where(User.email == email)).first()
     ok = check_password(user.password_hash if user else None, password)
     if user is None or not user.active or not ok:
         return render(request, "login.html", 401, error="E-mail or password is wrong.")
@@ -216,7 +219,7 @@ def login(
     request.session.clear()
     request.session.update(uid=user.id, epoch=user.session_epoch, csrf=new_csrf_token())
     done = RedirectResponse("/", status_code=303)
-    done.set_cookie(DEVICE_COOKIE, device or state.devices.issue(email),
+    done.set_cookie(DEVICE_COOKIE, device or state.devices.issue(email, user.password_hash),
                     max_age=DEVICE_DAYS * 86400, httponly=True, samesite="strict",
                     secure=state.guard.cookie_secure)  # fmt: skip
     return done

@@ -119,6 +119,10 @@ def _budget(form: Any) -> list[tuple[str, str, float]]:
 def _application_values(s: Session, rnd: Any, form: Any) -> dict[str, Any]:
     reach = whole_number(form.get("reach", ""), 10**7)
     ages = [whole_number(form.get(k, ""), 120) for k in ("age_min", "age_max")]
+    for k, age in zip(("age_min", "age_max"), ages, strict=True):
+        if age is None and str(form.get(k, "")).strip():
+            raise HTTPException(422, f"Ages: {str(form.get(k))[:20]!r} is not an age, 0 to "
+                                     "120")  # fmt: skip
     if reach is None:
         raise HTTPException(422, "Young people you will work with: a whole number")
     if ages[0] is not None and ages[1] is not None and ages[0] > ages[1]:
@@ -255,6 +259,7 @@ def attach(request: Request, s: Db, me: Me, aid: int, file: UploadFile) -> Respo
     """A file for the panel (a constitution, accounts, a safeguarding policy): stored in the
     store, within ``ATTACHMENT_BYTES``, and always downloaded, never shown in the browser."""
     a = _own_draft(s, me, aid)
+    lock_row(s, a)  # files sent at once counted one at a time: 15 got past the 10 on PostgreSQL
     have = s.scalar(select(func.count()).select_from(Attachment)
                     .where(Attachment.application_id == aid)) or 0  # fmt: skip
     if have >= MOST_ATTACHMENTS:

@@ -26,7 +26,17 @@ from vrukit.directory.search import STALE_AFTER, is_stale
 from vrukit.programme.audit import audit
 from vrukit.programme.db import lock_row
 from vrukit.programme.models import Intervention, Organisation, Place, User
-from vrukit.web.portal.web import Csrf, Db, Me, Posted, plain, render, visible, whole_number
+from vrukit.web.portal.web import (
+    Csrf,
+    Db,
+    Me,
+    Posted,
+    plain,
+    render,
+    visible,
+    visible_text,
+    whole_number,
+)
 
 __all__ = ["FIELDS", "router", "verifier"]
 
@@ -127,6 +137,7 @@ MOST_PENDING = 20
 
 def _field(c: str, label: str, kind: str, text: str, choices: dict[str, Any]) -> Any:
     """One edited field, typed; HTTPException(422) naming it when it is wrong."""
+    text = visible_text(text, lines=kind == "long")
     most = LONGEST.get(kind)
     if most is not None and len(text) > most:
         raise HTTPException(422, f"{label}: {len(text):,} characters, more than the {most:,} "
@@ -174,7 +185,9 @@ def _apply(s: Session, me: User, row: DirService, changes: dict[str, Any], today
     for c, v in changes.items():
         setattr(row, c, v)
     before |= {"assured_date": plain(row.assured_date), "assurer_email": row.assurer_email}
-    row.assured_date, row.assurer_email = today, me.email
+    # who verified it is in the audit trail; the listing's assurer_email is published by the
+    # Open Referral API, so it never holds a portal sign-in (the eleventh probe found them there)
+    row.assured_date, row.assurer_email = today, None
     row.last_modified = datetime.now()
     after = {c: plain(getattr(row, c)) for c in before}
     audit(s, me, "update", "dir_service", row.id, before, after)

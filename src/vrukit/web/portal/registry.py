@@ -51,6 +51,11 @@ EDITABLE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 
 
+#: The dates the portal takes: a programme's, a contract's, a payment's (a year typed "0202"
+#: or "9999" once put every board pack and the spend page out of reach).
+EARLIEST, LATEST = date(1990, 1, 1), date(2099, 12, 31)
+
+
 def _value(kind: str, label: str, text: str, allowed: tuple[str, ...]) -> Any:
     """The typed value of one edited field, or HTTPException(422) naming the field."""
     text = text.strip()
@@ -68,7 +73,11 @@ def _value(kind: str, label: str, text: str, allowed: tuple[str, ...]) -> Any:
                 raise ValueError
             return float(text)
         if kind == "date":
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
+            if not EARLIEST <= day <= LATEST:  # "0202-04-01" for 2022: every quarter after it
+                raise HTTPException(422, f"{label}: {text!r} is not a date from "
+                                         f"{EARLIEST.year} to {LATEST.year}")  # fmt: skip
+            return day
     except ValueError:
         what = "a number, 0 or more" if kind == "number" else "a date YYYY-MM-DD"
         raise HTTPException(422, f"{label}: {text!r} is not {what}") from None

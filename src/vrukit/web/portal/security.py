@@ -76,14 +76,19 @@ class RateLimit:
     per_client: int = 20
     per_account: int = 5
     per_device: int = 10
+    #: All the account's known browsers together (someone who once signed in on many could
+    #: otherwise guess 10 times on each).
+    per_account_devices: int = 20
     window: float = 900.0
 
     def _keys(self, client: str, email: str, device: str | None) -> dict[str, int]:
-        """A browser where the account has signed in counts only against itself, so strangers
-        behind the same address (a hospital's or a school's) cannot lock its owner out; any
-        other attempt counts against the address and the account."""
+        """A browser where the account has signed in counts against itself and the account's
+        known browsers together, so strangers behind the same address (a hospital's or a
+        school's) cannot lock its owner out; any other attempt counts against the address and
+        the account."""
         if device:
-            return {f"device:{_digest(device)}": self.per_device}
+            return {f"device:{_digest(device)}": self.per_device,
+                    f"devices:{_digest(email)}": self.per_account_devices}  # fmt: skip
         return {f"client:{client}": self.per_client, f"account:{_digest(email)}": self.per_account}
 
     def blocked(self, s: Session, now: datetime, client: str, email: str,
@@ -134,15 +139,20 @@ class Devices:
     def __init__(self, secret: str) -> None:
         self._s = URLSafeTimedSerializer(secret, salt="vrukit device")
 
-    def issue(self, email: str) -> str:
-        return self._s.dumps({"a": _digest(email), "t": secrets.token_urlsafe(16)})
+    def issue(self, email: str, password_hash: str) -> str:
+        """A cookie for a sign-in of ``email`` with the password whose hash is given: a new
+        password makes every earlier cookie a stranger's."""
+        return self._s.dumps({"a": _digest(email), "p": _digest(password_hash)[:16],
+                              "t": secrets.token_urlsafe(16)})  # fmt: skip
 
-    def known(self, cookie: str | None, email: str) -> str | None:
-        """The cookie, if it is ours, unexpired and from a sign-in of ``email``; else None."""
-        if not cookie:
+    def known(self, cookie: str | None, email: str, password_hash: str | None) -> str | None:
+        """The cookie, if it is ours, unexpired and from a sign-in of ``email`` with its
+        current password; else None."""
+        if not cookie or password_hash is None:
             return None
         try:
             data = self._s.loads(cookie, max_age=DEVICE_DAYS * 86400)
         except BadSignature:
             return None
-        return cookie if isinstance(data, dict) and data.get("a") == _digest(email) else None
+        ours = isinstance(data, dict) and data.get("a") == _digest(email)
+        return cookie if ours and data.get("p") == _digest(password_hash)[:16] else None

@@ -36,6 +36,7 @@ from vrukit.web.portal.web import (
     intervention,
     need_role,
     render,
+    visible_text,
     whole_number,
 )
 
@@ -53,7 +54,7 @@ def _editor(me: User) -> None:
 
 
 def _text(form: Any, name: str, label: str, *, required: bool = True, most: int = 200) -> str:
-    text = str(form.get(name, "")).strip()
+    text = visible_text(str(form.get(name, "")), lines=most > 200)
     if required and not text:
         raise HTTPException(422, f"{label} is required")
     if len(text) > most:
