@@ -112,14 +112,16 @@ def demo_site(demo_region: DemoFiles, tmp_path_factory):
     from vrukit.directory.search import service_locations
     from vrukit.jobs.sna import run_sna
     from vrukit.programme.db import session, sqlite_url
+    from vrukit.publish.site import SiteOptions
 
     root = tmp_path_factory.mktemp("sna")
     with session(sqlite_url(demo_region.folder / "programme.sqlite")) as s:
         services = service_locations(s)  # the Youth Map, for "high risk, few services"
+    options = SiteOptions(wards=demo_region.folder / "wards.geojson")  # as `vrukit sna` does
     with Warehouse(demo_region.folder / "vrukit.duckdb") as wh:
         run = run_sna(
             wh, root / "site", indicators=[demo_region.indicators], pilots=demo_region.pilots,
-            work=root / "work", services=services,
+            work=root / "work", services=services, options=options,
         )  # fmt: skip
     return run, root / "work"
 

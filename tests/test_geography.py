@@ -144,3 +144,23 @@ def test_population_converts_between_vintages_keeping_every_resident():
         ("B", "10-17"): 7,
     }  # fmt: skip
     assert back.source.str.endswith("(converted to LSOA 2011)").all()
+
+
+def test_real_wards_are_found_for_the_real_lsoas_they_hold():
+    """Issue 32, item 1 on real files: the West Midlands' 192 wards (2025) and its LSOAs
+    (2021): the maps' search gets a ward for nearly every area's inside point."""
+    from types import SimpleNamespace
+
+    from vrukit.ingest.reference import read_boundaries, read_wards
+    from vrukit.publish.site import _wards
+
+    wards_file = shared_path("geography", "ward_boundaries_west-midlands_E47000007.geojson")
+    lsoas_file = shared_path("geography", "lsoa21_boundaries_bgc_west-midlands_E47000007.geojson")
+    wards = read_wards(wards_file)
+    assert len(wards) == 192 and wards.ward_name.str.len().min() > 0
+    areas = read_boundaries(lsoas_file)
+    found = _wards(SimpleNamespace(wards=wards), list(areas.geometry_wkb))
+    assert len(found) >= 185  # a ward or two may hold no LSOA's inside point
+    bablake = next(w for w in found if w["name"] == "Bablake")
+    west, south, east, north = bablake["box"]
+    assert -1.7 < west < east < -1.4 and 52.3 < south < north < 52.5  # Coventry, WGS84

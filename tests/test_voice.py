@@ -421,3 +421,15 @@ def test_the_public_link_s_routes_are_all_in_the_access_test(base, tmp_path):
     tested = {("GET", "/have-your-say/{key}"), ("POST", "/have-your-say/{key}"),
               ("GET", "/have-your-say/{key}/thanks")}  # fmt: skip
     assert served == tested
+
+
+def test_the_portal_s_evaluation_page_sets_feeling_safe_and_themes_beside_crime(base, tmp_path):
+    url = _copy(base, tmp_path)
+    c = TestClient(create_app(url, secret_key=SECRET, today=lambda: NOW.date(), now=lambda: NOW))
+    _sign_in(c, WHO["analyst"])
+    page = c.get("/evaluation").text
+    assert "How safe young people feel, by place" in page
+    with Session(engine(url)) as s:
+        first = safety_before_after(s).iloc[0]
+    assert f'<th scope="row">{first.place}</th>' in page
+    assert "Excerpts by theme and place" in page  # the qualitative evidence, counts only

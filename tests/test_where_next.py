@@ -214,3 +214,36 @@ def test_a_reader_finds_an_area_on_the_map_by_name(browser, site_server, demo_si
     assert la in page.locator("#map-found").inner_text()
     assert not problems and not axe_violations(page)
     page.close()
+
+
+def test_a_reader_finds_a_ward_on_the_map_and_it_is_framed(browser, site_server, demo_site,
+                                                          demo_region) -> None:  # fmt: skip
+    """Issue 32, item 1: with ward boundaries given (the demo's, as `vrukit sna` gives them),
+    the map's search finds a ward by name and frames its extent."""
+    import json
+
+    wards = json.loads((demo_region.folder / "wards.geojson").read_text())["features"]
+    ward = sorted(wards, key=lambda f: f["properties"]["WD24NM"])[len(wards) // 3]
+    name = ward["properties"]["WD24NM"]
+    page, problems = open_page(browser, f"{site_server}en/where.html", width=390)
+    assert "ward" in page.locator("label[for=map-find]").inner_text()
+    page.fill("#map-find", name)
+    choices = page.locator("#map-found button")
+    assert choices.count() >= 1 and choices.first.inner_text() == f"{name} (ward)"
+    choices.first.click()
+    page.wait_for_timeout(100)
+    box = page.evaluate("""() => { const b = window.VRUKIT.map.getBounds();
+        return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }""")
+    lons = [p[0] for ring in _rings(ward["geometry"]) for p in ring]
+    lats = [p[1] for ring in _rings(ward["geometry"]) for p in ring]
+    # the map frames the ward: its middle is in view, and the view is not the whole region
+    mid = ((min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2)
+    assert box[0] <= mid[0] <= box[2] and box[1] <= mid[1] <= box[3]
+    assert (box[2] - box[0]) < 4 * (max(lons) - min(lons)) + 0.02
+    assert not problems and not axe_violations(page)
+    page.close()
+
+
+def _rings(geometry: dict) -> list:
+    polys = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    return [ring for poly in polys for ring in poly]

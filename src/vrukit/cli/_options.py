@@ -183,6 +183,14 @@ Tiles = Annotated[
     ),
 ]
 TilesAttribution = Annotated[str, typer.Option(help="The attribution the tile server requires.")]
+Wards = Annotated[
+    Path | None,
+    typer.Option(
+        help="Electoral ward boundaries (ONS GeoJSON or GeoPackage with WDyyCD and WDyyNM), so "
+        "readers can find a ward on the maps; the demo region's own when it is published.",
+        show_default=False,
+    ),
+]
 PolicePaths = Annotated[
     list[Path],
     typer.Option("--police", help="police.uk street files, folders or zips (repeat for more)."),

@@ -67,6 +67,7 @@ from vrukit.cli._options import (
     SuppressMax,
     Tiles,
     TilesAttribution,
+    Wards,
     Weights,
     Work,
     out_option,
@@ -238,6 +239,7 @@ def sna(
     store: SiteStore = None,
     tiles: Tiles = None,
     tiles_attribution: TilesAttribution = "",
+    wards: Wards = None,
 ) -> None:
     """Publish the open-access Strategic Needs Assessment: a static, multilingual website.
 
@@ -264,6 +266,12 @@ def sna(
         demo=demo,
         tiles=tiles or "",
         tiles_attribution=tiles_attribution,
+        wards=wards
+        or (
+            s.demo_dir / "wards.geojson"
+            if demo and (s.demo_dir / "wards.geojson").exists()
+            else None
+        ),
     )
     if each:
         _sna_each(s, path, out, each, options, indicators)

@@ -120,13 +120,16 @@ def write_population(region: Region, path: Path, year: int = 2020) -> Path:
     return path
 
 
-#: The reference files' names in a demo folder: boundaries, deprivation, population.
+#: The reference files' names in a demo folder: boundaries, deprivation, population (and the
+#: wards, written beside them).
 REFERENCE_FILES = ("lsoa_boundaries.geojson", "iod2019_file7.csv", "population.csv")
+WARDS_FILE = "wards.geojson"
 
 
 def write_reference(region: Region, out: Path) -> tuple[Path, Path, Path]:
     """Boundaries, IoD2019-style deprivation and population, under their usual names in ``out``."""
     boundaries, iod, population = (out / name for name in REFERENCE_FILES)
+    write_wards(region, out / WARDS_FILE)
     return (
         write_boundaries(region, boundaries),
         write_iod(region, iod),

@@ -169,8 +169,11 @@ class PageBase:
                 "rank": self.t("Risk rank"),
                 "times": self.t("{x} times the region's"),
                 "of": self.t("{rank} of {n}, 1 the highest risk"),
+                "ward": self.t("ward"),
             },
             "scale": self.map_scale(),
+            # the search finds wards too when the site was given their boundaries
+            "wards": self.data.wards is not None and not self.data.wards.empty,
         }
         for layer in layers:
             out["layers"].append(getattr(self, f"_layer_{layer}")())

@@ -9,6 +9,7 @@
   var cfg = JSON.parse(node.textContent);
   var fmt = new Intl.NumberFormat(cfg.lang === "ur" ? "ur-PK" : cfg.lang, { maximumFractionDigits: 1 });
   var map = L.map(el, { preferCanvas: true, zoomSnap: 0.25, attributionControl: true });
+  window.VRUKIT.map = map; /* for the page's own tests: where the map is looking */
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution("police.uk · ONS · OS");
   var layers = {};
@@ -159,10 +160,19 @@
     (c ? expand(c).features : []).forEach(function (f) {
       out.push({ name: f.properties.name, feature: f, whole: true });
     });
+    /* wards (when the site was given their boundaries): each framed by its extent */
+    var wards = (window.VRUKIT.areas && window.VRUKIT.areas.wards) || [];
+    wards.forEach(function (w) {
+      out.push({ name: w.name + " (" + (cfg.labels.ward || "ward") + ")", box: w.box, whole: true });
+    });
     return out;
   }
   var all = null;
   function go(p) {
+    if (p.box) {
+      map.fitBounds([[p.box[1], p.box[0]], [p.box[3], p.box[2]]], { padding: [16, 16], maxZoom: 15, animate: false });
+      return;
+    }
     var bounds = L.geoJSON(p.feature).getBounds();
     map.fitBounds(bounds, { padding: [16, 16], maxZoom: 15, animate: false });
     if (!p.whole) { L.popup().setLatLng(bounds.getCenter()).setContent(popup(p.feature.properties)).openOn(map); }

@@ -50,8 +50,10 @@ def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
         project_tier,
         training_tier,
     )
-    from vrukit.publish.evaluation import DESIGNS, group_tables  # loaded on first use
+    from vrukit.publish.evaluation import DESIGNS, group_tables, theme_tables  # on first use
+    from vrukit.qualitative.counts import theme_counts
     from vrukit.referrals.report import evaluation_figures
+    from vrukit.voice.results import safety_before_after
 
     results = current_results(s)
     places = [{"place": n, "design": r.design, "effect": r.effect, "low": r.low, "high": r.high,
@@ -69,7 +71,8 @@ def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
         groups=group_tables(group_comparisons(s, rows)),
         programme=summary.to_dict("records"), indicators=indicators.to_dict("records"),
         referral_summary=referrals.to_dict("records"), reoffending=reoffending,
-        reach=reach.to_dict("records"),
+        reach=reach.to_dict("records"), themes=theme_tables(theme_counts(s)),
+        safety=safety_before_after(s).to_dict("records"),
     )  # fmt: skip
 
 
