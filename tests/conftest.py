@@ -117,7 +117,8 @@ def demo_site(demo_region: DemoFiles, tmp_path_factory):
     root = tmp_path_factory.mktemp("sna")
     with session(sqlite_url(demo_region.folder / "programme.sqlite")) as s:
         services = service_locations(s)  # the Youth Map, for "high risk, few services"
-    options = SiteOptions(wards=demo_region.folder / "wards.geojson")  # as `vrukit sna` does
+    options = SiteOptions(wards=demo_region.folder / "wards.geojson",  # as `vrukit sna` does
+                          postcodes=demo_region.directory / "postcodes.csv")  # fmt: skip
     with Warehouse(demo_region.folder / "vrukit.duckdb") as wh:
         run = run_sna(
             wh, root / "site", indicators=[demo_region.indicators], pilots=demo_region.pilots,

@@ -164,3 +164,26 @@ def test_real_wards_are_found_for_the_real_lsoas_they_hold():
     bablake = next(w for w in found if w["name"] == "Bablake")
     west, south, east, north = bablake["box"]
     assert -1.7 < west < east < -1.4 and 52.3 < south < north < 52.5  # Coventry, WGS84
+
+
+def test_a_postcode_lookup_keeps_the_live_postcodes_of_the_areas(tmp_path):
+    """ONSPD's own columns: a terminated postcode, one with no grid reference (99.999999) and
+    one of an area outside the site are left out; postcodes come out in one spelling."""
+    from vrukit.ingest.reference import read_postcodes
+
+    path = tmp_path / "ONSPD_sample.csv"
+    path.write_text(
+        "pcd,pcd2,pcds,dointr,doterm,lsoa21,lat,long\n"
+        "B1  1AA,B1   1AA,B1 1AA,198001,,E01033620,52.480,-1.903\n"
+        "B1  1AB,B1   1AB,B1 1AB,198001,202106,E01033620,52.481,-1.904\n"
+        "B1  1AD,B1   1AD,b11ad,198001,,E01033620,99.999999,0.000000\n"
+        "CV1 2AA,CV1  2AA,CV1 2AA,198001,,E01009999,52.408,-1.510\n"
+        "B151TT,B15  1TT,B15 1TT,198001,,E01033620,52.470,-1.930\n"
+    )
+    out = read_postcodes(path, {"E01033620"})
+    assert list(out.postcode) == ["B1 1AA", "B15 1TT"]
+    assert list(out.columns) == ["postcode", "lsoa_code", "lat", "lon"]
+    bad = tmp_path / "no_lsoa.csv"
+    bad.write_text("pcds,lat,long\nB1 1AA,52.4,-1.9\n")
+    with pytest.raises(SchemaError, match="lsoa_code column"):
+        read_postcodes(bad, {"E01033620"})

@@ -247,3 +247,42 @@ def test_a_reader_finds_a_ward_on_the_map_and_it_is_framed(browser, site_server,
 def _rings(geometry: dict) -> list:
     polys = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
     return [ring for poly in polys for ring in poly]
+
+
+def test_a_reader_finds_their_street_by_postcode(browser, site_server, demo_site,
+                                                 demo_region) -> None:  # fmt: skip
+    """Issue 32, item 1: with a postcode lookup given (the demo's own, as `vrukit sna` gives
+    it), typing a postcode loads its district's file, and choosing it centres the map there
+    with its area's figures; a postcode from elsewhere says so, and lists nothing."""
+    import pandas as pd
+
+    run, _ = demo_site
+    areas = _tables(run.out)["areas"]
+    codes = pd.read_csv(demo_region.directory / "postcodes.csv", dtype=str)
+    pc = codes[codes.lsoa_code.isin(set(areas.area_code))].sort_values("postcode").iloc[7]
+    name = areas.set_index("area_code").area_name[pc.lsoa_code]
+    page, problems = open_page(browser, f"{site_server}en/where.html", width=390)
+    assert "postcode" in page.locator("label[for=map-find]").inner_text()
+    page.fill("#map-find", pc.postcode.lower().replace(" ", ""))
+    choice = page.locator("#map-found button")
+    choice.wait_for()
+    assert choice.inner_text() == pc.postcode
+    choice.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert popup.locator("strong").inner_text() == name
+    centre = page.evaluate(
+        "() => { const c = window.VRUKIT.map.getCenter(); return [c.lat, c.lng]; }"
+    )
+    assert (
+        abs(centre[0] - float(pc.latitude)) < 0.01 and abs(centre[1] - float(pc.longitude)) < 0.01
+    )
+    district = pc.postcode.split(" ")[0]
+    page.fill("#map-find", f"{district} 9ZZ")  # a postcode of the district the lookup lacks
+    page.locator("#map-found li").wait_for()
+    assert page.locator("#map-found").inner_text() == "That postcode is not in this area."
+    assert page.locator("#map-found button").count() == 0
+    page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup'))"
+                           ".opacity === '1'")  # fmt: skip
+    assert not problems and not axe_violations(page)
+    page.close()

@@ -183,6 +183,15 @@ Tiles = Annotated[
     ),
 ]
 TilesAttribution = Annotated[str, typer.Option(help="The attribution the tile server requires.")]
+Postcodes = Annotated[
+    Path | None,
+    typer.Option(
+        help="A postcode lookup (ONS postcode directory or NSPL CSV, or any CSV with postcode, "
+        "LSOA, latitude and longitude), so readers can find their street on the maps by its "
+        "postcode; the demo region's own when it is published.",
+        show_default=False,
+    ),
+]
 Wards = Annotated[
     Path | None,
     typer.Option(

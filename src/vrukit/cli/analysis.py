@@ -57,6 +57,7 @@ from vrukit.cli._options import (
     Permutations,
     PilotControl,
     Pilots,
+    Postcodes,
     Region,
     RoundTo,
     Seed,
@@ -240,6 +241,7 @@ def sna(
     tiles: Tiles = None,
     tiles_attribution: TilesAttribution = "",
     wards: Wards = None,
+    postcodes: Postcodes = None,
 ) -> None:
     """Publish the open-access Strategic Needs Assessment: a static, multilingual website.
 
@@ -266,12 +268,8 @@ def sna(
         demo=demo,
         tiles=tiles or "",
         tiles_attribution=tiles_attribution,
-        wards=wards
-        or (
-            s.demo_dir / "wards.geojson"
-            if demo and (s.demo_dir / "wards.geojson").exists()
-            else None
-        ),
+        wards=wards or _demo_file(s, demo, "wards.geojson"),
+        postcodes=postcodes or _demo_file(s, demo, "directory/postcodes.csv"),
     )
     if each:
         _sna_each(s, path, out, each, options, indicators)
@@ -289,6 +287,12 @@ def sna(
     )
     index = (out / "index.html").resolve()
     console.print(f"Site written to [bold]{out.resolve()}[/bold]: open {index} in a browser.")
+
+
+def _demo_file(s: Settings, demo: bool, name: str) -> Path | None:
+    """A file of the demo region's (its wards, its postcodes) when it is the demo published."""
+    path = s.demo_dir / name
+    return path if demo and path.exists() else None
 
 
 def _sna_each(

@@ -25,7 +25,14 @@ from vrukit.schemas import (
     POPULATION,
 )
 
-__all__ = ["iod_edition", "read_boundaries", "read_iod", "read_population", "read_wards"]
+__all__ = [
+    "iod_edition",
+    "read_boundaries",
+    "read_iod",
+    "read_population",
+    "read_postcodes",
+    "read_wards",
+]
 
 LSOA_CODE = re.compile(r"^[EW]01\d{6}$")
 
@@ -434,3 +441,46 @@ def read_population(path: Path | str, *, year: int | None = None) -> pd.DataFram
     df["vintage"] = np.where(df.year >= 2021, 2021, 2011)
     df["source"] = f"{source}:{path.name}"
     return df[POPULATION.names].reset_index(drop=True)
+
+
+#: The columns of a postcode lookup, as ONS names them (the postcode directory, ONSPD, and the
+#: National Statistics Postcode Lookup, NSPL) and as simpler lookups do.
+_PC_COLUMNS = {
+    "postcode": r"pcds|pcd|pcd7|pcd8|postcode",
+    "lsoa_code": r"lsoa21cd|lsoa21|lsoa11cd|lsoa11|lsoa_code|lsoa",
+    "lat": r"lat|latitude",
+    "lon": r"long|longitude|lon",
+}
+
+
+def read_postcodes(path: Path | str, areas: Iterable[str]) -> pd.DataFrame:
+    """The live postcodes of a postcode lookup (CSV, gzip or not) whose LSOA is one of
+    ``areas``: ``postcode`` (upper case, one space before the last three characters),
+    ``lsoa_code``, ``lat``, ``lon``. Terminated postcodes (a ``doterm`` date) and postcodes
+    with no position are left out. The file is read in chunks, so a whole country's directory
+    (2.7 million rows) needs no more memory than a region's."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(str(path), "no such file")
+    try:
+        header = pd.read_csv(path, nrows=0, dtype=str).columns
+    except (ValueError, UnicodeDecodeError, OSError) as e:
+        raise InputFileError(str(path), f"cannot be read as CSV: {e}") from None
+    cols = {k: _pick(header, v, path, f"{k} column") for k, v in _PC_COLUMNS.items()}
+    term = _find(header, r"doterm")
+    wanted = set(areas)
+    parts = []
+    use = [*cols.values(), *([term] if term else [])]
+    for chunk in pd.read_csv(path, usecols=use, dtype=str, chunksize=500_000):
+        keep = chunk[cols["lsoa_code"]].isin(wanted)
+        if term:
+            keep &= chunk[term].fillna("").str.strip() == ""
+        part = chunk[keep].rename(columns={v: k for k, v in cols.items()})
+        parts.append(part[list(cols)])
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(cols))
+    code = out["postcode"].fillna("").str.replace(r"\s+", "", regex=True).str.upper()
+    out["postcode"] = code.str[:-3] + " " + code.str[-3:]
+    for c in ("lat", "lon"):
+        out[c] = pd.to_numeric(out[c], errors="coerce")
+    placed = out["lat"].between(49, 61) & out["lon"].between(-9, 3) & (code.str.len() >= 5)
+    return out[placed].sort_values("postcode").reset_index(drop=True)

@@ -59,6 +59,9 @@ class SiteData:
     #: Electoral wards (``vrukit.ingest.reference.read_wards``), for the maps' search and
     #: context: ``ward_code``, ``ward_name``, ``geometry_wkb`` (EPSG:27700).
     wards: pd.DataFrame | None = None
+    #: Live postcodes of the site's areas (``vrukit.ingest.reference.read_postcodes``), so the
+    #: maps' search finds a street by its postcode.
+    postcodes: pd.DataFrame | None = None
 
 
 def _month_str(s: pd.Series) -> pd.Series:

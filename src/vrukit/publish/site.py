@@ -8,6 +8,7 @@ release, so the disclosure-control layer sees every number before a page does.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from vrukit import jsonio
 from vrukit.disclosure import Policy, Protected, protect
 from vrukit.errors import ConfigError
 from vrukit.geo import geoms_to_wgs84
-from vrukit.ingest.reference import read_wards
+from vrukit.ingest.reference import read_postcodes, read_wards
 from vrukit.publish import _charts as charts
 from vrukit.publish._data import ALL, SiteData, lorenz_points, release, slug
 from vrukit.publish._i18n import LANGUAGES, N_, Lang, language
@@ -64,6 +65,9 @@ class SiteOptions:
     tiles_attribution: str = ""
     #: Electoral ward boundaries (ONS WDyyCD/WDyyNM), so a reader can find a ward on the maps.
     wards: Path | None = None
+    #: A postcode lookup (ONSPD, NSPL or any CSV with postcode, LSOA, latitude and longitude),
+    #: so a reader can find their street on the maps by its postcode.
+    postcodes: Path | None = None
 
     def __post_init__(self) -> None:
         if self.tiles and not self.tiles_attribution.strip():
@@ -114,6 +118,8 @@ def build_site(
 
     if options.wards is not None and data.wards is None:
         data.wards = read_wards(options.wards)
+    if options.postcodes is not None and data.postcodes is None:
+        data.postcodes = read_postcodes(options.postcodes, set(data.areas.area_code))
     say("disclosure control")
     pub = protect(release(data), options.policy)
     run.suppressed = pub.suppressed()
@@ -213,6 +219,7 @@ def _write_data(pub: Protected, data: SiteData, out: Path, run: SiteRun) -> dict
     if areas is not None:
         _geo_files(folder, "areas", areas, files)
         maps = _map_files(folder / "map", pub, data)
+    districts = _postcode_files(folder / "map" / "pc", data) if areas is not None else []
     hexes = _hex_layer(pub, data)
     if hexes is not None:
         _geo_files(folder, "hexes", hexes, files)
@@ -225,6 +232,13 @@ def _write_data(pub: Protected, data: SiteData, out: Path, run: SiteRun) -> dict
         manifest["maps"] = {"files": maps, "note": "the published values of the areas table and "
                             "the areas' outlines, one file for each map the pages draw, in the "
                             "compact form of vrukit.publish.site.compact"}  # fmt: skip
+    if districts:
+        manifest["postcodes"] = {
+            "files": len(districts),
+            "note": "map/pc/<district>.js: each "
+            "live postcode of the areas, its position and area (the "
+            "lookup given to vrukit sna --postcodes), for the maps' search",
+        }
     manifest["notes"] = {
         "concentration": "share of violence held by the busiest areas, at each whole percent of "
         "areas, rounded to 0.1%: a statistic, not counts"
@@ -291,6 +305,30 @@ def _wards(data: SiteData, wkb: list[Any]) -> list[dict[str, Any]]:
         out.append({"code": str(w.ward_code), "name": str(w.ward_name),
                     "box": [round(float(v), 4) for v in box]})  # fmt: skip
     return sorted(out, key=lambda w: (w["name"], w["code"]))
+
+
+def _postcode_files(folder: Path, data: SiteData) -> list[str]:
+    """One script per postcode district (``pc/B1.js``) of the site's areas' live postcodes:
+    each postcode's position and area, loaded only when a reader types a postcode of it."""
+    if data.postcodes is None or data.postcodes.empty:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    pcs = data.postcodes.assign(district=data.postcodes.postcode.str.split(" ").str[0])
+    written = []
+    for district, g in pcs.groupby("district", sort=True):
+        if not re.fullmatch(r"[A-Z0-9]{2,4}", str(district)):
+            continue
+        table = {
+            p.replace(" ", ""): [round(float(a), 5), round(float(o), 5), code]
+            for p, a, o, code in zip(g.postcode, g.lat, g.lon, g.lsoa_code, strict=True)
+        }
+        text = jsonio.dumps(table, separators=(",", ":"))
+        (folder / f"{district}.js").write_text(
+            "window.VRUKIT=window.VRUKIT||{};window.VRUKIT.pc=window.VRUKIT.pc||{};"
+            f'window.VRUKIT.pc["{district}"]={text};\n'
+        )
+        written.append(f"map/pc/{district}.js")
+    return written
 
 
 def _map_files(folder: Path, pub: Protected, data: SiteData) -> list[str]:

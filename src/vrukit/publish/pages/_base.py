@@ -170,10 +170,12 @@ class PageBase:
                 "times": self.t("{x} times the region's"),
                 "of": self.t("{rank} of {n}, 1 the highest risk"),
                 "ward": self.t("ward"),
+                "no_postcode": self.t("That postcode is not in this area."),
             },
             "scale": self.map_scale(),
             # the search finds wards too when the site was given their boundaries
             "wards": self.data.wards is not None and not self.data.wards.empty,
+            "postcodes": self.data.postcodes is not None and not self.data.postcodes.empty,
         }
         for layer in layers:
             out["layers"].append(getattr(self, f"_layer_{layer}")())

@@ -177,9 +177,42 @@
     map.fitBounds(bounds, { padding: [16, 16], maxZoom: 15, animate: false });
     if (!p.whole) { L.popup().setLatLng(bounds.getCenter()).setContent(popup(p.feature.properties)).openOn(map); }
   }
+  /* A full postcode: its district's file (data/map/pc/<district>.js, loaded the first time),
+     then the postcode's position, framed with its area's figures. */
+  var POSTCODE = /^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$/;
+  function byPostcode(text) {
+    var m = POSTCODE.exec(text.toUpperCase().replace(/\s+/g, " ").trim());
+    if (!cfg.postcodes || !m) { return false; }
+    var district = m[1], code = m[1] + m[2];
+    function answer() {
+      var hit = ((window.VRUKIT.pc || {})[district] || {})[code];
+      found.textContent = "";
+      var li = document.createElement("li");
+      if (!hit) { li.textContent = cfg.labels.no_postcode; found.appendChild(li); return; }
+      var b = document.createElement("button");
+      b.type = "button";
+      b.textContent = m[1] + " " + m[2];
+      b.addEventListener("click", function () {
+        map.setView([hit[0], hit[1]], 15, { animate: false });
+        var areas = expanded.areas || expand(window.VRUKIT.areas);
+        var f = (areas ? areas.features : []).filter(function (x) { return x.properties.code === hit[2]; })[0];
+        if (f) { L.popup().setLatLng([hit[0], hit[1]]).setContent(popup(f.properties)).openOn(map); }
+      });
+      li.appendChild(b);
+      found.appendChild(li);
+    }
+    if ((window.VRUKIT.pc || {})[district]) { answer(); return true; }
+    var tag = document.createElement("script");
+    tag.src = (el.getAttribute("data-root") || "") + "data/map/pc/" + district + ".js";
+    tag.onload = answer;
+    tag.onerror = answer;
+    document.body.appendChild(tag);
+    return true;
+  }
   if (find && found) {
     find.addEventListener("input", function () {
       all = all || places();
+      if (byPostcode(find.value)) { return; }
       var q = find.value.trim().toLocaleLowerCase(cfg.lang);
       found.textContent = "";
       if (q.length < 2) { return; }
