@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from vrukit.directory.models import DirService
 from vrukit.incidents.models import Incident, IncidentOffer
 from vrukit.partnerships.meetings import active_members, network_size
-from vrukit.partnerships.models import Meeting, MeetingAction
+from vrukit.partnerships.models import Meeting, MeetingAction, NetworkPerson
 from vrukit.programme.accounts import DEMO_LOGINS
 from vrukit.programme.db import engine
 from vrukit.programme.models import Board, BoardMember, Organisation, User
@@ -447,9 +447,12 @@ def _ids(url: str) -> dict:
         from vrukit.referrals.models import Pathway
 
         other = s.scalars(select(Pathway.id).where(Pathway.id != pathway)).first()
+        person = NetworkPerson(board_id=board.id, name="Sam", joined=date(2021, 4, 1))
+        s.add(person)  # a person on the board, who may be recorded as having left
+        s.commit()
         return {"bid": board.id, "oid": member, "outsider": outsider, "aid": action.id,
                 "mid": action.meeting_id, "iid": latest.id, "offer": latest.offers[0].id,
-                "pathway": other, "owner": _uid(s, "analyst@demo.vru"),
+                "pathway": other, "owner": _uid(s, "analyst@demo.vru"), "pid": person.id,
                 "members": [m.organisation_id for m in board.members]}  # fmt: skip
 
 
@@ -459,6 +462,7 @@ def _form(path: str, ids: dict, token: str) -> dict:
         "/boards/{bid}/members": {"organisation": str(ids["outsider"]), "joined": "2022-05-01"},
         "/boards/{bid}/members/{oid}/leave": {"left": "2022-05-10"},
         "/boards/{bid}/people": {"name": "Zara", "role": "champion", "joined": "2022-05-01"},
+        "/boards/{bid}/people/{pid}/leave": {"left": "2022-05-10"},
         "/boards/{bid}/reach": {"period": "2022-Q1", "people": "12", "activities": "3"},
         "/boards/{bid}/meetings": _meeting_form(token, ids["owner"], ids["members"]),
         "/meeting-actions/{aid}/status": {"status": "done", "note": "sent"},
@@ -549,3 +553,139 @@ def test_the_board_pack_reports_each_board_s_quarter_as_the_store_holds_it(store
     assert 'id="partnerships"' in html and "Sports Network" in html
     assert public.partnerships.empty
     assert 'id="partnerships"' not in write_pack(public, tmp_path / "p", public=True).read_text()
+
+
+# -- the review's findings ----------------------------------------------------------------------
+
+
+def test_an_action_s_owner_off_the_board_reads_and_closes_it(store, tmp_path):
+    c, url = _client(store, tmp_path)
+    token = _sign_in(c, WHO["commissioner"])
+    with Session(engine(url)) as s:
+        sports = s.scalars(select(Board).where(Board.name == "Sports Network")).one()
+        custody = s.scalars(select(User).where(User.email == "custody@demo.vru")).one()
+        assert custody.organisation_id not in {m.organisation_id for m in sports.members}
+        bid, owner = sports.id, custody.id
+    form = {"csrf_token": token, "held_on": "2022-05-12", "title": "Clubs and custody",
+            "action_0": "Offer club places to young people leaving custody",
+            "owner_0": str(owner), "due_0": "2022-06-30"}  # fmt: skip
+    r = c.post(f"/boards/{bid}/meetings", data=form, follow_redirects=False)
+    assert r.status_code == 303
+    mid = int(r.headers["location"].rsplit("/", 1)[1])
+    theirs = TestClient(create_app(url, secret_key=SECRET, today=lambda: TODAY, now=lambda: NOW))
+    their_token = _sign_in(theirs, ("custody@demo.vru", "demo-referrer-password"))
+    assert "Offer club places" in theirs.get("/").text
+    assert theirs.get(f"/meetings/{mid}").status_code == 200  # once 404: off the board
+    assert theirs.get(f"/boards/{bid}").status_code == 404  # the board itself stays closed
+    with Session(engine(url)) as s:
+        aid = s.scalars(select(MeetingAction.id).where(MeetingAction.meeting_id == mid)).one()
+    done = theirs.post(f"/meeting-actions/{aid}/status", data={"csrf_token": their_token,
+                       "status": "done"}, follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303 and "Offer club places" not in theirs.get("/").text
+
+
+def test_an_organisation_that_left_a_board_reads_it_no_more(store, tmp_path):
+    c, url = _client(store, tmp_path)
+    token = _sign_in(c, WHO["admin"])
+    with Session(engine(url)) as s:
+        board = s.scalars(select(Board).where(Board.kind == "board")).first()
+        boxing = s.scalars(select(User).where(User.email == WHO["provider"][0])).one()
+        bid, oid = board.id, boxing.organisation_id
+        mid = s.scalars(select(Meeting.id).where(Meeting.board_id == bid)).first()
+    provider = TestClient(create_app(url, secret_key=SECRET, today=lambda: TODAY,
+                                     now=lambda: NOW))  # fmt: skip
+    _sign_in(provider, WHO["provider"])
+    assert provider.get(f"/boards/{bid}").status_code == 200
+    r = c.post(f"/boards/{bid}/members/{oid}/leave", data={"csrf_token": token,
+               "left": "2022-05-01"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    assert provider.get(f"/boards/{bid}").status_code == 404
+    assert provider.get(f"/meetings/{mid}").status_code == 404
+
+
+def test_a_person_leaving_a_network_leaves_its_size(store, tmp_path):
+    c, url = _client(store, tmp_path)
+    token = _sign_in(c, WHO["admin"])
+    with Session(engine(url)) as s:
+        champions = s.scalars(select(Board).where(Board.name == "Community Champions")).one()
+        person = s.scalars(select(NetworkPerson).where(
+            NetworkPerson.board_id == champions.id)).first()  # fmt: skip
+        before = network_size(s, champions, ["2022-Q2"])["people"].item()
+        bid, pid = champions.id, person.id
+    r = c.post(f"/boards/{bid}/people/{pid}/leave", data={"csrf_token": token,
+               "left": "2022-04-20"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    with Session(engine(url)) as s:
+        after = network_size(s, s.get(Board, bid), ["2022-Q2"])["people"].item()
+    assert after == before - 1
+
+
+def test_the_partnerships_file_can_be_loaded_again_and_adds_nothing(store, demo_region, tmp_path):
+    import json
+
+    from vrukit.partnerships.load import load_partnerships
+
+    _, url = _client(store, tmp_path)
+    data = json.loads((demo_region.programme / "partnerships.json").read_text())
+
+    def counts() -> tuple:
+        with Session(engine(url)) as s:
+            return (s.scalar(select(func.count(Meeting.id))),
+                    s.scalar(select(func.count(MeetingAction.id))),
+                    s.scalar(select(func.count(NetworkPerson.id))))  # fmt: skip
+
+    before = counts()
+    with Session(engine(url)) as s:
+        again = load_partnerships(s, data)
+        s.commit()
+    assert again["meetings"] == again["actions"] == 0 and counts() == before
+
+
+def test_incident_dates_are_bounded_and_a_response_is_said_once(store, tmp_path):
+    c, url = _client(store, tmp_path)
+    token = _sign_in(c, WHO["admin"])
+    where = store[3].iloc[0]["postcode"]
+    old = c.post("/incidents", data={"csrf_token": token, "occurred_at": "0001-01-01T10:00",
+                                     "kind": "stabbing", "where": where})  # fmt: skip
+    assert old.status_code == 422 and "1990 to 2099" in old.text
+    with Session(engine(url)) as s:
+        inc = s.scalars(select(Incident).order_by(Incident.occurred_at.desc())).first()
+        iid, offer = inc.id, inc.offers[0].id
+    later = c.post(f"/incidents/{iid}/steps", data={"csrf_token": token,
+                   "step": "community_reassurance", "done_at": "2022-05-20T10:00"})  # fmt: skip
+    assert later.status_code == 422 and "still to come" in later.text
+    ahead = c.post(f"/incidents/{iid}/uptake", data={"csrf_token": token, "offer": str(offer),
+                   "young_people": "3", "counted_on": "2099-05-16"})  # fmt: skip
+    assert ahead.status_code == 422 and "still to come" in ahead.text
+    for people in ("4", "6"):  # counted twice the same day: the second count stands
+        r = c.post(f"/incidents/{iid}/uptake", follow_redirects=False, data={
+            "csrf_token": token, "offer": str(offer), "young_people": people,
+            "counted_on": "2022-05-16"})  # fmt: skip
+        assert r.status_code == 303
+    for _ in range(2):  # a double click closes it, and it stays closed
+        r = c.post(f"/incidents/{iid}/close", data={"csrf_token": token, "status": "closed"},
+                   follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303
+    with Session(engine(url)) as s:
+        inc = s.get(Incident, iid)
+        today = [u for u in inc.uptake if u.offer_id == offer and u.counted_on == TODAY]
+        assert [u.young_people for u in today] == [6] and inc.status == "closed"
+
+
+def test_providers_whose_contracts_ended_are_not_partners_to_alert(store, tmp_path):
+    from vrukit.incidents.response import partners_to_alert
+    from vrukit.programme.models import Intervention
+
+    _, url = _client(store, tmp_path)
+    with Session(engine(url)) as s:
+        placed = s.scalars(select(Incident).where(Incident.place_id.is_not(None))).first()
+        ivs = s.scalars(select(Intervention).where(Intervention.place_id == placed.place_id)).all()
+        assert ivs, "an intervention is delivered in the incident's place"
+        on = placed.occurred_at.date()
+        live = {iv.name for iv in ivs if iv.contract_start <= on
+                and (iv.contract_end is None or iv.contract_end >= on)}  # fmt: skip
+        why = " ".join(partners_to_alert(s, placed)["why"])
+        for iv in ivs:
+            assert (f"delivers {iv.name} here" in why) == (iv.name in live)
+        placed.occurred_at = datetime(2022, 5, 15, 21, 0)  # after every demo contract ended
+        assert "delivers" not in " ".join(partners_to_alert(s, placed)["why"])

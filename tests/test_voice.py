@@ -25,7 +25,7 @@ from vrukit.programme.db import engine
 from vrukit.voice.design import check_answers, check_definition
 from vrukit.voice.models import Survey, SurveyResponse, YouthPanelMember
 from vrukit.voice.responses import PER_HOUR
-from vrukit.voice.results import MIN_GROUP, question_results, responses, safety_before_after
+from vrukit.voice.results import MIN_GROUP, responses, safety_before_after, survey_results
 from vrukit.web.portal import voice
 from vrukit.web.portal.app import create_app
 from vrukit.web.youth_map import create_youth_map_app
@@ -82,12 +82,29 @@ def _q(qid: str, text: str, kind: str = "text") -> dict:
     ("question", "said"),
     [
         (_q("who", "What is your name?"), "'What is your name'"),
-        (_q("contact", "Your e-mail, so we can reply"), "'e-mail'"),
+        (_q("contact", "Your e-mail, so we can reply"), "'Your e-mail'"),
         (_q("where", "What's your postcode?"), "'postcode'"),
-        (_q("school_name", "Which school do you go to?"), "'Which school'"),
+        (_q("sch", "Which school do you go to?"), "'Which school do you'"),
         (_q("born", "Your date of birth"), "'date of birth'"),
         (_q("email", "Anything else?"), "an answer called 'email'"),
         (_q("insta", "Your social media handle"), "'social media handle'"),
+        # the review's holes
+        (_q("a1", "Name:"), "'Name:'"),
+        (_q("a2", "What should we call you?"), "'What should we call you'"),
+        (_q("a3", "How can we contact you?"), "'contact you'"),
+        (_q("a4", "Which street do you live on?"), "'Which street'"),
+        (_q("a5", "What is your house number?"), "'house number'"),
+        (_q("a6", "What's your Instagram or Snapchat?"), "'your Instagram'"),
+        (_q("a7", "What year were you born?"), "'year were you born'"),
+        (_q("a8", "Your mobile?"), "'Your mobile'"),
+        (_q("a9", "Your school's name?"), "Your school's name"),
+        (
+            _q("a10", "How old are you, in years?", "number") | {"min": 8, "max": 30},
+            "'How old are you'",
+        ),
+        (_q("your_name", "Anything else?"), "an answer called 'your_name'"),
+        (_q("home_postcode", "Anything else?"), "an answer called 'home_postcode'"),
+        (_q("school_name", "Anything else?"), "an answer called 'school_name'"),
     ],
 )
 def test_the_designer_refuses_a_question_that_would_identify_someone(question, said):
@@ -96,16 +113,22 @@ def test_the_designer_refuses_a_question_that_would_identify_someone(question, s
     assert said in str(e.value) and f"({question['id']})" in str(e.value)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Do you feel safe at school?",
-        "Have you been called names?",
-        "Do you feel at home where you live?",
-    ],
-)
+def test_the_designer_reads_the_introduction_too():
+    d = copy.deepcopy(SURVEY)
+    d["intro"] = {"en": "Please give your full name first.", "ur": "-"}
+    with pytest.raises(ConfigError, match="the title or introduction: asks for 'your full name'"):
+        check_definition(d)
+
+
+@pytest.mark.parametrize("text", ["Do you feel safe at school?", "Have you been called names?",
+                                  "Do you feel at home where you live?",
+                                  "Which school subjects make you feel safe?",
+                                  "What school clubs would you join?",
+                                  "Do you feel safe walking near your home address?",
+                                  "Email us at help@vru.org if you are worried"])  # fmt: skip
 def test_the_designer_keeps_questions_about_experiences(text):
     assert check_definition(_with(_q("ok", text)))
+    assert check_definition(_with(_q("safe_at_school", text)))
 
 
 @pytest.mark.parametrize(
@@ -252,40 +275,115 @@ def test_a_young_person_completes_the_survey_anonymously_on_a_phone(
 # -- results through the disclosure layer -------------------------------------------------------
 
 
-def _frame(sizes: dict[str, int]) -> pd.DataFrame:
+def _frame(sizes: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """Responses in 2022-Q1: for each place, (yes, no) to seen_knife; each "yes" was then shown
+    where_seen (required here) and answered "park"; everyone answered the measure."""
     rows = []
-    for place, n in sizes.items():
-        for k in range(n):
-            rows.append(
-                {
-                    "place": place,
-                    "age_band": "14-15" if k % 2 else "16-17",
-                    "period": "2022-Q1",
-                    "answers": {"seen_knife": "yes" if k % 3 else "no"},
-                }
-            )
+    for place, (yes, no) in sizes.items():
+        for k in range(yes + no):
+            said = "yes" if k < yes else "no"
+            answers = {"seen_knife": said, "safe_after_dark": 2 + k % 4}
+            if said == "yes":
+                answers["where_seen"] = ["park"]
+            rows.append({"place": place, "age_band": "14-15" if k % 2 else "16-17",
+                         "period": "2022-Q1", "answers": answers})  # fmt: skip
     return pd.DataFrame(rows)
 
 
+def _routed_survey() -> dict:
+    d = copy.deepcopy(SURVEY)
+    for q in d["questions"]:
+        if q["id"] == "where_seen":
+            q["required"] = True
+    return check_definition(d)
+
+
+KEYS = ("breakdown", "place", "age_band", "period")
+
+
 def test_a_group_below_the_minimum_size_never_appears_in_any_breakdown():
-    q = next(q for q in SURVEY["questions"] if q["id"] == "seen_knife")
     small = MIN_GROUP - 4
-    out = question_results(_frame({"Big place": 60, "Other place": 45, "Tiny place": small}), q)
-    tiny = out[out["place"] == "Tiny place"]
-    assert len(tiny) == 2  # by place, and by place and quarter
-    for r in tiny.itertuples():
-        assert not str(r.n).isdigit()
-        assert {r.yes, r.no, r.rather_not} == {"[x]"}  # not even a zero is shown
-        assert pd.isna(r.share_yes)
-    # nor can it be worked out from the total and the other places
-    places = out[out["breakdown"] == "place"]
-    total = out[out["breakdown"] == "all"].iloc[0]
-    hidden = (~places["n"].astype(str).str.isdigit()).sum()
-    assert hidden >= 2 or not str(total.n).isdigit()
-    # every number published is a group of at least the minimum, or a count of at least it
-    for c in ("n", "yes", "no", "rather_not"):
-        shown = pd.to_numeric(out[c], errors="coerce").dropna()
-        assert ((shown == 0) | (shown >= MIN_GROUP)).all(), c
+    frame = _frame({"Big place": (40, 20), "Other place": (30, 15), "Tiny place": (small, 0)})
+    out = survey_results(frame, _routed_survey())
+    for qid, table in out.items():
+        tiny = table[table["place"] == "Tiny place"]
+        assert len(tiny) == 2, qid  # by place, and by place and quarter
+        for r in tiny.to_dict("records"):
+            assert not str(r["n"]).isdigit()
+            answers = [v for k, v in r.items() if k not in (*KEYS, "n")
+                       and not k.startswith("share_")]  # fmt: skip
+            assert set(answers) == {"[x]"}, (qid, r)  # not even a zero is shown
+        # nor can it be worked out from the total and the other places
+        places = table[table["breakdown"] == "place"]
+        total = table[table["breakdown"] == "all"].iloc[0]
+        hidden = (~places["n"].astype(str).str.isdigit()).sum()
+        assert hidden >= 2 or not str(total.n).isdigit(), qid
+        for c in [c for c in table.columns if c not in KEYS and not c.startswith("share_")]:
+            shown = pd.to_numeric(table[c], errors="coerce").dropna()
+            assert ((shown == 0) | (shown >= MIN_GROUP)).all(), (qid, c)
+    # every question's respondents are the survey's: one question's total never shows another's
+    assert len({tuple(tb["n"].astype(str)) for tb in out.values()}) == 1
+
+
+def test_a_routed_question_cannot_give_away_the_answer_it_follows():
+    """The review's H2: 12 said yes and 5 no in one place; where_seen (shown after yes, and
+    required) was answered by exactly the 12, so publishing its 12 would give the 5 away."""
+    out = survey_results(_frame({"A": (12, 5), "B": (30, 30)}), _routed_survey())
+    seen, where = out["seen_knife"], out["where_seen"]
+    a_seen = seen[(seen.breakdown == "place") & (seen.place == "A")].iloc[0]
+    a_where = where[(where.breakdown == "place") & (where.place == "A")].iloc[0]
+    assert a_seen.no == "<10"
+    assert not str(a_seen.yes).isdigit() and not str(a_where.answered).isdigit()
+
+
+def test_the_measure_publishes_its_two_groups_not_the_points_it_adds():
+    """The review's H1: feel_safe (4 and 5) beside the points 4 and 5 gave a suppressed point
+    away by subtraction; the measure's results are its two groups only."""
+    out = survey_results(_frame({"A": (20, 20), "B": (25, 25)}), _routed_survey())
+    measure = out["safe_after_dark"]
+    assert {"feel_safe", "not_safe"} <= set(measure.columns)
+    assert not {"1", "2", "3", "4", "5"} & set(measure.columns)
+
+
+def test_results_count_only_quarters_that_have_ended(base, tmp_path):
+    """The review's M2: results shown live let a youth worker who watched a young person send
+    a response read its answers from the change."""
+    url = _copy(base, tmp_path)
+    c = _youth(url)
+    _, form = _form(c)
+    with Session(engine(url)) as s:
+        survey = s.scalars(select(Survey)).one()
+        before = survey_results(responses(s, survey, NOW.date()), survey.definition)
+    assert c.post(f"/have-your-say/{KEY}", data=form, follow_redirects=False).status_code == 303
+    with Session(engine(url)) as s:
+        survey = s.scalars(select(Survey)).one()
+        after = survey_results(responses(s, survey, NOW.date()), survey.definition)
+        everything = responses(s, survey)
+    assert all(before[k].equals(after[k]) for k in before)
+    assert everything["period"].eq("2022-Q2").sum() == 1  # kept, and counted once it ends
+
+
+def test_odd_places_number_questions_and_other_sites_are_refused_cleanly(base, tmp_path):
+    url = _copy(base, tmp_path)
+    c = _youth(url)
+    _, form = _form(c)
+    r = c.post(f"/have-your-say/{KEY}", data={**form, "place": "\u00b2"})
+    assert r.status_code == 422 and "where you live" in r.text  # "²" once gave a 500
+    r = c.post(f"/have-your-say/{KEY}", data=form, headers={"origin": "https://evil.example"})
+    assert r.status_code == 403
+    r = c.post(f"/have-your-say/{KEY}", data=form, headers={"sec-fetch-site": "cross-site"})
+    assert r.status_code == 403
+    with Session(engine(url)) as s:  # a survey with a number question still shows its results
+        d = _with({**_q("hours", "Hours a week of sport", "number"), "min": 0, "max": 40})
+        d["key"] = "with-a-number"
+        s.add(Survey(key=d["key"], title="n", definition=check_definition(d), status="open",
+                     created_at=NOW))  # fmt: skip
+        s.commit()
+        sid = s.scalars(select(Survey.id).where(Survey.key == "with-a-number")).one()
+    portal = TestClient(create_app(url, secret_key=SECRET, today=lambda: NOW.date(),
+                                   now=lambda: NOW))  # fmt: skip
+    _sign_in(portal, WHO["analyst"])
+    assert portal.get(f"/surveys/{sid}").status_code == 200
 
 
 def test_the_demo_s_safety_measure_rose_in_the_pilot_places_as_planted(base):
@@ -433,3 +531,13 @@ def test_the_portal_s_evaluation_page_sets_feeling_safe_and_themes_beside_crime(
         first = safety_before_after(s).iloc[0]
     assert f'<th scope="row">{first.place}</th>' in page
     assert "Excerpts by theme and place" in page  # the qualitative evidence, counts only
+
+
+def test_the_youth_map_links_to_an_open_survey_and_not_to_a_draft(base, tmp_path):
+    url = _copy(base, tmp_path)
+    page = _youth(url).get("/").text
+    assert f'href="/have-your-say/{KEY}"' in page and "Have your say" in page
+    with Session(engine(url)) as s:
+        s.scalars(select(Survey)).one().status = "draft"
+        s.commit()
+    assert "Have your say" not in _youth(url).get("/").text

@@ -105,7 +105,7 @@ def _responses(rng: np.random.Generator, places: list[str]) -> list[dict[str, An
     rows = []
     for k, start in enumerate(QUARTER_STARTS):
         for place in [*places, None]:
-            n = 140 if place is None else (120 if k == 0 else 60)
+            n = 140 if place is None else (120 if k == 0 else 90)
             safe = ELSEWHERE if place is None else (BEFORE if k == 0 else AFTER)
             for _ in range(n):
                 rows.append({

@@ -158,10 +158,11 @@ def partners_to_alert(s: Session, incident: Incident) -> pd.DataFrame:
         for m in b.members:
             if (m.joined is None or m.joined <= on) and (m.left_on is None or m.left_on > on):
                 why.setdefault(m.organisation_id, []).append(f"member of {b.name}")
-    if incident.place_id is not None:
+    if incident.place_id is not None:  # providers whose contract runs on the day
         for iv in s.scalars(select(Intervention).where(Intervention.place_id == incident.place_id)
                             .order_by(Intervention.name)):  # fmt: skip
-            why.setdefault(iv.provider_id, []).append(f"delivers {iv.name} here")
+            if iv.contract_start <= on and (iv.contract_end is None or iv.contract_end >= on):
+                why.setdefault(iv.provider_id, []).append(f"delivers {iv.name} here")
     names = dict(s.execute(select(Organisation.id, Organisation.name)
                            .where(Organisation.id.in_(why))).all())  # fmt: skip
     rows = [{"organisation_id": o, "organisation": names[o], "why": "; ".join(w)}
@@ -219,9 +220,12 @@ def record_uptake(
         raise ConfigError(f"Counted on {counted_on:%d %b %Y}: before the incident")
     if young_people < 0 or (sessions is not None and sessions < 0):
         raise ConfigError("Young people and sessions are counts: 0 or more")
-    row = IncidentUptake(offer_id=offer.id, counted_on=counted_on, young_people=young_people,
-                         sessions=sessions)  # fmt: skip
-    incident.uptake.append(row)
+    row = next((u for u in incident.uptake
+                if u.offer_id == offer.id and u.counted_on == counted_on), None)  # fmt: skip
+    if row is None:
+        row = IncidentUptake(offer_id=offer.id, counted_on=counted_on)
+        incident.uptake.append(row)
+    row.young_people, row.sessions = young_people, sessions  # a count again that day replaces
     s.flush()
     return row
 

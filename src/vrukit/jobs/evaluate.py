@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +197,7 @@ def run_evaluation(
         say("qualitative evidence: themes by place, intervention and Theory of Change step")
         themes = theme_counts(s)
         say("young people's voice: feeling safe by place, before and after each place began")
-        safety = safety_before_after(s)
+        safety = safety_before_after(s, today=date.today())
     files = write_evaluation(Path(out), places, details, training, groups, summary, indicators,
                              referrals=referrals, reoffending=reoffending,
                              reach=(sessions, reach), themes=themes,

@@ -25,7 +25,7 @@ from vrukit.partnerships.meetings import (
     record_reach,
     set_action_status,
 )
-from vrukit.partnerships.models import NetworkPerson
+from vrukit.partnerships.models import Meeting, NetworkPerson
 from vrukit.programme.models import Board, BoardMember, Organisation, Place, User
 
 __all__ = ["load_partnerships"]
@@ -65,9 +65,15 @@ def _members(s: Session, board: Board, b: dict[str, Any]) -> None:
         joined = _day(f"{board.name}: {org.name} joined", m["joined"])
         if s.get(BoardMember, (board.id, org.id)) is None:
             add_member(s, board, org, m.get("role"), joined)
+    have = {
+        (p.name, p.joined)
+        for p in s.scalars(select(NetworkPerson).where(NetworkPerson.board_id == board.id))
+    }
     for p in b.get("people", []):
         joined = _day(f"{board.name}: {p['name']} joined", p["joined"])
-        s.add(NetworkPerson(board_id=board.id, name=p["name"], role=p.get("role"), joined=joined))
+        if (p["name"], joined) not in have:  # loading the same file again adds no one twice
+            s.add(NetworkPerson(board_id=board.id, name=p["name"], role=p.get("role"),
+                                joined=joined))  # fmt: skip
 
 
 def _owner(s: Session, where: str, email: str) -> int:
@@ -77,8 +83,14 @@ def _owner(s: Session, where: str, email: str) -> int:
     return uid
 
 
-def _meeting(s: Session, board: Board, m: dict[str, Any]) -> None:
+def _meeting(s: Session, board: Board, m: dict[str, Any]) -> bool:
+    """Add one meeting (False: it is in the store already, as when a file is loaded again)."""
     where = f"{board.name}, meeting {m.get('title')!r}"
+    same = select(Meeting.id).where(Meeting.board_id == board.id,
+                                    Meeting.held_on == _day(where, m["held_on"]),
+                                    Meeting.title == str(m["title"]).strip())  # fmt: skip
+    if s.scalars(same).first() is not None:
+        return False
     names = {o.name: o.id for o in s.scalars(select(Organisation))}
     unknown = [n for n in m.get("attendance", {}) if n not in names]
     if unknown:
@@ -97,18 +109,20 @@ def _meeting(s: Session, board: Board, m: dict[str, Any]) -> None:
         if a.get("done_on"):
             done = _day(where, a["done_on"])
             set_action_status(action, "done", done, None, datetime.combine(done, time(17)))
+    return True
 
 
 def load_partnerships(s: Session, data: dict[str, Any]) -> dict[str, int]:
-    """Add what ``data`` holds; how many boards, meetings and actions were read."""
+    """Add what ``data`` holds and the store lacks (loading it again adds nothing); how many
+    boards were read, and how many meetings and actions were added."""
     counts = {"boards": 0, "meetings": 0, "actions": 0}
     for b in data.get("boards", []):
         board = _board(s, b)
         _members(s, board, b)
         for m in b.get("meetings", []):
-            _meeting(s, board, m)
-            counts["meetings"] += 1
-            counts["actions"] += len(m.get("actions", []))
+            if _meeting(s, board, m):
+                counts["meetings"] += 1
+                counts["actions"] += len(m.get("actions", []))
         for r in b.get("reach", []):
             record_reach(s, board, r["period"], int(r["people"]), r.get("activities"))
         counts["boards"] += 1

@@ -49,20 +49,34 @@ MOST_QUESTIONS = 40
 _ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _KEY = re.compile(r"[a-z0-9][a-z0-9-]{2,59}")
 _LANG = re.compile(r"[a-z]{2,3}")
-#: Phrases in a question's or option's text that ask who someone is (a question about feeling
-#: safe at school or being called names is fine; "which school do you go to?" is not).
+#: Phrases in a survey's texts that ask who someone is, how to reach them or where exactly they
+#: live (a question about feeling safe at school, near home, or being called names is fine;
+#: "which school do you go to?", "what should we call you?" or "how old are you?" are not:
+#: every respondent already gives an age band).
 IDENTIFYING = re.compile(
-    r"\b(your (first |last |full |sur|middle |nick)?name|what is your name|names? of (the )?"
-    r"(person|people|young person|child|friend)|e-?mail|(home |your |street )address|"
-    r"post ?code|(phone|mobile|telephone) number|date of birth|d\.o\.b|birthday|"
-    r"(which|what) school|school do you (go to|attend)|user ?name|social media (handle|name|"
-    r"account)|nhs number|national insurance)\b",
+    r"(\byour (first |last |full |sur|middle |nick|real )?name\b|\bwhat is your name\b"
+    r"|^\s*(full |first )?name\s*[:?]?\s*$|\bwhat should we call you\b"
+    r"|\bnames? of (the )?(person|people|young person|child|friend|attacker|victim)\b"
+    r"|\b(contact|reach|call|text|e-?mail|message) you\b"
+    r"|\byour (e-?mail|phone|mobile|telephone|contact details|number)\b"
+    r"|\b(phone|mobile|telephone) number\b|^\s*(e-?mail|phone|mobile)\s*[:?]?\s*$"
+    r"|\b(what is|what's|whats|give|enter|tell us|write|type) (your|the) (home |street |full "
+    r"|house )?address\b|^\s*(your )?(home |street |full )?address\s*[:?]?\s*$|\bpost ?codes?\b"
+    r"|\b(which|what) street\b|\bhouse (or flat )?number\b"
+    r"|\bdate of birth\b|\bd\.o\.b\b|\bbirthday\b|\byear (were )?you (were )?born\b"
+    r"|\byear of birth\b|\bwhen were you born\b|\bhow old are you\b|\byour (exact )?age\b"
+    r"|\b(which|what) school (do|did) you\b|\bschool do you (go to|attend)\b"
+    r"|\bname of your school\b|\byour school'?s name\b"
+    r"|\byour (instagram|snapchat|tiktok|facebook|twitter|discord)\b"
+    r"|\b(instagram|snapchat|tiktok|facebook|twitter|discord) (handle|name|username|account)\b"
+    r"|\buser ?name\b|\bsocial media (handle|name|account)\b"
+    r"|\bnhs number\b|\bni number\b|\bnational insurance\b)",
     re.IGNORECASE,
 )
-#: Question ids that name identifying data.
-IDENTIFYING_IDS = {"name", "first_name", "surname", "last_name", "full_name", "email", "address",
-                   "postcode", "phone", "mobile", "dob", "date_of_birth", "birthday", "school",
-                   "username"}  # fmt: skip
+#: Words of a question's id that name identifying data (``your_name``, ``home_postcode``...).
+IDENTIFYING_ID_WORDS = {"name", "surname", "email", "address", "postcode", "phone", "mobile",
+                        "dob", "birthday", "birth", "instagram", "snapchat", "tiktok",
+                        "facebook", "username", "nhs"}  # fmt: skip
 
 
 def _texts(q: dict[str, Any], field: str, languages: list[str], where: str) -> None:
@@ -74,7 +88,8 @@ def _texts(q: dict[str, Any], field: str, languages: list[str], where: str) -> N
 
 
 def _identifying(q: dict[str, Any], where: str) -> None:
-    if q.get("id") in IDENTIFYING_IDS:
+    qid = str(q.get("id", "")).lower()
+    if set(qid.split("_")) & IDENTIFYING_ID_WORDS or "school_name" in qid:
         raise ConfigError(f"{where}: an answer called {q['id']!r} would identify someone. "
                           "Surveys are anonymous: ask about experiences and views, never who "
                           "someone is")  # fmt: skip
@@ -124,6 +139,9 @@ def _routing(q: dict[str, Any], earlier: dict[str, dict[str, Any]], where: str) 
     target = earlier.get(rule.get("question", "")) if isinstance(rule, dict) else None
     if target is None or target["type"] not in ("single", "multi", "scale"):
         raise ConfigError(f"{where}: show_if must name an earlier single, multi or scale question")
+    if target.get("measure"):  # its results publish two groups, not the answer routed on
+        raise ConfigError(f"{where}: show_if cannot follow the measure question "
+                          f"{target['id']!r}: ask another question first")  # fmt: skip
     allowed = ([o["value"] for o in target["options"]] if target["type"] != "scale"
                else list(range(target["min"], target["max"] + 1)))  # fmt: skip
     wanted = rule.get("equals")
@@ -168,6 +186,7 @@ def check_definition(d: Any) -> dict[str, Any]:
         raise ConfigError("languages: a list of language codes starting with 'en', e.g. "
                           "['en', 'ur']")  # fmt: skip
     _texts(d, "title", languages, "the survey")
+    _identifying({"text": {**d["title"], **(d.get("intro") or {})}}, "the title or introduction")
     questions = d.get("questions")
     if not isinstance(questions, list) or not 1 <= len(questions) <= MOST_QUESTIONS:
         raise ConfigError(f"questions: a list of 1 to {MOST_QUESTIONS} questions")

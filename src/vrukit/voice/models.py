@@ -5,8 +5,9 @@ A **survey** is its definition (questions, answer types, routing, languages; che
 **response** keeps the day it was sent, the place and age band the young person chose, the
 language and the answers: no name, contact, address, network address or cookie. Two small
 tables keep the public link honest without tracking anyone: the **tokens used** (a hash of
-each form's one-time token, so one form is counted once) and the **throttle** (a keyed hash of
-the sender's network address for an hour, never joined to a response).
+each form's one-time token and the hour it was spent, so one form is counted once) and the
+**throttle** (how many responses came from a keyed hash of a network address in each hour, for
+a day: a count, never a row per response).
 
 The **youth panel** register keeps each member (a first name or chosen name), their age when
 they joined, consent (their own at 16 or over, a parent's or carer's under 16) and attendance at
@@ -96,14 +97,14 @@ class SurveyTokenUsed(Base):
 
 
 class SurveyThrottle(Base):
-    """A response sent from a network address (a keyed hash), kept for the throttle's hour."""
+    """How many responses came from a network address (a keyed hash) in an hour: one row per
+    address and hour, never one per response, so no row lines up with a response; kept a day."""
 
     __tablename__ = "survey_throttle"
-    __table_args__ = (Index("ix_survey_throttle_key_at", "key", "at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class YouthPanelMember(Base):

@@ -5,9 +5,10 @@
   spends it (its hash is kept for ``TOKEN_HOURS``), so a double click or a resend counts once; a
   token not issued here, for another survey or too old is refused. The token says nothing about
   who sent it and is never stored with the response.
-- **A throttle, not a record.** ``PER_HOUR`` responses an hour from one network address (a
-  school's or a youth club's, where a group answers together, stays well under it): the address
-  is kept only as a keyed hash, for an hour, in a table never joined to the responses.
+- **A throttle, not a record.** ``PER_HOUR`` responses an hour and ``PER_DAY`` a day from one
+  network address (a school's or a youth club's, where a group answers together, stays well
+  under it): the address is kept only as a keyed hash with a count per hour, for a day, never a
+  row per response.
 - **The response** keeps the day (not the time), the place and age band chosen, the language
   and the answers the routing showed.
 """
@@ -20,7 +21,7 @@ import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,7 @@ from vrukit.voice.models import (
 
 __all__ = [
     "ELSEWHERE",
+    "PER_DAY",
     "PER_HOUR",
     "TOKEN_HOURS",
     "AlreadySent",
@@ -46,7 +48,7 @@ __all__ = [
 ]
 
 TOKEN_HOURS = 6
-PER_HOUR = 60
+PER_HOUR, PER_DAY = 60, 300
 #: The place answer for "somewhere else, or I would rather not say".
 ELSEWHERE = "elsewhere"
 _KEY_NAME = "survey_token_key"
@@ -100,27 +102,38 @@ def _spend(s: Session, survey: Survey, token: str, now: datetime) -> None:
         raise AlreadySent("these answers were sent already: thank you")
     try:
         with s.begin_nested():
-            s.add(SurveyTokenUsed(digest=digest, used_at=now))
+            s.add(SurveyTokenUsed(digest=digest, used_at=_hour(now)))
     except IntegrityError:  # the same form sent twice at the same moment
         raise AlreadySent("these answers were sent already: thank you") from None
 
 
+def _hour(now: datetime) -> datetime:
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
 def _throttle(s: Session, client: str, now: datetime) -> None:
+    """Count a response against its network address's hour, refusing one past ``PER_HOUR`` in
+    the hour or ``PER_DAY`` in the day."""
     key = _sign(_key(s), f"client:{client}")
-    hour_ago = now - timedelta(hours=1)
-    s.execute(delete(SurveyThrottle).where(SurveyThrottle.at < hour_ago))
-    n = s.scalar(select(func.count()).select_from(SurveyThrottle).where(
-        SurveyThrottle.key == key, SurveyThrottle.at >= hour_ago))  # fmt: skip
-    if (n or 0) >= PER_HOUR:
-        raise TooMany("many answers have come from this network in the last hour: please try "
-                      "again later")  # fmt: skip
-    s.add(SurveyThrottle(key=key, at=now))
+    hour, day_ago = _hour(now), _hour(now) - timedelta(hours=23)
+    s.execute(delete(SurveyThrottle).where(SurveyThrottle.hour < day_ago))
+    mine = (SurveyThrottle.key == key) & (SurveyThrottle.hour >= day_ago)
+    rows = s.scalars(select(SurveyThrottle).where(mine)).all()
+    this = next((r for r in rows if r.hour == hour), None)
+    if (this.count if this else 0) >= PER_HOUR or sum(r.count for r in rows) >= PER_DAY:
+        raise TooMany("many answers have come from this network lately: please try again "
+                      "later")  # fmt: skip
+    if this is None:
+        s.add(SurveyThrottle(key=key, hour=hour, count=1))
+    else:
+        this.count += 1
 
 
 def _place(s: Session, text: str) -> int | None:
     if text == ELSEWHERE:
         return None
-    place = s.get(Place, int(text)) if text.isdigit() and len(text) < 10 else None
+    digits = text.isascii() and text.isdigit() and len(text) < 10  # "²" is a digit to Python
+    place = s.get(Place, int(text)) if digits else None
     if place is None:
         raise ConfigError("where you live: choose from the list")
     return place.id

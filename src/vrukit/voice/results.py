@@ -1,22 +1,37 @@
-"""A survey's results, only ever through the disclosure layer.
+"""A survey's results, only ever through the disclosure layer, and only for quarters that have
+ended.
 
-For each question with a fixed set of answers (single, multi, scale), one release holds every
-breakdown anyone is shown: all respondents, by place, by age band, by quarter, and by place and
-quarter, with the sums that tie them (places add up to all, and so on; for single and scale
-questions the answers add up to the respondents). ``vrukit.disclosure.protect`` suppresses every
-count below ``MIN_GROUP`` and withholds whatever else would let one be worked out, across all the
-breakdowns at once. A group whose number of respondents is not published shows none of its
-answers either (not even zeros, which would say what everyone in a small group answered). Free
-text is never in a result.
+**One release per survey.** Every question with a fixed set of answers (single, multi, scale)
+is a table of the same release, beside a table of the survey's respondents, and every table
+holds every breakdown anyone is shown: all respondents, by place, by age band, by quarter, and by
+place and quarter. The sums that tie the cells are all declared, so ``protect`` sees every way
+a count could be worked out:
 
-A scale question marked as the ``feel_safe`` measure also carries two counts, feeling safe (4 or
-5) and not, summing to its respondents: ``safety_by_place`` gives their published share by place
-and quarter, which place evaluation reads beside crime.
+- the breakdowns add up (places to everyone, place-and-quarter to each place and each quarter);
+- every question's respondents are the survey's respondents (a question not answered, or not
+  shown by the routing, counts as ``no_answer``), so one question's published total cannot
+  reveal another's withheld one;
+- for single and scale questions the answers and ``no_answer`` add up to the respondents (for
+  multi, those who answered and ``no_answer`` do);
+- a required question that routing shows after an answer was given is answered by exactly those
+  who gave it, and the release says so;
+- the ``feel_safe`` measure's two counts are its answers 4 and 5, and 1 to 3.
+
+Every count below ``MIN_GROUP`` is suppressed and whatever would let one be worked out is
+withheld; a group whose number of respondents is not published shows none of its answers, not
+even zeros. Free text and number questions are never in a result.
+
+**Ended quarters only.** A result counts the responses sent before the current quarter began,
+so watching the page while someone sends a response shows nothing of it.
+
+``safety_by_place`` gives the ``feel_safe`` share by place and quarter, which place evaluation
+reads beside crime.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -31,10 +46,11 @@ from vrukit.voice.models import Survey, SurveyResponse
 __all__ = [
     "BREAKDOWNS",
     "MIN_GROUP",
-    "question_results",
+    "answer_columns",
     "responses",
     "safety_before_after",
     "safety_by_place",
+    "survey_results",
 ]
 
 #: The fewest respondents a published group may have (and the smallest count shown).
@@ -45,48 +61,65 @@ BREAKDOWNS: tuple[tuple[str, ...], ...] = ((), ("place",), ("age_band",), ("peri
 DIMENSIONS = ("place", "age_band", "period")
 ALL = "all"
 ELSEWHERE_NAME = "Somewhere else, or not said"
+RESULT_TYPES = ("single", "multi", "scale")
 
 
-def responses(s: Session, survey: Survey) -> pd.DataFrame:
-    """One row per response: place (name), age band, quarter and each answer."""
+def _quarter(d: date) -> str:
+    return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
+
+
+def _quarter_start(d: date) -> date:
+    return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
+
+
+def responses(s: Session, survey: Survey, today: date | None = None) -> pd.DataFrame:
+    """One row per response sent before ``today``'s quarter began (every one, without
+    ``today``): place (name), age band, quarter and the answers."""
     from vrukit.programme.models import Place
 
     names = dict(s.execute(select(Place.id, Place.name)).all())
-    rows = s.execute(select(SurveyResponse.place_id, SurveyResponse.age_band,
-                            SurveyResponse.submitted_on, SurveyResponse.answers)
-                     .where(SurveyResponse.survey_id == survey.id)).all()  # fmt: skip
-    out = pd.DataFrame(
+    q = select(SurveyResponse.place_id, SurveyResponse.age_band, SurveyResponse.submitted_on,
+               SurveyResponse.answers).where(SurveyResponse.survey_id == survey.id)  # fmt: skip
+    if today is not None:
+        q = q.where(SurveyResponse.submitted_on < _quarter_start(today))
+    rows = s.execute(q).all()
+    return pd.DataFrame(
         [{"place": names.get(p, ELSEWHERE_NAME) if p else ELSEWHERE_NAME, "age_band": a,
-          "period": f"{d.year}-Q{(d.month - 1) // 3 + 1}", "answers": ans}
-         for p, a, d, ans in rows],
+          "period": _quarter(d), "answers": ans} for p, a, d, ans in rows],
         columns=["place", "age_band", "period", "answers"],
     )  # fmt: skip
-    return out
 
 
-def _answer_columns(q: dict[str, Any]) -> list[str]:
+def answer_columns(q: dict[str, Any]) -> list[str]:
+    """The answer counts a question's results publish: its options, its scale's points, or for
+    a measure its two groups (feeling safe, 4 or 5; not, 1 to 3): a 5-point scale by place and
+    quarter has too many small cells to publish point by point without withholding it all."""
+    if q.get("measure") in MEASURES:
+        return ["feel_safe", "not_safe"]
     if q["type"] == "scale":
         return [str(v) for v in range(q["min"], q["max"] + 1)]
     return [o["value"] for o in q["options"]]
 
 
-def _counts(frame: pd.DataFrame, q: dict[str, Any]) -> pd.DataFrame:
-    """One row per respondent who answered ``q``: the dimensions, and 0/1 per answer."""
-    cols = _answer_columns(q)
+def _indicators(frame: pd.DataFrame, q: dict[str, Any]) -> pd.DataFrame:
+    """One row per response: the dimensions, and 0/1 for each answer, ``no_answer`` (and, for
+    multi, ``answered``; for the measure, ``feel_safe`` and ``not_safe``)."""
     given = frame["answers"].map(lambda a: a.get(q["id"]))
-    answered = frame[given.notna()].copy()
-    given = given[given.notna()]
-    for c in cols:
-        if q["type"] == "multi":
-            answered[c] = given.map(lambda v, c=c: int(c in v)).to_numpy()
-        else:
-            answered[c] = given.map(lambda v, c=c: int(str(v) == c)).to_numpy()
-    answered["n"] = 1
+    out = frame[list(DIMENSIONS)].copy()
+    out["no_answer"] = given.isna().astype(np.int64)
     if q.get("measure") in MEASURES:
-        safe = [str(v) for v in MEASURES[q["measure"]]]
-        answered["feel_safe"] = answered[safe].sum(axis=1)
-        answered["not_safe"] = 1 - answered["feel_safe"]
-    return answered.drop(columns="answers")
+        safe = set(MEASURES[q["measure"]])
+        out["feel_safe"] = given.map(lambda v: int(v in safe)).astype(np.int64)
+        out["not_safe"] = 1 - out["feel_safe"] - out["no_answer"]
+    else:
+        for c in answer_columns(q):
+            hit = (lambda v, c=c: int(v is not None and c in v)) if q["type"] == "multi" else \
+                (lambda v, c=c: int(v is not None and str(v) == c))  # fmt: skip
+            out[c] = given.map(hit).astype(np.int64)
+    if q["type"] == "multi":
+        out["answered"] = 1 - out["no_answer"]
+    out["n"] = 1
+    return out
 
 
 def _table(rows: pd.DataFrame, counts: list[str]) -> pd.DataFrame:
@@ -127,57 +160,90 @@ def _share(column: str) -> Callable[[pd.DataFrame], pd.Series]:
     return share
 
 
-def _release(table: pd.DataFrame, q: dict[str, Any], counts: list[str]) -> Release:
-    answers = _answer_columns(q)
-    shared = answers + (["feel_safe"] if "feel_safe" in counts else [])
-    derived = {f"share_{c}": Derived(("n", c), _share(c)) for c in shared}
-    release = Release()
-    release.add(Table("results", table, ("breakdown", *DIMENSIONS), tuple(counts), derived))
-    if q["type"] != "multi":
-        release.sum_within_rows("results", "n", answers)
-    if "feel_safe" in counts:
-        release.sum_within_rows("results", "n", ["feel_safe", "not_safe"])
+def _breakdown_sums(release: Release, name: str, table: pd.DataFrame, counts: list[str]) -> None:
     b = table["breakdown"]
     for part, keeps in (("place", [()]), ("age_band", [()]), ("period", [()]),
                         ("place+period", [("place",), ("period",)])):  # fmt: skip
         for keep in keeps:
-            into = _parent(table, keep).where((b == part).to_numpy())
-            release.sum_rows("results", "results", counts, into)
-    return release
+            release.sum_rows(name, name, counts, _parent(table, keep).where((b == part).to_numpy()))
 
 
-def question_results(frame: pd.DataFrame, q: dict[str, Any], least: int = MIN_GROUP
-                     ) -> pd.DataFrame:  # fmt: skip
-    """The published results of question ``q`` over the ``responses`` frame: every breakdown,
-    counts as numbers or markers and the share of each answer (NaN where not published)."""
-    rows = _counts(frame, q)
-    counts = ["n", *_answer_columns(q)] + (["feel_safe", "not_safe"]
-                                          if "feel_safe" in rows else [])  # fmt: skip
-    if rows.empty:
-        return pd.DataFrame(columns=["breakdown", *DIMENSIONS, *counts])
+def _question(release: Release, frame: pd.DataFrame, q: dict[str, Any]) -> list[str]:
+    """Add question ``q``'s table and its own sums; its count columns."""
+    rows = _indicators(frame, q)
+    answers = answer_columns(q)
+    counts = ["n", *answers, "no_answer"] + (["answered"] if q["type"] == "multi" else [])
     table = _table(rows, counts)
-    published = protect(_release(table, q, counts), Policy(suppress_max=least - 1))
-    out = published.tables["results"]
-    hidden = ~out["n"].astype(str).str.fullmatch(r"\d+")
-    for c in counts[1:]:  # a group not shown shows none of its answers, zeros included
-        out.loc[hidden, c] = Policy.blank
-    for c in [c for c in out.columns if c.startswith("share_")]:
-        out.loc[hidden, c] = np.nan
+    release.add(Table(q["id"], table, ("breakdown", *DIMENSIONS), tuple(counts),
+                      {f"share_{c}": Derived(("n", c), _share(c)) for c in answers}))  # fmt: skip
+    whole = ["answered"] if q["type"] == "multi" else answers
+    release.sum_within_rows(q["id"], "n", [*whole, "no_answer"])
+    _breakdown_sums(release, q["id"], table, counts)
+    return counts
+
+
+def _routed(release: Release, q: dict[str, Any], ids: pd.Series) -> None:
+    """A required question routing shows after an answer: answered by exactly those who gave
+    that answer."""
+    rule = q.get("show_if")
+    if not rule or not q.get("required"):
+        return
+    parts = ["answered"] if q["type"] == "multi" else answer_columns(q)
+    for rid in ids:
+        release.sums.append(((rule["question"], rid, str(rule["equals"])),
+                             [(q["id"], rid, c) for c in parts]))  # fmt: skip
+
+
+def survey_results(
+    frame: pd.DataFrame, definition: dict[str, Any], least: int = MIN_GROUP
+) -> dict[str, pd.DataFrame]:
+    """The published results of every single, multi and scale question of a survey over the
+    ``responses`` frame, from one release: for each question id, every breakdown, counts as
+    numbers or markers and the share of each answer (NaN where not published)."""
+    questions = [q for q in definition["questions"] if q["type"] in RESULT_TYPES]
+    if frame.empty or not questions:
+        return {q["id"]: pd.DataFrame(columns=["breakdown", *DIMENSIONS, "n"]) for q in questions}
+    release = Release()
+    base = _table(frame[list(DIMENSIONS)].assign(n=1), ["n"])
+    release.add(Table("respondents", base, ("breakdown", *DIMENSIONS), ("n",)))
+    _breakdown_sums(release, "respondents", base, ["n"])
+    ids = _ids(base)
+    columns = {}
+    for q in questions:
+        columns[q["id"]] = _question(release, frame, q)
+        release.sum_rows("respondents", q["id"], ["n"], ids)  # the same respondents
+    for q in questions:
+        _routed(release, q, ids)
+    published = protect(release, Policy(suppress_max=least - 1))
+    out = {}
+    for q in questions:
+        t = published.tables[q["id"]]
+        hidden = ~t["n"].astype(str).str.fullmatch(r"\d+")
+        for c in columns[q["id"]][1:]:  # a group not shown shows none of its answers
+            t.loc[hidden, c] = Policy.blank
+        for c in [c for c in t.columns if c.startswith("share_")]:
+            t.loc[hidden, c] = np.nan
+        out[q["id"]] = t
     return out
 
 
-def safety_by_place(s: Session, least: int = MIN_GROUP) -> pd.DataFrame:
-    """For every survey's ``feel_safe`` question: by place and quarter, the respondents and
-    those feeling safe as published (None where suppressed), and the published share."""
+def safety_by_place(s: Session, least: int = MIN_GROUP, today: date | None = None) -> pd.DataFrame:
+    """For every survey's ``feel_safe`` question: by place and quarter (ended quarters only,
+    when ``today`` is given), the respondents and those feeling safe as published (None where
+    suppressed), and the published share."""
     rows = []
     for survey in s.scalars(select(Survey).order_by(Survey.id)):
-        for q in survey.definition.get("questions", []):
-            if q.get("measure") != "feel_safe":
-                continue
-            res = question_results(responses(s, survey), q, least)
-            grid = res[res["breakdown"] == "place+period"]
+        measured = [q for q in survey.definition.get("questions", [])
+                    if q.get("measure") == "feel_safe"]  # fmt: skip
+        if not measured:
+            continue
+        results = survey_results(responses(s, survey, today), survey.definition, least)
+        for q in measured:
+            res = results[q["id"]]
+            grid = res[res["breakdown"] == "place+period"] if len(res) else res
             for r in grid.itertuples():
-                n = int(r.n) if str(r.n).isdigit() else None
+                n = int(r.n) - int(r.no_answer) if str(r.n).isdigit() and \
+                    str(r.no_answer).isdigit() else None  # fmt: skip
                 safe = int(r.feel_safe) if str(r.feel_safe).isdigit() else None
                 rows.append({"survey": survey.key, "question": q["id"], "place": r.place,
                              "period": r.period, "respondents": n, "feel_safe": safe,
@@ -186,14 +252,16 @@ def safety_by_place(s: Session, least: int = MIN_GROUP) -> pd.DataFrame:
                                        "feel_safe", "share"])  # fmt: skip
 
 
-def safety_before_after(s: Session, least: int = MIN_GROUP) -> pd.DataFrame:
+def safety_before_after(s: Session, least: int = MIN_GROUP,
+                        today: date | None = None) -> pd.DataFrame:  # fmt: skip
     """For each programme place with a start date: the share of young people feeling safe in
     the quarters before it started and after, from the published place-by-quarter counts (a
-    quarter whose counts are not published is left out, and said so), beside the crime
-    results of place evaluation."""
+    quarter whose counts are not published is left out, and said so; a place that began after
+    its quarter's first day leaves that quarter out, as neither before nor after), beside the
+    crime results of place evaluation."""
     from vrukit.programme.models import Place
 
-    cells = safety_by_place(s, least)
+    cells = safety_by_place(s, least, today)
     cols = ["place", "start", "before_respondents", "before_share", "after_respondents",
             "after_share", "change", "quarters_not_published"]  # fmt: skip
     rows = []
@@ -201,7 +269,9 @@ def safety_before_after(s: Session, least: int = MIN_GROUP) -> pd.DataFrame:
         mine = cells[cells["place"] == p.name]
         if mine.empty:
             continue
-        first = f"{p.start_date.year}-Q{(p.start_date.month - 1) // 3 + 1}"
+        first = _quarter(p.start_date)
+        if p.start_date != _quarter_start(p.start_date):
+            mine = mine[mine["period"] != first]  # the quarter it began in is both
         shown = mine.dropna(subset=["respondents", "feel_safe"])
         row: dict[str, Any] = {"place": p.name, "start": p.start_date.isoformat(),
                                "quarters_not_published": int(len(mine) - len(shown))}  # fmt: skip

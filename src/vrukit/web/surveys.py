@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,7 +25,7 @@ from vrukit.voice.models import AGE_BANDS, Survey
 from vrukit.voice.responses import ELSEWHERE, AlreadySent, TooMany, issue_token, submit
 from vrukit.web.guard import client_address
 
-__all__ = ["RTL", "survey_form", "survey_sent", "thanks"]
+__all__ = ["RTL", "open_surveys", "survey_form", "survey_sent", "thanks"]
 
 #: Languages written right to left.
 RTL = {"ur", "ar", "fa", "ps", "he", "yi"}
@@ -65,6 +66,13 @@ CHROME: dict[str, dict[str, str]] = {
         "optional": "اختیاری",
     },
 }
+
+
+def open_surveys(s: Session) -> list[tuple[str, str]]:
+    """The surveys open now, as (key, English title), for the Youth Map to link to."""
+    rows = s.execute(select(Survey.key, Survey.title).where(Survey.status == "open")
+                     .order_by(Survey.created_at.desc()).limit(5)).all()  # fmt: skip
+    return [(k, t) for k, t in rows]
 
 
 def _survey(s: Session, key: str) -> Survey:
@@ -124,7 +132,19 @@ def _keep(request: Request, key: str, sent: dict[str, list[str]]) -> Response:
                             status_code=303)  # fmt: skip
 
 
+def _same_site(request: Request) -> bool:
+    """Whether the form was sent from this site's own page: a browser says where a POST comes
+    from (``Sec-Fetch-Site``, ``Origin``), so another site cannot have its visitors' browsers
+    send answers (each from a different address, past the throttle)."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
+
+
 async def survey_sent(request: Request, key: str) -> Response:
+    if not _same_site(request):
+        raise HTTPException(403, "answers are sent from the survey's own page")
     form = await request.form(max_fields=MOST_FIELDS)
     sent: dict[str, list[str]] = {}
     for name, value in form.multi_items():

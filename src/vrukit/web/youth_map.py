@@ -187,6 +187,7 @@ def search_page(
         "asked": not searched and bool({"what", "where"} & set(request.query_params)),
         "terms": _terms(s), "towns": sorted(snap.towns), "example_postcode": _example(s),
         "link": lambda **change: _link(state.page["root"], form, **change),
+        "surveys": surveys.open_surveys(s),
     }  # fmt: skip
     if searched:
         context |= _results(request, s, snap, form, page)

@@ -34,13 +34,11 @@ def upgrade() -> None:
     )
     op.create_table(
         "survey_throttle",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_throttle")),
+        sa.Column("hour", sa.DateTime(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("key", "hour", name=op.f("pk_survey_throttle")),
     )
-    with op.batch_alter_table("survey_throttle", schema=None) as batch_op:
-        batch_op.create_index("ix_survey_throttle_key_at", ["key", "at"], unique=False)
 
     op.create_table(
         "survey_token_used",
@@ -469,7 +467,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_survey_token_used_used_at"))
 
     op.drop_table("survey_token_used")
-    with op.batch_alter_table("survey_throttle", schema=None) as batch_op:
-        batch_op.drop_index("ix_survey_throttle_key_at")
-
     op.drop_table("survey_throttle")

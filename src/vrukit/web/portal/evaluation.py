@@ -9,6 +9,8 @@ their own returns on their intervention pages.
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
@@ -38,6 +40,11 @@ def current_results(s: Session) -> list[tuple[PlaceEvaluation, str]]:
         .order_by(Place.name, PlaceEvaluation.design)
     )
     return [(r, n) for r, n in s.execute(q).all()]
+
+
+def _today(request: Request) -> date:
+    today = request.app.state.today
+    return today() if today else date.today()
 
 
 @router.get("/evaluation", response_class=HTMLResponse)
@@ -72,7 +79,7 @@ def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
         programme=summary.to_dict("records"), indicators=indicators.to_dict("records"),
         referral_summary=referrals.to_dict("records"), reoffending=reoffending,
         reach=reach.to_dict("records"), themes=theme_tables(theme_counts(s)),
-        safety=safety_before_after(s).to_dict("records"),
+        safety=safety_before_after(s, today=_today(request)).to_dict("records"),
     )  # fmt: skip
 
 

@@ -70,7 +70,11 @@ def _moment(form: Any, name: str, label: str, default: datetime | None = None) -
     except ValueError:
         raise HTTPException(422, f"{label}: {text[:40]!r} is not a date and time "
                                  "(YYYY-MM-DD HH:MM)") from None  # fmt: skip
-    return at.replace(tzinfo=None, second=0, microsecond=0)
+    if at.tzinfo is not None:  # a time with an offset: the local clock's time, as recorded
+        at = at.astimezone().replace(tzinfo=None)
+    if not 1990 <= at.year <= 2099:
+        raise HTTPException(422, f"{label}: {text[:40]!r} is not a date from 1990 to 2099")
+    return at.replace(second=0, microsecond=0)
 
 
 @router.get("/incidents", response_class=HTMLResponse)
@@ -123,8 +127,11 @@ def incident_page(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse:
 def tick_step(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Response:
     incident = _incident(s, me, iid, change=True)
     step = str(form.get("step", ""))
+    at = _moment(form, "done_at", "Done at", _now(request))
+    if at > _now(request):
+        raise HTTPException(422, f"Done at {at:%d %b %Y %H:%M}: that is still to come")
     try:
-        mark_step(s, incident, step, _moment(form, "done_at", "Done at", _now(request)), me.id,
+        mark_step(s, incident, step, at, me.id,
                   _text(form, "note", "Note", required=False, most=2000))  # fmt: skip
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
@@ -159,6 +166,8 @@ def count_uptake(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Res
         raise HTTPException(422, "Choose the offer and give young people (and sessions) as "
                                  "whole numbers")  # fmt: skip
     counted = _moment(form, "counted_on", "Counted on", _now(request)).date()
+    if counted > _now(request).date():
+        raise HTTPException(422, f"Counted on {counted:%d %b %Y}: that is still to come")
     try:
         record_uptake(s, incident, o, counted, people, sessions)
     except ConfigError as e:
@@ -168,9 +177,12 @@ def count_uptake(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Res
 
 
 @router.post("/incidents/{iid}/close", dependencies=[Csrf])
-def close(request: Request, s: Db, me: Me, iid: int) -> Response:
+def close(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Response:
     incident = _incident(s, me, iid, change=True)
-    incident.status = "closed" if incident.status == "open" else "open"
+    status = str(form.get("status", "closed"))
+    if status not in ("open", "closed"):
+        raise HTTPException(422, "Status: open or closed")
+    incident.status = status  # said, not toggled: a double click closes it once
     audit(s, me, "update", "incident", str(iid), None, {"status": incident.status})
     return RedirectResponse(f"/incidents/{iid}", status_code=303)
 

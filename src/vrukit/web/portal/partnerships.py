@@ -63,11 +63,13 @@ def _now(request: Request) -> datetime:
 
 
 def _mine(me: User) -> Any:
-    """The boards ``me`` may read: every one for the VRU's staff, else those of their
-    organisation."""
+    """The boards ``me`` may read: every one for the VRU's staff, else those their organisation
+    is a member of now (one that has left reads them no more)."""
     if me.role in STAFF:
         return True
-    member = select(BoardMember.board_id).where(BoardMember.organisation_id == me.organisation_id)
+    member = select(BoardMember.board_id).where(
+        BoardMember.organisation_id == me.organisation_id,
+        BoardMember.left_on.is_(None) | (BoardMember.left_on > date.today()))  # fmt: skip
     return Board.id.in_(member)
 
 
@@ -209,6 +211,20 @@ def add_person(request: Request, s: Db, me: Me, bid: int, form: Posted) -> Respo
     return RedirectResponse(f"/boards/{b.id}", status_code=303)
 
 
+@router.post("/boards/{bid}/people/{pid}/leave", dependencies=[Csrf])
+def person_leaves(request: Request, s: Db, me: Me, bid: int, pid: int, form: Posted) -> Response:
+    b = _editable(s, me, bid)
+    p = s.get(NetworkPerson, pid)
+    if p is None or p.board_id != b.id or p.left_on is not None:
+        raise HTTPException(404, "no such current member")
+    left = _day(form, "left", "Left", _today(request))
+    if left < p.joined:
+        raise HTTPException(422, f"Left: {left:%d %b %Y} is before they joined")
+    p.left_on = left
+    audit(s, me, "update", "network_person", str(pid), None, {"left_on": left.isoformat()})
+    return RedirectResponse(f"/boards/{b.id}", status_code=303)
+
+
 @router.post("/boards/{bid}/reach", dependencies=[Csrf])
 def add_reach(request: Request, s: Db, me: Me, bid: int, form: Posted) -> Response:
     b = _editable(s, me, bid)
@@ -273,7 +289,10 @@ def meeting_page(request: Request, s: Db, me: Me, mid: int) -> HTMLResponse:
     m = s.get(Meeting, mid)
     if m is None:
         raise HTTPException(404, "no such meeting")
-    b = _board(s, me, m.board_id)
+    # an action's owner reads the meeting that gave it, on the board or not
+    owns = me.role != "panel" and any(a.owner_id == me.id for a in m.actions)
+    b = s.get(Board, m.board_id) if owns else _board(s, me, m.board_id)
+    assert b is not None
     names = dict(s.execute(select(Organisation.id, Organisation.name)).all())
     owners = dict(s.execute(select(User.id, User.email)).all())
     return render(request, "meeting.html", user=me, meeting=m, board=b, names=names,
@@ -305,7 +324,8 @@ def action_status(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Re
 ROUTES = (
     ("GET", "/boards"), ("POST", "/boards"), ("GET", "/boards/{bid}"),
     ("POST", "/boards/{bid}/members"), ("POST", "/boards/{bid}/members/{oid}/leave"),
-    ("POST", "/boards/{bid}/people"), ("POST", "/boards/{bid}/reach"),
+    ("POST", "/boards/{bid}/people"), ("POST", "/boards/{bid}/people/{pid}/leave"),
+    ("POST", "/boards/{bid}/reach"),
     ("POST", "/boards/{bid}/meetings"), ("GET", "/meetings/{mid}"),
     ("POST", "/meeting-actions/{aid}/status"),
 )  # fmt: skip

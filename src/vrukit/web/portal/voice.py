@@ -22,7 +22,13 @@ from vrukit.programme.models import Place
 from vrukit.voice.design import check_definition, in_language
 from vrukit.voice.models import CONSENT_BY, Survey, SurveyResponse, YouthPanelMember
 from vrukit.voice.panel import add_member, add_session, attendance
-from vrukit.voice.results import BREAKDOWNS, MIN_GROUP, question_results, responses
+from vrukit.voice.results import (
+    BREAKDOWNS,
+    MIN_GROUP,
+    answer_columns,
+    responses,
+    survey_results,
+)
 from vrukit.web.portal.registry import _value
 from vrukit.web.portal.setup import _text
 from vrukit.web.portal.web import EDITORS, STAFF, Csrf, Db, Me, Posted, need_role, render
@@ -83,21 +89,21 @@ def add_survey(request: Request, s: Db, me: Me, form: Posted) -> Response:
 
 
 @router.get("/surveys/{sid}", response_class=HTMLResponse)
-def survey_results(request: Request, s: Db, me: Me, sid: int, by: str = "place") -> HTMLResponse:
+def survey_page(request: Request, s: Db, me: Me, sid: int, by: str = "place") -> HTMLResponse:
     need_role(me, STAFF, "read the surveys")
     survey = s.get(Survey, sid)
     if survey is None:
         raise HTTPException(404, "no such survey")
     if by not in BY:
         raise HTTPException(422, f"by: one of {', '.join(BY)}")
-    frame = responses(s, survey)
+    frame = responses(s, survey, _today(request))  # ended quarters only
+    results = survey_results(frame, survey.definition)
     tables = []
     for q in survey.definition["questions"]:
-        if q["type"] == "text":
-            continue
-        res = question_results(frame, q)
-        shown = res[res["breakdown"] == by] if len(res) else res
-        tables.append((q, shown))
+        res = results.get(q["id"])
+        if res is not None:
+            rows = res[res["breakdown"] == by] if len(res) else res
+            tables.append((q, rows, answer_columns(q)))
     return render(request, "survey.html", user=me, survey=survey, tables=tables, by=by,
                   breakdowns=list(BY), total=len(frame), least=MIN_GROUP,
                   can_edit=me.role in EDITORS, in_language=in_language)  # fmt: skip
