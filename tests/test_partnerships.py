@@ -180,6 +180,7 @@ def test_a_meeting_s_decisions_and_actions_reach_the_owner_s_home_page(store, tm
         ({"held_on": "2022-02-30"}, "is not a date"),
         ({"decision_1": "7"}, "no decision 7"),
         ({"title": ""}, "Title"),
+        ({"paper_0": ""}, "give a title to the paper at https://example.org/surge.pdf"),
     ],
 )
 def test_a_refused_meeting_names_its_problem_and_changes_nothing(store, tmp_path, change, problem):

@@ -261,16 +261,12 @@ def sna(
     if demo and store is None and (s.demo_dir / "programme.sqlite").exists():
         store = _store(None)
     options = SiteOptions(
-        policy=Policy(suppress_max, round_to),
+        policy=Policy(suppress_max, round_to), region=region, assets=assets, demo=demo,
         languages=tuple(language) if language else SiteOptions().languages,
-        region=region,
-        assets=assets,
-        demo=demo,
-        tiles=tiles or "",
-        tiles_attribution=tiles_attribution,
+        tiles=tiles or "", tiles_attribution=tiles_attribution,
         wards=wards or _demo_file(s, demo, "wards.geojson"),
         postcodes=postcodes or _demo_file(s, demo, "directory/postcodes.csv"),
-    )
+    )  # fmt: skip
     if each:
         _sna_each(s, path, out, each, options, indicators)
         return

@@ -101,9 +101,22 @@ def _owners(s: Session, plans: Sequence[ActionPlan]) -> None:
         raise ConfigError(f"Owner: no active portal user with id {min(wanted - found)}")
 
 
+def _check_action(plan: ActionPlan, record: MeetingRecord) -> None:
+    if not plan.text.strip():
+        raise ConfigError("Action: say what is to be done")
+    if plan.due < record.held_on:
+        raise ConfigError(f"Action {plan.text[:60]!r}: due {plan.due:%d %b %Y} is before the "
+                          "meeting")  # fmt: skip
+    if plan.decision is not None and not 0 <= plan.decision < len(record.decisions):
+        raise ConfigError(f"Action {plan.text[:60]!r}: no decision {plan.decision + 1}")
+
+
 def _check(s: Session, board: Board, record: MeetingRecord) -> None:
     if not record.title.strip():
         raise ConfigError("Title: give the meeting a title, e.g. 'Quarterly board'")
+    untitled = [u for title, u in record.papers if u and not title.strip()]
+    if untitled:
+        raise ConfigError(f"Paper: give a title to the paper at {untitled[0][:80]}")
     members = {m.organisation_id for m in active_members(board, record.held_on)}
     for org, status in record.attendance.items():
         if status not in ATTENDANCE:
@@ -112,13 +125,7 @@ def _check(s: Session, board: Board, record: MeetingRecord) -> None:
             raise ConfigError(f"Attendance: organisation {org} was not a member of {board.name} "
                               f"on {record.held_on:%d %b %Y}")  # fmt: skip
     for plan in record.actions:
-        if not plan.text.strip():
-            raise ConfigError("Action: say what is to be done")
-        if plan.due < record.held_on:
-            raise ConfigError(f"Action {plan.text[:60]!r}: due {plan.due:%d %b %Y} is before the "
-                              "meeting")  # fmt: skip
-        if plan.decision is not None and not 0 <= plan.decision < len(record.decisions):
-            raise ConfigError(f"Action {plan.text[:60]!r}: no decision {plan.decision + 1}")
+        _check_action(plan, record)
     _owners(s, record.actions)
     same = select(Meeting.id).where(Meeting.board_id == board.id,
                                     Meeting.held_on == record.held_on,
