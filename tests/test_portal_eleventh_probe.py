@@ -334,3 +334,25 @@ def test_a_name_with_an_invisible_character_is_the_same_name(url):  # noqa: F811
 
         assert s.scalars(select(Organisation).where(Organisation.name == "New Club")).one()
     assert COMMISSIONER  # the module's sign-ins are shared with the hardening tests
+
+
+def test_a_referrer_s_role_has_a_length_limit(demo_region, tmp_path):
+    """The twelfth probe: the rest of L4, a 900,000-character referrer's role was taken."""
+    import shutil
+    from datetime import datetime
+
+    from vrukit.referrals.crypto import Keyring
+    from vrukit.referrals.models import Pathway
+    from vrukit.referrals.workflow import NotAllowed, create_referral
+
+    shutil.copy(demo_region.folder / "programme.sqlite", tmp_path / "p.sqlite")
+    keyring = Keyring.from_file(demo_region.folder / "referral.key")
+    with Session(engine(f"sqlite:///{tmp_path / 'p.sqlite'}")) as s:
+        pathway = s.scalars(select(Pathway).where(Pathway.key == "sports")).one()
+        args = {"pathway": pathway, "referring_org_id": pathway.provider_id, "age": 14,
+                "identity": {"given_name": "A", "family_name": "B", "date_of_birth": "2008-01-01"},
+                "sex": "female", "needs": [], "consent_given": True,
+                "at": datetime(2022, 5, 16, 12)}  # fmt: skip
+        with pytest.raises(NotAllowed, match="longer than 100 characters"):
+            create_referral(s, keyring, referrer_role="r" * 900_000, **args)
+        assert create_referral(s, keyring, referrer_role="youth worker", **args) is not None

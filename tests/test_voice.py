@@ -307,15 +307,15 @@ def test_a_group_below_the_minimum_size_never_appears_in_any_breakdown():
     out = survey_results(frame, _routed_survey())
     for qid, table in out.items():
         tiny = table[table["place"] == "Tiny place"]
-        assert len(tiny) == 2, qid  # by place, and by place and quarter
+        assert len(tiny) == 1, qid  # by place, in its quarter
         for r in tiny.to_dict("records"):
             assert not str(r["n"]).isdigit()
             answers = [v for k, v in r.items() if k not in (*KEYS, "n")
                        and not k.startswith("share_")]  # fmt: skip
             assert set(answers) == {"[x]"}, (qid, r)  # not even a zero is shown
-        # nor can it be worked out from the total and the other places
-        places = table[table["breakdown"] == "place"]
-        total = table[table["breakdown"] == "all"].iloc[0]
+        # nor can it be worked out from the quarter's total and the other places
+        places = table[table["breakdown"] == "place+period"]
+        total = table[table["breakdown"] == "period"].iloc[0]
         hidden = (~places["n"].astype(str).str.isdigit()).sum()
         assert hidden >= 2 or not str(total.n).isdigit(), qid
         for c in [c for c in table.columns if c not in KEYS and not c.startswith("share_")]:
@@ -330,8 +330,8 @@ def test_a_routed_question_cannot_give_away_the_answer_it_follows():
     required) was answered by exactly the 12, so publishing its 12 would give the 5 away."""
     out = survey_results(_frame({"A": (12, 5), "B": (30, 30)}), _routed_survey())
     seen, where = out["seen_knife"], out["where_seen"]
-    a_seen = seen[(seen.breakdown == "place") & (seen.place == "A")].iloc[0]
-    a_where = where[(where.breakdown == "place") & (where.place == "A")].iloc[0]
+    a_seen = seen[(seen.breakdown == "place+period") & (seen.place == "A")].iloc[0]
+    a_where = where[(where.breakdown == "place+period") & (where.place == "A")].iloc[0]
     assert a_seen.no == "<10"
     assert not str(a_seen.yes).isdigit() and not str(a_where.answered).isdigit()
 
@@ -343,6 +343,28 @@ def test_the_measure_publishes_its_two_groups_not_the_points_it_adds():
     measure = out["safe_after_dark"]
     assert {"feel_safe", "not_safe"} <= set(measure.columns)
     assert not {"1", "2", "3", "4", "5"} & set(measure.columns)
+
+
+def test_a_later_quarter_s_results_give_nothing_away_about_an_earlier_one(base):
+    """The twelfth probe: running totals published at each quarter's end gave that quarter's
+    small counts away by subtraction. Every breakdown is now by quarter, and a quarter's cells
+    are the same in each later release."""
+    with Session(engine(f"sqlite:///{base}")) as s:
+        survey = s.scalars(select(Survey)).one()
+        early = survey_results(responses(s, survey, date(2021, 4, 1)), survey.definition)
+        late = survey_results(responses(s, survey, date(2022, 4, 1)), survey.definition)
+    for qid, table in early.items():
+        assert set(table["breakdown"]) == {"period", "place+period", "age_band+period"}
+        keys = ["breakdown", "place", "age_band", "period"]
+        both = table.merge(late[qid], on=keys, suffixes=("", "_late"))
+        assert len(both) == len(table), qid  # every early cell is in the later release
+        for c in [c for c in table.columns if c not in keys]:
+            a, b = both[c], both[f"{c}_late"]
+            if c.startswith("share_"):  # shares: the same number (or both not shown)
+                a, b = pd.to_numeric(a).round(9).fillna(-1), pd.to_numeric(b).round(9).fillna(-1)
+            same = a.astype(str) == b.astype(str)
+            assert same.all(), (qid, c, both.loc[~same, [*keys, c, f"{c}_late"]].head(3)
+                                .to_dict("records"))  # fmt: skip
 
 
 def test_results_count_only_quarters_that_have_ended(base, tmp_path):
@@ -541,3 +563,25 @@ def test_the_youth_map_links_to_an_open_survey_and_not_to_a_draft(base, tmp_path
         s.scalars(select(Survey)).one().status = "draft"
         s.commit()
     assert "Have your say" not in _youth(url).get("/").text
+
+
+def test_the_throttle_counts_an_ipv6_household_once_and_a_proxy_s_port_is_no_stranger(
+    base, tmp_path
+):
+    """The twelfth probe: one IPv6 /64 holds more addresses than any throttle could count, and
+    behind a proxy on a port other than 443 the browser's Origin has the port while Host has
+    not: each once refused every answer."""
+    from vrukit.voice.responses import _network
+
+    assert (
+        _network("2001:db8:1:2::1")
+        == _network("2001:db8:1:2:ffff::9")
+        != _network("2001:db8:1:3::1")
+    )
+    assert _network("203.0.113.9") == "203.0.113.9"
+    url = _copy(base, tmp_path)
+    c = _youth(url)
+    _, form = _form(c)
+    r = c.post(f"/have-your-say/{KEY}", data=form, follow_redirects=False,
+               headers={"origin": "http://testserver:8443"})  # fmt: skip
+    assert r.status_code == 303

@@ -290,6 +290,8 @@ def create_referral(
         )
     needs = list(needs or [])
     _check_new(pathway, identity, age, sex, needs)
+    if len(referrer_role.strip()) > 100:
+        raise NotAllowed("the referrer's role is longer than 100 characters", 422)
     if service_id is not None and s.get(DirService, service_id) is None:
         raise NotAllowed(f"no Youth Map service {service_id!r}", 422)
     details = {f: str(identity.get(f) or "").strip() for f, _ in IDENTITY_FIELDS}

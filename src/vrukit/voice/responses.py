@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -107,6 +108,18 @@ def _spend(s: Session, survey: Survey, token: str, now: datetime) -> None:
         raise AlreadySent("these answers were sent already: thank you") from None
 
 
+def _network(client: str) -> str:
+    """The address a throttle counts: an IPv6 address's /64 (one household or device is given
+    a whole /64, and could otherwise send from as many addresses as it liked), else itself."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def _hour(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
@@ -114,7 +127,7 @@ def _hour(now: datetime) -> datetime:
 def _throttle(s: Session, client: str, now: datetime) -> None:
     """Count a response against its network address's hour, refusing one past ``PER_HOUR`` in
     the hour or ``PER_DAY`` in the day."""
-    key = _sign(_key(s), f"client:{client}")
+    key = _sign(_key(s), f"client:{_network(client)}")
     hour, day_ago = _hour(now), _hour(now) - timedelta(hours=23)
     s.execute(delete(SurveyThrottle).where(SurveyThrottle.hour < day_ago))
     mine = (SurveyThrottle.key == key) & (SurveyThrottle.hour >= day_ago)

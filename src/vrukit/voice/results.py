@@ -3,11 +3,12 @@ ended.
 
 **One release per survey.** Every question with a fixed set of answers (single, multi, scale)
 is a table of the same release, beside a table of the survey's respondents, and every table
-holds every breakdown anyone is shown: all respondents, by place, by age band, by quarter, and by
-place and quarter. The sums that tie the cells are all declared, so ``protect`` sees every way
-a count could be worked out:
+holds every breakdown anyone is shown, each by quarter: a quarter's respondents, by place and by
+age band. No total runs across quarters, so a quarter's cells are the same in each later
+release and comparing pages from two quarter ends gives nothing away. The sums that tie the
+cells are all declared, so ``protect`` sees every way a count could be worked out:
 
-- the breakdowns add up (places to everyone, place-and-quarter to each place and each quarter);
+- the breakdowns add up (a quarter's places, and its age bands, to the quarter);
 - every question's respondents are the survey's respondents (a question not answered, or not
   shown by the routing, counts as ``no_answer``), so one question's published total cannot
   reveal another's withheld one;
@@ -55,9 +56,11 @@ __all__ = [
 
 #: The fewest respondents a published group may have (and the smallest count shown).
 MIN_GROUP = 10
-#: The breakdowns a result is published in (every one in the same release).
-BREAKDOWNS: tuple[tuple[str, ...], ...] = ((), ("place",), ("age_band",), ("period",),
-                                           ("place", "period"))  # fmt: skip
+#: The breakdowns a result is published in (every one in the same release), each by quarter:
+#: no total runs across quarters, so a quarter's cells are the same in every later release and
+#: comparing two quarters' pages gives nothing away (running totals did: the twelfth probe).
+BREAKDOWNS: tuple[tuple[str, ...], ...] = (("period",), ("place", "period"),
+                                           ("age_band", "period"))  # fmt: skip
 DIMENSIONS = ("place", "age_band", "period")
 ALL = "all"
 ELSEWHERE_NAME = "Somewhere else, or not said"
@@ -161,11 +164,11 @@ def _share(column: str) -> Callable[[pd.DataFrame], pd.Series]:
 
 
 def _breakdown_sums(release: Release, name: str, table: pd.DataFrame, counts: list[str]) -> None:
+    """Places, and age bands, add up to their quarter."""
     b = table["breakdown"]
-    for part, keeps in (("place", [()]), ("age_band", [()]), ("period", [()]),
-                        ("place+period", [("place",), ("period",)])):  # fmt: skip
-        for keep in keeps:
-            release.sum_rows(name, name, counts, _parent(table, keep).where((b == part).to_numpy()))
+    for part in ("place+period", "age_band+period"):
+        into = _parent(table, ("period",)).where((b == part).to_numpy())
+        release.sum_rows(name, name, counts, into)
 
 
 def _question(release: Release, frame: pd.DataFrame, q: dict[str, Any]) -> list[str]:

@@ -139,7 +139,11 @@ def _same_site(request: Request) -> bool:
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         return False
     origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
+    if origin is None:
+        return True
+    # host names compared, not ports: a proxy on another port than 443 may not pass its port on
+    host = request.headers.get("host", "").rsplit(":", 1)[0].strip("[]").lower()
+    return (urlsplit(origin).hostname or "") == host
 
 
 async def survey_sent(request: Request, key: str) -> Response:

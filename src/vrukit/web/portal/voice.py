@@ -89,7 +89,9 @@ def add_survey(request: Request, s: Db, me: Me, form: Posted) -> Response:
 
 
 @router.get("/surveys/{sid}", response_class=HTMLResponse)
-def survey_page(request: Request, s: Db, me: Me, sid: int, by: str = "place") -> HTMLResponse:
+def survey_page(
+    request: Request, s: Db, me: Me, sid: int, by: str = "place+period"
+) -> HTMLResponse:
     need_role(me, STAFF, "read the surveys")
     survey = s.get(Survey, sid)
     if survey is None:
