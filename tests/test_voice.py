@@ -585,3 +585,39 @@ def test_the_throttle_counts_an_ipv6_household_once_and_a_proxy_s_port_is_no_str
     r = c.post(f"/have-your-say/{KEY}", data=form, follow_redirects=False,
                headers={"origin": "http://testserver:8443"})  # fmt: skip
     assert r.status_code == 303
+
+
+@pytest.mark.parametrize(
+    "value", ["n", "no_answer", "answered", "place", "period", "age_band", "breakdown", "share_yes"]
+)
+def test_an_option_named_as_a_results_column_is_refused_and_every_allowed_one_works(value):
+    """The thirteenth probe: an ordinary yes/no question with the value "n" made the results
+    page and /evaluation 500 from the first quarter end after its first response."""
+    question = {**_q("club", "Do you go to a club?", "single"),
+                "options": [{"value": "y", "text": {"en": "Yes", "ur": "ہاں"}},
+                            {"value": value, "text": {"en": "No", "ur": "نہیں"}}]}  # fmt: skip
+    with pytest.raises(ConfigError, match="is a name the results use"):
+        check_definition(_with(question))
+    with pytest.raises(ConfigError, match="not a name the form or results use"):
+        check_definition(_with(_q("respondents", "Anything else?")))
+    question["options"][1]["value"] = "no_thanks"
+    d = check_definition(_with(question))
+    frame = pd.DataFrame([{"place": "A", "age_band": "14-15", "period": "2022-Q1",
+                           "answers": {"club": "no_thanks" if k % 3 else "y",
+                                       "seen_knife": "no", "safe_after_dark": 4}}
+                          for k in range(30)])  # fmt: skip
+    assert survey_results(frame, d)["club"].loc[0, "no_thanks"] == "20"
+
+
+def test_a_definition_nested_too_deeply_is_a_422_and_ipv4_mapped_addresses_count_as_ipv4(
+    base, tmp_path
+):
+    from vrukit.voice.responses import _network
+
+    assert _network("::ffff:203.0.113.9") == "203.0.113.9" != _network("::ffff:203.0.113.10")
+    url = _copy(base, tmp_path)
+    c = TestClient(create_app(url, secret_key=SECRET, today=lambda: NOW.date(), now=lambda: NOW))
+    token = _sign_in(c, WHO["commissioner"])
+    deep = "[" * 50_000 + "]" * 50_000
+    r = c.post("/surveys", data={"csrf_token": token, "definition": deep})
+    assert r.status_code == 422 and "nested too deeply" in r.text

@@ -189,8 +189,7 @@ def _pseudonym() -> str:
 
 
 #: The longest each identifying detail may be (sealed details were once taken at any size).
-IDENTITY_MOST = {"given_name": 100, "family_name": 100, "date_of_birth": 10, "postcode": 10,
-                 "phone": 30, "contact_notes": 2000}  # fmt: skip
+IDENTITY_MOST = {"date_of_birth": 10, "postcode": 10, "phone": 30, "contact_notes": 2000}
 
 
 def _check_new(
@@ -290,7 +289,7 @@ def create_referral(
         )
     needs = list(needs or [])
     _check_new(pathway, identity, age, sex, needs)
-    if len(referrer_role.strip()) > 100:
+    if len(referrer_role.strip()) > 100:  # names (given, family) are 100 at most too
         raise NotAllowed("the referrer's role is longer than 100 characters", 422)
     if service_id is not None and s.get(DirService, service_id) is None:
         raise NotAllowed(f"no Youth Map service {service_id!r}", 422)
@@ -368,8 +367,7 @@ def _id(s: Session, r: Referral) -> int:
 # -- the workflow -------------------------------------------------------------------------------
 
 
-#: The longest value a pathway step records, and the longest note on a change.
-STEP_VALUE_MOST, NOTE_MOST = 500, 4000
+STEP_VALUE_MOST, NOTE_MOST = 500, 4000  # a step's recorded value, a change's note: longest
 
 
 def transition(

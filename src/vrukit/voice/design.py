@@ -114,6 +114,10 @@ def _options(q: dict[str, Any], languages: list[str], where: str) -> None:
                                               for v in values):  # fmt: skip
         raise ConfigError(f"{where}: each option needs a value of lower-case letters, digits "
                           "and _ (e.g. 'yes')")  # fmt: skip
+    taken = [str(v) for v in values if v in RESERVED or str(v).startswith("share_")]
+    if taken:  # each option is a column of the results, beside these
+        raise ConfigError(f"{where}: option value {taken[0]!r} is a name the results use: call "
+                          f"it something else (e.g. {taken[0] + '_answer'!r})")  # fmt: skip
     if len(set(values)) != len(values):
         raise ConfigError(f"{where}: option values repeat")
     for o in options:
@@ -150,13 +154,22 @@ def _routing(q: dict[str, Any], earlier: dict[str, dict[str, Any]], where: str) 
                           f"{target['id']!r}")  # fmt: skip
 
 
+#: Names the results use for their own columns and tables: no option value or question id may
+#: be one (an ordinary yes/no question with the value "n" once broke the results page).
+RESERVED = {"n", "no_answer", "answered", "place", "period", "age_band", "breakdown",
+            "feel_safe", "not_safe", "respondents", "all", "lang", "token"}  # fmt: skip
+
+
 def _question(q: Any, n: int, languages: list[str], earlier: dict[str, dict[str, Any]]) -> None:
     where = f"question {n}"
     if not isinstance(q, dict):
         raise ConfigError(f"{where}: expected an object with id, type and text")
     qid = q.get("id")
-    if not isinstance(qid, str) or not _ID.fullmatch(qid) or qid in earlier:
-        raise ConfigError(f"{where}: id {qid!r} must be new, lower-case letters, digits and _")
+    if not isinstance(qid, str) or not _ID.fullmatch(qid) or qid in earlier or qid in RESERVED:
+        raise ConfigError(
+            f"{where}: id {qid!r} must be new, lower-case letters, digits and _, "
+            "and not a name the form or results use (place, age_band, n...)"
+        )
     where = f"question {n} ({qid})"
     if q.get("type") not in ANSWER_TYPES:
         raise ConfigError(

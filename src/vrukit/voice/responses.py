@@ -115,6 +115,8 @@ def _network(client: str) -> str:
         address = ipaddress.ip_address(client)
     except ValueError:
         return client
+    if address.version == 6 and address.ipv4_mapped is not None:  # ::ffff:a.b.c.d
+        return str(address.ipv4_mapped)
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)

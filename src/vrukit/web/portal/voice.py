@@ -74,6 +74,8 @@ def add_survey(request: Request, s: Db, me: Me, form: Posted) -> Response:
     except json.JSONDecodeError as e:
         raise HTTPException(422, f"The definition is not JSON: line {e.lineno}, column "
                                  f"{e.colno}: {e.msg}") from None  # fmt: skip
+    except RecursionError:  # lists nested thousands deep
+        raise HTTPException(422, "The definition is nested too deeply to be a survey") from None
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
     if s.scalars(select(Survey.id).where(Survey.key == definition["key"])).first() is not None:
