@@ -4,9 +4,11 @@ ended.
 **One release per survey.** Every question with a fixed set of answers (single, multi, scale)
 is a table of the same release, beside a table of the survey's respondents, and every table
 holds every breakdown anyone is shown, each by quarter: a quarter's respondents, by place and by
-age band. No total runs across quarters, so a quarter's cells are the same in each later
-release and comparing pages from two quarter ends gives nothing away. The sums that tie the
-cells are all declared, so ``protect`` sees every way a count could be worked out:
+age band. No total runs across quarters, so a quarter's cells are tied only to that quarter's
+and comparing pages from two quarter ends gives nothing away (on the demo every cell is the same
+in each later release; on crafted data a withheld cell may switch with a neighbour, and the
+thirteenth probe's audit of every release together worked out no count under 10). The sums
+that tie the cells are all declared, so ``protect`` sees every way a count could be worked out:
 
 - the breakdowns add up (a quarter's places, and its age bands, to the quarter);
 - every question's respondents are the survey's respondents (a question not answered, or not
@@ -57,8 +59,8 @@ __all__ = [
 #: The fewest respondents a published group may have (and the smallest count shown).
 MIN_GROUP = 10
 #: The breakdowns a result is published in (every one in the same release), each by quarter:
-#: no total runs across quarters, so a quarter's cells are the same in every later release and
-#: comparing two quarters' pages gives nothing away (running totals did: the twelfth probe).
+#: no total runs across quarters, so comparing two quarters' pages gives nothing away (running
+#: totals did: the twelfth probe).
 BREAKDOWNS: tuple[tuple[str, ...], ...] = (("period",), ("place", "period"),
                                            ("age_band", "period"))  # fmt: skip
 DIMENSIONS = ("place", "age_band", "period")
