@@ -108,8 +108,12 @@ def survey_form(request: Request, key: str, lang: str | None = None) -> HTMLResp
 
 
 def _keep(request: Request, key: str, sent: dict[str, list[str]]) -> Response:
-    """Check and keep the response (on a worker thread: it waits on the store)."""
+    """Check and keep the response (on a worker thread: it waits on the store). The transaction
+    is for writing from its first statement, as the portal's are: on SQLite, answers sent at the
+    same moment then wait their turn (a read turned write failed at once: "database is
+    locked", the fourteenth probe)."""
     with request.app.state.maker() as s:
+        s.connection(execution_options={"vrukit_write": True})
         survey = _survey(s, key)
         lang, survey_key = _lang(survey, (sent.get("lang") or [""])[0]), survey.key
         guard = getattr(request.app.state, "guard", None)
