@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,18 @@ def _pick(columns: Iterable[str], pattern: str, path: Path, what: str) -> str:
     return found
 
 
+def _polygons_27700(meta: dict[str, Any], geom: Any) -> tuple[Any, list[Any]]:
+    """A layer's polygons in EPSG:27700 (from any CRS; none said: WGS84), repaired."""
+    shapes = shapely.from_wkb(geom)
+    crs = meta.get("crs") or "EPSG:4326"
+    if "27700" not in str(crs):
+        tr = transformer(crs, 27700)
+        shapes = shapely.transform(
+            shapes, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+        )
+    return repair_polygons(shapes)
+
+
 def read_boundaries(path: Path | str) -> pd.DataFrame:
     """LSOA polygons (GeoJSON or GeoPackage, any CRS) as ``areas`` rows, geometry in EPSG:27700.
 
@@ -72,14 +85,7 @@ def read_boundaries(path: Path | str) -> pd.DataFrame:
     lad_nm = _find(cols, r"LAD(\d\d)?NM(_ACTIVE)?")
     msoa = _find(cols, r"MSOA(11|21)CD")
     msoa_nm = _find(cols, r"MSOA(11|21)NM")
-    shapes = shapely.from_wkb(geom)
-    crs = meta.get("crs") or "EPSG:4326"
-    if "27700" not in str(crs):
-        tr = transformer(crs, 27700)
-        shapes = shapely.transform(
-            shapes, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
-        )
-    shapes, repairs = repair_polygons(shapes)
+    shapes, repairs = _polygons_27700(meta, geom)
     cent = shapely.centroid(shapes)
     lon, lat = to_wgs84(shapely.get_x(cent), shapely.get_y(cent)).T
     n = len(shapes)
@@ -143,14 +149,7 @@ def read_wards(path: Path | str) -> pd.DataFrame:
     code = _pick(cols, r"WD\d\dCD", path, "ward code (e.g. WD25CD)")
     name = _pick(cols, r"WD\d\dNM", path, "ward name (e.g. WD25NM)")
     lad = _find(cols, r"LAD(\d\d)?CD(_ACTIVE)?")
-    shapes = shapely.from_wkb(geom)
-    crs = meta.get("crs") or "EPSG:4326"
-    if "27700" not in str(crs):
-        tr = transformer(crs, 27700)
-        shapes = shapely.transform(
-            shapes, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
-        )
-    shapes, repairs = repair_polygons(shapes)
+    shapes, repairs = _polygons_27700(meta, geom)
     frame = pd.DataFrame({
         "ward_code": data[code], "ward_name": [str(v).strip() for v in data[name]],
         "lad_code": data[lad] if lad else [None] * len(shapes),
