@@ -20,7 +20,7 @@ Youth Map page for "boxng" near the planted postcode, in process, p50/p95 over 2
 against the same page near the postcode with no words.
 
 ``--screenshots DIR`` saves the Youth Map's search ("boxng" near the planted postcode, on the
-demo's directory) at 390 px and 1280 px wide, in Debian's Chromium.
+demo's directory) at 390 px and 1280 px wide, and in Urdu at 390 px, in Debian's Chromium.
 
     .venv/bin/python benchmarks/youth_map_search.py [--services 5000 10000] [--screenshots DIR]
 """
@@ -201,10 +201,11 @@ def screenshots(out: Path, work: Path) -> None:
     args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        for width, height in ((390, 844), (1280, 900)):
+        for lang, width, height in (("en", 390, 844), ("en", 1280, 900), ("ur", 390, 844)):
             tab = browser.new_page(viewport={"width": width, "height": height})
-            tab.goto(f"http://127.0.0.1:{port}/?what=boxng&where={near.replace(' ', '+')}")
-            path = out / f"youth-map-search-{width}.png"
+            tail = "" if lang == "en" else f"&lang={lang}"
+            tab.goto(f"http://127.0.0.1:{port}/?what=boxng&where={near.replace(' ', '+')}{tail}")
+            path = out / f"youth-map-search{'' if lang == 'en' else '-' + lang}-{width}.png"
             tab.screenshot(path=str(path))
             Image.open(path).quantize(96).save(path, optimize=True)
             print(f"saved {path} ({path.stat().st_size / 1024:.0f} KB)")
@@ -216,7 +217,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--services", type=int, nargs="+", default=[5000, 10_000])
     ap.add_argument("--no-page", action="store_true", help="skip the store and the page")
-    ap.add_argument("--screenshots", type=Path, help="save the two screenshots here")
+    ap.add_argument("--screenshots", type=Path, help="save the three screenshots here")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -177,7 +177,7 @@ def test_a_misspelt_activity_near_a_postcode_finds_its_services_nearest_first(
     got = _every_page(client, what=typed, where=demo.near)
     assert [r["id"] for r in got] == [i for i, _ in expected]
     page = client.get("/", params={"what": typed, "where": demo.near.lower()})
-    assert f"for &ldquo;{meant}&rdquo; near {demo.near}, nearest first" in page.text
+    assert f"for “{meant}” near {demo.near}, nearest first" in unescape(page.text)
     assert [r["number"] for r in got] == list(range(1, len(got) + 1))
     for r, (_, metres) in zip(got, expected, strict=True):
         shown = r["addresses"][0][1]
@@ -224,15 +224,21 @@ def test_a_service_at_two_addresses_is_listed_once_with_both(demo, client):
     assert len(next(r for r in alone if r["id"] == sid)["addresses"]) == 2
 
 
-def test_the_search_in_a_browser_on_a_phone_and_a_desktop(browser, demo):
-    """At 390 px (a phone, 844 px tall) and 1280 px: the first result is wholly on the first
-    screen (at 390 px the map comes after the list); a numbered marker for every address
-    listed, each named for assistive technology by its number, service and address; the key
-    (legend) with "your position"; the keyboard goes from the search straight through every
-    result; no axe-core violations (WCAG 2.2 AA and best practice), no console errors."""
+@pytest.mark.parametrize("lang", ["en", "ur"])
+def test_the_search_in_a_browser_on_a_phone_and_a_desktop(browser, demo, lang):
+    """At 390 px (a phone, 844 px tall) and 1280 px, in English and in Urdu (right to left):
+    the first result is wholly on the first screen (at 390 px the map comes after the list); a
+    numbered marker for every address listed, each named for assistive technology by its
+    number, service and address; the key (legend) with "your position"; the keyboard goes from
+    the search straight through every result; no axe-core violations (WCAG 2.2 AA and best
+    practice), no console errors. The words expected are the catalogue's."""
+    from vrukit.publish._i18n import language
+
+    speak = language(lang)
+    you_are = speak.gettext("Your position: %(place)s", place=demo.near)
     with serve(_app(demo.url)) as base:
         for width, height in ((390, 844), (1280, 900)):
-            page, problems = open_page(browser, f"{base}/?what=boxng&where={demo.near}",
+            page, problems = open_page(browser, f"{base}/?what=boxng&where={demo.near}&lang={lang}",
                                        width=width, axe=True)  # fmt: skip
             page.set_viewport_size({"width": width, "height": height})
             results = page.locator("ol.results > li")
@@ -240,6 +246,9 @@ def test_the_search_in_a_browser_on_a_phone_and_a_desktop(browser, demo):
             assert first["y"] >= 0 and first["y"] + first["height"] <= height, width
             if width == 390:
                 assert page.locator("#map").bounding_box()["y"] > first["y"] + first["height"]
+            number = results.first.locator(".num").bounding_box()
+            name = results.first.locator("h3 a").bounding_box()
+            assert (number["x"] > name["x"]) == (lang == "ur"), "the number leads the line"
             names = {int(li.get_attribute("id").split("-")[1]): li.locator("h3 a").inner_text()
                      for li in results.all()}  # fmt: skip
             markers = page.locator("#map .num-marker")
@@ -248,12 +257,12 @@ def test_the_search_in_a_browser_on_a_phone_and_a_desktop(browser, demo):
                 label = m.get_attribute("aria-label")
                 n = int(label.split(".")[0])
                 assert m.get_attribute("role") == "img" and m.inner_text() == str(n)
-                assert label.startswith(f"{n}. {names[n]}, ") and m.get_attribute("title")
+                assert label.startswith(f"{n}. {names[n]}") and m.get_attribute("title")
             you = page.locator("#map .you-marker")
-            assert you.get_attribute("aria-label") == f"Your position: {demo.near}"
-            legend = page.get_by_role("list", name="Map key")
-            assert legend.is_visible() and f"Your position: {demo.near}" in legend.inner_text()
-            page.get_by_role("button", name="Search").focus()
+            assert you.get_attribute("aria-label") == you_are
+            legend = page.get_by_role("list", name=speak.gettext("Map key"))
+            assert legend.is_visible() and you_are in legend.inner_text()
+            page.get_by_role("button", name=speak.gettext("Search")).focus()
             reached = []
             for _ in names:
                 page.keyboard.press("Tab")
@@ -410,6 +419,88 @@ def test_the_same_answers_from_sqlite_and_postgresql(demo, store_url):
 
 
 def test_the_screenshots_in_the_docs_exist_and_are_small():
-    for width in (390, 1280):
-        shot = Path(__file__).parents[1] / "docs" / "screenshots" / f"youth-map-search-{width}.png"
+    for name in ("390", "1280", "ur-390"):
+        shot = Path(__file__).parents[1] / "docs" / "screenshots" / f"youth-map-search-{name}.png"
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size < 200_000
+
+
+# -- in Urdu and Polish (issue 32, item 8) -------------------------------------------------------
+
+
+def _their_words(demo: Demo) -> list[str]:
+    """What providers wrote and the region's names (shown as written in every language),
+    longest first: every string in the directory's source file and the postcode lookup."""
+    found: set[str] = set()
+
+    def walk(x) -> None:
+        if isinstance(x, str) and len(x) > 1:
+            found.add(x)
+        elif isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(demo.data)
+    found |= {f"{c[:-3]} {c[-3:]}" for c in demo.postcodes}
+    return sorted(found, key=len, reverse=True)
+
+
+@pytest.mark.parametrize("lang", ["ur", "pl"])
+def test_the_youth_map_speaks_urdu_and_polish_with_no_english_left(demo, client, lang):
+    """Every state of the search (empty, found near a postcode, a misspelling, nothing found,
+    an unknown place, page 2) and a service's page, read as a reader meets them with the
+    providers' own words taken out, hold none of the English words an untranslated sentence
+    carries; the language is kept in every link and the form; Urdu runs right to left."""
+    from test_site_language import ENGLISH, _read
+    from vrukit.publish._i18n import language
+
+    speak = language(lang)
+    theirs = [*_their_words(demo), "Open Referral UK"]
+    stale = demo.truth["stale"][0]
+    pages = {
+        "empty": client.get("/", params={"lang": lang}),
+        "near": client.get("/", params={"what": "boxng", "where": demo.near, "lang": lang}),
+        "page 2": client.get("/", params={"what": "sport", "page": 2, "lang": lang}),
+        "nothing": client.get("/", params={"what": "fotbol", "age": 99, "lang": lang}),
+        "unknown": client.get("/", params={"where": "ZZ9 9ZZ", "lang": lang}),
+        "service": client.get(f"/services/{stale}", params={"lang": lang}),
+    }
+    left = {}
+    for name, r in pages.items():
+        assert r.status_code == 200, name
+        assert f'<html lang="{lang}" dir="{speak.dir}">' in r.text, name
+        text = _read(r.text, theirs)
+        words = [w for w in re.findall(r"[^\W\d_]+", text) if w.lower() in ENGLISH]
+        if words:
+            left[name] = (words, text[max(0, text.find(words[0]) - 60) :][:120])
+    assert not left, left
+    near = pages["near"].text
+    boxing = len(_meant(demo, "boxing"))
+    heading = speak.ngettext("%(num)s service for “%(words)s” near %(place)s",
+                             "%(num)s services for “%(words)s” near %(place)s", boxing,
+                             num=speak.num(boxing), words="boxing", place=demo.near)  # fmt: skip
+    plain = re.sub("[\u2066-\u2069]", "", unescape(near))  # bidi isolates around typed text
+    assert re.sub("[\u2066-\u2069]", "", heading) in plain
+    assert speak.gettext("Open now") in plain
+    links = re.findall(r'href="([^"]*/services/[^"]+)"', near)
+    assert len(links) == boxing and all(h.endswith(f"?lang={lang}") for h in links)
+    assert f'<input type="hidden" name="lang" value="{lang}">' in near
+    assert f'hreflang="{lang}" aria-current="page"' in near
+    english = re.search(r'<a href="([^"]+)" lang="en" hreflang="en">', near).group(1)
+    assert "lang=" not in unescape(english) and "what=boxng" in unescape(english)
+    assert 'lang=' + lang in unescape(re.search(r'href="([^"]*page=1[^"]*)"',
+                                                pages["page 2"].text).group(1))  # fmt: skip
+    service = unescape(pages["service"].text)
+    assert speak.gettext("Not checked for over 12 months - call before you go") in service
+
+
+def test_what_a_person_typed_is_escaped_inside_a_translated_sentence(client):
+    typed = '<script>alert(1)</script>"'
+    for lang in ("en", "ur", "pl"):
+        r = client.get("/", params={"where": typed, "what": "<b>x</b>", "lang": lang})
+        assert "<script>alert" not in r.text and "<b>x" not in r.text, lang
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text, lang
+    r = client.get("/", params={"lang": '"><b>'})
+    assert r.status_code == 200 and '<html lang="en" dir="ltr">' in r.text

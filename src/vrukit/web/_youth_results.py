@@ -14,9 +14,12 @@ import numpy as np
 
 from vrukit.directory.index import Found, Snapshot, find
 from vrukit.directory.models import DirLocation, DirService
+from vrukit.directory.places import Place
 from vrukit.directory.search import Query, distances, is_open, is_stale
+from vrukit.publish._i18n import N_, Lang
+from vrukit.web._youth_lang import km
 
-__all__ = ["Advice", "address", "advice", "hits", "markers"]
+__all__ = ["Advice", "address", "advice", "found_heading", "hits", "markers"]
 
 
 def address(loc: DirLocation) -> str:
@@ -57,7 +60,7 @@ def hits(
 
 def markers(
     hits: list[dict[str, Any]], found: Found | None, towns: dict[str, tuple[float, float]],
-    href: Callable[[str], str],
+    href: Callable[[str], str], lang: Lang,
 ) -> dict[str, Any]:  # fmt: skip
     """What the map draws: a numbered marker per address of each result, named for people who
     cannot see it; the person's position; the towns, for bearings on a map with no tiles."""
@@ -67,23 +70,61 @@ def markers(
             loc = a["location"]
             if loc.latitude is None:
                 continue
-            away = "" if a["distance"] is None else f", {km(a['distance'])} away"
+            label = {"n": h["number"], "name": h["service"].name, "address": address(loc)}
             services.append({
                 "n": h["number"], "lat": loc.latitude, "lon": loc.longitude,
                 "name": h["service"].name, "href": href(h["service"].id),
-                "label": f"{h['number']}. {h['service'].name}, {address(loc)}{away}",
+                "label": lang.gettext("%(n)s. %(name)s, %(address)s", **label)
+                if a["distance"] is None else lang.gettext(
+                    "%(n)s. %(name)s, %(address)s, %(away)s away",
+                    away=km(a["distance"], lang), **label),
             })  # fmt: skip
     out: dict[str, Any] = {"services": services,
                            "towns": [{"name": t, "lat": p[0], "lon": p[1]}
                                      for t, p in sorted(towns.items())]}  # fmt: skip
     if found is not None and found.place is not None and found.place.origin is not None:
         lat, lon = found.place.origin
-        out["origin"] = {"lat": lat, "lon": lon, "label": f"Your position: {found.place.label}"}
+        out["origin"] = {"lat": lat, "lon": lon,
+                         "label": lang.gettext("Your position: %(place)s",
+                                               place=found.place.label)}  # fmt: skip
     return out
 
 
-def km(metres: float) -> str:
-    return f"{metres:,.0f} m" if metres < 1000 else f"{metres / 1000:.1f} km"
+def found_heading(lang: Lang, total: int, words: str, place: Place | None) -> str:
+    """What a search found, in one sentence: "12 services for “boxing” near B15 2TT"."""
+
+    def alone(text: str) -> str:  # typed text keeps its own direction in a right-to-left line
+        return f"\u2068{text}\u2069" if lang.dir == "rtl" and text else text
+
+    values = {"num": lang.num(total), "words": alone(words),
+              "place": alone(place.label) if place is not None else ""}  # fmt: skip
+    if place is None:
+        if words:
+            return lang.ngettext(
+                "%(num)s service for “%(words)s”",
+                "%(num)s services for “%(words)s”",
+                total,
+                **values,
+            )
+        return lang.ngettext("%(num)s service", "%(num)s services", total, **values)
+    if place.origin is not None:
+        if words:
+            return lang.ngettext("%(num)s service for “%(words)s” near %(place)s",
+                                 "%(num)s services for “%(words)s” near %(place)s", total,
+                                 **values)  # fmt: skip
+        return lang.ngettext(
+            "%(num)s service near %(place)s", "%(num)s services near %(place)s", total, **values
+        )
+    if words:
+        return lang.ngettext(
+            "%(num)s service for “%(words)s” in %(place)s",
+            "%(num)s services for “%(words)s” in %(place)s",
+            total,
+            **values,
+        )
+    return lang.ngettext(
+        "%(num)s service in %(place)s", "%(num)s services in %(place)s", total, **values
+    )
 
 
 @dataclass(frozen=True)
@@ -100,9 +141,9 @@ class Advice:
 def advice(snap: Snapshot, query: Query, found: Found, at: datetime) -> Advice:
     """What to say when ``found`` is empty."""
     drop = [(label, key) for label, key, on in (
-        ("Search everywhere", "where", bool(query.place)),
-        ("Any age", "age", query.age is not None),
-        ("Open at any time", "open_now", query.open_now),
+        (N_("Search everywhere"), "where", bool(query.place)),
+        (N_("Any age"), "age", query.age is not None),
+        (N_("Open at any time"), "open_now", query.open_now),
     ) if on]  # fmt: skip
     if not query.words.strip():
         return Advice(None, None, drop)

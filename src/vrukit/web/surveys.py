@@ -7,22 +7,22 @@ problem named beside its question."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vrukit.errors import ConfigError
 from vrukit.programme.models import Place
+from vrukit.publish._i18n import N_
 from vrukit.voice.design import in_language
 from vrukit.voice.models import AGE_BANDS, Survey
 from vrukit.voice.responses import ELSEWHERE, AlreadySent, TooMany, issue_token, submit
+from vrukit.web._youth_lang import PAGES, speak, youth_lang
 from vrukit.web.guard import client_address
 
 __all__ = ["RTL", "open_surveys", "survey_form", "survey_sent", "thanks"]
@@ -30,49 +30,45 @@ __all__ = ["RTL", "open_surveys", "survey_form", "survey_sent", "thanks"]
 #: Languages written right to left.
 RTL = {"ur", "ar", "fa", "ps", "he", "yi"}
 MOST_FIELDS = 200
-PAGES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-#: The page's own words (a survey's questions bring their own), in English and Urdu; other
-#: languages read the English until a translation is added here.
-CHROME: dict[str, dict[str, str]] = {
-    "en": {
-        "anonymous": "Your answers are anonymous: we never ask your name, and we keep nothing "
-        "that could identify you.",
-        "where": "Where do you live?",
-        "elsewhere": "Somewhere else, or I would rather not say",
-        "age": "How old are you?",
-        "send": "Send my answers",
-        "only_if": "Only if you answered",
-        "problem": "Please check your answers",
-        "closed": "This survey is closed. Thank you for wanting to take part.",
-        "thanks": "Thank you",
-        "sent": "Your answers have been sent. They help make where you live safer.",
-        "back": "Back to the Youth Map",
-        "optional": "optional",
-    },
-    "ur": {
-        "anonymous": "آپ کے جوابات گمنام ہیں: ہم آپ کا نام کبھی نہیں پوچھتے، اور ایسی کوئی چیز "
-        "محفوظ نہیں رکھتے جس سے آپ کی شناخت ہو سکے۔",
-        "where": "آپ کہاں رہتے ہیں؟",
-        "elsewhere": "کہیں اور، یا میں بتانا نہیں چاہتا",
-        "age": "آپ کی عمر کیا ہے؟",
-        "send": "میرے جوابات بھیجیں",
-        "only_if": "صرف اس صورت میں اگر آپ کا جواب تھا",
-        "problem": "براہ کرم اپنے جوابات دیکھیں",
-        "closed": "یہ سروے بند ہو چکا ہے۔ حصہ لینے کی خواہش کا شکریہ۔",
-        "thanks": "شکریہ",
-        "sent": "آپ کے جوابات بھیج دیے گئے ہیں۔ "
-        "یہ آپ کے علاقے کو زیادہ محفوظ بنانے میں مدد کرتے ہیں۔",
-        "back": "یوتھ میپ پر واپس جائیں",
-        "optional": "اختیاری",
-    },
-}
+#: The page's own words (a survey's questions bring their own), through the Youth Map's
+#: catalogue; a language it lacks reads them in English.
+CHROME: dict[str, str] = {
+    "anonymous": N_("Your answers are anonymous: we never ask your name, and we keep nothing "
+                    "that could identify you."),
+    "where": N_("Where do you live?"),
+    "elsewhere": N_("Somewhere else, or I would rather not say"),
+    "age": N_("How old are you?"),
+    "send": N_("Send my answers"),
+    "only_if": N_("Only if you answered"),
+    "problem": N_("Please check your answers"),
+    "closed": N_("This survey is closed. Thank you for wanting to take part."),
+    "thanks": N_("Thank you"),
+    "sent": N_("Your answers have been sent. They help make where you live safer."),
+    "back": N_("Back to the Youth Map"),
+    "optional": N_("optional"),
+}  # fmt: skip
 
 
-def open_surveys(s: Session) -> list[tuple[str, str]]:
-    """The surveys open now, as (key, English title), for the Youth Map to link to."""
-    rows = s.execute(select(Survey.key, Survey.title).where(Survey.status == "open")
+def _speak(survey: Survey, lang: str) -> dict[str, Any]:
+    """What the survey's pages need to speak ``lang`` (the survey's questions in it, the page's
+    own words from the catalogue)."""
+    chrome = youth_lang(lang)
+    return {**speak(chrome), "lang": lang, "dir": "rtl" if lang in RTL else "ltr",
+            "t": lambda text: in_language(text, lang),
+            "w": {k: chrome.gettext(v) for k, v in CHROME.items()}}  # fmt: skip
+
+
+def open_surveys(s: Session, lang: str = "en") -> list[tuple[str, str, str]]:
+    """The surveys open now, for the Youth Map to link to: (key, title, the title's language),
+    in ``lang`` where the survey is written in it, else in English."""
+    rows = s.scalars(select(Survey).where(Survey.status == "open")
                      .order_by(Survey.created_at.desc()).limit(5)).all()  # fmt: skip
-    return [(k, t) for k, t in rows]
+    out = []
+    for survey in rows:
+        written = lang if lang in survey.definition.get("languages", ["en"]) else "en"
+        title = in_language(survey.definition.get("title"), written) or survey.title
+        out.append((survey.key, title, written))
+    return out
 
 
 def _survey(s: Session, key: str) -> Survey:
@@ -93,9 +89,8 @@ def _page(request: Request, s: Session, survey: Survey, lang: str, *, sent: dict
     token = issue_token(s, survey, clock()) if survey.status == "open" else ""
     s.commit()  # the store's token key, made on the first form ever shown
     return PAGES.TemplateResponse(request, "youth_survey.html", {
-        **request.app.state.page, "survey": survey, "d": survey.definition, "lang": lang,
-        "dir": "rtl" if lang in RTL else "ltr", "t": lambda text: in_language(text, lang),
-        "w": CHROME.get(lang, CHROME["en"]), "elsewhere": ELSEWHERE,
+        **request.app.state.page, **_speak(survey, lang), "survey": survey,
+        "d": survey.definition, "elsewhere": ELSEWHERE,
         "places": s.scalars(select(Place).order_by(Place.name)).all(),
         "ages": AGE_BANDS, "token": token, "sent": sent, "problem": problem,
     }, status_code=status)  # fmt: skip
@@ -165,8 +160,5 @@ def thanks(request: Request, key: str, lang: str | None = None) -> HTMLResponse:
     with request.app.state.maker() as s:
         survey = _survey(s, key)
         lang = _lang(survey, lang)
-        context: dict[str, Any] = {**request.app.state.page, "survey": survey, "lang": lang,
-                                   "dir": "rtl" if lang in RTL else "ltr",
-                                   "t": lambda text: in_language(text, lang),
-                                   "w": CHROME.get(lang, CHROME["en"])}  # fmt: skip
+        context = {**request.app.state.page, **_speak(survey, lang), "survey": survey}
         return PAGES.TemplateResponse(request, "youth_survey_thanks.html", context)

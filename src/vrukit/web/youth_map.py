@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -33,7 +32,6 @@ from vrukit.directory.models import (
     DirAttribute,
     DirLocation,
     DirPostcode,
-    DirSchedule,
     DirService,
     DirServiceAtLocation,
     DirTaxonomyTerm,
@@ -42,18 +40,18 @@ from vrukit.directory.models import (
     safe_link,
 )
 from vrukit.directory.places import UnknownPlace
-from vrukit.directory.search import DAYS, is_stale
 from vrukit.directory.search import Query as Search
+from vrukit.directory.search import is_stale
 from vrukit.programme.db import engine, upgrade
+from vrukit.publish._i18n import Lang
 from vrukit.web import surveys
-from vrukit.web._youth_results import address, advice, hits, km, markers
+from vrukit.web._youth_lang import PAGES, chooser, speak, youth_lang
+from vrukit.web._youth_results import address, advice, found_heading, hits, markers
 
 __all__ = ["PER_PAGE", "create_youth_map_app"]
 
 PER_PAGE = 20
 LONDON = ZoneInfo("Europe/London")
-DAY_NAMES = dict(zip(DAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
-PAGES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 def create_youth_map_app(
@@ -114,28 +112,6 @@ def _db(request: Request) -> Iterator[Session]:
 Db = Annotated[Session, Depends(_db)]
 
 
-def age_range(s: DirService) -> str:
-    lo, hi = s.minimum_age, s.maximum_age
-    if lo is None and hi is None:
-        return "All ages"
-    if hi is None:
-        return f"Ages {lo} and over"
-    return f"Ages {lo or 0} to {hi}"
-
-
-def when(schedules: list[DirSchedule]) -> str:
-    return "; ".join(
-        f"{', '.join(DAY_NAMES.get(d, d) for d in k.byday.split(',') if d)} "
-        f"{k.opens_at}-{k.closes_at}"
-        for k in schedules
-        if k.byday
-    )
-
-
-def day(d: date | None) -> str:
-    return d.strftime("%-d %B %Y") if d else "never"
-
-
 def link(value: str | None) -> str | None:
     """A stored link as it may be shown: None unless http(s), mailto or tel (a listing stored
     before links were checked, or by hand in the database, never becomes a script link)."""
@@ -145,7 +121,7 @@ def link(value: str | None) -> str | None:
         return None
 
 
-PAGES.env.filters.update(km=km, address=address, age_range=age_range, when=when, day=day, link=link)
+PAGES.env.filters.update(address=address, link=link)
 
 
 def _typed(text: str) -> str:
@@ -157,9 +133,10 @@ def _form(what: str, where: str, age: int | None, open_now: bool) -> dict[str, A
     return {"what": _typed(what), "where": _typed(where), "age": age, "open_now": open_now}
 
 
-def _link(root: str, form: dict[str, Any], **change: Any) -> str:
-    """The search page for ``form`` with ``change`` (a value None or "" leaves a field out)."""
-    values = form | change
+def _link(root: str, form: dict[str, Any], lang: str, **change: Any) -> str:
+    """The search page for ``form`` with ``change`` (a value None or "" leaves a field out), in
+    ``lang``."""
+    values = form | change | {"lang": "" if lang == "en" else lang}
     return f"{root}/?" + urlencode({k: v for k, v in values.items() if v not in ("", None, False)})
 
 
@@ -173,7 +150,9 @@ def search_page(
     age: Annotated[str, Query(max_length=3)] = "",  # an empty box sends "age="
     open_now: bool = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    lang: Annotated[str, Query(max_length=5)] = "",
 ) -> HTMLResponse:
+    speaks = youth_lang(lang)
     years = int(age) if re.fullmatch(r"[0-9]{1,3}", age.strip()) else None
     form = _form(what, where or postcode or town, years, open_now)
     state = request.app.state
@@ -182,20 +161,21 @@ def search_page(
     if not form["where"] and (code in snap.postcodes or code in snap.outward):
         form |= {"what": "", "where": form["what"]}  # a postcode typed in "what"
     searched = any((form["what"], form["where"], years is not None, open_now))
-    context = state.page | {
+    context = state.page | speak(speaks) | {
+        "languages": chooser(request, speaks),
         "form": form, "searched": searched, "error": None, "found": None, "hits": [],
         "asked": not searched and bool({"what", "where"} & set(request.query_params)),
         "terms": _terms(s), "towns": sorted(snap.towns), "example_postcode": _example(s),
-        "link": lambda **change: _link(state.page["root"], form, **change),
-        "surveys": surveys.open_surveys(s),
+        "link": lambda **change: _link(state.page["root"], form, speaks.code, **change),
+        "surveys": surveys.open_surveys(s, speaks.code),
     }  # fmt: skip
     if searched:
-        context |= _results(request, s, snap, form, page)
+        context |= _results(request, s, snap, form, page, speaks)
     return PAGES.TemplateResponse(request, "youth_search.html", context)
 
 
 def _results(
-    request: Request, s: Session, snap: Snapshot, form: dict[str, Any], page: int
+    request: Request, s: Session, snap: Snapshot, form: dict[str, Any], page: int, lang: Lang
 ) -> dict[str, Any]:
     """What the page shows for a search: the page of results and the map's markers, the
     message for an unknown place, or the advice when nothing is found."""
@@ -210,11 +190,14 @@ def _results(
     window = slice((page - 1) * PER_PAGE, page * PER_PAGE)
     ids = [snap.service_ids[k] for k in found.services[window]]
     shown = hits(_load(s, ids), ids, (page - 1) * PER_PAGE + 1, found, state.today(), at)
-    root = state.page["root"]
+    root, tail = state.page["root"], "" if lang.code == "en" else f"?lang={lang.code}"
+    words = " ".join(found.keywords.read_as) if found.keywords and found.keywords.words else ""
     return {
+        "heading": found_heading(lang, total, words, found.place),
         "found": found, "hits": shown, "total": total, "page": page,
         "pages": max(1, math.ceil(total / PER_PAGE)), "first": (page - 1) * PER_PAGE + 1,
-        "markers": markers(shown, found, snap.towns, lambda sid: f"{root}/services/{sid}"),
+        "markers": markers(shown, found, snap.towns, lambda sid: f"{root}/services/{sid}{tail}",
+                           lang),
         "advice": None if total else advice(snap, query, found, at),
     }  # fmt: skip
 
@@ -240,15 +223,19 @@ def _example(s: Session) -> str:
     return f"{code[:-3]} {code[-3:]}" if len(code) > 4 else code
 
 
-def _back(request: Request) -> str:
+def _back(request: Request, lang: Lang) -> str:
     """The search the person came from, when it was on this site; else a new search."""
     came = request.headers.get("referer", "")
     if came and urlsplit(came).netloc == request.url.netloc:
         return came
-    return f"{request.app.state.page['root']}/"
+    tail = "" if lang.code == "en" else f"?lang={lang.code}"
+    return f"{request.app.state.page['root']}/{tail}"
 
 
-def service_page(request: Request, s: Db, sid: str) -> HTMLResponse:
+def service_page(
+    request: Request, s: Db, sid: str, lang: Annotated[str, Query(max_length=5)] = ""
+) -> HTMLResponse:
+    speaks = youth_lang(lang)
     row = s.scalars(
         select(DirService).where(DirService.id == sid, DirService.status != "defunct").options(
             selectinload(DirService.organization), selectinload(DirService.phones),
@@ -260,10 +247,15 @@ def service_page(request: Request, s: Db, sid: str) -> HTMLResponse:
     ).first()  # fmt: skip
     if row is None:
         raise HTTPException(404, "no such service")
-    context = request.app.state.page | {
-        "service": row,
-        "categories": [a.taxonomy_term.name for a in row.attributes],
-        "stale": is_stale(row, request.app.state.today()),
-        "back": _back(request),
-    }
+    context = (
+        request.app.state.page
+        | speak(speaks)
+        | {
+            "languages": chooser(request, speaks),
+            "service": row,
+            "categories": [a.taxonomy_term.name for a in row.attributes],
+            "stale": is_stale(row, request.app.state.today()),
+            "back": _back(request, speaks),
+        }
+    )
     return PAGES.TemplateResponse(request, "youth_service.html", context)
