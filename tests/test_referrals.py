@@ -799,3 +799,51 @@ def test_subject_access_holds_only_what_the_requester_may_see(store):
     assert onward_org not in got.text, "the onward referral's receiver is not disclosed"
     assert "other organisations answer for their own records" in data["scope"]
     assert data["identifying_details"]["family_name"] == PERSON["family_name"]
+
+
+def test_a_withdrawal_is_lifted_only_on_the_referral_it_was_recorded_on(store):
+    """The fifteenth probe: the custody suite refers a young person on, who is referred on
+    again; the last receiver records consent withdrawn; the custody suite, which cannot see that
+    referral, tried "consent given" on its own and so undid the withdrawal unseen. Now it is
+    refused (and its page says why and offers no button); the organisations on the referral the
+    withdrawal was recorded on can still lift it, and both see who did."""
+    url, keyring = store
+    with session(url) as s:
+        custody = s.scalars(select(User).where(User.email == LOGINS["referrer"][0])).one()
+        first = s.scalars(
+            select(Pathway).where(Pathway.provider_id != custody.organisation_id)
+        ).first()
+        r1 = create_referral(
+            s, keyring, pathway=first, identity=PERSON, referring_org_id=custody.organisation_id,
+            referrer_role="custody sergeant", age=16, sex="male", consent_given=True, at=NOW,
+            by=custody,
+        )  # fmt: skip
+        both = [custody.organisation_id, first.provider_id]
+        onward = s.scalars(select(Pathway).where(Pathway.provider_id.not_in(both))).first()
+        r2 = refer_on(s, None, r1, onward, NOW + timedelta(days=3), "onward", True)
+        s.flush()
+        middle, last = _user(s, r1), _user(s, r2)
+        set_consent(s, last, r2, False, NOW + timedelta(days=4), "withdrawn-note-3301")
+        with pytest.raises(NotAllowed) as refused:
+            set_consent(s, custody, r1, True, NOW + timedelta(days=5), "regrant-note-4410")
+        assert refused.value.status == 403 and "not on" in str(refused.value)
+        assert r1.subject.consent == "withdrawn"
+        ids = (r1.id, r2.id)
+        s.commit()
+    c = _client(url, keyring)
+    _sign_in(c, "referrer")
+    page = c.get(f"/referrals/{ids[0]}").text
+    assert "withdrawn on another organisation" in page and 'value="given"' not in page
+    token = _token(c, f"/referrals/{ids[0]}")
+    sent = c.post(f"/referrals/{ids[0]}/consent",
+                  data={"csrf_token": token, "consent": "given", "note": "x"})  # fmt: skip
+    assert sent.status_code == 403
+    with session(url) as s:
+        r2 = s.get(Referral, ids[1])
+        assert r2.subject.consent == "withdrawn"
+        set_consent(s, s.merge(middle), r2, True, NOW + timedelta(days=6), "lifted-note-5120")
+        assert r2.subject.consent == "given"
+        seen = [c.note for c in s.scalars(select(RefConsent).where(
+            RefConsent.referral_id == ids[1]).order_by(RefConsent.id))]  # fmt: skip
+        assert seen[-2:] == ["withdrawn-note-3301", "lifted-note-5120"]
+        s.commit()

@@ -571,7 +571,7 @@ def test_the_throttle_counts_an_ipv6_household_once_and_a_proxy_s_port_is_no_str
     """The twelfth probe: one IPv6 /64 holds more addresses than any throttle could count, and
     behind a proxy on a port other than 443 the browser's Origin has the port while Host has
     not: each once refused every answer."""
-    from vrukit.voice.responses import _network
+    from vrukit.voice.responses import network as _network
 
     assert (
         _network("2001:db8:1:2::1")
@@ -612,7 +612,7 @@ def test_an_option_named_as_a_results_column_is_refused_and_every_allowed_one_wo
 def test_a_definition_nested_too_deeply_is_a_422_and_ipv4_mapped_addresses_count_as_ipv4(
     base, tmp_path
 ):
-    from vrukit.voice.responses import _network
+    from vrukit.voice.responses import network as _network
 
     assert _network("::ffff:203.0.113.9") == "203.0.113.9" != _network("::ffff:203.0.113.10")
     url = _copy(base, tmp_path)

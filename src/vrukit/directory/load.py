@@ -9,6 +9,7 @@ Every record is checked before anything is stored; a file with problems raises
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -68,6 +69,16 @@ def _unsafe_links(data: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _within(value: Any, lo: float, hi: float, *, whole: bool = False) -> bool:
+    """Whether ``value`` is absent or a finite number from ``lo`` to ``hi`` (NaN, infinity, a
+    text or a true/false are not)."""
+    if value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return False
+    return lo <= value <= hi and (not whole or float(value).is_integer())
+
+
 def _check(path: Path, data: dict[str, Any]) -> None:
     problems = []
     for kind, fields in REQUIRED.items():
@@ -77,18 +88,32 @@ def _check(path: Path, data: dict[str, Any]) -> None:
                     problems.append(f"{kind}[{k}] id {rec.get('id')!r}: {f} is required")
     problems += _unsafe_links(data)
     for k, svc in enumerate(data.get("services", [])):
-        if svc.get("status") not in SERVICE_STATUSES:
-            problems.append(f"services[{k}] id {svc.get('id')!r}: status {svc.get('status')!r} "
-                            f"is not one of {', '.join(SERVICE_STATUSES)}")  # fmt: skip
-        for j, sal in enumerate(svc.get("service_at_locations", [])):
-            loc = sal.get("location") or {}
-            if loc.get("location_type") not in LOCATION_TYPES:
-                problems.append(f"services[{k}].service_at_locations[{j}].location: "
-                                f"location_type {loc.get('location_type')!r} is not one of "
-                                f"{', '.join(LOCATION_TYPES)}")  # fmt: skip
+        problems += _service_problems(f"services[{k}]", svc)
     if problems:
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         raise InputFileError(str(path), "; ".join(problems[:10]) + more)
+
+
+def _service_problems(at: str, svc: dict[str, Any]) -> list[str]:
+    """What is wrong with one service: its status, ages, and each location's type and place."""
+    problems = []
+    if svc.get("status") not in SERVICE_STATUSES:
+        problems.append(f"{at} id {svc.get('id')!r}: status {svc.get('status')!r} "
+                        f"is not one of {', '.join(SERVICE_STATUSES)}")  # fmt: skip
+    for f in ("minimum_age", "maximum_age"):
+        if not _within(svc.get(f), 0, 130, whole=True):
+            problems.append(f"{at} id {svc.get('id')!r}: {f} {svc.get(f)!r} is not a whole "
+                            "number of years from 0 to 130")  # fmt: skip
+    for j, sal in enumerate(svc.get("service_at_locations", [])):
+        loc, where = sal.get("location") or {}, f"{at}.service_at_locations[{j}].location"
+        for f, most in (("latitude", 90), ("longitude", 180)):
+            if not _within(loc.get(f), -most, most):
+                problems.append(f"{where}: {f} {loc.get(f)!r} is not a number from {-most} "
+                                f"to {most}")  # fmt: skip
+        if loc.get("location_type") not in LOCATION_TYPES:
+            problems.append(f"{where}: location_type {loc.get('location_type')!r} is not one "
+                            f"of {', '.join(LOCATION_TYPES)}")  # fmt: skip
+    return problems
 
 
 def _date(v: str | None) -> date | None:

@@ -118,6 +118,13 @@ class DirOrganization(Base):
         return safe_link("website", value)
 
 
+#: A service's ages and a location's coordinates, as the store keeps them (migration 0013).
+AGES_IN_RANGE = ("(minimum_age IS NULL OR minimum_age BETWEEN 0 AND 130) AND "
+                 "(maximum_age IS NULL OR maximum_age BETWEEN 0 AND 130)")  # fmt: skip
+ON_EARTH = ("(latitude IS NULL OR latitude BETWEEN -90 AND 90) AND "
+            "(longitude IS NULL OR longitude BETWEEN -180 AND 180)")  # fmt: skip
+
+
 class DirService(Base):
     """A service. ``assured_date`` is when it was last verified, ``assurer_email`` by whom."""
 
@@ -127,6 +134,7 @@ class DirService(Base):
         CheckConstraint(
             "minimum_age IS NULL OR maximum_age IS NULL OR minimum_age <= maximum_age", name="ages"
         ),
+        CheckConstraint(AGES_IN_RANGE, name="age_range"),
         Index("ix_dir_service_last_modified", "last_modified"),
     )
 
@@ -169,6 +177,7 @@ class DirLocation(Base):
     __tablename__ = "dir_location"
     __table_args__ = (
         CheckConstraint(one_of("location_type", LOCATION_TYPES), name="location_type"),
+        CheckConstraint(ON_EARTH, name="coordinates"),  # PostgreSQL's NaN is outside too
         Index("ix_dir_location_lat_lon", "latitude", "longitude"),
     )
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from vrukit.errors import ConfigError
+
 __all__ = ["DUE_DAYS", "month_period", "quarter_end", "return_folder"]
 
 #: A quarter's return is due this many days after the quarter ends.
 DUE_DAYS = 30
+#: A quarter as written everywhere in vrukit: 2022-Q1 (years 1900 to 2099, in ASCII digits).
+QUARTER = re.compile(r"(19\d\d|20\d\d)-Q([1-4])")
 
 
 def return_folder(intervention: str) -> str:
@@ -24,12 +28,16 @@ def return_folder(intervention: str) -> str:
 
 
 def quarter_end(period: str) -> date:
-    """Last day of a ``YYYY-Qn`` quarter.
+    """Last day of a ``YYYY-Qn`` quarter; anything else is a ConfigError naming it.
 
     >>> quarter_end("2021-Q4")
     datetime.date(2021, 12, 31)
     """
-    year, q = int(period[:4]), int(period[-1])
+    found = QUARTER.fullmatch(period) if isinstance(period, str) else None
+    if found is None:
+        shown = str(period)[:40]
+        raise ConfigError(f"{shown!r} is not a quarter: write it as YYYY-Qn, e.g. 2022-Q1")
+    year, q = int(found[1]), int(found[2])
     first_next = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)
     return first_next - timedelta(days=1)
 

@@ -181,7 +181,8 @@ def record_reach(
 ) -> None:
     """The people ``board``'s network reached in quarter ``period`` (replacing an earlier
     figure for the same quarter)."""
-    quarter_end(period)  # ConfigError for anything but YYYY-Qn
+    period = period.strip()
+    quarter_end(period)  # ConfigError for anything but YYYY-Qn (1900-2099)
     if people < 0 or (activities is not None and activities < 0):
         raise ConfigError("People reached and activities are counts: 0 or more")
     row = s.get(NetworkReach, (board.id, period))

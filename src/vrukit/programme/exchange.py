@@ -188,6 +188,8 @@ def export_registry(s: Session, path: Path | str) -> dict[str, int]:
         ws.append(list(frame.columns))
         for row in frame.itertuples(index=False):
             ws.append([None if pd.isna(v) else v for v in row])
+            for cell in ws[ws.max_row]:  # a name typed "=..." stays text, never a formula
+                cell.data_type = "s" if cell.data_type == "f" else cell.data_type
         ws.freeze_panes = "A2"
     wb.save(path)
     return {k: len(v) for k, v in frames.items()}

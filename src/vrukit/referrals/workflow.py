@@ -475,32 +475,25 @@ def refer_on(
 def set_consent(
     s: Session, user: User | None, r: Referral, given: bool, at: datetime, note: str | None = None
 ) -> None:
-    """Record consent withdrawn (or given again) for ``r``'s subject, by anyone on it."""
+    """Record consent withdrawn for ``r``'s subject (by anyone on it: every referral of the
+    person stops), or given again - only on the referral the withdrawal was recorded on, so
+    its organisations see who lifted it (an organisation on another referral of the person
+    could otherwise undo a withdrawal it cannot see: the fifteenth probe)."""
     if user is not None and not on_referral(user, r):
         raise NotAllowed("only the organisations on a referral record consent", 403)
-    subject = r.subject
-    before = subject.consent
+    subject, before = r.subject, r.subject.consent
+    if given and before == "withdrawn" and user is not None:
+        latest = RefConsent.at.desc(), RefConsent.id.desc()
+        last = s.scalars(select(RefConsent).where(RefConsent.subject_id == subject.id)
+                         .order_by(*latest).limit(1)).first()  # fmt: skip
+        if last is not None and last.referral is not None and not on_referral(user, last.referral):
+            raise NotAllowed("consent was withdrawn on a referral your organisation is not on: "
+                             "only its organisations can record it given again", 403)  # fmt: skip
     subject.consent = "given" if given else "withdrawn"
-    s.add(
-        RefConsent(
-            subject=subject,
-            referral=r,
-            given=given,
-            at=at,
-            recorded_by=user.id if user else None,
-            note=(note or "").strip() or None,
-        )
-    )
-    audit(
-        s,
-        user,
-        "consent",
-        "ref_subject",
-        subject.pseudonym,
-        {"consent": before},
-        {"consent": subject.consent, "referral": _id(s, r)},
-        at,
-    )
+    s.add(RefConsent(subject=subject, referral=r, given=given, at=at, note=(note or "").strip()
+                     or None, recorded_by=user.id if user else None))  # fmt: skip
+    audit(s, user, "consent", "ref_subject", subject.pseudonym, {"consent": before},
+          {"consent": subject.consent, "referral": _id(s, r)}, at)  # fmt: skip
 
 
 def record_outcome(

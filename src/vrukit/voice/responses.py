@@ -45,6 +45,7 @@ __all__ = [
     "AlreadySent",
     "TooMany",
     "issue_token",
+    "network",
     "submit",
 ]
 
@@ -108,7 +109,7 @@ def _spend(s: Session, survey: Survey, token: str, now: datetime) -> None:
         raise AlreadySent("these answers were sent already: thank you") from None
 
 
-def _network(client: str) -> str:
+def network(client: str) -> str:
     """The address a throttle counts: an IPv6 address's /64 (one household or device is given
     a whole /64, and could otherwise send from as many addresses as it liked), else itself."""
     try:
@@ -131,7 +132,7 @@ def _throttle(s: Session, client: str, now: datetime) -> None:
     the hour or ``PER_DAY`` in the day."""
     if s.get_bind().dialect.name == "postgresql":  # counted one at a time, as SQLite's lock does
         s.execute(text("SELECT pg_advisory_xact_lock(7274614)"))
-    key = _sign(_key(s), f"client:{_network(client)}")
+    key = _sign(_key(s), f"client:{network(client)}")
     hour, day_ago = _hour(now), _hour(now) - timedelta(hours=23)
     s.execute(delete(SurveyThrottle).where(SurveyThrottle.hour < day_ago))
     mine = (SurveyThrottle.key == key) & (SurveyThrottle.hour >= day_ago)

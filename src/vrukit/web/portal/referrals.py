@@ -253,6 +253,7 @@ def page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
         others=[p for p in pathways.values() if p.id != r.pathway_id],
         clock=next(clock.itertuples(), None),
         consents=_consents(s, r, me),
+        lifts=_lifts(s, r, me),
         can_refer_on="referred_on" in TRANSITIONS[r.status],
         earlier=s.get(Referral, r.duplicate_of_id) if r.duplicate_of_id else None,
     )
@@ -267,6 +268,15 @@ def _consents(s: Session, r: Referral, me: User) -> list[RefConsent]:
         select(RefConsent).outerjoin(Referral, RefConsent.referral_id == Referral.id)
         .where(RefConsent.subject_id == r.subject_id, seen).order_by(RefConsent.id)
     ))  # fmt: skip
+
+
+def _lifts(s: Session, r: Referral, me: User) -> bool:
+    """Whether ``me`` may record consent given again: only on the referral the latest
+    withdrawal was recorded on (``referrals.workflow.set_consent``)."""
+    latest = RefConsent.at.desc(), RefConsent.id.desc()
+    last = s.scalars(select(RefConsent).where(RefConsent.subject_id == r.subject_id)
+                     .order_by(*latest).limit(1)).first()  # fmt: skip
+    return last is None or last.referral is None or on_referral(me, last.referral)
 
 
 @router.get("/referrals/{rid}/identity", response_class=HTMLResponse)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from vrukit.programme.accounts import hash_password, verify_password
 from vrukit.programme.models import SignInFailure
+from vrukit.voice.responses import network
 
 __all__ = [
     "DEVICE_COOKIE",
@@ -89,7 +90,8 @@ class RateLimit:
         if device:
             return {f"device:{_digest(device)}": self.per_device,
                     f"devices:{_digest(email)}": self.per_account_devices}  # fmt: skip
-        return {f"client:{client}": self.per_client, f"account:{_digest(email)}": self.per_account}
+        return {f"client:{network(client)}": self.per_client,  # an IPv6 /64 counts once
+                f"account:{_digest(email)}": self.per_account}  # fmt: skip
 
     def blocked(self, s: Session, now: datetime, client: str, email: str,
                 device: str | None) -> bool:  # fmt: skip
