@@ -35,7 +35,8 @@ from vrukit.programme.db import engine, upgrade
 
 
 @pytest.mark.parametrize("period", ["Q1 2022", "spring", "2022-Q9", "2022/23 Q1", "2022-Q0",
-                                    "0202-Q1", "1899-Q4", "2022-Q1x", "", "２０２２-Q1"])  # fmt: skip
+                                    "0202-Q1", "1899-Q4", "2022-Q1x", "",
+                                    "\uff12\uff10\uff12\uff12-Q1"])  # fmt: skip
 def test_a_period_that_is_not_a_quarter_is_refused_naming_it(period):
     with pytest.raises(ConfigError, match="YYYY-Qn"):
         quarter_end(period)
