@@ -828,6 +828,21 @@ def test_a_withdrawal_is_lifted_only_on_the_referral_it_was_recorded_on(store):
             set_consent(s, custody, r1, True, NOW + timedelta(days=5), "regrant-note-4410")
         assert refused.value.status == 403 and "not on" in str(refused.value)
         assert r1.subject.consent == "withdrawn"
+        # the sixteenth probe: withdrawing again on its own referral, then giving, got round it
+        with pytest.raises(NotAllowed, match="already withdrawn"):
+            set_consent(s, custody, r1, False, NOW + timedelta(days=5), "again")
+        s.add(
+            RefConsent(
+                subject=r1.subject,
+                referral=r1,
+                given=False,
+                at=NOW + timedelta(days=5),
+                recorded_by=custody.id,
+            )
+        )  # as old data may
+        with pytest.raises(NotAllowed, match="not on"):
+            set_consent(s, custody, r1, True, NOW + timedelta(days=6), "regrant-note-4411")
+        assert r1.subject.consent == "withdrawn"
         ids = (r1.id, r2.id)
         s.commit()
     c = _client(url, keyring)
@@ -841,9 +856,19 @@ def test_a_withdrawal_is_lifted_only_on_the_referral_it_was_recorded_on(store):
     with session(url) as s:
         r2 = s.get(Referral, ids[1])
         assert r2.subject.consent == "withdrawn"
-        set_consent(s, s.merge(middle), r2, True, NOW + timedelta(days=6), "lifted-note-5120")
+        with pytest.raises(NotAllowed, match="not on"):  # custody's withdrawal on r1 holds
+            set_consent(s, s.merge(last), r2, True, NOW + timedelta(days=7), "too-soon")
+        set_consent(s, s.merge(middle), r2, True, NOW + timedelta(days=7), "lifted-by-both")
+        assert r2.subject.consent == "given"  # on both referrals it was withdrawn on
+        set_consent(s, s.merge(middle), r2, False, NOW + timedelta(days=8), "withdrawn-again")
+        set_consent(s, s.merge(middle), r2, True, NOW + timedelta(days=9), "lifted-note-5120")
         assert r2.subject.consent == "given"
         seen = [c.note for c in s.scalars(select(RefConsent).where(
             RefConsent.referral_id == ids[1]).order_by(RefConsent.id))]  # fmt: skip
-        assert seen[-2:] == ["withdrawn-note-3301", "lifted-note-5120"]
+        assert seen[-4:] == [
+            "withdrawn-note-3301",
+            "lifted-by-both",
+            "withdrawn-again",
+            "lifted-note-5120",
+        ]
         s.commit()

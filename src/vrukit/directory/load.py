@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vrukit.directory.exchange import TABLES, read_csv_package
@@ -86,12 +88,50 @@ def _check(path: Path, data: dict[str, Any]) -> None:
             for f in fields:
                 if rec.get(f) in (None, ""):
                     problems.append(f"{kind}[{k}] id {rec.get('id')!r}: {f} is required")
-    problems += _unsafe_links(data)
+    problems += _unsafe_links(data) + _repeated(data) + _nul(data, "")[:3]
     for k, svc in enumerate(data.get("services", [])):
-        problems += _service_problems(f"services[{k}]", svc)
+        problems += _service_problems(f"services[{k}]", svc) + _dates(f"services[{k}]", svc)
     if problems:
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         raise InputFileError(str(path), "; ".join(problems[:10]) + more)
+
+
+def _repeated(data: dict[str, Any]) -> list[str]:
+    """An id given to two records of one kind (the second would silently replace the first)."""
+    problems = []
+    for kind in REQUIRED:
+        seen: set[Any] = set()
+        for k, rec in enumerate(data.get(kind, [])):
+            if rec.get("id") in seen:
+                problems.append(f"{kind}[{k}] id {rec.get('id')!r} is given twice")
+            seen.add(rec.get("id"))
+    return problems
+
+
+def _nul(value: Any, at: str) -> list[str]:
+    """Where a text holds a NUL character (no store keeps one; PostgreSQL refuses it)."""
+    if isinstance(value, str):
+        return [f"{at or 'the file'}: a text holds a NUL character"] if "\x00" in value else []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(
+        value, list) else ()  # fmt: skip
+    return [p for k, v in items for p in _nul(v, f"{at}.{k}" if at else str(k))]
+
+
+def _dates(at: str, svc: dict[str, Any]) -> list[str]:
+    """A service's dates: a day from 1990 to 2099 that exists (not 2022-02-30 or 0202-01-01)."""
+    problems = []
+    for f, read in (("assured_date", _date), ("last_modified", _when)):
+        value = svc.get(f)
+        if value in (None, ""):
+            continue
+        try:
+            day = read(value) if isinstance(value, str) else None
+        except ValueError:
+            day = None
+        if day is None or not 1990 <= day.year <= 2099:
+            problems.append(f"{at} id {svc.get('id')!r}: {f} {value!r} is not a date from 1990 "
+                            "to 2099")  # fmt: skip
+    return problems
 
 
 def _service_problems(at: str, svc: dict[str, Any]) -> list[str]:
@@ -157,14 +197,23 @@ def load_hsds_data(s: Session, data: dict[str, Any], path: Path) -> DirectoryLoa
                             trusted=bool(o.get("trusted", False)),
                             last_modified=_when(o.get("last_modified"))))  # fmt: skip
     services = data.get("services", [])
-    # a newer record replaces the old one with everything under it
-    for old in _existing(s, DirService, [x["id"] for x in services]).values():
-        s.delete(old)
+    # a newer record replaces the old one's fields and parts, in place: what the store links to
+    # it (providers' pending edits, referrals, incident offers, its place) stays linked
+    known = _existing(s, DirService, [x["id"] for x in services])
     s.flush()
+    _drop_parts(s, list(known))
+    for row in known.values():  # their collections are read again: empty
+        s.expire(row, ["phones", "schedules", "attributes", "at_locations"])
     locations = 0
     for svc in services:
-        locations += _service(s, put, svc)
-    s.flush()
+        locations += _service(s, put, svc, known.get(svc["id"]))
+    try:
+        s.flush()
+    except IntegrityError as e:  # a rule of the store the checks above did not name
+        rule = re.search(r"(ck|uq|fk|pk)_[a-z_]+|UNIQUE[^\n]*|FOREIGN KEY[^\n]*", str(e.orig))
+        raise InputFileError(
+            str(path), f"the store refused it: {rule.group(0) if rule else type(e.orig).__name__}"
+        ) from None
     bump(s)
     return DirectoryLoad(len(data.get("taxonomies", [])), len(data.get("taxonomy_terms", [])),
                          len(data.get("organizations", [])), len(services), locations)  # fmt: skip
@@ -198,9 +247,20 @@ class _Upsert:
         return row
 
 
-def _service(s: Session, put: _Upsert, svc: dict[str, Any]) -> int:
-    row = DirService(
-        id=svc["id"], organization_id=svc["organization_id"], name=svc["name"],
+def _drop_parts(s: Session, ids: list[str]) -> None:
+    """Delete the phones, schedules, categories and places of the services ``ids`` (each is
+    given again by the file), before the services are updated in place."""
+    parts = ((DirPhone, DirPhone.service_id), (DirSchedule, DirSchedule.service_id),
+             (DirAttribute, DirAttribute.link_id),
+             (DirServiceAtLocation, DirServiceAtLocation.service_id))  # fmt: skip
+    for k in range(0, len(ids), 5000):
+        for model, column in parts:  # the session forgets the rows it holds as well
+            s.execute(delete(model).where(column.in_(ids[k : k + 5000])))
+
+
+def _service(s: Session, put: _Upsert, svc: dict[str, Any], known: DirService | None) -> int:
+    fields = dict(
+        organization_id=svc["organization_id"], name=svc["name"],
         description=svc.get("description"), url=svc.get("url"), email=svc.get("email"),
         status=svc["status"], eligibility_description=svc.get("eligibility_description"),
         minimum_age=svc.get("minimum_age"), maximum_age=svc.get("maximum_age"),
@@ -217,7 +277,11 @@ def _service(s: Session, put: _Upsert, svc: dict[str, Any]) -> int:
                                  taxonomy_term_id=a["taxonomy_term_id"])
                     for a in svc.get("attributes", [])],
     )  # fmt: skip
-    s.add(row)
+    row = known if known is not None else DirService(id=svc["id"])
+    for name, value in fields.items():
+        setattr(row, name, value)
+    if known is None:
+        s.add(row)
     for sal in svc.get("service_at_locations", []):
         loc = sal["location"]
         location = put(DirLocation(

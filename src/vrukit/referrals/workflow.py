@@ -12,8 +12,8 @@ Who sees what:
   and decides on a possible duplicate;
 - **VRU roles** (admin, commissioner, analyst) see referrals pseudonymised - never a name - for
   monitoring and evaluation, and change nothing;
-- anyone on the referral may record consent withdrawn (or given again). Withdrawal stops all
-  processing and takes the subject out of every export and analysis from then on.
+- anyone on a referral may record consent withdrawn: all processing stops and the subject
+  leaves every export and analysis; only those on its referral may record it given again.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ __all__ = [
     "decide_duplicate",
     "load_pathways",
     "may_act",
+    "may_lift",
     "may_see",
     "record_outcome",
     "refer_on",
@@ -74,9 +75,6 @@ class NotAllowed(VrukitError):
     def __init__(self, message: str, status: int = 409) -> None:
         super().__init__(message)
         self.status = status
-
-
-# -- scope --------------------------------------------------------------------------------------
 
 
 def scope(user: User) -> Any:
@@ -475,25 +473,32 @@ def refer_on(
 def set_consent(
     s: Session, user: User | None, r: Referral, given: bool, at: datetime, note: str | None = None
 ) -> None:
-    """Record consent withdrawn for ``r``'s subject (by anyone on it: every referral of the
-    person stops), or given again - only on the referral the withdrawal was recorded on, so
-    its organisations see who lifted it (an organisation on another referral of the person
-    could otherwise undo a withdrawal it cannot see: the fifteenth probe)."""
+    """Record consent withdrawn for ``r``'s subject, by anyone on it, or given again, by those
+    on every withdrawal's referral (``may_lift``: the fifteenth and sixteenth probes)."""
     if user is not None and not on_referral(user, r):
         raise NotAllowed("only the organisations on a referral record consent", 403)
     subject, before = r.subject, r.subject.consent
-    if given and before == "withdrawn" and user is not None:
-        latest = RefConsent.at.desc(), RefConsent.id.desc()
-        last = s.scalars(select(RefConsent).where(RefConsent.subject_id == subject.id)
-                         .order_by(*latest).limit(1)).first()  # fmt: skip
-        if last is not None and last.referral is not None and not on_referral(user, last.referral):
-            raise NotAllowed("consent was withdrawn on a referral your organisation is not on: "
-                             "only its organisations can record it given again", 403)  # fmt: skip
+    if not given and before == "withdrawn":  # a second withdrawal would hide the first's author
+        raise NotAllowed("consent is already withdrawn")
+    if given and before == "withdrawn" and user is not None and not may_lift(s, user, subject):
+        raise NotAllowed("consent was withdrawn on a referral your organisation is not on: "
+                         "only its organisations can record it given again", 403)  # fmt: skip
     subject.consent = "given" if given else "withdrawn"
     s.add(RefConsent(subject=subject, referral=r, given=given, at=at, note=(note or "").strip()
                      or None, recorded_by=user.id if user else None))  # fmt: skip
     audit(s, user, "consent", "ref_subject", subject.pseudonym, {"consent": before},
           {"consent": subject.consent, "referral": _id(s, r)}, at)  # fmt: skip
+
+
+def may_lift(s: Session, user: User, subject: Subject) -> bool:
+    """Whether ``user`` is on the referral of every withdrawal since consent was last given."""
+    for c in s.scalars(select(RefConsent).where(RefConsent.subject_id == subject.id)
+                       .order_by(RefConsent.at.desc(), RefConsent.id.desc())):  # fmt: skip
+        if c.given:
+            return True
+        if c.referral is not None and not on_referral(user, c.referral):
+            return False
+    return True
 
 
 def record_outcome(

@@ -39,6 +39,7 @@ from vrukit.referrals.workflow import (
     create_referral,
     decide_duplicate,
     may_act,
+    may_lift,
     may_see,
     on_referral,
     record_outcome,
@@ -271,12 +272,8 @@ def _consents(s: Session, r: Referral, me: User) -> list[RefConsent]:
 
 
 def _lifts(s: Session, r: Referral, me: User) -> bool:
-    """Whether ``me`` may record consent given again: only on the referral the latest
-    withdrawal was recorded on (``referrals.workflow.set_consent``)."""
-    latest = RefConsent.at.desc(), RefConsent.id.desc()
-    last = s.scalars(select(RefConsent).where(RefConsent.subject_id == r.subject_id)
-                     .order_by(*latest).limit(1)).first()  # fmt: skip
-    return last is None or last.referral is None or on_referral(me, last.referral)
+    """Whether ``me`` may record consent given again (``referrals.workflow.may_lift``)."""
+    return r.subject.consent == "given" or may_lift(s, me, r.subject)
 
 
 @router.get("/referrals/{rid}/identity", response_class=HTMLResponse)

@@ -1,0 +1,92 @@
+"""The sixteenth probe (issue 29): re-importing a directory deleted each service and made it
+again, so providers' pending edits went with it, referrals lost their link to it, and once an
+incident's surge offer named a service every import of it failed with a traceback; a bad date,
+a NUL or an id given twice in a partner's file was a traceback too. (Its consent finding - a
+second withdrawal on one's own referral, then "given", got round the fifteenth probe's fix -
+is in tests/test_referrals.py: a withdrawal is lifted only on the referral it was recorded on.)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vrukit.directory.load import load_hsds
+from vrukit.directory.models import DirEdit, DirPhone, DirService
+from vrukit.errors import InputFileError
+from vrukit.incidents.models import Incident, IncidentOffer
+from vrukit.programme.db import engine, upgrade
+from vrukit.programme.models import User
+
+WHEN = datetime(2022, 5, 16, 12, 0)
+
+
+@pytest.fixture
+def directory(tmp_path):
+    from vrukit.demo.directory import write_directory
+    from vrukit.demo.region import make_region
+
+    files = write_directory(tmp_path / "demo", 2021, make_region(2021, 150))
+    db = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    upgrade(db)
+    with Session(engine(db)) as s:
+        load_hsds(s, files.services)
+        s.commit()
+    return db, json.loads(files.services.read_text()), tmp_path
+
+
+def test_a_re_import_updates_services_in_place_and_keeps_what_links_to_them(directory):
+    db, data, folder = directory
+    sid = data["services"][0]["id"]
+    with Session(engine(db)) as s:
+        user = User(email="analyst@vru.example", password_hash="-", role="analyst")
+        s.add(user)
+        s.flush()
+        s.add(DirEdit(service_id=sid, changes={"name": "New name"}, before={"name": "x"},
+                      proposed_by=user.id, proposed_at=WHEN, status="pending"))  # fmt: skip
+        incident = Incident(occurred_at=WHEN, kind="stabbing", latitude=52.5, longitude=-1.9,
+                            located_by="52.5, -1.9", recorded_at=WHEN)  # fmt: skip
+        incident.offers.append(IncidentOffer(service_id=sid))
+        s.add(incident)
+        s.commit()
+    again = copy.deepcopy(data)
+    svc = again["services"][0]
+    svc["name"] = "Renamed by its partner"
+    svc["phones"] = [{"id": "phone-new-1", "number": "0121 496 0000"}]
+    svc["last_modified"] = "2022-06-01T09:00:00Z"
+    path = folder / "again.json"
+    path.write_text(json.dumps(again))
+    for file in (path, path):  # twice: the second changes nothing
+        with Session(engine(db)) as s:
+            load_hsds(s, file)
+            s.commit()
+    with Session(engine(db)) as s:
+        assert s.get(DirService, sid).name == "Renamed by its partner"
+        assert [p.number for p in s.get(DirService, sid).phones] == ["0121 496 0000"]
+        assert s.scalar(select(func.count()).select_from(DirEdit)) == 1  # the pending edit
+        assert s.scalar(select(func.count()).select_from(IncidentOffer)) == 1  # the offer
+        assert s.scalar(select(func.count()).select_from(DirService)) == len(data["services"])
+        assert s.scalar(select(func.count()).where(DirPhone.service_id == sid)) == 1
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    (lambda d: d["services"][0].update(assured_date="2022-02-30"), "assured_date"),
+    (lambda d: d["services"][0].update(assured_date="0202-01-01"), "1990 to 2099"),
+    (lambda d: d["services"][0].update(last_modified="2021-04-03T25:00"), "last_modified"),
+    (lambda d: d["services"][0].update(name="Boxing\x00club"), "NUL"),
+    (lambda d: d["services"].append(dict(d["services"][0])), "given twice"),
+])  # fmt: skip
+def test_a_partner_s_bad_date_nul_or_repeated_id_is_refused_naming_it(directory, change, said):
+    db, data, folder = directory
+    bad = copy.deepcopy(data)
+    change(bad)
+    path = folder / "partner.json"
+    path.write_text(json.dumps(bad))
+    with Session(engine(db)) as s, pytest.raises(InputFileError, match=said) as refused:
+        load_hsds(s, path)
+    assert "partner.json" in str(refused.value)
