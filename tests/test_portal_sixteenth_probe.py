@@ -90,3 +90,45 @@ def test_a_partner_s_bad_date_nul_or_repeated_id_is_refused_naming_it(directory,
     with Session(engine(db)) as s, pytest.raises(InputFileError, match=said) as refused:
         load_hsds(s, path)
     assert "partner.json" in str(refused.value)
+
+
+def test_the_survey_page_reads_while_the_store_is_busy_writing(tmp_path):
+    """On SQLite the first views of a survey made the store's form key inside a read, and
+    failed ("database is locked") while anything else wrote: the key is made at start now."""
+    import sqlite3
+
+    from conftest import small_programme
+    from test_voice import KEY, _copy, _youth
+
+    small_programme(tmp_path / "p")
+    url = _copy(tmp_path / "p" / "programme.sqlite", tmp_path)
+    c = _youth(url)  # the app is made: its key with it
+    held = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=1)
+    held.execute("BEGIN IMMEDIATE")  # another writer holds the store
+    codes = []
+    try:
+        for _ in range(5):
+            codes.append(c.get(f"/have-your-say/{KEY}").status_code)
+    finally:
+        held.execute("ROLLBACK")
+        held.close()
+    assert codes == [200] * 5
+
+
+def test_a_spend_return_for_a_quarter_outside_1990_to_2099_is_refused_naming_the_row(tmp_path):
+    """ "0202-Q1", "0000-Q4" and "9999-Q4" were stored where no page shows or deletes them."""
+    from conftest import small_programme
+    from vrukit.commissioning.governance import check_spend_return
+    from vrukit.programme.models import Intervention
+    from vrukit.programme.returns import ReturnRejected
+
+    url = small_programme(tmp_path / "p")
+    with Session(engine(url)) as s:
+        name = s.scalars(select(Intervention.name).order_by(Intervention.id)).first()
+        path = tmp_path / "spend.csv"
+        rows = [f'"{name}",{q},1000,,' for q in ("0202-Q1", "0000-Q4", "9999-Q4", "2022-Q1")]
+        path.write_text("intervention,quarter,amount,category,note\n" + "\n".join(rows) + "\n")
+        with pytest.raises(ReturnRejected) as refused:
+            check_spend_return(s, path)
+        bad = {(p.row, p.value) for p in refused.value.problems if p.column == "quarter"}
+        assert bad == {(2, "0202-Q1"), (3, "0000-Q4"), (4, "9999-Q4")}

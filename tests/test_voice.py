@@ -7,10 +7,12 @@ reads; the youth panel's consent rule; and every new route for every role."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import shutil
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -677,3 +679,51 @@ def test_answers_sent_at_the_same_moment_are_all_kept(request, base, tmp_path, k
         from vrukit.voice.models import SurveyThrottle
 
         assert sum(s.scalars(select(SurveyThrottle.count))) == 12  # every answer counted
+
+
+# -- noise on published counts: the sixteenth probe's padding ------------------------------------
+
+
+def test_padding_a_small_group_no_longer_gives_its_count_back():
+    """Someone adds 9 answers of their own to a place whose true count is 3 (shown <10): the
+    place then shows about 12, but 12 - 9 gave the 3 back. With the cell-key noise the padded
+    group shows one of 10 to 14 depending on keys the padder cannot know, every published count
+    is within 2 of the truth and never under 10, and the same records always show the same."""
+    from vrukit.voice.results import noisy
+
+    rng = np.random.default_rng(16)
+    shown, guessed_right = [], 0
+    for trial in range(60):
+        frame = _frame({"Big place": (40, 30), "Small place": (3 + 9, 20)})
+        frame["rkey"] = rng.integers(0, 256, len(frame))
+        out = survey_results(frame, _routed_survey())["seen_knife"]
+        cell = out[(out.breakdown == "place+period") & (out.place == "Small place")].iloc[0]
+        shown.append(int(cell.yes))
+        guessed_right += int(cell.yes) - 9 == 3
+        for c in ("n", "yes", "no"):
+            truth = {"n": 32, "yes": 12, "no": 20}[c]
+            assert abs(int(cell[c]) - truth) <= 2 and int(cell[c]) >= MIN_GROUP
+        again = survey_results(frame, _routed_survey())["seen_knife"]
+        assert again.equals(out), trial  # the same records, the same noise
+    assert set(shown) == {10, 11, 12, 13, 14}
+    assert guessed_right < 0.35 * len(shown)
+    assert noisy(0, 7) == 0 and noisy(10, 0) == MIN_GROUP  # zeros stay; nothing under 10
+
+
+def test_every_store_has_its_own_secret_for_the_noise_and_the_demo_its_fixed_one(base, tmp_path):
+    from vrukit.programme.db import upgrade
+    from vrukit.programme.models import StoreSetting
+    from vrukit.voice.results import CELL_KEY
+
+    keys = []
+    for name in ("a", "b"):
+        url = f"sqlite:///{tmp_path / name}.sqlite"
+        upgrade(url)
+        with Session(engine(url)) as s:
+            keys.append(s.get(StoreSetting, CELL_KEY).value)
+    assert keys[0] != keys[1] and all(len(bytes.fromhex(k)) == 32 for k in keys)
+    with Session(engine(f"sqlite:///{base}")) as s:  # the demo's, from its seed
+        demo = s.get(StoreSetting, CELL_KEY).value
+        frame = responses(s, s.scalars(select(Survey)).one())
+    assert demo == hashlib.sha256(b"vrukit-demo-2021-survey-cells").hexdigest()
+    assert frame["rkey"].between(0, 255).all() and frame["rkey"].nunique() > 200

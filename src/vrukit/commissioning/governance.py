@@ -317,8 +317,10 @@ def check_spend_return(
         if r["intervention"] is not None and r["intervention"] not in known:
             problems.append(Problem(first + k, "intervention", r["intervention"],
                                     "is not an intervention in the registry"))  # fmt: skip
-        if r["quarter"] is not None and not re.fullmatch(r"[0-9]{4}-Q[1-4]", r["quarter"]):
-            problems.append(Problem(first + k, "quarter", r["quarter"], "is not YYYY-Qn"))
+        if r["quarter"] is not None and not re.fullmatch(r"(199[0-9]|20[0-9]{2})-Q[1-4]",
+                                                         r["quarter"]):  # fmt: skip
+            problems.append(Problem(first + k, "quarter", r["quarter"],
+                                    "is not YYYY-Qn from 1990 to 2099"))  # fmt: skip
     if problems:
         ordered = sorted(problems, key=lambda p: (p.row or 0, p.column or ""))
         raise ReturnRejected(where, ordered[:1000])

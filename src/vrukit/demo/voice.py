@@ -11,6 +11,7 @@ the planted chances and the panel's consent rule.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -145,7 +146,8 @@ def write_voice(folder: Path, seed: int, places: list[str]) -> Path:
     """Write ``folder/voice.json``: the survey, its responses in ``places`` and elsewhere,
     the youth panel and the truth; its path."""
     rng = np.random.default_rng([seed, 35])
-    data = {"surveys": [{"definition": SURVEY, "status": "open",
+    cell_key = hashlib.sha256(f"vrukit-demo-{seed}-survey-cells".encode()).hexdigest()
+    data = {"cell_key": cell_key, "surveys": [{"definition": SURVEY, "status": "open",
                          "responses": _responses(rng, places)}],
             "panel": _panel(rng),
             "truth": {"before": BEFORE, "after": AFTER, "elsewhere": ELSEWHERE,

@@ -39,6 +39,12 @@ def _survey(s: Session, item: dict[str, Any]) -> Survey:
 def load_voice(s: Session, data: dict[str, Any]) -> dict[str, int]:
     """Add the surveys, their responses and the panel; how many of each."""
     counts = {"surveys": 0, "responses": 0, "members": 0, "sessions": 0}
+    if data.get("cell_key"):  # the demo's own, so its results are the same everywhere
+        from vrukit.programme.models import StoreSetting
+        from vrukit.voice.results import CELL_KEY
+
+        bytes.fromhex(data["cell_key"])  # ValueError unless hexadecimal
+        s.merge(StoreSetting(name=CELL_KEY, value=data["cell_key"]))
     for item in data.get("surveys", []):
         survey = _survey(s, item)
         counts["surveys"] += 1

@@ -24,6 +24,14 @@ Every count below ``MIN_GROUP`` is suppressed and whatever would let one be work
 withheld; a group whose number of respondents is not published shows none of its answers, not
 even zeros. Free text and number questions are never in a result.
 
+**Noise on every published count** (the cell-key method): each response has a record key (0 to
+255) from the store's secret and its id; a cell's key is its records' keys summed, modulo 256,
+and picks a change of -2 to +2 for its count (never below ``MIN_GROUP``; a zero stays zero).
+The same records give the same key, so a cell is the same in every release and on every page;
+but answers someone adds to a group of their own change its key, so subtracting them no
+longer gives a count under 10 back (the sixteenth probe's padding). Shares are of the counts
+as published.
+
 **Ended quarters only.** A result counts the responses sent before the current quarter began,
 so watching the page while someone sends a response shows nothing of it.
 
@@ -33,6 +41,8 @@ reads beside crime.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -43,13 +53,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vrukit.disclosure import Derived, Policy, Release, Table, protect
+from vrukit.errors import ConfigError
 from vrukit.voice.design import MEASURES
 from vrukit.voice.models import Survey, SurveyResponse
 
 __all__ = [
     "BREAKDOWNS",
+    "CELL_KEY",
     "MIN_GROUP",
+    "NOISE",
     "answer_columns",
+    "noisy",
+    "record_key",
     "responses",
     "safety_before_after",
     "safety_by_place",
@@ -58,6 +73,10 @@ __all__ = [
 
 #: The fewest respondents a published group may have (and the smallest count shown).
 MIN_GROUP = 10
+#: The store setting holding the secret that record keys come from (migration 0014).
+CELL_KEY = "survey_cell_key"
+#: The change a cell key (0-255) makes to a published count: its remainder by 5 picks one.
+NOISE = (-2, -1, 0, 1, 2)
 #: The breakdowns a result is published in (every one in the same release), each by quarter:
 #: no total runs across quarters, so comparing two quarters' pages gives nothing away (running
 #: totals did: the twelfth probe).
@@ -80,19 +99,41 @@ def _quarter_start(d: date) -> date:
 def responses(s: Session, survey: Survey, today: date | None = None) -> pd.DataFrame:
     """One row per response sent before ``today``'s quarter began (every one, without
     ``today``): place (name), age band, quarter and the answers."""
-    from vrukit.programme.models import Place
+    from vrukit.programme.models import Place, StoreSetting
 
     names = dict(s.execute(select(Place.id, Place.name)).all())
-    q = select(SurveyResponse.place_id, SurveyResponse.age_band, SurveyResponse.submitted_on,
-               SurveyResponse.answers).where(SurveyResponse.survey_id == survey.id)  # fmt: skip
+    secret = s.get(StoreSetting, CELL_KEY)
+    if secret is None:
+        raise ConfigError(
+            "the store has no key for survey results' noise: upgrade it "
+            "(vrukit serve --store URL does, as does programme.db.upgrade)"
+        )
+    key = bytes.fromhex(secret.value)
+    q = select(SurveyResponse.id, SurveyResponse.place_id, SurveyResponse.age_band,
+               SurveyResponse.submitted_on, SurveyResponse.answers
+               ).where(SurveyResponse.survey_id == survey.id)  # fmt: skip
     if today is not None:
         q = q.where(SurveyResponse.submitted_on < _quarter_start(today))
-    rows = s.execute(q).all()
+    rows = s.execute(q.order_by(SurveyResponse.id)).all()
     return pd.DataFrame(
         [{"place": names.get(p, ELSEWHERE_NAME) if p else ELSEWHERE_NAME, "age_band": a,
-          "period": _quarter(d), "answers": ans} for p, a, d, ans in rows],
-        columns=["place", "age_band", "period", "answers"],
+          "period": _quarter(d), "answers": ans, "rkey": record_key(key, i)}
+         for i, p, a, d, ans in rows],
+        columns=["place", "age_band", "period", "answers", "rkey"],
     )  # fmt: skip
+
+
+def record_key(secret: bytes, response_id: int) -> int:
+    """A response's record key, 0 to 255: unknown without the store's secret."""
+    return hmac.new(secret, str(response_id).encode(), hashlib.sha256).digest()[0]
+
+
+def noisy(count: int, cell_key: int, least: int = MIN_GROUP) -> int:
+    """A published count with its cell's noise: zero stays zero, and no count goes below
+    ``least`` (a published group is never shown as a small one)."""
+    if count == 0:
+        return 0
+    return max(least, count + NOISE[cell_key % len(NOISE)])
 
 
 def answer_columns(q: dict[str, Any]) -> list[str]:
@@ -223,13 +264,37 @@ def survey_results(
     out = {}
     for q in questions:
         t = published.tables[q["id"]]
+        if "rkey" in frame.columns:  # responses() gives every response its record key
+            _add_noise(t, _cell_keys(frame, q, columns[q["id"]]), columns[q["id"]], least)
         hidden = ~t["n"].astype(str).str.fullmatch(r"\d+")
         for c in columns[q["id"]][1:]:  # a group not shown shows none of its answers
             t.loc[hidden, c] = Policy.blank
-        for c in [c for c in t.columns if c.startswith("share_")]:
-            t.loc[hidden, c] = np.nan
+        n = pd.to_numeric(t["n"].where(~hidden), errors="coerce")
+        for c in answer_columns(q):  # shares of the counts as published
+            t[f"share_{c}"] = pd.to_numeric(t[c], errors="coerce") / n
         out[q["id"]] = t
     return out
+
+
+def _cell_keys(frame: pd.DataFrame, q: dict[str, Any], counts: list[str]) -> pd.DataFrame:
+    """Each cell's key: the record keys of the responses it counts, summed, modulo 256."""
+    rows = _indicators(frame, q)
+    rows[counts] = rows[counts].mul(frame["rkey"].to_numpy(), axis=0)
+    keys = _table(rows, counts)
+    keys[counts] = keys[counts] % 256
+    return keys
+
+
+def _add_noise(t: pd.DataFrame, keys: pd.DataFrame, counts: list[str], least: int) -> None:
+    """Every published count of ``t`` with its cell's noise (markers stay as they are)."""
+    at = ["breakdown", *DIMENSIONS]
+    cell = keys.set_index(at).reindex(pd.MultiIndex.from_frame(t[at]))
+    for c in counts:
+        shown = t[c].astype(str)
+        digits = shown.str.fullmatch(r"\d+").to_numpy()
+        t[c] = t[c].astype(object)
+        pairs = zip(shown[digits], cell[c].to_numpy()[digits], strict=True)
+        t.loc[digits, c] = [str(noisy(int(v), int(k), least)) for v, k in pairs]
 
 
 def safety_by_place(s: Session, least: int = MIN_GROUP, today: date | None = None) -> pd.DataFrame:
@@ -246,10 +311,10 @@ def safety_by_place(s: Session, least: int = MIN_GROUP, today: date | None = Non
         for q in measured:
             res = results[q["id"]]
             grid = res[res["breakdown"] == "place+period"] if len(res) else res
-            for r in grid.itertuples():
-                n = int(r.n) - int(r.no_answer) if str(r.n).isdigit() and \
-                    str(r.no_answer).isdigit() else None  # fmt: skip
-                safe = int(r.feel_safe) if str(r.feel_safe).isdigit() else None
+            for r in grid.itertuples():  # those who answered: its two groups, as published
+                both = str(r.feel_safe).isdigit() and str(r.not_safe).isdigit()
+                n = int(r.feel_safe) + int(r.not_safe) if both else None
+                safe = int(r.feel_safe) if both else None
                 rows.append({"survey": survey.key, "question": q["id"], "place": r.place,
                              "period": r.period, "respondents": n, "feel_safe": safe,
                              "share": safe / n if n and safe is not None else None})  # fmt: skip

@@ -44,6 +44,7 @@ from vrukit.directory.search import Query as Search
 from vrukit.directory.search import is_stale
 from vrukit.programme.db import engine, upgrade
 from vrukit.publish._i18n import Lang
+from vrukit.voice.responses import token_key
 from vrukit.web import surveys
 from vrukit.web._youth_lang import PAGES, chooser, speak, youth_lang
 from vrukit.web._youth_results import address, advice, found_heading, hits, markers
@@ -77,6 +78,10 @@ def create_youth_map_app(
         upgrade(store_url)
     app = FastAPI(title="Youth Map", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.maker = sessionmaker(engine(store_url))
+    with app.state.maker() as s:  # the survey forms' key, made now rather than on a first view
+        s.connection(execution_options={"vrukit_write": True})
+        token_key(s)
+        s.commit()
     app.state.index = index or DirectoryIndex(app.state.maker, check_every)
     app.state.page = {"root": root, "api": api, "tiles": tiles,
                       "tiles_attribution": tiles_attribution}  # fmt: skip
