@@ -392,7 +392,11 @@ def serve(app) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # keep-alive longer than any test keeps a signed-in client idle: with uvicorn's 5 s, a
+    # client whose POST left just as the server closed its idle connection saw "Server
+    # disconnected" (HTTP/1.1's keep-alive race, not the app's: 1 of 30 in a loaded CI run)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_keep_alive=300))  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):
