@@ -872,3 +872,56 @@ def test_a_withdrawal_is_lifted_only_on_the_referral_it_was_recorded_on(store):
             "lifted-note-5120",
         ]
         s.commit()
+
+
+def test_a_consent_answer_read_before_another_s_withdrawal_cannot_lift_it(request, tmp_path):
+    """The seventeenth probe, on PostgreSQL: custody's page read "given"; boxing then withdrew
+    consent on its onward referral; custody's "given", sent from the stale page, was recorded
+    after the withdrawal, and let custody lift it. The subject's row is now locked and read
+    again before an answer is recorded, so the stale "given" meets the withdrawal and is
+    refused; and a "given" while consent is given records nothing."""
+    from test_portal_eighth_probe import _pg_database
+
+    db = _pg_database(request)
+    upgrade(db)
+    keyring = Keyring.from_file(write_key(tmp_path / "k" / "referral.key"))
+    with session(db) as s:
+        kinds = (("Custody", "partner"), ("Youth Work", "provider"), ("Boxing", "provider"))
+        orgs = {n: Organisation(name=n, kind=k) for n, k in kinds}
+        s.add_all(orgs.values())
+        s.flush()
+        steps = [{"status": "contacted", "within_hours": 48, "records": []}]
+        file = tmp_path / "pathways.json"
+        file.write_text(json.dumps({"pathways": [
+            {"key": k, "name": k, "source_setting": "custody", "provider": p, "min_age": 10,
+             "max_age": 25, "steps": steps, "needs": []}
+            for k, p in (("custody", "Youth Work"), ("boxing", "Boxing"))]}))  # fmt: skip
+        load_pathways(s, file)
+        path = {p.key: p for p in s.scalars(select(Pathway))}
+        r1 = create_referral(s, keyring, pathway=path["custody"], identity=PERSON,
+                             referring_org_id=orgs["Custody"].id, referrer_role="sergeant",
+                             age=16, sex="male", consent_given=True, at=NOW)  # fmt: skip
+        r2 = refer_on(s, None, r1, path["boxing"], NOW + timedelta(days=1), "onward", True)
+        users = {n: User(email=f"{n.replace(' ', '')}@x.org", password_hash="-",
+                         role="provider", organisation_id=orgs[n].id) for n in orgs}  # fmt: skip
+        s.add_all(users.values())
+        s.flush()
+        ids = r1.id, r2.id, users["Custody"].id, users["Boxing"].id
+    eng = engine(db)
+    with Session(eng) as stale, Session(eng) as other:
+        mine = stale.get(Referral, ids[0])
+        assert mine.subject.consent == "given"  # custody's page, read now
+        with pytest.raises(NotAllowed, match="already given"):  # and nothing is recorded
+            set_consent(stale, stale.get(User, ids[2]), mine, True, NOW + timedelta(days=2))
+        stale.rollback()
+        mine = stale.get(Referral, ids[0])
+        assert mine.subject.consent == "given"
+        set_consent(other, other.get(User, ids[3]), other.get(Referral, ids[1]), False,
+                    NOW + timedelta(days=3))  # fmt: skip
+        other.commit()
+        with pytest.raises(NotAllowed, match="not on"):
+            set_consent(stale, stale.get(User, ids[2]), mine, True, NOW + timedelta(days=4))
+    with Session(eng) as s:
+        assert s.get(Referral, ids[0]).subject.consent == "withdrawn"
+        kinds = [c.given for c in s.scalars(select(RefConsent).order_by(RefConsent.id))]
+        assert kinds[-1] is False  # the withdrawal is the last word

@@ -477,9 +477,10 @@ def set_consent(
     on every withdrawal's referral (``may_lift``: the fifteenth and sixteenth probes)."""
     if user is not None and not on_referral(user, r):
         raise NotAllowed("only the organisations on a referral record consent", 403)
+    lock_row(s, r.subject)  # one answer at a time, read as the last one left it (PostgreSQL)
     subject, before = r.subject, r.subject.consent
-    if not given and before == "withdrawn":  # a second withdrawal would hide the first's author
-        raise NotAllowed("consent is already withdrawn")
+    if (before == "given") == given and user is not None:  # a stale page: nothing to change
+        raise NotAllowed(f"consent is already {before}: nothing was recorded")
     if given and before == "withdrawn" and user is not None and not may_lift(s, user, subject):
         raise NotAllowed("consent was withdrawn on a referral your organisation is not on: "
                          "only its organisations can record it given again", 403)  # fmt: skip

@@ -30,7 +30,8 @@ and picks a change of -2 to +2 for its count (never below ``MIN_GROUP``; a zero 
 The same records give the same key, so a cell is the same in every release and on every page;
 but answers someone adds to a group of their own change its key, so subtracting them no
 longer gives a count under 10 back (the sixteenth probe's padding). Shares are of the counts
-as published.
+as published. (Combined with the rest of its row, a padded cell was still pinned exactly in 7
+of 1,000 tries by the seventeenth probe: docs/voice.md says what is left to do.)
 
 **Ended quarters only.** A result counts the responses sent before the current quarter began,
 so watching the page while someone sends a response shows nothing of it.
