@@ -143,8 +143,10 @@ EXPECTED = {
         "/referrals/{rid}/consent": 403,
         **{f"/referrals/{{rid}}{a}": 403 for a in ACTS},
     },
-    "referrer": {f"/referrals/{{rid}}{a}": 403 for a in ACTS},
-    "receiver": {},
+    # a party may answer for consent; "given" while it is given changes nothing (409, the
+    # seventeenth probe: a stale page's answer records nothing)
+    "referrer": {f"/referrals/{{rid}}{a}": 403 for a in ACTS} | {"/referrals/{rid}/consent": 409},
+    "receiver": {"/referrals/{rid}/consent": 409},
     "outsider": {
         "/referrals/{rid}": 404,
         "/referrals/{rid}/identity": 404,
