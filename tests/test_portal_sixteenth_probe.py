@@ -132,3 +132,29 @@ def test_a_spend_return_for_a_quarter_outside_1990_to_2099_is_refused_naming_the
             check_spend_return(s, path)
         bad = {(p.row, p.value) for p in refused.value.problems if p.column == "quarter"}
         assert bad == {(2, "0202-Q1"), (3, "0000-Q4"), (4, "9999-Q4")}
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    (lambda d: d["services"][0].update(organization_id="no-such-org"), "store refused"),
+    (lambda d: d["services"][0].update(phones=[{"id": "p1", "number": "1"},
+                                               {"id": "p1", "number": "2"}]), "store refused"),
+    (lambda d: d["services"].append("not a record"), "shape"),
+    (lambda d: d["services"][0].update(phones=[{"number": "0121"}]), "shape"),
+])  # fmt: skip
+def test_what_the_checks_miss_and_the_store_refuses_is_named_and_nothing_is_stored(
+    directory, change, said
+):
+    """The seventeenth probe's Low: an unknown organisation, a phone id given twice or a record
+    of the wrong shape ended in a raw traceback."""
+    db, data, folder = directory
+    bad = copy.deepcopy(data)
+    change(bad)
+    path = folder / "partner.json"
+    path.write_text(json.dumps(bad))
+    with Session(engine(db)) as s:
+        before = s.scalar(select(func.count()).select_from(DirPhone))
+        with pytest.raises(InputFileError, match=said) as refused:
+            load_hsds(s, path)
+        s.rollback()
+        assert "partner.json" in str(refused.value)
+        assert s.scalar(select(func.count()).select_from(DirPhone)) == before

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from vrukit.directory.exchange import TABLES, read_csv_package
@@ -181,8 +181,25 @@ def load_hsds(s: Session, path: Path | str) -> DirectoryLoad:
 
 
 def load_hsds_data(s: Session, data: dict[str, Any], path: Path) -> DirectoryLoad:
-    """Check nested HSDS records (read from ``path``) and store them."""
-    _check(path, data)
+    """Check nested HSDS records (read from ``path``) and store them; a record the checks or
+    the store refuse is an InputFileError naming the file (the caller's transaction is then
+    rolled back: nothing is stored)."""
+    try:
+        _check(path, data)
+        return _store(s, data)
+    except InputFileError:
+        raise
+    except SQLAlchemyError as e:  # a rule of the store the checks did not name
+        found = re.search(r"(ck|uq|fk|pk)_[a-z_]+|UNIQUE[^\n]*|FOREIGN KEY[^\n]*|identity key"
+                          r"|value too long[^\n]*", str(e))  # fmt: skip
+        why = found.group(0) if found else type(e).__name__
+        raise InputFileError(str(path), f"the store refused it: {why}") from None
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        raise InputFileError(str(path), "a record is not in the shape HSDS gives it "
+                             f"({type(e).__name__}: {str(e)[:80]})") from None  # fmt: skip
+
+
+def _store(s: Session, data: dict[str, Any]) -> DirectoryLoad:
     put = _Upsert(s)
     for t in data.get("taxonomies", []):
         put(DirTaxonomy(id=t["id"], name=t["name"], description=t["description"],
@@ -207,13 +224,7 @@ def load_hsds_data(s: Session, data: dict[str, Any], path: Path) -> DirectoryLoa
     locations = 0
     for svc in services:
         locations += _service(s, put, svc, known.get(svc["id"]))
-    try:
-        s.flush()
-    except IntegrityError as e:  # a rule of the store the checks above did not name
-        rule = re.search(r"(ck|uq|fk|pk)_[a-z_]+|UNIQUE[^\n]*|FOREIGN KEY[^\n]*", str(e.orig))
-        raise InputFileError(
-            str(path), f"the store refused it: {rule.group(0) if rule else type(e.orig).__name__}"
-        ) from None
+    s.flush()
     bump(s)
     return DirectoryLoad(len(data.get("taxonomies", [])), len(data.get("taxonomy_terms", [])),
                          len(data.get("organizations", [])), len(services), locations)  # fmt: skip
