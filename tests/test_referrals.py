@@ -761,34 +761,35 @@ def test_the_planted_repeat_referrals_are_flagged_and_not_merged(demo):
             assert timedelta(0) < r.received_at - earlier.received_at <= timedelta(days=90)
 
 
+def _custody_chain(s: Session, keyring: Keyring, note: str) -> tuple[User, Referral, Referral]:
+    """The custody suite's user, its referral of PERSON to a provider, and that provider's
+    onward referral to a third organisation (the custody suite is not on it)."""
+    custody = s.scalars(select(User).where(User.email == LOGINS["referrer"][0])).one()
+    first = s.scalars(select(Pathway).where(Pathway.provider_id != custody.organisation_id)).first()
+    assert first is not None
+    r1 = create_referral(
+        s, keyring, pathway=first, identity=PERSON, referring_org_id=custody.organisation_id,
+        referrer_role="custody sergeant", age=16, sex="male", consent_given=True, at=NOW,
+        by=custody,
+    )  # fmt: skip
+    both = [custody.organisation_id, first.provider_id]
+    onward = s.scalars(select(Pathway).where(Pathway.provider_id.not_in(both))).first()
+    assert onward is not None
+    return custody, r1, refer_on(s, None, r1, onward, NOW + timedelta(days=3), note, True)
+
+
 def test_subject_access_holds_only_what_the_requester_may_see(store):
     """The custody suite refers a young person to a provider, who refers them on to a third
     organisation. The custody worker gets 404 for the onward referral, and its subject-access
     export leaves it out: its receiver, note and outcome are not the custody suite's to give."""
     url, keyring = store
     with session(url) as s:
-        custody = s.scalars(select(User).where(User.email == LOGINS["referrer"][0])).one()
-        first = s.scalars(
-            select(Pathway).where(Pathway.provider_id != custody.organisation_id)
-        ).first()
-        assert first is not None
-        r1 = create_referral(
-            s, keyring, pathway=first, identity=PERSON, referring_org_id=custody.organisation_id,
-            referrer_role="custody sergeant", age=16, sex="male", consent_given=True, at=NOW,
-            by=custody,
-        )  # fmt: skip
-        onward = s.scalars(
-            select(Pathway).where(
-                Pathway.provider_id.not_in([custody.organisation_id, first.provider_id])
-            )
-        ).first()
-        assert onward is not None
-        r2 = refer_on(s, None, r1, onward, NOW + timedelta(days=3), "onward-note-7731", True)
+        _, r1, r2 = _custody_chain(s, keyring, "onward-note-7731")
         # the eighth probe: consent the onward receiver records is its own to give
         set_consent(s, None, r2, True, NOW + timedelta(days=4), "consent-note-5521")
         s.flush()
         ids = (r1.id, r2.id)
-        onward_org = s.get(Organisation, onward.provider_id).name
+        onward_org = s.get(Organisation, r2.receiving_org_id).name
     c = _client(url, keyring)
     _sign_in(c, "referrer")
     assert c.get(f"/referrals/{ids[1]}").status_code == 404
@@ -811,18 +812,7 @@ def test_a_withdrawal_is_lifted_only_on_the_referral_it_was_recorded_on(store):
     withdrawal was recorded on can still lift it, and both see who did."""
     url, keyring = store
     with session(url) as s:
-        custody = s.scalars(select(User).where(User.email == LOGINS["referrer"][0])).one()
-        first = s.scalars(
-            select(Pathway).where(Pathway.provider_id != custody.organisation_id)
-        ).first()
-        r1 = create_referral(
-            s, keyring, pathway=first, identity=PERSON, referring_org_id=custody.organisation_id,
-            referrer_role="custody sergeant", age=16, sex="male", consent_given=True, at=NOW,
-            by=custody,
-        )  # fmt: skip
-        both = [custody.organisation_id, first.provider_id]
-        onward = s.scalars(select(Pathway).where(Pathway.provider_id.not_in(both))).first()
-        r2 = refer_on(s, None, r1, onward, NOW + timedelta(days=3), "onward", True)
+        custody, r1, r2 = _custody_chain(s, keyring, "onward")
         s.flush()
         middle, last = _user(s, r1), _user(s, r2)
         set_consent(s, last, r2, False, NOW + timedelta(days=4), "withdrawn-note-3301")

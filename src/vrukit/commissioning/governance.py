@@ -29,7 +29,7 @@ from vrukit.commissioning.models import (
     Spend,
 )
 from vrukit.errors import ConfigError
-from vrukit.ingest.periods import quarter_end
+from vrukit.ingest.periods import QUARTER, quarter_end
 from vrukit.programme.models import Intervention, ReturnRow, ReturnSubmission
 from vrukit.programme.returns import Field, Problem, ReturnRejected, read_upload, validate_rows
 from vrukit.programme.uploads import XLSX_MAX_INFLATED
@@ -86,7 +86,7 @@ def quarters_to(last: str, n: int) -> list[str]:
 
 
 def _check_quarter(text: str) -> str:
-    if not re.fullmatch(r"(19|20)[0-9]{2}-Q[1-4]", text):
+    if not QUARTER.fullmatch(text):
         raise ConfigError(f"quarter {text!r}: expected YYYY-Qn, as 2021-Q3")
     return text
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from vrukit.errors import ConfigError
 
-__all__ = ["DUE_DAYS", "month_period", "quarter_end", "return_folder"]
+__all__ = ["DUE_DAYS", "QUARTER", "month_period", "quarter_end", "return_folder"]
 
 #: A quarter's return is due this many days after the quarter ends.
 DUE_DAYS = 30

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from vrukit.csvio import neutralise
 from vrukit.errors import ConfigError, InputFileError
-from vrukit.ingest.periods import DUE_DAYS, quarter_end, return_folder
+from vrukit.ingest.periods import DUE_DAYS, QUARTER, quarter_end, return_folder
 from vrukit.programme.db import lock_row
 from vrukit.programme.models import (
     Intervention,
@@ -291,8 +291,7 @@ def _shown(text: str) -> str:
 
 
 def _check_period(period: str) -> None:
-    ok = re.fullmatch(r"[0-9]{4}-Q[1-4]", period) is not None  # ASCII digits: ２０２１ is not 2021
-    if not ok or not 1900 <= int(period[:4]) <= 2099:
+    if QUARTER.fullmatch(period) is None:  # ASCII digits: ２０２１ is not 2021
         raise ConfigError(f"period {period!r}: expected a quarter such as 2021-Q2")
 
 

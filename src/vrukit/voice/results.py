@@ -215,8 +215,11 @@ def _breakdown_sums(release: Release, name: str, table: pd.DataFrame, counts: li
         release.sum_rows(name, name, counts, into)
 
 
-def _question(release: Release, frame: pd.DataFrame, q: dict[str, Any]) -> list[str]:
-    """Add question ``q``'s table and its own sums; its count columns."""
+def _question(
+    release: Release, frame: pd.DataFrame, q: dict[str, Any]
+) -> tuple[list[str], pd.DataFrame | None]:
+    """Add question ``q``'s table and its own sums; its count columns, and its cells' keys
+    (None when ``frame`` has no record keys)."""
     rows = _indicators(frame, q)
     answers = answer_columns(q)
     counts = ["n", *answers, "no_answer"] + (["answered"] if q["type"] == "multi" else [])
@@ -226,7 +229,8 @@ def _question(release: Release, frame: pd.DataFrame, q: dict[str, Any]) -> list[
     whole = ["answered"] if q["type"] == "multi" else answers
     release.sum_within_rows(q["id"], "n", [*whole, "no_answer"])
     _breakdown_sums(release, q["id"], table, counts)
-    return counts
+    keys = _cell_keys(rows, frame["rkey"], counts) if "rkey" in frame.columns else None
+    return counts, keys
 
 
 def _routed(release: Release, q: dict[str, Any], ids: pd.Series) -> None:
@@ -255,9 +259,10 @@ def survey_results(
     release.add(Table("respondents", base, ("breakdown", *DIMENSIONS), ("n",)))
     _breakdown_sums(release, "respondents", base, ["n"])
     ids = _ids(base)
-    columns = {}
+    columns: dict[str, list[str]] = {}
+    keys: dict[str, pd.DataFrame | None] = {}
     for q in questions:
-        columns[q["id"]] = _question(release, frame, q)
+        columns[q["id"]], keys[q["id"]] = _question(release, frame, q)
         release.sum_rows("respondents", q["id"], ["n"], ids)  # the same respondents
     for q in questions:
         _routed(release, q, ids)
@@ -265,8 +270,8 @@ def survey_results(
     out = {}
     for q in questions:
         t = published.tables[q["id"]]
-        if "rkey" in frame.columns:  # responses() gives every response its record key
-            _add_noise(t, _cell_keys(frame, q, columns[q["id"]]), columns[q["id"]], least)
+        if keys[q["id"]] is not None:  # responses() gives every response its record key
+            _add_noise(t, keys[q["id"]], columns[q["id"]], least)
         hidden = ~t["n"].astype(str).str.fullmatch(r"\d+")
         for c in columns[q["id"]][1:]:  # a group not shown shows none of its answers
             t.loc[hidden, c] = Policy.blank
@@ -277,10 +282,10 @@ def survey_results(
     return out
 
 
-def _cell_keys(frame: pd.DataFrame, q: dict[str, Any], counts: list[str]) -> pd.DataFrame:
+def _cell_keys(rows: pd.DataFrame, rkey: pd.Series, counts: list[str]) -> pd.DataFrame:
     """Each cell's key: the record keys of the responses it counts, summed, modulo 256."""
-    rows = _indicators(frame, q)
-    rows[counts] = rows[counts].mul(frame["rkey"].to_numpy(), axis=0)
+    rows = rows.copy()
+    rows[counts] = rows[counts].mul(rkey.to_numpy(), axis=0)
     keys = _table(rows, counts)
     keys[counts] = keys[counts] % 256
     return keys
