@@ -24,14 +24,18 @@ Every count below ``MIN_GROUP`` is suppressed and whatever would let one be work
 withheld; a group whose number of respondents is not published shows none of its answers, not
 even zeros. Free text and number questions are never in a result.
 
-**Noise on every published count** (the cell-key method): each response has a record key (0 to
-255) from the store's secret and its id; a cell's key is its records' keys summed, modulo 256,
-and picks a change of -2 to +2 for its count (never below ``MIN_GROUP``; a zero stays zero).
-The same records give the same key, so a cell is the same in every release and on every page;
-but answers someone adds to a group of their own change its key, so subtracting them no
-longer gives a count under 10 back (the sixteenth probe's padding). Shares are of the counts
-as published. (Combined with the rest of its row, a padded cell was still pinned exactly in 7
-of 1,000 tries by the seventeenth probe: docs/voice.md says what is left to do.)
+**Noise on every published count** (the cell-key method, with a two-sided geometric noise):
+each response has a record key (32 bits) from the store's secret and its id; a cell's key is its
+records' keys summed, modulo 2**32, and places the cell in the noise's distribution: a change of
+0 with probability 1/3 and of +t or -t with probability 2**-t / 3 each (t = 1, 2, ...; never
+below ``MIN_GROUP``; a zero stays zero). The same records give the same key, so a cell is the
+same in every release and on every page; but answers someone adds to a group of their own
+change its key, so subtracting them no longer gives a count under 10 back (the sixteenth probe's
+padding). The noise has no edge: a noise bounded at +-2 let a padded cell, read with the rest of
+its row, leave one possible count (7 of 1,000 tries, the seventeenth probe); here every count
+stays possible, and each published cell makes a count at most twice as likely as its neighbour
+(epsilon = ln 2 per cell, the geometric mechanism of differential privacy). Shares are of those
+who answered, as published (``_shares``).
 
 **Ended quarters only.** A result counts the responses sent before the current quarter began,
 so watching the page while someone sends a response shows nothing of it.
@@ -61,9 +65,10 @@ from vrukit.voice.models import Survey, SurveyResponse
 __all__ = [
     "BREAKDOWNS",
     "CELL_KEY",
+    "KEY_BITS",
     "MIN_GROUP",
-    "NOISE",
     "answer_columns",
+    "noise",
     "noisy",
     "record_key",
     "responses",
@@ -76,8 +81,8 @@ __all__ = [
 MIN_GROUP = 10
 #: The store setting holding the secret that record keys come from (migration 0014).
 CELL_KEY = "survey_cell_key"
-#: The change a cell key (0-255) makes to a published count: its remainder by 5 picks one.
-NOISE = (-2, -1, 0, 1, 2)
+#: A record key's bits (cells' keys are their records' keys summed modulo 2**KEY_BITS).
+KEY_BITS = 32
 #: The breakdowns a result is published in (every one in the same release), each by quarter:
 #: no total runs across quarters, so comparing two quarters' pages gives nothing away (running
 #: totals did: the twelfth probe).
@@ -125,8 +130,28 @@ def responses(s: Session, survey: Survey, today: date | None = None) -> pd.DataF
 
 
 def record_key(secret: bytes, response_id: int) -> int:
-    """A response's record key, 0 to 255: unknown without the store's secret."""
-    return hmac.new(secret, str(response_id).encode(), hashlib.sha256).digest()[0]
+    """A response's record key, 0 to 2**KEY_BITS - 1: unknown without the store's secret."""
+    digest = hmac.new(secret, str(response_id).encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[: KEY_BITS // 8], "big")
+
+
+def noise(cell_key: int) -> int:
+    """The change a cell's key makes to its count: the two-sided geometric distribution with
+    ratio 1/2 (0 with probability 1/3, +t and -t with 2**-t / 3 each), at the key's place in it.
+
+    The key's place is u = (2 * key + 1) / 2**(KEY_BITS + 1), strictly inside (0, 1), and the
+    change is at most -t when u < P(change <= -t) = 2**(1 - t) / 3, at least t when
+    1 - u < 2**(1 - t) / 3. Integers only (3 * u is never a power of two), so every machine
+    gives the same change."""
+    u = 2 * (cell_key % (1 << KEY_BITS)) + 1
+    whole = 1 << (KEY_BITS + 1)
+    for side, place in ((-1, u), (1, whole - u)):
+        t = 0
+        while 3 * place << (t + 1) < 2 * whole:  # P(beyond t + 1 on this side) > its place
+            t += 1
+        if t:
+            return side * t
+    return 0
 
 
 def noisy(count: int, cell_key: int, least: int = MIN_GROUP) -> int:
@@ -134,7 +159,7 @@ def noisy(count: int, cell_key: int, least: int = MIN_GROUP) -> int:
     ``least`` (a published group is never shown as a small one)."""
     if count == 0:
         return 0
-    return max(least, count + NOISE[cell_key % len(NOISE)])
+    return max(least, count + noise(cell_key))
 
 
 def answer_columns(q: dict[str, Any]) -> list[str]:
@@ -275,19 +300,37 @@ def survey_results(
         hidden = ~t["n"].astype(str).str.fullmatch(r"\d+")
         for c in columns[q["id"]][1:]:  # a group not shown shows none of its answers
             t.loc[hidden, c] = Policy.blank
-        n = pd.to_numeric(t["n"].where(~hidden), errors="coerce")
-        for c in answer_columns(q):  # shares of the counts as published
-            t[f"share_{c}"] = pd.to_numeric(t[c], errors="coerce") / n
+        for c, share in _shares(t, q).items():
+            t[f"share_{c}"] = share
         out[q["id"]] = t
     return out
 
 
+def _shares(t: pd.DataFrame, q: dict[str, Any]) -> dict[str, pd.Series]:
+    """Each answer's share of those who answered, from the counts as published: of the answers'
+    sum where every answer is shown (so a single or scale question's shares, and a measure's
+    two, add up to 100%), else of the respondents less "no answer" (a multi question's: of
+    "answered"); none where that is not shown or not above zero, and never above 100%."""
+    answers = answer_columns(q)
+    shown = {c: pd.to_numeric(t[c], errors="coerce") for c in answers}
+    if q["type"] == "multi":
+        whole = pd.to_numeric(t["answered"], errors="coerce")
+    else:
+        rest = pd.to_numeric(t["n"], errors="coerce") - pd.to_numeric(
+            t["no_answer"], errors="coerce"
+        )
+        whole = sum(shown.values(), pd.Series(0.0, index=t.index)).fillna(rest)
+    whole = whole.where(whole > 0)
+    return {c: (shown[c] / whole).clip(upper=1.0) for c in answers}
+
+
 def _cell_keys(rows: pd.DataFrame, rkey: pd.Series, counts: list[str]) -> pd.DataFrame:
-    """Each cell's key: the record keys of the responses it counts, summed, modulo 256."""
+    """Each cell's key: the record keys of the responses it counts, summed, modulo 2**KEY_BITS
+    (exact in 64 bits for up to 2**31 responses)."""
     rows = rows.copy()
-    rows[counts] = rows[counts].mul(rkey.to_numpy(), axis=0)
+    rows[counts] = rows[counts].mul(rkey.to_numpy(dtype=np.int64), axis=0)
     keys = _table(rows, counts)
-    keys[counts] = keys[counts] % 256
+    keys[counts] = keys[counts] % (1 << KEY_BITS)
     return keys
 
 
