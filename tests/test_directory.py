@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pyproj import Geod
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from conftest import serve
@@ -26,7 +27,8 @@ from vrukit.demo.region import make_region
 from vrukit.directory.load import load_hsds, load_postcodes
 from vrukit.directory.models import DirService
 from vrukit.errors import InputFileError
-from vrukit.programme.db import session
+from vrukit.programme.db import engine, session
+from vrukit.programme.models import AuditEvent
 from vrukit.web.open_referral import create_directory_app
 
 ENVELOPE = {"total_items", "total_pages", "page_number", "size", "first_page", "last_page",
@@ -258,6 +260,10 @@ def test_hsds_json_and_csv_round_trip_through_the_cli(directory, tmp_path):
         assert other.get("/services", params={"per_page": 500, "page": 2}).json() == want, fmt
         assert other.get("/service_at_locations", params=near).json() == nearby, fmt
         assert other.get(f"/services/{one}").json() == client.get(f"/services/{one}").json()
+        with Session(engine(copy)) as s:  # the import is in the audit trail
+            (event,) = s.scalars(select(AuditEvent).where(AuditEvent.action == "import"))
+        assert (event.table_name, event.row_key) == ("dir_service", path.name)
+        assert event.after["services"] == want["total_items"] and len(event.after["sha256"]) == 64
     with (out["csv"] / "services.csv").open(newline="") as f:
         rows = list(csv.reader(f))
     rows[5][rows[0].index("minimum_age")] = "twelve"  # line 6 of the file
@@ -269,3 +275,5 @@ def test_hsds_json_and_csv_round_trip_through_the_cli(directory, tmp_path):
     message = str(r.exception)
     assert "services.csv" in message and "line 6" in message and "minimum_age" in message
     assert "'twelve'" in message or "twelve" in message
+    with Session(engine(f"sqlite:///{tmp_path}/bad.sqlite")) as s:  # all or nothing
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == 0

@@ -1340,3 +1340,22 @@ def test_the_seventh_probe_s_workbooks_are_refused_or_checked_in_flat_memory(url
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     _xlsx_text_size(flat, "flat.xlsx")
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 100 * 1024  # KiB
+
+
+def test_an_unforeseen_fault_is_the_portal_s_error_page_with_the_security_headers(url):
+    """The thirty-third probe's L4: a fault no handler knows got the framework's bare
+    "Internal Server Error", without the CSP, nosniff or frame headers (it is sent from outside
+    their middleware). Now it is the portal's page, with them, saying nothing of the fault."""
+    app = create_app(url, secret_key=SECRET)
+
+    async def fault() -> None:
+        raise RuntimeError("/srv/vrukit/secret/path.py line 12: the fault")
+
+    app.add_api_route("/fault", fault)
+    r = TestClient(app, raise_server_exceptions=False).get("/fault")
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    nonce = re.search(r"'nonce-([^']+)'", r.headers["content-security-policy"]).group(1)
+    assert f'nonce="{nonce}"' in r.text and "could not finish this request" in r.text
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "secret" not in r.text and "RuntimeError" not in r.text and "/srv" not in r.text

@@ -59,6 +59,7 @@ def test_a_re_import_updates_services_in_place_and_keeps_what_links_to_them(dire
     svc["name"] = "Renamed by its partner"
     svc["phones"] = [{"id": "phone-new-1", "number": "0121 496 0000"}]
     svc["last_modified"] = "2022-06-01T09:00:00Z"
+    svc["schedules"] = [_session(byday="1MO,-1FR", freq="MONTHLY")]  # a good one is kept
     path = folder / "again.json"
     path.write_text(json.dumps(again))
     for file in (path, path):  # twice: the second changes nothing
@@ -74,11 +75,24 @@ def test_a_re_import_updates_services_in_place_and_keeps_what_links_to_them(dire
         assert s.scalar(select(func.count()).where(DirPhone.service_id == sid)) == 1
 
 
+def _session(**change: str) -> dict[str, str]:
+    """A weekly session as HSDS gives it, with ``change``."""
+    return {"id": "sched-probe", "freq": "WEEKLY", "byday": "MO,TH", "opens_at": "18:00",
+            "closes_at": "20:00:00", **change}  # fmt: skip
+
+
 @pytest.mark.parametrize(("change", "said"), [
     (lambda d: d["services"][0].update(assured_date="2022-02-30"), "assured_date"),
     (lambda d: d["services"][0].update(assured_date="0202-01-01"), "1990 to 2099"),
     (lambda d: d["services"][0].update(last_modified="2021-04-03T25:00"), "last_modified"),
+    (lambda d: d["organizations"][0].update(last_modified="0202-01-01T00:00:00"),
+     r"organizations\[0\].*1990 to 2099"),
+    (lambda d: d["organizations"][0].update(last_modified="yesterday"), "organizations"),
     (lambda d: d["services"][0].update(name="Boxing\x00club"), "NUL"),
+    (lambda d: d["services"][0].update(schedules=[_session(byday="<script>")]), "byday"),
+    (lambda d: d["services"][0].update(schedules=[_session(opens_at="25:00")]), "opens_at"),
+    (lambda d: d["services"][0].update(schedules=[_session(closes_at="9am")]), "closes_at"),
+    (lambda d: d["services"][0].update(schedules=[_session(freq="NaN")]), "freq"),
     (lambda d: d["services"].append(dict(d["services"][0])), "given twice"),
 ])  # fmt: skip
 def test_a_partner_s_bad_date_nul_or_repeated_id_is_refused_naming_it(directory, change, said):

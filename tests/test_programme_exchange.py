@@ -3,6 +3,8 @@ a workbook with a problem is refused by sheet, row, column and value, and change
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -15,7 +17,13 @@ from vrukit.cli import app as cli
 from vrukit.errors import InputFileError
 from vrukit.programme.db import engine, session
 from vrukit.programme.exchange import SHEETS, import_registry
-from vrukit.programme.models import Intervention, Organisation, ReturnTemplate, TheoryStep
+from vrukit.programme.models import (
+    AuditEvent,
+    Intervention,
+    Organisation,
+    ReturnTemplate,
+    TheoryStep,
+)
 
 runner = CliRunner()
 
@@ -56,6 +64,15 @@ def test_export_then_import_into_an_empty_store_reproduces_the_registry(demo, st
     # importing the same workbook again changes nothing
     res = runner.invoke(cli, ["programme", "import", str(first), "--store", store_url])
     assert res.exit_code == 0 and "nothing new" in res.output, res.output
+    # each import is in the audit trail: the file, its digest, who ran it and what it did
+    with Session(engine(store_url)) as t:
+        events = t.scalars(select(AuditEvent).where(AuditEvent.action == "import")).all()
+    digest = hashlib.sha256(first.read_bytes()).hexdigest()
+    assert [(e.table_name, e.row_key, e.after["sha256"]) for e in events] == [
+        ("registry", first.name, digest)
+    ] * 2
+    assert events[0].after["added"]["interventions"] == len(a["interventions"])
+    assert not any(events[1].after["added"].values()) and events[0].after["operator"]
 
 
 def test_a_workbook_with_a_problem_is_refused_by_sheet_row_and_column(demo, tmp_path):

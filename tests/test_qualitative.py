@@ -398,6 +398,15 @@ BAD["participants not a number"] = (
     FOREIGN.replace("<IntegerValue>5</IntegerValue>", "<IntegerValue>²</IntegerValue>"),
     "Participants is '²': give a whole number, 1 to 1,000",
 )
+for held in ("9999-12-31", "2021-04-03T25:00", "0202-01-01"):  # the thirty-fourth probe's L3
+    BAD[f"date held {held}"] = (
+        FOREIGN.replace("2021-09-03</DateValue>", f"{held}</DateValue>"),
+        f"Date held is '{held}', not a date from 1990 to 2099",
+    )
+BAD["consent date 0202"] = (
+    FOREIGN.replace("2021-09-01</DateValue>", "0202-09-01</DateValue>"),
+    "Consent date is '0202-09-01', not a date from 1990 to 2099",
+)
 PLACE_VARIABLE = f'<Variable guid="{G(26)}" name="Place" typeOfVariable="Text"/>'
 BAD["place not in the registry"] = (
     FOREIGN.replace("</Variables>", PLACE_VARIABLE + "</Variables>").replace(

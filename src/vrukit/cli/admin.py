@@ -136,6 +136,7 @@ def programme_import(
     store: StoreOption = None,
 ) -> None:
     """Add or update the registry from a workbook, matching records by name; all or nothing."""
+    from vrukit.programme.audit import audit_import
     from vrukit.programme.db import session
     from vrukit.programme.exchange import import_registry
 
@@ -143,6 +144,7 @@ def programme_import(
         raise ConfigError(f"{path}: no such file")
     with session(_store(store)) as s:
         rep = import_registry(s, path)
+        audit_import(s, "registry", path, {"added": dict(rep.added), "updated": dict(rep.updated)})
     done = [f"{k.replace('_', ' ')}: {rep.added[k]:,} added, {rep.updated[k]:,} updated"
             for k in rep.added if rep.added[k] or rep.updated[k]]  # fmt: skip
     console.print(f"{path}: " + ("; ".join(done) or "nothing new"))

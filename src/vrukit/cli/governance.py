@@ -65,12 +65,14 @@ def spend_import(
     """Add a spend return's rows (intervention, quarter, amount, category, note) to the store,
     all or nothing: every problem is named by row and column."""
     from vrukit.commissioning.governance import load_spend_return
+    from vrukit.programme.audit import audit_import
     from vrukit.programme.db import session
     from vrukit.programme.returns import ReturnRejected
 
     try:
         with session(_store(store)) as s:
             n = load_spend_return(s, file)
+            audit_import(s, "spend", file, {"added": n})
     except ReturnRejected as e:
         for p in e.problems[:50]:
             err.print(f"  {p}")

@@ -137,7 +137,10 @@ def directory_import(
 ) -> None:
     """Load services into the directory; records are matched by their HSDS id, so loading the
     same data again changes nothing and a newer export updates what it carries."""
+    import dataclasses
+
     from vrukit.directory.load import load_hsds, load_postcodes
+    from vrukit.programme.audit import audit_import
     from vrukit.programme.db import session, upgrade
 
     url = _store(store)
@@ -146,6 +149,7 @@ def directory_import(
         if postcodes:
             console.print(f"{load_postcodes(s, postcodes):,} postcodes")
         got = load_hsds(s, source)
+        audit_import(s, "dir_service", source, dataclasses.asdict(got))
     console.print(f"Loaded {got.services:,} services at {got.locations:,} locations from "
                   f"{got.organizations:,} organisations ({got.terms:,} terms).")  # fmt: skip
 

@@ -43,6 +43,7 @@ def qualitative_import(
 ) -> None:
     """Add or update themes, sources and their coding from a REFI-QDA project, matching themes
     by their path and sources by name; all or nothing. What is not used is listed."""
+    from vrukit.programme.audit import audit_import
     from vrukit.programme.db import session
     from vrukit.qualitative.exchange import import_qdpx
 
@@ -50,6 +51,9 @@ def qualitative_import(
         raise ConfigError(f"{path}: no such file")
     with session(_store(store)) as s:
         rep = import_qdpx(s, _qdpx(path))
+        audit_import(s, "qual_source", path, {
+            "sources_added": rep.sources_added, "sources_updated": rep.sources_updated,
+            "themes_added": rep.themes_added, "excerpts": rep.excerpts})  # fmt: skip
     for warning in rep.warnings:
         err.print(f"[yellow]left out:[/yellow] {warning}", highlight=False)
     console.print(

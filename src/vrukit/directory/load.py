@@ -89,6 +89,8 @@ def _check(path: Path, data: dict[str, Any]) -> None:
                 if rec.get(f) in (None, ""):
                     problems.append(f"{kind}[{k}] id {rec.get('id')!r}: {f} is required")
     problems += _unsafe_links(data) + _repeated(data) + _nul(data, "")[:3]
+    for k, org in enumerate(data.get("organizations", [])):
+        problems += _dates(f"organizations[{k}]", org)
     for k, svc in enumerate(data.get("services", [])):
         problems += _service_problems(f"services[{k}]", svc) + _dates(f"services[{k}]", svc)
     if problems:
@@ -118,7 +120,8 @@ def _nul(value: Any, at: str) -> list[str]:
 
 
 def _dates(at: str, svc: dict[str, Any]) -> list[str]:
-    """A service's dates: a day from 1990 to 2099 that exists (not 2022-02-30 or 0202-01-01)."""
+    """A service's or an organisation's dates: a day from 1990 to 2099 that exists (not
+    2022-02-30 or 0202-01-01)."""
     problems = []
     for f, read in (("assured_date", _date), ("last_modified", _when)):
         value = svc.get(f)
@@ -144,6 +147,7 @@ def _service_problems(at: str, svc: dict[str, Any]) -> list[str]:
         if not _within(svc.get(f), 0, 130, whole=True):
             problems.append(f"{at} id {svc.get('id')!r}: {f} {svc.get(f)!r} is not a whole "
                             "number of years from 0 to 130")  # fmt: skip
+    problems += _schedule_problems(at, svc)
     for j, sal in enumerate(svc.get("service_at_locations", [])):
         loc, where = sal.get("location") or {}, f"{at}.service_at_locations[{j}].location"
         for f, most in (("latitude", 90), ("longitude", 180)):
@@ -153,6 +157,32 @@ def _service_problems(at: str, svc: dict[str, Any]) -> list[str]:
         if loc.get("location_type") not in LOCATION_TYPES:
             problems.append(f"{where}: location_type {loc.get('location_type')!r} is not one "
                             f"of {', '.join(LOCATION_TYPES)}")  # fmt: skip
+    return problems
+
+
+#: RFC 5545's frequencies, a BYDAY list ("MO,TH"; "1MO,-1FR" monthly) and a time of day (HH:MM,
+#: or HH:MM:SS as HSDS 3 writes it): what "open now" and the service pages read.
+FREQS = ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+_BYDAY = re.compile(r"([+-]?[1-5]?(MO|TU|WE|TH|FR|SA|SU))(,[+-]?[1-5]?(MO|TU|WE|TH|FR|SA|SU))*")
+_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?")
+
+
+def _schedule_problems(at: str, svc: dict[str, Any]) -> list[str]:
+    """Each schedule's frequency, days and times (a "25:00", "9am" or "<script>" is refused)."""
+    problems = []
+    for j, k in enumerate(svc.get("schedules") or []):
+        where = f"{at}.schedules[{j}] id {k.get('id')!r}"
+        for f, pattern, wanted in (
+            ("freq", re.compile("|".join(FREQS)), f"one of {', '.join(FREQS)}"),
+            ("byday", _BYDAY, "days such as MO,TH (RFC 5545 BYDAY)"),
+            ("opens_at", _TIME, "a time of day such as 09:30"),
+            ("closes_at", _TIME, "a time of day such as 17:00"),
+        ):
+            value = k.get(f)
+            if value in (None, ""):
+                continue
+            if not isinstance(value, str) or not pattern.fullmatch(value):
+                problems.append(f"{where}: {f} {str(value)[:40]!r} is not {wanted}")
     return problems
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -140,10 +140,18 @@ class _Planner:
         return names[value]
 
     def day(self, value: str, what: str, line: int, name: str) -> date:
+        """A day from 1990 to 2099, as YYYY-MM-DD or a whole ISO date and time (REFI-QDA's
+        creationDateTime): "2021-04-03T25:00", "0202-01-01" and "9999-12-31" are refused."""
+        text = value.strip()
         try:
-            return date.fromisoformat(value.strip()[:10])
+            day = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(
+                text.replace("Z", "+00:00")).date()  # fmt: skip
         except ValueError:
-            raise self.fail(what, line, f"{name} is {value!r}, not a date (YYYY-MM-DD)") from None
+            day = None
+        if day is None or not 1990 <= day.year <= 2099:
+            raise self.fail(what, line, f"{name} is {value[:40]!r}, not a date from 1990 to 2099 "
+                            "(YYYY-MM-DD)")  # fmt: skip
+        return day
 
     def facts(self, src: QdaSource, what: str) -> dict[str, Any]:
         v, line = src.variables, src.line

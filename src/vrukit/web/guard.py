@@ -24,6 +24,7 @@ from starlette.requests import Request
 
 __all__ = [
     "BodyLimit", "Guard", "NoHugeIds", "SecurityHeaders", "UploadQueue", "client_address",
+    "security_headers",
     "tile_source",
 ]  # fmt: skip
 
@@ -276,6 +277,29 @@ class NoHugeIds:
         await self.app(scope, receive, send)
 
 
+def security_headers(guard: Guard, nonce: str) -> list[tuple[bytes, bytes]]:
+    """The headers every answer carries (``SecurityHeaders`` adds them; the last-resort 500
+    page, which the framework sends from outside that middleware, sets them itself)."""
+    images = " ".join(("'self'", "data:", *guard.img_sources))
+    policy = "; ".join((
+        "default-src 'self'", f"script-src 'self' 'nonce-{nonce}'",
+        f"style-src 'self' 'nonce-{nonce}'", f"img-src {images}", "connect-src 'self'",
+        "object-src 'none'", "base-uri 'none'", "form-action 'self'",
+        "frame-ancestors 'none'",
+    ))  # fmt: skip
+    extra = [
+        (b"content-security-policy", policy.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
+    ]
+    if guard.cookie_secure:
+        extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return extra
+
+
 class SecurityHeaders:
     """Add security headers to every response, with a fresh CSP nonce per request (templates
     put ``request.state.csp_nonce`` on their own ``<script>`` and ``<style>`` elements)."""
@@ -283,31 +307,13 @@ class SecurityHeaders:
     def __init__(self, app: App, guard: Guard) -> None:
         self.app, self.guard = app, guard
 
-    def policy(self, nonce: str) -> str:
-        images = " ".join(("'self'", "data:", *self.guard.img_sources))
-        return "; ".join((
-            "default-src 'self'", f"script-src 'self' 'nonce-{nonce}'",
-            f"style-src 'self' 'nonce-{nonce}'", f"img-src {images}", "connect-src 'self'",
-            "object-src 'none'", "base-uri 'none'", "form-action 'self'",
-            "frame-ancestors 'none'",
-        ))  # fmt: skip
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         nonce = secrets.token_urlsafe(16)
         scope.setdefault("state", {})["csp_nonce"] = nonce
-        extra = [
-            (b"content-security-policy", self.policy(nonce).encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"same-origin"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
-        ]
-        if self.guard.cookie_secure:
-            extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        extra = security_headers(self.guard, nonce)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -107,6 +107,7 @@ from vrukit.web.portal.web import (
     to_redirect,
     too_large_id,
     too_long,
+    unforeseen,
     unreadable,
     upload_name,
     visible,
@@ -178,6 +179,7 @@ def create_app(
     app.add_exception_handler(StaleDataError, changed_meanwhile)
     app.add_exception_handler(OverflowError, too_large_id)
     app.add_exception_handler(NotAllowed, referrals.not_allowed)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, unforeseen)  # the last resort, with the headers
     for r in ROUTERS:
         app.include_router(r)
     return app

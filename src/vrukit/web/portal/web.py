@@ -35,6 +35,7 @@ from vrukit.programme.models import (
     ReturnTemplate,
     User,
 )
+from vrukit.web.guard import security_headers
 from vrukit.web.portal.security import new_csrf_token
 
 #: The portal's pages, and the publishing templates it shares (the evaluation's tiers).
@@ -310,6 +311,25 @@ async def busy(request: Request, exc: Exception) -> Response:
         "the store is busy with other changes just now: nothing was lost; try again in a "
         "few seconds"))  # fmt: skip
     response.headers["Retry-After"] = "5"
+    return response
+
+
+async def unforeseen(request: Request, exc: Exception) -> Response:
+    """A fault no other handler knows: the error page, saying nothing of the fault, with the
+    security headers (the framework's own 500 is sent from outside their middleware and had
+    none: the thirty-third probe's L4)."""
+    nonce = getattr(request.state, "csp_nonce", None) or secrets.token_urlsafe(16)
+    request.state.csp_nonce = nonce
+    try:
+        response: Response = render(request, "error.html", 500, code=500, message=(
+            "the server could not finish this request: try again, and tell the VRU's "
+            "administrator if it happens again"))  # fmt: skip
+    except Exception:  # the page itself could not be made: a plain one
+        response = HTMLResponse("<!doctype html><title>Server error</title><p>The server could "
+                                "not finish this request.</p>", 500)  # fmt: skip
+    for name, value in security_headers(request.app.state.guard, nonce):
+        response.headers[name.decode()] = value.decode()
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
