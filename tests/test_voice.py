@@ -387,6 +387,39 @@ def test_results_count_only_quarters_that_have_ended(base, tmp_path):
     assert everything["period"].eq("2022-Q2").sum() == 1  # kept, and counted once it ends
 
 
+def test_no_page_gives_an_exact_count_of_respondents_beside_the_noisy_cells(base, tmp_path):
+    """The eighteenth probe: the surveys list counted every response exactly (this quarter's
+    too) and the survey's page those of ended quarters, so the list less the page gave this
+    quarter's respondents and the page took the noise off the quarters' published totals. Now
+    the list gives no count, and the page the sum of the quarters' totals as published."""
+    from vrukit.voice.results import published_respondents
+
+    url = _copy(base, tmp_path)
+    portal = TestClient(create_app(url, secret_key=SECRET, today=lambda: NOW.date(),
+                                   now=lambda: NOW))  # fmt: skip
+    _sign_in(portal, WHO["analyst"])
+    with Session(engine(url)) as s:
+        survey = s.scalars(select(Survey)).one()
+        results = survey_results(responses(s, survey, NOW.date()), survey.definition)
+        exact = len(responses(s, survey))
+    shown, hidden = published_respondents(results)
+    periods = results["seen_knife"].query("breakdown == 'period'")
+    assert shown == periods["n"].astype(int).sum() and hidden == 0 and len(periods) > 2
+
+    def pages() -> tuple[str, str]:
+        page = portal.get(f"/surveys/{survey.id}").text
+        table = re.search(r"<table.*?</table>", portal.get("/surveys").text, re.S)[0]
+        return table, re.search(r"About ([\d,]+) respondents", page)[1]
+
+    listed, said = pages()
+    assert said == f"{shown:,}" and f"{exact:,}" not in listed and f"{shown:,}" not in listed
+    c = _youth(url)
+    for _ in range(4):  # this quarter's answers change neither page
+        _, form = _form(c)
+        assert c.post(f"/have-your-say/{KEY}", data=form).status_code in (200, 303)
+    assert pages() == (listed, said)
+
+
 def test_odd_places_number_questions_and_other_sites_are_refused_cleanly(base, tmp_path):
     url = _copy(base, tmp_path)
     c = _youth(url)

@@ -70,6 +70,7 @@ __all__ = [
     "answer_columns",
     "noise",
     "noisy",
+    "published_respondents",
     "record_key",
     "responses",
     "safety_before_after",
@@ -304,6 +305,18 @@ def survey_results(
             t[f"share_{c}"] = share
         out[q["id"]] = t
     return out
+
+
+def published_respondents(results: dict[str, pd.DataFrame]) -> tuple[int, int]:
+    """A survey's respondents over its ended quarters as published - each quarter's count with
+    its noise, summed - and how many quarters' counts are not shown (under ``MIN_GROUP``): an
+    exact total beside the noisy cells would take their noise away (the eighteenth probe)."""
+    for table in results.values():
+        if len(table):
+            n = table.loc[table["breakdown"] == "period", "n"].astype(str)
+            shown = n.str.fullmatch(r"\d+")
+            return int(n[shown].astype(int).sum()), int((~shown).sum())
+    return 0, 0
 
 
 def _shares(t: pd.DataFrame, q: dict[str, Any]) -> dict[str, pd.Series]:
