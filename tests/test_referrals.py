@@ -917,3 +917,30 @@ def test_a_consent_answer_read_before_another_s_withdrawal_cannot_lift_it(reques
         assert s.get(Referral, ids[0]).subject.consent == "withdrawn"
         kinds = [c.given for c in s.scalars(select(RefConsent).order_by(RefConsent.id))]
         assert kinds[-1] is False  # the withdrawal is the last word
+
+
+def test_moving_a_pathway_to_another_provider_is_in_the_audit_trail(store, tmp_path):
+    """The eighteenth probe's L1: re-running `vrukit referrals pathways` with another provider
+    re-routes new referrals, and their identifying details, without a trace. Now each change of
+    provider is an event with the provider before and after, beside the file's own."""
+    from vrukit.ingest.pathways import PATHWAYS_FILE
+
+    url, _ = store
+    data = json.loads(Path(PATHWAYS_FILE).read_text())
+    key = data["pathways"][0]["key"]
+    with Session(engine(url)) as s:
+        was = s.scalars(select(Pathway.provider_id).where(Pathway.key == key)).one()
+        other = s.scalars(select(Organisation).where(Organisation.id != was)).first()
+    data["pathways"][0]["provider"] = other.name
+    moved = tmp_path / "moved.json"
+    moved.write_text(json.dumps(data))
+    res = CliRunner().invoke(cli, ["referrals", "pathways", str(moved), "--store", url])
+    assert res.exit_code == 0, res.output
+    with Session(engine(url)) as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.table_name == "ref_pathway")
+                           .order_by(AuditEvent.id)).all()  # fmt: skip
+    assert [(e.action, e.row_key, e.before, e.after) for e in events[:-1]] == [
+        ("update", key, {"provider_id": was}, {"provider_id": other.id})
+    ]
+    assert (events[-1].action, events[-1].row_key) == ("import", "moved.json")
+    assert events[-1].after["pathways"] == len(data["pathways"])

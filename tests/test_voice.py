@@ -107,6 +107,9 @@ def _q(qid: str, text: str, kind: str = "text") -> dict:
         (_q("your_name", "Anything else?"), "an answer called 'your_name'"),
         (_q("home_postcode", "Anything else?"), "an answer called 'home_postcode'"),
         (_q("school_name", "Anything else?"), "an answer called 'school_name'"),
+        # the eighteenth probe: a zero-width space, and full-width letters
+        (_q("a11", "What is your na\u200bme?"), "'What is your name'"),
+        (_q("a12", "Your ｐｏｓｔｃｏｄｅ?"), "'postcode'"),
     ],
 )
 def test_the_designer_refuses_a_question_that_would_identify_someone(question, said):
@@ -139,11 +142,65 @@ def test_the_designer_keeps_questions_about_experiences(text):
         ({"show_if": {"question": "later", "equals": "yes"}}, "an earlier single"),
         ({"type": "date"}, "is not one of single"),
         ({"text": {"en": "Only English"}}, "a text in each language"),
+        # the eighteenth probe's shapes, each once a 500 at design time or on the public form
+        ({"type": "single", "options": ["yes", "no"]}, "each option needs a value"),
+        ({"type": "single", "options": {"yes": 1, "no": 2}}, "needs 2 to 20 options"),
+        ({"type": "single", "options": 5}, "needs 2 to 20 options"),
+        (
+            {
+                "type": "single",
+                "options": [
+                    {"value": "a", "text": ["a"]},
+                    {"value": "b", "text": {"en": "b", "ur": "b"}},
+                ],
+            },
+            "option 'a': 'text' needs a text in each language",
+        ),
+        ({"text": {"en": "A question", "ur": "-", "pl": 5}}, "a text in each language"),
+        ({"show_if": {"question": ["seen_knife"], "equals": "yes"}}, "an earlier single"),
+        ({"show_if": {"question": {"a": 1}, "equals": "yes"}}, "an earlier single"),
+        ({"type": "scale", "min": 1, "max": 5, "measure": ["feel_safe"]}, "needs a 1 to 5"),
+        ({"type": "scale", "min": 1, "max": 5, "labels": {"en": 5, "ur": 5}}, "'labels' needs"),
+        ({"type": "scale", "min": 1, "max": 5, "labels": ["a", "b"]}, "'labels' needs"),
+        ({"type": "scale", "min": 1, "max": 5, "labels": "abc"}, "'labels' needs"),
+        ({"type": "scale", "min": 1, "max": 3, "labels": {"en": ["a", "b", "c"]}}, "labels"),
+        ({"type": "scale", "min": True, "max": 5}, "whole numbers 'min' and 'max'"),
+        ({"required": "yes"}, "'required' is true or false"),
+        ({"most": 10.5}, "'most'"),
     ],
 )
 def test_the_designer_names_a_broken_question(change, problem):
     with pytest.raises(ConfigError, match=problem):
         check_definition(_with({**_q("broken", "A question"), **change}))
+
+
+@pytest.mark.parametrize("intro", ["hello", ["a", "b"], {"en": ["a"]}])
+def test_an_introduction_of_the_wrong_shape_is_named(intro):
+    with pytest.raises(ConfigError, match="intro: a text for each language"):
+        check_definition({**copy.deepcopy(SURVEY), "intro": intro})
+
+
+def test_a_scale_with_labels_in_each_language_is_kept_and_its_form_shows_them(base, tmp_path):
+    """The eighteenth probe: a scale whose labels were a number, a list or a string was kept,
+    and its public form was a 500 for every young person until staff closed it."""
+    d = _with(
+        {
+            **_q("mood", "How do you feel today?", "scale"),
+            "min": 1,
+            "max": 3,
+            "labels": {"en": ["Low", "Okay", "Good"], "ur": ["کم", "ٹھیک", "اچھا"]},
+        }
+    )
+    d["key"] = "with-labels"
+    url = _copy(base, tmp_path)
+    with Session(engine(url)) as s:
+        s.add(Survey(key=d["key"], title="l", definition=check_definition(d), status="open",
+                     created_at=NOW))  # fmt: skip
+        s.commit()
+    c = _youth(url)
+    for lang, shown in (("en", "3 - Good"), ("ur", "3 - اچھا"), ("pl", "3 - Good")):
+        r = c.get(f"/have-your-say/with-labels?lang={lang}")
+        assert r.status_code == 200 and shown in r.text, lang
 
 
 def test_routing_keeps_only_the_answers_the_routing_showed():

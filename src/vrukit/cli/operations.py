@@ -219,14 +219,26 @@ def referrals_pathways(
 ) -> None:
     """Add or update referral pathways (each names its provider, who is eligible, its steps
     with target times and what each step records)."""
+    from sqlalchemy import select
+
     from vrukit.ingest.pathways import PATHWAYS_FILE
+    from vrukit.programme.audit import audit, audit_import
     from vrukit.programme.db import session
+    from vrukit.referrals.models import Pathway
     from vrukit.referrals.workflow import load_pathways
 
+    source = path or PATHWAYS_FILE
     with session(_store(store)) as s:
-        for p in load_pathways(s, path or PATHWAYS_FILE):
+        was = {p.key: p.provider_id for p in s.scalars(select(Pathway))}
+        loaded = load_pathways(s, source)
+        for p in loaded:  # which organisation receives a pathway's referrals: each change kept
+            if was.get(p.key) != p.provider_id:
+                before = {"provider_id": was[p.key]} if p.key in was else None
+                audit(s, None, "update" if before else "create", "ref_pathway", p.key, before,
+                      {"provider_id": p.provider_id})  # fmt: skip
             steps = ", ".join(f"{x['status']} within {x['within_hours']} h" for x in p.steps)
             console.print(f"{p.name}: {steps}")
+        audit_import(s, "ref_pathway", source, {"pathways": len(loaded)})
 
 
 @referrals_app.command("deprivation")

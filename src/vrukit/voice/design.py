@@ -29,6 +29,7 @@ school, or a social media handle: the designer refuses the definition, naming th
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from vrukit.errors import ConfigError
@@ -82,9 +83,32 @@ IDENTIFYING_ID_WORDS = {"name", "surname", "email", "address", "postcode", "phon
 def _texts(q: dict[str, Any], field: str, languages: list[str], where: str) -> None:
     text = q.get(field)
     if not isinstance(text, dict) or not all(isinstance(text.get(lang), str) and text[lang].strip()
-                                             for lang in languages):  # fmt: skip
+                                             for lang in languages) or not all(
+            isinstance(v, str) for v in text.values()):  # fmt: skip
         raise ConfigError(f"{where}: {field!r} needs a text in each language "
                           f"({', '.join(languages)})")  # fmt: skip
+
+
+def _plain(text: str) -> str:
+    """A text as its words read, for the identifying check: compatibility forms folded
+    ("ｎａｍｅ" is "name") and invisible format characters taken out ("na\u200bme" is "name",
+    as the eighteenth probe's zero-width space showed)."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+
+
+def _labels(q: dict[str, Any], languages: list[str], where: str) -> None:
+    """A scale's labels, when given: for each language a list of one text per point."""
+    labels = q.get("labels")
+    if labels is None:
+        return
+    points = q["max"] - q["min"] + 1
+    if not isinstance(labels, dict) or not set(languages) <= set(labels) or not all(
+        isinstance(texts, list) and len(texts) == points and all(isinstance(x, str) for x in texts)
+        for texts in labels.values()
+    ):  # fmt: skip
+        raise ConfigError(f"{where}: 'labels' needs, in each language ({', '.join(languages)}), "
+                          f"a list of {points} texts, one per point")  # fmt: skip
 
 
 def _identifying(q: dict[str, Any], where: str) -> None:
@@ -97,7 +121,7 @@ def _identifying(q: dict[str, Any], where: str) -> None:
     for option in q.get("options") or []:
         words += [str(t) for t in (option.get("text") or {}).values()]
     for w in words:
-        hit = IDENTIFYING.search(" ".join(str(w).split()))
+        hit = IDENTIFYING.search(" ".join(_plain(w).split()))
         if hit:
             raise ConfigError(
                 f"{where}: asks for {hit.group(0)!r}, which could identify someone. Surveys "
@@ -125,13 +149,15 @@ def _options(q: dict[str, Any], languages: list[str], where: str) -> None:
 
 
 def _range(q: dict[str, Any], where: str) -> None:
-    lo, hi = q.get("min"), q.get("max")
-    if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo < hi <= 1000):
+    if not (_whole(q.get("min"), 0, 1000) and _whole(q.get("max"), 0, 1000)) or (
+            q["min"] >= q["max"]):  # fmt: skip
         raise ConfigError(f"{where}: give whole numbers 'min' and 'max' (0 to 1000, min < max)")
+    lo, hi = int(q["min"]), int(q["max"])
     if q["type"] == "scale" and hi - lo > 10:
         raise ConfigError(f"{where}: a scale has at most 11 points")
     measure = q.get("measure")
-    if measure is not None and (measure not in MEASURES or (lo, hi) != (1, 5)):
+    if measure is not None and (not isinstance(measure, str) or measure not in MEASURES
+                                or (lo, hi) != (1, 5)):  # fmt: skip
         raise ConfigError(f"{where}: measure {measure!r} needs a 1 to 5 scale; known: "
                           f"{', '.join(MEASURES)}")  # fmt: skip
 
@@ -140,7 +166,8 @@ def _routing(q: dict[str, Any], earlier: dict[str, dict[str, Any]], where: str) 
     rule = q.get("show_if")
     if rule is None:
         return
-    target = earlier.get(rule.get("question", "")) if isinstance(rule, dict) else None
+    named = rule.get("question") if isinstance(rule, dict) else None
+    target = earlier.get(named) if isinstance(named, str) else None
     if target is None or target["type"] not in ("single", "multi", "scale"):
         raise ConfigError(f"{where}: show_if must name an earlier single, multi or scale question")
     if target.get("measure"):  # its results publish two groups, not the answer routed on
@@ -149,7 +176,7 @@ def _routing(q: dict[str, Any], earlier: dict[str, dict[str, Any]], where: str) 
     allowed = ([o["value"] for o in target["options"]] if target["type"] != "scale"
                else list(range(target["min"], target["max"] + 1)))  # fmt: skip
     wanted = rule.get("equals")
-    if wanted not in allowed:
+    if isinstance(wanted, bool) or wanted not in allowed:
         raise ConfigError(f"{where}: show_if equals {wanted!r}, not an answer of "
                           f"{target['id']!r}")  # fmt: skip
 
@@ -176,15 +203,23 @@ def _question(q: Any, n: int, languages: list[str], earlier: dict[str, dict[str,
             f"{where}: type {q.get('type')!r} is not one of {', '.join(ANSWER_TYPES)}"
         )
     _texts(q, "text", languages, where)
-    _identifying(q, where)
     if q["type"] in ("single", "multi"):
         _options(q, languages, where)
     elif q["type"] in ("scale", "number"):
         _range(q, where)
-    elif not isinstance(q.get("most", 500), int) or not 1 <= q.get("most", 500) <= 2000:
+        if q["type"] == "scale":
+            _labels(q, languages, where)
+    elif not _whole(q.get("most", 500), 1, 2000):
         raise ConfigError(f"{where}: 'most' (characters) is 1 to 2000")
+    if not isinstance(q.get("required", False), bool):
+        raise ConfigError(f"{where}: 'required' is true or false")
+    _identifying(q, where)  # once every text is where the form reads it
     _routing(q, earlier, where)
     earlier[qid] = q
+
+
+def _whole(value: Any, lo: int, hi: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
 
 
 def check_definition(d: Any) -> dict[str, Any]:
@@ -199,7 +234,11 @@ def check_definition(d: Any) -> dict[str, Any]:
         raise ConfigError("languages: a list of language codes starting with 'en', e.g. "
                           "['en', 'ur']")  # fmt: skip
     _texts(d, "title", languages, "the survey")
-    _identifying({"text": {**d["title"], **(d.get("intro") or {})}}, "the title or introduction")
+    intro = d.get("intro")
+    if intro is not None and not (isinstance(intro, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in intro.items())):  # fmt: skip
+        raise ConfigError('intro: a text for each language, e.g. {"en": "..."}')
+    _identifying({"text": {**d["title"], **(intro or {})}}, "the title or introduction")
     questions = d.get("questions")
     if not isinstance(questions, list) or not 1 <= len(questions) <= MOST_QUESTIONS:
         raise ConfigError(f"questions: a list of 1 to {MOST_QUESTIONS} questions")
@@ -210,8 +249,12 @@ def check_definition(d: Any) -> dict[str, Any]:
 
 
 def in_language(text: dict[str, str] | None, lang: str) -> str:
-    """A text in ``lang``, else in English."""
-    text = text or {}
+    """A text in ``lang``, else in English (a definition stored before its shape was checked
+    may hold a bare text, or something else: shown as it is, or not at all)."""
+    if isinstance(text, str):
+        return text
+    if not isinstance(text, dict):
+        return ""
     return text.get(lang) or text.get("en", "")
 
 

@@ -79,6 +79,9 @@ def add_survey(request: Request, s: Db, me: Me, form: Posted) -> Response:
         raise HTTPException(422, "The definition is nested too deeply to be a survey") from None
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
+    except (TypeError, AttributeError, KeyError, ValueError):  # a shape no check foresaw
+        raise HTTPException(422, "The definition is not in the shape a survey takes: see "
+                                 "docs/voice.md for one") from None  # fmt: skip
     if s.scalars(select(Survey.id).where(Survey.key == definition["key"])).first() is not None:
         raise HTTPException(422, f"key {definition['key']!r}: another survey has it")
     now = request.app.state.now() if request.app.state.now else datetime.now()
