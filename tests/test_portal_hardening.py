@@ -1359,3 +1359,19 @@ def test_an_unforeseen_fault_is_the_portal_s_error_page_with_the_security_header
     assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
     assert r.headers["x-content-type-options"] == "nosniff"
     assert "secret" not in r.text and "RuntimeError" not in r.text and "/srv" not in r.text
+
+
+def test_a_deployment_answers_only_to_its_own_host_names(url):
+    """The eighteenth probe's L2: redirects and the API's links were built from whatever Host
+    a request named. With allowed hosts set, another Host is a 400 and its own work as before;
+    the redirect and the API's openapi_url then name only the VRU's host."""
+    settings = get_settings().model_copy(update={"allowed_hosts": ["vru.example.org"]})
+    app = portal_with_mounts(url, settings, secret=SECRET, migrate=False)
+    ours = TestClient(app, base_url="https://vru.example.org")
+    theirs = TestClient(app, base_url="https://evil.example")
+    assert theirs.get("/youth-map", follow_redirects=False).status_code == 400
+    assert theirs.get("/api/").status_code == 400 and theirs.get("/login").status_code == 400
+    r = ours.get("/youth-map", follow_redirects=False)
+    assert r.status_code in (301, 307) and "vru.example.org" in r.headers["location"]
+    assert "evil" not in ours.get("/api/").text and ours.get("/login").status_code == 200
+    assert get_settings().allowed_hosts == ["*"]  # any by default: the demo on any address

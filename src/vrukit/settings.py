@@ -125,6 +125,14 @@ class Settings(BaseSettings):
             "address sign-in throttling sees."
         ),
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description=(
+            "Host names the server answers to, as a JSON list ('[\"vru.example.org\"]'); a "
+            "request for any other gets 400. Set it in a deployment: redirects and the API's "
+            "links are built from the request's Host. Any host by default (the demo)."
+        ),
+    )
     upload_max_bytes: int = Field(
         default=32 * 1024 * 1024,
         description="Largest request (an uploaded return) the portal accepts; larger get 413.",

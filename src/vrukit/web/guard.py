@@ -58,6 +58,9 @@ class Guard:
     trusted_proxies: tuple[str, ...] = ()
     #: Extra image sources for the Content-Security-Policy (the Youth Map's tile server).
     img_sources: tuple[str, ...] = field(default_factory=tuple)
+    #: The host names the server answers to (others get 400): its redirects and the API's
+    #: links are built from the request's Host; any by default.
+    allowed_hosts: tuple[str, ...] = ("*",)
 
     def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         return [ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies]

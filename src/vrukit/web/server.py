@@ -38,6 +38,7 @@ def guard_of(s: Settings, tiles: str | None = None) -> Guard:
         cookie_secure=s.cookie_secure,
         trusted_proxies=tuple(s.trusted_proxies),
         img_sources=tile_source(tiles),
+        allowed_hosts=tuple(s.allowed_hosts),
     )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from vrukit.directory.models import DirService
 from vrukit.errors import VrukitError
@@ -163,6 +164,9 @@ def create_app(
     )  # fmt: skip
     app.add_middleware(NoHugeIds)
     app.add_middleware(BodyLimit, limit=guard.upload_max_bytes)
+    if guard.allowed_hosts != ("*",):  # a Host of the attacker's choosing: 400
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(guard.allowed_hosts),
+                           www_redirect=False)  # fmt: skip
     # outermost, so that every answer carries the headers: a 413 for a declared body over the
     # limit had none (the eleventh probe)
     app.add_middleware(SecurityHeaders, guard=guard)
