@@ -592,3 +592,17 @@ def test_a_scorer_sees_no_totals_or_rank_until_the_round_is_decided(base, tmp_pa
     page = c.get(f"/applications/{ids['aid']}").text
     assert "Weighted total" not in page and not re.search(r"\brank \d", page)
     assert "shown once the round is decided" in page
+
+
+@pytest.mark.parametrize("scorers", ["1e400", "0", "21", "abc", "²"])
+def test_a_round_s_scorers_that_are_not_1_to_20_are_refused_not_replaced(base, tmp_path, scorers):
+    """The eighteenth probe's L4: "1e400", 0, 21 or "abc" scorers became 2 without a word."""
+    path, _ = base
+    c = _client(path, tmp_path)
+    token = _sign_in(c, WHO["commissioner"])
+    r = c.post("/rounds/new", data={**NEW_ROUND, "min_scorers": scorers, "csrf_token": token},
+               follow_redirects=False)  # fmt: skip
+    assert r.status_code == 422 and "a whole number from 1 to 20" in r.text
+    blank = {**NEW_ROUND, "min_scorers": "", "csrf_token": token, "name": "Default scorers"}
+    r = c.post("/rounds/new", data=blank, follow_redirects=False)  # left empty: 2, the default
+    assert "the 2 scorers it needs" in r.text and "from 1 to 20" not in r.text

@@ -75,6 +75,13 @@ def test_a_re_import_updates_services_in_place_and_keeps_what_links_to_them(dire
         assert s.scalar(select(func.count()).where(DirPhone.service_id == sid)) == 1
 
 
+def _location(d: dict, k: int) -> dict:
+    """The first location of the ``k``th service with one."""
+    return [x for x in d["services"] if x.get("service_at_locations")][k]["service_at_locations"][
+        0
+    ]["location"]
+
+
 def _session(**change: str) -> dict[str, str]:
     """A weekly session as HSDS gives it, with ``change``."""
     return {"id": "sched-probe", "freq": "WEEKLY", "byday": "MO,TH", "opens_at": "18:00",
@@ -151,9 +158,19 @@ def test_a_spend_return_for_a_quarter_outside_1990_to_2099_is_refused_naming_the
 @pytest.mark.parametrize(("change", "said"), [
     (lambda d: d["services"][0].update(organization_id="no-such-org"), "store refused"),
     (lambda d: d["services"][0].update(phones=[{"id": "p1", "number": "1"},
-                                               {"id": "p1", "number": "2"}]), "store refused"),
+                                               {"id": "p1", "number": "2"}]),
+     r"services\[0\].phones\[1\]: id 'p1' is given again \(first at services\[0\].phones\[0\]\)"),
     (lambda d: d["services"].append("not a record"), "shape"),
     (lambda d: d["services"][0].update(phones=[{"number": "0121"}]), "shape"),
+    # the eighteenth probe: a service moved to another's address, and type confusion
+    (lambda d: _location(d, 1).update(id=_location(d, 0)["id"]),
+     r"services\[1\].service_at_locations\[0\].location: id .* is given with other contents"),
+    (lambda d: _location(d, 1)["addresses"][0].update(id=_location(d, 0)["addresses"][0]["id"]),
+     r"addresses\[0\]: id .* is given with other contents \(first at services\[0\]"),
+    (lambda d: d["services"][0].update(name=["a"]),
+     r"services\[0\] id .*: name is list, not a text"),
+    (lambda d: d["services"][0].update(name="x" * 301), "name is 301 characters; the most is"),
+    (lambda d: d["services"][0].update(minimum_age=int("9" * 400)), "minimum_age"),
 ])  # fmt: skip
 def test_what_the_checks_miss_and_the_store_refuses_is_named_and_nothing_is_stored(
     directory, change, said
@@ -172,3 +189,25 @@ def test_what_the_checks_miss_and_the_store_refuses_is_named_and_nothing_is_stor
         s.rollback()
         assert "partner.json" in str(refused.value)
         assert s.scalar(select(func.count()).select_from(DirPhone)) == before
+
+
+def test_two_services_at_one_place_share_its_location_and_address(directory):
+    """What the repeated-id check must not refuse: a location given under two services with
+    the same contents (HSDS nests it under each), kept once, with both services at it."""
+    from vrukit.directory.models import DirLocation
+
+    db, data, folder = directory
+    shared = copy.deepcopy(data)
+    place = copy.deepcopy(_location(shared, 0))
+    _location(shared, 1).clear()
+    _location(shared, 1).update(place)
+    path = folder / "shared.json"
+    path.write_text(json.dumps(shared))
+    with Session(engine(db)) as s:
+        load_hsds(s, path)
+        s.commit()
+        from vrukit.directory.models import DirServiceAtLocation
+
+        at = s.scalars(select(DirServiceAtLocation.service_id)
+                       .where(DirServiceAtLocation.location_id == place["id"])).all()  # fmt: skip
+        assert s.get(DirLocation, place["id"]) is not None and len(set(at)) == 2

@@ -537,6 +537,20 @@ def test_a_possible_duplicate_waits_for_a_person(tmp_path):
         } == {a.id, b.id}
 
 
+def test_a_referral_that_waited_for_the_lock_is_flagged_against_one_stored_first(tmp_path):
+    """The eighteenth probe's L3: two referrals of one person made within a millisecond; the one
+    whose time was taken first waited for the lock, looked only for earlier times, and missed
+    the other. A referral stored first with a later time is a possible duplicate too."""
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    keyring = _tiny(url, tmp_path)
+    with session(url) as s:
+        first_stored = _refer(s, keyring, NOW + timedelta(milliseconds=1))
+        waited = _refer(s, keyring, NOW)
+        assert (waited.duplicate_of_id, waited.duplicate_status) == (first_stored.id, "pending")
+        far = _refer(s, keyring, NOW - timedelta(days=400))  # outside the window either way
+        assert far.duplicate_status is None
+
+
 def test_a_load_that_defers_flushes_still_flags_the_possible_duplicate(tmp_path):
     url = f"sqlite:///{tmp_path / 's.sqlite'}"
     keyring = _tiny(url, tmp_path)
@@ -866,12 +880,10 @@ def test_a_withdrawal_is_lifted_only_on_the_referral_it_was_recorded_on(store):
         s.commit()
 
 
-def test_a_consent_answer_read_before_another_s_withdrawal_cannot_lift_it(request, tmp_path):
-    """The seventeenth probe, on PostgreSQL: custody's page read "given"; boxing then withdrew
-    consent on its onward referral; custody's "given", sent from the stale page, was recorded
-    after the withdrawal, and let custody lift it. The subject's row is now locked and read
-    again before an answer is recorded, so the stale "given" meets the withdrawal and is
-    refused; and a "given" while consent is given records nothing."""
+def _three_organisations_on_postgresql(request, tmp_path) -> tuple[str, tuple[int, ...]]:
+    """A PostgreSQL store where custody referred PERSON to a youth work team (r1), which
+    referred them on to a boxing club (r2): the ids of r1, r2, custody's user and boxing's
+    (and of the youth work team's user and the boxing pathway)."""
     from test_portal_eighth_probe import _pg_database
 
     db = _pg_database(request)
@@ -898,7 +910,18 @@ def test_a_consent_answer_read_before_another_s_withdrawal_cannot_lift_it(reques
                          role="provider", organisation_id=orgs[n].id) for n in orgs}  # fmt: skip
         s.add_all(users.values())
         s.flush()
-        ids = r1.id, r2.id, users["Custody"].id, users["Boxing"].id
+        ids = (r1.id, r2.id, users["Custody"].id, users["Boxing"].id, users["Youth Work"].id,
+               path["boxing"].id)  # fmt: skip
+    return db, ids
+
+
+def test_a_consent_answer_read_before_another_s_withdrawal_cannot_lift_it(request, tmp_path):
+    """The seventeenth probe, on PostgreSQL: custody's page read "given"; boxing then withdrew
+    consent on its onward referral; custody's "given", sent from the stale page, was recorded
+    after the withdrawal, and let custody lift it. The subject's row is now locked and read
+    again before an answer is recorded, so the stale "given" meets the withdrawal and is
+    refused; and a "given" while consent is given records nothing."""
+    db, ids = _three_organisations_on_postgresql(request, tmp_path)
     eng = engine(db)
     with Session(eng) as stale, Session(eng) as other:
         mine = stale.get(Referral, ids[0])
@@ -944,3 +967,49 @@ def test_moving_a_pathway_to_another_provider_is_in_the_audit_trail(store, tmp_p
     ]
     assert (events[-1].action, events[-1].row_key) == ("import", "moved.json")
     assert events[-1].after["pathways"] == len(data["pathways"])
+
+
+def test_a_referral_made_on_as_consent_is_withdrawn_waits_for_the_withdrawal_and_is_refused(
+    request, tmp_path
+):
+    """The eighteenth probe, on PostgreSQL: the youth work team referred a young person on at
+    the moment the custody suite recorded their withdrawal; the referral on read "given" first,
+    landed after the withdrawal, sent their details to a new organisation and let it lift the
+    withdrawal (and the pair deadlocked one time in five). Every step now locks the subject
+    first, then the referral: the referral on waits for the withdrawal, sees it and is refused."""
+    import threading
+    import time
+
+    db, ids = _three_organisations_on_postgresql(request, tmp_path)
+    eng = engine(db)
+    with Session(eng) as custody, Session(eng) as youth:
+        r1 = youth.get(Referral, ids[0])  # referred back to the youth work team first
+        r1.status = "contacted"
+        youth.commit()
+        seen = youth.get(Referral, ids[0])
+        assert seen.subject.consent == "given"  # the youth work team's page, read now
+        set_consent(custody, custody.get(User, ids[2]), custody.get(Referral, ids[0]), False,
+                    NOW + timedelta(days=2), "withdrew")  # fmt: skip
+        outcome: list[object] = []
+
+        def onward() -> None:
+            try:
+                refer_on(youth, youth.get(User, ids[4]), seen, youth.get(Pathway, ids[5]),
+                         NOW + timedelta(days=2), "onward again", True)  # fmt: skip
+                youth.commit()
+                outcome.append("referred")
+            except Exception as e:  # the test reads what it was
+                youth.rollback()
+                outcome.append(e)
+
+        t = threading.Thread(target=onward)
+        t.start()
+        time.sleep(0.5)  # the referral on now waits for the subject's row
+        assert t.is_alive() and not outcome
+        custody.commit()
+        t.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], NotAllowed), outcome
+    assert "withdrawn" in str(outcome[0])
+    with Session(eng) as s:
+        assert s.get(Referral, ids[0]).subject.consent == "withdrawn"
+        assert s.scalar(select(func.count()).select_from(Referral)) == 2  # none made on

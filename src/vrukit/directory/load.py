@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import String, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -76,8 +77,10 @@ def _within(value: Any, lo: float, hi: float, *, whole: bool = False) -> bool:
     text or a true/false are not)."""
     if value is None:
         return True
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return False
+    if isinstance(value, float) and not math.isfinite(value):  # (an int of 400 digits is finite,
+        return False  # and too large for a float: compared as it is)
     return lo <= value <= hi and (not whole or float(value).is_integer())
 
 
@@ -89,6 +92,7 @@ def _check(path: Path, data: dict[str, Any]) -> None:
                 if rec.get(f) in (None, ""):
                     problems.append(f"{kind}[{k}] id {rec.get('id')!r}: {f} is required")
     problems += _unsafe_links(data) + _repeated(data) + _nul(data, "")[:3]
+    problems += _shapes(data) + _nested(data)
     for k, org in enumerate(data.get("organizations", [])):
         problems += _dates(f"organizations[{k}]", org)
     for k, svc in enumerate(data.get("services", [])):
@@ -107,6 +111,76 @@ def _repeated(data: dict[str, Any]) -> list[str]:
             if rec.get("id") in seen:
                 problems.append(f"{kind}[{k}] id {rec.get('id')!r} is given twice")
             seen.add(rec.get("id"))
+    return problems
+
+
+#: The columns of each kind of record a file carries, as the store keeps them.
+_KINDS: dict[str, Any] = {"organizations": DirOrganization, "services": DirService,
+                          "phones": DirPhone, "schedules": DirSchedule,
+                          "attributes": DirAttribute, "service_at_locations": DirServiceAtLocation,
+                          "location": DirLocation, "addresses": DirAddress}  # fmt: skip
+
+
+def _records(data: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """Every record of the file with where it is and its kind ("services[3].phones[0]")."""
+    for kind in ("organizations", "services"):
+        for k, rec in enumerate(data.get(kind) or []):
+            yield f"{kind}[{k}]", kind, rec
+            if kind != "services" or not isinstance(rec, dict):
+                continue
+            for part in ("phones", "schedules", "attributes", "service_at_locations"):
+                items = rec.get(part) or []
+                for j, item in enumerate(items if isinstance(items, list) else [items]):
+                    yield f"{kind}[{k}].{part}[{j}]", part, item
+                    loc = item.get("location") if part == "service_at_locations" and isinstance(
+                        item, dict) else None  # fmt: skip
+                    if loc is not None:
+                        where = f"{kind}[{k}].{part}[{j}].location"
+                        yield where, "location", loc
+                        for i, a in enumerate(loc.get("addresses") or [] if isinstance(
+                                loc, dict) else []):  # fmt: skip
+                            yield f"{where}.addresses[{i}]", "addresses", a
+
+
+def _shapes(data: dict[str, Any]) -> list[str]:
+    """Each record an object, and each of its texts a text no longer than the store keeps (a
+    name given as a list was kept as "{a}" on PostgreSQL; one too long named only a column)."""
+    problems = []
+    for at, kind, rec in _records(data):
+        if not isinstance(rec, dict):
+            problems.append(f"{at}: expected an object, not {type(rec).__name__}")
+            continue
+        for column in _KINDS[kind].__table__.columns:
+            value = rec.get(column.name)
+            if value is None or not isinstance(column.type, String):
+                continue
+            most = column.type.length
+            if not isinstance(value, str):
+                problems.append(f"{at} id {rec.get('id')!r}: {column.name} is "
+                                f"{type(value).__name__}, not a text")  # fmt: skip
+            elif most and len(value) > most and column.name not in ("last_modified",):
+                problems.append(f"{at} id {rec.get('id')!r}: {column.name} is {len(value):,} "
+                                f"characters; the most is {most}")  # fmt: skip
+    return problems
+
+
+def _nested(data: dict[str, Any]) -> list[str]:
+    """A nested record's id given twice: a place shared by two services (the same location,
+    the same contents) is right; anything else would silently move a service to another's
+    address, or put one phone on two services (the eighteenth probe)."""
+    problems, seen = [], {}
+    for at, kind, rec in _records(data):
+        if kind in ("organizations", "services") or not isinstance(rec, dict):
+            continue
+        key = (kind, str(rec.get("id")))
+        if key not in seen:
+            seen[key] = (at, rec)
+            continue
+        first, was = seen[key]
+        if kind in ("location", "addresses") and was == rec:
+            continue
+        why = "with other contents" if kind in ("location", "addresses") else "again"
+        problems.append(f"{at}: id {rec.get('id')!r} is given {why} (first at {first})")
     return problems
 
 

@@ -106,8 +106,11 @@ def _need_receiver(user: User | None, r: Referral, what: str) -> None:
         raise NotAllowed(f"only the receiving organisation may {what}", 403)
 
 
-def _need_consent(r: Referral) -> Subject:
+def _need_consent(s: Session, r: Referral) -> Subject:
+    """``r``'s subject, locked and read again (one order everywhere: the subject, then the
+    referral), if consent stands: a step read before a withdrawal waits for it and sees it."""
     subject = r.subject
+    lock_row(s, subject)
     if subject.consent != "given":
         raise NotAllowed("consent was withdrawn: this referral is no longer processed")
     return subject
@@ -236,7 +239,8 @@ def _possible_duplicate(
     s: Session, match_key: str, at: datetime, window: timedelta, receiver: int
 ) -> int | None:
     """The latest referral to the same organisation (``receiver``) of a subject with the same
-    match key, received within ``window``. Only the same organisation's: the flag must not tell
+    match key, received within ``window`` before ``at`` (else within it after: one stored first
+    while this one waited for the lock). Only the same organisation's: the flag must not tell
     one provider that the person was referred to another. A referral of a subject of that key
     still waiting to be flushed (a load that defers flushes; a new subject's, or one referred
     on) is flushed first, so the query sees it."""
@@ -248,10 +252,10 @@ def _possible_duplicate(
         .where(
             Subject.match_key == match_key,
             Referral.receiving_org_id == receiver,
-            Referral.received_at >= at - window,
-            Referral.received_at <= at,
+            Referral.received_at >= at - window,  # and one stored first with a later time:
+            Referral.received_at <= at + window,  # it waited for the lock (eighteenth probe)
         )
-        .order_by(Referral.received_at.desc())
+        .order_by(Referral.received_at > at, Referral.received_at.desc())
     )
     return s.scalars(q).first()
 
@@ -381,9 +385,9 @@ def transition(
     ``not_accepted`` and ``declined`` need a reason (``note``); a pathway step records what the
     pathway says it must (``data``). Two changes at once (a double click) wait in turn, and
     the second sees the first's status."""
-    lock_row(s, r)
     _need_receiver(user, r, "change a referral's status")
-    _need_consent(r)
+    _need_consent(s, r)
+    lock_row(s, r)
     if to not in TRANSITIONS.get(r.status, ()):
         allowed = ", ".join(TRANSITIONS.get(r.status, ())) or "nothing (it is finished)"
         raise NotAllowed(f"a referral that is {r.status} may become {allowed}; not {to}")
@@ -442,7 +446,7 @@ def refer_on(
     receiving organisation to the pathway's provider; ``r`` becomes ``referred_on``.
     ``flush`` as for ``create_referral``."""
     _need_receiver(user, r, "refer on")
-    subject = _need_consent(r)
+    subject = _need_consent(s, r)
     if not consent_given:
         raise NotAllowed("referring on needs the person's consent", 422)
     if pathway.id == r.pathway_id:
@@ -493,8 +497,9 @@ def set_consent(
 
 def may_lift(s: Session, user: User, subject: Subject) -> bool:
     """Whether ``user`` is on the referral of every withdrawal since consent was last given."""
-    for c in s.scalars(select(RefConsent).where(RefConsent.subject_id == subject.id)
-                       .order_by(RefConsent.at.desc(), RefConsent.id.desc())):  # fmt: skip
+    for c in s.scalars(
+        select(RefConsent).where(RefConsent.subject_id == subject.id).order_by(RefConsent.id.desc())
+    ):  # in the order written (under the lock)
         if c.given:
             return True
         if c.referral is not None and not on_referral(user, c.referral):
@@ -513,7 +518,7 @@ def record_outcome(
 ) -> None:
     """How the young person was doing ``months`` after referral (recorded again: replaced)."""
     _need_receiver(user, r, "record outcomes")
-    _need_consent(r)
+    _need_consent(s, r)
     if months not in (3, 6, 12) or outcome not in OUTCOMES:
         raise NotAllowed(
             f"outcomes are recorded at 3, 6 or 12 months as one of {', '.join(OUTCOMES)}", 422
@@ -532,16 +537,8 @@ def record_outcome(
     row.outcome, row.reoffended, row.recorded_at = outcome, reoffended, at
     row.recorded_by = user.id if user else None
     if before is not None:  # the first recording is its own record; a change keeps the old one
-        audit(
-            s,
-            user,
-            "outcome",
-            "referral",
-            str(_id(s, r)),
-            before,
-            {"months": months, "outcome": outcome, "reoffended": reoffended},
-            at,
-        )
+        audit(s, user, "outcome", "referral", str(_id(s, r)), before,
+              {"months": months, "outcome": outcome, "reoffended": reoffended}, at)  # fmt: skip
 
 
 def _parties(s: Session, subject_id: int) -> set[int]:
@@ -559,12 +556,13 @@ def decide_duplicate(s: Session, user: User | None, r: Referral, same: bool, at:
     are party to the two (custody referred one, A&E the other), the decision is recorded but
     the records stay apart: merging would let each referrer read, and the later one replace,
     the details the other gave, which neither may see."""
-    lock_row(s, r)  # "same" and "different" decided at once: the second sees the first
     _need_receiver(user, r, "decide on a possible duplicate")
-    if r.duplicate_status != "pending" or r.duplicate_of_id is None:
+    earlier = s.get(Referral, r.duplicate_of_id) if r.duplicate_of_id else None
+    for subject in sorted({r.subject, *([earlier.subject] if earlier else [])}, key=lambda x: x.id):
+        lock_row(s, subject)  # subjects first, in one order, as consent's answers take them
+    lock_row(s, r)  # "same" and "different" decided at once: the second sees the first
+    if r.duplicate_status != "pending" or earlier is None:
         raise NotAllowed("there is no possible duplicate to decide on")
-    earlier = s.get(Referral, r.duplicate_of_id)
-    assert earlier is not None
     r.duplicate_status = "same" if same else "different"
     apart = _parties(s, earlier.subject_id) != _parties(s, r.subject_id)
     if same and earlier.subject_id != r.subject_id and not apart:

@@ -162,6 +162,9 @@ def new_round(request: Request, s: Db, me: Me, form: Posted) -> Response:
     allowed = {u.id for u in _panel_choices(s)}
     if not set(panel) <= allowed:
         raise HTTPException(422, "Panel: choose people from the list (providers cannot score)")
+    scorers = whole_number(str(form.get("min_scorers", "")).strip() or "2", 20)
+    if not scorers:  # "1e400", 0 or 21 once became 2 without a word (the eighteenth probe)
+        raise HTTPException(422, "Scorers each application needs: a whole number from 1 to 20")
     programme = whole_number(form.get("programme", ""))
     if programme is not None and s.get(Intervention, programme) is None:
         raise HTTPException(422, "Programme: choose an intervention from the list")
@@ -173,7 +176,7 @@ def new_round(request: Request, s: Db, me: Me, form: Posted) -> Response:
             template=_template(s, form), baseline=_baseline(form),
             description=_text(form, "description", "Description", required=False,
                               most=4000) or None,
-            min_scorers=whole_number(form.get("min_scorers", "2"), 20) or 2,
+            min_scorers=scorers,
             intervention_id=programme,
         )  # fmt: skip
     except ConfigError as e:

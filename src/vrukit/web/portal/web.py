@@ -303,9 +303,11 @@ async def changed_meanwhile(request: Request, exc: Exception) -> Response:
 
 
 async def busy(request: Request, exc: Exception) -> Response:
-    """The store stayed locked past its wait (a burst larger than it can queue): 503 with a
-    time to try again, never a 500."""
-    if not any(w in str(exc) for w in ("locked", "busy", "lock timeout")):
+    """The store stayed locked past its wait (a burst larger than it can queue), or chose this
+    request to give way in a deadlock (PostgreSQL): 503 with a time to try again, never a 500;
+    nothing of it was kept."""
+    if not any(w in str(exc) for w in ("is locked", "busy", "lock timeout",
+                                        "deadlock detected", "could not serialize")):  # fmt: skip
         raise exc
     response = render(request, "error.html", 503, code=503, message=(
         "the store is busy with other changes just now: nothing was lost; try again in a "
