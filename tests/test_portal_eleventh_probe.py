@@ -278,14 +278,13 @@ def test_a_referral_step_records_what_its_pathway_asks_and_no_more(demo_region, 
 
 
 def test_sealed_details_have_a_length_limit():
-    from vrukit.referrals.workflow import NotAllowed, _check_new
-
-    class _Pathway:
-        min_age, max_age, needs, name = None, None, [], "Sports diversion"
+    from vrukit.referrals import intake
 
     identity = {"given_name": "A" * 900_000, "family_name": "B", "date_of_birth": "2008-01-01"}
-    with pytest.raises(NotAllowed, match="Given name is longer than 100 characters"):
-        _check_new(_Pathway(), identity, 14, "male", [])  # type: ignore[arg-type]
+    details, role = intake.clean(identity, "sergeant")
+    wrong = intake.problems(details, role, 14, "male", [], (None, None), "Sports diversion", [],
+                            datetime(2022, 5, 16))  # fmt: skip
+    assert wrong == ["Given name is longer than 100 characters"]
 
 
 # -- L5, L6, L8 ---------------------------------------------------------------------------------

@@ -166,7 +166,11 @@ def test_a_spend_return_for_a_quarter_outside_1990_to_2099_is_refused_naming_the
     (lambda d: _location(d, 1).update(id=_location(d, 0)["id"]),
      r"services\[1\].service_at_locations\[0\].location: id .* is given with other contents"),
     (lambda d: _location(d, 1)["addresses"][0].update(id=_location(d, 0)["addresses"][0]["id"]),
-     r"addresses\[0\]: id .* is given with other contents \(first at services\[0\]"),
+     r"addresses\[0\]: id .* is given with other contents or elsewhere \(first at services\[0\]"),
+    (lambda d: _location(d, 1).update(addresses=copy.deepcopy(_location(d, 0)["addresses"])),
+     r"addresses\[0\]: id .* is given with other contents or elsewhere"),  # the nineteenth
+    (lambda d: d["taxonomy_terms"][0].update(name="t" * 5000), r"taxonomy_terms\[0\].*name is"),
+    (lambda d: d["organizations"][0].update(trusted="false"), "trusted is 'false', not true"),
     (lambda d: d["services"][0].update(name=["a"]),
      r"services\[0\] id .*: name is list, not a text"),
     (lambda d: d["services"][0].update(name="x" * 301), "name is 301 characters; the most is"),

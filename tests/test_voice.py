@@ -110,6 +110,17 @@ def _q(qid: str, text: str, kind: str = "text") -> dict:
         # the eighteenth probe: a zero-width space, and full-width letters
         (_q("a11", "What is your na\u200bme?"), "'What is your name'"),
         (_q("a12", "Your ｐｏｓｔｃｏｄｅ?"), "'postcode'"),
+        # the nineteenth: a Cyrillic "а", and a scale's labels
+        (_q("a13", "What is your n\u0430me?"), "'What is your name'"),
+        (
+            {
+                **_q("a14", "How sure are you?", "scale"),
+                "min": 1,
+                "max": 2,
+                "labels": {"en": ["Not sure", "Your postcode"], "ur": ["-", "-"]},
+            },
+            "'postcode'",
+        ),
     ],
 )
 def test_the_designer_refuses_a_question_that_would_identify_someone(question, said):
@@ -160,6 +171,7 @@ def test_the_designer_keeps_questions_about_experiences(text):
         ({"show_if": {"question": ["seen_knife"], "equals": "yes"}}, "an earlier single"),
         ({"show_if": {"question": {"a": 1}, "equals": "yes"}}, "an earlier single"),
         ({"type": "scale", "min": 1, "max": 5, "measure": ["feel_safe"]}, "needs a 1 to 5"),
+        ({"type": "number", "min": 1, "max": 5, "measure": "feel_safe"}, "needs a 1 to 5"),
         ({"type": "scale", "min": 1, "max": 5, "labels": {"en": 5, "ur": 5}}, "'labels' needs"),
         ({"type": "scale", "min": 1, "max": 5, "labels": ["a", "b"]}, "'labels' needs"),
         ({"type": "scale", "min": 1, "max": 5, "labels": "abc"}, "'labels' needs"),

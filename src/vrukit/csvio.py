@@ -16,13 +16,21 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is imported by the callers' frames; `vrukit --help` loads none
     import pandas as pd
 
-__all__ = ["FORMULA_START", "neutralise", "spreadsheet_safe", "write_csv"]
+__all__ = [
+    "FORMULA_START",
+    "neutralise",
+    "sheet_text",
+    "spreadsheet_safe",
+    "visible_text",
+    "write_csv",
+]
 
 #: The first characters that make a spreadsheet read a cell as a formula, and their
 #: full-width forms (which some spreadsheets, set for East Asian input, read as the same).
@@ -65,3 +73,34 @@ def write_csv(frame: pd.DataFrame, path: Path | str | None = None, **kwargs: Any
     """``frame`` as CSV for a spreadsheet (no index), to ``path`` or returned as text."""
     kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC)  # text quoted: a ';' splits no cell
     return spreadsheet_safe(frame).to_csv(path, index=False, **kwargs)
+
+
+#: Characters that change how text looks or reads without being seen: zero-width space, word
+#: joiner, byte-order mark, soft hyphen, and the direction embeddings, overrides and isolates
+#: ("Eastford Boxing Club" + a zero-width space is a second club that looks like the first).
+#: Zero-width joiners and non-joiners stay: Urdu, Persian and emoji need them.
+_HIDDEN_MARKS = dict.fromkeys(
+    map(ord, "\u200b\u2060\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
+
+def visible_text(text: str, *, lines: bool = False) -> str:
+    """``text`` without hidden marks and control characters (line breaks and tabs kept when
+    ``lines``), and without spaces at its ends."""
+    keep = "\n\t" if lines else ""
+    text = text.translate(_HIDDEN_MARKS)
+    return "".join(ch for ch in text if ch in keep or unicodedata.category(ch) != "Cc").strip()
+
+
+#: What a worksheet cannot hold (XML 1.0 forbids these control characters; openpyxl refuses
+#: a cell holding one, and a vertical tab is what Word puts in for a line break in a cell).
+_NOT_IN_SHEETS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def sheet_text(value: Any) -> Any:
+    """``value`` as an XLSX cell can hold it: a text without the control characters worksheets
+    refuse (a vertical tab becomes a line break); anything else as it is. (Whether a text may
+    be read as a formula is the writer's to settle: ``neutralise``, or a text cell.)"""
+    if isinstance(value, str):
+        return _NOT_IN_SHEETS.sub("", value.replace("\x0b", "\n"))
+    return value

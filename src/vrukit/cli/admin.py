@@ -52,7 +52,7 @@ def create_user(
     """Add a sign-in to the portal: the first admin of an empty store, or anyone after."""
     from sqlalchemy import select
 
-    from vrukit.programme.accounts import hash_password
+    from vrukit.programme.accounts import EMAIL, hash_password
     from vrukit.programme.audit import audit
     from vrukit.programme.db import session
     from vrukit.programme.models import ROLES, Organisation, User
@@ -60,8 +60,8 @@ def create_user(
     email = email.strip().lower()
     if role not in ROLES:
         raise ConfigError(f"--role {role!r}: expected one of {', '.join(ROLES)}")
-    if "@" not in email:
-        raise ConfigError(f"{email!r} is not an e-mail address")
+    if not EMAIL.fullmatch(email):
+        raise ConfigError(f"{email[:60]!r} is not an e-mail address")
     if role == "provider" and not organisation:
         raise ConfigError("a provider's sign-in needs --organisation NAME")
     password = _password(password_stdin)

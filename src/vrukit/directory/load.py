@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import String, delete, select
+from sqlalchemy import Boolean, String, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -115,7 +115,8 @@ def _repeated(data: dict[str, Any]) -> list[str]:
 
 
 #: The columns of each kind of record a file carries, as the store keeps them.
-_KINDS: dict[str, Any] = {"organizations": DirOrganization, "services": DirService,
+_KINDS: dict[str, Any] = {"taxonomies": DirTaxonomy, "taxonomy_terms": DirTaxonomyTerm,
+                          "organizations": DirOrganization, "services": DirService,
                           "phones": DirPhone, "schedules": DirSchedule,
                           "attributes": DirAttribute, "service_at_locations": DirServiceAtLocation,
                           "location": DirLocation, "addresses": DirAddress}  # fmt: skip
@@ -123,7 +124,7 @@ _KINDS: dict[str, Any] = {"organizations": DirOrganization, "services": DirServi
 
 def _records(data: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
     """Every record of the file with where it is and its kind ("services[3].phones[0]")."""
-    for kind in ("organizations", "services"):
+    for kind in ("taxonomies", "taxonomy_terms", "organizations", "services"):
         for k, rec in enumerate(data.get(kind) or []):
             yield f"{kind}[{k}]", kind, rec
             if kind != "services" or not isinstance(rec, dict):
@@ -152,6 +153,11 @@ def _shapes(data: dict[str, Any]) -> list[str]:
             continue
         for column in _KINDS[kind].__table__.columns:
             value = rec.get(column.name)
+            if isinstance(column.type, Boolean) and value is not None and not isinstance(
+                    value, bool):  # fmt: skip
+                problems.append(
+                    f"{at} id {rec.get('id')!r}: {column.name} is {value!r}, not true or false"
+                )  # ("false" in quotes was kept as true)
             if value is None or not isinstance(column.type, String):
                 continue
             most = column.type.length
@@ -166,20 +172,27 @@ def _shapes(data: dict[str, Any]) -> list[str]:
 
 def _nested(data: dict[str, Any]) -> list[str]:
     """A nested record's id given twice: a place shared by two services (the same location,
-    the same contents) is right; anything else would silently move a service to another's
-    address, or put one phone on two services (the eighteenth probe)."""
-    problems, seen = [], {}
+    the same contents, its addresses under it) is right; anything else would silently move a
+    service to another's address, or an address to another place, or put one phone on two
+    services (the eighteenth and nineteenth probes)."""
+    problems, seen, place = [], {}, None
     for at, kind, rec in _records(data):
-        if kind in ("organizations", "services") or not isinstance(rec, dict):
+        if kind in ("taxonomies", "taxonomy_terms", "organizations", "services") or not \
+                isinstance(rec, dict):  # fmt: skip
             continue
+        if kind == "location":
+            place = rec.get("id")
+        # an address is what it says and where it is: the same one under another location
+        # would be moved there
+        held = (place, rec) if kind == "addresses" else rec
         key = (kind, str(rec.get("id")))
         if key not in seen:
-            seen[key] = (at, rec)
+            seen[key] = (at, held)
             continue
         first, was = seen[key]
-        if kind in ("location", "addresses") and was == rec:
+        if kind in ("location", "addresses") and was == held:
             continue
-        why = "with other contents" if kind in ("location", "addresses") else "again"
+        why = "with other contents or elsewhere" if kind in ("location", "addresses") else "again"
         problems.append(f"{at}: id {rec.get('id')!r} is given {why} (first at {first})")
     return problems
 

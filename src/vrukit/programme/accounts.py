@@ -7,6 +7,8 @@ member from outside the VRU. Printed by
 
 from __future__ import annotations
 
+import re
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import select
@@ -14,9 +16,21 @@ from sqlalchemy.orm import Session
 
 from vrukit.programme.models import Organisation, User
 
-__all__ = ["DEMO_LOGINS", "DEMO_VERIFIER", "add_demo_users", "hash_password", "verify_password"]
+__all__ = [
+    "DEMO_LOGINS",
+    "DEMO_VERIFIER",
+    "EMAIL",
+    "add_demo_users",
+    "hash_password",
+    "verify_password",
+]
 
 _hasher = PasswordHasher()
+
+
+#: An e-mail address's shape: a local part, "@", and a domain with a dot, all visible ASCII
+#: (what a sign-in form and the audit trail can show), at most 254 characters, lower case.
+EMAIL = re.compile(r"(?=.{3,254}$)[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9-]+(\.[a-z0-9-]+)+")
 
 
 def hash_password(password: str) -> str:

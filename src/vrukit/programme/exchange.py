@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from vrukit.csvio import sheet_text
 from vrukit.errors import ConfigError, InputFileError
 from vrukit.programme.models import (
     NETWORK_TYPES,
@@ -187,7 +188,7 @@ def export_registry(s: Session, path: Path | str) -> dict[str, int]:
         ws = wb.create_sheet(sheet)
         ws.append(list(frame.columns))
         for row in frame.itertuples(index=False):
-            ws.append([None if pd.isna(v) else v for v in row])
+            ws.append([None if pd.isna(v) else sheet_text(v) for v in row])
             for cell in ws[ws.max_row]:  # a name typed "=..." stays text, never a formula
                 cell.data_type = "s" if cell.data_type == "f" else cell.data_type
         ws.freeze_panes = "A2"

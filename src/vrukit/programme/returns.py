@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from vrukit.csvio import neutralise
+from vrukit.csvio import neutralise, sheet_text
 from vrukit.errors import ConfigError, InputFileError
 from vrukit.ingest.periods import DUE_DAYS, QUARTER, quarter_end, return_folder
 from vrukit.programme.db import lock_row
@@ -167,17 +167,19 @@ def write_template(fields: list[Field], path: Path | str) -> Path:
     ws = wb.active
     assert ws is not None
     ws.title = "return"
-    ws.append(names)
+    ws.append([neutralise(sheet_text(n)) for n in names])
     for j, f in enumerate(fields, start=1):
         if f.allowed:
-            dv = DataValidation(type="list", formula1='"' + ",".join(f.allowed) + '"')
+            dv = DataValidation(
+                type="list", formula1='"' + ",".join(map(sheet_text, f.allowed)) + '"'
+            )
             col = get_column_letter(j)
             dv.add(f"{col}2:{col}1000")
             ws.add_data_validation(dv)
     guide = wb.create_sheet("guide")
     guide.append(["column", "meaning", "what to enter"])
     for f in fields:  # a label is the commissioner's text: never a live formula in a sheet
-        guide.append([neutralise(f.name), neutralise(f.label), neutralise(f.describe())])
+        guide.append([neutralise(sheet_text(v)) for v in (f.name, f.label, f.describe())])
     wb.save(path)
     return path
 

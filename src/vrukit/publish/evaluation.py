@@ -16,6 +16,7 @@ import pandas as pd
 import vl_convert as vlc
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from vrukit.csvio import write_csv
 from vrukit.publish._charts import ACCENT, CONFIG, INK, MUTED
 from vrukit.publish._data import slug
 
@@ -125,9 +126,9 @@ def write_evaluation(
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
-    def csv(frame: pd.DataFrame, name: str) -> None:
+    def csv(frame: pd.DataFrame, name: str) -> None:  # opened in spreadsheets: no live formula
         path = folder / name
-        frame.to_csv(path, index=False)
+        write_csv(frame, path)
         written.append(path)
 
     csv(places, "place_effects.csv")

@@ -32,12 +32,12 @@ from vrukit.errors import InputFileError, VrukitError
 from vrukit.programme.audit import audit
 from vrukit.programme.db import lock_row
 from vrukit.programme.models import Organisation, User
-from vrukit.referrals.crypto import IDENTITY_FIELDS, Keyring
+from vrukit.referrals import intake
+from vrukit.referrals.crypto import Keyring
 from vrukit.referrals.models import (
     CLOSED,
     OUTCOMES,
     SETTINGS,
-    SEXES,
     TRANSITIONS,
     AreaDeprivation,
     Pathway,
@@ -189,36 +189,6 @@ def _pseudonym() -> str:
     return "S-" + "".join(secrets.choice(_PSEUDONYM) for _ in range(10))
 
 
-#: The longest each identifying detail may be (sealed details were once taken at any size).
-IDENTITY_MOST = {"date_of_birth": 10, "postcode": 10, "phone": 30, "contact_notes": 2000}
-
-
-def _check_new(
-    pathway: Pathway, identity: dict[str, Any], age: int, sex: str, needs: list[str]
-) -> None:
-    problems = []
-    for f in ("given_name", "family_name", "date_of_birth"):
-        if not str(identity.get(f) or "").strip():
-            problems.append(f"{dict(IDENTITY_FIELDS)[f]} is required")
-    for f, label in IDENTITY_FIELDS:
-        most = IDENTITY_MOST.get(f, 100)
-        if len(str(identity.get(f) or "").strip()) > most:
-            problems.append(f"{label} is longer than {most:,} characters")
-    lo, hi = pathway.min_age, pathway.max_age
-    if (lo is not None and age < lo) or (hi is not None and age > hi):
-        problems.append(
-            f"{pathway.name} takes ages {lo if lo is not None else 0} to "
-            f"{hi if hi is not None else 'any'}; this person is {age}"
-        )
-    if sex not in SEXES:
-        problems.append(f"sex must be one of {', '.join(SEXES)}, not {sex!r}")
-    unknown = sorted(set(needs) - set(pathway.needs))
-    if unknown:
-        problems.append(f"needs not assessed on this pathway: {', '.join(unknown)}")
-    if problems:
-        raise NotAllowed("; ".join(problems), 422)
-
-
 def _home_area(s: Session, postcode: str | None, lsoa: str | None) -> tuple[str | None, int | None]:
     """The LSOA (given, or from the postcode) and its deprivation decile, where known."""
     if lsoa is None and postcode:
@@ -290,12 +260,13 @@ def create_referral(
             "a referral needs the person's consent (or their parent's or carer's)", 422
         )
     needs = list(needs or [])
-    _check_new(pathway, identity, age, sex, needs)
-    if len(referrer_role.strip()) > 100:  # names (given, family) are 100 at most too
-        raise NotAllowed("the referrer's role is longer than 100 characters", 422)
+    details, referrer_role = intake.clean(identity, referrer_role)
+    wrong = intake.problems(details, referrer_role, age, sex, needs, (pathway.min_age,
+                            pathway.max_age), pathway.name, pathway.needs, at)  # fmt: skip
+    if wrong:
+        raise NotAllowed("; ".join(wrong), 422)
     if service_id is not None and s.get(DirService, service_id) is None:
         raise NotAllowed(f"no Youth Map service {service_id!r}", 422)
-    details = {f: str(identity.get(f) or "").strip() for f, _ in IDENTITY_FIELDS}
     key = keyring.match_key(details["given_name"], details["family_name"], details["date_of_birth"])
     if s.get_bind().dialect.name == "postgresql":
         # referrals made at once are checked for duplicates one after another (SQLite's write
@@ -314,7 +285,7 @@ def create_referral(
         pathway_id=pathway.id,
         subject=subject,
         referring_org_id=referring_org_id,
-        referrer_role=referrer_role.strip() or "not given",
+        referrer_role=referrer_role or "not given",
         referred_by=by.id if by else None,
         receiving_org_id=pathway.provider_id,
         service_id=service_id,
@@ -578,7 +549,7 @@ def decide_duplicate(s: Session, user: User | None, r: Referral, same: bool, at:
         last = s.scalars(
             select(RefConsent)
             .where(RefConsent.subject_id == old.id)
-            .order_by(RefConsent.at.desc(), RefConsent.id.desc())
+            .order_by(RefConsent.id.desc())  # the last written (under the lock), as may_lift
         ).first()
         old.consent = "given" if last is None or last.given else "withdrawn"
     audit(

@@ -93,8 +93,15 @@ def _plain(text: str) -> str:
     """A text as its words read, for the identifying check: compatibility forms folded
     ("ｎａｍｅ" is "name") and invisible format characters taken out ("na\u200bme" is "name",
     as the eighteenth probe's zero-width space showed)."""
-    folded = unicodedata.normalize("NFKC", text)
+    folded = unicodedata.normalize("NFKC", text).translate(_LOOK_ALIKE)
     return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+
+
+#: Cyrillic and Greek letters drawn as Latin ones ("nаme" with a Cyrillic а: the nineteenth
+#: probe), read as the Latin letter they look like.
+_LOOK_ALIKE = str.maketrans(
+    "аеорсхуіѕјԁһӏкмтвнАЕОРСХУІЅЈКМТВНαοτνκρ", "aeopcxyisjdhlkmtbhAEOPCXYISJKMTBHaotvkp"
+)
 
 
 def _labels(q: dict[str, Any], languages: list[str], where: str) -> None:
@@ -120,6 +127,9 @@ def _identifying(q: dict[str, Any], where: str) -> None:
     words = [str(t) for t in (q.get("text") or {}).values()]
     for option in q.get("options") or []:
         words += [str(t) for t in (option.get("text") or {}).values()]
+    scale = q.get("labels") if q.get("type") == "scale" else None  # (its shape checked)
+    for labels in (scale or {}).values():  # a scale's points are read too
+        words += [str(t) for t in labels]
     for w in words:
         hit = IDENTIFYING.search(" ".join(_plain(w).split()))
         if hit:
@@ -157,7 +167,7 @@ def _range(q: dict[str, Any], where: str) -> None:
         raise ConfigError(f"{where}: a scale has at most 11 points")
     measure = q.get("measure")
     if measure is not None and (not isinstance(measure, str) or measure not in MEASURES
-                                or (lo, hi) != (1, 5)):  # fmt: skip
+                                or q["type"] != "scale" or (lo, hi) != (1, 5)):  # fmt: skip
         raise ConfigError(f"{where}: measure {measure!r} needs a 1 to 5 scale; known: "
                           f"{', '.join(MEASURES)}")  # fmt: skip
 

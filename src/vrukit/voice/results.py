@@ -365,8 +365,8 @@ def safety_by_place(s: Session, least: int = MIN_GROUP, today: date | None = Non
     suppressed), and the published share."""
     rows = []
     for survey in s.scalars(select(Survey).order_by(Survey.id)):
-        measured = [q for q in survey.definition.get("questions", [])
-                    if q.get("measure") == "feel_safe"]  # fmt: skip
+        measured = [q for q in survey.definition.get("questions", [])  # a scale's, as checked
+                    if q.get("measure") == "feel_safe" and q.get("type") == "scale"]  # fmt: skip
         if not measured:
             continue
         results = survey_results(responses(s, survey, today), survey.definition, least)

@@ -30,6 +30,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from vrukit.directory.models import DirService
 from vrukit.errors import VrukitError
+from vrukit.programme.accounts import EMAIL
 from vrukit.programme.audit import audit
 from vrukit.programme.db import engine, upgrade, writing
 from vrukit.programme.load import TRAINING_FIELDS
@@ -418,6 +419,8 @@ def add_user(
     admin_only(me)
     email = email.strip().lower()
     problems = []
+    if not EMAIL.fullmatch(email):  # "1e400" and a NUL were once accounts' e-mail addresses
+        problems.append(f"{email[:60]!r} is not an e-mail address")
     if role not in ROLES:
         problems.append(f"role must be one of {', '.join(ROLES)}")
     if len(password) < 12:

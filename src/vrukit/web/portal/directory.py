@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from vrukit.csvio import visible_text
 from vrukit.directory.index import bump
 from vrukit.directory.models import SERVICE_STATUSES, DirEdit, DirService, UnsafeLink, safe_link
 from vrukit.directory.search import STALE_AFTER, is_stale
@@ -34,7 +35,6 @@ from vrukit.web.portal.web import (
     plain,
     render,
     visible,
-    visible_text,
     whole_number,
 )
 

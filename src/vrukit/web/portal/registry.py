@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from vrukit.csvio import visible_text
 from vrukit.programme.audit import audit
 from vrukit.programme.models import (
     PREVENTION_TIERS,
@@ -51,6 +52,8 @@ EDITABLE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 
 
+#: The longest an intervention's text field (setting, YEF Toolkit strand) may be, as stored.
+TEXT_MOST = 100
 #: The dates the portal takes: a programme's, a contract's, a payment's (a year typed "0202"
 #: or "9999" once put every board pack and the spend page out of reach).
 EARLIEST, LATEST = date(1990, 1, 1), date(2099, 12, 31)
@@ -81,7 +84,14 @@ def _value(kind: str, label: str, text: str, allowed: tuple[str, ...]) -> Any:
     except ValueError:
         what = "a number, 0 or more" if kind == "number" else "a date YYYY-MM-DD"
         raise HTTPException(422, f"{label}: {text!r} is not {what}") from None
-    return text
+    return _text(label, text)
+
+
+def _text(label: str, text: str) -> str | None:
+    text = visible_text(text)  # as every text the portal keeps (a setting once kept a NUL)
+    if len(text) > TEXT_MOST:
+        raise HTTPException(422, f"{label} is longer than {TEXT_MOST} characters")
+    return text or None
 
 
 def money(text: object, label: str) -> float | None:

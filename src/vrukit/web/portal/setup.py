@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from vrukit.csvio import visible_text
 from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
 from vrukit.programme.models import (
@@ -36,7 +37,6 @@ from vrukit.web.portal.web import (
     intervention,
     need_role,
     render,
-    visible_text,
     whole_number,
 )
 
@@ -232,13 +232,15 @@ def new_template(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Res
     _editor(me)
     definition = []
     for k in range(TEMPLATE_ROWS):
-        name = str(form.get(f"name_{k}", "")).strip()
-        if not name:
+        name = visible_text(str(form.get(f"name_{k}", "")))  # as every text the portal keeps:
+        if not name:  # a vertical tab from Word made the provider's template.xlsx a 500
             continue
+        label = _text(form, f"label_{k}", f"{name}: label", required=False) or name
         field: dict[str, Any] = {"name": name, "type": str(form.get(f"type_{k}", "")),
-                                 "label": str(form.get(f"label_{k}", "")).strip() or name,
+                                 "label": label,
                                  "required": form.get(f"required_{k}") == "yes"}  # fmt: skip
-        allowed = [a.strip() for a in str(form.get(f"allowed_{k}", "")).split(";") if a.strip()]
+        allowed = [visible_text(a) for a in str(form.get(f"allowed_{k}", "")).split(";")]
+        allowed = [a for a in allowed if a]
         if allowed:
             field["allowed"] = allowed
         for bound in ("min", "max"):

@@ -195,23 +195,6 @@ def upload_name(given: str | None, suffix: str) -> str:
     return name or f"upload{suffix}"
 
 
-#: Characters that change how text looks or reads without being seen: zero-width space, word
-#: joiner, byte-order mark, soft hyphen, and the direction embeddings, overrides and isolates
-#: ("Eastford Boxing Club" + a zero-width space is a second club that looks like the first).
-#: Zero-width joiners and non-joiners stay: Urdu, Persian and emoji need them.
-_HIDDEN_MARKS = dict.fromkeys(
-    map(ord, "\u200b\u2060\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-)
-
-
-def visible_text(text: str, *, lines: bool = False) -> str:
-    """``text`` without hidden marks and control characters (line breaks and tabs kept when
-    ``lines``), and without spaces at its ends."""
-    keep = "\n\t" if lines else ""
-    text = text.translate(_HIDDEN_MARKS)
-    return "".join(ch for ch in text if ch in keep or unicodedata.category(ch) != "Cc").strip()
-
-
 def whole_number(text: object, most: int = 10**9) -> int | None:
     """``text`` as a whole number from 0 to ``most`` (ASCII digits only: ``str.isdigit`` also
     takes "²", which ``int`` refuses), else None."""
