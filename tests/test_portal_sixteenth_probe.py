@@ -215,3 +215,30 @@ def test_two_services_at_one_place_share_its_location_and_address(directory):
         at = s.scalars(select(DirServiceAtLocation.service_id)
                        .where(DirServiceAtLocation.location_id == place["id"])).all()  # fmt: skip
         assert s.get(DirLocation, place["id"]) is not None and len(set(at)) == 2
+
+
+def test_an_address_the_store_keeps_under_another_location_is_not_moved(directory):
+    """The twentieth probe: a file giving only one service, with another place's address (as
+    the store keeps it) under its own location, loaded and moved the address there; the other
+    service was left with none. The address's own location_id is read too."""
+    from vrukit.directory.models import DirAddress
+
+    db, data, folder = directory
+    theirs = copy.deepcopy(_location(data, 0)["addresses"][0])
+    one = copy.deepcopy(data)
+    with_place = [x for x in one["services"] if x.get("service_at_locations")]
+    one["services"] = [with_place[1]]
+    _location(one, 0)["addresses"] = [theirs]
+    path = folder / "moved.json"
+    path.write_text(json.dumps(one))
+    with Session(engine(db)) as s:
+        before = s.get(DirAddress, theirs["id"]).location_id
+        with pytest.raises(InputFileError, match="belongs to location"):
+            load_hsds(s, path)
+        s.rollback()
+        assert s.get(DirAddress, theirs["id"]).location_id == before
+    own = copy.deepcopy(data)
+    _location(own, 0)["addresses"][0]["location_id"] = "somewhere-else"
+    path.write_text(json.dumps(own))
+    with Session(engine(db)) as s, pytest.raises(InputFileError, match="somewhere-else"):
+        load_hsds(s, path)

@@ -1013,3 +1013,47 @@ def test_a_referral_made_on_as_consent_is_withdrawn_waits_for_the_withdrawal_and
     with Session(eng) as s:
         assert s.get(Referral, ids[0]).subject.consent == "withdrawn"
         assert s.scalar(select(func.count()).select_from(Referral)) == 2  # none made on
+
+
+def test_a_withdrawal_sent_while_the_same_person_is_merged_is_kept(request, tmp_path):
+    """The twentieth probe, on PostgreSQL: a withdrawal on a referral whose person was being
+    merged into an earlier record waited on the record the merge deleted, then failed (500) and
+    was lost, and consent stayed given. It now reads the referral again and is recorded on the
+    merged person."""
+    import threading
+    import time
+
+    from test_portal_eighth_probe import _pg_database
+
+    db = _pg_database(request)
+    keyring = _tiny(db, tmp_path)
+    with session(db) as s:
+        ids = _refer(s, keyring, NOW).id, _refer(s, keyring, NOW + timedelta(days=3)).id
+    eng = engine(db)
+    with Session(eng) as merging, Session(eng) as withdrawing:
+        seen = withdrawing.get(Referral, ids[1])
+        assert seen.subject.consent == "given" and seen.duplicate_status == "pending"
+        decide_duplicate(merging, None, merging.get(Referral, ids[1]), True,
+                         NOW + timedelta(days=4))  # fmt: skip
+        merging.flush()
+        outcome: list[object] = []
+
+        def withdraw() -> None:
+            try:
+                set_consent(withdrawing, None, seen, False, NOW + timedelta(days=4), "withdrew")
+                withdrawing.commit()
+                outcome.append("withdrawn")
+            except Exception as e:  # the test reads what it was
+                withdrawing.rollback()
+                outcome.append(e)
+
+        t = threading.Thread(target=withdraw)
+        t.start()
+        time.sleep(0.5)  # the withdrawal waits for the record the merge holds
+        assert t.is_alive() and not outcome
+        merging.commit()
+        t.join(30)
+    assert outcome == ["withdrawn"], outcome
+    with Session(eng) as s:
+        merged = s.get(Referral, ids[1]).subject
+        assert merged.id == s.get(Referral, ids[0]).subject_id and merged.consent == "withdrawn"

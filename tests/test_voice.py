@@ -112,6 +112,7 @@ def _q(qid: str, text: str, kind: str = "text") -> dict:
         (_q("a12", "Your ｐｏｓｔｃｏｄｅ?"), "'postcode'"),
         # the nineteenth: a Cyrillic "а", and a scale's labels
         (_q("a13", "What is your n\u0430me?"), "'What is your name'"),
+        (_q("a15", "Your p\u0585stc\u1d0fde, na\u034fme?"), "'postcode'"),
         (
             {
                 **_q("a14", "How sure are you?", "scale"),

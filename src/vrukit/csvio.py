@@ -76,25 +76,40 @@ def write_csv(frame: pd.DataFrame, path: Path | str | None = None, **kwargs: Any
 
 
 #: Characters that change how text looks or reads without being seen: zero-width space, word
-#: joiner, byte-order mark, soft hyphen, and the direction embeddings, overrides and isolates
-#: ("Eastford Boxing Club" + a zero-width space is a second club that looks like the first).
-#: Zero-width joiners and non-joiners stay: Urdu, Persian and emoji need them.
-_HIDDEN_MARKS = dict.fromkeys(
-    map(ord, "\u200b\u2060\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-)
+#: joiner, byte-order mark, soft hyphen, the direction embeddings, overrides and isolates
+#: ("Eastford Boxing Club" + a zero-width space is a second club that looks like the first),
+#: and every other format character, such as invisible operators, tags and the Mongolian vowel
+#: separator (the twentieth probe), and the combining grapheme joiner. Kept, as Urdu, Persian
+#: and emoji need them: the zero-width joiner and non-joiner, the left-to-right and
+#: right-to-left marks and the Arabic letter mark.
+_KEPT_FORMAT = frozenset("\u200c\u200d\u200e\u200f\u061c")
+_HIDDEN_MARKS = dict.fromkeys(map(ord, "\u00ad\u034f"))
+#: Line and paragraph separators read as line breaks.
+_BREAKS = {0x2028: "\n", 0x2029: "\n"}
+
+
+def _shown(ch: str, keep: str) -> bool:
+    """Whether ``ch`` is kept: a visible character, one of ``keep`` (line breaks, tabs) or a
+    format character Urdu and emoji need; never a control, format, surrogate, private-use or
+    unassigned one (U+FFFE and U+FFFF made a worksheet refuse its cell)."""
+    if ch in keep or ch in _KEPT_FORMAT:
+        return True
+    return unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
 
 
 def visible_text(text: str, *, lines: bool = False) -> str:
-    """``text`` without hidden marks and control characters (line breaks and tabs kept when
-    ``lines``), and without spaces at its ends."""
+    """``text`` without hidden marks, control and format characters (line breaks and tabs kept
+    when ``lines``; other breaks are spaces), and without spaces at its ends."""
     keep = "\n\t" if lines else ""
-    text = text.translate(_HIDDEN_MARKS)
-    return "".join(ch for ch in text if ch in keep or unicodedata.category(ch) != "Cc").strip()
+    text = text.translate(_HIDDEN_MARKS).translate(_BREAKS)
+    if not lines:
+        text = text.replace("\n", " ")
+    return "".join(ch for ch in text if _shown(ch, keep)).strip()
 
 
 #: What a worksheet cannot hold (XML 1.0 forbids these control characters; openpyxl refuses
 #: a cell holding one, and a vertical tab is what Word puts in for a line break in a cell).
-_NOT_IN_SHEETS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NOT_IN_SHEETS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def sheet_text(value: Any) -> Any:

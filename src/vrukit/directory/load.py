@@ -197,6 +197,30 @@ def _nested(data: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _moved(s: Session, data: dict[str, Any]) -> list[str]:
+    """An address given under a location it does not belong to: one the store keeps under
+    another location, or whose own ``location_id`` names another (loading it would move a
+    service's address to another place: the twentieth probe)."""
+    under, place = {}, None
+    for at, kind, rec in _records(data):
+        if kind == "location" and isinstance(rec, dict):
+            place = rec.get("id")
+        elif kind == "addresses" and isinstance(rec, dict):
+            under[str(rec.get("id"))] = (at, place, rec.get("location_id"))
+    kept: dict[str, str] = {}
+    ids = list(under)
+    for k in range(0, len(ids), 5000):
+        kept |= dict(s.execute(select(DirAddress.id, DirAddress.location_id)
+                               .where(DirAddress.id.in_(ids[k : k + 5000]))).all())  # fmt: skip
+    problems = []
+    for aid, (at, parent, own) in under.items():
+        belongs = own if own not in (None, "") else kept.get(aid, parent)
+        if belongs != parent:
+            problems.append(f"{at}: address {aid!r} belongs to location {belongs!r}, not "
+                            f"{parent!r}: give the address an id of its own")  # fmt: skip
+    return problems
+
+
 def _nul(value: Any, at: str) -> list[str]:
     """Where a text holds a NUL character (no store keeps one; PostgreSQL refuses it)."""
     if isinstance(value, str):
@@ -303,6 +327,9 @@ def load_hsds_data(s: Session, data: dict[str, Any], path: Path) -> DirectoryLoa
     rolled back: nothing is stored)."""
     try:
         _check(path, data)
+        moved = _moved(s, data)
+        if moved:
+            raise InputFileError(str(path), "; ".join(moved[:10]))
         return _store(s, data)
     except InputFileError:
         raise

@@ -169,10 +169,9 @@ def write_template(fields: list[Field], path: Path | str) -> Path:
     ws.title = "return"
     ws.append([neutralise(sheet_text(n)) for n in names])
     for j, f in enumerate(fields, start=1):
-        if f.allowed:
-            dv = DataValidation(
-                type="list", formula1='"' + ",".join(map(sheet_text, f.allowed)) + '"'
-            )
+        listed = '"' + ",".join(map(sheet_text, f.allowed)) + '"'
+        if f.allowed and len(listed) <= 257:  # Excel's list holds 255 characters; longer ones
+            dv = DataValidation(type="list", formula1=listed)  # are in the guide sheet only
             col = get_column_letter(j)
             dv.add(f"{col}2:{col}1000")
             ws.add_data_validation(dv)

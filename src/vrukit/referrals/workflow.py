@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select, text
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from vrukit.directory.models import DirPostcode, DirService, normalise_postcode
@@ -106,11 +107,23 @@ def _need_receiver(user: User | None, r: Referral, what: str) -> None:
         raise NotAllowed(f"only the receiving organisation may {what}", 403)
 
 
+def _subject(s: Session, r: Referral) -> Subject:
+    """``r``'s subject, locked and read again. A "same person" decision made meanwhile may have
+    merged it into the earlier one and deleted it: then ``r`` is read again and its subject
+    now is locked (a withdrawal waiting on the merged record was lost: the twentieth probe)."""
+    for _ in range(3):
+        try:
+            lock_row(s, r.subject)
+            return r.subject
+        except InvalidRequestError:  # its row is gone ("could not refresh", or deleted)
+            s.expire(r)
+    raise NotAllowed("this person's records were changed meanwhile: reload and try again")
+
+
 def _need_consent(s: Session, r: Referral) -> Subject:
     """``r``'s subject, locked and read again (one order everywhere: the subject, then the
     referral), if consent stands: a step read before a withdrawal waits for it and sees it."""
-    subject = r.subject
-    lock_row(s, subject)
+    subject = _subject(s, r)
     if subject.consent != "given":
         raise NotAllowed("consent was withdrawn: this referral is no longer processed")
     return subject
@@ -452,8 +465,8 @@ def set_consent(
     on every withdrawal's referral (``may_lift``: the fifteenth and sixteenth probes)."""
     if user is not None and not on_referral(user, r):
         raise NotAllowed("only the organisations on a referral record consent", 403)
-    lock_row(s, r.subject)  # one answer at a time, read as the last one left it (PostgreSQL)
-    subject, before = r.subject, r.subject.consent
+    subject = _subject(s, r)  # one answer at a time, read as the last one left it (PostgreSQL)
+    before = subject.consent
     if (before == "given") == given and user is not None:  # a stale page: nothing to change
         raise NotAllowed(f"consent is already {before}: nothing was recorded")
     if given and before == "withdrawn" and user is not None and not may_lift(s, user, subject):

@@ -100,7 +100,9 @@ def _plain(text: str) -> str:
 #: Cyrillic and Greek letters drawn as Latin ones ("nаme" with a Cyrillic а: the nineteenth
 #: probe), read as the Latin letter they look like.
 _LOOK_ALIKE = str.maketrans(
-    "аеорсхуіѕјԁһӏкмтвнАЕОРСХУІЅЈКМТВНαοτνκρ", "aeopcxyisjdhlkmtbhAEOPCXYISJKMTBHaotvkp"
+    "аеорсхуіѕјԁһӏкмтвнАЕОРСХУІЅЈКМТВНαοτνκρɑɡօᴏᴀɪʏıǝ",
+    "aeopcxyisjdhlkmtbhAEOPCXYISJKMTBHaotvkpagooaiyie",
+    "\u034f",  # and the combining grapheme joiner, which shows nothing
 )
 
 

@@ -418,9 +418,9 @@ def add_user(
 ) -> Response:  # fmt: skip
     admin_only(me)
     email = email.strip().lower()
-    problems = []
     if not EMAIL.fullmatch(email):  # "1e400" and a NUL were once accounts' e-mail addresses
-        problems.append(f"{email[:60]!r} is not an e-mail address")
+        raise HTTPException(422, f"{email[:60]!r} is not an e-mail address")  # (before a query)
+    problems = []
     if role not in ROLES:
         problems.append(f"role must be one of {', '.join(ROLES)}")
     if len(password) < 12:
