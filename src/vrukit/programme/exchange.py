@@ -1,8 +1,7 @@
 """The programme registry as one workbook: ``vrukit programme export`` writes it and ``vrukit
 programme import`` reads it back, so a VRU brings its existing spreadsheet in and takes it out.
 
-The layout is documented in docs/programme.md. There is one sheet per kind of record, each row a
-record, and records are named, never numbered:
+The layout (docs/programme.md): one sheet per kind of record, a row each, named, never numbered:
 
 - ``organisations``: name, kind, verifies_directory;
 - ``places``: name, start_date, description, areas (LSOA codes separated by ``;``);
