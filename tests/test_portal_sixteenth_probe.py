@@ -230,13 +230,15 @@ def test_an_address_the_store_keeps_under_another_location_is_not_moved(director
     one["services"] = [with_place[1]]
     _location(one, 0)["addresses"] = [theirs]
     path = folder / "moved.json"
-    path.write_text(json.dumps(one))
-    with Session(engine(db)) as s:
-        before = s.get(DirAddress, theirs["id"]).location_id
-        with pytest.raises(InputFileError, match="belongs to location"):
-            load_hsds(s, path)
-        s.rollback()
-        assert s.get(DirAddress, theirs["id"]).location_id == before
+    for says in (None, _location(one, 0)["id"]):  # the twenty-first: it names its new place
+        theirs["location_id"] = says
+        path.write_text(json.dumps(one))
+        with Session(engine(db)) as s:
+            before = s.get(DirAddress, theirs["id"]).location_id
+            with pytest.raises(InputFileError, match="belongs to location"):
+                load_hsds(s, path)
+            s.rollback()
+            assert s.get(DirAddress, theirs["id"]).location_id == before
     own = copy.deepcopy(data)
     _location(own, 0)["addresses"][0]["location_id"] = "somewhere-else"
     path.write_text(json.dumps(own))

@@ -1057,3 +1057,44 @@ def test_a_withdrawal_sent_while_the_same_person_is_merged_is_kept(request, tmp_
     with Session(eng) as s:
         merged = s.get(Referral, ids[1]).subject
         assert merged.id == s.get(Referral, ids[0]).subject_id and merged.consent == "withdrawn"
+
+
+def test_two_same_person_decisions_at_once_both_merge(request, tmp_path):
+    """The twenty-first probe, on PostgreSQL: three referrals of one person; "same" decided on
+    the second and the third at once. The third's decision waited on the second's person, which
+    the first merge deleted, and failed (500). It now reads the referrals again and merges."""
+    import threading
+    import time
+
+    from test_portal_eighth_probe import _pg_database
+
+    db = _pg_database(request)
+    keyring = _tiny(db, tmp_path)
+    with session(db) as s:
+        ids = [_refer(s, keyring, NOW + timedelta(days=d)).id for d in (0, 3, 6)]
+    eng = engine(db)
+    with Session(eng) as first, Session(eng) as second:
+        third = second.get(Referral, ids[2])
+        assert third.duplicate_of_id == ids[1] and third.subject.consent == "given"
+        decide_duplicate(first, None, first.get(Referral, ids[1]), True, NOW + timedelta(days=7))
+        first.flush()
+        outcome: list[object] = []
+
+        def decide() -> None:
+            try:
+                decide_duplicate(second, None, third, True, NOW + timedelta(days=7))
+                second.commit()
+                outcome.append("merged")
+            except Exception as e:  # the test reads what it was
+                second.rollback()
+                outcome.append(e)
+
+        t = threading.Thread(target=decide)
+        t.start()
+        time.sleep(0.5)  # the second decision waits for the person the first is merging
+        assert t.is_alive() and not outcome
+        first.commit()
+        t.join(30)
+    assert outcome == ["merged"], outcome
+    with Session(eng) as s:
+        assert len({s.get(Referral, i).subject_id for i in ids}) == 1

@@ -187,6 +187,20 @@ def test_the_designer_names_a_broken_question(change, problem):
         check_definition(_with({**_q("broken", "A question"), **change}))
 
 
+def test_a_definition_s_texts_are_kept_as_visible_text_and_a_broken_name_is_refused():
+    """The twenty-first probe: half a character ("\\ud800") or a NUL in a question was kept,
+    and the public form was a 500 for everyone."""
+    d = copy.deepcopy(SURVEY)
+    d["questions"][0]["text"]["en"] = "How safe\ud800 do you\x00 feel\u202e after dark?"
+    d["intro"] = {"en": "Line one\nline two\ufffe"}
+    kept = check_definition(d)
+    assert kept["questions"][0]["text"]["en"] == "How safe do you feel after dark?"
+    assert kept["intro"]["en"] == "Line one\nline two"
+    d["questions"][0]["text"]["\ud800"] = "x"
+    with pytest.raises(ConfigError, match="holds characters that are not"):
+        check_definition(d)
+
+
 @pytest.mark.parametrize("intro", ["hello", ["a", "b"], {"en": ["a"]}])
 def test_an_introduction_of_the_wrong_shape_is_named(intro):
     with pytest.raises(ConfigError, match="intro: a text for each language"):

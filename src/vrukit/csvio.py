@@ -79,11 +79,12 @@ def write_csv(frame: pd.DataFrame, path: Path | str | None = None, **kwargs: Any
 #: joiner, byte-order mark, soft hyphen, the direction embeddings, overrides and isolates
 #: ("Eastford Boxing Club" + a zero-width space is a second club that looks like the first),
 #: and every other format character, such as invisible operators, tags and the Mongolian vowel
-#: separator (the twentieth probe), and the combining grapheme joiner. Kept, as Urdu, Persian
+#: separator (the twentieth probe), the combining grapheme joiner, and letters drawn as
+#: nothing (the Hangul fillers, the braille blank: the twenty-first). Kept, as Urdu, Persian
 #: and emoji need them: the zero-width joiner and non-joiner, the left-to-right and
 #: right-to-left marks and the Arabic letter mark.
 _KEPT_FORMAT = frozenset("\u200c\u200d\u200e\u200f\u061c")
-_HIDDEN_MARKS = dict.fromkeys(map(ord, "\u00ad\u034f"))
+_HIDDEN_MARKS = dict.fromkeys(map(ord, "\u00ad\u034f\u115f\u1160\u3164\uffa0\u2800"))
 #: Line and paragraph separators read as line breaks.
 _BREAKS = {0x2028: "\n", 0x2029: "\n"}
 

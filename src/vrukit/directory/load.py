@@ -214,10 +214,11 @@ def _moved(s: Session, data: dict[str, Any]) -> list[str]:
                                .where(DirAddress.id.in_(ids[k : k + 5000]))).all())  # fmt: skip
     problems = []
     for aid, (at, parent, own) in under.items():
-        belongs = own if own not in (None, "") else kept.get(aid, parent)
-        if belongs != parent:
-            problems.append(f"{at}: address {aid!r} belongs to location {belongs!r}, not "
-                            f"{parent!r}: give the address an id of its own")  # fmt: skip
+        for belongs in (kept.get(aid, parent), own if own not in (None, "") else parent):
+            if belongs != parent:  # the store's place first, then what the file says of it
+                problems.append(f"{at}: address {aid!r} belongs to location {belongs!r}, not "
+                                f"{parent!r}: give the address an id of its own")  # fmt: skip
+                break
     return problems
 
 

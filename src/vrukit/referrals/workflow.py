@@ -120,6 +120,22 @@ def _subject(s: Session, r: Referral) -> Subject:
     raise NotAllowed("this person's records were changed meanwhile: reload and try again")
 
 
+def _lock_people(s: Session, r: Referral, earlier: Referral | None) -> None:
+    """Lock the people of ``r`` and ``earlier`` (in id order), reading them again; a merge made
+    meanwhile may have deleted one (the twenty-first probe): then read the referrals again."""
+    for _ in range(3):
+        try:
+            for person in sorted({r.subject, *([earlier.subject] if earlier else [])},
+                                 key=lambda x: x.id):  # fmt: skip
+                lock_row(s, person)
+            return
+        except InvalidRequestError:
+            s.expire(r)
+            if earlier is not None:
+                s.expire(earlier)
+    raise NotAllowed("this person's records were changed meanwhile: reload and try again")
+
+
 def _need_consent(s: Session, r: Referral) -> Subject:
     """``r``'s subject, locked and read again (one order everywhere: the subject, then the
     referral), if consent stands: a step read before a withdrawal waits for it and sees it."""
@@ -542,8 +558,7 @@ def decide_duplicate(s: Session, user: User | None, r: Referral, same: bool, at:
     the details the other gave, which neither may see."""
     _need_receiver(user, r, "decide on a possible duplicate")
     earlier = s.get(Referral, r.duplicate_of_id) if r.duplicate_of_id else None
-    for subject in sorted({r.subject, *([earlier.subject] if earlier else [])}, key=lambda x: x.id):
-        lock_row(s, subject)  # subjects first, in one order, as consent's answers take them
+    _lock_people(s, r, earlier)  # subjects first, in one order, as consent's answers take them
     lock_row(s, r)  # "same" and "different" decided at once: the second sees the first
     if r.duplicate_status != "pending" or earlier is None:
         raise NotAllowed("there is no possible duplicate to decide on")

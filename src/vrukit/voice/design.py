@@ -32,6 +32,7 @@ import re
 import unicodedata
 from typing import Any
 
+from vrukit.csvio import visible_text
 from vrukit.errors import ConfigError
 
 __all__ = [
@@ -234,10 +235,29 @@ def _whole(value: Any, lo: int, hi: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
 
 
+def _visible(value: Any, lines: bool = False) -> Any:
+    """Every text of a definition as visible text (no control, format or direction-override
+    characters, no half of a character: a "\\ud800" in a question once made the public form
+    a 500 for everyone: the twenty-first probe); a name holding one is refused."""
+    if isinstance(value, str):
+        return visible_text(value, lines=lines)
+    if isinstance(value, list):
+        return [_visible(v, lines) for v in value]
+    if isinstance(value, dict):
+        broken = [k for k in value if not isinstance(k, str) or visible_text(k) != k]
+        if broken:
+            raise ConfigError(f"the name {str(broken[0])[:40]!r} holds characters that are not "
+                              "letters, digits or signs")  # fmt: skip
+        return {k: _visible(v, lines or k == "intro") for k, v in value.items()}
+    return value
+
+
 def check_definition(d: Any) -> dict[str, Any]:
-    """``d`` if it is a survey vrukit can run; ConfigError naming the first problem."""
+    """``d`` if it is a survey vrukit can run (its texts made visible text); ConfigError naming
+    the first problem."""
     if not isinstance(d, dict):
         raise ConfigError("a survey is a JSON object with key, title, languages and questions")
+    d = _visible(d)
     if not isinstance(d.get("key"), str) or not _KEY.fullmatch(d["key"]):
         raise ConfigError("key: 3 to 60 lower-case letters, digits and -, e.g. 'feel-safe-2022'")
     languages = d.get("languages", ["en"])
