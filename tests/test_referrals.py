@@ -1098,3 +1098,25 @@ def test_two_same_person_decisions_at_once_both_merge(request, tmp_path):
     assert outcome == ["merged"], outcome
     with Session(eng) as s:
         assert len({s.get(Referral, i).subject_id for i in ids}) == 1
+
+
+def test_a_decision_read_before_another_merge_finds_the_merged_person(request, tmp_path):
+    """The twenty-second probe, on PostgreSQL: a decision that read the earlier referral before
+    another decision merged its person, and loaded that person after, found none (the row was
+    deleted) and failed (500). It now reads the referrals again and finds the merged person."""
+    from test_portal_eighth_probe import _pg_database
+
+    db = _pg_database(request)
+    keyring = _tiny(db, tmp_path)
+    with session(db) as s:
+        ids = [_refer(s, keyring, NOW + timedelta(days=d)).id for d in (0, 3, 6)]
+    eng = engine(db)
+    with Session(eng) as first, Session(eng) as second:
+        third, its_earlier = second.get(Referral, ids[2]), second.get(Referral, ids[1])
+        assert third.duplicate_of_id == its_earlier.id  # read now; its person not yet loaded
+        decide_duplicate(first, None, first.get(Referral, ids[1]), True, NOW + timedelta(days=7))
+        first.commit()  # the second's person is merged into the first's, and deleted
+        decide_duplicate(second, None, third, True, NOW + timedelta(days=7))
+        second.commit()
+    with Session(eng) as s:
+        assert len({s.get(Referral, i).subject_id for i in ids}) == 1

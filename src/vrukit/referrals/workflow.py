@@ -108,31 +108,29 @@ def _need_receiver(user: User | None, r: Referral, what: str) -> None:
 
 
 def _subject(s: Session, r: Referral) -> Subject:
-    """``r``'s subject, locked and read again. A "same person" decision made meanwhile may have
-    merged it into the earlier one and deleted it: then ``r`` is read again and its subject
-    now is locked (a withdrawal waiting on the merged record was lost: the twentieth probe)."""
-    for _ in range(3):
-        try:
-            lock_row(s, r.subject)
-            return r.subject
-        except InvalidRequestError:  # its row is gone ("could not refresh", or deleted)
-            s.expire(r)
-    raise NotAllowed("this person's records were changed meanwhile: reload and try again")
+    """``r``'s subject, locked and read again (see ``_lock_people``)."""
+    _lock_people(s, r, None)
+    return r.subject
 
 
 def _lock_people(s: Session, r: Referral, earlier: Referral | None) -> None:
-    """Lock the people of ``r`` and ``earlier`` (in id order), reading them again; a merge made
-    meanwhile may have deleted one (the twenty-first probe): then read the referrals again."""
-    for _ in range(3):
+    """Lock the people of ``r`` and ``earlier`` (in id order), reading them again. A "same
+    person" decision made meanwhile may have merged one into another and deleted it: its row
+    is gone when locked, or already when loaded (None); then the referrals are read again and
+    their people now are locked (a withdrawal was lost, and two decisions at once gave a 500:
+    the twentieth to twenty-second probes)."""
+    for _ in range(5):
+        people = [x.subject for x in (r, earlier) if x is not None]
         try:
-            for person in sorted({r.subject, *([earlier.subject] if earlier else [])},
-                                 key=lambda x: x.id):  # fmt: skip
-                lock_row(s, person)
-            return
-        except InvalidRequestError:
-            s.expire(r)
-            if earlier is not None:
-                s.expire(earlier)
+            if all(p is not None for p in people):
+                for person in sorted(set(people), key=lambda x: x.id):
+                    lock_row(s, person)
+                return
+        except InvalidRequestError:  # its row is gone ("could not refresh", or deleted)
+            pass
+        for x in (r, earlier):
+            if x is not None:
+                s.expire(x)
     raise NotAllowed("this person's records were changed meanwhile: reload and try again")
 
 
