@@ -10,6 +10,7 @@ import io
 import json
 import re
 import shutil
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -969,6 +970,32 @@ def test_moving_a_pathway_to_another_provider_is_in_the_audit_trail(store, tmp_p
     assert events[-1].after["pathways"] == len(data["pathways"])
 
 
+def _waits_for(held: Session, waiting: Session, act: Callable[[], object]) -> object:
+    """Run ``act`` in ``waiting`` on another thread while ``held`` holds its locks; check it
+    waits, commit ``held``, and return what ``act`` gave (committed) or raised (rolled back)."""
+    import threading
+    import time
+
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(act())
+            waiting.commit()
+        except Exception as e:  # the test reads what it was
+            waiting.rollback()
+            outcome.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(0.5)  # long enough to reach the lock ``held`` has
+    assert t.is_alive() and not outcome, outcome
+    held.commit()
+    t.join(30)
+    assert len(outcome) == 1, outcome
+    return outcome[0]
+
+
 def test_a_referral_made_on_as_consent_is_withdrawn_waits_for_the_withdrawal_and_is_refused(
     request, tmp_path
 ):
@@ -977,9 +1004,6 @@ def test_a_referral_made_on_as_consent_is_withdrawn_waits_for_the_withdrawal_and
     landed after the withdrawal, sent their details to a new organisation and let it lift the
     withdrawal (and the pair deadlocked one time in five). Every step now locks the subject
     first, then the referral: the referral on waits for the withdrawal, sees it and is refused."""
-    import threading
-    import time
-
     db, ids = _three_organisations_on_postgresql(request, tmp_path)
     eng = engine(db)
     with Session(eng) as custody, Session(eng) as youth:
@@ -990,26 +1014,11 @@ def test_a_referral_made_on_as_consent_is_withdrawn_waits_for_the_withdrawal_and
         assert seen.subject.consent == "given"  # the youth work team's page, read now
         set_consent(custody, custody.get(User, ids[2]), custody.get(Referral, ids[0]), False,
                     NOW + timedelta(days=2), "withdrew")  # fmt: skip
-        outcome: list[object] = []
-
-        def onward() -> None:
-            try:
-                refer_on(youth, youth.get(User, ids[4]), seen, youth.get(Pathway, ids[5]),
-                         NOW + timedelta(days=2), "onward again", True)  # fmt: skip
-                youth.commit()
-                outcome.append("referred")
-            except Exception as e:  # the test reads what it was
-                youth.rollback()
-                outcome.append(e)
-
-        t = threading.Thread(target=onward)
-        t.start()
-        time.sleep(0.5)  # the referral on now waits for the subject's row
-        assert t.is_alive() and not outcome
-        custody.commit()
-        t.join(30)
-    assert len(outcome) == 1 and isinstance(outcome[0], NotAllowed), outcome
-    assert "withdrawn" in str(outcome[0])
+        outcome = _waits_for(custody, youth, lambda: refer_on(
+            youth, youth.get(User, ids[4]), seen, youth.get(Pathway, ids[5]),
+            NOW + timedelta(days=2), "onward again", True))  # fmt: skip
+    assert isinstance(outcome, NotAllowed), outcome
+    assert "withdrawn" in str(outcome)
     with Session(eng) as s:
         assert s.get(Referral, ids[0]).subject.consent == "withdrawn"
         assert s.scalar(select(func.count()).select_from(Referral)) == 2  # none made on
@@ -1020,9 +1029,6 @@ def test_a_withdrawal_sent_while_the_same_person_is_merged_is_kept(request, tmp_
     merged into an earlier record waited on the record the merge deleted, then failed (500) and
     was lost, and consent stayed given. It now reads the referral again and is recorded on the
     merged person."""
-    import threading
-    import time
-
     from test_portal_eighth_probe import _pg_database
 
     db = _pg_database(request)
@@ -1036,24 +1042,9 @@ def test_a_withdrawal_sent_while_the_same_person_is_merged_is_kept(request, tmp_
         decide_duplicate(merging, None, merging.get(Referral, ids[1]), True,
                          NOW + timedelta(days=4))  # fmt: skip
         merging.flush()
-        outcome: list[object] = []
-
-        def withdraw() -> None:
-            try:
-                set_consent(withdrawing, None, seen, False, NOW + timedelta(days=4), "withdrew")
-                withdrawing.commit()
-                outcome.append("withdrawn")
-            except Exception as e:  # the test reads what it was
-                withdrawing.rollback()
-                outcome.append(e)
-
-        t = threading.Thread(target=withdraw)
-        t.start()
-        time.sleep(0.5)  # the withdrawal waits for the record the merge holds
-        assert t.is_alive() and not outcome
-        merging.commit()
-        t.join(30)
-    assert outcome == ["withdrawn"], outcome
+        outcome = _waits_for(merging, withdrawing, lambda: set_consent(
+            withdrawing, None, seen, False, NOW + timedelta(days=4), "withdrew"))  # fmt: skip
+    assert not isinstance(outcome, Exception), outcome  # recorded
     with Session(eng) as s:
         merged = s.get(Referral, ids[1]).subject
         assert merged.id == s.get(Referral, ids[0]).subject_id and merged.consent == "withdrawn"
@@ -1063,9 +1054,6 @@ def test_two_same_person_decisions_at_once_both_merge(request, tmp_path):
     """The twenty-first probe, on PostgreSQL: three referrals of one person; "same" decided on
     the second and the third at once. The third's decision waited on the second's person, which
     the first merge deleted, and failed (500). It now reads the referrals again and merges."""
-    import threading
-    import time
-
     from test_portal_eighth_probe import _pg_database
 
     db = _pg_database(request)
@@ -1078,24 +1066,9 @@ def test_two_same_person_decisions_at_once_both_merge(request, tmp_path):
         assert third.duplicate_of_id == ids[1] and third.subject.consent == "given"
         decide_duplicate(first, None, first.get(Referral, ids[1]), True, NOW + timedelta(days=7))
         first.flush()
-        outcome: list[object] = []
-
-        def decide() -> None:
-            try:
-                decide_duplicate(second, None, third, True, NOW + timedelta(days=7))
-                second.commit()
-                outcome.append("merged")
-            except Exception as e:  # the test reads what it was
-                second.rollback()
-                outcome.append(e)
-
-        t = threading.Thread(target=decide)
-        t.start()
-        time.sleep(0.5)  # the second decision waits for the person the first is merging
-        assert t.is_alive() and not outcome
-        first.commit()
-        t.join(30)
-    assert outcome == ["merged"], outcome
+        outcome = _waits_for(first, second, lambda: decide_duplicate(
+            second, None, third, True, NOW + timedelta(days=7)))  # fmt: skip
+    assert not isinstance(outcome, Exception), outcome  # merged
     with Session(eng) as s:
         assert len({s.get(Referral, i).subject_id for i in ids}) == 1
 
