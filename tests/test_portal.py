@@ -453,7 +453,7 @@ def test_training_records_are_refused_whole_or_added(store):
     fresh = TRAINING.replace("Q", "W").encode()  # participants not yet recorded
     r = client.post(f"/interventions/{iid}/training", data={"csrf_token": token},
                     files={"file": ("t.csv", fresh, "text/csv")})  # fmt: skip
-    assert r.status_code == 200 and "2 participant(s) added" in r.text
+    assert r.status_code == 200 and "2 participants added" in r.text
     assert _last_event(url).after["participants_added"] == 2
 
 

@@ -718,7 +718,7 @@ def test_a_partners_training_records_are_its_own(url):
         body = (head + f"SAME-001,School,2022-01-10,20,I feel safe,{pre},3\n").encode()
         r = c.post(f"/interventions/{iid}/training", data={"csrf_token": token},
                    files={"file": ("t.csv", body, "text/csv")})  # fmt: skip
-        assert r.status_code == 200 and "1 participant(s) added" in r.text, r.text[-400:]
+        assert r.status_code == 200 and "1 participant added" in r.text, r.text[-400:]
     from vrukit.programme.models import TrainingRecord
 
     with Session(engine(url)) as s:

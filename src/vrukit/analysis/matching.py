@@ -33,6 +33,8 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.treatment.treatment_effects import TreatmentEffect
 
+from vrukit.errors import t
+
 __all__ = ["CALIPERS", "MatchedComparison", "matched_comparison", "naive_gap"]
 
 #: The calipers (in standard deviations of the logit propensity) the sensitivity table tries
@@ -42,7 +44,9 @@ CALIPERS = (0.05, 0.1, 0.2, 0.5, None)
 #: primary estimate is matching with replacement, and ``method`` says so.
 MOST_CELLS = 20_000_000
 #: The primary matching's name.
-OPTIMAL = "optimal pair matching (Mahalanobis within the caliper)"
+OPTIMAL = t("optimal pair matching (Mahalanobis within the caliper)")
+REPLACEMENT = t("matching with replacement")
+WEIGHTING = t("inverse-probability weighting")
 
 
 @dataclass(frozen=True)
@@ -267,8 +271,8 @@ def matched_comparison(
         width = np.inf if c is None else c * sd
         if optimal:
             runs[OPTIMAL, c] = _optimal(score, y, small, large, width, sign, ranks, values)
-        runs["matching with replacement", c] = _match(score, y, small, large, width, sign)
-    method = OPTIMAL if optimal else "matching with replacement"
+        runs[REPLACEMENT, c] = _match(score, y, small, large, width, sign)
+    method = OPTIMAL if optimal else REPLACEMENT
     m = runs[method, caliper_sd]
     if m is None or len(m.rows) < min_pairs:
         return None
@@ -306,6 +310,13 @@ def _ranks(score: np.ndarray, x: pd.DataFrame, identity: pd.Index) -> np.ndarray
     return ranks
 
 
+def _named(how: str, caliper: float | None) -> str:
+    """A matching's name with its caliper, as the sensitivity table gives it."""
+    if caliper is None:
+        return t("%(how)s, no caliper", how=how)
+    return t("%(how)s, caliper %(width)s SD", how=how, width=f"{caliper:g}")
+
+
 def _sensitivity(
     runs: dict[tuple[str, float | None], _Matched | None], covs: pd.DataFrame,
     before_sd: pd.Series, sign: float, weighting: tuple[np.ndarray, np.ndarray, pd.DataFrame, bool],
@@ -316,7 +327,7 @@ def _sensitivity(
         if r is None:
             continue
         after = _balance_after(covs, r, before_sd, sign)
-        rows.append({"method": f"{how}, " + ("no caliper" if c is None else f"caliper {c:g} SD"),
+        rows.append({"method": _named(how, c),
                      "effect": r.effect, "low": r.effect - Z95 * r.se,
                      "high": r.effect + Z95 * r.se, "matched": len(r.rows),
                      "max_abs_smd": float(after.abs().max())})  # fmt: skip
@@ -325,6 +336,6 @@ def _sensitivity(
         w = _weighting(t, y, x, 1 if treated_small else 0)
     except (np.linalg.LinAlgError, ValueError):
         return pd.DataFrame(rows)
-    rows.append({"method": "inverse-probability weighting", "effect": w[0], "low": w[1],
+    rows.append({"method": WEIGHTING, "effect": w[0], "low": w[1],
                  "high": w[2], "matched": None, "max_abs_smd": None})  # fmt: skip
     return pd.DataFrame(rows)

@@ -23,10 +23,12 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
+from vrukit.errors import t
+
 __all__ = ["GroupComparison", "compare_groups", "paired_change", "wilson"]
 
 #: What a self-selected comparison cannot tell, and the designs that can.
-SELF_SELECTION = (
+SELF_SELECTION = t(
     "The groups chose themselves, so this gap is not an estimate of the service's effect: "
     "whatever made someone engage (motivation, family support, a less entrenched situation) "
     "also changes their chance of the outcome. Designs that give an effect estimate: offer the "
@@ -105,7 +107,7 @@ def compare_groups(
     lo, hi = confint_proportions_2indep(
         k_a, n_a, k_b, n_b, method="newcomb", compare="diff", alpha=1 - level
     )
-    caution = SELF_SELECTION if self_selected else (
+    caution = SELF_SELECTION if self_selected else t(
         "The groups were formed at random, so the difference estimates the effect of being "
         "offered the service."
     )  # fmt: skip

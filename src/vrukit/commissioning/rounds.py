@@ -31,7 +31,7 @@ from vrukit.commissioning.models import (
     PanelMember,
     Score,
 )
-from vrukit.errors import ConfigError
+from vrukit.errors import ConfigError, t
 from vrukit.programme.db import lock_row
 from vrukit.programme.returns import fields_of
 
@@ -142,15 +142,22 @@ def ineligible_because(rnd: FundingRound, a: Application) -> list[str]:
     """Why an application is not eligible (empty when it is): a question with a required answer
     left unanswered or answered otherwise ("Yes." and "Yes, charity 1234567" are yes).
     Questions without a required answer may be left blank."""
-    reasons = []
+    reasons: list[str] = []
     for q in rnd.questions:
         if not q.get("must"):
             continue
         got = str(a.answers.get(q["key"], "")).strip()
         if not got:
-            reasons.append(f"not answered: {q['text']}")
+            reasons.append(t("not answered: %(question)s", question=q["text"]))
         elif _first_word(got) != str(q["must"]).strip().lower():
-            reasons.append(f"{q['text']}: answered {got!r}, the round requires {q['must']!r}")
+            reasons.append(
+                t(
+                    "%(question)s: answered %(got)s, the round requires %(must)s",
+                    question=q["text"],
+                    got=repr(got),
+                    must=repr(q["must"]),
+                )
+            )
     return reasons
 
 
@@ -303,9 +310,11 @@ def _scored(s: Session, rnd: FundingRound, a: Application) -> Ranked:
         )
     ranked = Ranked(a, results, total, scorers, ineligible_because(rnd, a))
     if scorers < rnd.min_scorers:
-        ranked.notes.append(f"scored by {scorers} of the {rnd.min_scorers} panel members needed")
-    ranked.notes += [f"scorers differ on {r.name!r} ({min(r.scores)} to {max(r.scores)}): "
-                     "moderate it" for r in results if r.differs]  # fmt: skip
+        ranked.notes.append(t("scored by %(scorers)s of the %(needed)s panel members needed",
+                              scorers=scorers, needed=rnd.min_scorers))  # fmt: skip
+    ranked.notes += [t("scorers differ on %(criterion)s (%(low)s to %(high)s): moderate it",
+                       criterion=repr(r.name), low=min(r.scores), high=max(r.scores))
+                     for r in results if r.differs]  # fmt: skip
     return ranked
 
 
@@ -338,18 +347,27 @@ def _place(r: Ranked, before: Ranked | None, position: int, heaviest: int, name:
     """Give ``r`` its rank after ``before``, saying how a tie on total was settled."""
     if before is not None and _key(before, heaviest) == _key(r, heaviest):
         r.rank = before.rank
-        r.tie = (f"tied with {before.application.title!r} on total, on {name!r} and on cost "
-                 "per young person: they share a rank")  # fmt: skip
-        shared = f"tied with {r.application.title!r}: they share a rank"
-        before.tie = f"{before.tie}; {shared}" if before.tie else shared
+        r.tie = t("tied with %(other)s on total, on %(criterion)s and on cost per young person: "
+                  "they share a rank", other=repr(before.application.title),
+                  criterion=repr(name))  # fmt: skip
+        shared = t("tied with %(other)s: they share a rank", other=repr(r.application.title))
+        before.tie = (t("%(first)s; %(then)s", first=before.tie, then=shared)
+                      if before.tie else shared)  # fmt: skip
         return
     r.rank = position
     if before is None or round(before.total or 0, 1) != round(r.total or 0, 1):
         return
     kb, kr = _key(before, heaviest), _key(r, heaviest)
     rule = (
-        f"it scored lower on {name!r}, the heaviest criterion ({-kr[1]:.1f} against "
-        f"{-kb[1]:.1f})" if kb[1] != kr[1] else
-        f"it costs more per young person reached (£{kr[2]:,.1f} against £{kb[2]:,.1f})"
+        t("it scored lower on %(criterion)s, the heaviest criterion (%(score)s against "
+          "%(other)s)", criterion=repr(name), score=f"{-kr[1]:.1f}", other=f"{-kb[1]:.1f}")
+        if kb[1] != kr[1] else
+        t("it costs more per young person reached (%(cost)s against %(other)s)",
+          cost=f"£{kr[2]:,.1f}", other=f"£{kb[2]:,.1f}")
     )  # fmt: skip
-    r.tie = f"same total as {before.application.title!r} ({r.total:.1f}), ranked below as {rule}"
+    r.tie = t(
+        "same total as %(other)s (%(total)s), ranked below as %(rule)s",
+        other=repr(before.application.title),
+        total=f"{r.total:.1f}",
+        rule=rule,
+    )

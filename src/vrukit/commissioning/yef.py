@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from vrukit.errors import ConfigError, InputFileError
+from vrukit.errors import ConfigError, InputFileError, t
 
 __all__ = [
     "BANDS",
@@ -140,15 +140,17 @@ def expected_effect(
     ``amount`` divided by each (an upper cost is None where the lower bound prevents none)."""
     found = strand(strand_name)
     if found is None:
-        why = f"{strand_name or 'no strand'} is not in the YEF Toolkit table"
+        why = (t("%(strand)s is not in the YEF Toolkit table", strand=strand_name) if strand_name
+               else t("no strand is given"))  # fmt: skip
         return Expected(None, None, None, None, None, None, None, None, why)
     if baseline is None or baseline < 0:
         return Expected(None, None, None, None, None, None, found.band, found.security,
-                        "the round gives no baseline rate for this prevention tier")  # fmt: skip
+                        t("the round gives no baseline rate for this prevention tier"))  # fmt: skip
     if found.estimate is None:
-        why = (f"the Toolkit finds {found.name} harmful: it is expected to raise violence"
-               if found.band == "harmful" else
-               f"the Toolkit finds too little evidence of the impact of {found.name}")  # fmt: skip
+        why = (t("the Toolkit finds %(strand)s harmful: it is expected to raise violence",
+                 strand=found.name) if found.band == "harmful" else
+               t("the Toolkit finds too little evidence of the impact of %(strand)s",
+                 strand=found.name))  # fmt: skip
         return Expected(None, None, None, None, None, None, found.band, found.security, why)
     scale = reach * baseline
     lo = scale * (found.low if found.low is not None else found.estimate)
@@ -166,12 +168,13 @@ def portfolio(items: Iterable[tuple[Expected, float]]) -> Expected:
     known = [e for e, _ in given if e.prevented is not None]
     cost = sum(a for _, a in given)
     if not known:
-        return Expected(None, None, None, None, None, None, None, None, "no estimate")
+        return Expected(None, None, None, None, None, None, None, None, t("no estimate"))
     p = sum(e.prevented or 0.0 for e in known)
     lo = sum(e.low or 0.0 for e in known)
     hi = sum(e.high or 0.0 for e in known)
     left = len(given) - len(known)
-    why = f"{left} item(s) without an estimate left out of the offences" if left else None
+    why = t("%(left)s item(s) without an estimate left out of the offences",
+            left=left) if left else None  # fmt: skip
     return Expected(p, lo, hi, _per(cost, p), _per(cost, hi), _per(cost, lo), None, None, why)
 
 

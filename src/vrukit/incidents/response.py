@@ -26,7 +26,7 @@ from vrukit.directory.models import (
     normalise_postcode,
 )
 from vrukit.directory.search import distances
-from vrukit.errors import ConfigError
+from vrukit.errors import ConfigError, joined, t
 from vrukit.incidents.models import (
     CHECKLIST,
     INCIDENT_KINDS,
@@ -157,15 +157,17 @@ def partners_to_alert(s: Session, incident: Incident) -> pd.DataFrame:
     for b in sorted(boards, key=lambda b: b.name):
         for m in b.members:
             if (m.joined is None or m.joined <= on) and (m.left_on is None or m.left_on > on):
-                why.setdefault(m.organisation_id, []).append(f"member of {b.name}")
+                why.setdefault(m.organisation_id, []).append(t("member of %(board)s",
+                                                                board=b.name))  # fmt: skip
     if incident.place_id is not None:  # providers whose contract runs on the day
         for iv in s.scalars(select(Intervention).where(Intervention.place_id == incident.place_id)
                             .order_by(Intervention.name)):  # fmt: skip
             if iv.contract_start <= on and (iv.contract_end is None or iv.contract_end >= on):
-                why.setdefault(iv.provider_id, []).append(f"delivers {iv.name} here")
+                why.setdefault(iv.provider_id, []).append(t("delivers %(intervention)s here",
+                                                             intervention=iv.name))  # fmt: skip
     names = dict(s.execute(select(Organisation.id, Organisation.name)
                            .where(Organisation.id.in_(why))).all())  # fmt: skip
-    rows = [{"organisation_id": o, "organisation": names[o], "why": "; ".join(w)}
+    rows = [{"organisation_id": o, "organisation": names[o], "why": joined(w)}
             for o, w in why.items()]  # fmt: skip
     frame = pd.DataFrame(rows, columns=["organisation_id", "organisation", "why"])
     return frame.sort_values("organisation", ignore_index=True)
@@ -236,10 +238,10 @@ def uptake(s: Session, incident: Incident) -> pd.DataFrame:
     for o in incident.offers:
         if o.service_id is not None:
             svc = s.get(DirService, o.service_id)
-            names[o.id] = f"Service: {svc.name if svc else o.service_id}"
+            names[o.id] = t("Service: %(name)s", name=svc.name if svc else o.service_id)
         else:
             pw = s.get(Pathway, o.pathway_id)
-            names[o.id] = f"Pathway: {pw.name if pw else o.pathway_id}"
+            names[o.id] = t("Pathway: %(name)s", name=pw.name if pw else o.pathway_id)
     latest: dict[int, IncidentUptake] = {}
     for u in sorted(incident.uptake, key=lambda u: u.counted_on):
         latest[u.offer_id] = u

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from vrukit.errors import ConfigError
+from vrukit.errors import ConfigError, t
 from vrukit.programme.models import (
     Board,
     BoardMember,
@@ -160,19 +160,20 @@ def load_returns(s: Session, folder: Path | str) -> ReturnsReport:
     return ReturnsReport(pd.DataFrame(rows, columns=cols))
 
 
-#: The columns of a training-records file: one row per participant and statement.
+#: The columns of a training-records file: one row per participant and statement (the labels
+#: are in the catalogue, so a page says them in its reader's language).
 TRAINING_FIELDS = fields_of([
-    {"name": "participant_ref", "type": "text", "label": "pseudonymous participant reference"},
+    {"name": "participant_ref", "type": "text", "label": t("pseudonymous participant reference")},
     {"name": "organisation", "type": "text", "required": False,
-     "label": "the organisation the participant works for"},
-    {"name": "trained_on", "type": "date", "label": "date of the training"},
+     "label": t("the organisation the participant works for")},
+    {"name": "trained_on", "type": "date", "label": t("date of the training")},
     {"name": "reached_per_week", "type": "integer", "min": 0, "required": False,
-     "label": "children and young people the participant works with in a week"},
-    {"name": "statement", "type": "text", "label": "the questionnaire statement"},
+     "label": t("children and young people the participant works with in a week")},
+    {"name": "statement", "type": "text", "label": t("the questionnaire statement")},
     {"name": "pre", "type": "integer", "min": 1, "max": 5, "required": False,
-     "label": "agreement before training, 1 (strongly disagree) to 5 (strongly agree)"},
+     "label": t("agreement before training, 1 (strongly disagree) to 5 (strongly agree)")},
     {"name": "post", "type": "integer", "min": 1, "max": 5, "required": False,
-     "label": "agreement after training, 1 to 5"},
+     "label": t("agreement after training, 1 to 5")},
 ])  # fmt: skip
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from vrukit.csvio import neutralise, sheet_text
-from vrukit.errors import ConfigError, InputFileError
+from vrukit.errors import ConfigError, InputFileError, joined, t
 from vrukit.ingest.periods import DUE_DAYS, QUARTER, quarter_end, return_folder
 from vrukit.programme.db import lock_row
 from vrukit.programme.models import (
@@ -74,16 +76,18 @@ class Field:
     outcome: bool = False
 
     def describe(self) -> str:
-        parts = [self.type]
+        """What the field takes, for a person (said in a page's language: ``errors.t``)."""
+        parts: list[str] = [t(self.type)]
         if self.allowed:
-            parts.append("one of " + ", ".join(self.allowed))
+            parts.append(t("one of %(choices)s", choices=", ".join(self.allowed)))
         if self.min is not None or self.max is not None:
-            parts.append(f"from {self.min if self.min is not None else '...'} "
-                         f"to {self.max if self.max is not None else '...'}")  # fmt: skip
+            parts.append(t("from %(low)s to %(high)s",
+                           low=self.min if self.min is not None else "...",
+                           high=self.max if self.max is not None else "..."))  # fmt: skip
         if self.type == "date":
             parts.append("YYYY-MM-DD")
-        parts.append("required" if self.required else "optional")
-        return "; ".join(parts)
+        parts.append(t("required") if self.required else t("optional"))
+        return joined(parts)
 
 
 def fields_of(definition: list[dict[str, Any]]) -> list[Field]:
@@ -219,20 +223,21 @@ def _parse(kind: str, text: str) -> Any:
     return text
 
 
-def _cell(f: Field, text: str) -> tuple[Any, str | None]:
-    """The value of one cell, or why it is not acceptable."""
+def _cell(f: Field, text: str) -> tuple[Any, Callable[[], str] | None]:
+    """The value of one cell, or what says why it is not acceptable (made only for a problem
+    that is listed: a file of bad rows past ``MAX_PROBLEMS`` only counts them)."""
     if text == "":
-        return None, ("is required" if f.required else None)
+        return None, (partial(t, "is required") if f.required else None)
     try:
         value = _parse(f.type, text)
     except ValueError:
-        return None, f"is not a valid {f.describe()}"
+        return None, lambda: t("is not a valid %(what)s", what=f.describe())
     if f.allowed and value not in f.allowed:
-        return None, "is not one of " + ", ".join(f.allowed)
+        return None, partial(t, "is not one of %(choices)s", choices=", ".join(f.allowed))
     if f.min is not None and value < f.min:
-        return None, f"is below the minimum {f.min:g}"
+        return None, partial(t, "is below the minimum %(least)s", least=f"{f.min:g}")
     if f.max is not None and value > f.max:
-        return None, f"is above the maximum {f.max:g}"
+        return None, partial(t, "is above the maximum %(most)s", most=f"{f.max:g}")
     return value, None
 
 
@@ -241,13 +246,15 @@ def _header_problems(names: list[str], columns: list[str]) -> list[Problem]:
     ``MAX_PROBLEMS`` of each, the rest counted)."""
     missing = [n for n in names if n not in columns]
     extra = [c for c in columns if c not in names]
-    problems = [Problem(1, n, None, "column is missing from the header")
+    problems = [Problem(1, n, None, t("column is missing from the header"))
                 for n in missing[:MAX_PROBLEMS]]  # fmt: skip
-    problems += [Problem(1, c, None, f"column is not in the template (expected: "
-                         f"{', '.join(names)})") for c in extra[:MAX_PROBLEMS]]  # fmt: skip
+    problems += [Problem(1, c, None, t("column is not in the template (expected: %(names)s)",
+                                       names=", ".join(names)))
+                 for c in extra[:MAX_PROBLEMS]]  # fmt: skip
     more = max(0, len(missing) - MAX_PROBLEMS) + max(0, len(extra) - MAX_PROBLEMS)
     if more:
-        problems.append(Problem(1, None, None, f"and {more:,} more header problems like these"))
+        problems.append(Problem(1, None, None, t("and %(more)s more header problems like these",
+                                                 more=f"{more:,}")))  # fmt: skip
     return problems
 
 
@@ -261,7 +268,7 @@ def validate_rows(
         return [], problems
     raw = raw[~(raw == "").all(axis=1)]  # blank lines at the end of a sheet are not rows
     if raw.empty:
-        return [], [Problem(None, None, None, "the return has no rows")]
+        return [], [Problem(None, None, None, t("the return has no rows"))]
     rows: list[dict[str, Any]] = []
     more = 0
     for k, (_, r) in enumerate(raw.iterrows()):
@@ -271,13 +278,14 @@ def validate_rows(
             if why and len(problems) >= MAX_PROBLEMS:
                 more += 1
             elif why:
-                shown = _shown(r[f.name])
-                problems.append(Problem(first_row + k, f.name, shown,
-                                        f"{shown!r} {why}" if shown else why))  # fmt: skip
+                shown, reason = _shown(r[f.name]), why()
+                said = t("%(value)s %(why)s", value=repr(shown), why=reason) if shown else reason
+                problems.append(Problem(first_row + k, f.name, shown, said))
             row[f.name] = value
         rows.append(row)
     if more:
-        problems.append(Problem(None, None, None, f"and {more:,} more problems like these"))
+        problems.append(Problem(None, None, None, t("and %(more)s more problems like these",
+                                                    more=f"{more:,}")))  # fmt: skip
     return rows, problems
 
 

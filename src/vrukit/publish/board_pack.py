@@ -18,7 +18,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from vrukit.disclosure import Policy, Release, Table, protect
 from vrukit.errors import ConfigError
-from vrukit.publish._charts import ACCENT, CONFIG, INK, MUTED
+from vrukit.publish._charts import ACCENT, CONFIG, INK, MUTED, RTL_FONT
+from vrukit.publish._i18n import N_, Lang
 
 __all__ = ["heat_map", "print_pdf", "write_pack"]
 
@@ -44,8 +45,8 @@ MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augus
           "September", "October", "November", "December"]  # fmt: skip
 
 
-def _svg(chart: Any) -> str:
-    return str(vlc.vegalite_to_svg(chart.configure(**CONFIG).to_dict()))
+def _svg(chart: Any, **config: Any) -> str:
+    return str(vlc.vegalite_to_svg(chart.configure(**(CONFIG | config)).to_dict()))
 
 
 def _rag_chart(plan: pd.DataFrame) -> str:
@@ -62,9 +63,16 @@ def _rag_chart(plan: pd.DataFrame) -> str:
     return _svg(chart)
 
 
-def heat_map(risks: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+#: The heat map's axis titles, in the catalogue so the portal can say them in its reader's
+#: language.
+HEAT_TITLES = (N_("Impact (1 to 5)"), N_("Likelihood (1 to 5)"))
+
+
+def heat_map(risks: pd.DataFrame, titles: tuple[str, str] = HEAT_TITLES,
+             lang: Lang | None = None) -> tuple[str, pd.DataFrame]:  # fmt: skip
     """The 5 x 5 grid of likelihood against impact with the number of risks in each cell,
-    and the same as a table."""
+    and the same as a table. Given a ``lang``, the chart is drawn for a page in it (its font,
+    and no English description of its own: the page describes it and gives the table)."""
     grid = pd.DataFrame([(lk, im) for lk in range(1, 6) for im in range(1, 6)],
                         columns=["likelihood", "impact"])  # fmt: skip
     got = risks.groupby(["likelihood", "impact"]).size().rename("risks").reset_index() \
@@ -73,8 +81,8 @@ def heat_map(risks: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     grid["risks"] = grid["risks"].astype(int)
     grid["score"] = grid.likelihood * grid.impact
     base = alt.Chart(grid).encode(
-        x=alt.X("impact:O", title="Impact (1 to 5)", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("likelihood:O", title="Likelihood (1 to 5)", sort="descending"),
+        x=alt.X("impact:O", title=titles[0], axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("likelihood:O", title=titles[1], sort="descending"),
     )
     cells = base.mark_rect(stroke="white").encode(color=alt.Color(
         "score:Q", scale=alt.Scale(domain=[1, 25], range=["#e8f1e4", "#f6d7a7", "#e8a8a4"]),
@@ -83,7 +91,12 @@ def heat_map(risks: pd.DataFrame) -> tuple[str, pd.DataFrame]:
         text=alt.condition(alt.datum.risks > 0, "risks:Q", alt.value(""))
     )
     chart = alt.layer(cells, text).properties(width=300, height=300)
-    return _svg(chart), grid[grid.risks > 0].sort_values(["likelihood", "impact"],
+    drawn = {} if lang is None else {"aria": False} | (
+        {"font": RTL_FONT} if lang.dir == "rtl" else {})  # fmt: skip
+    svg = _svg(chart, **drawn)
+    if lang is not None:  # its marks would otherwise be images without a name (axe)
+        svg = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+    return svg, grid[grid.risks > 0].sort_values(["likelihood", "impact"],
                                                           ascending=False)  # fmt: skip
 
 

@@ -17,6 +17,7 @@ import vl_convert as vlc
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from vrukit.csvio import write_csv
+from vrukit.errors import t
 from vrukit.publish._charts import ACCENT, CONFIG, INK, MUTED
 from vrukit.publish._data import slug
 
@@ -32,17 +33,21 @@ __all__ = [
 
 #: How each place design is named and what its Maryland SMS level means.
 DESIGNS = {
-    "did": "Difference-in-differences against comparison areas with the same history "
-    "(SMS level 3: a comparison group and before/after measures). The interval and p come from "
-    "placebo pilots drawn at random among the comparison areas: with a handful of pilot areas "
-    "the usual cluster-robust interval is too narrow (on the demo region it left out the "
-    "planted effect for one of three places), so it is only kept in the detail.",
-    "synthetic_control": "Synthetic control from donor places of similar size "
-    "(SMS level 3: a constructed comparison matched on the whole history before the start). "
-    "p ranks the place's ratio of prediction error after the start to before it among every "
-    "donor's, each treated as if it had been the pilot (Abadie, Diamond and Hainmueller); the "
-    "interval holds the changes that test does not reject, so it includes 0% exactly when p is "
-    "above 0.05.",
+    "did": t(
+        "Difference-in-differences against comparison areas with the same history "
+        "(SMS level 3: a comparison group and before/after measures). The interval and p come from "
+        "placebo pilots drawn at random among the comparison areas: with a handful of pilot areas "
+        "the usual cluster-robust interval is too narrow (on the demo region it left out the "
+        "planted effect for one of three places), so it is only kept in the detail."
+    ),
+    "synthetic_control": t(
+        "Synthetic control from donor places of similar size "
+        "(SMS level 3: a constructed comparison matched on the whole history before the start). "
+        "p ranks the place's ratio of prediction error after the start to before it among every "
+        "donor's, each treated as if it had been the pilot (Abadie, Diamond and Hainmueller); the "
+        "interval holds the changes that test does not reject, so it includes 0% exactly when p is "
+        "above 0.05."
+    ),
 }
 
 
@@ -162,7 +167,11 @@ def write_evaluation(
         written.append(folder / name)
         charts.append((place, design, name))
     env = Environment(loader=PackageLoader("vrukit.publish", "templates"),
-                      autoescape=select_autoescape())  # fmt: skip
+                      autoescape=select_autoescape(), extensions=["jinja2.ext.i18n"])  # fmt: skip
+    env.policies["ext.i18n.trimmed"] = True  # as the catalogue extracts them
+    env.install_null_translations()  # type: ignore[attr-defined]  # the report is in English
+    env.filters["tr"] = str  # a message the portal says in its reader's language (``errors.t``)
+    env.filters["iso"] = str  # a signed number the portal keeps whole in right-to-left text
     html = env.get_template("evaluation.html").render(
         places=places.to_dict("records"), charts=charts, designs=DESIGNS,
         training=training.to_dict("records"), groups=group_tables(groups),

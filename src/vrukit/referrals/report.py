@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vrukit.analysis.matching import MatchedComparison, matched_comparison, naive_gap
+from vrukit.errors import t
 from vrukit.programme.models import Organisation
 from vrukit.referrals.models import (
     CLOSED,
@@ -255,11 +256,10 @@ def reoffending_comparison(frame: pd.DataFrame) -> ReoffendingComparison | None:
     why = None
     if matched is None:
         missing = f[COVARIATES].isna().any(axis=1).sum()
-        why = (
-            f"too few comparable young people to match ({int(f.engaged.sum())} engaged, "
-            f"{int(f.declined.sum())} declined; {missing} without age, sex, prior offences "
-            "or home area)"
-        )
+        why = t("too few comparable young people to match (%(engaged)s engaged, "
+                "%(declined)s declined; %(missing)s without age, sex, prior offences or home "
+                "area)", engaged=int(f.engaged.sum()), declined=int(f.declined.sum()),
+                missing=missing)  # fmt: skip
     return ReoffendingComparison(
         int(f.engaged.sum()), int(f.declined.sum()), rate_e, rate_d, gap, matched, why
     )

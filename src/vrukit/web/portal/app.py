@@ -74,6 +74,7 @@ from vrukit.web.portal import (
     setup,
     voice,
 )
+from vrukit.web.portal.lang import kept_language, portal_lang, t
 from vrukit.web.portal.offload import submit_upload
 from vrukit.web.portal.security import (
     DEVICE_COOKIE,
@@ -214,17 +215,18 @@ def login(
         blocked = state.limit.blocked(w, at, client, email, device)
         counted = [] if blocked else state.limit.failed(w, at, client, email, device)
     if blocked:
-        wait = ("Too many failed sign-ins: wait 15 minutes and try again, or sign in from a "
+        wait = t("Too many failed sign-ins: wait 15 minutes and try again, or sign in from a "
                 "browser you have signed in on before.")  # fmt: skip
         return render(request, "login.html", 429, error=wait)
     ok = check_password(user.password_hash if user else None, password)
     if user is None or not user.active or not ok:
-        return render(request, "login.html", 401, error="E-mail or password is wrong.")
+        return render(request, "login.html", 401, error=t("E-mail or password is wrong."))
     with writing(state.maker) as w:
         state.limit.forget(w, counted)
         state.limit.succeeded(w, device)
+    kept = kept_language(request)
     request.session.clear()
-    request.session.update(uid=user.id, epoch=user.session_epoch, csrf=new_csrf_token())
+    request.session.update(kept, uid=user.id, epoch=user.session_epoch, csrf=new_csrf_token())
     done = RedirectResponse("/", status_code=303)
     done.set_cookie(DEVICE_COOKIE, device or state.devices.issue(email, user.password_hash),
                     max_age=DEVICE_DAYS * 86400, httponly=True, samesite="strict",
@@ -240,7 +242,9 @@ def logout(request: Request, s: Db) -> Response:
     user = s.get(User, uid) if uid else None
     if user is not None and request.session.get("epoch") == user.session_epoch:
         user.session_epoch += 1
+    kept = kept_language(request)
     request.session.clear()
+    request.session.update(kept)
     return RedirectResponse("/login", status_code=303)
 
 
@@ -266,15 +270,15 @@ def change_password(
         counted = [] if blocked else state.limit.failed(w, at, client, me.email, device)
     if blocked:
         return render(request, "password.html", 429, user=me,
-                      error="Too many wrong passwords: wait 15 minutes.")  # fmt: skip
+                      error=t("Too many wrong passwords: wait 15 minutes."))  # fmt: skip
     if not check_password(me.password_hash, current):
         return render(request, "password.html", 403, user=me,
-                      error="The current password is wrong.")  # fmt: skip
+                      error=t("The current password is wrong."))  # fmt: skip
     if len(new) < 12:
         with writing(state.maker) as w:
             state.limit.forget(w, counted)
         return render(request, "password.html", 422, user=me,
-                      error="The new password must have at least 12 characters.")  # fmt: skip
+                      error=t("The new password must have at least 12 characters."))  # fmt: skip
     hashed = hash_password(new)
     with writing(state.maker) as w:
         state.limit.forget(w, counted)
@@ -297,7 +301,8 @@ def home(request: Request, s: Db, me: Me) -> HTMLResponse:
     noon = datetime.combine(today, datetime.min.time()) + timedelta(hours=12)
     now = state.now() if state.now else noon if state.today else datetime.now()
     return render(request, "home.html", user=me, interventions=ivs, organisation=org,
-                  rounds=rounds.home_rounds(s, me), todo=to_do(s, me, today, now))  # fmt: skip
+                  rounds=rounds.home_rounds(s, me),
+                  todo=to_do(s, me, today, now, portal_lang(request)))  # fmt: skip
 
 
 @router.get("/interventions", response_class=HTMLResponse)
@@ -327,13 +332,13 @@ def intervention_page(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse
 @router.get("/interventions/{iid}/template.{fmt}")
 def template_download(s: Db, me: Me, iid: int, fmt: str) -> Response:
     iv = intervention(s, me, iid)
-    t = template_of(s, iid)
-    if t is None or fmt not in ("csv", "xlsx"):
-        raise HTTPException(404, "no such template")
+    found = template_of(s, iid)
+    if found is None or fmt not in ("csv", "xlsx"):
+        raise HTTPException(404, t("no such template"))
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_template(fields_of(t.fields), Path(tmp) / f"return-template.{fmt}")
+        path = write_template(fields_of(found.fields), Path(tmp) / f"return-template.{fmt}")
         content = path.read_bytes()
-    name = f"{iv.name} return template v{t.version}.{fmt}"
+    name = f"{iv.name} return template v{found.version}.{fmt}"
     kind = "text/csv" if fmt == "csv" else (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )  # fmt: skip
@@ -352,10 +357,10 @@ def upload(
     (``offload``), so a large upload never holds up other requests."""
     iv = intervention(s, me, iid)
     if me.role not in SUBMITTERS:
-        raise HTTPException(403, "your role may read returns but not submit them")
+        raise HTTPException(403, t("your role may read returns but not submit them"))
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise HTTPException(422, "upload the return as the CSV or XLSX template")
+        raise HTTPException(422, t("upload the return as the CSV or XLSX template"))
     name = upload_name(file.filename, suffix)
     g = request.app.state.guard
     limits = {"max_rows": g.return_max_rows, "max_inflated": g.xlsx_max_inflated_bytes}
@@ -391,7 +396,7 @@ def return_page(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
     sub = s.get(ReturnSubmission, rid)
     mine = sub is not None and (me.role != "provider" or sub.organisation_id == me.organisation_id)
     if sub is None or not mine:
-        raise HTTPException(404, "no such return")
+        raise HTTPException(404, t("no such return"))
     iv = intervention(s, me, sub.intervention_id)  # 404 when not visible
     fields = [f.name for f in fields_of(s.get(ReturnTemplate, sub.template_id).fields)]  # type: ignore[union-attr]
     total = s.scalar(select(func.count()).select_from(ReturnRow)
@@ -419,7 +424,9 @@ def add_user(
     admin_only(me)
     email = email.strip().lower()
     if not EMAIL.fullmatch(email):  # "1e400" and a NUL were once accounts' e-mail addresses
-        raise HTTPException(422, f"{email[:60]!r} is not an e-mail address")  # (before a query)
+        raise HTTPException(
+            422, t("%(email)s is not an e-mail address", email=repr(email[:60]))
+        )  # (before a query)
     problems = []
     if role not in ROLES:
         problems.append(f"role must be one of {', '.join(ROLES)}")

@@ -37,6 +37,7 @@ from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
 from vrukit.programme.db import lock_row
 from vrukit.programme.models import PREVENTION_TIERS, THEMATIC_AREAS, Place, User
+from vrukit.web.portal.lang import t
 from vrukit.web.portal.registry import _value, money
 from vrukit.web.portal.rounds import round_for, seen_ranking
 from vrukit.web.portal.setup import _text
@@ -66,7 +67,7 @@ def application_for(s: Session, me: User, aid: int) -> Application:
     round's panel (once submitted), never someone who declared a conflict with it; else 404."""
     a = s.get(Application, aid)
     if a is None or s.get(Conflict, (aid, me.id)) is not None:
-        raise HTTPException(404, "no such application")
+        raise HTTPException(404, t("no such application"))
     panel = {p.user_id for p in a.round.panel}
     seen = (
         (me.role == "provider" and a.organisation_id == me.organisation_id)
@@ -74,7 +75,7 @@ def application_for(s: Session, me: User, aid: int) -> Application:
         or (me.id in panel and a.status != "draft")
     )  # fmt: skip
     if not seen:
-        raise HTTPException(404, "no such application")
+        raise HTTPException(404, t("no such application"))
     return a
 
 
@@ -98,7 +99,7 @@ def apply_form(request: Request, s: Db, me: Me, rid: int) -> HTMLResponse:
 
 def _applicant(me: User) -> None:
     if me.role != "provider":
-        raise HTTPException(403, "organisations apply from a provider's account")
+        raise HTTPException(403, t("organisations apply from a provider's account"))
 
 
 def _budget(form: Any) -> list[tuple[str, str, float]]:
@@ -109,9 +110,15 @@ def _budget(form: Any) -> list[tuple[str, str, float]]:
             continue
         category = str(form.get(f"category_{k}", ""))
         if category not in BUDGET_CATEGORIES or len(item) > 200:
-            raise HTTPException(422, f"Budget line {k + 1}: a category from the list and an "
-                                "item of 200 characters at most")  # fmt: skip
-        amount = money(form.get(f"amount_{k}", ""), f"Budget line {k + 1}: amount")
+            raise HTTPException(
+                422,
+                t(
+                    "Budget line %(n)s: a category from the list and an item of 200 characters "
+                    "at most",
+                    n=k + 1,
+                ),
+            )
+        amount = money(form.get(f"amount_{k}", ""), t("Budget line %(n)s: amount", n=k + 1))
         lines.append((item, category, float(amount or 0)))
     return lines
 
@@ -121,27 +128,34 @@ def _application_values(s: Session, rnd: Any, form: Any) -> dict[str, Any]:
     ages = [whole_number(form.get(k, ""), 120) for k in ("age_min", "age_max")]
     for k, age in zip(("age_min", "age_max"), ages, strict=True):
         if age is None and str(form.get(k, "")).strip():
-            raise HTTPException(422, f"Ages: {str(form.get(k))[:20]!r} is not an age, 0 to "
-                                     "120")  # fmt: skip
+            raise HTTPException(
+                422, t("Ages: %(age)s is not an age, 0 to 120", age=repr(str(form.get(k))[:20]))
+            )
     if reach is None:
-        raise HTTPException(422, "Young people you will work with: a whole number")
+        raise HTTPException(422, t("Young people you will work with: a whole number"))
     if ages[0] is not None and ages[1] is not None and ages[0] > ages[1]:
-        raise HTTPException(422, f"Ages: the youngest ({ages[0]}) is older than the oldest "
-                            f"({ages[1]})")  # fmt: skip
+        raise HTTPException(
+            422,
+            t(
+                "Ages: the youngest (%(youngest)s) is older than the oldest (%(oldest)s)",
+                youngest=ages[0],
+                oldest=ages[1],
+            ),
+        )
     strand = str(form.get("yef_strand", "")).strip() or None
     if strand is not None and strand.lower() not in strands():
-        raise HTTPException(422, "YEF Toolkit strand: choose one from the list (or none)")
+        raise HTTPException(422, t("YEF Toolkit strand: choose one from the list (or none)"))
     choices = {"thematic_area": THEMATIC_AREAS, "prevention_tier": PREVENTION_TIERS}
     picked = {k: str(form.get(k, "")) for k in choices}
     if any(picked[k] not in allowed for k, allowed in choices.items()):
-        raise HTTPException(422, "Thematic area and prevention tier: choose from the lists")
+        raise HTTPException(422, t("Thematic area and prevention tier: choose from the lists"))
     places = {whole_number(v) for v in form.getlist("places")} - {None}
     if places and len(s.scalars(select(Place.id).where(Place.id.in_(places))).all()) != len(places):
-        raise HTTPException(422, "Places: choose from the list")
+        raise HTTPException(422, t("Places: choose from the list"))
     answers = {q["key"]: _text(form, q["key"], q["text"], required=False, most=2000)
                for q in rnd.questions}  # fmt: skip
-    return {"title": _text(form, "title", "Title"),
-            "summary": _text(form, "summary", "What you will do", most=8000),
+    return {"title": _text(form, "title", t("Title")),
+            "summary": _text(form, "summary", t("What you will do"), most=8000),
             "reach": reach, "ages": (ages[0], ages[1]), "yef_strand": strand,
             "budget": _budget(form), "places": sorted(places), "answers": answers,
             **picked}  # fmt: skip
@@ -161,13 +175,21 @@ def apply(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     if s.scalars(select(Application.id).where(
             Application.round_id == rid, Application.organisation_id == me.organisation_id,
             Application.title == values["title"])).first():  # fmt: skip
-        raise HTTPException(422, f"you have already applied to this round as {values['title']!r}")
+        raise HTTPException(
+            422,
+            t("you have already applied to this round as %(title)s", title=repr(values["title"])),
+        )
     ours = select(func.count()).select_from(Application).where(
         Application.round_id == rid, Application.organisation_id == me.organisation_id)  # fmt: skip
     made = s.scalar(ours) or 0
     if made >= MOST_APPLICATIONS:
-        raise HTTPException(422, f"your organisation has {made} applications in this round, the "
-                            "most it may make")  # fmt: skip
+        raise HTTPException(
+            422,
+            t(
+                "your organisation has %(made)s applications in this round, the most it may make",
+                made=made,
+            ),
+        )
     try:
         a = record_application(s, rnd, int(me.organisation_id or 0), **values)
     except ConfigError as e:
@@ -185,7 +207,9 @@ def _submitted(request: Request, s: Session, me: User, a: Application, form: Any
     try:
         submit(a, _today(request))
     except ConfigError as e:
-        return _page(request, s, me, a, 422, notice=f"Saved as a draft, not submitted: {e}")
+        return _page(
+            request, s, me, a, 422, notice=t("Saved as a draft, not submitted: %(why)s", why=str(e))
+        )
     audit(s, me, "submit", "application", str(a.id), None, {"title": a.title})
     return RedirectResponse(f"/applications/{a.id}", status_code=303)
 
@@ -222,7 +246,7 @@ def _page(
         if show else []  # fmt: skip
     return render(
         request, "application.html", status, user=me, a=a, files=files, mine=mine,
-        ranked=ranked if show else None, rank=ranks.get(a.id), rank_notes=rank_notes.get(a.id, ""),
+        ranked=ranked if show else None, rank=ranks.get(a.id), rank_notes=rank_notes.get(a.id, []),
         scoring_only=on_panel and me.role not in EDITORS and rnd.status != "decided",
         effect=effect, comments=comments, notes=notes,
         baseline=rnd.baseline.get(a.prevention_tier), notice=notice,
@@ -236,9 +260,11 @@ def _page(
 def _own_draft(s: Session, me: User, aid: int) -> Application:
     a = application_for(s, me, aid)
     if me.role != "provider" or a.organisation_id != me.organisation_id:
-        raise HTTPException(403, "only the applicant changes its application")
+        raise HTTPException(403, t("only the applicant changes its application"))
     if a.status != "draft":
-        raise HTTPException(422, f"the application is {a.status}: it can no longer be changed")
+        raise HTTPException(
+            422, t("the application is %(status)s: it can no longer be changed", status=t(a.status))
+        )
     return a
 
 
@@ -263,10 +289,12 @@ def attach(request: Request, s: Db, me: Me, aid: int, file: UploadFile) -> Respo
     have = s.scalar(select(func.count()).select_from(Attachment)
                     .where(Attachment.application_id == aid)) or 0  # fmt: skip
     if have >= MOST_ATTACHMENTS:
-        raise HTTPException(422, f"an application holds at most {MOST_ATTACHMENTS} files")
+        raise HTTPException(
+            422, t("an application holds at most %(most)s files", most=MOST_ATTACHMENTS)
+        )
     content = file.file.read(ATTACHMENT_BYTES + 1)
     if len(content) > ATTACHMENT_BYTES or not content:
-        raise HTTPException(422, "attach a file of 10 MB at most (and not an empty one)")
+        raise HTTPException(422, t("attach a file of 10 MB at most (and not an empty one)"))
     name = upload_name(file.filename, "")
     s.add(Attachment(application_id=a.id, file_name=name, size=len(content),
                      media_type="application/octet-stream", content=content))  # fmt: skip
@@ -279,21 +307,21 @@ def attachment(s: Db, me: Me, aid: int, fid: int) -> Response:
     application_for(s, me, aid)
     f = s.get(Attachment, fid)
     if f is None or f.application_id != aid:
-        raise HTTPException(404, "no such file")
+        raise HTTPException(404, t("no such file"))
     return Response(f.content, media_type="application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(f.file_name)}"})  # fmt: skip
 
 
 def _panel_member(a: Application, me: User) -> None:
     if me.id not in {p.user_id for p in a.round.panel}:
-        raise HTTPException(403, "only a member of the round's panel does this")
+        raise HTTPException(403, t("only a member of the round's panel does this"))
 
 
 @router.post("/applications/{aid}/conflict", dependencies=[Csrf])
 def conflict(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
     a = application_for(s, me, aid)
     _panel_member(a, me)
-    reason = _text(form, "reason", "The conflict", most=2000)
+    reason = _text(form, "reason", t("The conflict"), most=2000)
     try:
         declare_conflict(s, a, me.id, reason)
     except ConfigError as e:
@@ -310,9 +338,12 @@ def scores(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
     for c in a.round.criteria:
         value = whole_number(form.get(f"score_{c.id}", ""), c.top)
         if value is None:
-            raise HTTPException(422, f"{c.name}: a whole number from 0 to {c.top}")
-        given[c] = (value, _text(form, f"comment_{c.id}", f"{c.name}: comment", required=False,
-                                 most=4000) or None)  # fmt: skip
+            raise HTTPException(
+                422, t("%(name)s: a whole number from 0 to %(top)s", name=c.name, top=c.top)
+            )
+        note = _text(form, f"comment_{c.id}", t("%(name)s: comment", name=c.name),
+                     required=False, most=4000)  # fmt: skip
+        given[c] = (value, note or None)
     try:
         for c, (value, comment) in given.items():
             score(s, a, c, me.id, value, comment)
@@ -327,12 +358,12 @@ def scores(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
 def moderation(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
     a = application_for(s, me, aid)
     if me.role not in EDITORS:
-        raise HTTPException(403, f"your role ({me.role}) may not moderate scores")
+        raise HTTPException(403, t("your role (%(role)s) may not moderate scores", role=t(me.role)))
     criterion = next((c for c in a.round.criteria
                       if c.id == whole_number(form.get("criterion", ""))), None)  # fmt: skip
-    value = _value("number", "Moderated score", str(form.get("score", "")), ())
+    value = _value("number", t("Moderated score"), str(form.get("score", "")), ())
     if criterion is None or value is None:
-        raise HTTPException(422, "choose a criterion and give the agreed score")
+        raise HTTPException(422, t("choose a criterion and give the agreed score"))
     try:
         moderate(s, a, criterion, me.id, float(value), str(form.get("note", "")))
     except ConfigError as e:
@@ -346,25 +377,27 @@ def moderation(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Respo
 def decision(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
     a = application_for(s, me, aid)
     if me.role not in EDITORS:
-        raise HTTPException(403, f"your role ({me.role}) may not decide applications")
+        raise HTTPException(
+            403, t("your role (%(role)s) may not decide applications", role=t(me.role))
+        )
     try:
         if form.get("decision") == "decline":
             decline(s, a, me, str(form.get("reason", ""))[:4000])
         elif form.get("decision") == "award":
             _award(s, a, me, form)
         else:
-            raise HTTPException(422, "decide: award or decline")
+            raise HTTPException(422, t("decide: award or decline"))
     except ConfigError as e:
         raise _refused(e) from None
     return RedirectResponse(f"/rounds/{a.round_id}", status_code=303)
 
 
 def _award(s: Session, a: Application, me: User, form: Any) -> None:
-    labels = (("start", "Contract start"), ("end", "Contract end"))
+    labels = (("start", t("Contract start")), ("end", t("Contract end")))
     start, end = (_value("date", label, str(form.get(k, "")), ()) for k, label in labels)
-    amount = money(form.get("amount", ""), "Amount")
+    amount = money(form.get("amount", ""), t("Amount"))
     if amount is None or start is None or end is None:
-        raise HTTPException(422, "an award needs its amount and contract dates")
+        raise HTTPException(422, t("an award needs its amount and contract dates"))
     award(s, a, me, amount=float(amount), start=start, end=end,
           conditions=str(form.get("conditions", ""))[:4000],
           instalments=whole_number(form.get("instalments", "4"), 24) or 1)  # fmt: skip

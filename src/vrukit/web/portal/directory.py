@@ -27,6 +27,7 @@ from vrukit.directory.search import STALE_AFTER, is_stale
 from vrukit.programme.audit import audit
 from vrukit.programme.db import lock_row
 from vrukit.programme.models import Intervention, Organisation, Place, User
+from vrukit.web.portal.lang import t
 from vrukit.web.portal.web import (
     Csrf,
     Db,
@@ -43,17 +44,17 @@ __all__ = ["FIELDS", "router", "verifier"]
 router = APIRouter()
 #: The listing fields the portal edits: (column, label, kind).
 FIELDS = (
-    ("name", "Name", "text"),
-    ("description", "Description", "long"),
-    ("status", "Status", "status"),
-    ("minimum_age", "Youngest age", "age"),
-    ("maximum_age", "Oldest age", "age"),
-    ("eligibility_description", "Who it is for", "long"),
-    ("fees_description", "Cost", "text"),
-    ("email", "E-mail", "text"),
-    ("url", "Website", "text"),
-    ("place_id", "Pilot place it serves", "place"),
-    ("intervention_id", "Commissioned intervention it belongs to", "intervention"),
+    ("name", t("Name"), "text"),
+    ("description", t("Description"), "long"),
+    ("status", t("Status"), "status"),
+    ("minimum_age", t("Youngest age"), "age"),
+    ("maximum_age", t("Oldest age"), "age"),
+    ("eligibility_description", t("Who it is for"), "long"),
+    ("fees_description", t("Cost"), "text"),
+    ("email", t("E-mail"), "text"),
+    ("url", t("Website"), "text"),
+    ("place_id", t("Pilot place it serves"), "place"),
+    ("intervention_id", t("Commissioned intervention it belongs to"), "intervention"),
 )
 #: The registry tables the link fields point at.
 LINKS: dict[str, Any] = {"place": Place, "intervention": Intervention}
@@ -75,7 +76,7 @@ def _today(request: Request) -> date:
 def _service(s: Session, sid: str) -> DirService:
     row = s.get(DirService, sid)
     if row is None:
-        raise HTTPException(404, "no such service")
+        raise HTTPException(404, t("no such service"))
     return row
 
 
@@ -140,22 +141,46 @@ def _field(c: str, label: str, kind: str, text: str, choices: dict[str, Any]) ->
     text = visible_text(text, lines=kind == "long")
     most = LONGEST.get(kind)
     if most is not None and len(text) > most:
-        raise HTTPException(422, f"{label}: {len(text):,} characters, more than the {most:,} "
-                            "a listing takes")  # fmt: skip
+        raise HTTPException(
+            422,
+            t(
+                "%(label)s: %(count)s characters, more than the %(most)s a listing takes",
+                label=label,
+                count=format(len(text), ","),
+                most=format(most, ","),
+            ),
+        )
     if kind in LINKS:
         allowed = {str(i): i for i, _ in choices[kind]}
         if text and text not in allowed:
-            raise HTTPException(422, f"{label}: {text!r} is not one you may choose")
+            raise HTTPException(
+                422,
+                t("%(label)s: %(text)s is not one you may choose", label=label, text=repr(text)),
+            )
         return allowed.get(text)
     if kind == "age":
         age = whole_number(text, 130)
         if text and age is None:
-            raise HTTPException(422, f"{label}: {text[:20]!r} is not an age from 0 to 130")
+            raise HTTPException(
+                422,
+                t(
+                    "%(label)s: %(text)s is not an age from 0 to 130",
+                    label=label,
+                    text=repr(text[:20]),
+                ),
+            )
         return age
     if kind == "status":
         if text not in SERVICE_STATUSES:
-            raise HTTPException(422, f"{label}: {text!r} is not one of "
-                                f"{', '.join(SERVICE_STATUSES)}")  # fmt: skip
+            raise HTTPException(
+                422,
+                t(
+                    "%(label)s: %(text)s is not one of %(choices)s",
+                    label=label,
+                    text=repr(text),
+                    choices=", ".join(SERVICE_STATUSES),
+                ),
+            )
         return text
     if c == "url":
         try:
@@ -172,10 +197,12 @@ def _parse(form: Any, choices: dict[str, list[tuple[int, str]]]) -> dict[str, An
         for c, label, kind in FIELDS
     }
     if not out["name"]:
-        raise HTTPException(422, "Name is required")
+        raise HTTPException(422, t("Name is required"))
     lo, hi = out["minimum_age"], out["maximum_age"]
     if lo is not None and hi is not None and lo > hi:
-        raise HTTPException(422, f"Youngest age {lo} is above the oldest age {hi}")
+        raise HTTPException(
+            422, t("Youngest age %(lo)s is above the oldest age %(hi)s", lo=lo, hi=hi)
+        )
     return out
 
 
@@ -210,8 +237,14 @@ def propose(request: Request, s: Db, me: Me, sid: str, form: Posted) -> Response
         waiting = s.scalar(select(func.count()).select_from(DirEdit).where(
             DirEdit.proposed_by == me.id, DirEdit.status == "pending")) or 0  # fmt: skip
         if waiting >= MOST_PENDING:
-            raise HTTPException(429, f"you have {waiting} changes waiting for a verifier: wait "
-                                "for them to be decided before proposing more")  # fmt: skip
+            raise HTTPException(
+                429,
+                t(
+                    "you have %(waiting)s changes waiting for a verifier: wait for them to be "
+                    "decided before proposing more",
+                    waiting=waiting,
+                ),
+            )
         edit = DirEdit(service_id=row.id, changes=changes,
                        before={c: getattr(row, c) for c in changes}, proposed_by=me.id,
                        proposed_at=datetime.now(), status="pending")  # fmt: skip
@@ -225,7 +258,7 @@ def propose(request: Request, s: Db, me: Me, sid: str, form: Posted) -> Response
 def verify(request: Request, s: Db, me: Me, sid: str) -> Response:
     row = _service(s, sid)
     if not verifier(s, me):
-        raise HTTPException(403, "only a trusted organisation may verify listings")
+        raise HTTPException(403, t("only a trusted organisation may verify listings"))
     _apply(s, me, row, {}, _today(request))
     return RedirectResponse("/directory", status_code=303)
 
@@ -234,15 +267,15 @@ def verify(request: Request, s: Db, me: Me, sid: str) -> Response:
 def decide(request: Request, s: Db, me: Me, did: int, form: Posted) -> Response:
     edit = s.get(DirEdit, did)
     if edit is None:
-        raise HTTPException(404, "no such change")
+        raise HTTPException(404, t("no such change"))
     if not verifier(s, me):
-        raise HTTPException(403, "only a trusted organisation may approve or reject changes")
+        raise HTTPException(403, t("only a trusted organisation may approve or reject changes"))
     lock_row(s, edit)  # approved and rejected at once: the second sees the first's decision
     if edit.status != "pending":
-        raise HTTPException(409, f"this change was already {edit.status}")
+        raise HTTPException(409, t("this change was already %(status)s", status=t(edit.status)))
     decision = str(form.get("decision", ""))
     if decision not in ("approve", "reject"):
-        raise HTTPException(422, "decision must be approve or reject")
+        raise HTTPException(422, t("decision must be approve or reject"))
     edit.status = "approved" if decision == "approve" else "rejected"
     edit.decided_by, edit.decided_at = me.id, datetime.now()
     edit.note = str(form.get("note", "")).strip() or None

@@ -25,6 +25,7 @@ from vrukit.programme.returns import (
     latest_template,
     submit_table,
 )
+from vrukit.web.portal.lang import portal_lang, t
 from vrukit.web.portal.offload import submit_training
 from vrukit.web.portal.web import (
     SUBMITTERS,
@@ -62,7 +63,7 @@ def return_form(
     request: Request, s: Db, me: Me, iid: int, period: str = "", rows: int = FORM_ROWS
 ) -> HTMLResponse:
     iv = intervention(s, me, iid)
-    need_role(me, SUBMITTERS, "submit returns")
+    need_role(me, SUBMITTERS, t("submit returns"))
     fields = fields_of(latest_template(s, iv).fields)
     blank = [
         dict.fromkeys((f.name for f in fields), "") for _ in range(max(1, min(rows, MAX_ROWS)))
@@ -73,7 +74,7 @@ def return_form(
 @router.post("/interventions/{iid}/returns/form", dependencies=[Csrf])
 def submit_form(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Response:
     iv = intervention(s, me, iid)
-    need_role(me, SUBMITTERS, "submit returns")
+    need_role(me, SUBMITTERS, t("submit returns"))
     fields = fields_of(latest_template(s, iv).fields)
     period = str(form.get("period", "")).strip()
     rows = str(form.get("rows", ""))
@@ -105,10 +106,10 @@ def training_upload(
     """Training records as CSV or XLSX, read, checked and added in the helper process that
     checks returns (``offload``), within the deployment's row and size limits."""
     iv = intervention(s, me, iid)
-    need_role(me, SUBMITTERS, "add training records")
+    need_role(me, SUBMITTERS, t("add training records"))
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise HTTPException(422, "upload training records as CSV or XLSX")
+        raise HTTPException(422, t("upload training records as CSV or XLSX"))
     name = upload_name(file.filename, suffix)
     g = request.app.state.guard
     limits = {"max_rows": g.return_max_rows, "max_inflated": g.xlsx_max_inflated_bytes}
@@ -120,9 +121,13 @@ def training_upload(
                                submitting_for(me, iv), me.id)  # fmt: skip
     if done.problems is not None:
         return render(request, "problems.html", 422, user=me, iv=iv, problems=done.problems,
-                      file=name, what="Training records")  # fmt: skip
-    message = (
-        f"{done.added} participant(s) added from {name} ({done.rows} rows; participants "
-        "already recorded were left as they were)."
-    )
+                      file=name, what=t("Training records"))  # fmt: skip
+    lang = portal_lang(request)
+    message = lang.ngettext(
+        "%(num)s participant added from %(file)s (%(rows)s rows; participants already "
+        "recorded were left as they were).",
+        "%(num)s participants added from %(file)s (%(rows)s rows; participants already "
+        "recorded were left as they were).",
+        done.added, num=lang.num(done.added), file=name, rows=lang.num(done.rows),
+    )  # fmt: skip
     return render(request, "done.html", user=me, iv=iv, message=message)

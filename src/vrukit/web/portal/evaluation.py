@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vrukit.programme.models import Place, PlaceEvaluation
+from vrukit.web.portal.lang import t
 from vrukit.web.portal.web import Db, Me, need_role, render
 
 __all__ = ["READERS", "router"]
@@ -49,7 +50,7 @@ def _today(request: Request) -> date:
 
 @router.get("/evaluation", response_class=HTMLResponse)
 def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
-    need_role(me, READERS, "read the programme-wide evaluation")
+    need_role(me, READERS, t("read the programme-wide evaluation"))
     from vrukit.programme.queries import current_return_rows
     from vrukit.programme.tiers import (
         group_comparisons,
@@ -85,10 +86,10 @@ def evaluation(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 @router.get("/evaluation/charts/{eid}.svg")
 def chart(s: Db, me: Me, eid: int) -> Response:
-    need_role(me, READERS, "read the programme-wide evaluation")
+    need_role(me, READERS, t("read the programme-wide evaluation"))
     r = s.get(PlaceEvaluation, eid)
     if r is None:
-        raise HTTPException(404, "no such chart")
+        raise HTTPException(404, t("no such chart"))
     name = s.get(Place, r.place_id).name  # type: ignore[union-attr]
     from vrukit.publish.evaluation import event_study_svg, synthetic_svg  # charts: on first use
 

@@ -46,6 +46,7 @@ from vrukit.commissioning.models import (
 from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
 from vrukit.programme.models import Intervention, Organisation, Place, User
+from vrukit.web.portal.lang import portal_lang, t
 from vrukit.web.portal.offload import submit_spend
 from vrukit.web.portal.registry import _value, money
 from vrukit.web.portal.setup import _text
@@ -73,20 +74,20 @@ T = TypeVar("T")
 
 
 def _reader(me: User) -> None:
-    need_role(me, STAFF, "read the programme's governance")
+    need_role(me, STAFF, t("read the programme's governance"))
 
 
 def _editor(me: User) -> None:
-    need_role(me, EDITORS, "change the programme's governance")
+    need_role(me, EDITORS, t("change the programme's governance"))
 
 
-def _editable(s: Session, me: User, model: type[T], key: int, what: str) -> T:
+def _editable(s: Session, me: User, model: type[T], key: int, missing: str) -> T:
     """Record ``key`` of ``model`` for an editor: 403 for a role that may not read governance,
     404 for no such record, then 403 for a reader who may not change it."""
     _reader(me)
     row = s.get(model, key)
     if row is None:
-        raise HTTPException(404, f"no such {what}")
+        raise HTTPException(404, missing)
     _editor(me)
     return row
 
@@ -121,12 +122,12 @@ def plan(request: Request, s: Db, me: Me) -> HTMLResponse:
 @router.post("/plan/objectives", dependencies=[Csrf])
 def add_objective(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    title = _text(form, "title", "Objective", most=300)
+    title = _text(form, "title", t("Objective"), most=300)
     if s.scalars(select(Objective.id).where(Objective.title == title)).first():
-        raise HTTPException(422, f"{title!r} is already an objective")
+        raise HTTPException(422, t("%(title)s is already an objective", title=repr(title)))
     position = len(s.scalars(select(Objective.id)).all())
     o = Objective(title=title, position=position,
-                  description=_text(form, "description", "Description", required=False,
+                  description=_text(form, "description", t("Description"), required=False,
                                     most=2000) or None)  # fmt: skip
     s.add(o)
     s.flush()
@@ -138,17 +139,17 @@ def add_objective(request: Request, s: Db, me: Me, form: Posted) -> Response:
 def add_action(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
     objective = s.get(Objective, whole_number(form.get("objective", "")) or 0)
-    due = _value("date", "Due", str(form.get("due", "")), ())
+    due = _value("date", t("Due"), str(form.get("due", "")), ())
     if objective is None or due is None:
-        raise HTTPException(422, "choose the objective and give the due date")
+        raise HTTPException(422, t("choose the objective and give the due date"))
     iv = whole_number(form.get("intervention", ""))
     if iv is not None and s.get(Intervention, iv) is None:
-        raise HTTPException(422, "Intervention: choose one from the list")
+        raise HTTPException(422, t("Intervention: choose one from the list"))
     place = whole_number(form.get("place", ""))
     if place is not None and s.get(Place, place) is None:
-        raise HTTPException(422, "Place: choose one from the list")
-    a = Action(objective_id=objective.id, title=_text(form, "title", "Action", most=300),
-               owner=_text(form, "owner", "Owner"), due=due, intervention_id=iv,
+        raise HTTPException(422, t("Place: choose one from the list"))
+    a = Action(objective_id=objective.id, title=_text(form, "title", t("Action"), most=300),
+               owner=_text(form, "owner", t("Owner")), due=due, intervention_id=iv,
                place_id=place)  # fmt: skip
     s.add(a)
     s.flush()
@@ -158,11 +159,11 @@ def add_action(request: Request, s: Db, me: Me, form: Posted) -> Response:
 
 @router.post("/plan/actions/{aid}/update", dependencies=[Csrf])
 def action_update(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
-    a = _editable(s, me, Action, aid, "action")
+    a = _editable(s, me, Action, aid, t("no such action"))
     status = str(form.get("status", ""))
     before = a.status
     try:
-        note = _text(form, "note", "Update", required=False, most=2000) or None
+        note = _text(form, "note", t("Update"), required=False, most=2000) or None
         update_action(s, a, status, _today(request), note, me.id)
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
@@ -176,7 +177,7 @@ def action_update(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Re
 def _scale(form: Any, name: str, label: str) -> int:
     n = whole_number(form.get(name, ""), 5)
     if n is None or n < 1:
-        raise HTTPException(422, f"{label}: 1 to 5")
+        raise HTTPException(422, t("%(label)s: 1 to 5", label=label))
     return n
 
 
@@ -184,13 +185,15 @@ def _scale(form: Any, name: str, label: str) -> int:
 def risks(request: Request, s: Db, me: Me) -> HTMLResponse:
     import pandas as pd
 
-    from vrukit.publish.board_pack import heat_map
+    from vrukit.publish.board_pack import HEAT_TITLES, heat_map
 
     _reader(me)
     open_risks = s.scalars(select(Risk).where(Risk.status == "open")).all()
     frame = pd.DataFrame([{"likelihood": r.likelihood, "impact": r.impact} for r in open_risks],
                          columns=["likelihood", "impact"])  # fmt: skip
-    svg, cells = heat_map(frame)
+    lang = portal_lang(request)
+    titles = (lang.gettext(HEAT_TITLES[0]), lang.gettext(HEAT_TITLES[1]))
+    svg, cells = heat_map(frame, titles, lang)
     ordered = sorted(open_risks, key=lambda r: (-r.score, r.title))
     return render(request, "risks.html", user=me, risks=ordered, svg=svg, cells=cells,
                   can_edit=me.role in EDITORS)  # fmt: skip
@@ -199,17 +202,17 @@ def risks(request: Request, s: Db, me: Me) -> HTMLResponse:
 @router.post("/risks", dependencies=[Csrf])
 def add_risk(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    title = _text(form, "title", "Risk", most=300)
+    title = _text(form, "title", t("Risk"), most=300)
     if s.scalars(select(Risk.id).where(Risk.title == title)).first():
-        raise HTTPException(422, f"{title!r} is already in the register")
-    review_by = _value("date", "Review by", str(form.get("review_by", "")), ())
+        raise HTTPException(422, t("%(title)s is already in the register", title=repr(title)))
+    review_by = _value("date", t("Review by"), str(form.get("review_by", "")), ())
     if review_by is None:
-        raise HTTPException(422, "Review by: give a date")
+        raise HTTPException(422, t("Review by: give a date"))
     today = _today(request)
-    r = Risk(title=title, owner=_text(form, "owner", "Owner"), raised=today,
-             likelihood=_scale(form, "likelihood", "Likelihood"),
-             impact=_scale(form, "impact", "Impact"), review_by=review_by,
-             mitigations=_text(form, "mitigations", "Mitigations", required=False,
+    r = Risk(title=title, owner=_text(form, "owner", t("Owner")), raised=today,
+             likelihood=_scale(form, "likelihood", t("Likelihood")),
+             impact=_scale(form, "impact", t("Impact")), review_by=review_by,
+             mitigations=_text(form, "mitigations", t("Mitigations"), required=False,
                                most=4000) or None)  # fmt: skip
     s.add(r)
     s.flush()
@@ -220,11 +223,13 @@ def add_risk(request: Request, s: Db, me: Me, form: Posted) -> Response:
 
 @router.post("/risks/{kid}/review", dependencies=[Csrf])
 def risk_review(request: Request, s: Db, me: Me, kid: int, form: Posted) -> Response:
-    r = _editable(s, me, Risk, kid, "risk")
+    r = _editable(s, me, Risk, kid, t("no such risk"))
     before = {"likelihood": r.likelihood, "impact": r.impact}
-    review_by = _value("date", "Next review", str(form.get("review_by", "")), ())
-    review_risk(s, r, _scale(form, "likelihood", "Likelihood"), _scale(form, "impact", "Impact"),
-                _today(request), _text(form, "note", "Why", required=False, most=2000) or None,
+    review_by = _value("date", t("Next review"), str(form.get("review_by", "")), ())
+    likelihood, impact = (_scale(form, "likelihood", t("Likelihood")),
+                          _scale(form, "impact", t("Impact")))  # fmt: skip
+    review_risk(s, r, likelihood, impact, _today(request),
+                _text(form, "note", t("Why"), required=False, most=2000) or None,
                 me.id, review_by)  # fmt: skip
     if form.get("close") == "yes":
         r.status = "closed"
@@ -249,10 +254,10 @@ def add_log(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
     kind = str(form.get("kind", ""))
     if kind not in LOG_KINDS:
-        raise HTTPException(422, "a decision or an issue")
-    e = LogEntry(kind=kind, at=_today(request), title=_text(form, "title", "What", most=300),
-                 detail=_text(form, "detail", "Detail", required=False, most=4000) or None,
-                 owner=_text(form, "owner", "Owner", required=False) or None,
+        raise HTTPException(422, t("a decision or an issue"))
+    e = LogEntry(kind=kind, at=_today(request), title=_text(form, "title", t("What"), most=300),
+                 detail=_text(form, "detail", t("Detail"), required=False, most=4000) or None,
+                 owner=_text(form, "owner", t("Owner"), required=False) or None,
                  status="closed" if kind == "decision" else "open",
                  public=form.get("public") == "yes")  # fmt: skip
     s.add(e)
@@ -263,7 +268,7 @@ def add_log(request: Request, s: Db, me: Me, form: Posted) -> Response:
 
 @router.post("/log/{eid}/close", dependencies=[Csrf])
 def close_log(s: Db, me: Me, eid: int) -> Response:
-    e = _editable(s, me, LogEntry, eid, "entry")
+    e = _editable(s, me, LogEntry, eid, t("no such entry"))
     e.status = "closed"
     audit(s, me, "update", "log_entry", str(eid), {"status": "open"}, {"status": "closed"})
     return RedirectResponse("/log", status_code=303)
@@ -293,7 +298,7 @@ def spend(request: Request, s: Db, me: Me, quarter: str | None = None) -> HTMLRe
 @router.post("/spend/{sid}/delete", dependencies=[Csrf])
 def delete_spend(s: Db, me: Me, sid: int) -> Response:
     """Remove a spend entry typed or uploaded in error (the audit trail keeps it)."""
-    row = _editable(s, me, Spend, sid, "spend entry")
+    row = _editable(s, me, Spend, sid, t("no such spend entry"))
     before = {"intervention_id": row.intervention_id, "quarter": row.quarter,
               "amount": row.amount, "source": row.source}  # fmt: skip
     s.delete(row)
@@ -306,11 +311,11 @@ def add_spend(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
     iv = s.get(Intervention, whole_number(form.get("intervention", "")) or 0)
     quarter = _quarter(str(form.get("quarter", "")), request)
-    amount = money(form.get("amount", ""), "Amount")
+    amount = money(form.get("amount", ""), t("Amount"))
     if iv is None or amount is None:
-        raise HTTPException(422, "choose the intervention and give the amount")
+        raise HTTPException(422, t("choose the intervention and give the amount"))
     row = Spend(intervention_id=iv.id, quarter=quarter, amount=float(amount), source="typed",
-                note=_text(form, "note", "Note", required=False, most=2000) or None,
+                note=_text(form, "note", t("Note"), required=False, most=2000) or None,
                 entered_by=me.id)  # fmt: skip
     s.add(row)
     s.flush()
@@ -327,7 +332,7 @@ def upload_spend(request: Request, s: UploadDb, me: MeUploading, file: UploadFil
     _editor(me)
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise HTTPException(422, "upload the spend return as CSV or XLSX")
+        raise HTTPException(422, t("upload the spend return as CSV or XLSX"))
     name = upload_name(file.filename, suffix)
     limits = {"max_inflated": request.app.state.guard.xlsx_max_inflated_bytes}
     with tempfile.TemporaryDirectory() as tmp:
@@ -337,7 +342,7 @@ def upload_spend(request: Request, s: UploadDb, me: MeUploading, file: UploadFil
         done = submit_spend(request.app.state.store_url, path, name, limits, me.id)
     if done.problems is not None:
         return render(request, "problems.html", 422, user=me, iv=None, problems=done.problems,
-                      file=name, what="The spend return")  # fmt: skip
+                      file=name, what=t("The spend return"))  # fmt: skip
     return RedirectResponse("/spend", status_code=303)
 
 
@@ -358,8 +363,8 @@ def payments(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 @router.post("/payments/{pid}/paid", dependencies=[Csrf])
 def payment_paid(request: Request, s: Db, me: Me, pid: int, form: Posted) -> Response:
-    p = _editable(s, me, Payment, pid, "payment")
-    paid = _value("date", "Paid on", str(form.get("paid_on", "")), ()) or _today(request)
+    p = _editable(s, me, Payment, pid, t("no such payment"))
+    paid = _value("date", t("Paid on"), str(form.get("paid_on", "")), ()) or _today(request)
     before = {"paid_on": p.paid_on.isoformat() if p.paid_on else None}
     p.paid_on = paid
     audit(s, me, "update", "payment", str(pid), before, {"paid_on": paid.isoformat()})
@@ -438,7 +443,7 @@ async def board_pack(
     loop): opened as a file, never as a portal page, so its own styles apply."""
     _reader(me)
     if fmt not in ("html", "pdf"):
-        raise HTTPException(404, "no such format: html or pdf")
+        raise HTTPException(404, t("no such format: html or pdf"))
     try:
         quarter_dates(quarter)
         path = await run_in_threadpool(_pack, s, quarter, public, fmt == "pdf", _today(request),

@@ -31,6 +31,7 @@ from vrukit.incidents.response import (
 from vrukit.programme.audit import audit
 from vrukit.programme.db import lock_row
 from vrukit.programme.models import Place, User
+from vrukit.web.portal.lang import t
 from vrukit.web.portal.setup import _text
 from vrukit.web.portal.web import EDITORS, STAFF, Csrf, Db, Me, Posted, need_role, render
 from vrukit.web.portal.web import whole_number as _whole
@@ -46,16 +47,16 @@ def _now(request: Request) -> datetime:
 
 
 def _reader(me: User) -> None:
-    need_role(me, STAFF, "read the incident response")
+    need_role(me, STAFF, t("read the incident response"))
 
 
 def _incident(s: Session, me: User, iid: int, *, change: bool = False) -> Incident:
     _reader(me)
     incident = s.get(Incident, iid)
     if incident is None:
-        raise HTTPException(404, "no such incident")
+        raise HTTPException(404, t("no such incident"))
     if change:
-        need_role(me, EDITORS, "change an incident's response")
+        need_role(me, EDITORS, t("change an incident's response"))
         lock_row(s, incident)
     return incident
 
@@ -68,12 +69,25 @@ def _moment(form: Any, name: str, label: str, default: datetime | None = None) -
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise HTTPException(422, f"{label}: {text[:40]!r} is not a date and time "
-                                 "(YYYY-MM-DD HH:MM)") from None  # fmt: skip
+        raise HTTPException(
+            422,
+            t(
+                "%(label)s: %(text)s is not a date and time (YYYY-MM-DD HH:MM)",
+                label=label,
+                text=repr(text[:40]),
+            ),
+        ) from None
     if at.tzinfo is not None:  # a time with an offset: the local clock's time, as recorded
         at = at.astimezone().replace(tzinfo=None)
     if not 1990 <= at.year <= 2099:
-        raise HTTPException(422, f"{label}: {text[:40]!r} is not a date from 1990 to 2099")
+        raise HTTPException(
+            422,
+            t(
+                "%(label)s: %(text)s is not a date from 1990 to 2099",
+                label=label,
+                text=repr(text[:40]),
+            ),
+        )
     return at.replace(second=0, microsecond=0)
 
 
@@ -90,15 +104,15 @@ def incidents(request: Request, s: Db, me: Me) -> HTMLResponse:
 @router.post("/incidents", dependencies=[Csrf])
 def add_incident(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _reader(me)
-    need_role(me, EDITORS, "record an incident")
+    need_role(me, EDITORS, t("record an incident"))
     radius = _whole(form.get("radius_m", "1000"), 10_000)
     if radius is None:
-        raise HTTPException(422, "Distance: whole metres, 100 to 10,000")
+        raise HTTPException(422, t("Distance: whole metres, 100 to 10,000"))
     try:
         incident = record_incident(
-            s, occurred_at=_moment(form, "occurred_at", "When"), kind=str(form.get("kind", "")),
-            where=_text(form, "where", "Where", most=60), radius_m=radius,
-            summary=_text(form, "summary", "Summary", required=False, most=2000),
+            s, occurred_at=_moment(form, "occurred_at", t("When")), kind=str(form.get("kind", "")),
+            where=_text(form, "where", t("Where"), most=60), radius_m=radius,
+            summary=_text(form, "summary", t("Summary"), required=False, most=2000),
             now=_now(request), by=me.id,
         )  # fmt: skip
     except ConfigError as e:
@@ -127,12 +141,14 @@ def incident_page(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse:
 def tick_step(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Response:
     incident = _incident(s, me, iid, change=True)
     step = str(form.get("step", ""))
-    at = _moment(form, "done_at", "Done at", _now(request))
+    at = _moment(form, "done_at", t("Done at"), _now(request))
     if at > _now(request):
-        raise HTTPException(422, f"Done at {at:%d %b %Y %H:%M}: that is still to come")
+        raise HTTPException(
+            422, t("Done at %(at)s: that is still to come", at=format(at, "%Y-%m-%d %H:%M"))
+        )
     try:
         mark_step(s, incident, step, at, me.id,
-                  _text(form, "note", "Note", required=False, most=2000))  # fmt: skip
+                  _text(form, "note", t("Note"), required=False, most=2000))  # fmt: skip
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
     audit(s, me, "update", "incident", str(iid), None, {"step": step})
@@ -145,7 +161,7 @@ def offer(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Response:
     services = [str(v)[:36] for v in form.getlist("service")][:200]
     pathways = [_whole(v) for v in form.getlist("pathway")][:200]
     if None in pathways:
-        raise HTTPException(422, "Pathway: choose from the list")
+        raise HTTPException(422, t("Pathway: choose from the list"))
     try:
         set_offer(s, incident, services, [p for p in pathways if p is not None])
     except ConfigError as e:
@@ -165,9 +181,12 @@ def count_uptake(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Res
     if o is None or people is None or (text and sessions is None):
         raise HTTPException(422, "Choose the offer and give young people (and sessions) as "
                                  "whole numbers")  # fmt: skip
-    counted = _moment(form, "counted_on", "Counted on", _now(request)).date()
+    counted = _moment(form, "counted_on", t("Counted on"), _now(request)).date()
     if counted > _now(request).date():
-        raise HTTPException(422, f"Counted on {counted:%d %b %Y}: that is still to come")
+        raise HTTPException(
+            422,
+            t("Counted on %(counted)s: that is still to come", counted=counted.isoformat()),
+        )
     try:
         record_uptake(s, incident, o, counted, people, sessions)
     except ConfigError as e:
@@ -181,7 +200,7 @@ def close(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Response:
     incident = _incident(s, me, iid, change=True)
     status = str(form.get("status", "closed"))
     if status not in ("open", "closed"):
-        raise HTTPException(422, "Status: open or closed")
+        raise HTTPException(422, t("Status: open or closed"))
     incident.status = status  # said, not toggled: a double click closes it once
     audit(s, me, "update", "incident", str(iid), None, {"status": incident.status})
     return RedirectResponse(f"/incidents/{iid}", status_code=303)

@@ -40,6 +40,7 @@ from vrukit.partnerships.models import (
 from vrukit.programme.audit import audit
 from vrukit.programme.db import lock_row
 from vrukit.programme.models import NETWORK_TYPES, Board, BoardMember, Organisation, Place, User
+from vrukit.web.portal.lang import t
 from vrukit.web.portal.registry import _value
 from vrukit.web.portal.setup import _text
 from vrukit.web.portal.web import EDITORS, STAFF, Csrf, Db, Me, Posted, need_role, render
@@ -74,16 +75,16 @@ def _mine(me: User) -> Any:
 
 
 def _board(s: Session, me: User, bid: int) -> Board:
-    need_role(me, (*STAFF, "provider"), "read the partnerships' boards")
+    need_role(me, (*STAFF, "provider"), t("read the partnerships' boards"))
     b = s.scalars(select(Board).where(Board.id == bid, _mine(me))).first()
     if b is None:
-        raise HTTPException(404, "no such board or network")
+        raise HTTPException(404, t("no such board or network"))
     return b
 
 
 def _editable(s: Session, me: User, bid: int) -> Board:
     b = _board(s, me, bid)
-    need_role(me, EDITORS, "change a board or network")
+    need_role(me, EDITORS, t("change a board or network"))
     lock_row(s, b)
     return b
 
@@ -94,7 +95,7 @@ def _day(form: Any, name: str, label: str, default: date | None = None) -> date:
         return default
     day = _value("date", label, text, ())
     if day is None:
-        raise HTTPException(422, f"{label}: give a date (YYYY-MM-DD)")
+        raise HTTPException(422, t("%(label)s: give a date (YYYY-MM-DD)", label=label))
     return day
 
 
@@ -104,7 +105,7 @@ def _refused(e: ConfigError) -> HTTPException:
 
 @router.get("/boards", response_class=HTMLResponse)
 def boards(request: Request, s: Db, me: Me) -> HTMLResponse:
-    need_role(me, (*STAFF, "provider"), "read the partnerships' boards")
+    need_role(me, (*STAFF, "provider"), t("read the partnerships' boards"))
     today = _today(request)
     rows = []
     for b in s.scalars(select(Board).where(_mine(me)).order_by(Board.name)):
@@ -121,16 +122,16 @@ def boards(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 @router.post("/boards", dependencies=[Csrf])
 def add_board(request: Request, s: Db, me: Me, form: Posted) -> Response:
-    need_role(me, EDITORS, "add a board or network")
-    name = _text(form, "name", "Name")
+    need_role(me, EDITORS, t("add a board or network"))
+    name = _text(form, "name", t("Name"))
     kind = str(form.get("kind", ""))
     if kind not in ("board", "network"):
-        raise HTTPException(422, "Kind: board or network")
+        raise HTTPException(422, t("Kind: board or network"))
     place = _whole(form.get("place", ""))
     if place is not None and s.get(Place, place) is None:
-        raise HTTPException(422, "Place: choose one from the list")
+        raise HTTPException(422, t("Place: choose one from the list"))
     if s.scalars(select(Board.id).where(Board.name == name)).first() is not None:
-        raise HTTPException(422, f"{name!r} is already a board or network")
+        raise HTTPException(422, t("%(name)s is already a board or network", name=repr(name)))
     try:
         kind_of = check_network_type(str(form.get("network_type", "")))
     except ConfigError as e:
@@ -172,10 +173,10 @@ def add_board_member(request: Request, s: Db, me: Me, bid: int, form: Posted) ->
     b = _editable(s, me, bid)
     org = s.get(Organisation, _whole(form.get("organisation", "")) or 0)
     if org is None:
-        raise HTTPException(422, "Organisation: choose one from the list")
-    role = _text(form, "role", "Role", required=False, most=100) or None
+        raise HTTPException(422, t("Organisation: choose one from the list"))
+    role = _text(form, "role", t("Role"), required=False, most=100) or None
     try:
-        add_member(s, b, org, role, _day(form, "joined", "Joined", _today(request)))
+        add_member(s, b, org, role, _day(form, "joined", t("Joined"), _today(request)))
     except ConfigError as e:
         raise _refused(e) from None
     audit(s, me, "create", "board_member", f"{b.id}:{org.id}", None, {"role": role})
@@ -187,10 +188,10 @@ def member_leaves(request: Request, s: Db, me: Me, bid: int, oid: int, form: Pos
     b = _editable(s, me, bid)
     member = s.get(BoardMember, (b.id, oid))
     if member is None or member.left_on is not None:
-        raise HTTPException(404, "no such current member")
-    left = _day(form, "left", "Left", _today(request))
+        raise HTTPException(404, t("no such current member"))
+    left = _day(form, "left", t("Left"), _today(request))
     if member.joined is not None and left < member.joined:
-        raise HTTPException(422, f"Left: {left:%d %b %Y} is before it joined")
+        raise HTTPException(422, t("Left: %(left)s is before it joined", left=left.isoformat()))
     member.left_on = left
     audit(s, me, "update", "board_member", f"{b.id}:{oid}", None, {"left_on": left.isoformat()})
     return RedirectResponse(f"/boards/{b.id}", status_code=303)
@@ -201,10 +202,10 @@ def add_person(request: Request, s: Db, me: Me, bid: int, form: Posted) -> Respo
     b = _editable(s, me, bid)
     place = _whole(form.get("place", ""))
     if place is not None and s.get(Place, place) is None:
-        raise HTTPException(422, "Place: choose one from the list")
-    p = NetworkPerson(board_id=b.id, name=_text(form, "name", "Name"), place_id=place,
-                      role=_text(form, "role", "Role", required=False, most=100) or None,
-                      joined=_day(form, "joined", "Joined", _today(request)))  # fmt: skip
+        raise HTTPException(422, t("Place: choose one from the list"))
+    p = NetworkPerson(board_id=b.id, name=_text(form, "name", t("Name")), place_id=place,
+                      role=_text(form, "role", t("Role"), required=False, most=100) or None,
+                      joined=_day(form, "joined", t("Joined"), _today(request)))  # fmt: skip
     s.add(p)
     s.flush()
     audit(s, me, "create", "network_person", str(p.id), None, {"board": b.id})
@@ -216,10 +217,10 @@ def person_leaves(request: Request, s: Db, me: Me, bid: int, pid: int, form: Pos
     b = _editable(s, me, bid)
     p = s.get(NetworkPerson, pid)
     if p is None or p.board_id != b.id or p.left_on is not None:
-        raise HTTPException(404, "no such current member")
-    left = _day(form, "left", "Left", _today(request))
+        raise HTTPException(404, t("no such current member"))
+    left = _day(form, "left", t("Left"), _today(request))
     if left < p.joined:
-        raise HTTPException(422, f"Left: {left:%d %b %Y} is before they joined")
+        raise HTTPException(422, t("Left: %(left)s is before they joined", left=left.isoformat()))
     p.left_on = left
     audit(s, me, "update", "network_person", str(pid), None, {"left_on": left.isoformat()})
     return RedirectResponse(f"/boards/{b.id}", status_code=303)
@@ -232,7 +233,7 @@ def add_reach(request: Request, s: Db, me: Me, bid: int, form: Posted) -> Respon
     text = str(form.get("activities", "")).strip()
     activities = _whole(text) if text else None
     if people is None or (text and activities is None):
-        raise HTTPException(422, "People reached and activities: whole numbers, 0 or more")
+        raise HTTPException(422, t("People reached and activities: whole numbers, 0 or more"))
     period = str(form.get("period", "")).strip()
     try:
         record_reach(s, b, period, people, activities)
@@ -251,25 +252,25 @@ def _actions(s: Session, form: Any) -> list[ActionPlan]:
         owner = _whole(form.get(f"owner_{i}", ""))
         user = s.get(User, owner) if owner is not None else None
         if user is None or user.role == "panel" or not user.active:
-            raise HTTPException(422, f"Action {i + 1}: choose its owner from the list")
+            raise HTTPException(422, t("Action %(n)s: choose its owner from the list", n=i + 1))
         decision = _whole(form.get(f"decision_{i}", ""), 100)
-        plans.append(ActionPlan(text[:2000], user.id, _day(form, f"due_{i}", f"Action {i + 1} due"),
-                                decision - 1 if decision else None))  # fmt: skip
+        due = _day(form, f"due_{i}", t("Action %(n)s due", n=i + 1))
+        plans.append(ActionPlan(text[:2000], user.id, due, decision - 1 if decision else None))
     return plans
 
 
 def _meeting(s: Session, b: Board, form: Any) -> MeetingRecord:
-    held = _day(form, "held_on", "Held on")
+    held = _day(form, "held_on", t("Held on"))
     attendance = {m.organisation_id: str(form.get(f"attended_{m.organisation_id}", "absent"))
                   for m in active_members(b, held)}  # fmt: skip
-    papers = [(_text(form, f"paper_{i}", "Paper", required=False),
+    papers = [(_text(form, f"paper_{i}", t("Paper"), required=False),
                str(form.get(f"paper_url_{i}", "")).strip()[:500] or None)
               for i in range(MEETING_PAPERS)]  # fmt: skip
     decisions = [line.strip()[:2000] for line in str(form.get("decisions", ""))[:20_000]
                  .splitlines() if line.strip()]  # fmt: skip
-    return MeetingRecord(held, _text(form, "title", "Title"), attendance, papers, decisions,
+    return MeetingRecord(held, _text(form, "title", t("Title")), attendance, papers, decisions,
                          _actions(s, form),
-                         _text(form, "notes", "Notes", required=False, most=5000))  # fmt: skip
+                         _text(form, "notes", t("Notes"), required=False, most=5000))  # fmt: skip
 
 
 @router.post("/boards/{bid}/meetings", dependencies=[Csrf])
@@ -288,7 +289,7 @@ def add_meeting(request: Request, s: Db, me: Me, bid: int, form: Posted) -> Resp
 def meeting_page(request: Request, s: Db, me: Me, mid: int) -> HTMLResponse:
     m = s.get(Meeting, mid)
     if m is None:
-        raise HTTPException(404, "no such meeting")
+        raise HTTPException(404, t("no such meeting"))
     # an action's owner reads the meeting that gave it, on the board or not
     owns = me.role != "panel" and any(a.owner_id == me.id for a in m.actions)
     b = s.get(Board, m.board_id) if owns else _board(s, me, m.board_id)
@@ -304,14 +305,16 @@ def meeting_page(request: Request, s: Db, me: Me, mid: int) -> HTMLResponse:
 def action_status(request: Request, s: Db, me: Me, aid: int, form: Posted) -> Response:
     a = s.get(MeetingAction, aid)
     if a is None or (a.owner_id != me.id and me.role not in STAFF):
-        raise HTTPException(404, "no such action")
+        raise HTTPException(404, t("no such action"))
     if a.owner_id != me.id and me.role not in EDITORS:
-        raise HTTPException(403, "only its owner, an admin or a commissioner may change an action")
+        raise HTTPException(
+            403, t("only its owner, an admin or a commissioner may change an action")
+        )
     lock_row(s, a)
     before = a.status
     try:
         set_action_status(a, str(form.get("status", "")), _today(request),
-                          _text(form, "note", "Note", required=False, most=2000),
+                          _text(form, "note", t("Note"), required=False, most=2000),
                           _now(request))  # fmt: skip
     except ConfigError as e:
         raise _refused(e) from None

@@ -48,6 +48,7 @@ from vrukit.referrals.workflow import (
     set_consent,
     transition,
 )
+from vrukit.web.portal.lang import t
 from vrukit.web.portal.web import Csrf, Db, Me, Posted, render, whole_number
 
 __all__ = ["ROUTES", "router"]
@@ -75,7 +76,7 @@ def _keyring(request: Request) -> Keyring:
 def _referral(s: Session, me: User, rid: int) -> Referral:
     r = s.get(Referral, rid)
     if r is None or not may_see(me, r):
-        raise HTTPException(404, "no such referral")
+        raise HTTPException(404, t("no such referral"))
     return r
 
 
@@ -175,16 +176,23 @@ def _int(form: Any, name: str, label: str, required: bool = True) -> int | None:
         return None
     n = whole_number(text, 130)
     if n is None:
-        raise HTTPException(422, f"{label}: {text[:20]!r} is not a whole number from 0 to 130")
+        raise HTTPException(
+            422,
+            t(
+                "%(label)s: %(text)s is not a whole number from 0 to 130",
+                label=label,
+                text=repr(text[:20]),
+            ),
+        )
     return n
 
 
 @router.post("/referrals", dependencies=[Csrf])
 def create(request: Request, s: Db, me: Me, form: Posted) -> Response:
     org = _need_referrer(me)
-    pathway = s.get(Pathway, _int(form, "pathway", "Pathway"))
+    pathway = s.get(Pathway, _int(form, "pathway", t("Pathway")))
     if pathway is None:
-        raise HTTPException(422, "choose a pathway")
+        raise HTTPException(422, t("choose a pathway"))
     r = create_referral(
         s,
         _keyring(request),
@@ -192,9 +200,9 @@ def create(request: Request, s: Db, me: Me, form: Posted) -> Response:
         identity={f: str(form.get(f, "")) for f, _ in IDENTITY_FIELDS},
         referring_org_id=org,
         referrer_role=str(form.get("referrer_role", "")),
-        age=_int(form, "age", "Age") or 0,
+        age=_int(form, "age", t("Age")) or 0,
         sex=str(form.get("sex", "")),
-        prior_offences=_int(form, "prior_offences", "Prior offences", required=False),
+        prior_offences=_int(form, "prior_offences", t("Prior offences"), required=False),
         needs=[str(n) for n in form.getlist("needs")],
         consent_given=form.get("consent") == "yes",
         at=_now(request),
@@ -311,9 +319,9 @@ def status(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
 @router.post("/referrals/{rid}/refer-on", dependencies=[Csrf])
 def onward(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     r = _referral(s, me, rid)
-    pathway = s.get(Pathway, _int(form, "pathway", "Pathway"))
+    pathway = s.get(Pathway, _int(form, "pathway", t("Pathway")))
     if pathway is None:
-        raise HTTPException(422, "choose the pathway to refer on to")
+        raise HTTPException(422, t("choose the pathway to refer on to"))
     new = refer_on(
         s,
         me,
@@ -333,7 +341,7 @@ def consent(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response
     r = _referral(s, me, rid)
     given = str(form.get("consent", ""))
     if given not in ("given", "withdrawn"):
-        raise HTTPException(422, "consent is given or withdrawn")
+        raise HTTPException(422, t("consent is given or withdrawn"))
     set_consent(s, me, r, given == "given", _now(request), str(form.get("note", "")))
     return RedirectResponse(f"/referrals/{rid}", status_code=303)
 
@@ -341,7 +349,7 @@ def consent(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response
 @router.post("/referrals/{rid}/outcome", dependencies=[Csrf])
 def outcome(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     r = _referral(s, me, rid)
-    months = _int(form, "months", "Months")
+    months = _int(form, "months", t("Months"))
     reoffended = {"yes": True, "no": False}.get(str(form.get("reoffended", "")))
     record_outcome(s, me, r, months or 0, str(form.get("outcome", "")), reoffended, _now(request))
     return RedirectResponse(f"/referrals/{rid}", status_code=303)
@@ -352,7 +360,7 @@ def duplicate(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Respon
     r = _referral(s, me, rid)
     decision = str(form.get("decision", ""))
     if decision not in ("same", "different"):
-        raise HTTPException(422, "decide: the same person, or a different one")
+        raise HTTPException(422, t("decide: the same person, or a different one"))
     decide_duplicate(s, me, r, decision == "same", _now(request))
     return RedirectResponse(f"/referrals/{rid}", status_code=303)
 

@@ -22,6 +22,7 @@ from vrukit.programme.models import (
     Organisation,
     User,
 )
+from vrukit.web.portal.lang import t
 from vrukit.web.portal.web import (
     EDITORS,
     Csrf,
@@ -41,14 +42,14 @@ __all__ = ["EDITABLE", "router"]
 router = APIRouter()
 #: Intervention columns the portal edits: (column, label, kind, allowed values).
 EDITABLE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("thematic_area", "Thematic area", "choice", THEMATIC_AREAS),
-    ("prevention_tier", "Prevention tier", "choice", PREVENTION_TIERS),
-    ("setting", "Setting", "text", ()),
-    ("yef_strand", "YEF Toolkit strand", "text", ()),
-    ("yef_impact", "YEF Toolkit impact band", "choice", ("", *YEF_IMPACT)),
-    ("funding", "Funding (GBP)", "number", ()),
-    ("contract_start", "Contract start", "date", ()),
-    ("contract_end", "Contract end", "date", ()),
+    ("thematic_area", t("Thematic area"), "choice", THEMATIC_AREAS),
+    ("prevention_tier", t("Prevention tier"), "choice", PREVENTION_TIERS),
+    ("setting", t("Setting"), "text", ()),
+    ("yef_strand", t("YEF Toolkit strand"), "text", ()),
+    ("yef_impact", t("YEF Toolkit impact band"), "choice", ("", *YEF_IMPACT)),
+    ("funding", t("Funding (GBP)"), "number", ()),
+    ("contract_start", t("Contract start"), "date", ()),
+    ("contract_end", t("Contract end"), "date", ()),
 )
 
 
@@ -59,16 +60,31 @@ TEXT_MOST = 100
 EARLIEST, LATEST = date(1990, 1, 1), date(2099, 12, 31)
 
 
+def _not_a(kind: str, label: str, text: str) -> str:
+    """What is wrong with ``text`` given for a number or a date."""
+    if kind == "number":
+        return t("%(label)s: %(text)s is not a number, 0 or more", label=label, text=repr(text))
+    return t("%(label)s: %(text)s is not a date YYYY-MM-DD", label=label, text=repr(text))
+
+
 def _value(kind: str, label: str, text: str, allowed: tuple[str, ...]) -> Any:
     """The typed value of one edited field, or HTTPException(422) naming the field."""
     text = text.strip()
     if kind == "choice":
         if text not in allowed:
-            raise HTTPException(422, f"{label}: {text!r} is not one of {', '.join(allowed)}")
+            raise HTTPException(
+                422,
+                t(
+                    "%(label)s: %(text)s is not one of %(choices)s",
+                    label=label,
+                    text=repr(text),
+                    choices=", ".join(allowed),
+                ),
+            )
         return text or None
     if text == "":
         if label == "Contract start":
-            raise HTTPException(422, f"{label} is required")
+            raise HTTPException(422, t("%(label)s is required", label=label))
         return None
     try:
         if kind == "number":  # ASCII digits only: float() also takes "inf", "1_000" and "٣"
@@ -78,19 +94,28 @@ def _value(kind: str, label: str, text: str, allowed: tuple[str, ...]) -> Any:
         if kind == "date":
             day = date.fromisoformat(text)
             if not EARLIEST <= day <= LATEST:  # "0202-04-01" for 2022: every quarter after it
-                raise HTTPException(422, f"{label}: {text!r} is not a date from "
-                                         f"{EARLIEST.year} to {LATEST.year}")  # fmt: skip
+                raise HTTPException(
+                    422,
+                    t(
+                        "%(label)s: %(text)s is not a date from %(first)s to %(last)s",
+                        label=label,
+                        text=repr(text),
+                        first=EARLIEST.year,
+                        last=LATEST.year,
+                    ),
+                )
             return day
     except ValueError:
-        what = "a number, 0 or more" if kind == "number" else "a date YYYY-MM-DD"
-        raise HTTPException(422, f"{label}: {text!r} is not {what}") from None
+        raise HTTPException(422, _not_a(kind, label, text)) from None
     return _text(label, text)
 
 
 def _text(label: str, text: str) -> str | None:
     text = visible_text(text)  # as every text the portal keeps (a setting once kept a NUL)
     if len(text) > TEXT_MOST:
-        raise HTTPException(422, f"{label} is longer than {TEXT_MOST} characters")
+        raise HTTPException(
+            422, t("%(label)s is longer than %(most)s characters", label=label, most=TEXT_MOST)
+        )
     return text or None
 
 
@@ -105,7 +130,7 @@ def money(text: object, label: str) -> float | None:
 @router.get("/interventions/{iid}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse:
     iv = intervention(s, me, iid)
-    need_role(me, EDITORS, "edit the registry")
+    need_role(me, EDITORS, t("edit the registry"))
     return render(request, "edit.html", user=me, iv=iv, fields=EDITABLE,
                   values={c: plain(getattr(iv, c)) for c, *_ in EDITABLE})  # fmt: skip
 
@@ -113,10 +138,10 @@ def edit_form(request: Request, s: Db, me: Me, iid: int) -> HTMLResponse:
 @router.post("/interventions/{iid}/edit", dependencies=[Csrf])
 def edit(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Response:
     iv = intervention(s, me, iid)
-    need_role(me, EDITORS, "edit the registry")
+    need_role(me, EDITORS, t("edit the registry"))
     new = {c: _value(k, label, str(form.get(c, "")), allowed) for c, label, k, allowed in EDITABLE}
     if new["contract_end"] and new["contract_end"] < new["contract_start"]:
-        raise HTTPException(422, "Contract end: before the contract start")
+        raise HTTPException(422, t("Contract end: before the contract start"))
     _change(s, me, iv, "intervention", str(iv.id), new)
     return RedirectResponse(f"/interventions/{iv.id}", status_code=303)
 
@@ -142,11 +167,11 @@ def _keep_an_admin(s: Session, me: User, user: User) -> None:
     s.refresh(me)
     s.refresh(user)
     if me.role != "admin" or not me.active:
-        raise HTTPException(403, "your admin role was removed a moment ago")
+        raise HTTPException(403, t("your admin role was removed a moment ago"))
     left = s.scalar(select(func.count()).select_from(User).where(
         User.role == "admin", User.active.is_(True), User.id != user.id)) or 0  # fmt: skip
     if left == 0:
-        raise HTTPException(422, "that would leave no active admin: make another one first")
+        raise HTTPException(422, t("that would leave no active admin: make another one first"))
 
 
 @router.post("/admin/users/{uid}", dependencies=[Csrf])
@@ -154,17 +179,17 @@ def edit_user(request: Request, s: Db, me: Me, uid: int, form: Posted) -> Respon
     admin_only(me)
     user = s.get(User, uid)
     if user is None:
-        raise HTTPException(404, "no such user")
+        raise HTTPException(404, t("no such user"))
     role = str(form.get("role", user.role))
     org_text = str(form.get("organisation_id", "")).strip()
     org = whole_number(org_text)
     active = form.get("active") == "yes"
     if role not in ROLES:
-        raise HTTPException(422, f"role must be one of {', '.join(ROLES)}")
+        raise HTTPException(422, t("role must be one of %(choices)s", choices=", ".join(ROLES)))
     if role == "provider" and (org is None or s.get(Organisation, org) is None):
-        raise HTTPException(422, "a provider user needs their organisation")
+        raise HTTPException(422, t("a provider user needs their organisation"))
     if user.id == me.id and (role != "admin" or not active):
-        raise HTTPException(422, "you cannot remove your own admin role or sign-in")
+        raise HTTPException(422, t("you cannot remove your own admin role or sign-in"))
     if user.role == "admin" and user.active and (role != "admin" or not active):
         _keep_an_admin(s, me, user)
     new = {"role": role, "organisation_id": org if role == "provider" else None,

@@ -22,6 +22,7 @@ from vrukit.errors import ConfigError
 from vrukit.programme.audit import audit
 from vrukit.programme.db import lock_row
 from vrukit.programme.models import PREVENTION_TIERS, Intervention, User
+from vrukit.web.portal.lang import JOIN, Said, t
 from vrukit.web.portal.registry import _value, money
 from vrukit.web.portal.setup import _text
 from vrukit.web.portal.web import (
@@ -55,7 +56,7 @@ def round_for(s: Session, me: User, rid: int) -> FundingRound:
         or (me.role == "provider" and rnd.status != "draft")
     )  # fmt: skip
     if rnd is None or not seen:
-        raise HTTPException(404, "no such round")
+        raise HTTPException(404, t("no such round"))
     return rnd
 
 
@@ -96,36 +97,42 @@ def new_round_form(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 def _editor(me: User) -> None:
-    need_role(me, EDITORS, "run funding rounds")
+    need_role(me, EDITORS, t("run funding rounds"))
 
 
 def _lines(text: str, label: str, most: int = 20) -> list[list[str]]:
     """A textarea of "a | b" lines, each split at its bars."""
     rows = [[p.strip() for p in line.split("|")] for line in text.splitlines() if line.strip()]
     if len(rows) > most:
-        raise HTTPException(422, f"{label}: at most {most} lines")
+        raise HTTPException(422, t("%(label)s: at most %(most)s lines", label=label, most=most))
     return rows
 
 
 def _criteria(text: str) -> list[tuple[str, float]]:
     out = []
-    for parts in _lines(text, "Criteria"):
-        weight = _value("number", f"Weight of {parts[0]!r}", parts[1] if len(parts) > 1 else "1",
-                        ())  # fmt: skip
+    for parts in _lines(text, t("Criteria")):
+        weight = _value("number", t("Weight of %(name)s", name=repr(parts[0])),
+                        parts[1] if len(parts) > 1 else "1", ())  # fmt: skip
         if not parts[0] or len(parts[0]) > 200 or not weight:
-            raise HTTPException(422, "Criteria: one per line, as 'name | weight' with a weight "
-                                f"above 0 (got {' | '.join(parts)!r})")  # fmt: skip
+            raise HTTPException(
+                422,
+                t(
+                    "Criteria: one per line, as 'name | weight' with a weight above 0 "
+                    "(got %(choices)s)",
+                    choices=repr(" | ".join(parts)),
+                ),
+            )
         out.append((parts[0], float(weight)))
     if not out:
-        raise HTTPException(422, "Criteria: give at least one, as 'name | weight'")
+        raise HTTPException(422, t("Criteria: give at least one, as 'name | weight'"))
     return out
 
 
 def _questions(text: str) -> list[dict[str, Any]]:
     out = []
-    for k, parts in enumerate(_lines(text, "Eligibility questions")):
+    for k, parts in enumerate(_lines(text, t("Eligibility questions"))):
         if not parts[0] or len(parts[0]) > 300:
-            raise HTTPException(422, f"Eligibility question {k + 1} is empty or too long")
+            raise HTTPException(422, t("Eligibility question %(n)s is empty or too long", n=k + 1))
         must = parts[1].lower() if len(parts) > 1 and parts[1] else None
         out.append({"key": f"q{k + 1}", "text": parts[0], "must": must})
     return out
@@ -135,46 +142,47 @@ def _template(s: Session, form: Any) -> list[dict[str, Any]]:
     n = whole_number(form.get("template_from", ""))
     if n is None:
         return list(STANDARD_TEMPLATE)
-    t = template_of(s, n)
-    if t is None:
-        raise HTTPException(422, "Template: that intervention has no return template")
-    return list(t.fields)
+    found = template_of(s, n)
+    if found is None:
+        raise HTTPException(422, t("Template: that intervention has no return template"))
+    return list(found.fields)
 
 
 def _baseline(form: Any) -> dict[str, float]:
-    given = {t: str(form.get(f"baseline_{t}", "")).strip() for t in PREVENTION_TIERS}
-    values = {t: _value("number", f"Baseline ({t})", v, ()) for t, v in given.items() if v}
-    return check_baseline({t: float(v) for t, v in values.items() if v is not None})
+    given = {tier: str(form.get(f"baseline_{tier}", "")).strip() for tier in PREVENTION_TIERS}
+    values = {tier: _value("number", t("Baseline (%(tier)s)", tier=t(tier)), v, ())
+              for tier, v in given.items() if v}  # fmt: skip
+    return check_baseline({tier: float(v) for tier, v in values.items() if v is not None})
 
 
 @router.post("/rounds/new", dependencies=[Csrf])
 def new_round(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    name = _text(form, "name", "Name")
+    name = _text(form, "name", t("Name"))
     if s.scalars(select(FundingRound.id).where(FundingRound.name == name)).first():
-        raise HTTPException(422, f"{name} is already a round")
+        raise HTTPException(422, t("%(name)s is already a round", name=name))
     dates = {k: _value("date", label, str(form.get(k, "")), ())
              for k, label in (("opens", "Opens"), ("closes", "Closes"))}  # fmt: skip
-    budget = money(form.get("budget", ""), "Budget")
+    budget = money(form.get("budget", ""), t("Budget"))
     if None in dates.values() or budget is None:
-        raise HTTPException(422, "Budget, opening and closing dates are required")
+        raise HTTPException(422, t("Budget, opening and closing dates are required"))
     panel = [n for n in (whole_number(v) for v in form.getlist("panel")) if n is not None]
     allowed = {u.id for u in _panel_choices(s)}
     if not set(panel) <= allowed:
-        raise HTTPException(422, "Panel: choose people from the list (providers cannot score)")
+        raise HTTPException(422, t("Panel: choose people from the list (providers cannot score)"))
     scorers = whole_number(str(form.get("min_scorers", "")).strip() or "2", 20)
     if not scorers:  # "1e400", 0 or 21 once became 2 without a word (the eighteenth probe)
-        raise HTTPException(422, "Scorers each application needs: a whole number from 1 to 20")
+        raise HTTPException(422, t("Scorers each application needs: a whole number from 1 to 20"))
     programme = whole_number(form.get("programme", ""))
     if programme is not None and s.get(Intervention, programme) is None:
-        raise HTTPException(422, "Programme: choose an intervention from the list")
+        raise HTTPException(422, t("Programme: choose an intervention from the list"))
     try:
         rnd = open_round(
-            s, name=name, fund=_text(form, "fund", "Fund"), budget=budget, opens=dates["opens"],
+            s, name=name, fund=_text(form, "fund", t("Fund")), budget=budget, opens=dates["opens"],
             closes=dates["closes"], criteria=_criteria(str(form.get("criteria", ""))),
             panel=panel, questions=_questions(str(form.get("questions", ""))),
             template=_template(s, form), baseline=_baseline(form),
-            description=_text(form, "description", "Description", required=False,
+            description=_text(form, "description", t("Description"), required=False,
                               most=4000) or None,
             min_scorers=scorers,
             intervention_id=programme,
@@ -207,12 +215,19 @@ def _hidden_from(s: Session, rnd: FundingRound, me: User) -> set[int]:
         Application.round_id == rnd.id, Conflict.user_id == me.id)))  # fmt: skip
 
 
-def _notes(r: Any, hidden_titles: list[str]) -> str:
+def _ties(tie: object) -> list[str]:
+    """A tie note as its parts (two ties at once are joined as "first; then")."""
+    if isinstance(tie, Said) and tie.msgid == JOIN:
+        return [*_ties(tie.values["first"]), *_ties(tie.values["then"])]
+    return [tie] if isinstance(tie, str) and tie else []
+
+
+def _notes(r: Any, hidden_titles: list[str]) -> list[str]:
     """A ranked application's notes (ineligibility, scoring, how a tie was settled), leaving
     out every note about an application hidden from the reader (their declared conflict): a
     tie note gives the other's total and scores, so even unnamed it would tell them."""
-    notes = r.ineligible + r.notes + (r.tie.split("; ") if r.tie else [])
-    return "; ".join(n for n in notes if not any(repr(t) in n for t in hidden_titles))
+    notes = [*r.ineligible, *r.notes, *_ties(r.tie)]
+    return [n for n in notes if not any(repr(title) in n for title in hidden_titles)]
 
 
 def _ranks(shown: list[Any]) -> dict[int, int | None]:
@@ -232,7 +247,7 @@ def _hidden_titles(rnd: FundingRound, hidden: set[int]) -> list[str]:
 
 def seen_ranking(
     s: Session, rnd: FundingRound, me: User
-) -> tuple[set[int], list[Any], dict[int, int | None], dict[int, str]]:
+) -> tuple[set[int], list[Any], dict[int, int | None], dict[int, list[str]]]:
     """The round's ranking as ``me`` may see it: the applications hidden from them (declared
     conflicts), the ranked applications shown, their ranks among those shown and their notes
     without a word about a hidden one. Every page and file that ranks goes through this."""
@@ -291,7 +306,7 @@ def ranking_csv(s: Db, me: Me, rid: int) -> Response:
     rnd = round_for(s, me, rid)
     if me.role not in STAFF or (me.id in _panel_ids(rnd) and me.role not in EDITORS
                                 and rnd.status != "decided"):  # fmt: skip
-        raise HTTPException(403, "the ranking is for the VRU's staff once scoring is done")
+        raise HTTPException(403, t("the ranking is for the VRU's staff once scoring is done"))
     _, shown, ranks, notes = seen_ranking(s, rnd, me)
     rows = []
     for r in shown:
@@ -302,7 +317,7 @@ def ranking_csv(s: Db, me: Me, rid: int) -> Response:
                "scorers": r.scorers}  # fmt: skip
         row |= {f"{c.name} (mean)": None if c.used is None else round(c.used, 2)
                 for c in r.criteria}  # fmt: skip
-        row |= {"notes": notes[a.id],
+        row |= {"notes": "; ".join(notes[a.id]),
                 "decision": a.status, "awarded": a.awarded}  # fmt: skip
         rows.append(row)
     name = f"ranking-{rnd.id}.csv"

@@ -27,6 +27,7 @@ from vrukit.programme.models import (
     User,
 )
 from vrukit.programme.returns import FIELD_TYPES, fields_of
+from vrukit.web.portal.lang import t
 from vrukit.web.portal.registry import EDITABLE, _value
 from vrukit.web.portal.web import (
     EDITORS,
@@ -50,15 +51,17 @@ _LSOA = r"^[EW]01\d{6,7}$"
 
 
 def _editor(me: User) -> None:
-    need_role(me, EDITORS, "set up the programme")
+    need_role(me, EDITORS, t("set up the programme"))
 
 
 def _text(form: Any, name: str, label: str, *, required: bool = True, most: int = 200) -> str:
     text = visible_text(str(form.get(name, "")), lines=most > 200)
     if required and not text:
-        raise HTTPException(422, f"{label} is required")
+        raise HTTPException(422, t("%(label)s is required", label=label))
     if len(text) > most:
-        raise HTTPException(422, f"{label} is longer than {most} characters")
+        raise HTTPException(
+            422, t("%(label)s is longer than %(most)s characters", label=label, most=most)
+        )
     return text
 
 
@@ -66,7 +69,9 @@ def _organisation(s: Session, text: str, label: str) -> Organisation:
     n = whole_number(text)
     org = s.get(Organisation, n) if n is not None else None
     if org is None:
-        raise HTTPException(422, f"{label}: choose one of the organisations listed")
+        raise HTTPException(
+            422, t("%(label)s: choose one of the organisations listed", label=label)
+        )
     return org
 
 
@@ -84,12 +89,19 @@ def registry(request: Request, s: Db, me: Me) -> HTMLResponse:
 @router.post("/registry/organisations", dependencies=[Csrf])
 def add_organisation(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    name = _text(form, "name", "Name")
+    name = _text(form, "name", t("Name"))
     kind = str(form.get("kind", ""))
     if kind not in ORGANISATION_KINDS:
-        raise HTTPException(422, f"Kind: {kind!r} is not one of {', '.join(ORGANISATION_KINDS)}")
+        raise HTTPException(
+            422,
+            t(
+                "Kind: %(kind)s is not one of %(choices)s",
+                kind=repr(kind),
+                choices=", ".join(ORGANISATION_KINDS),
+            ),
+        )
     if s.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == name)):
-        raise HTTPException(422, f"{name} is already in the registry")
+        raise HTTPException(422, t("%(name)s is already in the registry", name=name))
     org = Organisation(name=name, kind=kind, verifies_directory=form.get("verifies") == "yes")
     s.add(org)
     s.flush()
@@ -103,21 +115,25 @@ def add_place(request: Request, s: Db, me: Me, form: Posted) -> Response:
     import re
 
     _editor(me)
-    name = _text(form, "name", "Name")
-    start = _value("date", "Start date", str(form.get("start_date", "")), ())
+    name = _text(form, "name", t("Name"))
+    start = _value("date", t("Start date"), str(form.get("start_date", "")), ())
     if start is None:
-        raise HTTPException(422, "Start date is required")
+        raise HTTPException(422, t("Start date is required"))
     codes = sorted({c.strip().upper() for c in re.split(r"[\s,;]+", str(form.get("areas", "")))
                     if c.strip()})  # fmt: skip
     bad = [c for c in codes if not re.match(_LSOA, c)]
     if not codes or bad:
-        wrong = f"; not LSOA codes: {', '.join(bad[:5])}" if bad else ""
-        raise HTTPException(422, "Areas: give the place's LSOA codes (E01... or W01...), "
-                            f"separated by spaces or commas{wrong}")  # fmt: skip
+        areas = t("Areas: give the place's LSOA codes (E01... or W01...), separated by spaces or "
+                   "commas")  # fmt: skip
+        if bad:
+            areas = t("Areas: give the place's LSOA codes (E01... or W01...), separated by "
+                      "spaces or commas; not LSOA codes: %(codes)s",
+                      codes=", ".join(bad[:5]))  # fmt: skip
+        raise HTTPException(422, areas)
     if s.scalar(select(func.count()).select_from(Place).where(Place.name == name)):
-        raise HTTPException(422, f"{name} is already a place")
+        raise HTTPException(422, t("%(name)s is already a place", name=name))
     place = Place(name=name, start_date=start, description=_text(form, "description",
-                  "Description", required=False, most=2000) or None,
+                  t("Description"), required=False, most=2000) or None,
                   areas=[PlaceArea(lsoa_code=c) for c in codes])  # fmt: skip
     s.add(place)
     s.flush()
@@ -139,15 +155,17 @@ def new_intervention_form(request: Request, s: Db, me: Me) -> HTMLResponse:
 @router.post("/interventions/new", dependencies=[Csrf])
 def new_intervention(request: Request, s: Db, me: Me, form: Posted) -> Response:
     _editor(me)
-    name = _text(form, "name", "Name")
+    name = _text(form, "name", t("Name"))
     if s.scalar(select(func.count()).select_from(Intervention).where(Intervention.name == name)):
-        raise HTTPException(422, f"{name} is already an intervention")
-    lead = _organisation(s, str(form.get("provider_id", "")), "Lead provider")
+        raise HTTPException(422, t("%(name)s is already an intervention", name=name))
+    lead = _organisation(s, str(form.get("provider_id", "")), t("Lead provider"))
     values = {c: _value(kind, label, str(form.get(c, "")), allowed)
               for c, label, kind, allowed in EDITABLE}  # fmt: skip
     for c in ("thematic_area", "prevention_tier"):
         if not values[c]:
-            raise HTTPException(422, f"{dict((e[0], e[1]) for e in EDITABLE)[c]} is required")
+            raise HTTPException(
+                422, t("%(field)s is required", field=dict((e[0], e[1]) for e in EDITABLE)[c])
+            )
     place_text = str(form.get("place_id", ""))
     n = whole_number(place_text)
     place = s.get(Place, n) if n is not None else None
@@ -167,7 +185,7 @@ def _partners(s: Session, form: Any, lead: int) -> list[Organisation]:
     ids = {n for n in given if n is not None} - {lead}
     orgs = s.scalars(select(Organisation).where(Organisation.id.in_(ids))).all() if ids else []
     if len(orgs) != len(ids):
-        raise HTTPException(422, "Partner providers: choose organisations from the list")
+        raise HTTPException(422, t("Partner providers: choose organisations from the list"))
     return sorted(orgs, key=lambda o: o.name)
 
 
@@ -204,17 +222,24 @@ def add_step(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Respons
     _editor(me)
     stage = str(form.get("stage", ""))
     if stage not in TOC_STAGES:
-        raise HTTPException(422, f"Stage: {stage!r} is not one of {', '.join(TOC_STAGES)}")
+        raise HTTPException(
+            422,
+            t(
+                "Stage: %(stage)s is not one of %(choices)s",
+                stage=repr(stage),
+                choices=", ".join(TOC_STAGES),
+            ),
+        )
     step = TheoryStep(intervention_id=iv.id, stage=stage,
-                      text=_text(form, "text", "What happens", most=2000))  # fmt: skip
-    indicator = _text(form, "indicator", "Indicator", required=False)
+                      text=_text(form, "text", t("What happens"), most=2000))  # fmt: skip
+    indicator = _text(form, "indicator", t("Indicator"), required=False)
     if indicator:
-        target = _value("number", "Target", str(form.get("target", "")), ())
+        target = _value("number", t("Target"), str(form.get("target", "")), ())
         direction = str(form.get("direction", "at_least"))
         if direction not in ("at_least", "at_most"):
-            raise HTTPException(422, "Direction: at_least or at_most")
+            raise HTTPException(422, t("Direction: at_least or at_most"))
         step.indicators = [Indicator(name=indicator, target=target, direction=direction,
-                                     return_field=_text(form, "return_field", "Return field",
+                                     return_field=_text(form, "return_field", t("Return field"),
                                                         required=False) or None)]  # fmt: skip
     s.add(step)
     s.flush()
@@ -235,7 +260,7 @@ def new_template(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Res
         name = visible_text(str(form.get(f"name_{k}", "")))  # as every text the portal keeps:
         if not name:  # a vertical tab from Word made the provider's template.xlsx a 500
             continue
-        label = _text(form, f"label_{k}", f"{name}: label", required=False) or name
+        label = _text(form, f"label_{k}", t("%(name)s: label", name=name), required=False) or name
         field: dict[str, Any] = {"name": name, "type": str(form.get(f"type_{k}", "")),
                                  "label": label,
                                  "required": form.get(f"required_{k}") == "yes"}  # fmt: skip
@@ -244,23 +269,28 @@ def new_template(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Res
         if allowed:
             field["allowed"] = allowed
         for bound in ("min", "max"):
-            v = _value("number", f"{name}: {bound}", str(form.get(f"{bound}_{k}", "")), ())
+            v = _value(
+                "number",
+                t("%(name)s: %(bound)s", name=name, bound=bound),
+                str(form.get(f"{bound}_{k}", "")),
+                (),
+            )
             if v is not None:
                 field[bound] = v
         definition.append(field)
     if not definition:
-        raise HTTPException(422, "a template needs at least one field")
+        raise HTTPException(422, t("a template needs at least one field"))
     try:
         fields_of(definition)
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
     latest = s.scalar(select(func.max(ReturnTemplate.version))
                       .where(ReturnTemplate.intervention_id == iid)) or 0  # fmt: skip
-    t = ReturnTemplate(intervention_id=iv.id, version=latest + 1, fields=definition)
-    s.add(t)
+    made = ReturnTemplate(intervention_id=iv.id, version=latest + 1, fields=definition)
+    s.add(made)
     s.flush()
-    audit(s, me, "create", "return_template", str(t.id), None,
-          {"intervention": iv.name, "version": t.version,
+    audit(s, me, "create", "return_template", str(made.id), None,
+          {"intervention": iv.name, "version": made.version,
            "fields": [f["name"] for f in definition]})  # fmt: skip
     return RedirectResponse(f"/interventions/{iid}/setup", status_code=303)
 

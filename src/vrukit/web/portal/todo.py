@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from babel.dates import format_date, format_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,9 +24,11 @@ from vrukit.programme.models import (
     ReturnTemplate,
     User,
 )
+from vrukit.publish._i18n import Lang, language
 from vrukit.referrals.models import Referral
 from vrukit.referrals.report import sla
 from vrukit.referrals.workflow import VRU_ROLES
+from vrukit.web.portal.lang import said
 from vrukit.web.portal.web import EDITORS, visible
 
 __all__ = ["GRACE_DAYS", "Item", "to_do"]
@@ -45,18 +48,23 @@ class Item:
     examples: list[tuple[str, str]] = field(default_factory=list)
 
 
-def to_do(s: Session, me: User, today: date, now: datetime) -> list[Item]:
-    """What ``me`` should do now, most pressing first."""
+def to_do(s: Session, me: User, today: date, now: datetime, lang: Lang | None = None) -> list[Item]:
+    """What ``me`` should do now, most pressing first, said in ``lang`` (English by default)."""
+    lang = lang or language("en")
     items: list[Item] = []
     if me.role != "panel":
-        items += _referrals(s, me, now) + _returns(s, me, today)
-    items += _scores(s, me) + _meeting_actions(s, me, today)
+        items += _referrals(s, me, now, lang) + _returns(s, me, today, lang)
+    items += _scores(s, me, lang) + _meeting_actions(s, me, today, lang)
     if me.role in EDITORS:
-        items += _actions(s, today)
+        items += _actions(s, today, lang)
     return sorted(items, key=lambda i: not i.late)
 
 
-def _referrals(s: Session, me: User, now: datetime) -> list[Item]:
+def _day(lang: Lang, d: date) -> str:
+    return format_date(d, "d MMM y", locale=lang.locale)
+
+
+def _referrals(s: Session, me: User, now: datetime, lang: Lang) -> list[Item]:
     """Referrals waiting for a pathway step: those this organisation receives, or every one
     for the VRU's staff."""
     if me.role in VRU_ROLES:
@@ -69,14 +77,33 @@ def _referrals(s: Session, me: User, now: datetime) -> list[Item]:
     if clocks.empty:
         return []
     late = clocks[clocks.overdue]
-    whose = "" if me.role in VRU_ROLES else " for your organisation"
-    text = f"{len(clocks):,} open referral(s) wait for their next step{whose}"
+    if me.role in VRU_ROLES:
+        text = lang.ngettext(
+            "%(num)s open referral waits for its next step.",
+            "%(num)s open referrals wait for their next step.",
+            len(clocks),
+            num=lang.num(len(clocks)),
+        )
+    else:
+        text = lang.ngettext(
+            "%(num)s open referral waits for your organisation's next step.",
+            "%(num)s open referrals wait for your organisation's next step.",
+            len(clocks),
+            num=lang.num(len(clocks)),
+        )
     if len(late):
-        text += f"; {len(late):,} are past the pathway's time"
+        text += " " + lang.ngettext(
+            "%(num)s of them is past the pathway's time.",
+            "%(num)s of them are past the pathway's time.",
+            len(late),
+            num=lang.num(len(late)),
+        )
     soonest = (late if len(late) else clocks).sort_values("due").head(5)
-    examples = [(f"Referral {r.referral} ({r.pathway}): {r.step} due {r.due:%d %b %Y %H:%M}",
+    examples = [(lang.gettext("Referral %(id)s (%(pathway)s): %(step)s due %(due)s",
+                              id=r.referral, pathway=r.pathway, step=said(lang, r.step),
+                              due=format_datetime(r.due, "d MMM y HH:mm", locale=lang.locale)),
                  f"/referrals/{r.referral}") for r in soonest.itertuples()]  # fmt: skip
-    return [Item(text + ".", "/referrals", bool(len(late)), examples)]
+    return [Item(text, "/referrals", bool(len(late)), examples)]
 
 
 def _quarters(start: date, end: date | None, today: date) -> list[tuple[str, date]]:
@@ -106,7 +133,7 @@ def _owed(s: Session, me: User) -> list[tuple[Intervention, int]]:
     return list(dict.fromkeys(pairs))
 
 
-def _returns(s: Session, me: User, today: date) -> list[Item]:
+def _returns(s: Session, me: User, today: date, lang: Lang) -> list[Item]:
     """Returns not yet sent for quarters that have ended: due within ``GRACE_DAYS`` of the
     quarter's end, late after."""
     sent = set(s.execute(select(ReturnSubmission.intervention_id, ReturnSubmission.organisation_id,
@@ -123,16 +150,30 @@ def _returns(s: Session, me: User, today: date) -> list[Item]:
     for found, is_late in ((late, True), (due, False)):
         if not found:
             continue
-        word = "late" if is_late else "due"
-        text = f"{len(found):,} monitoring return(s) are {word}"
-        examples = [(f"{iv.name}, {period}" + ("" if is_late else
-                     f" (due by {ended + timedelta(days=GRACE_DAYS):%d %b %Y})"),
+        n = lang.num(len(found))
+        if is_late:
+            text = lang.ngettext(
+                "%(num)s monitoring return is late.",
+                "%(num)s monitoring returns are late.",
+                len(found),
+                num=n,
+            )
+        else:
+            text = lang.ngettext(
+                "%(num)s monitoring return is due.",
+                "%(num)s monitoring returns are due.",
+                len(found),
+                num=n,
+            )
+        examples = [(f"{iv.name}, {period}" if is_late else lang.gettext(
+            "%(name)s, %(period)s (due by %(date)s)", name=iv.name, period=period,
+            date=_day(lang, ended + timedelta(days=GRACE_DAYS))),
                      f"/interventions/{iv.id}") for iv, period, ended in found[:5]]  # fmt: skip
-        items.append(Item(text + ".", "/returns", is_late, examples))
+        items.append(Item(text, "/returns", is_late, examples))
     return items
 
 
-def _scores(s: Session, me: User) -> list[Item]:
+def _scores(s: Session, me: User, lang: Lang) -> list[Item]:
     """Applications a panel member has still to score, round by round."""
     items = []
     scoring = s.scalars(select(FundingRound).where(FundingRound.status == "scoring")).all()
@@ -148,23 +189,31 @@ def _scores(s: Session, me: User) -> list[Item]:
             and sum(1 for aid, _ in mine if aid == a.id) < len(rnd.criteria)]  # fmt: skip
         if owed:
             examples = [(a.title, f"/applications/{a.id}") for a in owed[:5]]
-            items.append(Item(f"Score {len(owed):,} application(s) in {rnd.name}.",
-                              f"/rounds/{rnd.id}", False, examples))  # fmt: skip
+            text = lang.ngettext("Score %(num)s application in %(round)s.",
+                                 "Score %(num)s applications in %(round)s.", len(owed),
+                                 num=lang.num(len(owed)), round=rnd.name)  # fmt: skip
+            items.append(Item(text, f"/rounds/{rnd.id}", False, examples))
     return items
 
 
-def _actions(s: Session, today: date) -> list[Item]:
+def _actions(s: Session, today: date, lang: Lang) -> list[Item]:
     """The delivery plan's actions past their date and not complete."""
     past = [a for a in s.scalars(select(Action).where(Action.due < today).order_by(Action.due))
             if action_status(a, today)[0] != "complete"]  # fmt: skip
     if not past:
         return []
-    examples = [(f"{a.title} ({a.owner}, due {a.due:%d %b %Y})", "/plan") for a in past[:5]]
-    return [Item(f"{len(past):,} action(s) of the plan are past their date.", "/plan", True,
-                 examples)]  # fmt: skip
+    examples = [(lang.gettext("%(title)s (%(owner)s, due %(date)s)", title=a.title, owner=a.owner,
+                              date=_day(lang, a.due)), "/plan") for a in past[:5]]  # fmt: skip
+    text = lang.ngettext(
+        "%(num)s action of the plan is past its date.",
+        "%(num)s actions of the plan are past their date.",
+        len(past),
+        num=lang.num(len(past)),
+    )
+    return [Item(text, "/plan", True, examples)]
 
 
-def _meeting_actions(s: Session, me: User, today: date) -> list[Item]:
+def _meeting_actions(s: Session, me: User, today: date, lang: Lang) -> list[Item]:
     """The open actions meetings gave ``me``: those past their date first, as one late item,
     then those still to come."""
     mine = open_actions(s, me.id)
@@ -176,9 +225,23 @@ def _meeting_actions(s: Session, me: User, today: date) -> list[Item]:
         found = [a for a in mine if (a.due < today) == late]
         if not found:
             continue
-        word = "past their date" if late else "to do"
-        examples = [(f"{a.text[:120]} (due {a.due:%d %b %Y}; {boards.get(a.meeting_id, '')})",
+        text = (
+            lang.ngettext(
+                "%(num)s action from board and network meetings is past its date.",
+                "%(num)s actions from board and network meetings are past their date.",
+                len(found),
+                num=lang.num(len(found)),
+            )
+            if late
+            else lang.ngettext(
+                "%(num)s action from board and network meetings is to do.",
+                "%(num)s actions from board and network meetings are to do.",
+                len(found),
+                num=lang.num(len(found)),
+            )
+        )
+        examples = [(lang.gettext("%(text)s (due %(date)s; %(meeting)s)", text=a.text[:120],
+                                  date=_day(lang, a.due), meeting=boards.get(a.meeting_id, "")),
                      f"/meetings/{a.meeting_id}") for a in found[:5]]  # fmt: skip
-        items.append(Item(f"{len(found):,} action(s) from board and network meetings are {word}.",
-                          f"/meetings/{found[0].meeting_id}", late, examples))  # fmt: skip
+        items.append(Item(text, f"/meetings/{found[0].meeting_id}", late, examples))
     return items

@@ -30,6 +30,7 @@ from vrukit.voice.results import (
     responses,
     survey_results,
 )
+from vrukit.web.portal.lang import t
 from vrukit.web.portal.registry import _value
 from vrukit.web.portal.setup import _text
 from vrukit.web.portal.web import EDITORS, STAFF, Csrf, Db, Me, Posted, need_role, render
@@ -50,13 +51,13 @@ def _today(request: Request) -> date:
 def _day(form: Any, name: str, label: str) -> date:
     day = _value("date", label, str(form.get(name, "")), ())
     if day is None:
-        raise HTTPException(422, f"{label}: give a date (YYYY-MM-DD)")
+        raise HTTPException(422, t("%(label)s: give a date (YYYY-MM-DD)", label=label))
     return day
 
 
 @router.get("/surveys", response_class=HTMLResponse)
 def surveys(request: Request, s: Db, me: Me) -> HTMLResponse:
-    need_role(me, STAFF, "read the surveys")
+    need_role(me, STAFF, t("read the surveys"))
     # no count of responses here: an exact one, beside the results' noisy cells, would take
     # their noise away (the eighteenth probe); each survey's page gives its published total
     listed = s.scalars(select(Survey).order_by(Survey.created_at.desc())).all()
@@ -66,24 +67,39 @@ def surveys(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 @router.post("/surveys", dependencies=[Csrf])
 def add_survey(request: Request, s: Db, me: Me, form: Posted) -> Response:
-    need_role(me, EDITORS, "design a survey")
+    need_role(me, EDITORS, t("design a survey"))
     text = str(form.get("definition", ""))
     if len(text) > MOST_DEFINITION:
-        raise HTTPException(413, f"a survey's definition is at most {MOST_DEFINITION:,} characters")
+        raise HTTPException(
+            413,
+            t(
+                "a survey's definition is at most %(most)s characters",
+                most=format(MOST_DEFINITION, ","),
+            ),
+        )
     try:
         definition = check_definition(json.loads(text))
     except json.JSONDecodeError as e:
-        raise HTTPException(422, f"The definition is not JSON: line {e.lineno}, column "
-                                 f"{e.colno}: {e.msg}") from None  # fmt: skip
+        raise HTTPException(
+            422,
+            t(
+                "The definition is not JSON: line %(lineno)s, column %(colno)s: %(msg)s",
+                lineno=e.lineno,
+                colno=e.colno,
+                msg=e.msg,
+            ),
+        ) from None
     except RecursionError:  # lists nested thousands deep
-        raise HTTPException(422, "The definition is nested too deeply to be a survey") from None
+        raise HTTPException(422, t("The definition is nested too deeply to be a survey")) from None
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
     except (TypeError, AttributeError, KeyError, ValueError):  # a shape no check foresaw
         raise HTTPException(422, "The definition is not in the shape a survey takes: see "
                                  "docs/voice.md for one") from None  # fmt: skip
     if s.scalars(select(Survey.id).where(Survey.key == definition["key"])).first() is not None:
-        raise HTTPException(422, f"key {definition['key']!r}: another survey has it")
+        raise HTTPException(
+            422, t("key %(key)s: another survey has it", key=repr(definition["key"]))
+        )
     now = request.app.state.now() if request.app.state.now else datetime.now()
     survey = Survey(key=definition["key"], title=in_language(definition["title"], "en")[:200],
                     definition=definition, status="draft", created_at=now,
@@ -98,12 +114,12 @@ def add_survey(request: Request, s: Db, me: Me, form: Posted) -> Response:
 def survey_page(
     request: Request, s: Db, me: Me, sid: int, by: str = "place+period"
 ) -> HTMLResponse:
-    need_role(me, STAFF, "read the surveys")
+    need_role(me, STAFF, t("read the surveys"))
     survey = s.get(Survey, sid)
     if survey is None:
-        raise HTTPException(404, "no such survey")
+        raise HTTPException(404, t("no such survey"))
     if by not in BY:
-        raise HTTPException(422, f"by: one of {', '.join(BY)}")
+        raise HTTPException(422, t("by: one of %(choices)s", choices=", ".join(BY)))
     frame = responses(s, survey, _today(request))  # ended quarters only
     results = survey_results(frame, survey.definition)
     tables = []
@@ -119,15 +135,15 @@ def survey_page(
 
 @router.post("/surveys/{sid}/status", dependencies=[Csrf])
 def survey_status(request: Request, s: Db, me: Me, sid: int, form: Posted) -> Response:
-    need_role(me, STAFF, "read the surveys")
+    need_role(me, STAFF, t("read the surveys"))
     survey = s.get(Survey, sid)
     if survey is None:
-        raise HTTPException(404, "no such survey")
-    need_role(me, EDITORS, "open or close a survey")
+        raise HTTPException(404, t("no such survey"))
+    need_role(me, EDITORS, t("open or close a survey"))
     lock_row(s, survey)
     status = str(form.get("status", ""))
     if status not in ("open", "closed"):
-        raise HTTPException(422, "Status: open or closed")
+        raise HTTPException(422, t("Status: open or closed"))
     before, survey.status = survey.status, status
     audit(s, me, "update", "survey", str(sid), {"status": before}, {"status": status})
     return RedirectResponse(f"/surveys/{sid}", status_code=303)
@@ -135,7 +151,7 @@ def survey_status(request: Request, s: Db, me: Me, sid: int, form: Posted) -> Re
 
 @router.get("/youth-panel", response_class=HTMLResponse)
 def panel(request: Request, s: Db, me: Me) -> HTMLResponse:
-    need_role(me, STAFF, "read the youth panel's register")
+    need_role(me, STAFF, t("read the youth panel's register"))
     members = s.scalars(
         select(YouthPanelMember).order_by(YouthPanelMember.joined, YouthPanelMember.id)
     ).all()
@@ -148,18 +164,18 @@ def panel(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 @router.post("/youth-panel/members", dependencies=[Csrf])
 def panel_member(request: Request, s: Db, me: Me, form: Posted) -> Response:
-    need_role(me, EDITORS, "change the youth panel's register")
+    need_role(me, EDITORS, t("change the youth panel's register"))
     age = _whole(form.get("age", ""), 100)
     place = _whole(form.get("place", ""))
     if age is None:
-        raise HTTPException(422, "Age: a whole number")
+        raise HTTPException(422, t("Age: a whole number"))
     if place is not None and s.get(Place, place) is None:
-        raise HTTPException(422, "Place: choose one from the list")
+        raise HTTPException(422, t("Place: choose one from the list"))
     try:
-        m = add_member(s, name=_text(form, "name", "Name", most=100), age=age,
+        m = add_member(s, name=_text(form, "name", t("Name"), most=100), age=age,
                        consent_by=str(form.get("consent_by", "")),
-                       consent_on=_day(form, "consent_on", "Consent given on"),
-                       joined=_day(form, "joined", "Joined"), place_id=place)  # fmt: skip
+                       consent_on=_day(form, "consent_on", t("Consent given on")),
+                       joined=_day(form, "joined", t("Joined")), place_id=place)  # fmt: skip
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
     audit(s, me, "create", "youth_panel_member", str(m.id), None, {"consent_by": m.consent_by})
@@ -168,13 +184,13 @@ def panel_member(request: Request, s: Db, me: Me, form: Posted) -> Response:
 
 @router.post("/youth-panel/members/{pid}/leave", dependencies=[Csrf])
 def panel_leave(request: Request, s: Db, me: Me, pid: int, form: Posted) -> Response:
-    need_role(me, EDITORS, "change the youth panel's register")
+    need_role(me, EDITORS, t("change the youth panel's register"))
     m = s.get(YouthPanelMember, pid)
     if m is None or m.left_on is not None:
-        raise HTTPException(404, "no such current member")
-    left = _day(form, "left", "Left on")
+        raise HTTPException(404, t("no such current member"))
+    left = _day(form, "left", t("Left on"))
     if left < m.joined:
-        raise HTTPException(422, f"Left on {left}: before they joined")
+        raise HTTPException(422, t("Left on %(left)s: before they joined", left=left))
     m.left_on = left
     audit(s, me, "update", "youth_panel_member", str(pid), None, {"left_on": left.isoformat()})
     return RedirectResponse("/youth-panel", status_code=303)
@@ -182,12 +198,12 @@ def panel_leave(request: Request, s: Db, me: Me, pid: int, form: Posted) -> Resp
 
 @router.post("/youth-panel/sessions", dependencies=[Csrf])
 def panel_session(request: Request, s: Db, me: Me, form: Posted) -> Response:
-    need_role(me, EDITORS, "change the youth panel's register")
+    need_role(me, EDITORS, t("change the youth panel's register"))
     present = [_whole(v) for v in form.getlist("present")][:500]
     if None in present:
-        raise HTTPException(422, "Attendance: tick members from the list")
+        raise HTTPException(422, t("Attendance: tick members from the list"))
     try:
-        x = add_session(s, _day(form, "held_on", "Held on"), _text(form, "topic", "Topic"),
+        x = add_session(s, _day(form, "held_on", t("Held on")), _text(form, "topic", t("Topic")),
                         [p for p in present if p is not None])  # fmt: skip
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None

@@ -36,6 +36,7 @@ from vrukit.programme.models import (
     User,
 )
 from vrukit.web.guard import security_headers
+from vrukit.web.portal import lang
 from vrukit.web.portal.security import new_csrf_token
 
 #: The portal's pages, and the publishing templates it shares (the evaluation's tiers).
@@ -44,6 +45,7 @@ TEMPLATES = [
     Path(__file__).parents[2] / "publish" / "templates",
 ]
 PAGES = Jinja2Templates(directory=[str(d) for d in TEMPLATES])
+lang.install(PAGES.env)
 #: Roles that may submit returns and training records (providers only for their own).
 SUBMITTERS = ("admin", "commissioner", "provider")
 #: Roles that may edit the registry.
@@ -125,11 +127,13 @@ def _signed_in(request: Request, s: Session) -> User:
     uid = request.session.get("uid")
     user = s.get(User, uid) if uid else None
     if user is None or not user.active or request.session.get("epoch") != user.session_epoch:
+        kept = lang.kept_language(request)
         request.session.clear()
+        request.session.update(kept)
         raise Redirect("/login")
     path = request.url.path
     if user.role == "panel" and path not in PANEL_PATHS and not path.startswith(PANEL_PREFIXES):
-        raise HTTPException(403, "a panel member's account opens the funding rounds only")
+        raise HTTPException(403, lang.t("a panel member's account opens the funding rounds only"))
     return user
 
 
@@ -154,7 +158,7 @@ async def csrf(request: Request) -> None:
     form = await request.form()
     sent = form.get("csrf_token")
     if not sent or not secrets.compare_digest(str(sent), request.session.get("csrf", "")):
-        raise HTTPException(403, "the form has expired or did not come from this site")
+        raise HTTPException(403, lang.t("the form has expired or did not come from this site"))
 
 
 Csrf = Depends(csrf)
@@ -180,7 +184,10 @@ def token(request: Request) -> str:
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("user", None)
     return PAGES.TemplateResponse(
-        request, name, {"csrf": token(request), **context}, status_code=status
+        request,
+        name,
+        {"csrf": token(request), **lang.speak(request), **context},
+        status_code=status,
     )
 
 
@@ -213,18 +220,20 @@ def intervention(s: Session, user: User, iid: int) -> Intervention:
     """The intervention ``iid`` if ``user`` may see it; 404 otherwise."""
     iv = s.scalars(select(Intervention).where(Intervention.id == iid, visible(user))).first()
     if iv is None:
-        raise HTTPException(404, "no such intervention")
+        raise HTTPException(404, lang.t("no such intervention"))
     return iv
 
 
 def need_role(user: User, roles: tuple[str, ...], what: str) -> None:
     if user.role not in roles:
-        raise HTTPException(403, f"your role ({user.role}) may not {what}")
+        raise HTTPException(
+            403, lang.t("your role (%(role)s) may not %(what)s", role=lang.t(user.role), what=what)
+        )
 
 
 def admin_only(user: User) -> None:
     if user.role != "admin":
-        raise HTTPException(403, "only an admin may do this")
+        raise HTTPException(403, lang.t("only an admin may do this"))
 
 
 def template_of(s: Session, iid: int) -> ReturnTemplate | None:
@@ -244,7 +253,10 @@ _SERVER_PATHS = re.compile("(" + "|".join(map(re.escape, _HIDDEN)) + r")[^\s'\":
 
 
 def public(message: object) -> str:
-    """A message as a browser may see it: no server path in it."""
+    """A message as a browser may see it: no server path in it (a message of the portal's own,
+    ``lang.t``, is kept whole so the page can say it in its reader's language)."""
+    if isinstance(message, lang.Said) and not _SERVER_PATHS.search(message):
+        return message
     return _SERVER_PATHS.sub("the uploaded file", str(message))
 
 
@@ -261,19 +273,20 @@ async def unreadable(request: Request, exc: Exception) -> Response:
     which, without echoing what was sent."""
     where = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) or "value"
                       for e in getattr(exc, "errors", lambda: [])()[:5])  # fmt: skip
-    message = f"this page cannot use what was sent for: {where or 'the request'}"
+    message = (lang.t("this page cannot use what was sent for: %(where)s", where=where) if where
+               else lang.t("this page cannot use what was sent"))  # fmt: skip
     return render(request, "error.html", 422, code=422, message=message)
 
 
 async def too_large_id(request: Request, exc: Exception) -> Response:
     """An id in the path larger than the store can hold (2**63 and up): no such record."""
-    return render(request, "error.html", 404, code=404, message="no such page")
+    return render(request, "error.html", 404, code=404, message=lang.t("no such page"))
 
 
 async def too_long(request: Request, exc: Exception) -> Response:
     """A value the store refused (on PostgreSQL, text longer than its column): 422 saying so,
     never a 500, and nothing of the statement shown."""
-    return render(request, "error.html", 422, code=422, message=(
+    return render(request, "error.html", 422, code=422, message=lang.t(
         "a value was longer or larger than the store holds: shorten it and try again; nothing "
         "was saved"))  # fmt: skip
 
@@ -281,7 +294,7 @@ async def too_long(request: Request, exc: Exception) -> Response:
 async def changed_meanwhile(request: Request, exc: Exception) -> Response:
     """Two identical changes at once (a double click), the second refused by the store: 409,
     never a 500; the first went through."""
-    message = "the same change was made a moment ago (a second click?): reload to see it"
+    message = lang.t("the same change was made a moment ago (a second click?): reload to see it")
     return render(request, "error.html", 409, code=409, message=message)
 
 
@@ -292,7 +305,7 @@ async def busy(request: Request, exc: Exception) -> Response:
     if not any(w in str(exc) for w in ("is locked", "busy", "lock timeout",
                                         "deadlock detected", "could not serialize")):  # fmt: skip
         raise exc
-    response = render(request, "error.html", 503, code=503, message=(
+    response = render(request, "error.html", 503, code=503, message=lang.t(
         "the store is busy with other changes just now: nothing was lost; try again in a "
         "few seconds"))  # fmt: skip
     response.headers["Retry-After"] = "5"
@@ -306,7 +319,7 @@ async def unforeseen(request: Request, exc: Exception) -> Response:
     nonce = getattr(request.state, "csp_nonce", None) or secrets.token_urlsafe(16)
     request.state.csp_nonce = nonce
     try:
-        response: Response = render(request, "error.html", 500, code=500, message=(
+        response: Response = render(request, "error.html", 500, code=500, message=lang.t(
             "the server could not finish this request: try again, and tell the VRU's "
             "administrator if it happens again"))  # fmt: skip
     except Exception:  # the page itself could not be made: a plain one
@@ -319,5 +332,7 @@ async def unforeseen(request: Request, exc: Exception) -> Response:
 
 
 async def refused(request: Request, exc: VrukitError) -> Response:
-    """A store or input error the user can correct (a malformed quarter, a missing template)."""
-    return render(request, "error.html", 422, code=422, message=public(exc))
+    """A store or input error the user can correct (a malformed quarter, a missing template);
+    one raised with a catalogue message (``errors.t``) is said in the reader's language."""
+    said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], lang.Said) else exc
+    return render(request, "error.html", 422, code=422, message=public(said))
