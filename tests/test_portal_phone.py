@@ -151,6 +151,10 @@ def test_on_a_phone_tables_read_as_cards_and_the_home_says_what_to_do(
             assert box["width"] > 250 and box["overflow"] <= 1, box
         else:
             assert box["display"] == "table-cell", box
+    captions = page.evaluate(
+        "Array.from(document.querySelectorAll('caption'), c => c.getBoundingClientRect().width)"
+    )
+    assert captions and min(captions) > min(250, width - 60), captions  # a line, not a letter
     width_used = page.evaluate("document.documentElement.scrollWidth")
     assert width_used <= width, width_used  # nothing sideways
     assert not axe_violations(page)
