@@ -233,6 +233,18 @@ def test_a_message_is_said_in_the_readers_language_with_its_values() -> None:
     assert said(pl, problems[0].message) == "'7' jest poniżej minimum 8"
     assert said(pl, problems[2].message) == "jest wymagane"
     assert said(language("en"), problems[1].message) == problems[1].message
+    # a refusal the domain raises reaches the page as a plain text, and is said all the same
+    from vrukit.commissioning.models import FundingRound
+    from vrukit.commissioning.rounds import set_status
+    from vrukit.errors import ConfigError
+
+    with pytest.raises(ConfigError) as refused:
+        set_status(FundingRound(name="Summer fund", status="draft"), "decided")
+    shown = str(refused.value)
+    assert shown == "round 'Summer fund' is draft: it cannot become decided"
+    assert said(pl, shown) == (
+        "nabór 'Summer fund' ma status: wersja robocza; nie może przejść w: rozstrzygnięty"
+    )
 
 
 def test_the_error_page_says_the_portals_message_in_the_language(portal) -> None:

@@ -28,7 +28,7 @@ from vrukit.commissioning.models import (
     RiskReview,
     Spend,
 )
-from vrukit.errors import ConfigError
+from vrukit.errors import ConfigError, t
 from vrukit.ingest.periods import QUARTER, quarter_end
 from vrukit.programme.models import Intervention, ReturnRow, ReturnSubmission
 from vrukit.programme.returns import Field, Problem, ReturnRejected, read_upload, validate_rows
@@ -87,7 +87,7 @@ def quarters_to(last: str, n: int) -> list[str]:
 
 def _check_quarter(text: str) -> str:
     if not QUARTER.fullmatch(text):
-        raise ConfigError(f"quarter {text!r}: expected YYYY-Qn, as 2021-Q3")
+        raise ConfigError(t("quarter %(text)s: expected YYYY-Qn, as 2021-Q3", text=repr(text)))
     return text
 
 
@@ -100,7 +100,13 @@ def update_action(
 ) -> ActionUpdate:  # fmt: skip
     """Record an update of an action (kept, with its date) and set its status."""
     if status not in ACTION_STATUSES:
-        raise ConfigError(f"status {status!r}: expected one of {', '.join(ACTION_STATUSES)}")
+        raise ConfigError(
+            t(
+                "status %(status)s: expected one of %(choices)s",
+                status=repr(status),
+                choices=", ".join(ACTION_STATUSES),
+            )
+        )
     u = ActionUpdate(action_id=action.id, at=at, status=status, note=note, by=by)
     action.updates.append(u)
     latest = max(action.updates, key=lambda x: (x.at, x.id or 0))
@@ -128,7 +134,7 @@ def review_risk(
 ) -> RiskReview:  # fmt: skip
     """Record a review of a risk (kept, with its date) and set its scores from then on."""
     if not (1 <= likelihood <= 5 and 1 <= impact <= 5):
-        raise ConfigError("likelihood and impact are each scored 1 to 5")
+        raise ConfigError(t("likelihood and impact are each scored 1 to 5"))
     r = RiskReview(risk_id=risk.id, at=at, likelihood=likelihood, impact=impact, note=note,
                    by=by)  # fmt: skip
     risk.reviews.append(r)

@@ -74,13 +74,27 @@ def open_round(
     """A new round (in ``draft``) with its criteria ``(name, weight[, top])`` in order and
     its panel (user ids; the first chairs)."""
     if not criteria:
-        raise ConfigError(f"round {name!r}: give at least one scoring criterion")
+        raise ConfigError(t("round %(name)s: give at least one scoring criterion", name=repr(name)))
     if len(set(panel)) < min_scorers:
-        raise ConfigError(f"round {name!r}: a panel of {len(set(panel))} cannot give each "
-                          f"application the {min_scorers} scorers it needs")  # fmt: skip
+        raise ConfigError(
+            t(
+                "round %(name)s: a panel of %(count)s cannot give each application the "
+                "%(min_scorers)s scorers it needs",
+                name=repr(name),
+                count=len(set(panel)),
+                min_scorers=min_scorers,
+            )
+        )
     fields_of(template or STANDARD_TEMPLATE)
     if closes < opens:
-        raise ConfigError(f"round {name!r}: it closes ({closes}) before it opens ({opens})")
+        raise ConfigError(
+            t(
+                "round %(name)s: it closes (%(closes)s) before it opens (%(opens)s)",
+                name=repr(name),
+                closes=closes,
+                opens=opens,
+            )
+        )
     rnd = FundingRound(name=name, fund=fund, budget=budget, opens=opens, closes=closes,
                        questions=questions or [], template=template or STANDARD_TEMPLATE,
                        baseline=baseline or {}, description=description,
@@ -98,7 +112,14 @@ def open_round(
 def set_status(rnd: FundingRound, status: str) -> None:
     """Move a round on (draft → open → scoring → decided; scoring may reopen)."""
     if status not in MOVES.get(rnd.status, ()):
-        raise ConfigError(f"round {rnd.name!r} is {rnd.status}: it cannot become {status}")
+        raise ConfigError(
+            t(
+                "round %(name)s is %(status)s: it cannot become %(status2)s",
+                name=repr(rnd.name),
+                status=t(rnd.status),
+                status2=t(status),
+            )
+        )
     rnd.status = status
 
 
@@ -112,12 +133,23 @@ def record_application(
     """Write (or rewrite, while still a draft) an application; its amount is the sum of its
     budget lines ``(item, category, amount)``."""
     if rnd.status != "open":
-        raise ConfigError(f"round {rnd.name!r} is not taking applications ({rnd.status})")
+        raise ConfigError(
+            t(
+                "round %(name)s is not taking applications (%(status)s)",
+                name=repr(rnd.name),
+                status=t(rnd.status),
+            )
+        )
     if application is not None and application.status != "draft":
-        raise ConfigError(f"application {application.title!r} was {application.status}: it "
-                          "can no longer be changed")  # fmt: skip
+        raise ConfigError(
+            t(
+                "application %(title)s was %(status)s: it can no longer be changed",
+                title=repr(application.title),
+                status=t(application.status),
+            )
+        )
     if not budget:
-        raise ConfigError("give at least one budget line")
+        raise ConfigError(t("give at least one budget line"))
     a = application or Application(round_id=rnd.id, organisation_id=organisation_id)
     a.title, a.summary, a.reach = title, summary, reach
     a.thematic_area, a.prevention_tier, a.yef_strand = thematic_area, prevention_tier, yef_strand
@@ -165,10 +197,25 @@ def submit(a: Application, today: date) -> None:
     """Submit a draft while its round is open (on or before its closing date)."""
     rnd = a.round
     if rnd.status != "open" or not rnd.opens <= today <= rnd.closes:
-        raise ConfigError(f"round {rnd.name!r} takes applications from {rnd.opens} to "
-                          f"{rnd.closes} while open; it is {rnd.status} on {today}")  # fmt: skip
+        raise ConfigError(
+            t(
+                "round %(name)s takes applications from %(opens)s to %(closes)s while open; it is "
+                "%(status)s on %(today)s",
+                name=repr(rnd.name),
+                opens=rnd.opens,
+                closes=rnd.closes,
+                status=t(rnd.status),
+                today=today,
+            )
+        )
     if a.status != "draft":
-        raise ConfigError(f"application {a.title!r} is already {a.status}")
+        raise ConfigError(
+            t(
+                "application %(title)s is already %(status)s",
+                title=repr(a.title),
+                status=t(a.status),
+            )
+        )
     reasons = ineligible_because(rnd, a)
     if reasons:
         raise ConfigError("the application is not eligible for this round, so it was kept as "
@@ -194,9 +241,9 @@ def declare_conflict(s: Session, a: Application, user_id: int, reason: str) -> N
     withdrawn and they can no longer see or score it."""
     lock_row(s, a)  # a score posted at the same moment waits, then sees the conflict
     if not on_panel(a.round, user_id):
-        raise ConfigError("only a member of the round's panel declares conflicts")
+        raise ConfigError(t("only a member of the round's panel declares conflicts"))
     if not reason.strip():
-        raise ConfigError("say what the conflict is (a trustee of the applicant, say)")
+        raise ConfigError(t("say what the conflict is (a trustee of the applicant, say)"))
     if not _conflicted(s, a, user_id):
         s.add(Conflict(application_id=a.id, user_id=user_id, reason=reason.strip()))
         for old in s.scalars(select(Score).where(Score.application_id == a.id,
@@ -214,15 +261,36 @@ def score(
     lock_row(s, a)  # a conflict declared at the same moment waits, or is seen
     rnd = a.round
     if rnd.status != "scoring":
-        raise ConfigError(f"round {rnd.name!r} is {rnd.status}: scores are given while scoring")
+        raise ConfigError(
+            t(
+                "round %(name)s is %(status)s: scores are given while scoring",
+                name=repr(rnd.name),
+                status=t(rnd.status),
+            )
+        )
     if not on_panel(rnd, user_id) or criterion.round_id != rnd.id:
-        raise ConfigError("only the round's panel scores its applications on its criteria")
+        raise ConfigError(t("only the round's panel scores its applications on its criteria"))
     if _conflicted(s, a, user_id):
-        raise ConfigError(f"a declared conflict with {a.title!r}: it cannot be scored by you")
+        raise ConfigError(
+            t("a declared conflict with %(title)s: it cannot be scored by you", title=repr(a.title))
+        )
     if a.status != "submitted":
-        raise ConfigError(f"application {a.title!r} is {a.status}: only submitted ones are scored")
+        raise ConfigError(
+            t(
+                "application %(title)s is %(status)s: only submitted ones are scored",
+                title=repr(a.title),
+                status=t(a.status),
+            )
+        )
     if not 0 <= value <= criterion.top:
-        raise ConfigError(f"{criterion.name!r} is scored 0 to {criterion.top}; got {value}")
+        raise ConfigError(
+            t(
+                "%(name)s is scored 0 to %(top)s; got %(value)s",
+                name=repr(criterion.name),
+                top=criterion.top,
+                value=value,
+            )
+        )
     row = s.get(Score, (a.id, criterion.id, user_id))
     if row is None:
         row = Score(application_id=a.id, criterion_id=criterion.id, user_id=user_id)
@@ -238,9 +306,11 @@ def moderate(
     """The agreed score of an application on a criterion, replacing the scorers' mean."""
     lock_row(s, a)
     if a.round.status != "scoring":
-        raise ConfigError("scores are moderated while the round is being scored")
+        raise ConfigError(t("scores are moderated while the round is being scored"))
     if not 0 <= value <= criterion.top or not note.strip():
-        raise ConfigError(f"a moderated score is 0 to {criterion.top}, with a note of why")
+        raise ConfigError(
+            t("a moderated score is 0 to %(top)s, with a note of why", top=criterion.top)
+        )
     row = s.get(Moderation, (a.id, criterion.id))
     if row is None:
         row = Moderation(application_id=a.id, criterion_id=criterion.id)
