@@ -261,3 +261,21 @@ def test_the_error_page_says_the_portals_message_in_the_language(portal) -> None
                                                "budget": "x"})  # fmt: skip
     assert refused.status_code == 422 and '<html lang="pl"' in refused.text
     assert not _english(refused.text, []), " ".join(_read(refused.text, []).split())[-300:]
+
+
+def test_a_refused_referral_step_is_said_in_the_language(portal) -> None:
+    """The referral workflow's refusals (``NotAllowed``) and a new referral's problems reach
+    the page in the reader's language, the statuses in it too."""
+    app, _ = portal
+    client = _signed_in(app, "ae@demo.vru", "demo-provider-password", "pl")
+    queue = client.get("/referrals").text
+    rid = re.search(r'href="/referrals/(\d+)"', queue)
+    assert rid
+    page = client.get(f"/referrals/{rid.group(1)}").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    sent = {"csrf_token": token.group(1), "status": "no-such-status"}
+    refused = client.post(f"/referrals/{rid.group(1)}/status", data=sent)
+    assert refused.status_code in (409, 422), refused.status_code
+    assert "skierowanie o statusie" in refused.text
+    assert not _english(refused.text, []), " ".join(_read(refused.text, []).split())[-300:]

@@ -10,6 +10,7 @@ that language from its catalogue id and values (``vrukit.web.portal.lang.said``)
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
@@ -71,7 +72,7 @@ def recall(text: str) -> Said | None:
 JOIN = "%(first)s; %(then)s"
 
 
-def joined(parts: list[str]) -> str:
+def joined(parts: Sequence[str]) -> str:
     """``parts`` as one text, "; " between them, each still said in a reader's language."""
     if len(parts) < 2:
         return parts[0] if parts else ""

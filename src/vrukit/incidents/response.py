@@ -83,15 +83,20 @@ def locate(s: Session, text: str) -> Located:
     if point:
         lat, lon = float(point.group(1)), float(point.group(2))
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ConfigError(f"Where {text!r}: latitude -90 to 90, longitude -180 to 180")
+            raise ConfigError(
+                t("Where %(text)s: latitude -90 to 90, longitude -180 to 180", text=repr(text))
+            )
         near = _nearest_postcode(s, lat, lon)
         return Located(lat, lon, f"{lat:.5f}, {lon:.5f}", near.lsoa_code if near else None)
     code = normalise_postcode(text)
     pc = s.get(DirPostcode, code) if code else None
     if pc is None:
         raise ConfigError(
-            f"Where {text[:40]!r}: not a postcode vrukit knows; give a postcode of the Youth "
-            "Map's lookup or 'latitude, longitude' (e.g. 52.41, -1.51)"
+            t(
+                "Where %(text)s: not a postcode vrukit knows; give a postcode of the Youth Map's "
+                "lookup or 'latitude, longitude' (e.g. 52.41, -1.51)",
+                text=repr(text[:40]),
+            )
         )
     return Located(pc.latitude, pc.longitude, f"{code[:-3]} {code[-3:]}", pc.lsoa_code)
 
@@ -109,11 +114,22 @@ def record_incident(
 ) -> Incident:  # fmt: skip
     """Add an incident; ConfigError names what is wrong (nothing is added then)."""
     if kind not in INCIDENT_KINDS:
-        raise ConfigError(f"Kind {kind!r}: one of {', '.join(INCIDENT_KINDS)}")
+        raise ConfigError(
+            t(
+                "Kind %(kind)s: one of %(choices)s",
+                kind=repr(kind),
+                choices=", ".join(INCIDENT_KINDS),
+            )
+        )
     if not 100 <= radius_m <= 10_000:
-        raise ConfigError(f"Distance {radius_m} m: from 100 m to 10,000 m")
+        raise ConfigError(t("Distance %(radius_m)s m: from 100 m to 10,000 m", radius_m=radius_m))
     if occurred_at > now:
-        raise ConfigError(f"When {occurred_at:%d %b %Y %H:%M}: that is in the future")
+        raise ConfigError(
+            t(
+                "When %(occurred_at)s: that is in the future",
+                occurred_at=format(occurred_at, "%Y-%m-%d %H:%M"),
+            )
+        )
     spot = locate(s, where)
     incident = Incident(occurred_at=occurred_at, kind=kind, latitude=spot.latitude,
                         longitude=spot.longitude, located_by=spot.label,
@@ -187,11 +203,19 @@ def mark_step(
 ) -> IncidentStep:
     """Record that checklist ``step`` was done at ``at`` (once per incident)."""
     if step not in STEPS:
-        raise ConfigError(f"Step {step!r}: one of {', '.join(STEPS)}")
+        raise ConfigError(
+            t("Step %(step)s: one of %(choices)s", step=repr(step), choices=", ".join(STEPS))
+        )
     if at < incident.occurred_at:
-        raise ConfigError(f"{STEPS[step]}: {at:%d %b %Y %H:%M} is before the incident")
+        raise ConfigError(
+            t(
+                "%(STEPS)s: %(at)s is before the incident",
+                STEPS=STEPS[step],
+                at=format(at, "%Y-%m-%d %H:%M"),
+            )
+        )
     if any(done.step == step for done in incident.steps):
-        raise ConfigError(f"{STEPS[step]} is already recorded for this incident")
+        raise ConfigError(t("%(STEPS)s is already recorded for this incident", STEPS=STEPS[step]))
     row = IncidentStep(step=step, done_at=at, done_by=by, note=(note or "").strip() or None)
     incident.steps.append(row)
     s.flush()
@@ -217,11 +241,16 @@ def record_uptake(
 ) -> IncidentUptake:  # fmt: skip
     """Count what one offer reached up to ``counted_on`` (after the incident)."""
     if offer.incident_id != incident.id:
-        raise ConfigError("That offer belongs to another incident")
+        raise ConfigError(t("That offer belongs to another incident"))
     if counted_on < incident.occurred_at.date():
-        raise ConfigError(f"Counted on {counted_on:%d %b %Y}: before the incident")
+        raise ConfigError(
+            t(
+                "Counted on %(counted_on)s: before the incident",
+                counted_on=format(counted_on, "%Y-%m-%d"),
+            )
+        )
     if young_people < 0 or (sessions is not None and sessions < 0):
-        raise ConfigError("Young people and sessions are counts: 0 or more")
+        raise ConfigError(t("Young people and sessions are counts: 0 or more"))
     row = next((u for u in incident.uptake
                 if u.offer_id == offer.id and u.counted_on == counted_on), None)  # fmt: skip
     if row is None:
@@ -259,12 +288,12 @@ def set_offer(
     have = {(o.service_id, o.pathway_id) for o in incident.offers}
     for sid in dict.fromkeys(service_ids):
         if s.get(DirService, sid) is None:
-            raise ConfigError(f"Service {sid[:40]!r}: not on the Youth Map")
+            raise ConfigError(t("Service %(sid)s: not on the Youth Map", sid=repr(sid[:40])))
         if (sid, None) not in have:
             incident.offers.append(IncidentOffer(service_id=sid))
     for pid in dict.fromkeys(pathway_ids):
         if s.get(Pathway, pid) is None:
-            raise ConfigError(f"Pathway {pid}: no such pathway")
+            raise ConfigError(t("Pathway %(pid)s: no such pathway", pid=pid))
         if (None, pid) not in have:
             incident.offers.append(IncidentOffer(pathway_id=pid))
     s.flush()

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vrukit.errors import ConfigError
+from vrukit.errors import ConfigError, t
 from vrukit.ingest.periods import quarter_end
 from vrukit.partnerships.models import (
     ACTION_STATES,
@@ -85,7 +85,9 @@ def add_member(
     """Make ``organisation`` a member of ``board`` from ``joined`` (or again, if it had left)."""
     member = s.get(BoardMember, (board.id, organisation.id))
     if member is not None and member.left_on is None:
-        raise ConfigError(f"{organisation.name} is already a member of {board.name}")
+        raise ConfigError(
+            t("%(name)s is already a member of %(name2)s", name=organisation.name, name2=board.name)
+        )
     if member is None:
         member = BoardMember(board_id=board.id, organisation_id=organisation.id)
         board.members.append(member)
@@ -98,32 +100,55 @@ def _owners(s: Session, plans: Sequence[ActionPlan]) -> None:
     wanted = {p.owner_id for p in plans}
     found = set(s.scalars(select(User.id).where(User.id.in_(wanted), User.active.is_(True))))
     if wanted - found:
-        raise ConfigError(f"Owner: no active portal user with id {min(wanted - found)}")
+        raise ConfigError(
+            t("Owner: no active portal user with id %(min)s", min=min(wanted - found))
+        )
 
 
 def _check_action(plan: ActionPlan, record: MeetingRecord) -> None:
     if not plan.text.strip():
-        raise ConfigError("Action: say what is to be done")
+        raise ConfigError(t("Action: say what is to be done"))
     if plan.due < record.held_on:
-        raise ConfigError(f"Action {plan.text[:60]!r}: due {plan.due:%d %b %Y} is before the "
-                          "meeting")  # fmt: skip
+        raise ConfigError(
+            t(
+                "Action %(text)s: due %(due)s is before the meeting",
+                text=repr(plan.text[:60]),
+                due=format(plan.due, "%Y-%m-%d"),
+            )
+        )
     if plan.decision is not None and not 0 <= plan.decision < len(record.decisions):
-        raise ConfigError(f"Action {plan.text[:60]!r}: no decision {plan.decision + 1}")
+        raise ConfigError(
+            t("Action %(text)s: no decision %(n)s", text=repr(plan.text[:60]), n=plan.decision + 1)
+        )
 
 
 def _check(s: Session, board: Board, record: MeetingRecord) -> None:
     if not record.title.strip():
-        raise ConfigError("Title: give the meeting a title, e.g. 'Quarterly board'")
+        raise ConfigError(t("Title: give the meeting a title, e.g. 'Quarterly board'"))
     untitled = [u for title, u in record.papers if u and not title.strip()]
     if untitled:
-        raise ConfigError(f"Paper: give a title to the paper at {untitled[0][:80]}")
+        raise ConfigError(
+            t("Paper: give a title to the paper at %(untitled)s", untitled=untitled[0][:80])
+        )
     members = {m.organisation_id for m in active_members(board, record.held_on)}
     for org, status in record.attendance.items():
         if status not in ATTENDANCE:
-            raise ConfigError(f"Attendance {status!r}: one of {', '.join(ATTENDANCE)}")
+            raise ConfigError(
+                t(
+                    "Attendance %(status)s: one of %(choices)s",
+                    status=repr(status),
+                    choices=", ".join(ATTENDANCE),
+                )
+            )
         if org not in members:
-            raise ConfigError(f"Attendance: organisation {org} was not a member of {board.name} "
-                              f"on {record.held_on:%d %b %Y}")  # fmt: skip
+            raise ConfigError(
+                t(
+                    "Attendance: organisation %(org)s was not a member of %(name)s on %(held_on)s",
+                    org=org,
+                    name=board.name,
+                    held_on=format(record.held_on, "%Y-%m-%d"),
+                )
+            )
     for plan in record.actions:
         _check_action(plan, record)
     _owners(s, record.actions)
@@ -131,8 +156,14 @@ def _check(s: Session, board: Board, record: MeetingRecord) -> None:
                                     Meeting.held_on == record.held_on,
                                     Meeting.title == record.title.strip())  # fmt: skip
     if s.scalars(same).first() is not None:
-        raise ConfigError(f"{board.name} already has a meeting {record.title!r} on "
-                          f"{record.held_on:%d %b %Y}")  # fmt: skip
+        raise ConfigError(
+            t(
+                "%(name)s already has a meeting %(title)s on %(held_on)s",
+                name=board.name,
+                title=repr(record.title),
+                held_on=format(record.held_on, "%Y-%m-%d"),
+            )
+        )
 
 
 def record_meeting(s: Session, board: Board, record: MeetingRecord, by: int | None) -> Meeting:
@@ -162,7 +193,13 @@ def set_action_status(
     """Move an action to ``status`` (``ACTION_STATES``): done or dropped close it today, open
     opens it again."""
     if status not in ACTION_STATES:
-        raise ConfigError(f"Status {status!r}: one of {', '.join(ACTION_STATES)}")
+        raise ConfigError(
+            t(
+                "Status %(status)s: one of %(choices)s",
+                status=repr(status),
+                choices=", ".join(ACTION_STATES),
+            )
+        )
     action.status = status
     action.closed_on = None if status == "open" else today
     action.note = (note or "").strip() or action.note
@@ -184,7 +221,7 @@ def record_reach(
     period = period.strip()
     quarter_end(period)  # ConfigError for anything but YYYY-Qn (1900-2099)
     if people < 0 or (activities is not None and activities < 0):
-        raise ConfigError("People reached and activities are counts: 0 or more")
+        raise ConfigError(t("People reached and activities are counts: 0 or more"))
     row = s.get(NetworkReach, (board.id, period))
     if row is None:
         s.add(NetworkReach(board_id=board.id, period=period, people=people, activities=activities))
@@ -232,5 +269,11 @@ def check_network_type(value: str | None) -> str | None:
     if value in (None, ""):
         return None
     if value not in NETWORK_TYPES:
-        raise ConfigError(f"Type {value!r}: one of {', '.join(NETWORK_TYPES)}")
+        raise ConfigError(
+            t(
+                "Type %(value)s: one of %(choices)s",
+                value=repr(value),
+                choices=", ".join(NETWORK_TYPES),
+            )
+        )
     return value

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from vrukit.csvio import visible_text
+from vrukit.errors import t
 from vrukit.referrals.crypto import IDENTITY_FIELDS
 from vrukit.referrals.models import SEXES
 
@@ -42,13 +43,18 @@ def _born(text: str, age: int, at: datetime) -> str | None:
     except ValueError:  # 2022-02-30
         born = None
     if born is None:
-        return f"Date of birth {text[:20]!r} is not a date (YYYY-MM-DD)"
+        return t("Date of birth %(text)s is not a date (YYYY-MM-DD)", text=repr(text[:20]))
     on = at.date()
     if born > on:
-        return f"Date of birth {text} is after the referral"
+        return t("Date of birth %(text)s is after the referral", text=text)
     years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
     if abs(years - age) > 1:
-        return f"Date of birth {text} makes the person {years}, not the age given ({age})"
+        return t(
+            "Date of birth %(text)s makes the person %(years)s, not the age given (%(age)s)",
+            text=text,
+            years=years,
+            age=age,
+        )
     return None
 
 
@@ -58,25 +64,51 @@ def problems(
 ) -> list[str]:  # fmt: skip
     """Every problem with a new referral's details (cleaned by ``clean``), for ``pathway``
     taking ``ages`` (lowest, highest) and ``pathway_needs``."""
-    out = [f"{dict(IDENTITY_FIELDS)[f]} is required"
+    out: list[str] = [t("%(field)s is required", field=t(dict(IDENTITY_FIELDS)[f]))
            for f in ("given_name", "family_name", "date_of_birth") if not identity[f]]  # fmt: skip
     for f, label in IDENTITY_FIELDS:
         most = IDENTITY_MOST.get(f, 100)
         if len(identity[f]) > most:
-            out.append(f"{label} is longer than {most:,} characters")
+            out.append(
+                t(
+                    "%(label)s is longer than %(most)s characters",
+                    label=t(label),
+                    most=format(most, ","),
+                )
+            )
     if identity["date_of_birth"]:
         out += [p for p in [_born(identity["date_of_birth"], age, at)] if p]
     if identity["postcode"] and not POSTCODE.fullmatch(identity["postcode"]):
-        out.append(f"Home postcode {identity['postcode'][:12]!r} is not a UK postcode")
+        out.append(
+            t(
+                "Home postcode %(identity)s is not a UK postcode",
+                identity=repr(identity["postcode"][:12]),
+            )
+        )
     if len(role) > ROLE_MOST:
-        out.append(f"the referrer's role is longer than {ROLE_MOST} characters")
+        out.append(
+            t("the referrer's role is longer than %(ROLE_MOST)s characters", ROLE_MOST=ROLE_MOST)
+        )
     lo, hi = ages
     if (lo is not None and age < lo) or (hi is not None and age > hi):
-        out.append(f"{pathway} takes ages {lo if lo is not None else 0} to "
-                   f"{hi if hi is not None else 'any'}; this person is {age}")  # fmt: skip
+        out.append(
+            t(
+                "%(pathway)s takes ages %(lo)s to %(hi)s; this person is %(age)s",
+                pathway=pathway,
+                lo=lo if lo is not None else 0,
+                hi=hi if hi is not None else "any",
+                age=age,
+            )
+        )
     if sex not in SEXES:
-        out.append(f"sex must be one of {', '.join(SEXES)}, not {sex!r}")
+        out.append(
+            t(
+                "sex must be one of %(choices)s, not %(sex)s",
+                choices=", ".join(SEXES),
+                sex=repr(sex),
+            )
+        )
     unknown = sorted(set(needs) - set(pathway_needs))
     if unknown:
-        out.append(f"needs not assessed on this pathway: {', '.join(unknown)}")
+        out.append(t("needs not assessed on this pathway: %(choices)s", choices=", ".join(unknown)))
     return out

@@ -29,7 +29,7 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from vrukit.directory.models import DirPostcode, DirService, normalise_postcode
-from vrukit.errors import InputFileError, VrukitError
+from vrukit.errors import InputFileError, VrukitError, joined, t
 from vrukit.programme.audit import audit
 from vrukit.programme.db import lock_row
 from vrukit.programme.models import Organisation, User
@@ -104,7 +104,7 @@ def may_act(user: User | None, r: Referral) -> bool:
 
 def _need_receiver(user: User | None, r: Referral, what: str) -> None:
     if not may_act(user, r):
-        raise NotAllowed(f"only the receiving organisation may {what}", 403)
+        raise NotAllowed(t("only the receiving organisation may %(what)s", what=what), 403)
 
 
 def _subject(s: Session, r: Referral) -> Subject:
@@ -131,7 +131,7 @@ def _lock_people(s: Session, r: Referral, earlier: Referral | None) -> None:
         for x in (r, earlier):
             if x is not None:
                 s.expire(x)
-    raise NotAllowed("this person's records were changed meanwhile: reload and try again")
+    raise NotAllowed(t("this person's records were changed meanwhile: reload and try again"))
 
 
 def _need_consent(s: Session, r: Referral) -> Subject:
@@ -139,7 +139,7 @@ def _need_consent(s: Session, r: Referral) -> Subject:
     referral), if consent stands: a step read before a withdrawal waits for it and sees it."""
     subject = _subject(s, r)
     if subject.consent != "given":
-        raise NotAllowed("consent was withdrawn: this referral is no longer processed")
+        raise NotAllowed(t("consent was withdrawn: this referral is no longer processed"))
     return subject
 
 
@@ -284,16 +284,16 @@ def create_referral(
     next flush (a bulk load flushes in batches; a step that needs a referral's id flushes)."""
     if not consent_given:
         raise NotAllowed(
-            "a referral needs the person's consent (or their parent's or carer's)", 422
+            t("a referral needs the person's consent (or their parent's or carer's)"), 422
         )
     needs = list(needs or [])
     details, referrer_role = intake.clean(identity, referrer_role)
     wrong = intake.problems(details, referrer_role, age, sex, needs, (pathway.min_age,
                             pathway.max_age), pathway.name, pathway.needs, at)  # fmt: skip
     if wrong:
-        raise NotAllowed("; ".join(wrong), 422)
+        raise NotAllowed(joined(wrong), 422)
     if service_id is not None and s.get(DirService, service_id) is None:
-        raise NotAllowed(f"no Youth Map service {service_id!r}", 422)
+        raise NotAllowed(t("no Youth Map service %(service_id)s", service_id=repr(service_id)), 422)
     key = keyring.match_key(details["given_name"], details["family_name"], details["date_of_birth"])
     if s.get_bind().dialect.name == "postgresql":
         # referrals made at once are checked for duplicates one after another (SQLite's write
@@ -383,37 +383,39 @@ def transition(
     ``not_accepted`` and ``declined`` need a reason (``note``); a pathway step records what the
     pathway says it must (``data``). Two changes at once (a double click) wait in turn, and
     the second sees the first's status."""
-    _need_receiver(user, r, "change a referral's status")
+    _need_receiver(user, r, t("change a referral's status"))
     _need_consent(s, r)
     lock_row(s, r)
     if to not in TRANSITIONS.get(r.status, ()):
         allowed = ", ".join(TRANSITIONS.get(r.status, ())) or "nothing (it is finished)"
-        raise NotAllowed(f"a referral that is {r.status} may become {allowed}; not {to}")
+        raise NotAllowed(t("a referral that is %(status)s may become %(allowed)s; not %(to)s",
+                           status=t(r.status), allowed=allowed, to=t(to)))  # fmt: skip
     if to in ("not_accepted", "declined") and not (note or "").strip():
-        raise NotAllowed(f"say why the referral was {to.replace('_', ' ')}", 422)
+        raise NotAllowed(t("say why the referral was %(status)s", status=t(to)), 422)
     pathway = s.get(Pathway, r.pathway_id)
     data = {k: v for k, v in (data or {}).items() if str(v).strip()}
     steps = pathway.steps if pathway else []
     known = {f for step in steps for f in step.get("records", [])}
     extra = sorted(set(data) - known)
     if extra:  # a step keeps what its pathway asks it to record, and nothing else
-        raise NotAllowed(f"this pathway records no {extra[0][:40]!r}", 422)
+        raise NotAllowed(t("this pathway records no %(extra)s", extra=repr(extra[0][:40])), 422)
     # the form offers every next step's fields: keep the ones of the step taken
     data = {k: v for k, v in data.items()
             if any(k in st.get("records", []) for st in steps if st["status"] == to)}  # fmt: skip
     long = [k for k, v in data.items() if len(str(v)) > STEP_VALUE_MOST]
     if long or len(str(note or "")) > NOTE_MOST:
         what = f"{long[0]!r}" if long else "the note"
-        raise NotAllowed(f"{what} is too long: at most {STEP_VALUE_MOST:,} characters for a "
-                         f"recorded value, {NOTE_MOST:,} for a note", 422)  # fmt: skip
+        raise NotAllowed(t("%(what)s is too long: at most %(most)s characters for a recorded "
+                           "value, %(note)s for a note", what=what, most=f"{STEP_VALUE_MOST:,}",
+                           note=f"{NOTE_MOST:,}"), 422)  # fmt: skip
     for step in pathway.steps if pathway else []:
         missing = [f for f in step.get("records", []) if step["status"] == to and f not in data]
         if missing:
-            raise NotAllowed(f"this pathway's {to} step must record {', '.join(missing)}", 422)
+            raise NotAllowed(t("this pathway's %(to)s step must record %(choices)s", to=t(to),
+                               choices=", ".join(missing)), 422)  # fmt: skip
     if at < r.status_at:
-        raise NotAllowed(
-            f"{at:%Y-%m-%d %H:%M} is before the last change ({r.status_at:%Y-%m-%d %H:%M})", 422
-        )
+        raise NotAllowed(t("%(at)s is before the last change (%(last)s)", at=f"{at:%Y-%m-%d %H:%M}",
+                           last=f"{r.status_at:%Y-%m-%d %H:%M}"), 422)  # fmt: skip
     before = r.status
     r.status, r.status_at = to, at
     if to in ("not_accepted", "declined"):
@@ -443,12 +445,12 @@ def refer_on(
     """Refer ``r``'s subject on to ``pathway`` (with their consent): a new referral from the
     receiving organisation to the pathway's provider; ``r`` becomes ``referred_on``.
     ``flush`` as for ``create_referral``."""
-    _need_receiver(user, r, "refer on")
+    _need_receiver(user, r, t("refer on"))
     subject = _need_consent(s, r)
     if not consent_given:
-        raise NotAllowed("referring on needs the person's consent", 422)
+        raise NotAllowed(t("referring on needs the person's consent"), 422)
     if pathway.id == r.pathway_id:
-        raise NotAllowed("refer on to another pathway", 422)
+        raise NotAllowed(t("refer on to another pathway"), 422)
     transition(s, user, r, "referred_on", at, note)
     new = Referral(
         pathway_id=pathway.id,
@@ -478,14 +480,14 @@ def set_consent(
     """Record consent withdrawn for ``r``'s subject, by anyone on it, or given again, by those
     on every withdrawal's referral (``may_lift``: the fifteenth and sixteenth probes)."""
     if user is not None and not on_referral(user, r):
-        raise NotAllowed("only the organisations on a referral record consent", 403)
+        raise NotAllowed(t("only the organisations on a referral record consent"), 403)
     subject = _subject(s, r)  # one answer at a time, read as the last one left it (PostgreSQL)
     before = subject.consent
     if (before == "given") == given and user is not None:  # a stale page: nothing to change
-        raise NotAllowed(f"consent is already {before}: nothing was recorded")
+        raise NotAllowed(t("consent is already %(before)s: nothing was recorded", before=t(before)))
     if given and before == "withdrawn" and user is not None and not may_lift(s, user, subject):
-        raise NotAllowed("consent was withdrawn on a referral your organisation is not on: "
-                         "only its organisations can record it given again", 403)  # fmt: skip
+        raise NotAllowed(t("consent was withdrawn on a referral your organisation is not on: "
+                           "only its organisations can record it given again"), 403)  # fmt: skip
     subject.consent = "given" if given else "withdrawn"
     s.add(RefConsent(subject=subject, referral=r, given=given, at=at, note=(note or "").strip()
                      or None, recorded_by=user.id if user else None))  # fmt: skip
@@ -515,18 +517,15 @@ def record_outcome(
     at: datetime,
 ) -> None:
     """How the young person was doing ``months`` after referral (recorded again: replaced)."""
-    _need_receiver(user, r, "record outcomes")
+    _need_receiver(user, r, t("record outcomes"))
     _need_consent(s, r)
     if months not in (3, 6, 12) or outcome not in OUTCOMES:
-        raise NotAllowed(
-            f"outcomes are recorded at 3, 6 or 12 months as one of {', '.join(OUTCOMES)}", 422
-        )
+        raise NotAllowed(t("outcomes are recorded at 3, 6 or 12 months as one of %(choices)s",
+                           choices=", ".join(OUTCOMES)), 422)  # fmt: skip
     if at < r.received_at + timedelta(days=30 * months - 14):
-        raise NotAllowed(
-            f"the {months}-month outcome can be recorded from "
-            f"{r.received_at + timedelta(days=30 * months - 14):%d %B %Y}",
-            422,
-        )
+        first = r.received_at + timedelta(days=30 * months - 14)
+        raise NotAllowed(t("the %(months)s-month outcome can be recorded from %(day)s",
+                           months=months, day=f"{first:%Y-%m-%d}"), 422)  # fmt: skip
     row = next((o for o in r.outcomes if o.months == months), None)
     before = {"outcome": row.outcome, "reoffended": row.reoffended} if row else None
     if row is None:
@@ -554,12 +553,12 @@ def decide_duplicate(s: Session, user: User | None, r: Referral, same: bool, at:
     are party to the two (custody referred one, A&E the other), the decision is recorded but
     the records stay apart: merging would let each referrer read, and the later one replace,
     the details the other gave, which neither may see."""
-    _need_receiver(user, r, "decide on a possible duplicate")
+    _need_receiver(user, r, t("decide on a possible duplicate"))
     earlier = s.get(Referral, r.duplicate_of_id) if r.duplicate_of_id else None
     _lock_people(s, r, earlier)  # subjects first, in one order, as consent's answers take them
     lock_row(s, r)  # "same" and "different" decided at once: the second sees the first
     if r.duplicate_status != "pending" or earlier is None:
-        raise NotAllowed("there is no possible duplicate to decide on")
+        raise NotAllowed(t("there is no possible duplicate to decide on"))
     r.duplicate_status = "same" if same else "different"
     apart = _parties(s, earlier.subject_id) != _parties(s, r.subject_id)
     if same and earlier.subject_id != r.subject_id and not apart:

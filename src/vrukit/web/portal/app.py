@@ -29,7 +29,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from vrukit.directory.models import DirService
-from vrukit.errors import VrukitError
+from vrukit.errors import VrukitError, joined
 from vrukit.programme.accounts import EMAIL
 from vrukit.programme.audit import audit
 from vrukit.programme.db import engine, upgrade, writing
@@ -429,16 +429,16 @@ def add_user(
         )  # (before a query)
     problems = []
     if role not in ROLES:
-        problems.append(f"role must be one of {', '.join(ROLES)}")
+        problems.append(t("role must be one of %(choices)s", choices=", ".join(ROLES)))
     if len(password) < 12:
-        problems.append("the password must have at least 12 characters")
+        problems.append(t("the password must have at least 12 characters"))
     if s.scalars(select(User).where(User.email == email)).first():
-        problems.append(f"{email} already has an account")
+        problems.append(t("%(email)s already has an account", email=email))
     org = whole_number(organisation_id)
     if role == "provider" and (org is None or s.get(Organisation, org) is None):
-        problems.append("a provider user needs their organisation")
+        problems.append(t("a provider user needs their organisation"))
     if problems:
-        raise HTTPException(422, "; ".join(problems))
+        raise HTTPException(422, joined(problems))
     new = User(email=email, password_hash=hash_password(password), role=role,
                organisation_id=org)  # fmt: skip
     s.add(new)

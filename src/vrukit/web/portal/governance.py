@@ -406,7 +406,7 @@ def _may_print(uid: int) -> None:
     with _PRINTED_LOCK:
         wait = PRINT_GAP - (now - _PRINTED.get(uid, -PRINT_GAP))
         if wait > 0:
-            raise HTTPException(429, "you printed a board pack moments ago: try again shortly",
+            raise HTTPException(429, t("you printed a board pack moments ago: try again shortly"),
                                 headers={"Retry-After": str(int(wait) + 1)})  # fmt: skip
         _PRINTED[uid] = now
         for who, at in list(_PRINTED.items()):  # forget what no longer matters
@@ -421,7 +421,7 @@ def _pack(
     from vrukit.publish.board_pack import print_pdf, write_pack
 
     if pdf and not _PRINTING.acquire(blocking=False):
-        raise HTTPException(503, "another board pack is being printed: try again in a moment",
+        raise HTTPException(503, t("another board pack is being printed: try again in a moment"),
                             headers={"Retry-After": "10"})  # fmt: skip
     try:
         if pdf and uid is not None:

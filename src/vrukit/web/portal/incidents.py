@@ -179,8 +179,8 @@ def count_uptake(request: Request, s: Db, me: Me, iid: int, form: Posted) -> Res
     text = str(form.get("sessions", "")).strip()
     sessions = _whole(text, 100_000) if text else None
     if o is None or people is None or (text and sessions is None):
-        raise HTTPException(422, "Choose the offer and give young people (and sessions) as "
-                                 "whole numbers")  # fmt: skip
+        raise HTTPException(422, t("Choose the offer and give young people (and sessions) as "
+                                   "whole numbers"))  # fmt: skip
     counted = _moment(form, "counted_on", t("Counted on"), _now(request)).date()
     if counted > _now(request).date():
         raise HTTPException(

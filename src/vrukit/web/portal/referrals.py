@@ -367,7 +367,8 @@ def duplicate(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Respon
 
 async def not_allowed(request: Request, exc: NotAllowed) -> Response:
     """A rule refused the action: 403 (not yours to do), 409 (not now) or 422 (not like that)."""
-    return render(request, "error.html", exc.status, code=exc.status, message=str(exc))
+    said = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return render(request, "error.html", exc.status, code=exc.status, message=said)
 
 
 #: Every referral route, for the access tests: (method, path with {rid}).

@@ -162,7 +162,7 @@ def new_round(request: Request, s: Db, me: Me, form: Posted) -> Response:
     if s.scalars(select(FundingRound.id).where(FundingRound.name == name)).first():
         raise HTTPException(422, t("%(name)s is already a round", name=name))
     dates = {k: _value("date", label, str(form.get(k, "")), ())
-             for k, label in (("opens", "Opens"), ("closes", "Closes"))}  # fmt: skip
+             for k, label in (("opens", t("Opens")), ("closes", t("Closes")))}  # fmt: skip
     budget = money(form.get("budget", ""), t("Budget"))
     if None in dates.values() or budget is None:
         raise HTTPException(422, t("Budget, opening and closing dates are required"))

@@ -94,8 +94,8 @@ def add_survey(request: Request, s: Db, me: Me, form: Posted) -> Response:
     except ConfigError as e:
         raise HTTPException(422, str(e)) from None
     except (TypeError, AttributeError, KeyError, ValueError):  # a shape no check foresaw
-        raise HTTPException(422, "The definition is not in the shape a survey takes: see "
-                                 "docs/voice.md for one") from None  # fmt: skip
+        raise HTTPException(422, t("The definition is not in the shape a survey takes: see "
+                                   "docs/voice.md for one")) from None  # fmt: skip
     if s.scalars(select(Survey.id).where(Survey.key == definition["key"])).first() is not None:
         raise HTTPException(
             422, t("key %(key)s: another survey has it", key=repr(definition["key"]))
