@@ -279,3 +279,24 @@ def test_a_refused_referral_step_is_said_in_the_language(portal) -> None:
     assert refused.status_code in (409, 422), refused.status_code
     assert "skierowanie o statusie" in refused.text
     assert not _english(refused.text, []), " ".join(_read(refused.text, []).split())[-300:]
+
+
+def test_a_pathway_is_chosen_by_its_id_however_large(portal) -> None:
+    """The second review's L4: the referral forms read a pathway's id as they read an age (0 to
+    130), so a pathway made after 130 others could not be chosen."""
+    from vrukit.referrals.models import Pathway
+    from vrukit.web.portal.referrals import _pathway
+
+    _, url = portal
+    with session(url) as s:
+        first = s.scalars(select(Pathway).order_by(Pathway.id)).first()
+        assert first is not None
+        later = Pathway(id=5_000, key="later-pathway", name="Later pathway",
+                        source_setting=first.source_setting, provider_id=first.provider_id,
+                        steps=first.steps)  # fmt: skip
+        s.add(later)
+        s.flush()
+        assert _pathway(s, {"pathway": "5000"}) is later
+        assert _pathway(s, {"pathway": "4999"}) is None
+        assert _pathway(s, {"pathway": "x"}) is None
+        s.rollback()

@@ -187,10 +187,17 @@ def _int(form: Any, name: str, label: str, required: bool = True) -> int | None:
     return n
 
 
+def _pathway(s: Session, form: Any) -> Pathway | None:
+    """The pathway a form names by its id (any size: ids grow as pathways are replaced), or
+    None for no such pathway."""
+    pid = whole_number(str(form.get("pathway", "")).strip())
+    return s.get(Pathway, pid) if pid is not None else None
+
+
 @router.post("/referrals", dependencies=[Csrf])
 def create(request: Request, s: Db, me: Me, form: Posted) -> Response:
     org = _need_referrer(me)
-    pathway = s.get(Pathway, _int(form, "pathway", t("Pathway")))
+    pathway = _pathway(s, form)
     if pathway is None:
         raise HTTPException(422, t("choose a pathway"))
     r = create_referral(
@@ -319,7 +326,7 @@ def status(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
 @router.post("/referrals/{rid}/refer-on", dependencies=[Csrf])
 def onward(request: Request, s: Db, me: Me, rid: int, form: Posted) -> Response:
     r = _referral(s, me, rid)
-    pathway = s.get(Pathway, _int(form, "pathway", t("Pathway")))
+    pathway = _pathway(s, form)
     if pathway is None:
         raise HTTPException(422, t("choose the pathway to refer on to"))
     new = refer_on(
