@@ -1050,17 +1050,23 @@ def test_a_withdrawal_sent_while_the_same_person_is_merged_is_kept(request, tmp_
         assert merged.id == s.get(Referral, ids[0]).subject_id and merged.consent == "withdrawn"
 
 
-def test_two_same_person_decisions_at_once_both_merge(request, tmp_path):
-    """The twenty-first probe, on PostgreSQL: three referrals of one person; "same" decided on
-    the second and the third at once. The third's decision waited on the second's person, which
-    the first merge deleted, and failed (500). It now reads the referrals again and merges."""
+def _chain_of_three(request, tmp_path):
+    """Three referrals of one person on PostgreSQL, days apart (each a possible duplicate of the
+    one before): the store's engine and their ids."""
     from test_portal_eighth_probe import _pg_database
 
     db = _pg_database(request)
     keyring = _tiny(db, tmp_path)
     with session(db) as s:
         ids = [_refer(s, keyring, NOW + timedelta(days=d)).id for d in (0, 3, 6)]
-    eng = engine(db)
+    return engine(db), ids
+
+
+def test_two_same_person_decisions_at_once_both_merge(request, tmp_path):
+    """The twenty-first probe, on PostgreSQL: three referrals of one person; "same" decided on
+    the second and the third at once. The third's decision waited on the second's person, which
+    the first merge deleted, and failed (500). It now reads the referrals again and merges."""
+    eng, ids = _chain_of_three(request, tmp_path)
     with Session(eng) as first, Session(eng) as second:
         third = second.get(Referral, ids[2])
         assert third.duplicate_of_id == ids[1] and third.subject.consent == "given"
@@ -1077,13 +1083,7 @@ def test_a_decision_read_before_another_merge_finds_the_merged_person(request, t
     """The twenty-second probe, on PostgreSQL: a decision that read the earlier referral before
     another decision merged its person, and loaded that person after, found none (the row was
     deleted) and failed (500). It now reads the referrals again and finds the merged person."""
-    from test_portal_eighth_probe import _pg_database
-
-    db = _pg_database(request)
-    keyring = _tiny(db, tmp_path)
-    with session(db) as s:
-        ids = [_refer(s, keyring, NOW + timedelta(days=d)).id for d in (0, 3, 6)]
-    eng = engine(db)
+    eng, ids = _chain_of_three(request, tmp_path)
     with Session(eng) as first, Session(eng) as second:
         third, its_earlier = second.get(Referral, ids[2]), second.get(Referral, ids[1])
         assert third.duplicate_of_id == its_earlier.id  # read now; its person not yet loaded
